@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Adds a migration with the same name to both providers' folders: scripts/new-migration.sh NAME
+set -euo pipefail
+cd "$(dirname "$0")/.."
+name=${1:?usage: scripts/new-migration.sh NAME}
+dotnet tool restore >/dev/null
+for ctx in Sqlite Postgres; do
+  dotnet ef migrations add "$name" --project src/Mailroom.Core --startup-project src/Mailroom.Core \
+    --context "${ctx}MailroomDb" --output-dir "Storage/Migrations/$ctx" --namespace "Mailroom.Core.Storage.Migrations.$ctx"
+done

@@ -1,0 +1,33 @@
+namespace Mailroom.Contracts;
+
+public sealed record SubscriptionManagementConfiguration(string UnsubscribeHandlingType);
+
+/// <summary>Stream object, spec §4.2.</summary>
+public sealed record MessageStreamResponse
+{
+    public string ID { get; init; } = "";
+    public int ServerID { get; init; }
+    public string Name { get; init; } = "";
+    public string? Description { get; init; }
+    public string MessageStreamType { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? UpdatedAt { get; init; }
+    public DateTimeOffset? ArchivedAt { get; init; }
+    public DateTimeOffset? ExpectedPurgeDate { get; init; }
+    public SubscriptionManagementConfiguration SubscriptionManagementConfiguration { get; init; } = new("None");
+}
+
+public sealed record MessageStreamList(IReadOnlyList<MessageStreamResponse> MessageStreams, int TotalCount);
+
+public sealed record MessageStreamRequest
+{
+    public string? ID { get; init; }
+    public string? Name { get; init; }
+    public string? MessageStreamType { get; init; }
+    public string? Description { get; init; }
+    public SubscriptionManagementConfigurationRequest? SubscriptionManagementConfiguration { get; init; }
+}
+
+public sealed record SubscriptionManagementConfigurationRequest(string? UnsubscribeHandlingType);
+
+public sealed record ArchiveStreamResponse(string ID, int ServerID, DateTimeOffset ExpectedPurgeDate);

@@ -1,0 +1,124 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mailroom.Core.Storage;
+
+/// <summary>Which store Mailroom uses: SQLite in the data folder unless a PostgreSQL connection is given.</summary>
+public sealed record DatabaseSettings(string DataDirectory, string? PostgresConnection)
+{
+    public bool IsPostgres => !string.IsNullOrWhiteSpace(PostgresConnection);
+
+    public string SqlitePath => Path.Combine(DataDirectory, "mailroom.db");
+
+    public string SqliteConnection => new SqliteConnectionStringBuilder
+    {
+        DataSource = SqlitePath,
+        Cache = SqliteCacheMode.Private,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
+
+    /// <summary>Accepts a libpq URI (postgres://user:pass@host:port/db) or a key=value string.</summary>
+    public static string NormalizePostgres(string conn)
+    {
+        if (!conn.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) &&
+            !conn.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            return conn;
+        var uri = new Uri(conn);
+        var b = new Npgsql.NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.Port > 0 ? uri.Port : 5432,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+        };
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length > 1) b.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        return b.ConnectionString;
+    }
+}
+
+public static class DatabaseSetup
+{
+    public static IServiceCollection AddMailroomDatabase(this IServiceCollection services, DatabaseSettings settings)
+    {
+        services.AddSingleton(settings);
+        if (settings.IsPostgres)
+        {
+            var conn = DatabaseSettings.NormalizePostgres(settings.PostgresConnection!);
+            services.AddDbContextPool<PostgresMailroomDb>(o => o.UseNpgsql(conn));
+            services.AddScoped<MailroomDb>(sp => sp.GetRequiredService<PostgresMailroomDb>());
+        }
+        else
+        {
+            Directory.CreateDirectory(settings.DataDirectory);
+            services.AddDbContextPool<SqliteMailroomDb>(o => o.UseSqlite(settings.SqliteConnection)
+                .AddInterceptors(SqlitePragmas.Instance));
+            services.AddScoped<MailroomDb>(sp => sp.GetRequiredService<SqliteMailroomDb>());
+        }
+        return services;
+    }
+
+    /// <summary>Applies pending migrations; SQLite is switched to WAL first (a property of the file, kept).</summary>
+    public static async Task MigrateAsync(MailroomDb db, CancellationToken ct = default)
+    {
+        if (db is SqliteMailroomDb)
+        {
+            await db.Database.OpenConnectionAsync(ct);
+            try
+            {
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+                await db.Database.MigrateAsync(ct);
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+        }
+        else
+        {
+            await db.Database.MigrateAsync(ct);
+        }
+    }
+}
+
+/// <summary>Per-connection SQLite settings: WAL keeps readers off the writer; NORMAL sync is durable in WAL
+/// only up to the last checkpoint, so Mailroom uses FULL: an accepted message survives a power cut.</summary>
+internal sealed class SqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
+{
+    public static readonly SqlitePragmas Instance = new();
+
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData)
+        => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private static void Apply(System.Data.Common.DbConnection connection)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+        cmd.ExecuteNonQuery();
+    }
+}
+
+/// <summary>Design-time factories for <c>dotnet ef migrations</c>.</summary>
+public sealed class SqliteDesignFactory : IDesignTimeDbContextFactory<SqliteMailroomDb>
+{
+    public SqliteMailroomDb CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteMailroomDb>().UseSqlite("Data Source=design.db").Options);
+}
+
+public sealed class PostgresDesignFactory : IDesignTimeDbContextFactory<PostgresMailroomDb>
+{
+    public PostgresMailroomDb CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresMailroomDb>().UseNpgsql("Host=127.0.0.1;Database=mailroom").Options);
+}

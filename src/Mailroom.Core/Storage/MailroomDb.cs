@@ -1,0 +1,38 @@
+using Mailroom.Core.Accounts;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mailroom.Core.Storage;
+
+/// <summary>
+/// The one model of Mailroom. Two providers derive from it (<see cref="SqliteMailroomDb"/>,
+/// <see cref="PostgresMailroomDb"/>), each with its own migrations folder; entity configuration lives in one
+/// class per entity beside this file.
+/// </summary>
+public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<Server> Servers => Set<Server>();
+    public DbSet<ServerToken> ServerTokens => Set<ServerToken>();
+    public DbSet<MessageStream> MessageStreams => Set<MessageStream>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(MailroomDb).Assembly, t => t.Namespace == typeof(MailroomDb).Namespace);
+    }
+}
+
+public sealed class SqliteMailroomDb(DbContextOptions<SqliteMailroomDb> options) : MailroomDb(options)
+{
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite keeps DateTime as ISO text and hands it back with Kind Unspecified; every time in Mailroom is UTC.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+}
+
+public sealed class PostgresMailroomDb(DbContextOptions<PostgresMailroomDb> options) : MailroomDb(options);
+
+internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
+    v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+    v => DateTime.SpecifyKind(v, DateTimeKind.Utc));

@@ -1,0 +1,220 @@
+using System.Text.Json;
+using Mailroom.Contracts;
+using Mailroom.Core;
+using Mailroom.Core.Accounts;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Mailroom.Api;
+
+/// <summary>
+/// Postmark's wire rules in one place (spec §1): PascalCase JSON as declared, case-insensitive input keys,
+/// tokens in headers, errors as <c>{ErrorCode, Message}</c>, success always HTTP 200.
+/// </summary>
+public static class ApiConventions
+{
+    public const string AccountTokenHeader = "X-Postmark-Account-Token";
+    public const string ServerTokenHeader = "X-Postmark-Server-Token";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = null,
+        PropertyNameCaseInsensitive = true,
+        AllowTrailingCommas = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowReadingFromString,
+        MaxDepth = 32,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static IResult Ok<T>(T body) => Results.Json(body, Json, statusCode: 200);
+
+    public static IResult Error(int errorCode, string message, int httpStatus = 422) =>
+        Results.Json(new ErrorResponse(errorCode, message), Json, statusCode: httpStatus);
+
+    public static IResult Done(string message) => Ok(new ErrorResponse(0, message));
+
+    /// <summary>
+    /// Reads a JSON body. Absent, empty or <c>{}</c> bodies give <paramref name="empty"/> (the .NET client sends
+    /// no body on actions). A body that is not JSON → 402; JSON of the wrong shape → 403; another content type → 415.
+    /// </summary>
+    public static async Task<T> ReadBodyAsync<T>(HttpContext http, Func<T> empty, int maxBytes = 10 * 1024 * 1024)
+    {
+        var req = http.Request;
+        if (req.ContentLength is > 0 && req.ContentLength > maxBytes)
+            throw new MailroomException(300, $"The request body is larger than {maxBytes / (1024 * 1024)} MB.", 413);
+        var contentType = req.ContentType;
+        if (!string.IsNullOrEmpty(contentType) && req.ContentLength is not 0 &&
+            !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) &&
+            !contentType.Contains("+json", StringComparison.OrdinalIgnoreCase))
+            throw new MailroomException(409, "Please send the body as JSON with the header 'Content-Type: application/json'.", 415);
+
+        using var buffer = new MemoryStream();
+        var limited = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        var read = new byte[81920];
+        int n;
+        while ((n = await req.Body.ReadAsync(read, http.RequestAborted)) > 0)
+        {
+            buffer.Write(read, 0, n);
+            if (buffer.Length > maxBytes)
+                throw new MailroomException(300, $"The request body is larger than {maxBytes / (1024 * 1024)} MB.", 413);
+        }
+        _ = limited;
+        if (buffer.Length == 0 || IsBlank(buffer))
+            return empty();
+        buffer.Position = 0;
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length),
+                new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 32 });
+        }
+        catch (JsonException)
+        {
+            throw new MailroomException(402, "Received invalid JSON input.");
+        }
+        using (doc)
+        {
+            try
+            {
+                return doc.Deserialize<T>(Json) ?? empty();
+            }
+            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or FormatException)
+            {
+                throw new MailroomException(403, $"The request has a field of the wrong type or shape: {Describe(e)}");
+            }
+        }
+    }
+
+    private static bool IsBlank(MemoryStream buffer)
+    {
+        foreach (var b in buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+                return false;
+        return true;
+    }
+
+    private static string Describe(Exception e) =>
+        e is JsonException { Path: { Length: > 0 } path } ? $"'{path.TrimStart('$', '.')}'." : "the body does not match the expected object.";
+
+    // ---- Query strings (names case-insensitive; empty value = not given) ----
+
+    public static string? QueryString(this HttpContext http, string name)
+    {
+        var v = http.Request.Query[name].ToString();
+        return string.IsNullOrEmpty(v) ? null : v;
+    }
+
+    public static int? QueryInt(this HttpContext http, string name, int errorCode)
+    {
+        var v = http.QueryString(name);
+        if (v is null)
+            return null;
+        return int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var i)
+            ? i
+            : throw new MailroomException(errorCode, $"The '{name}' parameter must be a whole number.");
+    }
+
+    public static bool? QueryBool(this HttpContext http, string name, int errorCode)
+    {
+        var v = http.QueryString(name);
+        if (v is null)
+            return null;
+        return bool.TryParse(v, out var b) ? b : throw new MailroomException(errorCode, $"The '{name}' parameter must be true or false.");
+    }
+
+    public static Paging QueryPaging(this HttpContext http, int errorCode, int maxTotal = int.MaxValue) =>
+        Paging.Validate(http.QueryInt("count", errorCode), http.QueryInt("offset", errorCode), errorCode, maxTotal);
+
+    // ---- Tenancy resolved by the token filters ----
+
+    public static int AccountId(this HttpContext http) => (int)http.Items[nameof(AccountId)]!;
+    public static ServerIdentity Server(this HttpContext http) => (ServerIdentity)http.Items[nameof(Server)]!;
+
+    /// <summary>Endpoints that take the account token (servers, senders, domains).</summary>
+    public static RouteGroupBuilder RequireAccountToken(this RouteGroupBuilder group) =>
+        group.AddEndpointFilter(async (ctx, next) =>
+        {
+            var http = ctx.HttpContext;
+            var token = http.Request.Headers[AccountTokenHeader].ToString().Trim();
+            if (token.Length == 0)
+                return Error(10, http.Request.Headers.ContainsKey(ServerTokenHeader)
+                    ? "This endpoint needs the account API token (X-Postmark-Account-Token), not a server token."
+                    : "No account API token was given: send it in the 'X-Postmark-Account-Token' header.", 401);
+            var accounts = http.RequestServices.GetRequiredService<AccountService>();
+            var id = await accounts.FindAccountByTokenAsync(token, http.RequestAborted);
+            if (id is null)
+                return Error(10, "The account API token is not valid.", 401);
+            http.Items[nameof(AccountId)] = id.Value;
+            return await next(ctx);
+        });
+
+    /// <summary>Endpoints that take a server token (email, streams, server, ...).</summary>
+    public static RouteGroupBuilder RequireServerToken(this RouteGroupBuilder group) =>
+        group.AddEndpointFilter(async (ctx, next) =>
+        {
+            var http = ctx.HttpContext;
+            var token = http.Request.Headers[ServerTokenHeader].ToString().Trim();
+            if (token.Length == 0)
+                return Error(10, http.Request.Headers.ContainsKey(AccountTokenHeader)
+                    ? "This endpoint needs a server API token (X-Postmark-Server-Token), not the account token."
+                    : "No server API token was given: send it in the 'X-Postmark-Server-Token' header.", 401);
+            var accounts = http.RequestServices.GetRequiredService<AccountService>();
+            var server = await accounts.FindServerByTokenAsync(token, http.RequestAborted);
+            if (server is null)
+                return Error(10, "The server API token is not valid.", 401);
+            http.Items[nameof(Server)] = server;
+            return await next(ctx);
+        });
+
+    /// <summary>Turns every failure into Postmark's JSON error body; never a stack trace or an HTML page.</summary>
+    public static void UsePostmarkErrors(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            try
+            {
+                await next(http);
+            }
+            catch (MailroomException e) when (!http.Response.HasStarted)
+            {
+                await Write(http, e.HttpStatus, e.ErrorCode, e.Message);
+            }
+            catch (BadHttpRequestException e) when (!http.Response.HasStarted)
+            {
+                var status = e.StatusCode == 413 ? 413 : 400;
+                await Write(http, status, status == 413 ? 300 : 402, status == 413 ? "The request body is too large." : "The request could not be read.");
+            }
+            catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away; nothing to answer.
+            }
+            catch (Exception e) when (!http.Response.HasStarted)
+            {
+                var id = Guid.NewGuid().ToString("N")[..12];
+                app.Logger.LogError(e, "Unexpected error {ErrorId} on {Method} {Path}", id, http.Request.Method, http.Request.Path);
+                await Write(http, 500, 101, $"An unexpected error occurred (error id {id}).");
+            }
+        });
+        app.UseStatusCodePages(async ctx =>
+        {
+            var http = ctx.HttpContext;
+            if (http.Response.ContentType is not null)
+                return;
+            var (code, message) = http.Response.StatusCode switch
+            {
+                404 => (404, $"No such endpoint: {http.Request.Method} {http.Request.Path}."),
+                405 => (405, $"Method {http.Request.Method} is not allowed on {http.Request.Path}."),
+                415 => (409, "Please send the body as JSON with the header 'Content-Type: application/json'."),
+                _ => (http.Response.StatusCode, "The request could not be handled."),
+            };
+            await http.Response.WriteAsJsonAsync(new ErrorResponse(code, message), Json);
+        });
+    }
+
+    private static Task Write(HttpContext http, int status, int code, string message)
+    {
+        http.Response.Clear();
+        http.Response.StatusCode = status;
+        return http.Response.WriteAsJsonAsync(new ErrorResponse(code, message), Json);
+    }
+}

@@ -1,0 +1,39 @@
+using Mailroom.Contracts;
+using Mailroom.Core.Accounts;
+using static Mailroom.Api.ApiConventions;
+
+namespace Mailroom.Api;
+
+/// <summary>Message Streams API, spec §4 (server token).</summary>
+public static class MessageStreamsApi
+{
+    public static void MapMessageStreamsApi(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/message-streams").RequireServerToken();
+        g.MapGet("/", List);
+        g.MapPost("/", Create);
+        g.MapGet("/{streamId}", Get);
+        g.MapPatch("/{streamId}", Edit);
+        g.MapPost("/{streamId}/archive", Archive);
+        g.MapPost("/{streamId}/unarchive", Unarchive);
+    }
+
+    private static async Task<IResult> List(HttpContext http, MessageStreamService streams) =>
+        Ok(await streams.ListAsync(http.Server().ServerId, http.QueryString("MessageStreamType"),
+            http.QueryBool("IncludeArchivedStreams", 1221) ?? false, http.RequestAborted));
+
+    private static async Task<IResult> Get(string streamId, HttpContext http, MessageStreamService streams) =>
+        Ok(await streams.GetAsync(http.Server().ServerId, streamId, http.RequestAborted));
+
+    private static async Task<IResult> Create(HttpContext http, MessageStreamService streams) =>
+        Ok(await streams.CreateAsync(http.Server().ServerId, await ReadBodyAsync(http, () => new MessageStreamRequest()), http.RequestAborted));
+
+    private static async Task<IResult> Edit(string streamId, HttpContext http, MessageStreamService streams) =>
+        Ok(await streams.EditAsync(http.Server().ServerId, streamId, await ReadBodyAsync(http, () => new MessageStreamRequest()), http.RequestAborted));
+
+    private static async Task<IResult> Archive(string streamId, HttpContext http, MessageStreamService streams) =>
+        Ok(await streams.ArchiveAsync(http.Server().ServerId, streamId, http.RequestAborted));
+
+    private static async Task<IResult> Unarchive(string streamId, HttpContext http, MessageStreamService streams) =>
+        Ok(await streams.UnarchiveAsync(http.Server().ServerId, streamId, http.RequestAborted));
+}

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Text.Json;
+using Mailroom.Core;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Storage;
+
+namespace Mailroom.Cli;
+
+/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>.</summary>
+public static class MailroomCommandLine
+{
+    private static readonly Option<string?> ConfigOption = new("--config") { Description = "JSON config file (keys as in the README's configuration table). Env: MAILROOM_CONFIG; default ./mailroom.json if present." };
+    private static readonly Option<string?> DataOption = new("--data") { Description = "Data folder: SQLite file, Data Protection keys, generated secrets. Env: MAILROOM_DATA. Default ./data." };
+    private static readonly Option<string?> DatabaseOption = new("--database") { Description = "PostgreSQL connection string; without it, SQLite in the data folder. Env: MAILROOM_DATABASE." };
+    private static readonly Option<string?> HttpOption = new("--http") { Description = "HTTP listen URL. Env: MAILROOM_HTTP. Default http://127.0.0.1:5080." };
+    private static readonly Option<string?> PublicUrlOption = new("--public-url") { Description = "Base URL shown in links (ServerLink, confirmation links). Env: MAILROOM_PUBLIC_URL. Default: the --http URL." };
+    private static readonly Option<string?> InboundHostOption = new("--inbound-host") { Description = "Host of servers' inbound addresses. Env: MAILROOM_INBOUND_HOST." };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Mailroom: a self-hostable, Postmark-compatible email platform.");
+        root.Options.Add(ConfigOption);
+        root.Subcommands.Add(Serve());
+        root.Subcommands.Add(Accounts());
+        return root;
+    }
+
+    private static Command Serve()
+    {
+        var serve = new Command("serve", "Run Mailroom: the HTTP API and the background workers.");
+        foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption })
+            serve.Options.Add(o);
+        serve.Options.Add(ConfigOption);
+        serve.SetAction(async (parse, ct) =>
+        {
+            var settings = Resolve(parse);
+            var app = MailroomApp.Build(settings);
+            await app.RunAsync(ct);
+            return 0;
+        });
+        return serve;
+    }
+
+    private static Command Accounts()
+    {
+        var accounts = new Command("accounts", "Manage accounts directly in the configured store (the server need not run).");
+        var name = new Option<string>("--name") { Description = "Account name.", Required = true };
+        var email = new Option<string>("--email") { Description = "Account owner's email address.", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object: {\"AccountID\", \"Name\", \"AccountToken\"}." };
+        var create = new Command("create", "Create an account and print its account API token.") { name, email, json };
+        create.Options.Add(DataOption);
+        create.Options.Add(DatabaseOption);
+        create.Options.Add(ConfigOption);
+        create.SetAction(async (parse, ct) =>
+        {
+            await using var scope = await OpenStoreAsync(parse, ct);
+            try
+            {
+                var created = await scope.ServiceProvider.GetRequiredService<AccountService>()
+                    .CreateAsync(parse.GetValue(name)!, parse.GetValue(email)!, ct);
+                if (parse.GetValue(json))
+                    Console.Out.WriteLine(JsonSerializer.Serialize(created));
+                else
+                    Console.Out.WriteLine($"Account {created.AccountID} '{created.Name}' created.\nAccount API token: {created.AccountToken}\nKeep it: it is shown only once.");
+                return 0;
+            }
+            catch (MailroomException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+        });
+
+        var list = new Command("list", "List accounts (id, name, email, created).") { json };
+        list.Options.Add(DataOption);
+        list.Options.Add(DatabaseOption);
+        list.Options.Add(ConfigOption);
+        list.SetAction(async (parse, ct) =>
+        {
+            await using var scope = await OpenStoreAsync(parse, ct);
+            var all = await scope.ServiceProvider.GetRequiredService<AccountService>().ListAsync(ct);
+            if (parse.GetValue(json))
+                Console.Out.WriteLine(JsonSerializer.Serialize(all.Select(a => new { AccountID = a.Id, a.Name, a.Email, CreatedAt = new DateTimeOffset(a.CreatedAt) })));
+            else
+                foreach (var a in all)
+                    Console.Out.WriteLine($"{a.Id,6}  {a.Name}  <{a.Email}>  {a.CreatedAt:yyyy-MM-dd HH:mm}Z");
+            return 0;
+        });
+        accounts.Subcommands.Add(create);
+        accounts.Subcommands.Add(list);
+        return accounts;
+    }
+
+    private static async Task<AsyncServiceScope> OpenStoreAsync(ParseResult parse, CancellationToken ct)
+    {
+        var services = new ServiceCollection().AddLogging().AddMailroomCore(Resolve(parse)).BuildServiceProvider();
+        var scope = services.CreateAsyncScope();
+        await DatabaseSetup.MigrateAsync(scope.ServiceProvider.GetRequiredService<MailroomDb>(), ct);
+        return scope;
+    }
+
+    private static MailroomSettings Resolve(ParseResult parse)
+    {
+        var cli = new Dictionary<string, string?>
+        {
+            ["Data"] = Value(parse, DataOption),
+            ["Database"] = Value(parse, DatabaseOption),
+            ["Http"] = Value(parse, HttpOption),
+            ["PublicUrl"] = Value(parse, PublicUrlOption),
+            ["InboundHost"] = Value(parse, InboundHostOption),
+        };
+        return MailroomSettings.Resolve(cli, Value(parse, ConfigOption));
+    }
+
+    private static string? Value(ParseResult parse, Option<string?> option)
+    {
+        try { return parse.GetValue(option); }
+        catch (InvalidOperationException) { return null; } // option not on this command
+    }
+}

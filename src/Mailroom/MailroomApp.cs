@@ -1,0 +1,60 @@
+using Mailroom.Api;
+using Mailroom.Cli;
+using Mailroom.Core;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Storage;
+using Mailroom.Workers;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Mailroom;
+
+/// <summary>Builds the one Mailroom process: services, API routes and background workers.</summary>
+public static class MailroomApp
+{
+    /// <summary>Services every command needs (serve, accounts, ...): storage, secrets, Core services.</summary>
+    public static IServiceCollection AddMailroomCore(this IServiceCollection services, MailroomSettings settings)
+    {
+        var data = Path.GetFullPath(settings.DataDirectory);
+        Directory.CreateDirectory(data);
+        services.AddSingleton(settings);
+        services.AddSingleton(settings.Platform);
+        services.AddSingleton(TimeProvider.System);
+        services.AddDataProtection()
+            .SetApplicationName("Mailroom")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(data, "keys")));
+        services.AddSingleton<Secrets>();
+        services.AddMailroomDatabase(settings.DatabaseSettings);
+        services.AddScoped<AccountService>();
+        services.AddScoped<ServerService>();
+        services.AddScoped<MessageStreamService>();
+        return services;
+    }
+
+    public static WebApplication Build(MailroomSettings settings, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(settings.Http);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = 60L * 1024 * 1024; // batch sends reach 50 MB; each endpoint checks its own limit
+            k.AddServerHeader = false;
+        });
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.AddMailroomCore(settings);
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddHostedService<StartupMigrator>();
+        builder.Services.AddHostedService<StreamPurgeWorker>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UsePostmarkErrors();
+        app.MapGet("/health", (Readiness ready) => ready.IsReady
+            ? Results.Json(new { Status = "Ready" }, ApiConventions.Json)
+            : Results.Json(new { Status = "Starting" }, ApiConventions.Json, statusCode: 503));
+        app.MapServersApi();
+        app.MapMessageStreamsApi();
+        return app;
+    }
+}

@@ -1,0 +1,3 @@
+using Mailroom.Cli;
+
+return await MailroomCommandLine.Build().Parse(args).InvokeAsync();
