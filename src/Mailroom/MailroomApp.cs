@@ -27,6 +27,7 @@ public static class MailroomApp
         services.AddScoped<AccountService>();
         services.AddScoped<ServerService>();
         services.AddScoped<MessageStreamService>();
+        services.AddScoped<Mailroom.Core.Queue.OutboundQueue>();
         return services;
     }
 

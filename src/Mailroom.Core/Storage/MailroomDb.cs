@@ -1,4 +1,5 @@
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Queue;
 using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Core.Storage;
@@ -14,6 +15,9 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<Server> Servers => Set<Server>();
     public DbSet<ServerToken> ServerTokens => Set<ServerToken>();
     public DbSet<MessageStream> MessageStreams => Set<MessageStream>();
+    public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
+    public DbSet<Delivery> Deliveries => Set<Delivery>();
+    public DbSet<MessageEvent> MessageEvents => Set<MessageEvent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

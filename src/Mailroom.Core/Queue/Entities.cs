@@ -1,0 +1,75 @@
+namespace Mailroom.Core.Queue;
+
+/// <summary>
+/// One accepted outbound message: what the Messages API lists, and the signed MIME that delivery sends.
+/// Written once at acceptance (with its <see cref="Delivery"/> rows, in the same commit); content is purged
+/// after the retention period.
+/// </summary>
+public sealed class OutboundMessage
+{
+    /// <summary>The MessageID the API returned (a GUID).</summary>
+    public Guid Id { get; set; }
+    /// <summary>The sending server; null for the platform's own mail (sender confirmations).</summary>
+    public int? ServerId { get; set; }
+    public string Stream { get; set; } = "outbound";
+    public string From { get; set; } = "";
+    public string Subject { get; set; } = "";
+    public string Tag { get; set; } = "";
+    /// <summary>JSON arrays of {Email, Name}.</summary>
+    public string ToJson { get; set; } = "[]";
+    public string CcJson { get; set; } = "[]";
+    public string BccJson { get; set; } = "[]";
+    /// <summary>JSON object of metadata key → value.</summary>
+    public string MetadataJson { get; set; } = "{}";
+    /// <summary>JSON array of attachment file names.</summary>
+    public string AttachmentNamesJson { get; set; } = "[]";
+    public bool TrackOpens { get; set; }
+    public string TrackLinks { get; set; } = "None";
+    public bool Sandboxed { get; set; }
+    /// <summary>Envelope sender (MAIL FROM), the VERP return path.</summary>
+    public string EnvelopeFrom { get; set; } = "";
+    /// <summary>The message as sent: prepared and DKIM-signed. Null once purged.</summary>
+    public byte[]? Mime { get; set; }
+    public string TextBody { get; set; } = "";
+    public string HtmlBody { get; set; } = "";
+    public MessageStatus Status { get; set; }
+    public long ReceivedAt { get; set; }
+}
+
+/// <summary>One recipient's delivery of a message: the queue row the delivery workers claim.</summary>
+public sealed class Delivery
+{
+    public long Id { get; set; }
+    public Guid MessageId { get; set; }
+    public string Recipient { get; set; } = "";
+    /// <summary>Lower-case recipient domain: deliveries are grouped by it (MX lookup, connection reuse, limits).</summary>
+    public string Domain { get; set; } = "";
+    public DeliveryState State { get; set; }
+    public int Attempts { get; set; }
+    /// <summary>Unix milliseconds. Stored as numbers so SQLite and PostgreSQL compare them alike.</summary>
+    public long NextAttemptAt { get; set; }
+    public long LeaseUntil { get; set; }
+    public string? LeaseOwner { get; set; }
+    public long CreatedAt { get; set; }
+    public string LastResult { get; set; } = "";
+}
+
+/// <summary>What happened to a message for one recipient (Messages API MessageEvents; later webhooks).</summary>
+public sealed class MessageEvent
+{
+    public long Id { get; set; }
+    public Guid MessageId { get; set; }
+    public int? ServerId { get; set; }
+    public string Recipient { get; set; } = "";
+    public MessageEventType Type { get; set; }
+    public long At { get; set; }
+    /// <summary>JSON object string → string (Details of the API).</summary>
+    public string DetailsJson { get; set; } = "{}";
+}
+
+// Persisted enums carry explicit numbers; EnumNumbersTests freezes them.
+public enum MessageStatus { Queued = 0, Sent = 1, Processed = 2 }
+
+public enum DeliveryState { Pending = 0, Delivered = 1, Failed = 2, Held = 3 }
+
+public enum MessageEventType { Queued = 0, Delivered = 1, Transient = 2, Bounced = 3, Opened = 4, LinkClicked = 5, SubscriptionChanged = 6 }
