@@ -6,5 +6,5 @@ name=${1:?usage: scripts/new-migration.sh NAME}
 dotnet tool restore >/dev/null
 for ctx in Sqlite Postgres; do
   dotnet ef migrations add "$name" --project src/Mailroom.Core --startup-project src/Mailroom.Core \
-    --context "${ctx}MailroomDb" --output-dir "Storage/Migrations/$ctx" --namespace "Mailroom.Core.Storage.Migrations.$ctx"
+    --context "${ctx}MailroomDb" --output-dir "Storage/Migrations/$ctx"
 done

@@ -2,7 +2,13 @@ using Mailroom.Api;
 using Mailroom.Cli;
 using Mailroom.Core;
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Delivery;
+using Mailroom.Core.Ingress;
+using Mailroom.Core.Preparation;
+using Mailroom.Core.Queue;
 using Mailroom.Core.Storage;
+using Mailroom.Mail.Composition;
+using DnsClient;
 using Mailroom.Workers;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -27,8 +33,56 @@ public static class MailroomApp
         services.AddScoped<AccountService>();
         services.AddScoped<ServerService>();
         services.AddScoped<MessageStreamService>();
-        services.AddScoped<Mailroom.Core.Queue.OutboundQueue>();
+        services.AddSingleton<Mailroom.Core.Queue.OutboundQueue>();
+        services.AddSingleton<PreparationSignal>();
+        services.AddSingleton<DeliverySignal>();
+        services.AddSingleton<IDnsQuery>(_ => CreateDnsClient(settings));
+        services.AddSingleton(new MessageComposer(new MessageComposerOptions { MessageIdDomain = MessageIdDomain(settings) }));
+        services.AddSingleton<SigningResolver>();
+        services.AddScoped<RecipientSuppressions>();
+        services.AddScoped<EmailIngress>();
+        services.AddScoped<MessageLog>();
+        services.AddSingleton<MessagePreparer>();
+        services.AddSingleton(new DeliveryOptions
+        {
+            Port = settings.DeliveryPort,
+            HeloName = settings.HeloName ?? MessageIdDomain(settings),
+            Relay = settings.Relay is { } relay
+                ? new RelayHost(HostPort.Parse(relay, 587).Host, HostPort.Parse(relay, 587).Port, settings.RelayUsername, settings.RelayPassword)
+                : null,
+        });
+        services.AddSingleton<MxResolver>();
+        services.AddSingleton<SmtpDeliverer>();
+        services.AddSingleton<DeliveryOutcomeRecorder>();
+        services.AddSingleton<DeliveryRunner>();
         return services;
+    }
+
+    /// <summary>DnsClient with its cache off (records are checked live), against --dns or the system resolver.</summary>
+    private static LookupClient CreateDnsClient(MailroomSettings settings)
+    {
+        LookupClientOptions options;
+        if (settings.Dns is { } dns)
+        {
+            var (host, port) = HostPort.Parse(dns, 53);
+            options = new LookupClientOptions(new NameServer(System.Net.IPAddress.Parse(host), port));
+        }
+        else
+        {
+            options = new LookupClientOptions();
+        }
+        options.UseCache = false;
+        options.Timeout = TimeSpan.FromSeconds(5);
+        options.Retries = 2;
+        options.ContinueOnDnsError = false;
+        options.ThrowDnsErrors = false;
+        return new LookupClient(options);
+    }
+
+    private static string MessageIdDomain(MailroomSettings settings)
+    {
+        var host = new Uri(settings.Platform.PublicUrl).Host;
+        return Mailroom.Mail.Addresses.EmailAddress.IsValidDomain(host) ? host : "mailroom.localhost";
     }
 
     public static WebApplication Build(MailroomSettings settings, Action<WebApplicationBuilder>? configure = null)
@@ -47,6 +101,11 @@ public static class MailroomApp
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddHostedService<StartupMigrator>();
         builder.Services.AddHostedService<StreamPurgeWorker>();
+        if (settings.HasRole("delivery"))
+        {
+            builder.Services.AddHostedService<PreparationWorker>();
+            builder.Services.AddHostedService<DeliveryWorker>();
+        }
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -56,6 +115,8 @@ public static class MailroomApp
             : Results.Json(new { Status = "Starting" }, ApiConventions.Json, statusCode: 503));
         app.MapServersApi();
         app.MapMessageStreamsApi();
+        app.MapEmailApi();
+        app.MapMessagesApi();
         return app;
     }
 }

@@ -2,14 +2,15 @@ namespace Mailroom.Core.Queue;
 
 /// <summary>
 /// One accepted outbound message: what the Messages API lists, and the signed MIME that delivery sends.
-/// Written once at acceptance (with its <see cref="Delivery"/> rows, in the same commit); content is purged
+/// Written once at acceptance (with its <see cref="RecipientDelivery"/> rows, in the same commit); content is purged
 /// after the retention period.
 /// </summary>
 public sealed class OutboundMessage
 {
     /// <summary>The MessageID the API returned (a GUID).</summary>
     public Guid Id { get; set; }
-    /// <summary>The sending server; null for the platform's own mail (sender confirmations).</summary>
+    /// <summary>The sending account and server; null for the platform's own mail (sender confirmations).</summary>
+    public int? AccountId { get; set; }
     public int? ServerId { get; set; }
     public string Stream { get; set; } = "outbound";
     public string From { get; set; } = "";
@@ -26,10 +27,17 @@ public sealed class OutboundMessage
     public bool TrackOpens { get; set; }
     public string TrackLinks { get; set; } = "None";
     public bool Sandboxed { get; set; }
-    /// <summary>Envelope sender (MAIL FROM), the VERP return path.</summary>
-    public string EnvelopeFrom { get; set; } = "";
-    /// <summary>The message as sent: prepared and DKIM-signed. Null once purged.</summary>
+    /// <summary>Domain of the envelope sender: each recipient's MAIL FROM is the VERP address
+    /// <c>pm_bounces+&lt;id&gt;-&lt;index&gt;@ReturnPathDomain</c>, so a bounce names its message and recipient.</summary>
+    public string ReturnPathDomain { get; set; } = "";
+    /// <summary>The message: as composed or submitted until Preparation, then as sent (DKIM-signed).
+    /// Null once purged after the retention period.</summary>
     public byte[]? Mime { get; set; }
+    /// <summary>JSON array of envelope recipients (To, Cc and Bcc).</summary>
+    public string RecipientsJson { get; set; } = "[]";
+    public MessageStage Stage { get; set; }
+    /// <summary>Why Preparation failed, when it did.</summary>
+    public string StageDetail { get; set; } = "";
     public string TextBody { get; set; } = "";
     public string HtmlBody { get; set; } = "";
     public MessageStatus Status { get; set; }
@@ -37,11 +45,13 @@ public sealed class OutboundMessage
 }
 
 /// <summary>One recipient's delivery of a message: the queue row the delivery workers claim.</summary>
-public sealed class Delivery
+public sealed class RecipientDelivery
 {
     public long Id { get; set; }
     public Guid MessageId { get; set; }
     public string Recipient { get; set; } = "";
+    /// <summary>Position of the recipient in the message's envelope list: encoded in the VERP return path.</summary>
+    public int RecipientIndex { get; set; }
     /// <summary>Lower-case recipient domain: deliveries are grouped by it (MX lookup, connection reuse, limits).</summary>
     public string Domain { get; set; } = "";
     public DeliveryState State { get; set; }
@@ -69,6 +79,10 @@ public sealed class MessageEvent
 
 // Persisted enums carry explicit numbers; EnumNumbersTests freezes them.
 public enum MessageStatus { Queued = 0, Sent = 1, Processed = 2 }
+
+/// <summary>Where a message is on its path: accepted (durable, not yet signed), prepared (signed, deliveries
+/// queued), failed in preparation.</summary>
+public enum MessageStage { Accepted = 0, Prepared = 1, Failed = 2 }
 
 public enum DeliveryState { Pending = 0, Delivered = 1, Failed = 2, Held = 3 }
 

@@ -1,34 +1,127 @@
+using System.Text.Json;
+using System.Threading.Channels;
 using Mailroom.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Mailroom.Core.Queue;
 
-/// <summary>An accepted message and its recipients, ready to be made durable.</summary>
+/// <summary>An accepted message and its envelope recipients, ready to be made durable.</summary>
 public sealed record QueuedMessage(OutboundMessage Message, IReadOnlyList<string> Recipients);
 
 /// <summary>
-/// The durable outbound queue. <see cref="EnqueueAsync"/> returns only once the message and its delivery rows
-/// are committed (fsync). Delivery workers claim <see cref="Delivery"/> rows from it.
+/// The durable front of the outbound queue, with group commit. <see cref="EnqueueAsync(QueuedMessage, CancellationToken)"/>
+/// returns only once the message is committed (SQLite WAL with synchronous=FULL, or PostgreSQL's commit: both
+/// fsync). Callers that arrive while a commit is in flight are written together in the next one, so under load
+/// many requests share one fsync instead of paying one each.
+/// Accepted rows are picked up by Preparation (<c>Mailroom.Core.Preparation</c>).
 /// </summary>
-public sealed class OutboundQueue(MailroomDb db, TimeProvider clock)
+public sealed class OutboundQueue : IAsyncDisposable
 {
-    public async Task EnqueueAsync(QueuedMessage queued, CancellationToken ct = default)
+    /// <summary>Most messages written in one commit; bounds the transaction and the wait of the last caller.</summary>
+    public const int MaxMessagesPerCommit = 2000;
+
+    private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<OutboundQueue> _log;
+    private readonly Task _writer;
+    private readonly PreparationSignal _prepare;
+
+    public OutboundQueue(IServiceScopeFactory scopes, TimeProvider clock, PreparationSignal prepare, ILogger<OutboundQueue> log)
     {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if (queued.Message.ReceivedAt == 0)
-            queued.Message.ReceivedAt = now;
-        db.OutboundMessages.Add(queued.Message);
-        foreach (var rcpt in queued.Recipients)
+        _scopes = scopes;
+        _prepare = prepare;
+        _clock = clock;
+        _log = log;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Commits one message (and its recipients) durably; completes after the commit.</summary>
+    public Task EnqueueAsync(QueuedMessage queued, CancellationToken ct = default) => EnqueueAsync([queued], ct);
+
+    /// <summary>Commits several messages durably, in one commit with whatever else is waiting.</summary>
+    public Task EnqueueAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct = default)
+    {
+        if (messages.Count == 0)
+            return Task.CompletedTask;
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var q in messages)
         {
-            db.Deliveries.Add(new Delivery
-            {
-                MessageId = queued.Message.Id,
-                Recipient = rcpt,
-                Domain = Mailroom.Mail.Addresses.EmailAddress.DomainOf(rcpt),
-                State = DeliveryState.Pending,
-                NextAttemptAt = now,
-                CreatedAt = now,
-            });
+            if (q.Message.ReceivedAt == 0)
+                q.Message.ReceivedAt = now;
+            q.Message.RecipientsJson = JsonSerializer.Serialize(q.Recipients);
+            q.Message.Stage = MessageStage.Accepted;
+            q.Message.Status = MessageStatus.Queued;
         }
-        await db.SaveChangesAsync(ct);
+        var pending = new Pending(messages);
+        if (!_pending.Writer.TryWrite(pending))
+            throw new InvalidOperationException("The outbound queue is shut down.");
+        // The commit is not cancelled with the caller: once handed over, the message is written either way.
+        return pending.Done.Task;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Pending>();
+        while (await _pending.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            var count = 0;
+            while (count < MaxMessagesPerCommit && _pending.Reader.TryRead(out var p))
+            {
+                batch.Add(p);
+                count += p.Messages.Count;
+            }
+            try
+            {
+                await WriteAsync(batch.SelectMany(p => p.Messages));
+                foreach (var p in batch)
+                    p.Done.TrySetResult();
+                _prepare.Pulse();
+            }
+            catch (Exception e)
+            {
+                _log.LogWarning(e, "Group commit of {Count} messages failed; writing each caller's messages alone", count);
+                // One caller's bad row must not fail the others: retry each caller alone.
+                foreach (var p in batch)
+                {
+                    try
+                    {
+                        await WriteAsync(p.Messages);
+                        p.Done.TrySetResult();
+                    }
+                    catch (Exception single)
+                    {
+                        p.Done.TrySetException(single);
+                    }
+                }
+            }
+        }
+    }
+
+    private async Task WriteAsync(IEnumerable<QueuedMessage> messages)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        foreach (var q in messages)
+            db.OutboundMessages.Add(q.Message);
+        await db.SaveChangesAsync();
+        foreach (var q in messages)
+            db.Entry(q.Message).State = EntityState.Detached;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await _writer;
+    }
+
+    private sealed class Pending(IReadOnlyList<QueuedMessage> messages)
+    {
+        public IReadOnlyList<QueuedMessage> Messages { get; } = messages;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -1,4 +1,5 @@
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Events;
 using Mailroom.Core.Queue;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,8 +17,9 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<ServerToken> ServerTokens => Set<ServerToken>();
     public DbSet<MessageStream> MessageStreams => Set<MessageStream>();
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
-    public DbSet<Delivery> Deliveries => Set<Delivery>();
+    public DbSet<RecipientDelivery> Deliveries => Set<RecipientDelivery>();
     public DbSet<MessageEvent> MessageEvents => Set<MessageEvent>();
+    public DbSet<Suppression> Suppressions => Set<Suppression>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -15,9 +15,9 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
     }
 }
 
-internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
+internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<RecipientDelivery>
 {
-    public void Configure(EntityTypeBuilder<Delivery> b)
+    public void Configure(EntityTypeBuilder<RecipientDelivery> b)
     {
         b.ToTable("deliveries");
         b.HasIndex(d => new { d.State, d.NextAttemptAt });
@@ -33,5 +33,17 @@ internal sealed class MessageEventConfiguration : IEntityTypeConfiguration<Messa
         b.ToTable("message_events");
         b.HasIndex(e => new { e.MessageId, e.At });
         b.HasOne<OutboundMessage>().WithMany().HasForeignKey(e => e.MessageId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class SuppressionConfiguration : IEntityTypeConfiguration<Mailroom.Core.Events.Suppression>
+{
+    public void Configure(EntityTypeBuilder<Mailroom.Core.Events.Suppression> b)
+    {
+        b.ToTable("suppressions");
+        b.Property(s => s.Stream).HasMaxLength(30);
+        b.Property(s => s.Email).HasMaxLength(320);
+        b.HasIndex(s => new { s.ServerId, s.Stream, s.Email }).IsUnique();
+        b.HasOne<Mailroom.Core.Accounts.Server>().WithMany().HasForeignKey(s => s.ServerId).OnDelete(DeleteBehavior.Cascade);
     }
 }

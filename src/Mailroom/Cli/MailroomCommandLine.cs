@@ -16,6 +16,14 @@ public static class MailroomCommandLine
     private static readonly Option<string?> PublicUrlOption = new("--public-url") { Description = "Base URL shown in links (ServerLink, confirmation links). Env: MAILROOM_PUBLIC_URL. Default: the --http URL." };
     private static readonly Option<string?> InboundHostOption = new("--inbound-host") { Description = "Host of servers' inbound addresses. Env: MAILROOM_INBOUND_HOST." };
 
+    private static readonly Option<string?> DnsOption = new("--dns") { Description = "DNS server HOST:PORT for MX lookups and DNS checks. Env: MAILROOM_DNS. Default: the system resolver." };
+    private static readonly Option<string?> DeliveryPortOption = new("--delivery-port") { Description = "Port of remote MX hosts. Env: MAILROOM_DELIVERY_PORT. Default 25." };
+    private static readonly Option<string?> RelayOption = new("--relay") { Description = "Smart host HOST:PORT taking all outbound mail (AUTH with --relay-username/--relay-password). Env: MAILROOM_RELAY." };
+    private static readonly Option<string?> RelayUserOption = new("--relay-username") { Description = "AUTH user at the smart host. Env: MAILROOM_RELAY_USERNAME." };
+    private static readonly Option<string?> RelayPasswordOption = new("--relay-password") { Description = "AUTH password at the smart host. Env: MAILROOM_RELAY_PASSWORD." };
+    private static readonly Option<string?> HeloOption = new("--helo") { Description = "Name given in EHLO. Env: MAILROOM_HELO." };
+    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, delivery. Env: MAILROOM_ROLES. Default all." };
+
     public static RootCommand Build()
     {
         var root = new RootCommand("Mailroom: a self-hostable, Postmark-compatible email platform.");
@@ -28,7 +36,8 @@ public static class MailroomCommandLine
     private static Command Serve()
     {
         var serve = new Command("serve", "Run Mailroom: the HTTP API and the background workers.");
-        foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption })
+        foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption, DnsOption, DeliveryPortOption,
+                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption })
             serve.Options.Add(o);
         serve.Options.Add(ConfigOption);
         serve.SetAction(async (parse, ct) =>
@@ -108,6 +117,13 @@ public static class MailroomCommandLine
             ["Http"] = Value(parse, HttpOption),
             ["PublicUrl"] = Value(parse, PublicUrlOption),
             ["InboundHost"] = Value(parse, InboundHostOption),
+            ["Dns"] = Value(parse, DnsOption),
+            ["DeliveryPort"] = Value(parse, DeliveryPortOption),
+            ["Relay"] = Value(parse, RelayOption),
+            ["RelayUsername"] = Value(parse, RelayUserOption),
+            ["RelayPassword"] = Value(parse, RelayPasswordOption),
+            ["HeloName"] = Value(parse, HeloOption),
+            ["Roles"] = Value(parse, RolesOption),
         };
         return MailroomSettings.Resolve(cli, Value(parse, ConfigOption));
     }

@@ -16,6 +16,22 @@ public sealed record MailroomSettings
     public string Http { get; init; } = "http://127.0.0.1:5080";
     public string? PublicUrl { get; init; }
     public string InboundHost { get; init; } = "inbound.mailroom.localhost";
+    /// <summary>DNS server HOST:PORT for MX lookups and record checks; null = the system resolver.</summary>
+    public string? Dns { get; init; }
+    /// <summary>Port of remote MX hosts (25; tests use a loopback sink).</summary>
+    public int DeliveryPort { get; init; } = 25;
+    /// <summary>Smart host HOST:PORT that takes all outbound mail instead of MX hosts.</summary>
+    public string? Relay { get; init; }
+    public string? RelayUsername { get; init; }
+    public string? RelayPassword { get; init; }
+    /// <summary>Name Mailroom gives in EHLO.</summary>
+    public string? HeloName { get; init; }
+    /// <summary>Comma-separated roles this process runs: api, delivery (default: all).</summary>
+    public string Roles { get; init; } = "all";
+
+    public bool HasRole(string role) =>
+        Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Any(r => r.Equals("all", StringComparison.OrdinalIgnoreCase) || r.Equals(role, StringComparison.OrdinalIgnoreCase));
 
     public DatabaseSettings DatabaseSettings => new(Path.GetFullPath(DataDirectory), Database);
 
@@ -33,6 +49,13 @@ public sealed record MailroomSettings
         ("--http", "MAILROOM_HTTP", "Http", "http://127.0.0.1:5080", "address the HTTP API listens on"),
         ("--public-url", "MAILROOM_PUBLIC_URL", "PublicUrl", "the --http address", "base URL used in links shown to customers"),
         ("--inbound-host", "MAILROOM_INBOUND_HOST", "InboundHost", "inbound.mailroom.localhost", "host of servers' inbound addresses"),
+        ("--dns", "MAILROOM_DNS", "Dns", "(system resolver)", "DNS server HOST:PORT for MX lookups and DNS checks"),
+        ("--delivery-port", "MAILROOM_DELIVERY_PORT", "DeliveryPort", "25", "port of remote MX hosts"),
+        ("--relay", "MAILROOM_RELAY", "Relay", "(none)", "smart host HOST:PORT for all outbound mail"),
+        ("--relay-username", "MAILROOM_RELAY_USERNAME", "RelayUsername", "(none)", "AUTH user name at the smart host"),
+        ("--relay-password", "MAILROOM_RELAY_PASSWORD", "RelayPassword", "(none)", "AUTH password at the smart host"),
+        ("--helo", "MAILROOM_HELO", "HeloName", "machine name", "name given in EHLO"),
+        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, delivery"),
     ];
 
     public static MailroomSettings Resolve(IReadOnlyDictionary<string, string?> fromCommandLine, string? configPath,
@@ -54,6 +77,14 @@ public sealed record MailroomSettings
             Http = Get("Http", "MAILROOM_HTTP") ?? defaults.Http,
             PublicUrl = Get("PublicUrl", "MAILROOM_PUBLIC_URL"),
             InboundHost = Get("InboundHost", "MAILROOM_INBOUND_HOST") ?? defaults.InboundHost,
+            Dns = Get("Dns", "MAILROOM_DNS"),
+            DeliveryPort = Get("DeliveryPort", "MAILROOM_DELIVERY_PORT") is { } port
+                ? int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) : defaults.DeliveryPort,
+            Relay = Get("Relay", "MAILROOM_RELAY"),
+            RelayUsername = Get("RelayUsername", "MAILROOM_RELAY_USERNAME"),
+            RelayPassword = Get("RelayPassword", "MAILROOM_RELAY_PASSWORD"),
+            HeloName = Get("HeloName", "MAILROOM_HELO"),
+            Roles = Get("Roles", "MAILROOM_ROLES") ?? defaults.Roles,
         };
     }
 
@@ -72,5 +103,22 @@ public sealed record MailroomSettings
         foreach (var p in doc.RootElement.EnumerateObject())
             result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText();
         return result;
+    }
+}
+
+public static class HostPort
+{
+    /// <summary>Parses <c>HOST:PORT</c> (IPv6 as <c>[::1]:53</c>).</summary>
+    public static (string Host, int Port) Parse(string value, int defaultPort)
+    {
+        value = value.Trim();
+        if (value.StartsWith('['))
+        {
+            var end = value.IndexOf(']');
+            var host = value[1..end];
+            return (host, end + 2 < value.Length ? int.Parse(value[(end + 2)..], System.Globalization.CultureInfo.InvariantCulture) : defaultPort);
+        }
+        var colon = value.LastIndexOf(':');
+        return colon < 0 ? (value, defaultPort) : (value[..colon], int.Parse(value[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 }

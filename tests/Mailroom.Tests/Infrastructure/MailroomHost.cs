@@ -36,7 +36,17 @@ public sealed class MailroomHost : IAsyncDisposable
     public static async Task<MailroomHost> StartAsync(Action<WebApplicationBuilder>? configure = null, Func<MailroomSettings, MailroomSettings>? tweak = null)
     {
         var data = TestPaths.NewTempDirectory();
-        var settings = new MailroomSettings { DataDirectory = data, Database = await TestDatabase.CreateAsync(), PublicUrl = "http://mailroom.test" };
+        // By default no delivery role: tests that deliver opt in and point DNS and SMTP at loopback servers,
+        // so nothing ever leaves 127.0.0.0/8.
+        var settings = new MailroomSettings
+        {
+            DataDirectory = data,
+            Database = await TestDatabase.CreateAsync(),
+            PublicUrl = "http://mailroom.test",
+            Roles = "api",
+            Dns = "127.0.0.1:9",
+            DeliveryPort = 9,
+        };
         if (tweak is not null)
             settings = tweak(settings);
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));

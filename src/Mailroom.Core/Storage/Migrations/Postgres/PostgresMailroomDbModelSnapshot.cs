@@ -3,7 +3,6 @@ using System;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
@@ -12,11 +11,9 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Mailroom.Core.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresMailroomDb))]
-    [Migration("20261129052829_Initial")]
-    partial class Initial
+    partial class PostgresMailroomDbModelSnapshot : ModelSnapshot
     {
-        /// <inheritdoc />
-        protected override void BuildTargetModel(ModelBuilder modelBuilder)
+        protected override void BuildModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder
@@ -236,7 +233,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.ToTable("server_tokens", (string)null);
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Queue.Delivery", b =>
+            modelBuilder.Entity("Mailroom.Core.Events.Suppression", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -244,46 +241,34 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
-                    b.Property<int>("Attempts")
-                        .HasColumnType("integer");
-
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");
 
-                    b.Property<string>("Domain")
+                    b.Property<string>("Email")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
 
-                    b.Property<string>("LastResult")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("LeaseOwner")
-                        .HasColumnType("text");
-
-                    b.Property<long>("LeaseUntil")
-                        .HasColumnType("bigint");
-
-                    b.Property<Guid>("MessageId")
-                        .HasColumnType("uuid");
-
-                    b.Property<long>("NextAttemptAt")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Recipient")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<int>("State")
+                    b.Property<int>("Origin")
                         .HasColumnType("integer");
+
+                    b.Property<int>("Reason")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Stream")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageId");
+                    b.HasIndex("ServerId", "Stream", "Email")
+                        .IsUnique();
 
-                    b.HasIndex("State", "NextAttemptAt");
-
-                    b.ToTable("deliveries", (string)null);
+                    b.ToTable("suppressions", (string)null);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
@@ -326,6 +311,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
+                    b.Property<int?>("AccountId")
+                        .HasColumnType("integer");
+
                     b.Property<string>("AttachmentNamesJson")
                         .IsRequired()
                         .HasColumnType("text");
@@ -335,10 +323,6 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.Property<string>("CcJson")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("EnvelopeFrom")
                         .IsRequired()
                         .HasColumnType("text");
 
@@ -360,11 +344,26 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.Property<long>("ReceivedAt")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("RecipientsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ReturnPathDomain")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<bool>("Sandboxed")
                         .HasColumnType("boolean");
 
                     b.Property<int?>("ServerId")
                         .HasColumnType("integer");
+
+                    b.Property<int>("Stage")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("StageDetail")
+                        .IsRequired()
+                        .HasColumnType("text");
 
                     b.Property<int>("Status")
                         .HasColumnType("integer");
@@ -405,6 +404,59 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.ToTable("outbound_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Queue.RecipientDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("LastResult")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("text");
+
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Recipient")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("RecipientIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
+
+                    b.HasIndex("State", "NextAttemptAt");
+
+                    b.ToTable("deliveries", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Accounts.MessageStream", b =>
                 {
                     b.HasOne("Mailroom.Core.Accounts.Server", null)
@@ -432,7 +484,16 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Queue.Delivery", b =>
+            modelBuilder.Entity("Mailroom.Core.Events.Suppression", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
                 {
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
                         .WithMany()
@@ -441,7 +502,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
+            modelBuilder.Entity("Mailroom.Core.Queue.RecipientDelivery", b =>
                 {
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
                         .WithMany()

@@ -3,6 +3,7 @@ using System;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
@@ -10,9 +11,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Mailroom.Core.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteMailroomDb))]
-    partial class SqliteMailroomDbModelSnapshot : ModelSnapshot
+    [Migration("20261129054253_Initial")]
+    partial class Initial
     {
-        protected override void BuildModel(ModelBuilder modelBuilder)
+        /// <inheritdoc />
+        protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
@@ -220,52 +223,40 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("server_tokens", (string)null);
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Queue.Delivery", b =>
+            modelBuilder.Entity("Mailroom.Core.Events.Suppression", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("Attempts")
-                        .HasColumnType("INTEGER");
-
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Domain")
+                    b.Property<string>("Email")
                         .IsRequired()
+                        .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("LastResult")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("LeaseOwner")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("LeaseUntil")
+                    b.Property<int>("Origin")
                         .HasColumnType("INTEGER");
 
-                    b.Property<Guid>("MessageId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("NextAttemptAt")
+                    b.Property<int>("Reason")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Recipient")
+                    b.Property<int>("ServerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stream")
                         .IsRequired()
+                        .HasMaxLength(30)
                         .HasColumnType("TEXT");
-
-                    b.Property<int>("State")
-                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageId");
+                    b.HasIndex("ServerId", "Stream", "Email")
+                        .IsUnique();
 
-                    b.HasIndex("State", "NextAttemptAt");
-
-                    b.ToTable("deliveries", (string)null);
+                    b.ToTable("suppressions", (string)null);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
@@ -306,6 +297,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("AccountId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("AttachmentNamesJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -315,10 +309,6 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("CcJson")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("EnvelopeFrom")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
@@ -340,11 +330,26 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<long>("ReceivedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("RecipientsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReturnPathDomain")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("Sandboxed")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("ServerId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int>("Stage")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StageDetail")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
@@ -385,6 +390,57 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("outbound_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Queue.RecipientDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastResult")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Recipient")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RecipientIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
+
+                    b.HasIndex("State", "NextAttemptAt");
+
+                    b.ToTable("deliveries", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Accounts.MessageStream", b =>
                 {
                     b.HasOne("Mailroom.Core.Accounts.Server", null)
@@ -412,7 +468,16 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Queue.Delivery", b =>
+            modelBuilder.Entity("Mailroom.Core.Events.Suppression", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
                 {
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
                         .WithMany()
@@ -421,7 +486,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
+            modelBuilder.Entity("Mailroom.Core.Queue.RecipientDelivery", b =>
                 {
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
                         .WithMany()

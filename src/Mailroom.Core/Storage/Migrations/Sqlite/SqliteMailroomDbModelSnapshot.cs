@@ -3,7 +3,6 @@ using System;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
@@ -11,11 +10,9 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Mailroom.Core.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteMailroomDb))]
-    [Migration("20261129052815_Initial")]
-    partial class Initial
+    partial class SqliteMailroomDbModelSnapshot : ModelSnapshot
     {
-        /// <inheritdoc />
-        protected override void BuildTargetModel(ModelBuilder modelBuilder)
+        protected override void BuildModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
@@ -223,52 +220,40 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("server_tokens", (string)null);
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Queue.Delivery", b =>
+            modelBuilder.Entity("Mailroom.Core.Events.Suppression", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("Attempts")
-                        .HasColumnType("INTEGER");
-
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Domain")
+                    b.Property<string>("Email")
                         .IsRequired()
+                        .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("LastResult")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("LeaseOwner")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("LeaseUntil")
+                    b.Property<int>("Origin")
                         .HasColumnType("INTEGER");
 
-                    b.Property<Guid>("MessageId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("NextAttemptAt")
+                    b.Property<int>("Reason")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Recipient")
+                    b.Property<int>("ServerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stream")
                         .IsRequired()
+                        .HasMaxLength(30)
                         .HasColumnType("TEXT");
-
-                    b.Property<int>("State")
-                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageId");
+                    b.HasIndex("ServerId", "Stream", "Email")
+                        .IsUnique();
 
-                    b.HasIndex("State", "NextAttemptAt");
-
-                    b.ToTable("deliveries", (string)null);
+                    b.ToTable("suppressions", (string)null);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
@@ -309,6 +294,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("AccountId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("AttachmentNamesJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -318,10 +306,6 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("CcJson")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("EnvelopeFrom")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
@@ -343,11 +327,26 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<long>("ReceivedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("RecipientsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReturnPathDomain")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("Sandboxed")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("ServerId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int>("Stage")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StageDetail")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
@@ -388,6 +387,57 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("outbound_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Queue.RecipientDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastResult")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Recipient")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RecipientIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
+
+                    b.HasIndex("State", "NextAttemptAt");
+
+                    b.ToTable("deliveries", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Accounts.MessageStream", b =>
                 {
                     b.HasOne("Mailroom.Core.Accounts.Server", null)
@@ -415,7 +465,16 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Queue.Delivery", b =>
+            modelBuilder.Entity("Mailroom.Core.Events.Suppression", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
                 {
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
                         .WithMany()
@@ -424,7 +483,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
+            modelBuilder.Entity("Mailroom.Core.Queue.RecipientDelivery", b =>
                 {
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
                         .WithMany()

@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Mailroom.Core.Queue;
+using Mailroom.Mail.Addresses;
+using Mailroom.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+
+namespace Mailroom.Core.Delivery;
+
+/// <summary>
+/// One round of delivery: claims due <see cref="RecipientDelivery"/> rows under a lease, groups them by
+/// destination domain, resolves each domain's MX hosts, hands each group to <see cref="SmtpDeliverer"/> (several
+/// messages per connection, at most <see cref="DeliveryOptions.MaxConnectionsPerDomain"/> connections a domain),
+/// and records every outcome with its event before the lease is released. A worker that dies leaves its rows
+/// leased; when the lease expires another worker takes them again (at least once).
+/// </summary>
+public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, SmtpDeliverer smtp, DeliveryOptions options,
+    TimeProvider clock, ILogger<DeliveryRunner> log)
+{
+    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}"[..60];
+
+    /// <summary>Runs one round; returns how many deliveries it handled (0 = nothing was due).</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var claimed = await ClaimAsync(ct);
+        if (claimed.Count == 0)
+            return 0;
+        var messages = await LoadMessagesAsync(claimed.Select(d => d.MessageId).Distinct().ToList(), ct);
+        var byDomain = claimed.GroupBy(d => options.Relay is null ? d.Domain : "(relay)").ToList();
+        var outcomes = new ConcurrentBag<(RecipientDelivery Delivery, DeliveryOutcome Outcome)>();
+        using var connections = new SemaphoreSlim(options.MaxConnections);
+        await Parallel.ForEachAsync(byDomain, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConnections, CancellationToken = ct }, async (group, token) =>
+        {
+            var deliveries = group.ToList();
+            IReadOnlyList<MxHost> hosts;
+            if (options.Relay is { } relay)
+            {
+                hosts = [new MxHost(relay.Host, 0, await ResolveRelayAsync(relay.Host, token))];
+            }
+            else
+            {
+                var resolution = await mx.ResolveAsync(group.Key, token);
+                if (resolution.PermanentError is { } permanent || resolution.TransientError is not null)
+                {
+                    var kind = resolution.PermanentError is not null ? OutcomeKind.Permanent : OutcomeKind.Transient;
+                    foreach (var d in deliveries)
+                        outcomes.Add((d, new DeliveryOutcome(d.Id, kind, null, resolution.PermanentError ?? resolution.TransientError!, "", "", null, null)));
+                    return;
+                }
+                hosts = resolution.Hosts;
+            }
+            // Split a big domain over a few connections.
+            var lanes = Math.Clamp((deliveries.Count + options.MaxMessagesPerConnection - 1) / Math.Max(1, options.MaxMessagesPerConnection / 4), 1, options.MaxConnectionsPerDomain);
+            var chunks = deliveries.Select((d, i) => (d, i)).GroupBy(x => x.i % lanes, x => x.d).ToList();
+            await Parallel.ForEachAsync(chunks, token, async (chunk, t2) =>
+            {
+                await connections.WaitAsync(t2);
+                try
+                {
+                    var items = new List<DeliveryItem>();
+                    foreach (var d in chunk)
+                    {
+                        if (messages.TryGetValue(d.MessageId, out var m))
+                            items.Add(new DeliveryItem(d.Id, d.Recipient, Verp.Encode(d.MessageId, d.RecipientIndex, m.ReturnPathDomain), m.Mime));
+                        else
+                            outcomes.Add((d, new DeliveryOutcome(d.Id, OutcomeKind.Permanent, null, "Message content is no longer available", "", "", null, null)));
+                    }
+                    var results = await smtp.DeliverAsync(hosts, items, t2);
+                    var byId = chunk.ToDictionary(d => d.Id);
+                    foreach (var r in results)
+                        outcomes.Add((byId[r.DeliveryId], r));
+                }
+                finally
+                {
+                    connections.Release();
+                }
+            });
+        });
+        await RecordAsync(outcomes.ToList(), ct);
+        return claimed.Count;
+    }
+
+    private async Task<IReadOnlyList<System.Net.IPAddress>> ResolveRelayAsync(string host, CancellationToken ct)
+    {
+        if (System.Net.IPAddress.TryParse(host, out var ip))
+            return [ip];
+        var r = await mx.ResolveAsync(host, ct);
+        return r.Hosts.Where(h => h.Name.Equals(host, StringComparison.OrdinalIgnoreCase)).SelectMany(h => h.Addresses).ToList() is { Count: > 0 } list
+            ? list
+            : (await System.Net.Dns.GetHostAddressesAsync(host, ct));
+    }
+
+    private async Task<List<RecipientDelivery>> ClaimAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var until = now + (long)options.Lease.TotalMilliseconds;
+        // SQLite has one writer, so the UPDATE ... RETURNING is atomic; PostgreSQL skips rows other nodes hold.
+        var lockClause = db is PostgresMailroomDb ? " FOR UPDATE SKIP LOCKED" : "";
+        var sql = $$"""
+            UPDATE deliveries SET "LeaseOwner" = {0}, "LeaseUntil" = {1}
+            WHERE "Id" IN (SELECT "Id" FROM deliveries
+                           WHERE "State" = 0 AND "NextAttemptAt" <= {2} AND "LeaseUntil" <= {2}
+                           ORDER BY "NextAttemptAt" LIMIT {3}{{lockClause}})
+            RETURNING *
+            """;
+        return await db.Deliveries.FromSqlRaw(sql, _owner, until, now, options.ClaimBatch).AsNoTracking().ToListAsync(ct);
+    }
+
+    private sealed record LoadedMessage(string ReturnPathDomain, MimeMessage Mime);
+
+    private async Task<Dictionary<Guid, LoadedMessage>> LoadMessagesAsync(List<Guid> ids, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        var rows = await db.OutboundMessages.AsNoTracking().Where(m => ids.Contains(m.Id) && m.Mime != null)
+            .Select(m => new { m.Id, m.ReturnPathDomain, m.Mime }).ToListAsync(ct);
+        var result = new Dictionary<Guid, LoadedMessage>();
+        foreach (var r in rows)
+        {
+            try
+            {
+                result[r.Id] = new LoadedMessage(r.ReturnPathDomain, MimeMessage.Load(new MemoryStream(r.Mime!, writable: false), ct));
+            }
+            catch (FormatException e)
+            {
+                log.LogError(e, "Stored message {MessageId} cannot be parsed", r.Id);
+            }
+        }
+        return result;
+    }
+
+    private async Task RecordAsync(List<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct)
+    {
+        if (outcomes.Count == 0)
+            return;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        var recorder = scope.ServiceProvider.GetRequiredService<DeliveryOutcomeRecorder>();
+        await recorder.RecordAsync(db, outcomes, ct);
+    }
+}
+
+/// <summary>
+/// Turns delivery outcomes into row updates and events, in one transaction: Delivered; Transient with the next
+/// attempt from the <see cref="RetrySchedule"/>; Bounced on a 5xx or when the maximum age is reached.
+/// </summary>
+public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock)
+{
+    public async Task RecordAsync(MailroomDb db, IReadOnlyList<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var serverIds = await db.OutboundMessages.AsNoTracking()
+            .Where(m => outcomes.Select(o => o.Delivery.MessageId).Distinct().Contains(m.Id))
+            .Select(m => new { m.Id, m.ServerId }).ToDictionaryAsync(m => m.Id, m => m.ServerId, ct);
+        foreach (var (d, o) in outcomes)
+        {
+            d.Attempts++;
+            d.LeaseOwner = null;
+            d.LeaseUntil = 0;
+            d.LastResult = Truncate(o.Reply, 1000);
+            MessageEventType type;
+            var details = new Dictionary<string, string>();
+            switch (o.Kind)
+            {
+                case OutcomeKind.Delivered:
+                    d.State = DeliveryState.Delivered;
+                    type = MessageEventType.Delivered;
+                    details["DeliveryMessage"] = o.Reply;
+                    details["DestinationServer"] = o.Host;
+                    details["DestinationIP"] = o.Ip;
+                    details["TlsProtocol"] = o.TlsProtocol ?? "";
+                    details["TlsCertificateVerified"] = o.TlsCertificateValid is { } v ? (v ? "True" : "False") : "";
+                    break;
+                case OutcomeKind.Transient when options.Retries.Next(d.Attempts, DateTimeOffset.FromUnixTimeMilliseconds(d.CreatedAt), now) is { } next:
+                    d.State = DeliveryState.Pending;
+                    d.NextAttemptAt = next.ToUnixTimeMilliseconds();
+                    type = MessageEventType.Transient;
+                    details["DeliveryMessage"] = o.Reply;
+                    details["DestinationServer"] = o.Host;
+                    details["DestinationIP"] = o.Ip;
+                    details["NextAttemptAt"] = next.ToString("o");
+                    break;
+                case OutcomeKind.Transient:
+                    d.State = DeliveryState.Failed;
+                    type = MessageEventType.Bounced;
+                    details["Summary"] = $"Delivery gave up after {d.Attempts} attempts over {options.Retries.MaxAge.TotalHours:0} hours. Last reply: {o.Reply}";
+                    details["DeliveryMessage"] = o.Reply;
+                    details["BounceID"] = "";
+                    break;
+                default:
+                    d.State = DeliveryState.Failed;
+                    type = MessageEventType.Bounced;
+                    details["Summary"] = $"The recipient's server refused the message: {o.Reply}";
+                    details["DeliveryMessage"] = o.Reply;
+                    details["DestinationServer"] = o.Host;
+                    details["DestinationIP"] = o.Ip;
+                    details["BounceID"] = "";
+                    break;
+            }
+            db.Deliveries.Attach(d);
+            db.Entry(d).State = EntityState.Modified;
+            db.MessageEvents.Add(new MessageEvent
+            {
+                MessageId = d.MessageId,
+                ServerId = serverIds.GetValueOrDefault(d.MessageId),
+                Recipient = d.Recipient,
+                Type = type,
+                At = nowMs,
+                DetailsJson = JsonSerializer.Serialize(details),
+            });
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}

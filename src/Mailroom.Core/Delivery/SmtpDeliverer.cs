@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+
+namespace Mailroom.Core.Delivery;
+
+/// <summary>One recipient's copy of a message to hand to a remote server.</summary>
+public sealed record DeliveryItem(long DeliveryId, string Recipient, string EnvelopeFrom, MimeMessage Message);
+
+public enum OutcomeKind { Delivered, Transient, Permanent }
+
+/// <summary>What happened to one <see cref="DeliveryItem"/>.</summary>
+public sealed record DeliveryOutcome(long DeliveryId, OutcomeKind Kind, int? SmtpCode, string Reply, string Host, string Ip,
+    string? TlsProtocol, bool? TlsCertificateValid);
+
+/// <summary>
+/// The SMTP client side of delivery (RFC 5321), on MailKit. Connects to a destination's hosts in preference
+/// order, uses STARTTLS whenever offered (RFC 3207; an invalid certificate is still used, as opportunistic TLS
+/// allows, and recorded), and sends several messages over one connection. A 2xx reply delivers, 4xx and
+/// connection failures are transient, 5xx permanent.
+/// </summary>
+public sealed class SmtpDeliverer(DeliveryOptions options)
+{
+    public async Task<IReadOnlyList<DeliveryOutcome>> DeliverAsync(IReadOnlyList<MxHost> hosts, IReadOnlyList<DeliveryItem> items, CancellationToken ct)
+    {
+        var outcomes = new List<DeliveryOutcome>(items.Count);
+        var remaining = new Queue<DeliveryItem>(items);
+        string lastError = "No host to connect to";
+        string lastHost = "", lastIp = "";
+        foreach (var host in hosts)
+        {
+            foreach (var ip in host.Addresses)
+            {
+                if (remaining.Count == 0)
+                    return outcomes;
+                lastHost = host.Name;
+                lastIp = ip.ToString();
+                var session = await OpenAsync(host.Name, ip, ct);
+                if (session.Error is not null)
+                {
+                    lastError = session.Error;
+                    continue;
+                }
+                using var client = session.Client!;
+                var sent = 0;
+                while (remaining.Count > 0 && sent < options.MaxMessagesPerConnection)
+                {
+                    var item = remaining.Peek();
+                    var outcome = await SendOneAsync(client, item, host.Name, lastIp, session, ct);
+                    if (outcome is null)
+                    {
+                        // The connection broke: this item and the rest go to the next address or host.
+                        lastError = "Connection lost during the SMTP transaction";
+                        break;
+                    }
+                    remaining.Dequeue();
+                    outcomes.Add(outcome);
+                    sent++;
+                }
+                if (client.IsConnected)
+                {
+                    try { await client.DisconnectAsync(quit: true, ct); } catch (Exception e) when (e is not OperationCanceledException) { }
+                }
+                if (remaining.Count > 0 && sent >= options.MaxMessagesPerConnection)
+                {
+                    // More to send than one connection carries: reconnect to the same host.
+                    var again = await DeliverAsync([host with { Addresses = [ip] }], [.. remaining], ct);
+                    outcomes.AddRange(again);
+                    return outcomes;
+                }
+            }
+        }
+        foreach (var item in remaining)
+            outcomes.Add(new DeliveryOutcome(item.DeliveryId, OutcomeKind.Transient, null, lastError, lastHost, lastIp, null, null));
+        return outcomes;
+    }
+
+    private sealed record Session(SmtpClient? Client, string? Error, string? Tls, bool? CertificateValid);
+
+    private async Task<Session> OpenAsync(string hostName, IPAddress ip, CancellationToken ct)
+    {
+        var certificateValid = (bool?)null;
+        var client = new SmtpClient
+        {
+            LocalDomain = options.HeloName,
+            Timeout = (int)options.CommandTimeout.TotalMilliseconds,
+            CheckCertificateRevocation = false,
+            ServerCertificateValidationCallback = (_, _, _, errors) =>
+            {
+                certificateValid = errors == SslPolicyErrors.None;
+                return true;
+            },
+        };
+        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                connectTimeout.CancelAfter(options.ConnectTimeout);
+                await socket.ConnectAsync(new IPEndPoint(ip, options.Relay?.Port ?? options.Port), connectTimeout.Token);
+            }
+            await client.ConnectAsync(socket, hostName, options.Relay?.Port ?? options.Port, SecureSocketOptions.StartTlsWhenAvailable, ct);
+            if (options.Relay is { Username: { } user, Password: { } password })
+                await client.AuthenticateAsync(user, password, ct);
+            return new Session(client, null, client.IsSecure ? client.SslProtocol.ToString() : null, client.IsSecure ? certificateValid : null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            client.Dispose();
+            socket.Dispose();
+            var reason = e switch
+            {
+                OperationCanceledException => $"Connection to {hostName} [{ip}] timed out",
+                SmtpCommandException c => $"{(int)c.StatusCode} {c.Message}",
+                _ => $"Connection to {hostName} [{ip}] failed: {e.Message}",
+            };
+            return new Session(null, reason, null, null);
+        }
+    }
+
+    /// <summary>Sends one item; null when the connection is no longer usable and nothing is known of the item.</summary>
+    private static async Task<DeliveryOutcome?> SendOneAsync(SmtpClient client, DeliveryItem item, string host, string ip, Session session, CancellationToken ct)
+    {
+        try
+        {
+            var reply = await client.SendAsync(FormatOptions.Default, item.Message,
+                MailboxAddress.Parse(item.EnvelopeFrom), [MailboxAddress.Parse(item.Recipient)], ct);
+            return new DeliveryOutcome(item.DeliveryId, OutcomeKind.Delivered, 250, "250 " + reply, host, ip, session.Tls, session.CertificateValid);
+        }
+        catch (SmtpCommandException e)
+        {
+            var code = (int)e.StatusCode;
+            var kind = code >= 500 ? OutcomeKind.Permanent : OutcomeKind.Transient;
+            return new DeliveryOutcome(item.DeliveryId, kind, code, $"{code} {e.Message}".Trim(), host, ip, session.Tls, session.CertificateValid);
+        }
+        catch (Exception e) when (e is SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException or TimeoutException
+                                     || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Queue;
+using Mailroom.Core.Storage;
+using Mailroom.Mail.Dkim;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+
+namespace Mailroom.Core.Preparation;
+
+/// <summary>
+/// Preparation: turns accepted messages into deliverable ones. For each message, a checklist of named steps,
+/// any of which may stop it:
+/// <list type="number">
+/// <item><c>ResolveSigning</c>: which DKIM key and Return-Path domain the From address earns (sender identities).</item>
+/// <item><c>Sign</c>: DKIM-sign the composed MIME (RFC 6376, rsa-sha256, relaxed/relaxed).</item>
+/// <item><c>Queue</c>: store the signed message and one delivery row per envelope recipient, in one commit; a
+/// sandbox server's message is marked delivered to the sandbox instead, and nothing leaves.</item>
+/// </list>
+/// Preparing is idempotent: the row moves from Accepted to Prepared only once (a guarded update), so two nodes
+/// racing on the same message queue its deliveries once.
+/// </summary>
+public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver signing, TimeProvider clock, ILogger<MessagePreparer> log)
+{
+    public const int BatchSize = 256;
+
+    /// <summary>Prepares up to <see cref="BatchSize"/> accepted messages; returns how many it handled.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        var batch = await (from m in db.OutboundMessages.AsNoTracking()
+                           where m.Stage == MessageStage.Accepted
+                           orderby m.ReceivedAt
+                           select new Candidate(m.Id, m.AccountId, m.ServerId, m.From, m.Mime, m.RecipientsJson,
+                               db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault()))
+                          .Take(BatchSize).ToListAsync(ct);
+        if (batch.Count == 0)
+            return 0;
+        var now = clock.GetUtcNow();
+        var prepared = new Prepared[batch.Count];
+        // Signing is the CPU-heavy step: spread it over the cores.
+        await Parallel.ForAsync(0, batch.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (i, token) =>
+        {
+            prepared[i] = await PrepareOneAsync(batch[i], now, token);
+        });
+        await StoreAsync(db, prepared, now, ct);
+        return batch.Count;
+    }
+
+    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string From, byte[]? Mime, string RecipientsJson, DeliveryType? DeliveryType);
+
+    private sealed record Prepared(Candidate Message, byte[]? Mime, string ReturnPathDomain, IReadOnlyList<string> Recipients, string? Failure);
+
+    private async Task<Prepared> PrepareOneAsync(Candidate m, DateTimeOffset now, CancellationToken ct)
+    {
+        var recipients = JsonSerializer.Deserialize<List<string>>(m.RecipientsJson) ?? [];
+        if (m.Mime is null)
+            return new Prepared(m, null, "", recipients, "The message has no content.");
+        try
+        {
+            // Step ResolveSigning
+            var material = await signing.ResolveAsync(m.AccountId, m.From, ct);
+            if (material.Refusal is { } refusal)
+                return new Prepared(m, null, "", recipients, refusal);
+            // Step Sign
+            var message = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), ct);
+            if (material.Key is { } key)
+                DkimSigning.Sign(message, key, now);
+            using var output = new MemoryStream(m.Mime.Length + 1024);
+            message.WriteTo(FormatOptions.Default, output, ct);
+            return new Prepared(m, output.ToArray(), material.ReturnPathDomain, recipients, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogError(e, "Preparing message {MessageId} failed", m.Id);
+            return new Prepared(m, null, "", recipients, "Preparation failed: " + e.Message);
+        }
+    }
+
+    // Step Queue
+    private static async Task StoreAsync(MailroomDb db, Prepared[] prepared, DateTimeOffset now, CancellationToken ct)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        foreach (var p in prepared)
+        {
+            var m = p.Message;
+            if (p.Failure is not null)
+            {
+                var failed = await db.OutboundMessages.Where(x => x.Id == m.Id && x.Stage == MessageStage.Accepted)
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.Stage, MessageStage.Failed).SetProperty(x => x.StageDetail, p.Failure), ct);
+                if (failed == 1)
+                    foreach (var r in p.Recipients)
+                        db.MessageEvents.Add(Event(m, r, Queue.MessageEventType.Bounced, nowMs, new() { ["Summary"] = p.Failure, ["BounceID"] = "" }));
+                continue;
+            }
+            var sandboxed = m.DeliveryType == DeliveryType.Sandbox;
+            var moved = await db.OutboundMessages.Where(x => x.Id == m.Id && x.Stage == MessageStage.Accepted)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(x => x.Stage, MessageStage.Prepared)
+                    .SetProperty(x => x.Status, MessageStatus.Sent)
+                    .SetProperty(x => x.Mime, p.Mime)
+                    .SetProperty(x => x.ReturnPathDomain, p.ReturnPathDomain)
+                    .SetProperty(x => x.Sandboxed, sandboxed), ct);
+            if (moved == 0)
+                continue; // another node prepared it
+            for (var i = 0; i < p.Recipients.Count; i++)
+            {
+                var rcpt = p.Recipients[i];
+                if (sandboxed)
+                {
+                    db.MessageEvents.Add(Event(m, rcpt, Queue.MessageEventType.Delivered, nowMs, new()
+                    {
+                        ["DeliveryMessage"] = "Delivered to the sandbox: sandbox servers never deliver mail.",
+                        ["DestinationServer"] = "sandbox",
+                        ["DestinationIP"] = "",
+                    }));
+                    continue;
+                }
+                db.Deliveries.Add(new RecipientDelivery
+                {
+                    MessageId = m.Id,
+                    Recipient = rcpt,
+                    RecipientIndex = i,
+                    Domain = Mailroom.Mail.Addresses.EmailAddress.DomainOf(rcpt),
+                    State = DeliveryState.Pending,
+                    NextAttemptAt = nowMs,
+                    CreatedAt = nowMs,
+                });
+            }
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private static Queue.MessageEvent Event(Candidate m, string recipient, Queue.MessageEventType type, long at, Dictionary<string, string> details) => new()
+    {
+        MessageId = m.Id,
+        ServerId = m.ServerId,
+        Recipient = recipient,
+        Type = type,
+        At = at,
+        DetailsJson = JsonSerializer.Serialize(details),
+    };
+}

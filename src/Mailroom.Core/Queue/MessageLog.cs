@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Mailroom.Contracts;
+using Mailroom.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mailroom.Core.Queue;
+
+public sealed record MessageSearch(Paging Paging, string? Recipient, string? FromEmail, string? Tag, string? Status,
+    DateTimeOffset? FromDate, DateTimeOffset? ToDate, string? Subject, string Stream, (string Key, string Value)? Metadata);
+
+/// <summary>The message activity log (Messages API, spec §8): every query is scoped by server.</summary>
+public sealed class MessageLog(MailroomDb db)
+{
+    public async Task<OutboundMessageList> SearchAsync(int serverId, MessageSearch s, CancellationToken ct)
+    {
+        var q = db.OutboundMessages.AsNoTracking().Where(m => m.ServerId == serverId && m.Stream == s.Stream);
+        if (s.Recipient is { } rcpt)
+            q = q.Where(m => m.RecipientsJson.ToLower().Contains(rcpt.ToLower()));
+        if (s.FromEmail is { } from)
+            q = q.Where(m => m.From.ToLower().Contains(from.ToLower()));
+        if (s.Tag is { } tag)
+            q = q.Where(m => m.Tag == tag);
+        if (s.Subject is { } subject)
+            q = q.Where(m => m.Subject.ToLower().Contains(subject.ToLower()));
+        if (s.Status is { } status)
+        {
+            q = status.ToLowerInvariant() switch
+            {
+                "queued" => q.Where(m => m.Status == MessageStatus.Queued),
+                "sent" or "processed" => q.Where(m => m.Status != MessageStatus.Queued),
+                _ => throw new MailroomException(700, $"Invalid 'status': '{status}'. Use queued, sent or processed."),
+            };
+        }
+        if (s.FromDate is { } fd)
+        {
+            var ms = fd.ToUnixTimeMilliseconds();
+            q = q.Where(m => m.ReceivedAt >= ms);
+        }
+        if (s.ToDate is { } td)
+        {
+            var ms = td.ToUnixTimeMilliseconds();
+            q = q.Where(m => m.ReceivedAt <= ms);
+        }
+        if (s.Metadata is { } md)
+        {
+            // Metadata is stored as a JSON object; match the exact "key":"value" pair.
+            var pair = JsonSerializer.Serialize(new Dictionary<string, string> { [md.Key] = md.Value })[1..^1];
+            q = q.Where(m => m.MetadataJson.Contains(pair));
+        }
+        var total = await q.CountAsync(ct);
+        var page = await q.OrderByDescending(m => m.ReceivedAt).ThenBy(m => m.Id).Skip(s.Paging.Offset).Take(s.Paging.Count)
+            .Select(m => new Row(m.Id, m.Tag, m.ToJson, m.CcJson, m.BccJson, m.RecipientsJson, m.ReceivedAt, m.From, m.Subject,
+                m.AttachmentNamesJson, m.Status, m.TrackOpens, m.TrackLinks, m.MetadataJson, m.Stream, m.Sandboxed))
+            .ToListAsync(ct);
+        return new OutboundMessageList(total, page.Select(ToResponse).ToList());
+    }
+
+    public async Task<OutboundMessageDetails> DetailsAsync(int serverId, Guid id, CancellationToken ct)
+    {
+        var m = await db.OutboundMessages.AsNoTracking().Where(x => x.Id == id && x.ServerId == serverId)
+            .Select(m => new { Row = new Row(m.Id, m.Tag, m.ToJson, m.CcJson, m.BccJson, m.RecipientsJson, m.ReceivedAt, m.From, m.Subject,
+                m.AttachmentNamesJson, m.Status, m.TrackOpens, m.TrackLinks, m.MetadataJson, m.Stream, m.Sandboxed), m.TextBody, m.HtmlBody, m.Mime })
+            .FirstOrDefaultAsync(ct) ?? throw NotFound(id);
+        var events = await db.MessageEvents.AsNoTracking().Where(e => e.MessageId == id && e.ServerId == serverId)
+            .OrderBy(e => e.At).ThenBy(e => e.Id).ToListAsync(ct);
+        var r = ToResponse(m.Row);
+        return new OutboundMessageDetails
+        {
+            TextBody = m.TextBody,
+            HtmlBody = m.HtmlBody,
+            Body = m.Mime is null ? "" : Encoding.UTF8.GetString(m.Mime),
+            Tag = r.Tag, MessageID = r.MessageID, To = r.To, Cc = r.Cc, Bcc = r.Bcc, Recipients = r.Recipients, ReceivedAt = r.ReceivedAt,
+            From = r.From, Subject = r.Subject, Attachments = r.Attachments, Status = r.Status, TrackOpens = r.TrackOpens,
+            TrackLinks = r.TrackLinks, Metadata = r.Metadata, MessageStream = r.MessageStream, Sandboxed = r.Sandboxed,
+            MessageEvents = events.Select(e => new MessageEventResponse(e.Recipient, e.Type.ToString(), Time(e.At),
+                JsonSerializer.Deserialize<Dictionary<string, string>>(e.DetailsJson) ?? [])).ToList(),
+        };
+    }
+
+    public async Task<MessageDump> DumpAsync(int serverId, Guid id, CancellationToken ct)
+    {
+        var m = await db.OutboundMessages.AsNoTracking().Where(x => x.Id == id && x.ServerId == serverId)
+            .Select(m => new { m.Mime }).FirstOrDefaultAsync(ct) ?? throw NotFound(id);
+        return new MessageDump(m.Mime is null ? "" : Encoding.UTF8.GetString(m.Mime));
+    }
+
+    public static Guid ParseId(string id) =>
+        Guid.TryParse(id, out var g) ? g : throw new MailroomException(701, $"Message '{id}' was not found.");
+
+    /// <summary>Query dates (spec §1.5): <c>YYYY-MM-DD</c> or <c>YYYY-MM-DDTHH:MM:SS</c>, inclusive; an offset if given, else UTC.</summary>
+    public static DateTimeOffset? ParseDate(string? value, string name, bool endOfDay)
+    {
+        if (value is null)
+            return null;
+        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            return new DateTimeOffset(day.ToDateTime(endOfDay ? new TimeOnly(23, 59, 59, 999) : TimeOnly.MinValue), TimeSpan.Zero);
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+            return t;
+        throw new MailroomException(700, $"The '{name}' parameter is not a date: '{value}'.");
+    }
+
+    private static MailroomException NotFound(Guid id) => new(701, $"Message '{id}' was not found.");
+
+    private sealed record Row(Guid Id, string Tag, string To, string Cc, string Bcc, string Recipients, long ReceivedAt, string From,
+        string Subject, string Attachments, MessageStatus Status, bool TrackOpens, string TrackLinks, string Metadata, string Stream, bool Sandboxed);
+
+    private static OutboundMessageResponse ToResponse(Row m) => new()
+    {
+        MessageID = m.Id,
+        Tag = m.Tag,
+        To = JsonSerializer.Deserialize<List<EmailName>>(m.To) ?? [],
+        Cc = JsonSerializer.Deserialize<List<EmailName>>(m.Cc) ?? [],
+        Bcc = JsonSerializer.Deserialize<List<EmailName>>(m.Bcc) ?? [],
+        Recipients = JsonSerializer.Deserialize<List<string>>(m.Recipients) ?? [],
+        ReceivedAt = Time(m.ReceivedAt),
+        From = m.From,
+        Subject = m.Subject,
+        Attachments = JsonSerializer.Deserialize<List<string>>(m.Attachments) ?? [],
+        Status = m.Status.ToString(),
+        TrackOpens = m.TrackOpens,
+        TrackLinks = m.TrackLinks,
+        Metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(m.Metadata) ?? [],
+        MessageStream = m.Stream,
+        Sandboxed = m.Sandboxed,
+    };
+
+    private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+}

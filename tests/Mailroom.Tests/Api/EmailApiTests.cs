@@ -1,0 +1,186 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Mailroom.Core.Queue;
+using Mailroom.Core.Storage;
+using Mailroom.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using Xunit;
+using static Mailroom.Tests.Infrastructure.HttpAssertions;
+
+namespace Mailroom.Tests.Api;
+
+public sealed class EmailApiTests : IAsyncLifetime
+{
+    private MailroomHost _host = null!;
+
+    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
+
+    private static object Message(string to = "jo@example.net", string from = "app@mailroom.test") => new
+    {
+        From = from,
+        To = to,
+        Subject = "Hello",
+        TextBody = "Hi there",
+    };
+
+    [Fact]
+    public async Task AcceptedMessageIsDurableAndAnsweredLikePostmark()
+    {
+        var t = await _host.CreateTenantAsync();
+        var r = await t.ServerApi.PostAsJsonAsync("/email", new
+        {
+            From = "Shop <shop@mailroom.test>",
+            To = "\"Smith, Jo\" <jo@example.net>, al@example.org",
+            Cc = "cc@example.net",
+            Bcc = "hidden@example.net",
+            Subject = "Your order ✓",
+            TextBody = "Thanks",
+            HtmlBody = "<p>Thanks</p>",
+            ReplyTo = "help@mailroom.test",
+            Tag = "orders",
+            Headers = new[] { new { Name = "X-Order", Value = "42" } },
+            Metadata = new Dictionary<string, string> { ["order"] = "42" },
+            Attachments = new[] { new { Name = "r.txt", Content = Convert.ToBase64String("receipt"u8.ToArray()), ContentType = "text/plain" } },
+        }).OkJson();
+        Assert.Equal(0, r.GetProperty("ErrorCode").GetInt32());
+        Assert.Equal("OK", r.GetProperty("Message").GetString());
+        var id = Guid.Parse(r.GetProperty("MessageID").GetString()!);
+        Assert.Equal(r.GetProperty("MessageID").GetString(), id.ToString());
+        Assert.Contains("jo@example.net", r.GetProperty("To").GetString());
+        Assert.True(DateTimeOffset.TryParse(r.GetProperty("SubmittedAt").GetString(), out _));
+
+        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().SingleAsync(m => m.Id == id));
+        Assert.Equal(MessageStage.Accepted, stored.Stage);
+        Assert.Equal(["jo@example.net", "al@example.org", "cc@example.net", "hidden@example.net"], JsonSerializer.Deserialize<List<string>>(stored.RecipientsJson));
+        var mime = MimeMessage.Load(new MemoryStream(stored.Mime!));
+        Assert.Equal("Your order ✓", mime.Subject);
+        Assert.Null(mime.Headers[HeaderId.Bcc]);
+        Assert.Equal("42", mime.Headers["X-Order"]);
+        Assert.Equal("help@mailroom.test", mime.ReplyTo.Mailboxes.Single().Address);
+        Assert.Single(mime.Attachments);
+    }
+
+    [Theory]
+    [InlineData("""{"To":"a@example.net","TextBody":"x"}""", 300)]
+    [InlineData("""{"From":"not an address","To":"a@example.net","TextBody":"x"}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","TextBody":"x"}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"bad@","TextBody":"x"}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net"}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","Subject":"a\r\nBcc: victim@example.com"}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","Headers":[{"Name":"X-A\r\nBcc","Value":"v"}]}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","Headers":[{"Name":"X-A","Value":"v\r\nBcc: victim@example.com"}]}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","Headers":[{"Name":"DKIM-Signature","Value":"v"}]}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","Headers":[{"Name":"X-PM-Tag","Value":"v"}]}""", 300)]
+    [InlineData("""{"From":"Evil\r\n <app@mailroom.test>","To":"a@example.net","TextBody":"x"}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","Metadata":{"k1":"1","k2":"1","k3":"1","k4":"1","k5":"1","k6":"1","k7":"1","k8":"1","k9":"1","k10":"1","k11":"1"}}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","Metadata":{"this-key-is-way-too-long":"1"}}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","Attachments":[{"Name":"run.exe","Content":"AAAA","ContentType":"application/octet-stream"}]}""", 411)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","Attachments":[{"Name":"a.txt","Content":"not base64!!","ContentType":"text/plain"}]}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","MessageStream":"nope"}""", 1235)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","MessageStream":"inbound"}""", 1236)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":"x","TrackLinks":"Always"}""", 300)]
+    [InlineData("""{"From":"app@mailroom.test","To":"a@example.net","TextBody":5}""", 403)]
+    [InlineData("""{"From":"app@mailroom.test",""", 402)]
+    public async Task InvalidMessagesAreRefusedWithPostmarkCodes(string body, int code)
+    {
+        var t = await _host.CreateTenantAsync();
+        await t.ServerApi.PostAsync("/email", JsonBody(body)).Error(422, code);
+    }
+
+    [Fact]
+    public async Task MoreThanFiftyRecipientsAreRefused()
+    {
+        var t = await _host.CreateTenantAsync();
+        var to = string.Join(",", Enumerable.Range(0, 30).Select(i => $"a{i}@example.net"));
+        var cc = string.Join(",", Enumerable.Range(0, 21).Select(i => $"c{i}@example.net"));
+        var msg = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = to, Cc = cc, TextBody = "x" }).Error(422, 300);
+        Assert.Contains("51", msg);
+    }
+
+    [Fact]
+    public async Task ArchivedStreamCannotSend()
+    {
+        var t = await _host.CreateTenantAsync();
+        await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "old", Name = "Old", MessageStreamType = "Transactional" }).OkJson();
+        await t.ServerApi.PostAsync("/message-streams/old/archive", null).OkJson();
+        await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "a@example.net", TextBody = "x", MessageStream = "old" }).Error(422, 1235);
+    }
+
+    [Fact]
+    public async Task OversizedMessageIsRefused()
+    {
+        var t = await _host.CreateTenantAsync();
+        var big = Convert.ToBase64String(new byte[8 * 1024 * 1024]);
+        await t.ServerApi.PostAsJsonAsync("/email", new
+        {
+            From = "app@mailroom.test", To = "a@example.net", TextBody = "x",
+            Attachments = new[] { new { Name = "big.bin.txt", Content = big, ContentType = "text/plain" } },
+        }).Error(422, 300);
+        // A body beyond what any message may be is cut off before it is read whole: HTTP 413.
+        var huge = Convert.ToBase64String(new byte[12 * 1024 * 1024]);
+        await t.ServerApi.PostAsJsonAsync("/email", new
+        {
+            From = "app@mailroom.test", To = "a@example.net", TextBody = "x",
+            Attachments = new[] { new { Name = "huge.txt", Content = huge, ContentType = "text/plain" } },
+        }).Error(413, 300);
+    }
+
+    [Fact]
+    public async Task BatchAnswersEachMessageInOrderAndOneBadDoesNotFailOthers()
+    {
+        var t = await _host.CreateTenantAsync();
+        var items = await t.ServerApi.PostAsync("/email/batch", JsonBody("""
+            [
+              {"From":"app@mailroom.test","To":"one@example.net","TextBody":"1"},
+              {"From":"app@mailroom.test","To":"bad-address","TextBody":"2"},
+              {"From":"app@mailroom.test","To":"three@example.net","TextBody":"3","MessageStream":"nope"},
+              {"From":"app@mailroom.test","To":"four@example.net","HtmlBody":"<b>4</b>"}
+            ]
+            """)).OkJson();
+        var list = items.EnumerateArray().ToList();
+        Assert.Equal(4, list.Count);
+        Assert.Equal(0, list[0].GetProperty("ErrorCode").GetInt32());
+        Assert.Equal(300, list[1].GetProperty("ErrorCode").GetInt32());
+        Assert.False(list[1].TryGetProperty("MessageID", out _));
+        Assert.Equal(1235, list[2].GetProperty("ErrorCode").GetInt32());
+        Assert.Equal(0, list[3].GetProperty("ErrorCode").GetInt32());
+        Assert.Equal("four@example.net", list[3].GetProperty("To").GetString());
+        var count = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.CountAsync(m => m.ServerId == t.Server.ID));
+        Assert.Equal(2, count);
+    }
+
+    [Fact]
+    public async Task BatchOverFiveHundredIsRefused()
+    {
+        var t = await _host.CreateTenantAsync();
+        var batch = Enumerable.Range(0, 501).Select(i => Message($"r{i}@example.net")).ToList();
+        await t.ServerApi.PostAsJsonAsync("/email/batch", batch).Error(422, 410);
+    }
+
+    [Fact]
+    public async Task SuppressedRecipientIsRefusedWith406InItsStreamOnly()
+    {
+        var t = await _host.CreateTenantAsync();
+        await _host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            db.Suppressions.Add(new Mailroom.Core.Events.Suppression { ServerId = t.Server.ID, Stream = "outbound", Email = "gone@example.net" });
+            return await db.SaveChangesAsync();
+        });
+        var msg = await t.ServerApi.PostAsJsonAsync("/email", Message("gone@example.net")).Error(422, 406);
+        Assert.Matches("Found inactive addresses: (.+?)\\.? Inactive", msg);
+        await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "other", Name = "Other", MessageStreamType = "Transactional" }).OkJson();
+        await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "gone@example.net", TextBody = "x", MessageStream = "other" }).OkJson();
+    }
+
+    [Fact]
+    public async Task SendNeedsAServerToken()
+    {
+        var t = await _host.CreateTenantAsync();
+        await _host.Client().PostAsJsonAsync("/email", Message()).Error(401, 10);
+        await t.AccountApi.PostAsJsonAsync("/email", Message()).Error(401, 10);
+    }
+}
