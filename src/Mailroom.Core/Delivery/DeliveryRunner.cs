@@ -20,7 +20,7 @@ namespace Mailroom.Core.Delivery;
 public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, SmtpDeliverer smtp, DeliveryOptions options,
     TimeProvider clock, ILogger<DeliveryRunner> log)
 {
-    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}"[..60];
+    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     /// <summary>Runs one round; returns how many deliveries it handled (0 = nothing was due).</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
@@ -52,8 +52,10 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
                 }
                 hosts = resolution.Hosts;
             }
-            // Split a big domain over a few connections.
-            var lanes = Math.Clamp((deliveries.Count + options.MaxMessagesPerConnection - 1) / Math.Max(1, options.MaxMessagesPerConnection / 4), 1, options.MaxConnectionsPerDomain);
+            // A big domain is split over a few connections (one per quarter-connection's worth of messages, at most
+            // MaxConnectionsPerDomain); a small one goes over one connection.
+            var perLane = Math.Max(1, options.MaxMessagesPerConnection / 4);
+            var lanes = Math.Clamp((deliveries.Count + perLane - 1) / perLane, 1, options.MaxConnectionsPerDomain);
             var chunks = deliveries.Select((d, i) => (d, i)).GroupBy(x => x.i % lanes, x => x.d).ToList();
             await Parallel.ForEachAsync(chunks, token, async (chunk, t2) =>
             {

@@ -1,0 +1,191 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Mailroom.Core.Delivery;
+using Mailroom.Core.Preparation;
+using Mailroom.Core.Queue;
+using Mailroom.Core.Storage;
+using Mailroom.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Mailroom.Tests.Delivery;
+
+/// <summary>
+/// Delivery to a real SMTP server on loopback, through the smart-host path (no DNS). The stages are driven by
+/// hand (role api only), so time moves only when the test advances the fake clock.
+/// </summary>
+public sealed class DeliveryTests : IAsyncLifetime
+{
+    private SmtpSink _sink = null!;
+    private MailroomHost _host = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _sink = new SmtpSink();
+        _host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}" });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _sink.DisposeAsync();
+    }
+
+    private Task<int> PrepareAsync() => _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
+    private Task<int> DeliverAsync() => _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+
+    private async Task<Guid> SendAsync(Tenant t, string to, string subject = "Hello")
+    {
+        var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = to, Subject = subject, TextBody = "Hi" }).OkJson();
+        return Guid.Parse(r.GetProperty("MessageID").GetString()!);
+    }
+
+    private async Task<List<JsonElement>> EventsAsync(Tenant t, Guid id)
+    {
+        var d = await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson();
+        return d.GetProperty("MessageEvents").EnumerateArray().ToList();
+    }
+
+    [Fact]
+    public async Task DeliversWithStartTlsAndRecordsTheDeliveredEvent()
+    {
+        var t = await _host.CreateTenantAsync();
+        var id = await SendAsync(t, "jo@example.net");
+        Assert.Equal(1, await PrepareAsync());
+        Assert.Equal(1, await DeliverAsync());
+
+        var got = Assert.Single(_sink.Messages);
+        Assert.Equal(["jo@example.net"], got.Recipients);
+        Assert.True(got.Secure, "STARTTLS was offered and should have been used");
+        Assert.StartsWith("pm_bounces+" + id.ToString("N") + "-0@", got.MailFrom);
+        var ev = Assert.Single(await EventsAsync(t, id));
+        Assert.Equal("Delivered", ev.GetProperty("Type").GetString());
+        Assert.Equal("jo@example.net", ev.GetProperty("Recipient").GetString());
+        var details = ev.GetProperty("Details");
+        Assert.StartsWith("250", details.GetProperty("DeliveryMessage").GetString());
+        Assert.Equal("127.0.0.1", details.GetProperty("DestinationIP").GetString());
+        Assert.StartsWith("Tls", details.GetProperty("TlsProtocol").GetString());
+        Assert.Equal("False", details.GetProperty("TlsCertificateVerified").GetString()); // self-signed
+        var list = await t.ServerApi.GetAsync("/messages/outbound?count=10&offset=0&status=sent").OkJson();
+        Assert.Equal(1, list.GetProperty("TotalCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task SendsSeveralMessagesOverOneConnection()
+    {
+        var t = await _host.CreateTenantAsync();
+        for (var i = 0; i < 5; i++)
+            await SendAsync(t, $"r{i}@example.net", $"n{i}");
+        Assert.Equal(5, await PrepareAsync());
+        Assert.Equal(5, await DeliverAsync());
+        Assert.Equal(5, _sink.Messages.Count);
+        Assert.Single(_sink.Messages.Select(m => m.SessionId).Distinct());
+    }
+
+    [Fact]
+    public async Task RetriesA4xxByTheScheduleThenDelivers()
+    {
+        var t = await _host.CreateTenantAsync();
+        var failures = 2;
+        _sink.RecipientReply = _ => failures-- > 0 ? (451, "4.3.0 Try again later") : null;
+        var id = await SendAsync(t, "later@example.net");
+        await PrepareAsync();
+
+        Assert.Equal(1, await DeliverAsync());           // attempt 1: 451
+        Assert.Equal(0, await DeliverAsync());           // not due yet
+        _host.Clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal(0, await DeliverAsync());           // still 1 s early
+        _host.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await DeliverAsync());           // attempt 2 after 1 min: 451
+        _host.Clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal(0, await DeliverAsync());
+        _host.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await DeliverAsync());           // attempt 3 after 5 min: delivered
+
+        var events = await EventsAsync(t, id);
+        Assert.Equal(["Transient", "Transient", "Delivered"], events.Select(e => e.GetProperty("Type").GetString()));
+        Assert.Contains("451", events[0].GetProperty("Details").GetProperty("DeliveryMessage").GetString());
+        Assert.Single(_sink.Messages);
+    }
+
+    [Fact]
+    public async Task BouncesWhenTheMaximumAgeIsReached()
+    {
+        var t = await _host.CreateTenantAsync();
+        _sink.RecipientReply = _ => (421, "4.7.0 Busy");
+        var id = await SendAsync(t, "busy@example.net");
+        await PrepareAsync();
+        var attempts = 0;
+        for (var hour = 0; hour < 80; hour++)
+        {
+            attempts += await DeliverAsync();
+            _host.Clock.Advance(TimeSpan.FromHours(1));
+        }
+        var events = await EventsAsync(t, id);
+        var last = events[^1];
+        Assert.Equal("Bounced", last.GetProperty("Type").GetString());
+        Assert.Contains("gave up", last.GetProperty("Details").GetProperty("Summary").GetString());
+        Assert.All(events[..^1], e => Assert.Equal("Transient", e.GetProperty("Type").GetString()));
+        // 1, 5, 10, 30 min, 1, 2, 4 h, then every 8 h until 72 h: a bounded number of tries, none after the bounce.
+        Assert.InRange(attempts, 10, 20);
+        Assert.Equal(0, await DeliverAsync());
+        var state = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Deliveries.AsNoTracking().SingleAsync(d => d.MessageId == id));
+        Assert.Equal(DeliveryState.Failed, state.State);
+    }
+
+    [Fact]
+    public async Task A5xxIsABounceWithTheRemoteReply()
+    {
+        var t = await _host.CreateTenantAsync();
+        _sink.RecipientReply = r => r.StartsWith("nobody") ? (550, "5.1.1 No such user here") : null;
+        var bad = await SendAsync(t, "nobody@example.net");
+        var good = await SendAsync(t, "somebody@example.net");
+        await PrepareAsync();
+        await DeliverAsync();
+        var ev = Assert.Single(await EventsAsync(t, bad));
+        Assert.Equal("Bounced", ev.GetProperty("Type").GetString());
+        Assert.Contains("550 5.1.1 No such user here", ev.GetProperty("Details").GetProperty("DeliveryMessage").GetString());
+        Assert.Equal("Delivered", Assert.Single(await EventsAsync(t, good)).GetProperty("Type").GetString());
+        Assert.Equal(0, await DeliverAsync());
+    }
+
+    [Fact]
+    public async Task SandboxServersDeliverNothing()
+    {
+        var t = await _host.CreateTenantAsync("Sandboxed", deliveryType: "Sandbox");
+        var id = await SendAsync(t, "jo@example.net");
+        await PrepareAsync();
+        Assert.Equal(0, await DeliverAsync());
+        Assert.Empty(_sink.Messages);
+        var details = await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson();
+        Assert.True(details.GetProperty("Sandboxed").GetBoolean());
+        Assert.Equal("Delivered", Assert.Single(details.GetProperty("MessageEvents").EnumerateArray()).GetProperty("Type").GetString());
+        var dump = await t.ServerApi.GetAsync($"/messages/outbound/{id}/dump").OkJson();
+        Assert.Contains("Subject: Hello", dump.GetProperty("Body").GetString());
+    }
+
+    [Fact]
+    public async Task ADeliveryClaimedByADeadWorkerIsTakenAgainAfterItsLease()
+    {
+        var t = await _host.CreateTenantAsync();
+        var id = await SendAsync(t, "jo@example.net");
+        await PrepareAsync();
+        var lease = _host.Clock.GetUtcNow().AddMinutes(10).ToUnixTimeMilliseconds();
+        await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Deliveries.Where(d => d.MessageId == id)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseOwner, "dead-node").SetProperty(d => d.LeaseUntil, lease)));
+        Assert.Equal(0, await DeliverAsync());
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(1, await DeliverAsync());
+        Assert.Single(_sink.Messages);
+    }
+
+    [Fact]
+    public async Task TheBackgroundWorkersDeliverWithoutHelp()
+    {
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}", Roles = "all" });
+        var t = await host.CreateTenantAsync();
+        var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "auto@example.net", TextBody = "x" }).OkJson();
+        await Eventually.True(() => Task.FromResult(_sink.Messages.Any(m => m.Recipients.Contains("auto@example.net"))));
+    }
+}
