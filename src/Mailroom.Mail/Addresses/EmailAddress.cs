@@ -39,6 +39,16 @@ public static class EmailAddress
         return !labels[^1].All(char.IsAsciiDigit);
     }
 
+    /// <summary>Longest local part SMTP must accept: 64 octets (RFC 5321 §4.5.3.1.1).</summary>
+    public const int MaxLocalPartLength = 64;
+
     /// <summary>The domain part, lower case.</summary>
     public static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();
+
+    /// <summary>The local part, as written (local parts are case-sensitive, RFC 5321 §2.4).</summary>
+    public static string LocalPartOf(string address)
+    {
+        var at = address.LastIndexOf('@');
+        return at < 0 ? address : address[..at];
+    }
 }
