@@ -275,6 +275,14 @@ public class MessageComposerTests
         Refused(Samples.Simple() with { Headers = [new(name, value)] }, field);
     }
 
+    [Theory]
+    [InlineData("List-Unsubscribe", "<https://exämple.com/ü>")]
+    [InlineData("References", "<ü@example.com>")]
+    public void Non_ascii_in_structured_headers_is_refused(string name, string value)
+    {
+        Refused(Samples.Simple() with { Headers = [new(name, value)] }, "Headers[0].Value");
+    }
+
     [Fact]
     public void Error_names_the_index_of_the_bad_header()
     {
@@ -346,6 +354,13 @@ public class MessageComposerTests
         Refused(Samples.Simple() with { Subject = Samples.LongLine(995) }, "Subject");
         var (message, _) = RoundTrip(Samples.Simple() with { Headers = [new("X-Long", Samples.LongLine(900))] });
         Assert.Equal(Samples.LongLine(900), message.Headers["X-Long"]);
+
+        // MimeKit folds References between msg-ids; it writes In-Reply-To on one line, so a long one is refused.
+        var ids = string.Join(" ", Enumerable.Range(0, 60).Select(i => $"<message-{i}@example.com>"));
+        var (threaded, wire) = RoundTrip(Samples.Simple() with { Headers = [new("References", ids)] });
+        Assert.Equal(60, threaded.References.Count);
+        Assert.All(wire.Split("\r\n"), line => Assert.True(line.Length <= 998));
+        Refused(Samples.Simple() with { Headers = [new("In-Reply-To", ids)] }, "Headers[0].Value");
     }
 
     [Fact]
