@@ -101,7 +101,8 @@ public sealed class MessageComposer
             message.Headers.Add(Checked(new Header(Encoding.UTF8, HeaderId.Subject, spec.Subject), "Subject"));
         }
         message.Date = spec.Date;
-        message.MessageId = $"{spec.MessageId:D}@{options.MessageIdDomain}";
+        // Spelled "Message-ID" as RFC 5322 §3.6.4 does (MimeKit's own setter writes "Message-Id").
+        message.Headers.Add(new Header("Message-ID", $"<{spec.MessageId:D}@{options.MessageIdDomain}>"));
 
         AddCustomHeaders(message, spec.Headers ?? []);
         message.Body = Body(spec);
@@ -155,7 +156,7 @@ public sealed class MessageComposer
             {
                 if (!IsMessageId(value))
                     throw new CompositionException(valueField, $"'{value}' is not a Message-ID of the form <left@right> (RFC 5322 §3.6.4).");
-                message.MessageId = value[1..^1];
+                message.Headers.Replace(new Header("Message-ID", value));
                 continue;
             }
             var field = new Header(Encoding.UTF8, name, value);

@@ -166,7 +166,7 @@ public class MessageComposerTests
         Assert.Equal("Test message", message.Subject);
         Assert.Equal(Samples.SigningTime, message.Date);
         Assert.Equal("6f9619ff-8b86-d011-b42d-00c04fc964ff@mtasv.example.net", message.MessageId);
-        Assert.Contains("\r\nMessage-Id: <6f9619ff-8b86-d011-b42d-00c04fc964ff@mtasv.example.net>\r\n", wire);
+        Assert.Contains("\r\nMessage-ID: <6f9619ff-8b86-d011-b42d-00c04fc964ff@mtasv.example.net>\r\n", wire);
         Assert.Single(message.Headers, h => h.Id == HeaderId.Subject);
         Assert.Single(message.Headers, h => h.Id == HeaderId.From);
         Assert.Single(message.Headers, h => h.Id == HeaderId.Date);
