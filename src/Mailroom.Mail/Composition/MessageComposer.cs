@@ -98,10 +98,11 @@ public sealed class MessageComposer
         if (spec.Subject is not null)
         {
             CheckHeaderValue("Subject", "Subject", spec.Subject);
-            message.Headers.Add(new Header(Encoding.UTF8, HeaderId.Subject, spec.Subject));
+            message.Headers.Add(Checked(new Header(Encoding.UTF8, HeaderId.Subject, spec.Subject), "Subject"));
         }
         message.Date = spec.Date;
-        message.MessageId = $"{spec.MessageId:D}@{options.MessageIdDomain}";
+        // Spelled "Message-ID" as RFC 5322 §3.6.4 does (MimeKit's own setter writes "Message-Id").
+        message.Headers.Add(new Header("Message-ID", $"<{spec.MessageId:D}@{options.MessageIdDomain}>"));
 
         AddCustomHeaders(message, spec.Headers ?? []);
         message.Body = Body(spec);
@@ -155,11 +156,35 @@ public sealed class MessageComposer
             {
                 if (!IsMessageId(value))
                     throw new CompositionException(valueField, $"'{value}' is not a Message-ID of the form <left@right> (RFC 5322 §3.6.4).");
-                message.MessageId = value[1..^1];
+                message.Headers.Replace(new Header("Message-ID", value));
                 continue;
             }
-            message.Headers.Add(new Header(Encoding.UTF8, name, value));
+            var field = new Header(Encoding.UTF8, name, value);
+            // MimeKit writes RFC 2047 encoded-words only in unstructured fields; structured ones such as
+            // List-Unsubscribe (URIs, RFC 2369) or References keep raw UTF-8, which a 7-bit path cannot carry.
+            if (!System.Text.Ascii.IsValid(field.RawValue))
+                throw new CompositionException(valueField, $"The '{name}' header is structured and its value must be ASCII (percent-encode URIs, RFC 3986 §2.1).");
+            message.Headers.Add(Checked(field, valueField));
         }
+    }
+
+    /// <summary>The header as MimeKit folded it, if every line fits RFC 5322 §2.1.1's 998 characters.</summary>
+    static Header Checked(Header header, string field)
+    {
+        var raw = header.RawValue;
+        var lineStart = 0;
+        var prefix = header.Field.Length + 1; // "Name:" precedes the first line
+        for (var i = 0; i <= raw.Length; i++)
+        {
+            if (i < raw.Length && raw[i] != (byte)'\n')
+                continue;
+            var length = i - lineStart - (i > lineStart && raw[i - 1] == (byte)'\r' ? 1 : 0);
+            if (prefix + length > MaxLineLength)
+                throw new CompositionException(field, $"The '{header.Field}' value cannot be folded into lines of {MaxLineLength} characters (RFC 5322 §2.1.1).");
+            prefix = 0;
+            lineStart = i + 1;
+        }
+        return header;
     }
 
     static string ReservedMessage(string name) => name.ToLowerInvariant() switch

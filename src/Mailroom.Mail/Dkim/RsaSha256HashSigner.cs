@@ -28,7 +28,7 @@ sealed class RsaSha256HashSigner : ISigner
         Reset();
     }
 
-    public void Update(byte input) => Hash.AppendData([input]);
+    public void Update(byte input) => Hash.AppendData(new ReadOnlySpan<byte>(in input));
 
     public void BlockUpdate(byte[] input, int inOff, int inLen) => Hash.AppendData(input, inOff, inLen);
 
