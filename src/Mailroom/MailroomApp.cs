@@ -42,6 +42,7 @@ public static class MailroomApp
         services.AddScoped<RecipientSuppressions>();
         services.AddScoped<EmailIngress>();
         services.AddScoped<MessageLog>();
+        services.AddScoped<MessageRetention>();
         services.AddSingleton<MessagePreparer>();
         services.AddSingleton(new DeliveryOptions
         {

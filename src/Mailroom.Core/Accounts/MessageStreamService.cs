@@ -134,8 +134,20 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
     public async Task<int> PurgeExpiredAsync(CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        return await db.MessageStreams.Where(s => s.ArchivedAt != null && s.ExpectedPurgeDate != null && s.ExpectedPurgeDate <= now)
-            .ExecuteDeleteAsync(ct);
+        var expired = await db.MessageStreams.AsNoTracking()
+            .Where(s => s.ArchivedAt != null && s.ExpectedPurgeDate != null && s.ExpectedPurgeDate <= now)
+            .Select(s => new { s.Id, s.ServerId, s.StreamId }).ToListAsync(ct);
+        foreach (var s in expired)
+        {
+            // The stream's data goes with it: messages (with their deliveries and events) and suppressions.
+            var ids = db.OutboundMessages.Where(m => m.ServerId == s.ServerId && m.Stream == s.StreamId).Select(m => m.Id);
+            await db.MessageEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);
+            await db.Deliveries.Where(d => ids.Contains(d.MessageId)).ExecuteDeleteAsync(ct);
+            await db.OutboundMessages.Where(m => m.ServerId == s.ServerId && m.Stream == s.StreamId).ExecuteDeleteAsync(ct);
+            await db.Suppressions.Where(x => x.ServerId == s.ServerId && x.Stream == s.StreamId).ExecuteDeleteAsync(ct);
+            await db.MessageStreams.Where(x => x.Id == s.Id).ExecuteDeleteAsync(ct);
+        }
+        return expired.Count;
     }
 
     /// <summary>The live (not archived) stream a message names, for sending; null if none.</summary>

@@ -9,6 +9,8 @@ public sealed record PlatformSettings
     public string InboundHost { get; init; } = "inbound.mailroom.localhost";
     /// <summary>How long an archived stream is kept before it is purged (Postmark: 45 days).</summary>
     public TimeSpan ArchivedStreamRetention { get; init; } = TimeSpan.FromDays(45);
+    /// <summary>How long sent messages (content, events) are kept (Postmark: 45 days).</summary>
+    public TimeSpan MessageRetention { get; init; } = TimeSpan.FromDays(45);
     /// <summary>Most streams one server may hold, defaults included.</summary>
     public int MaxStreamsPerServer { get; init; } = 30;
 }

@@ -24,6 +24,8 @@ public static class MailroomCommandLine
     private static readonly Option<string?> HeloOption = new("--helo") { Description = "Name given in EHLO. Env: MAILROOM_HELO." };
     private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, delivery. Env: MAILROOM_ROLES. Default all." };
 
+    private static readonly Option<string?> RetentionOption = new("--retention-days") { Description = "Days message content and events are kept. Env: MAILROOM_RETENTION_DAYS. Default 45." };
+
     public static RootCommand Build()
     {
         var root = new RootCommand("Mailroom: a self-hostable, Postmark-compatible email platform.");
@@ -37,7 +39,7 @@ public static class MailroomCommandLine
     {
         var serve = new Command("serve", "Run Mailroom: the HTTP API and the background workers.");
         foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption, DnsOption, DeliveryPortOption,
-                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption })
+                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption })
             serve.Options.Add(o);
         serve.Options.Add(ConfigOption);
         serve.SetAction(async (parse, ct) =>
@@ -124,6 +126,7 @@ public static class MailroomCommandLine
             ["RelayPassword"] = Value(parse, RelayPasswordOption),
             ["HeloName"] = Value(parse, HeloOption),
             ["Roles"] = Value(parse, RolesOption),
+            ["RetentionDays"] = Value(parse, RetentionOption),
         };
         return MailroomSettings.Resolve(cli, Value(parse, ConfigOption));
     }

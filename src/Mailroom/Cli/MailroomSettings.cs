@@ -26,6 +26,8 @@ public sealed record MailroomSettings
     public string? RelayPassword { get; init; }
     /// <summary>Name Mailroom gives in EHLO.</summary>
     public string? HeloName { get; init; }
+    /// <summary>Days sent messages are kept before they are purged.</summary>
+    public int RetentionDays { get; init; } = 45;
     /// <summary>Comma-separated roles this process runs: api, delivery (default: all).</summary>
     public string Roles { get; init; } = "all";
 
@@ -39,6 +41,7 @@ public sealed record MailroomSettings
     {
         PublicUrl = PublicUrl ?? Http.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]"),
         InboundHost = InboundHost,
+        MessageRetention = TimeSpan.FromDays(RetentionDays),
     };
 
     /// <summary>The table the README's configuration section shows: option, environment variable, file key, default.</summary>
@@ -55,6 +58,7 @@ public sealed record MailroomSettings
         ("--relay-username", "MAILROOM_RELAY_USERNAME", "RelayUsername", "(none)", "AUTH user name at the smart host"),
         ("--relay-password", "MAILROOM_RELAY_PASSWORD", "RelayPassword", "(none)", "AUTH password at the smart host"),
         ("--helo", "MAILROOM_HELO", "HeloName", "machine name", "name given in EHLO"),
+        ("--retention-days", "MAILROOM_RETENTION_DAYS", "RetentionDays", "45", "days message content and events are kept"),
         ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, delivery"),
     ];
 
@@ -85,6 +89,8 @@ public sealed record MailroomSettings
             RelayPassword = Get("RelayPassword", "MAILROOM_RELAY_PASSWORD"),
             HeloName = Get("HeloName", "MAILROOM_HELO"),
             Roles = Get("Roles", "MAILROOM_ROLES") ?? defaults.Roles,
+            RetentionDays = Get("RetentionDays", "MAILROOM_RETENTION_DAYS") is { } days
+                ? int.Parse(days, System.Globalization.CultureInfo.InvariantCulture) : defaults.RetentionDays,
         };
     }
 

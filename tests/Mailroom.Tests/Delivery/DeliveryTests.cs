@@ -166,6 +166,23 @@ public sealed class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MessagesArePurgedAfterTheRetentionPeriod()
+    {
+        var t = await _host.CreateTenantAsync();
+        var old = await SendAsync(t, "old@example.net");
+        await PrepareAsync();
+        await DeliverAsync();
+        _host.Clock.Advance(TimeSpan.FromDays(40));
+        var young = await SendAsync(t, "young@example.net");
+        await PrepareAsync();
+        await DeliverAsync();
+        _host.Clock.Advance(TimeSpan.FromDays(6)); // the hourly retention job runs on the injected clock
+        await _host.ScopedAsync(sp => sp.GetRequiredService<MessageRetention>().PurgeAsync());
+        await t.ServerApi.GetAsync($"/messages/outbound/{old}/details").Error(422, 701);
+        await t.ServerApi.GetAsync($"/messages/outbound/{young}/details").OkJson();
+    }
+
+    [Fact]
     public async Task ADeliveryClaimedByADeadWorkerIsTakenAgainAfterItsLease()
     {
         var t = await _host.CreateTenantAsync();

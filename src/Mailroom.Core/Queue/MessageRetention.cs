@@ -1,0 +1,29 @@
+using Mailroom.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mailroom.Core.Queue;
+
+/// <summary>
+/// Message content is kept for a retention period (Postmark: 45 days), then purged: the message, its delivery
+/// rows and its events go together. Deliveries still pending are never purged.
+/// </summary>
+public sealed class MessageRetention(MailroomDb db, PlatformSettings platform, TimeProvider clock)
+{
+    public async Task<int> PurgeAsync(CancellationToken ct = default)
+    {
+        var cutoff = (clock.GetUtcNow() - platform.MessageRetention).ToUnixTimeMilliseconds();
+        var total = 0;
+        while (true)
+        {
+            var ids = await db.OutboundMessages.AsNoTracking()
+                .Where(m => m.ReceivedAt < cutoff && m.Stage != MessageStage.Accepted &&
+                            !db.Deliveries.Any(d => d.MessageId == m.Id && d.State == DeliveryState.Pending))
+                .OrderBy(m => m.ReceivedAt).Select(m => m.Id).Take(1000).ToListAsync(ct);
+            if (ids.Count == 0)
+                return total;
+            await db.MessageEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);
+            await db.Deliveries.Where(d => ids.Contains(d.MessageId)).ExecuteDeleteAsync(ct);
+            total += await db.OutboundMessages.Where(m => ids.Contains(m.Id)).ExecuteDeleteAsync(ct);
+        }
+    }
+}
