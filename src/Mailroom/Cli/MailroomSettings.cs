@@ -28,8 +28,15 @@ public sealed record MailroomSettings
     public string? HeloName { get; init; }
     /// <summary>Days sent messages are kept before they are purged.</summary>
     public int RetentionDays { get; init; } = 45;
-    /// <summary>Comma-separated roles this process runs: api, delivery (default: all).</summary>
+    /// <summary>Comma-separated roles this process runs: api, smtp, delivery (default: all).</summary>
     public string Roles { get; init; } = "all";
+    /// <summary>SMTP submission listener ADDRESS:PORT (role smtp).</summary>
+    public string Smtp { get; init; } = "127.0.0.1:2525";
+    /// <summary>STARTTLS certificate: PEM (certificate and key) or PFX; null = a self-signed one in the data folder.</summary>
+    public string? SmtpCertificate { get; init; }
+    public string? SmtpCertificatePassword { get; init; }
+    /// <summary>Offer and accept AUTH before STARTTLS (off: 538 5.7.11 until the connection is encrypted).</summary>
+    public bool SmtpAllowPlainAuth { get; init; }
 
     public bool HasRole(string role) =>
         Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -59,7 +66,11 @@ public sealed record MailroomSettings
         ("--relay-password", "MAILROOM_RELAY_PASSWORD", "RelayPassword", "(none)", "AUTH password at the smart host"),
         ("--helo", "MAILROOM_HELO", "HeloName", "machine name", "name given in EHLO"),
         ("--retention-days", "MAILROOM_RETENTION_DAYS", "RetentionDays", "45", "days message content and events are kept"),
-        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, delivery"),
+        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, smtp, delivery"),
+        ("--smtp", "MAILROOM_SMTP", "Smtp", "127.0.0.1:2525", "ADDRESS:PORT of SMTP submission (role smtp)"),
+        ("--smtp-certificate", "MAILROOM_SMTP_CERTIFICATE", "SmtpCertificate", "(self-signed, made in the data folder)", "STARTTLS certificate: PEM with certificate and key, or PFX"),
+        ("--smtp-certificate-password", "MAILROOM_SMTP_CERTIFICATE_PASSWORD", "SmtpCertificatePassword", "(none)", "password of the certificate file"),
+        ("--smtp-allow-plain-auth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH", "SmtpAllowPlainAuth", "false", "accept AUTH before STARTTLS (tokens then cross the network in clear)"),
     ];
 
     public static MailroomSettings Resolve(IReadOnlyDictionary<string, string?> fromCommandLine, string? configPath,
@@ -91,6 +102,11 @@ public sealed record MailroomSettings
             Roles = Get("Roles", "MAILROOM_ROLES") ?? defaults.Roles,
             RetentionDays = Get("RetentionDays", "MAILROOM_RETENTION_DAYS") is { } days
                 ? int.Parse(days, System.Globalization.CultureInfo.InvariantCulture) : defaults.RetentionDays,
+            Smtp = Get("Smtp", "MAILROOM_SMTP") ?? defaults.Smtp,
+            SmtpCertificate = Get("SmtpCertificate", "MAILROOM_SMTP_CERTIFICATE"),
+            SmtpCertificatePassword = Get("SmtpCertificatePassword", "MAILROOM_SMTP_CERTIFICATE_PASSWORD"),
+            SmtpAllowPlainAuth = Get("SmtpAllowPlainAuth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH") is { } plain
+                ? bool.Parse(plain) : defaults.SmtpAllowPlainAuth,
         };
     }
 
