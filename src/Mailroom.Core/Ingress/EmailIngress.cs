@@ -61,10 +61,50 @@ public sealed class EmailIngress(MailroomDb db, OutboundQueue queue, SigningReso
                 results[i] = new SendResult { ErrorCode = e.ErrorCode, Message = e.Message };
             }
         }
+        accepted = await DropInactiveAsync(server, accepted, results, ct);
         await queue.EnqueueAsync(accepted.Select(a => a.Message).ToList(), ct);
         foreach (var (index, message, to) in accepted)
             results[index] = new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = 0, Message = "OK" };
         return results;
+    }
+
+    /// <summary>
+    /// Inactive recipients of each message's stream (one query for the whole batch): a message none of whose
+    /// recipients is active is refused with 406; otherwise the inactive ones are left out of its envelope.
+    /// </summary>
+    private async Task<List<(int Index, QueuedMessage Message, string To)>> DropInactiveAsync(ServerIdentity server,
+        List<(int Index, QueuedMessage Message, string To)> accepted, SendResult[] results, CancellationToken ct)
+    {
+        if (accepted.Count == 0)
+            return accepted;
+        var inactive = await suppressions.FindSuppressedAsync(server.ServerId,
+            accepted.Select(a => a.Message.Message.Stream).Distinct().ToList(),
+            accepted.SelectMany(a => a.Message.Recipients).Distinct(StringComparer.OrdinalIgnoreCase).ToList(), ct);
+        if (inactive.Count == 0)
+            return accepted;
+        var kept = new List<(int Index, QueuedMessage Message, string To)>(accepted.Count);
+        foreach (var a in accepted)
+        {
+            var stream = a.Message.Message.Stream;
+            var gone = a.Message.Recipients.Where(r => inactive.Contains((stream, r.ToLowerInvariant()))).ToList();
+            if (gone.Count == 0)
+            {
+                kept.Add(a);
+            }
+            else if (gone.Count == a.Message.Recipients.Count)
+            {
+                results[a.Index] = new SendResult
+                {
+                    ErrorCode = 406,
+                    Message = $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", gone)}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.",
+                };
+            }
+            else
+            {
+                kept.Add(a with { Message = a.Message with { Recipients = a.Message.Recipients.Except(gone, StringComparer.OrdinalIgnoreCase).ToList() } });
+            }
+        }
+        return kept;
     }
 
     private sealed record ServerContext(Server Server, Dictionary<string, MessageStream> Streams);
@@ -170,12 +210,7 @@ public sealed class EmailIngress(MailroomDb db, OutboundQueue queue, SigningReso
         if (material.Refusal is { } refusal)
             throw new MailroomException(material.RefusalCode, refusal);
 
-        // Inactive recipients of this stream: 406 when none is left.
-        var envelope = to.Concat(cc).Concat(bcc).Select(a => a.Address).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var inactive = await suppressions.FindSuppressedAsync(server.ServerId, streamId, envelope, ct);
-        if (inactive.Count > 0 && inactive.Count == envelope.Count)
-            throw new MailroomException(406, $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", inactive)}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.");
-        var recipients = inactive.Count == 0 ? envelope : envelope.Where(e => !inactive.Contains(e, StringComparer.OrdinalIgnoreCase)).ToList();
+        var recipients = to.Concat(cc).Concat(bcc).Select(a => a.Address).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 
         var id = Guid.NewGuid();
         MimeMessage mime;
