@@ -2,6 +2,7 @@ using Mailroom.Api;
 using Mailroom.Cli;
 using Mailroom.Core;
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Identities;
 using Mailroom.Core.Storage;
 using Mailroom.Workers;
 using Microsoft.AspNetCore.DataProtection;
@@ -28,6 +29,13 @@ public static class MailroomApp
         services.AddScoped<ServerService>();
         services.AddScoped<MessageStreamService>();
         services.AddScoped<Mailroom.Core.Queue.OutboundQueue>();
+        services.AddSingleton(new DnsLookup(settings.DnsServer));
+        services.AddSingleton<DnsRecordChecks>();
+        services.AddScoped<DkimKeyStore>();
+        services.AddScoped<DomainService>();
+        services.AddScoped<SenderSignatureService>();
+        services.AddScoped<SenderAuthorization>();
+        services.AddScoped<PlatformDnsRecords>();
         return services;
     }
 
@@ -46,7 +54,9 @@ public static class MailroomApp
         builder.Services.AddMailroomCore(settings);
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddHostedService<StartupMigrator>();
+        builder.Services.AddHostedService<PlatformKeySetup>();
         builder.Services.AddHostedService<StreamPurgeWorker>();
+        builder.Services.AddHostedService<IdentityRecheckWorker>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -56,6 +66,9 @@ public static class MailroomApp
             : Results.Json(new { Status = "Starting" }, ApiConventions.Json, statusCode: 503));
         app.MapServersApi();
         app.MapMessageStreamsApi();
+        app.MapSenderSignaturesApi();
+        app.MapDomainsApi();
+        app.MapPlatformDnsApi();
         return app;
     }
 }

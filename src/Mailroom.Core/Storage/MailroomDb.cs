@@ -1,4 +1,5 @@
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Identities;
 using Mailroom.Core.Queue;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,6 +19,10 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
     public DbSet<Delivery> Deliveries => Set<Delivery>();
     public DbSet<MessageEvent> MessageEvents => Set<MessageEvent>();
+    public DbSet<SendingDomain> Domains => Set<SendingDomain>();
+    public DbSet<DkimKey> DkimKeys => Set<DkimKey>();
+    public DbSet<SenderSignature> SenderSignatures => Set<SenderSignature>();
+    public DbSet<SenderConfirmation> SenderConfirmations => Set<SenderConfirmation>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

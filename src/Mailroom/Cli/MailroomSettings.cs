@@ -16,6 +16,12 @@ public sealed record MailroomSettings
     public string Http { get; init; } = "http://127.0.0.1:5080";
     public string? PublicUrl { get; init; }
     public string InboundHost { get; init; } = "inbound.mailroom.localhost";
+    /// <summary>The platform's own mail domain (lower case, no trailing dot), or null.</summary>
+    public string? PlatformDomain { get; init; }
+    /// <summary>DNS resolver as IP:PORT; null for the system's.</summary>
+    public string? Dns { get; init; }
+    public TimeSpan SenderConfirmationLifetime { get; init; } = TimeSpan.FromHours(48);
+    public TimeSpan DnsRecheckInterval { get; init; } = TimeSpan.FromHours(24);
 
     public DatabaseSettings DatabaseSettings => new(Path.GetFullPath(DataDirectory), Database);
 
@@ -23,7 +29,12 @@ public sealed record MailroomSettings
     {
         PublicUrl = PublicUrl ?? Http.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]"),
         InboundHost = InboundHost,
+        PlatformDomain = PlatformDomain,
+        SenderConfirmationLifetime = SenderConfirmationLifetime,
     };
+
+    /// <summary>The resolver the <c>Dns</c> setting names, or null for the system's.</summary>
+    public System.Net.IPEndPoint? DnsServer => Dns is null ? null : Mailroom.Core.Identities.DnsLookup.ParseServer(Dns);
 
     /// <summary>The table the README's configuration section shows: option, environment variable, file key, default.</summary>
     public static readonly IReadOnlyList<(string Option, string Env, string Key, string Default, string Meaning)> Table =
@@ -33,6 +44,10 @@ public sealed record MailroomSettings
         ("--http", "MAILROOM_HTTP", "Http", "http://127.0.0.1:5080", "address the HTTP API listens on"),
         ("--public-url", "MAILROOM_PUBLIC_URL", "PublicUrl", "the --http address", "base URL used in links shown to customers"),
         ("--inbound-host", "MAILROOM_INBOUND_HOST", "InboundHost", "inbound.mailroom.localhost", "host of servers' inbound addresses"),
+        ("--platform-domain", "MAILROOM_PLATFORM_DOMAIN", "PlatformDomain", "(none)", "the platform's own mail domain: any account may send From it; `mailroom dns` prints its records"),
+        ("--dns", "MAILROOM_DNS", "Dns", "(the system's resolver)", "DNS resolver (IP:PORT) for domain verification"),
+        ("", "MAILROOM_SENDER_CONFIRMATION_HOURS", "SenderConfirmationHours", "48", "how long a sender-signature confirmation link stays valid"),
+        ("", "MAILROOM_DNS_RECHECK_HOURS", "DnsRecheckHours", "24", "how often verified domains' DNS records are checked again"),
     ];
 
     public static MailroomSettings Resolve(IReadOnlyDictionary<string, string?> fromCommandLine, string? configPath,
@@ -54,7 +69,45 @@ public sealed record MailroomSettings
             Http = Get("Http", "MAILROOM_HTTP") ?? defaults.Http,
             PublicUrl = Get("PublicUrl", "MAILROOM_PUBLIC_URL"),
             InboundHost = Get("InboundHost", "MAILROOM_INBOUND_HOST") ?? defaults.InboundHost,
+            PlatformDomain = PlatformDomainValue(Get("PlatformDomain", "MAILROOM_PLATFORM_DOMAIN")),
+            Dns = DnsValue(Get("Dns", "MAILROOM_DNS")),
+            SenderConfirmationLifetime = Hours(Get("SenderConfirmationHours", "MAILROOM_SENDER_CONFIRMATION_HOURS"), "SenderConfirmationHours") ?? defaults.SenderConfirmationLifetime,
+            DnsRecheckInterval = Hours(Get("DnsRecheckHours", "MAILROOM_DNS_RECHECK_HOURS"), "DnsRecheckHours") ?? defaults.DnsRecheckInterval,
         };
+    }
+
+    private static string? PlatformDomainValue(string? value)
+    {
+        if (value is null)
+            return null;
+        var domain = value.Trim().TrimEnd('.').ToLowerInvariant();
+        return Mailroom.Mail.Addresses.EmailAddress.IsValidDomain(domain)
+            ? domain
+            : throw new ArgumentException($"PlatformDomain: '{value}' is not a domain name.");
+    }
+
+    private static string? DnsValue(string? value)
+    {
+        if (value is null)
+            return null;
+        try
+        {
+            Mailroom.Core.Identities.DnsLookup.ParseServer(value);
+            return value.Trim();
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException("Dns: " + e.Message);
+        }
+    }
+
+    private static TimeSpan? Hours(string? value, string key)
+    {
+        if (value is null)
+            return null;
+        return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var h) && h > 0 && h <= 24 * 365
+            ? TimeSpan.FromHours(h)
+            : throw new ArgumentException($"{key}: '{value}' is not a number of hours.");
     }
 
     private static Dictionary<string, string?> LoadFile(string? path)

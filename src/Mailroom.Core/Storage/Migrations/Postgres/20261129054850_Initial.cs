@@ -1,0 +1,454 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Mailroom.Core.Storage.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "accounts",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Email = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_accounts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "outbound_messages",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ServerId = table.Column<int>(type: "integer", nullable: true),
+                    Stream = table.Column<string>(type: "text", nullable: false),
+                    From = table.Column<string>(type: "text", nullable: false),
+                    Subject = table.Column<string>(type: "text", nullable: false),
+                    Tag = table.Column<string>(type: "text", nullable: false),
+                    ToJson = table.Column<string>(type: "text", nullable: false),
+                    CcJson = table.Column<string>(type: "text", nullable: false),
+                    BccJson = table.Column<string>(type: "text", nullable: false),
+                    MetadataJson = table.Column<string>(type: "text", nullable: false),
+                    AttachmentNamesJson = table.Column<string>(type: "text", nullable: false),
+                    TrackOpens = table.Column<bool>(type: "boolean", nullable: false),
+                    TrackLinks = table.Column<string>(type: "text", nullable: false),
+                    Sandboxed = table.Column<bool>(type: "boolean", nullable: false),
+                    EnvelopeFrom = table.Column<string>(type: "text", nullable: false),
+                    Mime = table.Column<byte[]>(type: "bytea", nullable: true),
+                    TextBody = table.Column<string>(type: "text", nullable: false),
+                    HtmlBody = table.Column<string>(type: "text", nullable: false),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_outbound_messages", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "domains",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AccountId = table.Column<int>(type: "integer", nullable: false),
+                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    ReturnPathDomain = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    ReturnPathVerified = table.Column<bool>(type: "boolean", nullable: false),
+                    ReturnPathCheckedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ReturnPathProblem = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    ReturnPathLostAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    DkimVerified = table.Column<bool>(type: "boolean", nullable: false),
+                    DkimCheckedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    DkimProblem = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    DkimLostAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    SpfVerified = table.Column<bool>(type: "boolean", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_domains", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_domains_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "sender_signatures",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AccountId = table.Column<int>(type: "integer", nullable: false),
+                    EmailAddress = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    NormalizedEmail = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Domain = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    ReplyToEmail = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    ReturnPathDomain = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    ReturnPathVerified = table.Column<bool>(type: "boolean", nullable: false),
+                    ReturnPathCheckedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ReturnPathProblem = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    ReturnPathLostAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    SpfVerified = table.Column<bool>(type: "boolean", nullable: false),
+                    ConfirmationPersonalNote = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: false),
+                    Confirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    ConfirmedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_sender_signatures", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_sender_signatures_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "servers",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AccountId = table.Column<int>(type: "integer", nullable: false),
+                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Color = table.Column<string>(type: "text", nullable: false),
+                    DeliveryType = table.Column<int>(type: "integer", nullable: false),
+                    SmtpApiActivated = table.Column<bool>(type: "boolean", nullable: false),
+                    RawEmailEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    TrackOpens = table.Column<bool>(type: "boolean", nullable: false),
+                    TrackLinks = table.Column<int>(type: "integer", nullable: false),
+                    InboundHash = table.Column<string>(type: "text", nullable: false),
+                    InboundDomain = table.Column<string>(type: "text", nullable: true),
+                    InboundHookUrl = table.Column<string>(type: "text", nullable: false),
+                    BounceHookUrl = table.Column<string>(type: "text", nullable: false),
+                    OpenHookUrl = table.Column<string>(type: "text", nullable: false),
+                    DeliveryHookUrl = table.Column<string>(type: "text", nullable: false),
+                    ClickHookUrl = table.Column<string>(type: "text", nullable: false),
+                    PostFirstOpenOnly = table.Column<bool>(type: "boolean", nullable: false),
+                    InboundSpamThreshold = table.Column<int>(type: "integer", nullable: false),
+                    IncludeBounceContentInHook = table.Column<bool>(type: "boolean", nullable: false),
+                    EnableSmtpApiErrorHooks = table.Column<bool>(type: "boolean", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_servers", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_servers_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "deliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    MessageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Recipient = table.Column<string>(type: "text", nullable: false),
+                    Domain = table.Column<string>(type: "text", nullable: false),
+                    State = table.Column<int>(type: "integer", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "bigint", nullable: false),
+                    LeaseUntil = table.Column<long>(type: "bigint", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    LastResult = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_deliveries", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_deliveries_outbound_messages_MessageId",
+                        column: x => x.MessageId,
+                        principalTable: "outbound_messages",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "message_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    MessageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ServerId = table.Column<int>(type: "integer", nullable: true),
+                    Recipient = table.Column<string>(type: "text", nullable: false),
+                    Type = table.Column<int>(type: "integer", nullable: false),
+                    At = table.Column<long>(type: "bigint", nullable: false),
+                    DetailsJson = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_message_events", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_message_events_outbound_messages_MessageId",
+                        column: x => x.MessageId,
+                        principalTable: "outbound_messages",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "dkim_keys",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DomainId = table.Column<int>(type: "integer", nullable: true),
+                    Selector = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: false),
+                    PublicKey = table.Column<string>(type: "text", nullable: false),
+                    ProtectedPrivateKey = table.Column<string>(type: "text", nullable: false),
+                    State = table.Column<int>(type: "integer", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ActivatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    RevokedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_dkim_keys", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_dkim_keys_domains_DomainId",
+                        column: x => x.DomainId,
+                        principalTable: "domains",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "sender_confirmations",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SignatureId = table.Column<int>(type: "integer", nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    UsedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    SupersededAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_sender_confirmations", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_sender_confirmations_sender_signatures_SignatureId",
+                        column: x => x.SignatureId,
+                        principalTable: "sender_signatures",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "message_streams",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ServerId = table.Column<int>(type: "integer", nullable: false),
+                    StreamId = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Description = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    Type = table.Column<int>(type: "integer", nullable: false),
+                    UnsubscribeHandling = table.Column<int>(type: "integer", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ArchivedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ExpectedPurgeDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_message_streams", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_message_streams_servers_ServerId",
+                        column: x => x.ServerId,
+                        principalTable: "servers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "server_tokens",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ServerId = table.Column<int>(type: "integer", nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    ProtectedToken = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_server_tokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_server_tokens_servers_ServerId",
+                        column: x => x.ServerId,
+                        principalTable: "servers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_accounts_TokenHash",
+                table: "accounts",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_deliveries_MessageId",
+                table: "deliveries",
+                column: "MessageId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_deliveries_State_NextAttemptAt",
+                table: "deliveries",
+                columns: new[] { "State", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_dkim_keys_DomainId_State",
+                table: "dkim_keys",
+                columns: new[] { "DomainId", "State" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_domains_AccountId_Name",
+                table: "domains",
+                columns: new[] { "AccountId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_message_events_MessageId_At",
+                table: "message_events",
+                columns: new[] { "MessageId", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_message_streams_ExpectedPurgeDate",
+                table: "message_streams",
+                column: "ExpectedPurgeDate");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_message_streams_ServerId_StreamId",
+                table: "message_streams",
+                columns: new[] { "ServerId", "StreamId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbound_messages_ReceivedAt",
+                table: "outbound_messages",
+                column: "ReceivedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbound_messages_ServerId_Stream_ReceivedAt",
+                table: "outbound_messages",
+                columns: new[] { "ServerId", "Stream", "ReceivedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sender_confirmations_SignatureId",
+                table: "sender_confirmations",
+                column: "SignatureId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sender_confirmations_TokenHash",
+                table: "sender_confirmations",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sender_signatures_AccountId_NormalizedEmail",
+                table: "sender_signatures",
+                columns: new[] { "AccountId", "NormalizedEmail" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_server_tokens_ServerId",
+                table: "server_tokens",
+                column: "ServerId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_server_tokens_TokenHash",
+                table: "server_tokens",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_servers_AccountId_Name",
+                table: "servers",
+                columns: new[] { "AccountId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_servers_InboundDomain",
+                table: "servers",
+                column: "InboundDomain",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_servers_InboundHash",
+                table: "servers",
+                column: "InboundHash",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "deliveries");
+
+            migrationBuilder.DropTable(
+                name: "dkim_keys");
+
+            migrationBuilder.DropTable(
+                name: "message_events");
+
+            migrationBuilder.DropTable(
+                name: "message_streams");
+
+            migrationBuilder.DropTable(
+                name: "sender_confirmations");
+
+            migrationBuilder.DropTable(
+                name: "server_tokens");
+
+            migrationBuilder.DropTable(
+                name: "domains");
+
+            migrationBuilder.DropTable(
+                name: "outbound_messages");
+
+            migrationBuilder.DropTable(
+                name: "sender_signatures");
+
+            migrationBuilder.DropTable(
+                name: "servers");
+
+            migrationBuilder.DropTable(
+                name: "accounts");
+        }
+    }
+}
