@@ -29,7 +29,7 @@ public static class MailroomApp
         services.AddScoped<ServerService>();
         services.AddScoped<MessageStreamService>();
         services.AddScoped<Mailroom.Core.Queue.OutboundQueue>();
-        services.AddSingleton(new DnsLookup(settings.DnsServer));
+        services.AddSingleton(new DnsLookup(settings.DnsServer, settings.DnsTimeout));
         services.AddSingleton<DnsRecordChecks>();
         services.AddScoped<DkimKeyStore>();
         services.AddScoped<DomainService>();

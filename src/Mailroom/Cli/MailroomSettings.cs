@@ -22,6 +22,8 @@ public sealed record MailroomSettings
     public string? Dns { get; init; }
     public TimeSpan SenderConfirmationLifetime { get; init; } = TimeSpan.FromHours(48);
     public TimeSpan DnsRecheckInterval { get; init; } = TimeSpan.FromHours(24);
+    /// <summary>How long one DNS query may take (tried twice). Not a config key: tests shorten it.</summary>
+    public TimeSpan DnsTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
     public DatabaseSettings DatabaseSettings => new(Path.GetFullPath(DataDirectory), Database);
 

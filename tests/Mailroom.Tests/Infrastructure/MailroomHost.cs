@@ -36,7 +36,9 @@ public sealed class MailroomHost : IAsyncDisposable
     public static async Task<MailroomHost> StartAsync(Action<WebApplicationBuilder>? configure = null, Func<MailroomSettings, MailroomSettings>? tweak = null)
     {
         var data = TestPaths.NewTempDirectory();
-        var settings = new MailroomSettings { DataDirectory = data, Database = await TestDatabase.CreateAsync(), PublicUrl = "http://mailroom.test" };
+        // Dns: a loopback port where nothing answers, so no test ever asks a real resolver; tests that need DNS
+        // run a TestDnsServer and pass its address.
+        var settings = new MailroomSettings { DataDirectory = data, Database = await TestDatabase.CreateAsync(), PublicUrl = "http://mailroom.test", Dns = "127.0.0.1:9" };
         if (tweak is not null)
             settings = tweak(settings);
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
