@@ -20,7 +20,7 @@ internal static partial class AutoReplyDetector
     public static bool IsAutoReply(MimeMessage message, string text)
     {
         var headers = message.Headers;
-        var autoSubmitted = headers["Auto-Submitted"]?.Trim().ToLowerInvariant() ?? "";
+        var autoSubmitted = SmtpReplyText.Truncate(headers["Auto-Submitted"] ?? "", 200).Trim().ToLowerInvariant();
         if (autoSubmitted.StartsWith("auto-replied", StringComparison.Ordinal))
             return true;
         foreach (var name in (ReadOnlySpan<string>)["X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply", "X-Vacation"])
@@ -31,7 +31,7 @@ internal static partial class AutoReplyDetector
             return true;
         if ((headers["X-Apple-Action"] ?? "").Contains("vacation", StringComparison.OrdinalIgnoreCase))
             return true;
-        if (AutoReplySubject().IsMatch(message.Subject ?? ""))
+        if (AutoReplySubject().IsMatch(TextBounceReader.SubjectOf(message)))
             return true;
         var generated = autoSubmitted.StartsWith("auto-", StringComparison.Ordinal) || precedence is "bulk" or "junk"
             || (headers["Return-Path"]?.Trim() is "<>" or "");
@@ -47,15 +47,18 @@ internal static partial class AutoReplyDetector
                 || header.Field.StartsWith("X-Spamarrest", StringComparison.OrdinalIgnoreCase)
                 || header.Field.StartsWith("X-Challenge", StringComparison.OrdinalIgnoreCase))
                 return true;
-        foreach (var from in message.From.Mailboxes)
-            if (ChallengeDomain().IsMatch(from.Domain ?? ""))
-                return true;
+        if (IsChallengeService(message))
+            return true;
         return SmtpReplyClassifier.MatchText(Window(text)) == BounceType.ChallengeVerification && !TextBounceReader.LooksLikeNonDelivery(message, text);
     }
 
+    /// <summary>The sender is a known challenge/response service (not the person it protects).</summary>
+    public static bool IsChallengeService(MimeMessage message) =>
+        message.From.Mailboxes.Any(from => ChallengeDomain().IsMatch(from.Domain ?? ""));
+
     /// <summary>A notice that the recipient moved to another address (not the RFC 3463 X.1.6 "mailbox has moved" failure).</summary>
     public static bool IsAddressChange(MimeMessage message, string text) =>
-        AddressChangeText().IsMatch(message.Subject ?? "") || AddressChangeText().IsMatch(Window(text));
+        AddressChangeText().IsMatch(TextBounceReader.SubjectOf(message)) || AddressChangeText().IsMatch(Window(text));
 
     private static string Window(string text) => text.Length <= BodyWindow ? text : text[..BodyWindow];
 

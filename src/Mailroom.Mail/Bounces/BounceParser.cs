@@ -42,7 +42,7 @@ public static class BounceParser
     private static BounceReport ParseCore(MimeMessage message)
     {
         var parts = NotificationParts.Read(message);
-        var subject = message.Subject;
+        var subject = TextBounceReader.SubjectOf(message);
         var returnedTo = ReturnedTo(message);
 
         // The report proper ends where the quoted copy of the original message starts.
@@ -77,8 +77,12 @@ public static class BounceParser
         original ??= InReplyTo(message);
         if (challenge)
         {
+            // The address we mailed: named by the challenge system, or the original's single recipient,
+            // or the sender, unless the sender is the challenge service itself (then its Reply-To).
             var who = AddressOf(message.Headers["X-Bluebottle-Address"])
-                ?? message.ReplyTo.Mailboxes.FirstOrDefault()?.Address ?? sender;
+                ?? (original?.To is [var only] ? only : null)
+                ?? (AutoReplyDetector.IsChallengeService(message) ? message.ReplyTo.Mailboxes.FirstOrDefault()?.Address : null)
+                ?? sender;
             return Single(BounceReportKind.ChallengeResponse, BounceType.ChallengeVerification, who, reportText, original, returnedTo, subject);
         }
         if (AutoReplyDetector.IsAddressChange(message, reportText) && (AutoReplyDetector.IsAutoReply(message, reportText) || TextBounceReader.IsDaemonSender(message) || message.Headers.Contains("Auto-Submitted")))
@@ -99,7 +103,7 @@ public static class BounceParser
             paragraphs = [.. original.To.Where(a => BounceAddresses.AddressPattern().IsMatch(a)).Take(BounceAddresses.MaxCandidates)
                 .Select(a => new TextBounceReader.Paragraph(a, null))];
 
-        var delay = TextBounceReader.LooksLikeDelay(message.Subject, reportText);
+        var delay = TextBounceReader.LooksLikeDelay(TextBounceReader.SubjectOf(message), reportText);
         var single = paragraphs.Count == 1;
         var recipients = new List<BouncedRecipient>();
         foreach (var p in paragraphs)

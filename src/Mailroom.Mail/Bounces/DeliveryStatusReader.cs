@@ -35,6 +35,11 @@ internal static partial class DeliveryStatusReader
         // recipient, the one address the human-readable part names is the better answer.
         if (emails.Count == 1 && emails[0].StartsWith('@') && BounceAddresses.FindIn(reportText, excluded) is [var only])
             emails[0] = only.Address;
+        // Each recipient's paragraph of the human-readable part, located in one pass.
+        var paragraphs = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var p in TextBounceReader.Read(reportText, [.. emails.Where(e => e.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase)], excluded))
+            paragraphs.TryAdd(p.Email, p.Text);
+
         var recipients = new List<BouncedRecipient>();
         for (var i = 0; i < recipientGroups.Count; i++)
         {
@@ -61,8 +66,8 @@ internal static partial class DeliveryStatusReader
             var smtpCode = SmtpReplyText.FindSmtpCode(diagnostic);
             var remoteMta = SmtpReplyText.SplitTyped(g["Remote-MTA"] ?? MessageField("Remote-MTA")).Value;
 
-            var paragraph = TextBounceReader.ParagraphFor(reportText, email, emails)
-                ?? (originalRecipient is null ? null : TextBounceReader.ParagraphFor(reportText, originalRecipient, [originalRecipient]));
+            var paragraph = paragraphs.GetValueOrDefault(email)
+                ?? (originalRecipient is null || recipientGroups.Count > 1 ? null : TextBounceReader.ParagraphFor(reportText, originalRecipient));
             var primary = statusComment is null ? diagnostic : $"{diagnostic} {statusComment}";
             smtpCode ??= SmtpReplyText.FindSmtpCode(paragraph);
 

@@ -117,7 +117,7 @@ internal static partial class OriginalMessageReader
         }
     }
 
-    [GeneratedRegex(@"^[ \t]*-*[ \t]*(this is a copy of the message|original message|below this line is a copy of the message|the header of the original message is following|unsent message follows|returned message|message headers follow|below is a copy of the original message|undelivered message (headers )?follows|copy of the original message|original message headers)\b",
+    [GeneratedRegex(@"^[ \t]*-*[ \t]*(?:(?:this is a copy of the message|below this line is a copy of the message|the header of the original message is following|unsent message follows|returned message|message headers follow|below is a copy of the original message|undelivered message (headers )?follows|copy of the original message|original message headers)\b|original message[ \t]*(?:-{2,}|follows\b|headers?\b|below\b|is (attached|below|included)\b|:?[ \t]*\r?$))",
         RegexOptions.IgnoreCase | RegexOptions.Multiline | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex Marker();
 

@@ -27,11 +27,24 @@ internal static partial class TextBounceReader
         var signals = 0;
         if (IsDaemonSender(message))
             signals++;
-        if (NdrSubject().IsMatch(message.Subject ?? ""))
+        if (NdrSubject().IsMatch(SubjectOf(message)))
             signals++;
         if (NdrBody().IsMatch(head))
             signals++;
         return signals >= 2;
+    }
+
+    /// <summary>The decoded subject, cut to one RFC 5322 line (998 characters), so hostile headers cost little.</summary>
+    public static string SubjectOf(MimeMessage message)
+    {
+        try
+        {
+            return SmtpReplyText.Truncate(message.Subject ?? "", 998);
+        }
+        catch (Exception)
+        {
+            return "";
+        }
     }
 
     /// <summary>Mailer-daemon, postmaster or "Mail Delivery System" senders (RFC 3464 §2 recommends the null reverse-path for DSNs).</summary>
@@ -94,14 +107,9 @@ internal static partial class TextBounceReader
         return result;
     }
 
-    /// <summary>The paragraph of <paramref name="recipient"/> in a DSN's human-readable part, if it is mentioned.</summary>
-    public static string? ParagraphFor(string report, string recipient, IReadOnlyList<string> allRecipients)
-    {
-        if (string.IsNullOrWhiteSpace(recipient) || IndexOfAddress(report, recipient) < 0)
-            return null;
-        var paragraphs = Read(report, allRecipients.Contains(recipient, StringComparer.OrdinalIgnoreCase) ? allRecipients : [.. allRecipients, recipient], new HashSet<string>());
-        return paragraphs.FirstOrDefault(p => p.Email.Equals(recipient, StringComparison.OrdinalIgnoreCase))?.Text;
-    }
+    /// <summary>The paragraph of a single <paramref name="recipient"/> in a DSN's human-readable part, if it is mentioned.</summary>
+    public static string? ParagraphFor(string report, string recipient) =>
+        string.IsNullOrWhiteSpace(recipient) ? null : Read(report, [recipient], new HashSet<string>()).FirstOrDefault()?.Text;
 
     /// <summary>Case-insensitive position of an address that is not part of a longer address; -1 if absent.</summary>
     public static int IndexOfAddress(string text, string address)
