@@ -59,14 +59,15 @@ public static class BounceParser
 
         var challenge = AutoReplyDetector.IsChallenge(message, parts.Text);
 
-        var dsn = DeliveryStatusReader.TryRead(parts, reportText, challenge, ExcludedAddresses(message, original));
+        var excluded = ExcludedAddresses(message, original);
+        var dsn = DeliveryStatusReader.TryRead(parts, reportText, challenge, excluded);
         if (dsn is { Recipients.Count: > 0 })
             return Report(challenge ? BounceReportKind.ChallengeResponse : BounceReportKind.DeliveryStatusNotification,
                 dsn.Recipients, dsn.ReportingMta, original, returnedTo, subject);
 
         if (dsn is not null || (!challenge && TextBounceReader.LooksLikeNonDelivery(message, reportText)))
         {
-            var recipients = ReadText(message, reportText, original, challenge);
+            var recipients = ReadText(message, reportText, original, excluded, challenge);
             var fallbackType = recipients.Count == 0 ? SmtpReplyClassifier.Classify(0, null, reportText) : BounceType.Unknown;
             return Report(challenge ? BounceReportKind.ChallengeResponse
                 : dsn is not null ? BounceReportKind.DeliveryStatusNotification : BounceReportKind.TextNotification,
@@ -94,10 +95,10 @@ public static class BounceParser
     }
 
     /// <summary>Recipients of a non-standard bounce, one per address located in the text.</summary>
-    private static List<BouncedRecipient> ReadText(MimeMessage message, string reportText, OriginalMessage? original, bool challenge)
+    private static List<BouncedRecipient> ReadText(MimeMessage message, string reportText, OriginalMessage? original, ISet<string> excluded, bool challenge)
     {
-        var known = BounceAddresses.OfHeader(message.Headers, "X-Failed-Recipients").Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var excluded = ExcludedAddresses(message, original);
+        // Exim and Gmail name the failed recipients in X-Failed-Recipients.
+        var known = BounceAddresses.OfHeader(message.Headers, "X-Failed-Recipients").Distinct(StringComparer.OrdinalIgnoreCase).Take(BounceAddresses.MaxCandidates).ToList();
         var paragraphs = TextBounceReader.Read(reportText, known, excluded);
         if (paragraphs.Count == 0 && original is not null)
             paragraphs = [.. original.To.Where(a => BounceAddresses.AddressPattern().IsMatch(a)).Take(BounceAddresses.MaxCandidates)

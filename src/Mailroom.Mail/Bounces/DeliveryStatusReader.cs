@@ -27,7 +27,7 @@ internal static partial class DeliveryStatusReader
             return null;
 
         var messageGroups = groups.Where(g => !IsRecipientGroup(g)).ToList();
-        var recipientGroups = groups.Where(IsRecipientGroup).Take(BounceAddresses.MaxCandidates).ToList();
+        var recipientGroups = groups.Where(g => IsRecipientGroup(g) && EmailOf(g).Length > 0).Take(BounceAddresses.MaxCandidates).ToList();
         string? MessageField(string name) => messageGroups.Select(g => g[name]).FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 
         var emails = recipientGroups.Select(EmailOf).ToList();

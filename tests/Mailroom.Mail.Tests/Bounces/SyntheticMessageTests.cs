@@ -195,6 +195,47 @@ public class SyntheticMessageTests
     }
 
     [Fact]
+    public void Success_dsn_is_not_a_delivery_failure()
+    {
+        var message = MimeMessage.Load(new MemoryStream("""
+            From: MAILER-DAEMON@mx.mailroom.example (Mail Delivery System)
+            To: pm-bounces+00ff00ff@bounces.mailroom.example
+            Subject: Successful Mail Delivery Report
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=delivery-status; boundary="ok"
+
+            --ok
+            Content-Type: text/plain
+
+            Your message was successfully delivered to the destination(s) listed below.
+
+            <happy@example.org>: delivery via mx.example.org[192.0.2.9]:25: 250 2.0.0 Ok: queued as 4F2A1C0B
+            --ok
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; mx.mailroom.example
+
+            Final-Recipient: rfc822; happy@example.org
+            Action: relayed
+            Status: 2.0.0
+            Remote-MTA: dns; mx.example.org
+            Diagnostic-Code: smtp; 250 2.0.0 Ok: queued as 4F2A1C0B
+            --ok--
+            """u8.ToArray()), TestContext.Current.CancellationToken);
+
+        var report = BounceParser.Parse(message);
+
+        Assert.Equal(BounceReportKind.DeliveryStatusNotification, report.Kind);
+        Assert.Equal(BounceType.Unknown, report.Type);
+        Assert.False(report.IsDeliveryFailure);
+        Assert.False(report.ShouldSuppress);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("relayed", r.Action);
+        Assert.Equal(2, r.StatusClass);
+        Assert.Equal(250, r.SmtpCode);
+    }
+
+    [Fact]
     public void Ordinary_mail_is_not_recognised()
     {
         var message = new MimeMessage();
