@@ -39,7 +39,8 @@ public static class BounceParser
         }
     }
 
-    private static BounceReport ParseCore(MimeMessage message)
+    /// <summary>The parse without the catch-all, so tests can prove real input never relies on it.</summary>
+    internal static BounceReport ParseCore(MimeMessage message)
     {
         var parts = NotificationParts.Read(message);
         var subject = TextBounceReader.SubjectOf(message);

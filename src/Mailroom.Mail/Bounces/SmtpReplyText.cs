@@ -8,7 +8,8 @@ namespace Mailroom.Mail.Bounces;
 internal static partial class SmtpReplyText
 {
     /// <summary>
-    /// The basic SMTP reply code (RFC 5321 §4.2) in a diagnostic or NDR paragraph: first one paired with an
+    /// The basic SMTP reply code (RFC 5321 §4.2; non-standard second digits such as Exchange's 571 are
+    /// accepted when paired or introduced) in a diagnostic or NDR paragraph: first one paired with an
     /// enhanced status (<c>550 5.1.1</c>, <c>550-'5.7.1</c>), else one introduced by a known lead-in
     /// (<c>said:</c>, <c>&lt;&lt;&lt;</c>, <c>smtp;</c> …), else a 4xx/5xx number standing alone.
     /// </summary>
@@ -96,10 +97,10 @@ internal static partial class SmtpReplyText
         return sb.ToString();
     }
 
-    [GeneratedRegex(@"(?<![\w.])(?<code>[245][0-5]\d)[ -]+['""]?#?[245]\.\d{1,3}\.\d{1,3}(?!\d|\.\d)", RegexOptions.CultureInvariant, 1000)]
+    [GeneratedRegex(@"(?<![\w.])(?<code>[245]\d\d)[ -]+['""]?#?[245]\.\d{1,3}\.\d{1,3}(?!\d|\.\d)", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex PairedCode();
 
-    [GeneratedRegex(@"(?:^|\bsaid:?|returned was:|<<<|error_code\s*:|\breason:|\berror:|\breply:|\bresponse:|\bsmtp;|\bcode:?)\s*['""(\[]?(?<code>[245][0-5]\d)(?![\d.])", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline, 1000)]
+    [GeneratedRegex(@"(?:^|\bsaid:?|returned was:|<<<|error_code\s*:|\breason:|\berror:|\breply:|\bresponse:|\bsmtp;|\bcode:?)\s*['""(\[]?(?<code>[245]\d\d)(?![\d.])", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline, 1000)]
     private static partial Regex LeadInCode();
 
     [GeneratedRegex(@"(?<=^|[\s(\[])(?<code>[45][0-5]\d)(?=[\s:\-\])]|$)(?![\d.])", RegexOptions.CultureInvariant | RegexOptions.Multiline, 1000)]

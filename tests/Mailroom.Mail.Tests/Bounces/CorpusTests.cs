@@ -44,7 +44,14 @@ public class CorpusTests
         var report = BounceParser.Parse(new MemoryStream(bytes));
         Assert.Equal(report.Kind, ParseFile(file).Kind);
         using (var message = MimeMessage.Load(new MemoryStream(bytes), TestContext.Current.CancellationToken))
+        {
             _ = ArfParser.Parse(message);
+            // No exception is swallowed on real mail: the unguarded parse gives the same answer.
+            var unguarded = BounceParser.ParseCore(message);
+            Assert.Equal(report.Kind, unguarded.Kind);
+            Assert.Equal(report.Type, unguarded.Type);
+            _ = ArfParser.TryRead(NotificationParts.Read(message));
+        }
 
         var found = report.Recipients;
         foreach (var expected in entry.Recipients.Where(r => r.Length > 0))

@@ -104,6 +104,19 @@ public class SmtpReplyClassifierTests
     }
 
     [Theory]
+    [InlineData("host mx.example.jp [192.0.2.20]: 550 5.7.0 <a@example.jp>... Please use the smtp server of your ISP.", 550)]
+    [InlineData("remote host 192.0.2.32 said: 550 Unknown user a@example.ne.jp", 550)]
+    [InlineData("The error that the other server returned was: 554 554 5.7.0 Header error (state 18).", 554)]
+    [InlineData("a@example.co.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <a@example.co.jp>... User Unknown", 550)]
+    [InlineData(">>> RCPT To:<a@example.org>\n<<< 550 <a@example.org>, User Unknown", 550)]
+    [InlineData("SMTP error from remote mail server after initial connection:\n    571 No PTR Record found. Reverse DNS required: 203.0.113.22", 571)]
+    [InlineData("smtp; 5.1.0 - Unknown address error 550-'5.7.1 <a@example.com>... Access denied'", 550)]
+    [InlineData("unable to connect to remote server [192.0.2.222:25]: Operation timed out", null)]
+    [InlineData("Received at Thu, 29 Apr 2010 23:45:10 -0600 from 192.0.2.250", null)]
+    public void Smtp_codes_are_found_in_diagnostics(string text, int? code) =>
+        Assert.Equal(code, SmtpReplyText.FindSmtpCode(text));
+
+    [Theory]
     [InlineData("5.1.1", 5, 1, 1)]
     [InlineData("4.7.650", 4, 7, 650)]
     [InlineData("5.0.0 (permanent failure)", 5, 0, 0)]
