@@ -6,9 +6,9 @@ using Mailroom.Core.Delivery;
 using Mailroom.Core.Ingress;
 using Mailroom.Core.Preparation;
 using Mailroom.Core.Queue;
+using Mailroom.Core.Identities;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Composition;
-using DnsClient;
 using Mailroom.Smtp;
 using Mailroom.Workers;
 using Microsoft.AspNetCore.DataProtection;
@@ -37,7 +37,6 @@ public static class MailroomApp
         services.AddSingleton<Mailroom.Core.Queue.OutboundQueue>();
         services.AddSingleton<PreparationSignal>();
         services.AddSingleton<DeliverySignal>();
-        services.AddSingleton<IDnsQuery>(_ => CreateDnsClient(settings));
         var messageIds = new MessageComposerOptions { MessageIdDomain = MessageIdDomain(settings) };
         services.AddSingleton(messageIds);
         services.AddSingleton(new MessageComposer(messageIds));
@@ -63,28 +62,14 @@ public static class MailroomApp
         services.AddSingleton<SmtpDeliverer>();
         services.AddSingleton<DeliveryOutcomeRecorder>();
         services.AddSingleton<DeliveryRunner>();
+        services.AddSingleton(new DnsLookup(settings.DnsServer, settings.DnsTimeout));
+        services.AddSingleton<DnsRecordChecks>();
+        services.AddScoped<DkimKeyStore>();
+        services.AddScoped<DomainService>();
+        services.AddScoped<SenderSignatureService>();
+        services.AddScoped<SenderAuthorization>();
+        services.AddScoped<PlatformDnsRecords>();
         return services;
-    }
-
-    /// <summary>DnsClient with its cache off (records are checked live), against --dns or the system resolver.</summary>
-    private static LookupClient CreateDnsClient(MailroomSettings settings)
-    {
-        LookupClientOptions options;
-        if (settings.Dns is { } dns)
-        {
-            var (host, port) = HostPort.Parse(dns, 53);
-            options = new LookupClientOptions(new NameServer(System.Net.IPAddress.Parse(host), port));
-        }
-        else
-        {
-            options = new LookupClientOptions();
-        }
-        options.UseCache = false;
-        options.Timeout = TimeSpan.FromSeconds(5);
-        options.Retries = 2;
-        options.ContinueOnDnsError = false;
-        options.ThrowDnsErrors = false;
-        return new LookupClient(options);
     }
 
     private static string MessageIdDomain(MailroomSettings settings)
@@ -108,6 +93,7 @@ public static class MailroomApp
         builder.Services.AddMailroomCore(settings);
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddHostedService<StartupMigrator>();
+        builder.Services.AddHostedService<PlatformKeySetup>();
         builder.Services.AddHostedService<StreamPurgeWorker>();
         if (settings.HasRole("smtp"))
         {
@@ -120,6 +106,7 @@ public static class MailroomApp
             builder.Services.AddHostedService<PreparationWorker>();
             builder.Services.AddHostedService<DeliveryWorker>();
         }
+        builder.Services.AddHostedService<IdentityRecheckWorker>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -131,6 +118,9 @@ public static class MailroomApp
         app.MapMessageStreamsApi();
         app.MapEmailApi();
         app.MapMessagesApi();
+        app.MapSenderSignaturesApi();
+        app.MapDomainsApi();
+        app.MapPlatformDnsApi();
         return app;
     }
 }

@@ -13,4 +13,34 @@ public sealed record PlatformSettings
     public TimeSpan MessageRetention { get; init; } = TimeSpan.FromDays(45);
     /// <summary>Most streams one server may hold, defaults included.</summary>
     public int MaxStreamsPerServer { get; init; } = 30;
+
+    /// <summary>
+    /// The platform's own authenticated mail domain (lower case), or null when none is configured. Every account may
+    /// send From any address of it; its DKIM key signs mail whose From domain has no verified key of its own.
+    /// </summary>
+    public string? PlatformDomain { get; init; }
+    /// <summary>How long an emailed sender-signature confirmation link stays valid.</summary>
+    public TimeSpan SenderConfirmationLifetime { get; init; } = TimeSpan.FromHours(48);
+    /// <summary>
+    /// How long after a DKIM rotation the replaced key's TXT record must stay in DNS before
+    /// <c>SafeToRemoveRevokedKeyFromDNS</c> turns true: mail signed with the old key just before the switch may sit
+    /// in queues for days (RFC 5321 §4.5.4.1 suggests retrying for 4–5 days), and its verifiers still need the key.
+    /// </summary>
+    public TimeSpan RevokedDkimKeyGracePeriod { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>The domain the platform's own mail (confirmations) comes from: the platform domain, else the host
+    /// of the public URL.</summary>
+    public string MailDomain => PlatformDomain ?? new Uri(PublicUrl).Host.ToLowerInvariant();
+
+    /// <summary>
+    /// Envelope sender (RFC 5321 MAIL FROM) domain of mail without a verified custom Return-Path, and the CNAME
+    /// target of customers' Return-Path domains (<c>ReturnPathDomainCNAMEValue</c>). Bounces come back to it.
+    /// </summary>
+    public string ReturnPathHost => "pm-bounces." + MailDomain;
+
+    /// <summary>The host customers name in their SPF record (<c>include:</c>, RFC 7208 §5.2).</summary>
+    public string SpfIncludeHost => "spf." + MailDomain;
+
+    /// <summary>The SPF record suggested to customers (<c>SPFTextValue</c>).</summary>
+    public string CustomerSpfRecord => $"v=spf1 a mx include:{SpfIncludeHost} ~all";
 }

@@ -15,8 +15,10 @@ public sealed record MxResolution(IReadOnlyList<MxHost> Hosts, string? Transient
 /// shuffled); no MX but an address record → the domain itself (the implicit MX); a null MX (RFC 7505) or
 /// NXDOMAIN → permanent failure; a DNS timeout or SERVFAIL → transient.
 /// </summary>
-public sealed class MxResolver(IDnsQuery dns)
+public sealed class MxResolver(Mailroom.Core.Identities.DnsLookup lookup)
 {
+    private IDnsQuery dns => lookup.Query;
+
     public async Task<MxResolution> ResolveAsync(string domain, CancellationToken ct)
     {
         IDnsQueryResponse mx;

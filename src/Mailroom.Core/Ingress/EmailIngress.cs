@@ -61,10 +61,27 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
                 results[i] = new SendResult { ErrorCode = e.ErrorCode, Message = e.Message };
             }
         }
+        accepted = await DropInactiveAsync(context, accepted, results, ct);
         await admission.EnqueueAsync(accepted.Select(a => a.Message).ToList(), ct);
         foreach (var (index, message, to) in accepted)
             results[index] = new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = 0, Message = "OK" };
         return results;
+    }
+
+    /// <summary>Inactive recipients (one query for the whole batch): 406 for a message with none active, else left out.</summary>
+    private async Task<List<(int Index, QueuedMessage Message, string To)>> DropInactiveAsync(SendingServer server,
+        List<(int Index, QueuedMessage Message, string To)> accepted, SendResult[] results, CancellationToken ct)
+    {
+        var outcome = await admission.DropInactiveAsync(server, accepted.Select(a => a.Message).ToList(), ct);
+        var kept = new List<(int Index, QueuedMessage Message, string To)>(accepted.Count);
+        for (var i = 0; i < accepted.Count; i++)
+        {
+            if (outcome[i].Kept is { } message)
+                kept.Add(accepted[i] with { Message = message });
+            else
+                results[accepted[i].Index] = new SendResult { ErrorCode = outcome[i].Refused!.ErrorCode, Message = outcome[i].Refused!.Message };
+        }
+        return kept;
     }
 
     private async Task<(QueuedMessage, string)> AcceptOneAsync(SendingServer context, EmailRequest? r,
@@ -139,9 +156,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         // Sender identity: 400 / 401 (spec §5.3).
         await admission.AuthorizeSenderAsync(context, from[0].Address, ct, authorizations);
 
-        // Inactive recipients of this stream: 406 when none is left.
-        var envelope = to.Concat(cc).Concat(bcc).Select(a => a.Address).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var recipients = await admission.ActiveRecipientsAsync(context, streamId, envelope, ct);
+        var recipients = to.Concat(cc).Concat(bcc).Select(a => a.Address).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 
         var id = Guid.NewGuid();
         MimeMessage mime;

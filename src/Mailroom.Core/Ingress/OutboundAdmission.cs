@@ -145,18 +145,32 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
     }
 
     /// <summary>
-    /// The envelope without the stream's inactive recipients (hard bounce, spam complaint, manual suppression);
-    /// 406 when none is left, as Postmark answers.
+    /// Leaves each message's inactive recipients (hard bounce, spam complaint, manual suppression on its stream)
+    /// out of its envelope, with one query for all the messages. A message none of whose recipients is active is
+    /// refused with 406, as Postmark answers. Results are in the order given: the message to queue, or the refusal.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ActiveRecipientsAsync(SendingServer server, string stream, IReadOnlyList<string> envelope, CancellationToken ct)
+    public async Task<IReadOnlyList<(QueuedMessage? Kept, MailroomException? Refused)>> DropInactiveAsync(SendingServer server,
+        IReadOnlyList<QueuedMessage> messages, CancellationToken ct)
     {
-        var inactive = await suppressions.FindSuppressedAsync(server.Identity.ServerId, stream, envelope, ct);
+        var results = messages.Select(m => ((QueuedMessage?)m, (MailroomException?)null)).ToList();
+        if (messages.Count == 0)
+            return results;
+        var inactive = await suppressions.FindSuppressedAsync(server.Identity.ServerId,
+            messages.Select(m => m.Message.Stream).Distinct().ToList(),
+            messages.SelectMany(m => m.Recipients).Distinct(StringComparer.OrdinalIgnoreCase).ToList(), ct);
         if (inactive.Count == 0)
-            return envelope;
-        if (inactive.Count >= envelope.Count)
-            throw new MailroomException(406, $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", inactive)}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.");
-        var set = new HashSet<string>(inactive, StringComparer.OrdinalIgnoreCase);
-        return envelope.Where(e => !set.Contains(e)).ToList();
+            return results;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i];
+            var gone = m.Recipients.Where(r => inactive.Contains((m.Message.Stream, r.ToLowerInvariant()))).ToList();
+            if (gone.Count == 0)
+                continue;
+            results[i] = gone.Count == m.Recipients.Count
+                ? (null, new MailroomException(406, $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", gone)}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression."))
+                : (m with { Recipients = m.Recipients.Except(gone, StringComparer.OrdinalIgnoreCase).ToList() }, null);
+        }
+        return results;
     }
 
     /// <summary>The row the queue stores for an admitted message, with its envelope recipients.</summary>

@@ -9,11 +9,14 @@ namespace Mailroom.Core.Ingress;
 /// </summary>
 public sealed class RecipientSuppressions(MailroomDb db)
 {
-    public async Task<IReadOnlyList<string>> FindSuppressedAsync(int serverId, string stream, IReadOnlyList<string> recipients, CancellationToken ct)
+    /// <summary>The (stream, lower-case address) pairs among <paramref name="recipients"/> that are inactive.</summary>
+    public async Task<HashSet<(string Stream, string Email)>> FindSuppressedAsync(int serverId, IReadOnlyList<string> streams,
+        IReadOnlyList<string> recipients, CancellationToken ct)
     {
-        var lower = recipients.Select(r => r.ToLowerInvariant()).ToList();
-        return await db.Suppressions.AsNoTracking()
-            .Where(s => s.ServerId == serverId && s.Stream == stream && lower.Contains(s.Email))
-            .Select(s => s.Email).ToListAsync(ct);
+        var lower = recipients.Select(r => r.ToLowerInvariant()).Distinct().ToList();
+        var rows = await db.Suppressions.AsNoTracking()
+            .Where(s => s.ServerId == serverId && streams.Contains(s.Stream) && lower.Contains(s.Email))
+            .Select(s => new { s.Stream, s.Email }).ToListAsync(ct);
+        return rows.Select(r => (r.Stream, r.Email)).ToHashSet();
     }
 }

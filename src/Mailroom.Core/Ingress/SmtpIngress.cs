@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Queue;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Addresses;
 using Mailroom.Mail.Composition;
@@ -89,9 +90,9 @@ public sealed class SmtpIngress(AccountService accounts, MailroomDb db, Outbound
     {
         try
         {
-            var (admitted, server, envelope) = await AdmitAsync(submitter, recipients, data, trace, ct);
-            await admission.EnqueueAsync([OutboundAdmission.ToQueued(server, admitted, envelope)], ct);
-            return new SmtpSubmission(new SmtpReply(250, "2.0.0", $"Ok: queued as {admitted.Id}"), admitted.Id);
+            var queued = await AdmitAsync(submitter, recipients, data, trace, ct);
+            await admission.EnqueueAsync([queued], ct);
+            return new SmtpSubmission(new SmtpReply(250, "2.0.0", $"Ok: queued as {queued.Message.Id}"), queued.Message.Id);
         }
         catch (SmtpRefusal e)
         {
@@ -119,7 +120,7 @@ public sealed class SmtpIngress(AccountService accounts, MailroomDb db, Outbound
         _ => new SmtpReply(554, "5.0.0", e.Message),
     };
 
-    private async Task<(AdmittedMessage, SendingServer, IReadOnlyList<string>)> AdmitAsync(SmtpSubmitter submitter,
+    private async Task<QueuedMessage> AdmitAsync(SmtpSubmitter submitter,
         IReadOnlyList<string> recipients, byte[] data, SmtpTrace trace, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -171,7 +172,6 @@ public sealed class SmtpIngress(AccountService accounts, MailroomDb db, Outbound
         var cc = Addresses(mime.Cc);
         var shown = new HashSet<string>(to.Concat(cc).Select(a => a.Address), StringComparer.OrdinalIgnoreCase);
         var bcc = envelope.Where(r => !shown.Contains(r)).Select(NamedAddress.Of).ToList();
-        var active = await admission.ActiveRecipientsAsync(server, stream, envelope, ct);
 
         // Step Rewrite
         mime.Headers.RemoveAll(HeaderId.Bcc);
@@ -202,7 +202,9 @@ public sealed class SmtpIngress(AccountService accounts, MailroomDb db, Outbound
             HtmlBody = mime.HtmlBody ?? "",
             ReceivedAt = now,
         };
-        return (admitted, server, active);
+        // Step Recipients, continued: the stream's inactive recipients are left out; 406 if none is left.
+        var (kept, refused) = (await admission.DropInactiveAsync(server, [OutboundAdmission.ToQueued(server, admitted, envelope)], ct))[0];
+        return kept ?? throw refused!;
     }
 
     /// <summary>The control headers of a message, read and removed.</summary>

@@ -1,19 +1,33 @@
-using Mailroom.Mail.Dkim;
+using Mailroom.Core.Identities;
+using Microsoft.Extensions.DependencyInjection;
+using MailDkimKey = Mailroom.Mail.Dkim.DkimKey;
 
 namespace Mailroom.Core.Preparation;
 
-/// <summary>The DKIM key and Return-Path domain a message earns from its sender identity; or why it may not go.</summary>
-public sealed record SigningMaterial(DkimKey? Key, string ReturnPathDomain, string? Refusal, int RefusalCode = 0);
+/// <summary>The DKIM key and Return-Path domain a message earns from its sender identity; or why it may not go
+/// (Postmark's ErrorCode 400/401/300 and text).</summary>
+public sealed record SigningMaterial(MailDkimKey? Key, string ReturnPathDomain, string? Refusal, int RefusalCode = 0);
 
 /// <summary>
-/// Asks sender identities which key signs a message and which domain receives its bounces.
+/// The sending pipeline's one question to sender identities (<see cref="SenderAuthorization"/>), asked at ingress
+/// (may this account send From this address?) and again at Preparation (which key signs it now?). The platform's
+/// own mail (no account) is signed with the platform key and bounces to the platform's return-path host.
 /// </summary>
-public sealed class SigningResolver(PlatformSettings platform)
+public sealed class SigningResolver(IServiceScopeFactory scopes, PlatformSettings platform)
 {
-    public Task<SigningMaterial> ResolveAsync(int? accountId, string from, CancellationToken ct)
+    public async Task<SigningMaterial> ResolveAsync(int? accountId, string from, CancellationToken ct)
     {
-        _ = accountId;
-        _ = from;
-        return Task.FromResult(new SigningMaterial(null, "pm-bounces." + new Uri(platform.PublicUrl).Host, null));
+        await using var scope = scopes.CreateAsyncScope();
+        if (accountId is null)
+        {
+            var keys = scope.ServiceProvider.GetRequiredService<DkimKeyStore>();
+            var key = platform.PlatformDomain is { } d ? keys.SigningKey(await keys.PlatformKeyAsync(ct), d) : null;
+            return new SigningMaterial(key is null ? null : new MailDkimKey(key.Domain, key.Selector, key.PrivateKeyPem), platform.ReturnPathHost, null);
+        }
+        var decision = await scope.ServiceProvider.GetRequiredService<SenderAuthorization>().AuthorizeAsync(accountId.Value, from, ct);
+        if (!decision.Allowed)
+            return new SigningMaterial(null, "", decision.Message, decision.ErrorCode);
+        var dkim = decision.Dkim is { } k ? new MailDkimKey(k.Domain, k.Selector, k.PrivateKeyPem) : null;
+        return new SigningMaterial(dkim, decision.ReturnPathDomain, null);
     }
 }

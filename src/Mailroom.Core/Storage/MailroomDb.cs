@@ -1,5 +1,6 @@
 using Mailroom.Core.Accounts;
 using Mailroom.Core.Events;
+using Mailroom.Core.Identities;
 using Mailroom.Core.Queue;
 using Microsoft.EntityFrameworkCore;
 
@@ -20,6 +21,10 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<RecipientDelivery> Deliveries => Set<RecipientDelivery>();
     public DbSet<MessageEvent> MessageEvents => Set<MessageEvent>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
+    public DbSet<SendingDomain> Domains => Set<SendingDomain>();
+    public DbSet<DkimKey> DkimKeys => Set<DkimKey>();
+    public DbSet<SenderSignature> SenderSignatures => Set<SenderSignature>();
+    public DbSet<SenderConfirmation> SenderConfirmations => Set<SenderConfirmation>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Text.Json;
 using Mailroom.Core;
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Identities;
 using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli;
 
-/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>.</summary>
+/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>.</summary>
 public static class MailroomCommandLine
 {
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "JSON config file (keys as in the README's configuration table). Env: MAILROOM_CONFIG; default ./mailroom.json if present." };
@@ -15,8 +16,9 @@ public static class MailroomCommandLine
     private static readonly Option<string?> HttpOption = new("--http") { Description = "HTTP listen URL. Env: MAILROOM_HTTP. Default http://127.0.0.1:5080." };
     private static readonly Option<string?> PublicUrlOption = new("--public-url") { Description = "Base URL shown in links (ServerLink, confirmation links). Env: MAILROOM_PUBLIC_URL. Default: the --http URL." };
     private static readonly Option<string?> InboundHostOption = new("--inbound-host") { Description = "Host of servers' inbound addresses. Env: MAILROOM_INBOUND_HOST." };
+    private static readonly Option<string?> PlatformDomainOption = new("--platform-domain") { Description = "The platform's own mail domain: every account may send From it. Env: MAILROOM_PLATFORM_DOMAIN." };
+    private static readonly Option<string?> DnsOption = new("--dns") { Description = "DNS resolver IP:PORT for MX lookups and domain verification. Env: MAILROOM_DNS. Default: the system's." };
 
-    private static readonly Option<string?> DnsOption = new("--dns") { Description = "DNS server HOST:PORT for MX lookups and DNS checks. Env: MAILROOM_DNS. Default: the system resolver." };
     private static readonly Option<string?> DeliveryPortOption = new("--delivery-port") { Description = "Port of remote MX hosts. Env: MAILROOM_DELIVERY_PORT. Default 25." };
     private static readonly Option<string?> RelayOption = new("--relay") { Description = "Smart host HOST:PORT taking all outbound mail (AUTH with --relay-username/--relay-password). Env: MAILROOM_RELAY." };
     private static readonly Option<string?> RelayUserOption = new("--relay-username") { Description = "AUTH user at the smart host. Env: MAILROOM_RELAY_USERNAME." };
@@ -36,13 +38,14 @@ public static class MailroomCommandLine
         root.Options.Add(ConfigOption);
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(Accounts());
+        root.Subcommands.Add(Dns());
         return root;
     }
 
     private static Command Serve()
     {
         var serve = new Command("serve", "Run Mailroom: the HTTP API, SMTP submission and the background workers.");
-        foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption, DnsOption, DeliveryPortOption,
+        foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption, PlatformDomainOption, DnsOption, DeliveryPortOption,
                      RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption,
                      SmtpOption, SmtpCertificateOption, SmtpCertificatePasswordOption })
             serve.Options.Add(o);
@@ -108,6 +111,47 @@ public static class MailroomCommandLine
         return accounts;
     }
 
+    private static Command Dns()
+    {
+        var check = new Option<bool>("--check") { Description = "Also look each record up and say whether DNS serves it." };
+        var dns = new Command("dns", "Print the DNS records to publish for the platform domain (makes the platform DKIM key on first use).") { check };
+        foreach (var o in new[] { DataOption, DatabaseOption, PlatformDomainOption, DnsOption, ConfigOption })
+            dns.Options.Add(o);
+        dns.SetAction(async (parse, ct) =>
+        {
+            if (Resolve(parse).PlatformDomain is null)
+            {
+                Console.Error.WriteLine("No platform domain: give --platform-domain (or MAILROOM_PLATFORM_DOMAIN).");
+                return 2;
+            }
+            await using var scope = await OpenStoreAsync(parse, ct);
+            var records = scope.ServiceProvider.GetRequiredService<PlatformDnsRecords>();
+            var statuses = parse.GetValue(check) ? (await records.CheckAsync(ct)).Records : null;
+            var list = await records.ListAsync(ct);
+            Console.Out.WriteLine("; DNS records for the Mailroom platform domain, in zone-file syntax (RFC 1035 §5).");
+            Console.Out.WriteLine("; TXT values longer than 255 bytes are split into several strings, which DNS joins again.");
+            for (var i = 0; i < list.Count; i++)
+            {
+                var r = list[i];
+                Console.Out.WriteLine();
+                Console.Out.WriteLine("; " + r.Purpose);
+                if (statuses is not null)
+                    Console.Out.WriteLine("; live: " + (statuses[i].Live ? "yes" : "NO") + (statuses[i].Detail.Length > 0 ? " (" + statuses[i].Detail + ")" : ""));
+                Console.Out.WriteLine(ZoneLine(r));
+            }
+            return statuses is null || statuses.All(s => s.Live) ? 0 : 1;
+        });
+        return dns;
+    }
+
+    /// <summary>One record in zone-file syntax; a placeholder value is commented out, to be filled in.</summary>
+    internal static string ZoneLine(PlatformDnsRecord r)
+    {
+        var data = r.Type == "TXT" ? string.Join(" ", r.Value.Chunk(255).Select(c => "\"" + new string(c).Replace("\"", "\\\"") + "\"")) : r.Value;
+        var line = $"{r.Name}.\t3600\tIN\t{r.Type}\t{data}";
+        return r.Value.StartsWith('<') ? "; " + line : line;
+    }
+
     private static async Task<AsyncServiceScope> OpenStoreAsync(ParseResult parse, CancellationToken ct)
     {
         var services = new ServiceCollection().AddLogging().AddMailroomCore(Resolve(parse)).BuildServiceProvider();
@@ -125,7 +169,6 @@ public static class MailroomCommandLine
             ["Http"] = Value(parse, HttpOption),
             ["PublicUrl"] = Value(parse, PublicUrlOption),
             ["InboundHost"] = Value(parse, InboundHostOption),
-            ["Dns"] = Value(parse, DnsOption),
             ["DeliveryPort"] = Value(parse, DeliveryPortOption),
             ["Relay"] = Value(parse, RelayOption),
             ["RelayUsername"] = Value(parse, RelayUserOption),
@@ -133,6 +176,8 @@ public static class MailroomCommandLine
             ["HeloName"] = Value(parse, HeloOption),
             ["Roles"] = Value(parse, RolesOption),
             ["RetentionDays"] = Value(parse, RetentionOption),
+            ["PlatformDomain"] = Value(parse, PlatformDomainOption),
+            ["Dns"] = Value(parse, DnsOption),
             ["Smtp"] = Value(parse, SmtpOption),
             ["SmtpCertificate"] = Value(parse, SmtpCertificateOption),
             ["SmtpCertificatePassword"] = Value(parse, SmtpCertificatePasswordOption),

@@ -16,8 +16,6 @@ public sealed record MailroomSettings
     public string Http { get; init; } = "http://127.0.0.1:5080";
     public string? PublicUrl { get; init; }
     public string InboundHost { get; init; } = "inbound.mailroom.localhost";
-    /// <summary>DNS server HOST:PORT for MX lookups and record checks; null = the system resolver.</summary>
-    public string? Dns { get; init; }
     /// <summary>Port of remote MX hosts (25; tests use a loopback sink).</summary>
     public int DeliveryPort { get; init; } = 25;
     /// <summary>Smart host HOST:PORT that takes all outbound mail instead of MX hosts.</summary>
@@ -28,7 +26,7 @@ public sealed record MailroomSettings
     public string? HeloName { get; init; }
     /// <summary>Days sent messages are kept before they are purged.</summary>
     public int RetentionDays { get; init; } = 45;
-    /// <summary>Comma-separated roles this process runs: api, smtp, delivery (default: all).</summary>
+    /// <summary>Comma-separated roles this process runs: api, delivery (default: all).</summary>
     public string Roles { get; init; } = "all";
     /// <summary>SMTP submission listener ADDRESS:PORT (role smtp).</summary>
     public string Smtp { get; init; } = "127.0.0.1:2525";
@@ -41,6 +39,14 @@ public sealed record MailroomSettings
     public bool HasRole(string role) =>
         Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Any(r => r.Equals("all", StringComparison.OrdinalIgnoreCase) || r.Equals(role, StringComparison.OrdinalIgnoreCase));
+    /// <summary>The platform's own mail domain (lower case, no trailing dot), or null.</summary>
+    public string? PlatformDomain { get; init; }
+    /// <summary>DNS resolver as IP:PORT; null for the system's.</summary>
+    public string? Dns { get; init; }
+    public TimeSpan SenderConfirmationLifetime { get; init; } = TimeSpan.FromHours(48);
+    public TimeSpan DnsRecheckInterval { get; init; } = TimeSpan.FromHours(24);
+    /// <summary>How long one DNS query may take (tried twice). Not a config key: tests shorten it.</summary>
+    public TimeSpan DnsTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
     public DatabaseSettings DatabaseSettings => new(Path.GetFullPath(DataDirectory), Database);
 
@@ -49,7 +55,12 @@ public sealed record MailroomSettings
         PublicUrl = PublicUrl ?? Http.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]"),
         InboundHost = InboundHost,
         MessageRetention = TimeSpan.FromDays(RetentionDays),
+        PlatformDomain = PlatformDomain,
+        SenderConfirmationLifetime = SenderConfirmationLifetime,
     };
+
+    /// <summary>The resolver the <c>Dns</c> setting names, or null for the system's.</summary>
+    public System.Net.IPEndPoint? DnsServer => Dns is null ? null : Mailroom.Core.Identities.DnsLookup.ParseServer(Dns);
 
     /// <summary>The table the README's configuration section shows: option, environment variable, file key, default.</summary>
     public static readonly IReadOnlyList<(string Option, string Env, string Key, string Default, string Meaning)> Table =
@@ -59,7 +70,6 @@ public sealed record MailroomSettings
         ("--http", "MAILROOM_HTTP", "Http", "http://127.0.0.1:5080", "address the HTTP API listens on"),
         ("--public-url", "MAILROOM_PUBLIC_URL", "PublicUrl", "the --http address", "base URL used in links shown to customers"),
         ("--inbound-host", "MAILROOM_INBOUND_HOST", "InboundHost", "inbound.mailroom.localhost", "host of servers' inbound addresses"),
-        ("--dns", "MAILROOM_DNS", "Dns", "(system resolver)", "DNS server HOST:PORT for MX lookups and DNS checks"),
         ("--delivery-port", "MAILROOM_DELIVERY_PORT", "DeliveryPort", "25", "port of remote MX hosts"),
         ("--relay", "MAILROOM_RELAY", "Relay", "(none)", "smart host HOST:PORT for all outbound mail"),
         ("--relay-username", "MAILROOM_RELAY_USERNAME", "RelayUsername", "(none)", "AUTH user name at the smart host"),
@@ -71,6 +81,10 @@ public sealed record MailroomSettings
         ("--smtp-certificate", "MAILROOM_SMTP_CERTIFICATE", "SmtpCertificate", "(self-signed, made in the data folder)", "STARTTLS certificate: PEM with certificate and key, or PFX"),
         ("--smtp-certificate-password", "MAILROOM_SMTP_CERTIFICATE_PASSWORD", "SmtpCertificatePassword", "(none)", "password of the certificate file"),
         ("--smtp-allow-plain-auth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH", "SmtpAllowPlainAuth", "false", "accept AUTH before STARTTLS (tokens then cross the network in clear)"),
+        ("--platform-domain", "MAILROOM_PLATFORM_DOMAIN", "PlatformDomain", "(none)", "the platform's own mail domain: any account may send From it; `mailroom dns` prints its records"),
+        ("--dns", "MAILROOM_DNS", "Dns", "(the system's resolver)", "DNS resolver (IP:PORT) for MX lookups and domain verification"),
+        ("", "MAILROOM_SENDER_CONFIRMATION_HOURS", "SenderConfirmationHours", "48", "how long a sender-signature confirmation link stays valid"),
+        ("", "MAILROOM_DNS_RECHECK_HOURS", "DnsRecheckHours", "24", "how often verified domains' DNS records are checked again"),
     ];
 
     public static MailroomSettings Resolve(IReadOnlyDictionary<string, string?> fromCommandLine, string? configPath,
@@ -92,7 +106,6 @@ public sealed record MailroomSettings
             Http = Get("Http", "MAILROOM_HTTP") ?? defaults.Http,
             PublicUrl = Get("PublicUrl", "MAILROOM_PUBLIC_URL"),
             InboundHost = Get("InboundHost", "MAILROOM_INBOUND_HOST") ?? defaults.InboundHost,
-            Dns = Get("Dns", "MAILROOM_DNS"),
             DeliveryPort = Get("DeliveryPort", "MAILROOM_DELIVERY_PORT") is { } port
                 ? int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) : defaults.DeliveryPort,
             Relay = Get("Relay", "MAILROOM_RELAY"),
@@ -102,12 +115,53 @@ public sealed record MailroomSettings
             Roles = Get("Roles", "MAILROOM_ROLES") ?? defaults.Roles,
             RetentionDays = Get("RetentionDays", "MAILROOM_RETENTION_DAYS") is { } days
                 ? int.Parse(days, System.Globalization.CultureInfo.InvariantCulture) : defaults.RetentionDays,
+            PlatformDomain = PlatformDomainValue(Get("PlatformDomain", "MAILROOM_PLATFORM_DOMAIN")),
+            Dns = DnsValue(Get("Dns", "MAILROOM_DNS")),
+            SenderConfirmationLifetime = Hours(Get("SenderConfirmationHours", "MAILROOM_SENDER_CONFIRMATION_HOURS"), "SenderConfirmationHours") ?? defaults.SenderConfirmationLifetime,
+            DnsRecheckInterval = Hours(Get("DnsRecheckHours", "MAILROOM_DNS_RECHECK_HOURS"), "DnsRecheckHours") ?? defaults.DnsRecheckInterval,
             Smtp = Get("Smtp", "MAILROOM_SMTP") ?? defaults.Smtp,
             SmtpCertificate = Get("SmtpCertificate", "MAILROOM_SMTP_CERTIFICATE"),
             SmtpCertificatePassword = Get("SmtpCertificatePassword", "MAILROOM_SMTP_CERTIFICATE_PASSWORD"),
             SmtpAllowPlainAuth = Get("SmtpAllowPlainAuth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH") is { } plain
-                ? bool.Parse(plain) : defaults.SmtpAllowPlainAuth,
+                ? Flag(plain, "SmtpAllowPlainAuth") : defaults.SmtpAllowPlainAuth,
         };
+    }
+
+    private static bool Flag(string value, string key) =>
+        bool.TryParse(value.Trim(), out var b) ? b : throw new ArgumentException($"{key}: '{value}' is not true or false.");
+
+    private static string? PlatformDomainValue(string? value)
+    {
+        if (value is null)
+            return null;
+        var domain = value.Trim().TrimEnd('.').ToLowerInvariant();
+        return Mailroom.Mail.Addresses.EmailAddress.IsValidDomain(domain)
+            ? domain
+            : throw new ArgumentException($"PlatformDomain: '{value}' is not a domain name.");
+    }
+
+    private static string? DnsValue(string? value)
+    {
+        if (value is null)
+            return null;
+        try
+        {
+            Mailroom.Core.Identities.DnsLookup.ParseServer(value);
+            return value.Trim();
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException("Dns: " + e.Message);
+        }
+    }
+
+    private static TimeSpan? Hours(string? value, string key)
+    {
+        if (value is null)
+            return null;
+        return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var h) && h > 0 && h <= 24 * 365
+            ? TimeSpan.FromHours(h)
+            : throw new ArgumentException($"{key}: '{value}' is not a number of hours.");
     }
 
     private static Dictionary<string, string?> LoadFile(string? path)

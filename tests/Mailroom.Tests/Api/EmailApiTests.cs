@@ -174,6 +174,15 @@ public sealed class EmailApiTests : IAsyncLifetime
         Assert.Matches("Found inactive addresses: (.+?)\\.? Inactive", msg);
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "other", Name = "Other", MessageStreamType = "Transactional" }).OkJson();
         await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "gone@example.net", TextBody = "x", MessageStream = "other" }).OkJson();
+        // With an active recipient beside it, the message goes to the active one only.
+        var mixed = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "Gone@example.net, here@example.net", TextBody = "x" }).OkJson();
+        var id = Guid.Parse(mixed.GetProperty("MessageID").GetString()!);
+        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().SingleAsync(m => m.Id == id));
+        Assert.Equal(["here@example.net"], JsonSerializer.Deserialize<List<string>>(stored.RecipientsJson));
+        // In a batch, the suppressed item gets 406 and the others go.
+        var batch = await t.ServerApi.PostAsJsonAsync("/email/batch", new[] { Message("gone@example.net"), Message("ok@example.net") }).OkJson();
+        Assert.Equal(406, batch[0].GetProperty("ErrorCode").GetInt32());
+        Assert.Equal(0, batch[1].GetProperty("ErrorCode").GetInt32());
     }
 
     [Fact]

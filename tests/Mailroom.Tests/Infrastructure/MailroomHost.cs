@@ -37,7 +37,8 @@ public sealed class MailroomHost : IAsyncDisposable
     {
         var data = TestPaths.NewTempDirectory();
         // By default no delivery role: tests that deliver opt in and point DNS and SMTP at loopback servers,
-        // so nothing ever leaves 127.0.0.0/8.
+        // so nothing ever leaves 127.0.0.0/8. Dns: a loopback port where nothing answers, so no test ever asks a
+        // real resolver; tests that need DNS run a TestDnsServer and pass its address.
         var settings = new MailroomSettings
         {
             DataDirectory = data,
@@ -45,6 +46,7 @@ public sealed class MailroomHost : IAsyncDisposable
             PublicUrl = "http://mailroom.test",
             Roles = "api",
             Dns = "127.0.0.1:9",
+            PlatformDomain = "mailroom.test",
             DeliveryPort = 9,
         };
         if (tweak is not null)

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Mailroom.Core.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteMailroomDb))]
-    [Migration("20261129054253_Initial")]
+    [Migration("20261129061815_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -259,6 +259,223 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("suppressions", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Identities.DkimKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ActivatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("DomainId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProtectedPrivateKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PublicKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Selector")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DomainId", "State")
+                        .IsUnique();
+
+                    b.ToTable("dkim_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Identities.SenderConfirmation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SignatureId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("SupersededAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("UsedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SignatureId");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("sender_confirmations", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Identities.SenderSignature", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AccountId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ConfirmationPersonalNote")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Confirmed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ConfirmedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EmailAddress")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NormalizedEmail")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReplyToEmail")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReturnPathCheckedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReturnPathDomain")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReturnPathLostAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReturnPathProblem")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("ReturnPathVerified")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("SpfVerified")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccountId", "NormalizedEmail")
+                        .IsUnique();
+
+                    b.ToTable("sender_signatures", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Identities.SendingDomain", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AccountId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DkimCheckedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DkimLostAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DkimProblem")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("DkimVerified")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReturnPathCheckedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReturnPathDomain")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReturnPathLostAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReturnPathProblem")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("ReturnPathVerified")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("SpfVerified")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccountId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("domains", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -477,6 +694,41 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Identities.DkimKey", b =>
+                {
+                    b.HasOne("Mailroom.Core.Identities.SendingDomain", null)
+                        .WithMany("Keys")
+                        .HasForeignKey("DomainId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Identities.SenderConfirmation", b =>
+                {
+                    b.HasOne("Mailroom.Core.Identities.SenderSignature", null)
+                        .WithMany("Confirmations")
+                        .HasForeignKey("SignatureId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Identities.SenderSignature", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Identities.SendingDomain", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
                 {
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
@@ -498,6 +750,16 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
             modelBuilder.Entity("Mailroom.Core.Accounts.Server", b =>
                 {
                     b.Navigation("Tokens");
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Identities.SenderSignature", b =>
+                {
+                    b.Navigation("Confirmations");
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Identities.SendingDomain", b =>
+                {
+                    b.Navigation("Keys");
                 });
 #pragma warning restore 612, 618
         }

@@ -62,6 +62,71 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "domains",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    ReturnPathDomain = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    ReturnPathVerified = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ReturnPathCheckedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ReturnPathProblem = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    ReturnPathLostAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    DkimVerified = table.Column<bool>(type: "INTEGER", nullable: false),
+                    DkimCheckedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    DkimProblem = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    DkimLostAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    SpfVerified = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_domains", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_domains_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "sender_signatures",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<int>(type: "INTEGER", nullable: false),
+                    EmailAddress = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    NormalizedEmail = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    Domain = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    ReplyToEmail = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    ReturnPathDomain = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    ReturnPathVerified = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ReturnPathCheckedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ReturnPathProblem = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    ReturnPathLostAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    SpfVerified = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ConfirmationPersonalNote = table.Column<string>(type: "TEXT", maxLength: 400, nullable: false),
+                    Confirmed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ConfirmedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_sender_signatures", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_sender_signatures_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "servers",
                 columns: table => new
                 {
@@ -148,6 +213,56 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         name: "FK_message_events_outbound_messages_MessageId",
                         column: x => x.MessageId,
                         principalTable: "outbound_messages",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "dkim_keys",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    DomainId = table.Column<int>(type: "INTEGER", nullable: true),
+                    Selector = table.Column<string>(type: "TEXT", maxLength: 63, nullable: false),
+                    PublicKey = table.Column<string>(type: "TEXT", nullable: false),
+                    ProtectedPrivateKey = table.Column<string>(type: "TEXT", nullable: false),
+                    State = table.Column<int>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ActivatedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    RevokedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_dkim_keys", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_dkim_keys_domains_DomainId",
+                        column: x => x.DomainId,
+                        principalTable: "domains",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "sender_confirmations",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SignatureId = table.Column<int>(type: "INTEGER", nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UsedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    SupersededAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_sender_confirmations", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_sender_confirmations_sender_signatures_SignatureId",
+                        column: x => x.SignatureId,
+                        principalTable: "sender_signatures",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -243,6 +358,18 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 columns: new[] { "State", "NextAttemptAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_dkim_keys_DomainId_State",
+                table: "dkim_keys",
+                columns: new[] { "DomainId", "State" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_domains_AccountId_Name",
+                table: "domains",
+                columns: new[] { "AccountId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_message_events_MessageId_At",
                 table: "message_events",
                 columns: new[] { "MessageId", "At" });
@@ -267,6 +394,23 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 name: "IX_outbound_messages_ServerId_Stream_ReceivedAt",
                 table: "outbound_messages",
                 columns: new[] { "ServerId", "Stream", "ReceivedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sender_confirmations_SignatureId",
+                table: "sender_confirmations",
+                column: "SignatureId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sender_confirmations_TokenHash",
+                table: "sender_confirmations",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_sender_signatures_AccountId_NormalizedEmail",
+                table: "sender_signatures",
+                columns: new[] { "AccountId", "NormalizedEmail" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_server_tokens_ServerId",
@@ -311,10 +455,16 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 name: "deliveries");
 
             migrationBuilder.DropTable(
+                name: "dkim_keys");
+
+            migrationBuilder.DropTable(
                 name: "message_events");
 
             migrationBuilder.DropTable(
                 name: "message_streams");
+
+            migrationBuilder.DropTable(
+                name: "sender_confirmations");
 
             migrationBuilder.DropTable(
                 name: "server_tokens");
@@ -323,7 +473,13 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 name: "suppressions");
 
             migrationBuilder.DropTable(
+                name: "domains");
+
+            migrationBuilder.DropTable(
                 name: "outbound_messages");
+
+            migrationBuilder.DropTable(
+                name: "sender_signatures");
 
             migrationBuilder.DropTable(
                 name: "servers");

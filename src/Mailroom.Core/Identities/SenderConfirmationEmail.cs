@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Mailroom.Core.Queue;
+using MimeKit;
+using MimeKit.Cryptography;
+using MimeKit.Utils;
+
+namespace Mailroom.Core.Identities;
+
+/// <summary>
+/// The email that asks the owner of an address to confirm a sender signature: plain text and HTML, the account's
+/// personal note HTML-escaped, the one-time link, DKIM-signed with the platform key when there is a platform domain.
+/// Built as an <see cref="OutboundMessage"/> of no server, ready for <see cref="OutboundQueue.EnqueueAsync"/>.
+/// </summary>
+public static class SenderConfirmationEmail
+{
+    public const string Tag = "sender-confirmation";
+
+    public static QueuedMessage Compose(SenderSignature signature, string accountName, string link, DateTime expiresAt,
+        PlatformSettings platform, DkimSigningKey? signing, DateTimeOffset now)
+    {
+        var from = new MailboxAddress("Mailroom", platform.PlatformDomain is { } d ? "confirm@" + d : "no-reply@" + platform.MailDomain);
+        var to = new MailboxAddress(signature.Name, signature.EmailAddress);
+        var subject = $"Confirm {signature.EmailAddress} as a sender";
+        var expires = expiresAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
+        var note = signature.ConfirmationPersonalNote.Trim();
+
+        var text = new StringBuilder()
+            .Append("Hello ").Append(signature.Name).Append(",\n\n")
+            .Append(accountName).Append(" would like to send email from ").Append(signature.EmailAddress)
+            .Append(" through Mailroom at ").Append(platform.PublicUrl).Append(".\n\n");
+        if (note.Length > 0)
+            text.Append("Their note to you:\n\n").Append(note).Append("\n\n");
+        text.Append("If this is your address and you agree, confirm it by opening this link before ").Append(expires).Append(":\n\n")
+            .Append(link).Append("\n\n")
+            .Append("If you did not expect this message, ignore it: nothing will be sent from your address, and the link expires.\n");
+
+        var html = new StringBuilder()
+            .Append("<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.5\">")
+            .Append("<p>Hello ").Append(Html(signature.Name)).Append(",</p>")
+            .Append("<p>").Append(Html(accountName)).Append(" would like to send email from <b>").Append(Html(signature.EmailAddress))
+            .Append("</b> through Mailroom at ").Append(Html(platform.PublicUrl)).Append(".</p>");
+        if (note.Length > 0)
+            html.Append("<p>Their note to you:</p><blockquote style=\"white-space:pre-wrap\">").Append(Html(note)).Append("</blockquote>");
+        html.Append("<p>If this is your address and you agree, confirm it before ").Append(expires).Append(":</p>")
+            .Append("<p><a href=\"").Append(Html(link)).Append("\">Confirm ").Append(Html(signature.EmailAddress)).Append("</a></p>")
+            .Append("<p style=\"color:#666\">If you did not expect this message, ignore it: nothing will be sent from your address, and the link expires.</p>")
+            .Append("</body></html>");
+
+        var message = new MimeMessage { Subject = subject, Date = now, MessageId = MimeUtils.GenerateMessageId(platform.MailDomain) };
+        message.From.Add(from);
+        message.To.Add(to);
+        // RFC 3834 §5: an automatic message; auto-responders must not answer it.
+        message.Headers.Add("Auto-Submitted", "auto-generated");
+        message.Body = new BodyBuilder { TextBody = text.ToString(), HtmlBody = html.ToString() }.ToMessageBody();
+        if (signing is not null)
+            Sign(message, signing);
+
+        using var mime = new MemoryStream();
+        // SMTP lines end in CRLF (RFC 5321 §2.3.8); store the message as it will travel.
+        message.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, mime);
+        var stored = new OutboundMessage
+        {
+            Id = Guid.NewGuid(),
+            ServerId = null,
+            From = from.ToString(),
+            Subject = subject,
+            Tag = Tag,
+            ToJson = JsonSerializer.Serialize(new[] { new { Email = signature.EmailAddress, Name = signature.Name } }),
+            ReturnPathDomain = platform.ReturnPathHost,
+            Mime = mime.ToArray(),
+            TextBody = text.ToString(),
+            HtmlBody = html.ToString(),
+            Status = MessageStatus.Queued,
+        };
+        return new QueuedMessage(stored, [signature.EmailAddress]);
+    }
+
+    /// <summary>
+    /// Signs with MimeKit's signer, relaxed/relaxed (RFC 6376 §3.4.2, §3.4.4: survives header re-folding and
+    /// trailing-space changes in transit). Prepared for 7-bit first, as a relay that re-encodes 8-bit parts would
+    /// otherwise break the body hash. The sending pipeline's own signer, when it exists, should replace this.
+    /// </summary>
+    private static void Sign(MimeMessage message, DkimSigningKey key)
+    {
+        using var pem = new MemoryStream(Encoding.ASCII.GetBytes(key.PrivateKeyPem));
+        var signer = new DkimSigner(pem, key.Domain, key.Selector, DkimSignatureAlgorithm.RsaSha256)
+        {
+            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            AgentOrUserIdentifier = "@" + key.Domain,
+        };
+        message.Prepare(EncodingConstraint.SevenBit);
+        signer.Sign(message, [HeaderId.From, HeaderId.To, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId, HeaderId.MimeVersion, HeaderId.ContentType]);
+    }
+
+    private static string Html(string s) => WebUtility.HtmlEncode(s);
+}

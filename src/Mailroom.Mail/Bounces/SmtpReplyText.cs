@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Mailroom.Mail.Bounces;
+
+/// <summary>Finding SMTP reply codes in free text and tidying diagnostics for display.</summary>
+internal static partial class SmtpReplyText
+{
+    /// <summary>
+    /// The basic SMTP reply code (RFC 5321 §4.2; non-standard second digits such as Exchange's 571 are
+    /// accepted when paired or introduced) in a diagnostic or NDR paragraph: first one paired with an
+    /// enhanced status (<c>550 5.1.1</c>, <c>550-'5.7.1</c>), else one introduced by a known lead-in
+    /// (<c>said:</c>, <c>&lt;&lt;&lt;</c>, <c>smtp;</c> …), else a 4xx/5xx number standing alone.
+    /// </summary>
+    public static int? FindSmtpCode(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+            return null;
+        foreach (var regex in (ReadOnlySpan<Regex>)[PairedCode(), LeadInCode(), BareCode()])
+        {
+            var m = regex.Match(text);
+            if (m.Success && int.TryParse(m.Groups["code"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var code))
+                return code;
+        }
+        return null;
+    }
+
+    /// <summary>Where the remote server's reply starts in a paragraph: the line of the first reply code or enhanced status; -1 if none.</summary>
+    public static int ReplyStart(string text)
+    {
+        var best = -1;
+        foreach (var regex in (ReadOnlySpan<Regex>)[PairedCode(), LeadInCode(), StatusAnywhere()])
+        {
+            var m = regex.Match(text);
+            if (m.Success && (best < 0 || m.Index < best))
+                best = m.Index;
+        }
+        return best < 0 ? -1 : text.LastIndexOf('\n', Math.Max(0, best - 1)) + 1;
+    }
+
+    /// <summary>
+    /// One line of text: whitespace collapsed, and the repeated continuation prefixes of a multi-line
+    /// reply (<c>550-5.7.1 ... 550-5.7.1 ...</c>, RFC 5321 §4.2.1) removed after the first.
+    /// </summary>
+    public static string Tidy(string text, int maxLength = 2000)
+    {
+        if (text.Length > maxLength * 4)
+            text = text[..(maxLength * 4)];
+        var collapsed = Whitespace().Replace(text, " ").Trim();
+        var first = PairedCode().Match(collapsed);
+        if (first.Success)
+        {
+            var tail = collapsed[(first.Index + first.Length)..];
+            tail = Continuation().Replace(tail, " ");
+            collapsed = collapsed[..(first.Index + first.Length)] + Whitespace().Replace(tail, " ");
+        }
+        return collapsed.Length <= maxLength ? collapsed : collapsed[..maxLength];
+    }
+
+    /// <summary>Strips an RFC 3464 §2.1.2 type prefix (<c>rfc822;</c>, <c>dns;</c>, <c>smtp;</c>) and returns (type, value).</summary>
+    public static (string? Type, string Value) SplitTyped(string? field)
+    {
+        if (string.IsNullOrWhiteSpace(field))
+            return (null, "");
+        var unfolded = Whitespace().Replace(field, " ").Trim();
+        var semi = unfolded.IndexOf(';');
+        if (semi > 0 && semi < 40 && TypeName().IsMatch(unfolded.AsSpan(0, semi)))
+            return (unfolded[..semi].Trim(), unfolded[(semi + 1)..].Trim());
+        return (null, unfolded);
+    }
+
+    /// <summary>An address as written in a field or text, without angle brackets, quotes and trailing punctuation.</summary>
+    public static string CleanAddress(string value)
+    {
+        var s = value.Trim().Trim('<', '>', '"', '\'', ' ', '\t').TrimEnd('.', ',', ';', ':');
+        if (s.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase))
+            s = s[7..];
+        return s.Trim('<', '>');
+    }
+
+    public static string StripHtml(string html)
+    {
+        var noScripts = ScriptOrStyle().Replace(html, " ");
+        var breaks = BlockTag().Replace(noScripts, "\n");
+        var text = Tag().Replace(breaks, "");
+        return System.Net.WebUtility.HtmlDecode(text);
+    }
+
+    public static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+
+    public static string JoinLines(IEnumerable<string> lines)
+    {
+        var sb = new StringBuilder();
+        foreach (var line in lines)
+            sb.Append(line).Append('\n');
+        return sb.ToString();
+    }
+
+    [GeneratedRegex(@"(?<![\w.])(?<code>[245]\d\d)[ -]+['""]?#?[245]\.\d{1,3}\.\d{1,3}(?!\d|\.\d)", RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex PairedCode();
+
+    [GeneratedRegex(@"(?:^|\bsaid:?|returned was:|<<<|error_code\s*:|\breason:|\berror:|\breply:|\bresponse:|\bsmtp;|\bcode:?)\s*['""(\[]?(?<code>[245]\d\d)(?![\d.])", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline, 1000)]
+    private static partial Regex LeadInCode();
+
+    [GeneratedRegex(@"(?<=^|[\s(\[])(?<code>[45][0-5]\d)(?=[\s:\-\])]|$)(?![\d.])", RegexOptions.CultureInvariant | RegexOptions.Multiline, 1000)]
+    private static partial Regex BareCode();
+
+    [GeneratedRegex(@"(?<![\w.])\(?#?[245]\.\d{1,3}\.\d{1,3}(?!\d|\.\d)", RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex StatusAnywhere();
+
+    [GeneratedRegex(@"\s[245][0-5]\d[ -][245]\.\d{1,3}\.\d{1,3}\s", RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex Continuation();
+
+    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex Whitespace();
+
+    [GeneratedRegex(@"^\s*[A-Za-z][A-Za-z0-9_.-]*\s*$", RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex TypeName();
+
+    [GeneratedRegex(@"<(script|style)\b.*?</\1\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex ScriptOrStyle();
+
+    [GeneratedRegex(@"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex BlockTag();
+
+    [GeneratedRegex(@"<[^>]{0,2000}>", RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex Tag();
+}

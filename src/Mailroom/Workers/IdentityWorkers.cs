@@ -1,0 +1,51 @@
+using Mailroom.Cli;
+using Mailroom.Core;
+using Mailroom.Core.Identities;
+
+namespace Mailroom.Workers;
+
+/// <summary>
+/// At start, when a platform domain is configured: makes the platform's DKIM key if this install has none yet
+/// (before the API takes requests, as hosted services start before Kestrel), and logs where it must be published.
+/// </summary>
+public sealed class PlatformKeySetup(IServiceProvider services, PlatformSettings platform, ILogger<PlatformKeySetup> log) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        if (platform.PlatformDomain is not { } domain)
+            return;
+        await using var scope = services.CreateAsyncScope();
+        var key = await scope.ServiceProvider.GetRequiredService<DkimKeyStore>().PlatformKeyAsync(ct);
+        log.LogInformation("Platform domain {Domain}: DKIM selector {Selector} (publish {Host}; `mailroom dns` prints every record)",
+            domain, key.Selector, DkimKeyStore.Host(key, domain));
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Every <c>DnsRecheckHours</c> (default daily): checks the DNS of verified domains and Return-Paths again, and
+/// marks unverified, with the time and reason, those whose record has gone (see DomainService.RecheckAsync).
+/// The first check waits one interval: a restart does not trigger a burst of lookups.
+/// </summary>
+public sealed class IdentityRecheckWorker(IServiceProvider services, MailroomSettings settings, TimeProvider clock, ILogger<IdentityRecheckWorker> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(settings.DnsRecheckInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                var domains = await scope.ServiceProvider.GetRequiredService<DomainService>().RecheckAsync(stoppingToken);
+                var signatures = await scope.ServiceProvider.GetRequiredService<SenderSignatureService>().RecheckAsync(stoppingToken);
+                log.LogInformation("DNS re-check: {Domains} domains, {Signatures} sender signature Return-Paths", domains, signatures);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogWarning(e, "DNS re-check failed; will retry at the next interval");
+            }
+        }
+    }
+}

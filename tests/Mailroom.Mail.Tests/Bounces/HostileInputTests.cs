@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Text;
+using Mailroom.Mail.Arf;
+using Mailroom.Mail.Bounces;
+using MimeKit;
+
+namespace Mailroom.Mail.Tests.Bounces;
+
+/// <summary>
+/// Hostile and broken input: the parsers never throw and finish quickly. The big inputs are generated
+/// here (deterministically) rather than committed as multi-megabyte .eml files.
+/// </summary>
+public class HostileInputTests
+{
+    // Generous: the build machine is shared. The point is "bounded", not a benchmark.
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
+
+    private static BounceReport ParseBytes(byte[] bytes)
+    {
+        var watch = Stopwatch.StartNew();
+        var report = BounceParser.Parse(new MemoryStream(bytes));
+        Assert.True(watch.Elapsed < Budget, $"BounceParser took {watch.Elapsed}");
+        return report;
+    }
+
+    private static void ParseLoaded(MimeMessage message)
+    {
+        var watch = Stopwatch.StartNew();
+        _ = BounceParser.Parse(message);
+        _ = ArfParser.Parse(message);
+        // Bounded by design, not by the catch-all: the unguarded parse does not throw either.
+        _ = BounceParser.ParseCore(message);
+        Assert.True(watch.Elapsed < Budget, $"parsers took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public void Multiparts_nested_1000_deep()
+    {
+        var sb = new StringBuilder("From: MAILER-DAEMON@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n");
+        sb.Append("Content-Type: multipart/report; report-type=delivery-status; boundary=\"b0\"\r\n\r\n");
+        for (var i = 0; i < 1000; i++)
+            sb.Append($"--b{i}\r\nContent-Type: multipart/mixed; boundary=\"b{i + 1}\"\r\n\r\n");
+        sb.Append("--b1000\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; deep@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n");
+        for (var i = 1000; i >= 0; i--)
+            sb.Append($"--b{i}--\r\n");
+        var bytes = Encoding.ASCII.GetBytes(sb.ToString());
+
+        var report = ParseBytes(bytes);
+        Assert.NotNull(report);
+
+        // Loaded by the caller with MimeKit's default depth limit, too.
+        using var message = MimeMessage.Load(new MemoryStream(bytes), TestContext.Current.CancellationToken);
+        ParseLoaded(message);
+    }
+
+    [Fact]
+    public void Message_rfc822_nested_1000_deep()
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i < 1000; i++)
+            sb.Append($"From: MAILER-DAEMON@example.com\r\nSubject: level {i}\r\nContent-Type: message/rfc822\r\n\r\n");
+        sb.Append("From: x@example.com\r\nSubject: bottom\r\n\r\nbody\r\n");
+        var report = ParseBytes(Encoding.ASCII.GetBytes(sb.ToString()));
+        Assert.NotNull(report);
+    }
+
+    [Fact]
+    public void Five_megabyte_header_line()
+    {
+        var huge = new string('a', 5 * 1024 * 1024);
+        // MimeKit's own loading of a 5 MB header dominates the time; the parsers read at most a bounded prefix.
+        foreach (var field in new[] { "Subject", "X-Failed-Recipients", "From" })
+        {
+            var text = $"From: MAILER-DAEMON@example.com\r\nTo: bounces@example.com\r\n{field}: {huge}\r\nContent-Type: text/plain\r\n\r\nThis message was created automatically by mail delivery software.\r\n\r\n  x@example.net\r\n    550 5.1.1 user unknown\r\n";
+            var report = ParseBytes(Encoding.ASCII.GetBytes(text));
+            Assert.NotNull(report);
+        }
+    }
+
+    [Fact]
+    public void Five_megabyte_single_line_bodies()
+    {
+        var line = string.Concat(Enumerable.Repeat("user@", 1024 * 1024));
+        var text = "From: MAILER-DAEMON@example.com\r\nSubject: failure notice\r\nContent-Type: text/plain\r\n\r\n" + line + "\r\n";
+        Assert.NotNull(ParseBytes(Encoding.ASCII.GetBytes(text)));
+
+        var dsn = "From: MAILER-DAEMON@example.com\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; a@example.net\r\nDiagnostic-Code: smtp; 550 " + new string('x', 5 * 1024 * 1024) + "\r\n--b--\r\n";
+        var report = ParseBytes(Encoding.ASCII.GetBytes(dsn));
+        Assert.Equal("a@example.net", Assert.Single(report.Recipients).Email);
+    }
+
+    [Fact]
+    public void Many_recipients_and_addresses()
+    {
+        var sb = new StringBuilder("From: MAILER-DAEMON@example.com\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n");
+        for (var i = 0; i < 20000; i++)
+            sb.Append($"<r{i}@example.net>: 550 5.1.1 user unknown\r\n");
+        sb.Append("--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n");
+        for (var i = 0; i < 20000; i++)
+            sb.Append($"Final-Recipient: rfc822; r{i}@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n");
+        sb.Append("--b--\r\n");
+
+        var report = ParseBytes(Encoding.ASCII.GetBytes(sb.ToString()));
+        Assert.InRange(report.Recipients.Count, 1, BounceAddresses.MaxCandidates);
+        Assert.All(report.Recipients, r => Assert.Equal(BounceType.HardBounce, r.Type));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Random_bytes(int seed)
+    {
+        var random = new Random(seed);
+        var bytes = new byte[64 * 1024 * seed];
+        random.NextBytes(bytes);
+        var report = ParseBytes(bytes);
+        Assert.NotNull(report);
+
+        // Valid headers, random body.
+        var withHeaders = Encoding.ASCII.GetBytes("From: MAILER-DAEMON@example.com\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x\r\n").Concat(bytes).ToArray();
+        Assert.NotNull(ParseBytes(withHeaders));
+    }
+
+    [Fact]
+    public void Empty_inputs()
+    {
+        Assert.Equal(BounceReportKind.None, ParseBytes([]).Kind);
+        Assert.Equal(BounceReportKind.None, ParseBytes("\r\n\r\n"u8.ToArray()).Kind);
+        using var empty = new MimeMessage();
+        ParseLoaded(empty);
+        Assert.Equal(BounceType.Unknown, BounceParser.Parse(empty).Type);
+        Assert.Equal(ComplaintFormat.None, ArfParser.Parse(empty).Format);
+    }
+
+    [Fact]
+    public void Malformed_sample_file()
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "malformed.eml"));
+        Assert.NotNull(ParseBytes(bytes));
+        using var message = MimeMessage.Load(new MemoryStream(bytes), TestContext.Current.CancellationToken);
+        ParseLoaded(message);
+    }
+
+    [Fact]
+    public void Classifier_accepts_anything()
+    {
+        Assert.Equal(BounceType.Unknown, SmtpReplyClassifier.Classify(0, null, (string?)null));
+        Assert.Equal(BounceType.Unknown, SmtpReplyClassifier.Classify(-1, "garbage", ""));
+        Assert.Equal(BounceType.Unknown, SmtpReplyClassifier.Classify(999, "9.9.9", "\0\0\0"));
+        var watch = Stopwatch.StartNew();
+        _ = SmtpReplyClassifier.Classify(550, null, new string('a', 5 * 1024 * 1024));
+        _ = SmtpReplyClassifier.Classify(550, null, string.Concat(Enumerable.Repeat("user ", 1024 * 1024)));
+        Assert.True(watch.Elapsed < Budget);
+    }
+}

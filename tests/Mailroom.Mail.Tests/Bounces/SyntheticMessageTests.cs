@@ -1,0 +1,255 @@
+using Mailroom.Mail.Arf;
+using Mailroom.Mail.Bounces;
+using MimeKit;
+
+namespace Mailroom.Mail.Tests.Bounces;
+
+/// <summary>Hand-written messages (tests/Mailroom.Mail.Tests/TestData) for cases the shared corpus lacks.</summary>
+public class SyntheticMessageTests
+{
+    internal static MimeMessage Load(string name) =>
+        MimeMessage.Load(Path.Combine(AppContext.BaseDirectory, "TestData", name), TestContext.Current.CancellationToken);
+
+    [Fact]
+    public void Gmail_550_5_1_1_is_a_hard_bounce_with_the_original_headers()
+    {
+        var report = BounceParser.Parse(Load("gmail-550-5.1.1.eml"));
+
+        Assert.Equal(BounceReportKind.DeliveryStatusNotification, report.Kind);
+        Assert.Equal(BounceType.HardBounce, report.Type);
+        Assert.True(report.IsDeliveryFailure);
+        Assert.True(report.ShouldSuppress);
+        Assert.Equal("googlemail.com", report.ReportingMta);
+        Assert.Equal("pm-bounces+1a2b3c4d@bounces.mailroom.example", report.ReturnedTo);
+
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("no.such.person@gmail.com", r.Email);
+        Assert.Equal("failed", r.Action);
+        Assert.Equal("5.1.1", r.Status);
+        Assert.Equal(550, r.SmtpCode);
+        Assert.Equal("smtp", r.DiagnosticType);
+        Assert.StartsWith("gmail-smtp-in.l.google.com", r.RemoteMta);
+        Assert.StartsWith("550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking", r.Diagnostic);
+        Assert.DoesNotContain("550-5.1.1 double", r.Diagnostic); // continuation prefixes removed
+        Assert.True(r.Suppress);
+
+        // text/rfc822-headers: Mailroom finds its own identifiers and the VERP return path.
+        Assert.NotNull(report.Original);
+        Assert.Equal("20250304101106.4F2A1C0B@mailroom.example", report.Original.MessageId);
+        Assert.Equal("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", report.Original.PostmarkMessageId);
+        Assert.Equal("Your order #1042 has shipped", report.Original.Subject);
+        Assert.Equal("pm-bounces+1a2b3c4d@bounces.mailroom.example", report.Original.ReturnPath);
+        Assert.Equal(["no.such.person@gmail.com"], report.Original.To);
+        Assert.Equal("orders@shop.example", report.Original.Header("from") is { } from ? MailboxAddress.Parse(from).Address : null);
+    }
+
+    [Fact]
+    public void Office365_ndr_is_a_hard_bounce()
+    {
+        var report = BounceParser.Parse(Load("office365-ndr.eml"));
+
+        Assert.Equal(BounceReportKind.DeliveryStatusNotification, report.Kind);
+        Assert.Equal(BounceType.HardBounce, report.Type);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("a.ghost@contoso.com", r.Email);
+        Assert.Equal("5.1.10", r.Status);
+        Assert.Equal(550, r.SmtpCode);
+        Assert.Contains("RESOLVER.ADR.RecipientNotFound", r.Diagnostic);
+        Assert.True(r.Suppress);
+        Assert.Equal("20250305093010.77AA88BB@mailroom.example", report.Original?.MessageId);
+        Assert.Equal("77aa88bb-0000-4000-8000-123456789abc", report.Original?.PostmarkMessageId);
+        Assert.Equal("Invitation: quarterly review", report.Original?.Subject);
+    }
+
+    [Fact]
+    public void Office365_ndr_without_the_report_part_is_read_from_its_html()
+    {
+        // Same NDR, but only the HTML explanation survived (some gateways strip message/delivery-status).
+        var full = Load("office365-ndr.eml");
+        var html = ((Multipart)((Multipart)full.Body!)[0])[0];
+        var stripped = new MimeMessage(full.Headers.Where(h => h.Id != HeaderId.ContentType)) { Body = html };
+
+        var report = BounceParser.Parse(stripped);
+
+        Assert.Equal(BounceReportKind.TextNotification, report.Kind);
+        Assert.Equal(BounceType.HardBounce, report.Type);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("a.ghost@contoso.com", r.Email);
+        Assert.Equal("5.1.10", r.Status);
+        Assert.Equal(550, r.SmtpCode);
+    }
+
+    [Theory]
+    [InlineData("out-of-office.eml", "dana.okafor@fabrikam.example")]
+    [InlineData("vacation-precedence.eml", "lee.ng@tailspin.example")]
+    public void Out_of_office_reply_is_an_auto_responder_and_never_suppresses(string file, string who)
+    {
+        var report = BounceParser.Parse(Load(file));
+
+        Assert.Equal(BounceReportKind.AutoReply, report.Kind);
+        Assert.Equal(BounceType.AutoResponder, report.Type);
+        Assert.False(report.IsDeliveryFailure);
+        Assert.False(report.ShouldSuppress);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal(who, r.Email);
+        Assert.False(r.Suppress);
+    }
+
+    [Fact]
+    public void Out_of_office_reply_points_at_the_original_through_in_reply_to()
+    {
+        var report = BounceParser.Parse(Load("out-of-office.eml"));
+        Assert.Equal("20250306075959.5E6F7A8B@mailroom.example", report.Original?.MessageId);
+    }
+
+    [Fact]
+    public void Challenge_response_is_a_challenge_verification_and_not_a_bounce()
+    {
+        var report = BounceParser.Parse(Load("challenge-response.eml"));
+
+        Assert.Equal(BounceReportKind.ChallengeResponse, report.Kind);
+        Assert.Equal(BounceType.ChallengeVerification, report.Type);
+        Assert.False(report.IsDeliveryFailure);
+        Assert.False(report.ShouldSuppress);
+        // The person we mailed (not the Reply-To of the challenge service).
+        Assert.Equal("sam.rivera@tailspin.example", Assert.Single(report.Recipients).Email);
+    }
+
+    [Fact]
+    public void Address_change_notice_is_recognised()
+    {
+        var report = BounceParser.Parse(Load("address-change.eml"));
+
+        Assert.Equal(BounceReportKind.AddressChange, report.Kind);
+        Assert.Equal(BounceType.AddressChange, report.Type);
+        Assert.Equal("chris.park@oldcorp.example", Assert.Single(report.Recipients).Email);
+        Assert.False(report.ShouldSuppress);
+    }
+
+    [Fact]
+    public void Amazon_ses_bounce_notification_is_read()
+    {
+        var report = BounceParser.Parse(Load("ses-bounce.eml"));
+
+        Assert.Equal(BounceReportKind.AmazonSesNotification, report.Kind);
+        Assert.Equal(BounceType.HardBounce, report.Type);
+        Assert.True(report.IsDeliveryFailure);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("gone@example.net", r.Email);
+        Assert.Equal("5.1.1", r.Status);
+        Assert.Equal(550, r.SmtpCode);
+        Assert.Equal("a8-30.smtp-out.amazonses.com", report.ReportingMta);
+        Assert.Equal("20250311095958.ABCD@mailroom.example", report.Original?.MessageId);
+        Assert.Equal("abcd0000-1111-2222-3333-444455556666", report.Original?.PostmarkMessageId);
+        Assert.Equal("Receipt", report.Original?.Subject);
+    }
+
+    [Fact]
+    public void Delay_warning_is_transient_even_when_the_cause_is_a_full_mailbox()
+    {
+        var report = BounceParser.Parse(Load("delay-warning.eml"));
+
+        Assert.Equal(BounceType.Transient, report.Type);
+        Assert.True(report.IsDeliveryFailure);
+        Assert.False(report.ShouldSuppress);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("delayed", r.Action);
+        Assert.Equal("4.2.2", r.Status);
+        Assert.Equal(452, r.SmtpCode);
+        // The live reply alone (the delivery attempt) is a full mailbox.
+        Assert.Equal(BounceType.SoftBounce, SmtpReplyClassifier.Classify(452, "4.2.2", "Mailbox full, try again later"));
+    }
+
+    [Fact]
+    public void Complaint_not_spam_is_not_a_complaint()
+    {
+        var message = MimeMessage.Load(new MemoryStream("""
+            From: fbl@isp.example
+            To: fbl@mailroom.example
+            Subject: not spam
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=feedback-report; boundary="b"
+
+            --b
+            Content-Type: text/plain
+
+            The user moved this message out of the spam folder.
+            --b
+            Content-Type: message/feedback-report
+
+            Feedback-Type: not-spam
+            User-Agent: ISP-FBL/1.0
+            Version: 1
+            Original-Rcpt-To: <fan@isp.example>
+
+            --b--
+            """u8.ToArray()), TestContext.Current.CancellationToken);
+
+        var complaint = ArfParser.Parse(message);
+        Assert.Equal(ComplaintFormat.Arf, complaint.Format);
+        Assert.Equal("not-spam", complaint.FeedbackType);
+        Assert.False(complaint.IsComplaint);
+        Assert.False(complaint.ShouldSuppress);
+        Assert.Equal(["fan@isp.example"], complaint.Recipients);
+        Assert.Equal(BounceType.Unknown, BounceParser.Parse(message).Type);
+    }
+
+    [Fact]
+    public void Success_dsn_is_not_a_delivery_failure()
+    {
+        var message = MimeMessage.Load(new MemoryStream("""
+            From: MAILER-DAEMON@mx.mailroom.example (Mail Delivery System)
+            To: pm-bounces+00ff00ff@bounces.mailroom.example
+            Subject: Successful Mail Delivery Report
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=delivery-status; boundary="ok"
+
+            --ok
+            Content-Type: text/plain
+
+            Your message was successfully delivered to the destination(s) listed below.
+
+            <happy@example.org>: delivery via mx.example.org[192.0.2.9]:25: 250 2.0.0 Ok: queued as 4F2A1C0B
+            --ok
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; mx.mailroom.example
+
+            Final-Recipient: rfc822; happy@example.org
+            Action: relayed
+            Status: 2.0.0
+            Remote-MTA: dns; mx.example.org
+            Diagnostic-Code: smtp; 250 2.0.0 Ok: queued as 4F2A1C0B
+            --ok--
+            """u8.ToArray()), TestContext.Current.CancellationToken);
+
+        var report = BounceParser.Parse(message);
+
+        Assert.Equal(BounceReportKind.DeliveryStatusNotification, report.Kind);
+        Assert.Equal(BounceType.Unknown, report.Type);
+        Assert.False(report.IsDeliveryFailure);
+        Assert.False(report.ShouldSuppress);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("relayed", r.Action);
+        Assert.Equal(2, r.StatusClass);
+        Assert.Equal(250, r.SmtpCode);
+    }
+
+    [Fact]
+    public void Ordinary_mail_is_not_recognised()
+    {
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("friend@example.org"));
+        message.To.Add(MailboxAddress.Parse("pm-bounces@bounces.mailroom.example"));
+        message.Subject = "Lunch on Friday?";
+        message.Body = new TextPart("plain") { Text = "Are you free for lunch on Friday?" };
+
+        var report = BounceParser.Parse(message);
+
+        Assert.Equal(BounceReportKind.None, report.Kind);
+        Assert.Equal(BounceType.Unknown, report.Type);
+        Assert.Empty(report.Recipients);
+        Assert.False(report.IsDeliveryFailure);
+        Assert.False(ArfParser.Parse(message).IsComplaint);
+    }
+}
