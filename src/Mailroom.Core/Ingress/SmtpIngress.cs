@@ -20,8 +20,20 @@ public readonly record struct SmtpReply(int Code, string Status, string Text)
     public override string ToString() => $"{Code} {Status} {Text}";
 }
 
-/// <summary>Who an AUTH exchange authenticated: a server, and the stream when the credential names one.</summary>
-public sealed record SmtpSubmitter(ServerIdentity Server, string? Stream);
+/// <summary>
+/// Who an AUTH exchange authenticated: a server, and the stream when the credential names one. It also remembers,
+/// for <see cref="SmtpSubmissionLimits.SessionMemory"/>, what the connection's earlier messages looked up: the
+/// server's settings and streams, and the From addresses found allowed. A client sending many messages on one
+/// connection thus pays for those look-ups every few seconds instead of every message. Stale answers are
+/// harmless: Preparation asks sender identities again before signing, and a stream archived meanwhile still
+/// takes what it accepted a moment before.
+/// </summary>
+public sealed record SmtpSubmitter(ServerIdentity Server, string? Stream)
+{
+    internal SendingServer? Sending { get; set; }
+    internal DateTimeOffset SendingUntil { get; set; }
+    internal Dictionary<string, DateTimeOffset> Senders { get; } = new(StringComparer.OrdinalIgnoreCase);
+}
 
 /// <summary>The outcome of AUTH: a submitter, or the reply that refuses (and whether it was a wrong credential,
 /// which counts toward the address's throttle).</summary>
@@ -51,7 +63,7 @@ public sealed record SmtpSubmission(SmtpReply Reply, Guid? MessageId);
 /// </list>
 /// </summary>
 public sealed class SmtpIngress(AccountService accounts, MailroomDb db, OutboundAdmission admission,
-    MessageComposerOptions messageIds, TimeProvider clock, ILogger<SmtpIngress> log)
+    MessageComposerOptions messageIds, SmtpSubmissionLimits limits, TimeProvider clock, ILogger<SmtpIngress> log)
 {
     /// <summary>Control headers (spec §12.2); every <c>X-PM-</c> field is removed before delivery, known or not.</summary>
     public const string ControlPrefix = "X-PM-";
@@ -138,7 +150,12 @@ public sealed class SmtpIngress(AccountService accounts, MailroomDb db, Outbound
         }
         var control = TakeControlHeaders(mime);
 
-        var server = await admission.LoadServerAsync(submitter.Server, ct);
+        if (submitter.Sending is null || submitter.SendingUntil <= now)
+        {
+            submitter.Sending = await admission.LoadServerAsync(submitter.Server, ct);
+            submitter.SendingUntil = now + limits.SessionMemory;
+        }
+        var server = submitter.Sending;
         if (!server.Server.SmtpApiActivated)
             throw new SmtpRefusal(new SmtpReply(550, "5.7.1", "SMTP is turned off for this server: set SmtpApiActivated to true in the server's settings."));
 
@@ -163,7 +180,13 @@ public sealed class SmtpIngress(AccountService accounts, MailroomDb db, Outbound
         };
 
         // Step Authorize: the same sender-identity check as the Email API (spec §5.3).
-        await admission.AuthorizeSenderAsync(server, from.Address, ct);
+        if (!submitter.Senders.TryGetValue(from.Address, out var until) || until <= now)
+        {
+            await admission.AuthorizeSenderAsync(server, from.Address, ct);
+            if (submitter.Senders.Count >= 100)
+                submitter.Senders.Clear();
+            submitter.Senders[from.Address] = now + limits.SessionMemory;
+        }
 
         // Step Recipients: the envelope decides who receives; To and Cc fields only describe.
         var envelope = recipients.Distinct(StringComparer.OrdinalIgnoreCase).ToList();

@@ -35,6 +35,8 @@ public sealed record MailroomSettings
     public string? SmtpCertificatePassword { get; init; }
     /// <summary>Offer and accept AUTH before STARTTLS (off: 538 5.7.11 until the connection is encrypted).</summary>
     public bool SmtpAllowPlainAuth { get; init; }
+    /// <summary>TCP_NODELAY on accepted SMTP connections; off only to measure what it buys (bench/smtp).</summary>
+    public bool SmtpTcpNoDelay { get; init; } = true;
 
     public bool HasRole(string role) =>
         Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -81,6 +83,7 @@ public sealed record MailroomSettings
         ("--smtp-certificate", "MAILROOM_SMTP_CERTIFICATE", "SmtpCertificate", "(self-signed, made in the data folder)", "STARTTLS certificate: PEM with certificate and key, or PFX"),
         ("--smtp-certificate-password", "MAILROOM_SMTP_CERTIFICATE_PASSWORD", "SmtpCertificatePassword", "(none)", "password of the certificate file"),
         ("--smtp-allow-plain-auth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH", "SmtpAllowPlainAuth", "false", "accept AUTH before STARTTLS (tokens then cross the network in clear)"),
+        ("", "MAILROOM_SMTP_TCP_NODELAY", "SmtpTcpNoDelay", "true", "TCP_NODELAY on SMTP connections; false only to measure its effect (bench/smtp)"),
         ("--platform-domain", "MAILROOM_PLATFORM_DOMAIN", "PlatformDomain", "(none)", "the platform's own mail domain: any account may send From it; `mailroom dns` prints its records"),
         ("--dns", "MAILROOM_DNS", "Dns", "(the system's resolver)", "DNS resolver (IP:PORT) for MX lookups and domain verification"),
         ("", "MAILROOM_SENDER_CONFIRMATION_HOURS", "SenderConfirmationHours", "48", "how long a sender-signature confirmation link stays valid"),
@@ -124,6 +127,8 @@ public sealed record MailroomSettings
             SmtpCertificatePassword = Get("SmtpCertificatePassword", "MAILROOM_SMTP_CERTIFICATE_PASSWORD"),
             SmtpAllowPlainAuth = Get("SmtpAllowPlainAuth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH") is { } plain
                 ? Flag(plain, "SmtpAllowPlainAuth") : defaults.SmtpAllowPlainAuth,
+            SmtpTcpNoDelay = Get("SmtpTcpNoDelay", "MAILROOM_SMTP_TCP_NODELAY") is { } noDelay
+                ? Flag(noDelay, "SmtpTcpNoDelay") : defaults.SmtpTcpNoDelay,
         };
     }
 

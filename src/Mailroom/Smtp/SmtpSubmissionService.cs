@@ -15,6 +15,8 @@ public sealed record SmtpSubmissionOptions
     public string? CertificatePath { get; init; }
     public string? CertificatePassword { get; init; }
     public bool AllowPlainAuth { get; init; }
+    /// <summary>TCP_NODELAY on accepted sockets (see <see cref="SubmissionListener"/>); off only for measurements.</summary>
+    public bool TcpNoDelay { get; init; } = true;
     public required string DataDirectory { get; init; }
 
     public static SmtpSubmissionOptions From(MailroomSettings settings, string serverName)
@@ -34,6 +36,7 @@ public sealed record SmtpSubmissionOptions
             CertificatePath = settings.SmtpCertificate,
             CertificatePassword = settings.SmtpCertificatePassword,
             AllowPlainAuth = settings.SmtpAllowPlainAuth,
+            TcpNoDelay = settings.SmtpTcpNoDelay,
             DataDirectory = Path.GetFullPath(settings.DataDirectory),
         };
     }
@@ -82,7 +85,7 @@ public sealed class SmtpSubmissionService(SmtpSubmissionOptions options, SmtpSub
             .Build();
 
         var gate = new CommandGate(limits, throttle, options.AllowPlainAuth);
-        var listeners = new SubmissionListenerFactory(limits, gate, log);
+        var listeners = new SubmissionListenerFactory(limits, gate, options.TcpNoDelay, log);
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(listeners);
         services.Add(new SubmissionCommands(options.AllowPlainAuth));

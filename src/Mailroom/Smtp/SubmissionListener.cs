@@ -13,7 +13,7 @@ namespace Mailroom.Smtp;
 /// Creates the submission port's listener (registered with the library as its <see cref="IEndpointListenerFactory"/>).
 /// <see cref="Bound"/> completes once the port is bound, so start-up can fail loudly and tests learn the port.
 /// </summary>
-internal sealed class SubmissionListenerFactory(SmtpSubmissionLimits limits, CommandGate gate, ILogger log) : IEndpointListenerFactory
+internal sealed class SubmissionListenerFactory(SmtpSubmissionLimits limits, CommandGate gate, bool noDelay, ILogger log) : IEndpointListenerFactory
 {
     public TaskCompletionSource<IPEndPoint> Bound { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -32,7 +32,7 @@ internal sealed class SubmissionListenerFactory(SmtpSubmissionLimits limits, Com
         var local = (IPEndPoint)listener.LocalEndpoint;
         Bound.TrySetResult(local);
         log.LogInformation("SMTP submission listening on {Endpoint}", local);
-        return new SubmissionListener(listener, limits, gate, log);
+        return new SubmissionListener(listener, limits, gate, noDelay, log);
     }
 }
 
@@ -44,7 +44,7 @@ internal sealed class SubmissionListenerFactory(SmtpSubmissionLimits limits, Com
 /// limit get <c>421 4.7.0</c> and are closed before any session starts (RFC 5321 §3.8 lets a server refuse at the
 /// greeting).
 /// </summary>
-internal sealed class SubmissionListener(TcpListener listener, SmtpSubmissionLimits limits, CommandGate gate, ILogger log) : IEndpointListener
+internal sealed class SubmissionListener(TcpListener listener, SmtpSubmissionLimits limits, CommandGate gate, bool noDelay, ILogger log) : IEndpointListener
 {
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private int _total;
@@ -54,7 +54,7 @@ internal sealed class SubmissionListener(TcpListener listener, SmtpSubmissionLim
         while (true)
         {
             var socket = await listener.AcceptSocketAsync(cancellationToken);
-            socket.NoDelay = true;
+            socket.NoDelay = noDelay;
             var remote = (IPEndPoint)socket.RemoteEndPoint!;
             if (!TryOpen(remote.Address, out var why))
             {
