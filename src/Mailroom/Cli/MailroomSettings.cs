@@ -37,6 +37,9 @@ public sealed record MailroomSettings
     public bool SmtpAllowPlainAuth { get; init; }
     /// <summary>TCP_NODELAY on accepted SMTP connections; off only to measure what it buys (bench/smtp).</summary>
     public bool SmtpTcpNoDelay { get; init; } = true;
+    /// <summary>Benchmarks only: a server API token that SMTP clients on 127.0.0.0/8 send as without AUTH
+    /// (for load tools that cannot AUTH, such as Postfix's smtp-source). Null (the default): AUTH always.</summary>
+    public string? SmtpLoopbackToken { get; init; }
 
     public bool HasRole(string role) =>
         Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -84,6 +87,7 @@ public sealed record MailroomSettings
         ("--smtp-certificate-password", "MAILROOM_SMTP_CERTIFICATE_PASSWORD", "SmtpCertificatePassword", "(none)", "password of the certificate file"),
         ("--smtp-allow-plain-auth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH", "SmtpAllowPlainAuth", "false", "accept AUTH before STARTTLS (tokens then cross the network in clear)"),
         ("", "MAILROOM_SMTP_TCP_NODELAY", "SmtpTcpNoDelay", "true", "TCP_NODELAY on SMTP connections; false only to measure its effect (bench/smtp)"),
+        ("", "MAILROOM_SMTP_LOOPBACK_TOKEN", "SmtpLoopbackToken", "(none)", "benchmarks only: clients on 127.0.0.0/8 that skip AUTH send as this server token (bench/smtp)"),
         ("--platform-domain", "MAILROOM_PLATFORM_DOMAIN", "PlatformDomain", "(none)", "the platform's own mail domain: any account may send From it; `mailroom dns` prints its records"),
         ("--dns", "MAILROOM_DNS", "Dns", "(the system's resolver)", "DNS resolver (IP:PORT) for MX lookups and domain verification"),
         ("", "MAILROOM_SENDER_CONFIRMATION_HOURS", "SenderConfirmationHours", "48", "how long a sender-signature confirmation link stays valid"),
@@ -127,6 +131,7 @@ public sealed record MailroomSettings
             SmtpCertificatePassword = Get("SmtpCertificatePassword", "MAILROOM_SMTP_CERTIFICATE_PASSWORD"),
             SmtpAllowPlainAuth = Get("SmtpAllowPlainAuth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH") is { } plain
                 ? Flag(plain, "SmtpAllowPlainAuth") : defaults.SmtpAllowPlainAuth,
+            SmtpLoopbackToken = Get("SmtpLoopbackToken", "MAILROOM_SMTP_LOOPBACK_TOKEN"),
             SmtpTcpNoDelay = Get("SmtpTcpNoDelay", "MAILROOM_SMTP_TCP_NODELAY") is { } noDelay
                 ? Flag(noDelay, "SmtpTcpNoDelay") : defaults.SmtpTcpNoDelay,
         };

@@ -15,6 +15,8 @@ internal sealed class SubmissionSession(SubmissionPipe pipe)
     public string ClientName { get; set; } = "";
     /// <summary>Set by a successful AUTH; MAIL is refused until then.</summary>
     public SmtpSubmitter? Submitter { get; set; }
+    /// <summary>Benchmarks only (SmtpLoopbackToken): the token a loopback client that skips AUTH sends as.</summary>
+    public string? LoopbackToken { get; set; }
     /// <summary>RCPT commands accepted in the current transaction.</summary>
     public int Recipients { get; set; }
 
@@ -35,11 +37,14 @@ internal sealed class SubmissionSession(SubmissionPipe pipe)
 /// </list>
 /// RCPT rules are the mailbox filter's (<see cref="SubmissionMailboxFilter"/>).
 /// </summary>
-internal sealed class CommandGate(SmtpSubmissionLimits limits, SmtpAuthThrottle throttle, bool allowPlainAuth)
+internal sealed class CommandGate(SmtpSubmissionLimits limits, SmtpAuthThrottle throttle, bool allowPlainAuth, string? loopbackToken)
 {
     public void Attach(ISessionContext context, SubmissionPipe pipe)
     {
-        context.Properties[SubmissionSession.Key] = new SubmissionSession(pipe);
+        context.Properties[SubmissionSession.Key] = new SubmissionSession(pipe)
+        {
+            LoopbackToken = loopbackToken is not null && System.Net.IPAddress.IsLoopback(pipe.Remote.Address) ? loopbackToken : null,
+        };
         context.CommandExecuting += OnExecuting;
     }
 
@@ -65,7 +70,7 @@ internal sealed class CommandGate(SmtpSubmissionLimits limits, SmtpAuthThrottle 
                     throw Refuse(501, "5.5.2", "Cannot decode the AUTH initial response: it must be base64");
                 break;
             case MailCommand mail:
-                if (session.Submitter is null)
+                if (session.Submitter is null && session.LoopbackToken is null)
                     throw Refuse(530, "5.7.0", "Authentication required: AUTH with the server API token as user name and password");
                 if (mail.Parameters.TryGetValue("SIZE", out var size) && long.TryParse(size, out var declared) && declared > limits.MaxMessageBytes)
                     throw Refuse(552, "5.3.4", $"Message size exceeds fixed maximum message size of {limits.MaxMessageBytes} bytes");

@@ -17,6 +17,8 @@ public sealed record SmtpSubmissionOptions
     public bool AllowPlainAuth { get; init; }
     /// <summary>TCP_NODELAY on accepted sockets (see <see cref="SubmissionListener"/>); off only for measurements.</summary>
     public bool TcpNoDelay { get; init; } = true;
+    /// <summary>Benchmarks only: loopback clients that skip AUTH send as this server token.</summary>
+    public string? LoopbackToken { get; init; }
     public required string DataDirectory { get; init; }
 
     public static SmtpSubmissionOptions From(MailroomSettings settings, string serverName)
@@ -37,6 +39,7 @@ public sealed record SmtpSubmissionOptions
             CertificatePassword = settings.SmtpCertificatePassword,
             AllowPlainAuth = settings.SmtpAllowPlainAuth,
             TcpNoDelay = settings.SmtpTcpNoDelay,
+            LoopbackToken = settings.SmtpLoopbackToken,
             DataDirectory = Path.GetFullPath(settings.DataDirectory),
         };
     }
@@ -84,13 +87,15 @@ public sealed class SmtpSubmissionService(SmtpSubmissionOptions options, SmtpSub
             .CustomSmtpGreeting(_ => $"220 {options.ServerName} ESMTP Mailroom")
             .Build();
 
-        var gate = new CommandGate(limits, throttle, options.AllowPlainAuth);
+        if (options.LoopbackToken is not null)
+            log.LogWarning("SMTP clients on 127.0.0.0/8 may send without AUTH (SmtpLoopbackToken): for benchmarks only");
+        var gate = new CommandGate(limits, throttle, options.AllowPlainAuth, options.LoopbackToken);
         var listeners = new SubmissionListenerFactory(limits, gate, options.TcpNoDelay, log);
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(listeners);
         services.Add(new SubmissionCommands(options.AllowPlainAuth));
         services.Add(new SubmissionAuthenticator(scopes, throttle, log));
-        services.Add(new SubmissionMailboxFilter(limits));
+        services.Add(new SubmissionMailboxFilter(limits, scopes));
         services.Add(new SubmissionStore(scopes, limits, options.ServerName));
         _server = new SmtpServer.SmtpServer(serverOptions, services);
         _server.SessionFaulted += (_, e) => log.LogDebug(e.Exception, "SMTP session {Session} ended on an error", e.Context.SessionId);
