@@ -86,12 +86,19 @@ public sealed class SmtpDialog : IAsyncDisposable
         var reply = await SendAsync("STARTTLS");
         if (reply.Code != 220)
             return reply;
-        var ssl = new SslStream(_stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        var ssl = new SslStream(_stream, leaveInnerStreamOpen: false, (_, certificate, _, _) =>
+        {
+            RemoteCertificate = certificate is null ? null : new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate);
+            return true;
+        });
         await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" });
         _stream = ssl;
         _reader = new StreamReader(ssl, Encoding.ASCII);
         return reply;
     }
+
+    /// <summary>The server's certificate, once STARTTLS is done.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? RemoteCertificate { get; private set; }
 
     public System.Security.Authentication.SslProtocols Protocol => (_stream as SslStream)?.SslProtocol ?? System.Security.Authentication.SslProtocols.None;
 

@@ -618,3 +618,47 @@ public sealed class SmtpConnectionLimitTests
         await b.DisposeAsync();
     }
 }
+
+/// <summary>SmtpLoopbackToken: for load tools that cannot AUTH (bench/smtp); off unless set.</summary>
+public sealed class SmtpLoopbackTokenTests
+{
+    private const string Token = "0bench00-0000-4000-8000-000000000001";
+
+    [Fact]
+    public async Task LoopbackClientsWithoutAuthSendAsTheConfiguredToken()
+    {
+        await using var host = await SmtpHost.StartAsync(s => s with { SmtpLoopbackToken = Token });
+        var t = await host.CreateTenantAsync();
+        await host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            db.ServerTokens.Add(new Mailroom.Core.Accounts.ServerToken
+            {
+                ServerId = t.Server.ID,
+                TokenHash = Mailroom.Core.Secrets.Hash(Token),
+                ProtectedToken = sp.GetRequiredService<Mailroom.Core.Secrets>().ProtectToken(Token),
+            });
+            return await db.SaveChangesAsync();
+        });
+        var (d, _) = await SmtpDialog.OpenAsync(host.Port());
+        await using var _d = d;
+        Assert.Equal(250, (await d.SendAsync("EHLO load.test")).Code);
+        Assert.Equal(250, (await d.SendAsync("MAIL FROM:<app@mailroom.test>")).Code);
+        Assert.Equal(250, (await d.SendAsync("RCPT TO:<jo@example.net>")).Code);
+        Assert.Equal(354, (await d.SendAsync("DATA")).Code);
+        var reply = await d.SendAsync("From: app@mailroom.test\r\nTo: jo@example.net\r\nSubject: load\r\n\r\nbody\r\n.");
+        Assert.Equal(250, reply.Code);
+        var stored = await host.StoredAsync(SmtpHost.QueuedId(reply.Text));
+        Assert.Equal(t.Server.ID, stored.ServerId);
+    }
+
+    [Fact]
+    public async Task AWrongLoopbackTokenStillRefusesMail()
+    {
+        await using var host = await SmtpHost.StartAsync(s => s with { SmtpLoopbackToken = Token });
+        var (d, _) = await SmtpDialog.OpenAsync(host.Port());
+        await using var _d = d;
+        Assert.Equal(250, (await d.SendAsync("EHLO load.test")).Code);
+        Assert.Equal(535, (await d.SendAsync("MAIL FROM:<app@mailroom.test>")).Code);
+    }
+}
