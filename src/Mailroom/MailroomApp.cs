@@ -45,6 +45,7 @@ public static class MailroomApp
         services.AddScoped<OutboundAdmission>();
         services.AddScoped<EmailIngress>();
         services.AddScoped<SmtpIngress>();
+        services.AddScoped<SmtpTokenService>();
         services.AddSingleton<SmtpSubmissionLimits>();
         services.AddSingleton<SmtpAuthThrottle>();
         services.AddScoped<MessageLog>();
@@ -116,6 +117,7 @@ public static class MailroomApp
             : Results.Json(new { Status = "Starting" }, ApiConventions.Json, statusCode: 503));
         app.MapServersApi();
         app.MapMessageStreamsApi();
+        app.MapSmtpTokensApi();
         app.MapEmailApi();
         app.MapMessagesApi();
         app.MapSenderSignaturesApi();

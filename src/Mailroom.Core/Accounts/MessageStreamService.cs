@@ -139,12 +139,13 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
             .Select(s => new { s.Id, s.ServerId, s.StreamId }).ToListAsync(ct);
         foreach (var s in expired)
         {
-            // The stream's data goes with it: messages (with their deliveries and events) and suppressions.
+            // The stream's data goes with it: messages (with their deliveries and events), suppressions, SMTP tokens.
             var ids = db.OutboundMessages.Where(m => m.ServerId == s.ServerId && m.Stream == s.StreamId).Select(m => m.Id);
             await db.MessageEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);
             await db.Deliveries.Where(d => ids.Contains(d.MessageId)).ExecuteDeleteAsync(ct);
             await db.OutboundMessages.Where(m => m.ServerId == s.ServerId && m.Stream == s.StreamId).ExecuteDeleteAsync(ct);
             await db.Suppressions.Where(x => x.ServerId == s.ServerId && x.Stream == s.StreamId).ExecuteDeleteAsync(ct);
+            await db.SmtpTokens.Where(x => x.ServerId == s.ServerId && x.StreamId == s.StreamId).ExecuteDeleteAsync(ct);
             await db.MessageStreams.Where(x => x.Id == s.Id).ExecuteDeleteAsync(ct);
         }
         return expired.Count;

@@ -62,36 +62,45 @@ public sealed record SmtpSubmission(SmtpReply Reply, Guid? MessageId);
 /// <item><c>Queue</c>: one durable group commit with the API's messages, before the 250 reply.</item>
 /// </list>
 /// </summary>
-public sealed class SmtpIngress(AccountService accounts, MailroomDb db, OutboundAdmission admission,
+public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTokens, MailroomDb db, OutboundAdmission admission,
     MessageComposerOptions messageIds, SmtpSubmissionLimits limits, TimeProvider clock, ILogger<SmtpIngress> log)
 {
     /// <summary>Control headers (spec §12.2); every <c>X-PM-</c> field is removed before delivery, known or not.</summary>
     public const string ControlPrefix = "X-PM-";
 
-    private static readonly SmtpReply WrongCredentials = new(535, "5.7.8", "Authentication credentials invalid: use a server API token as both user name and password.");
+    private static readonly SmtpReply WrongCredentials = new(535, "5.7.8", "Authentication credentials invalid: use a server API token as both user name and password, or a stream's SMTP token.");
 
     /// <summary>
-    /// Checks AUTH credentials (RFC 4954; PLAIN RFC 4616, LOGIN). Postmark's form: the server API token as both
-    /// user name and password; an account token is refused with a hint. A server with <c>SmtpApiActivated</c> off
-    /// refuses SMTP entirely.
+    /// Checks AUTH credentials (RFC 4954; PLAIN RFC 4616, LOGIN). Postmark's two forms: the server API token as
+    /// both user name and password (the stream then comes from <c>X-PM-Message-Stream</c>), or a per-stream SMTP
+    /// token, access key as user name and secret key as password (the stream is the token's). An account token is
+    /// refused with a hint. A server with <c>SmtpApiActivated</c> off refuses SMTP entirely.
     /// </summary>
     public async Task<SmtpLogin> AuthenticateAsync(string? user, string? password, CancellationToken ct)
     {
         user = user?.Trim() ?? "";
         password = password?.Trim() ?? "";
-        if (user.Length == 0 || user.Length > 200 || !string.Equals(user, password, StringComparison.Ordinal))
+        if (user.Length is 0 or > 200 || password.Length is 0 or > 200)
             return new SmtpLogin(null, WrongCredentials, true);
-        var server = await accounts.FindServerByTokenAsync(user, ct);
-        if (server is null)
+        ServerIdentity? server;
+        string? stream = null;
+        if (string.Equals(user, password, StringComparison.Ordinal))
         {
-            if (await accounts.FindAccountByTokenAsync(user, ct) is not null)
+            server = await accounts.FindServerByTokenAsync(user, ct);
+            if (server is null && await accounts.FindAccountByTokenAsync(user, ct) is not null)
                 return new SmtpLogin(null, WrongCredentials with { Text = "Authentication credentials invalid: this is an account token; SMTP takes a server API token." }, true);
-            return new SmtpLogin(null, WrongCredentials, true);
         }
+        else
+        {
+            var token = await smtpTokens.FindAsync(user, password, ct);
+            (server, stream) = token is { } t ? (t.Server, t.Stream) : (null, null);
+        }
+        if (server is null)
+            return new SmtpLogin(null, WrongCredentials, true);
         var activated = await db.Servers.AsNoTracking().Where(s => s.Id == server.ServerId).Select(s => s.SmtpApiActivated).FirstOrDefaultAsync(ct);
         if (!activated)
             return new SmtpLogin(null, new SmtpReply(535, "5.7.8", "SMTP is turned off for this server: set SmtpApiActivated to true in the server's settings to send over SMTP."));
-        return new SmtpLogin(new SmtpSubmitter(server, null), new SmtpReply(235, "2.7.0", "Authentication successful"));
+        return new SmtpLogin(new SmtpSubmitter(server, stream), new SmtpReply(235, "2.7.0", "Authentication successful"));
     }
 
     /// <summary>

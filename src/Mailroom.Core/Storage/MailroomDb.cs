@@ -16,6 +16,7 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<Server> Servers => Set<Server>();
     public DbSet<ServerToken> ServerTokens => Set<ServerToken>();
+    public DbSet<SmtpToken> SmtpTokens => Set<SmtpToken>();
     public DbSet<MessageStream> MessageStreams => Set<MessageStream>();
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
     public DbSet<RecipientDelivery> Deliveries => Set<RecipientDelivery>();

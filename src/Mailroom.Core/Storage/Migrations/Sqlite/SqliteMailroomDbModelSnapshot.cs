@@ -220,6 +220,43 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("server_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Accounts.SmtpToken", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AccessKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SecretHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StreamId")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccessKey")
+                        .IsUnique();
+
+                    b.HasIndex("ServerId", "StreamId");
+
+                    b.ToTable("smtp_tokens", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Events.Suppression", b =>
                 {
                     b.Property<long>("Id")
@@ -677,6 +714,15 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 {
                     b.HasOne("Mailroom.Core.Accounts.Server", null)
                         .WithMany("Tokens")
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Accounts.SmtpToken", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
                         .HasForeignKey("ServerId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

@@ -319,6 +319,29 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "smtp_tokens",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ServerId = table.Column<int>(type: "integer", nullable: false),
+                    StreamId = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
+                    AccessKey = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SecretHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_smtp_tokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_smtp_tokens_servers_ServerId",
+                        column: x => x.ServerId,
+                        principalTable: "servers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "suppressions",
                 columns: table => new
                 {
@@ -443,6 +466,17 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_smtp_tokens_AccessKey",
+                table: "smtp_tokens",
+                column: "AccessKey",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_smtp_tokens_ServerId_StreamId",
+                table: "smtp_tokens",
+                columns: new[] { "ServerId", "StreamId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_suppressions_ServerId_Stream_Email",
                 table: "suppressions",
                 columns: new[] { "ServerId", "Stream", "Email" },
@@ -469,6 +503,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "server_tokens");
+
+            migrationBuilder.DropTable(
+                name: "smtp_tokens");
 
             migrationBuilder.DropTable(
                 name: "suppressions");

@@ -318,6 +318,29 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "smtp_tokens",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ServerId = table.Column<int>(type: "INTEGER", nullable: false),
+                    StreamId = table.Column<string>(type: "TEXT", maxLength: 30, nullable: false),
+                    AccessKey = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SecretHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_smtp_tokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_smtp_tokens_servers_ServerId",
+                        column: x => x.ServerId,
+                        principalTable: "servers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "suppressions",
                 columns: table => new
                 {
@@ -442,6 +465,17 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_smtp_tokens_AccessKey",
+                table: "smtp_tokens",
+                column: "AccessKey",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_smtp_tokens_ServerId_StreamId",
+                table: "smtp_tokens",
+                columns: new[] { "ServerId", "StreamId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_suppressions_ServerId_Stream_Email",
                 table: "suppressions",
                 columns: new[] { "ServerId", "Stream", "Email" },
@@ -468,6 +502,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "server_tokens");
+
+            migrationBuilder.DropTable(
+                name: "smtp_tokens");
 
             migrationBuilder.DropTable(
                 name: "suppressions");
