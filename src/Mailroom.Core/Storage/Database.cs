@@ -102,11 +102,22 @@ internal sealed class SqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// The pooled SQLite connections these were set on. EF opens and closes its connection around every query;
+    /// the pool keeps the physical connection (and its settings) open, so running the four statements again on
+    /// each open cost every query a statement parse and a lock on the journal mode for nothing.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> Applied = new();
+
     private static void Apply(System.Data.Common.DbConnection connection)
     {
+        if (connection is Microsoft.Data.Sqlite.SqliteConnection { Handle: { } handle } && Applied.TryGetValue(handle, out _))
+            return;
         using var cmd = connection.CreateCommand();
         cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
         cmd.ExecuteNonQuery();
+        if (connection is Microsoft.Data.Sqlite.SqliteConnection { Handle: { } opened })
+            Applied.TryAdd(opened, Applied);
     }
 }
 
