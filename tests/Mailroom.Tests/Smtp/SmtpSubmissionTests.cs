@@ -585,6 +585,16 @@ public sealed class SmtpSubmissionTests : IAsyncLifetime
             Assert.Equal(0, (await longLine.ReadAsync()).Code);
         }
 
+        // An AUTH continuation line that is not base64: the library drops the connection (no reply); nothing else
+        // is affected.
+        var (badAuth, _) = await DialogAsync(tls: true);
+        await using (badAuth)
+        {
+            Assert.Equal(334, (await badAuth.SendAsync("AUTH LOGIN")).Code);
+            var after = await badAuth.SendAsync("!!! not base64 !!!");
+            Assert.True(after.Code is 0 or >= 500, $"unexpected reply {after}");
+        }
+
         using var client = await _host.ClientAsync(Token(t));
         SmtpHost.QueuedId(await client.SendAsync(SmtpHost.Message()));
     }
