@@ -38,7 +38,7 @@ public sealed class PlatformDnsTests
     [Fact]
     public async Task HealthDnsWithoutAPlatformDomainListsNothing()
     {
-        await using var host = await MailroomHost.StartAsync();
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { PlatformDomain = null });
         var status = await host.Client().GetAsync("/health/dns").OkJson();
         Assert.Equal("", status.GetProperty("PlatformDomain").GetString());
         Assert.Empty(status.GetProperty("Records").EnumerateArray());

@@ -186,7 +186,7 @@ public sealed class SenderAuthorizationTests : IAsyncLifetime
     [Fact]
     public async Task WithoutAPlatformDomainThereIsNoPlatformIdentityAndNothingToSignWith()
     {
-        await using var host = await MailroomHost.StartAsync();
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { PlatformDomain = null });
         var account = await host.CreateAccountAsync();
         var api = host.AccountClient(account.AccountToken);
         var s = await api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();

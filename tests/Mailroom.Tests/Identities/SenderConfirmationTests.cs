@@ -39,8 +39,9 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
         _host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
-            var ids = await db.Deliveries.Where(d => d.Recipient == email).Select(d => d.MessageId).ToListAsync();
-            return await db.OutboundMessages.Where(m => ids.Contains(m.Id)).OrderBy(m => m.ReceivedAt).ToListAsync();
+            // Accepted messages list their envelope recipients; delivery rows come later, from Preparation.
+            var quoted = System.Text.Json.JsonSerializer.Serialize(email);
+            return await db.OutboundMessages.Where(m => m.ServerId == null && m.RecipientsJson.Contains(quoted)).OrderBy(m => m.ReceivedAt).ToListAsync();
         });
 
     private static string LinkIn(OutboundMessage m)
@@ -80,7 +81,7 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
         Assert.Contains("Hi Jane, <b>this</b> is Bob from IT & ops.", message.TextBody);
         Assert.Contains("Hi Jane, &lt;b&gt;this&lt;/b&gt; is Bob from IT &amp; ops.", message.HtmlBody);
         Assert.DoesNotContain("<b>this</b>", message.HtmlBody);
-        Assert.Equal("pm_bounces@pm-bounces.mailroom.test", sent.EnvelopeFrom);
+        Assert.Equal("pm-bounces.mailroom.test", sent.ReturnPathDomain);
 
         var link = LinkIn(sent);
         Assert.True(link.Length > "http://mailroom.test/senders/confirm/".Length + 40, "a token of 256 bits");
@@ -186,7 +187,7 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
     [Fact]
     public async Task WithoutAPlatformDomainTheEmailComesFromThePublicHostUnsigned()
     {
-        await using var host = await MailroomHost.StartAsync();
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { PlatformDomain = null });
         var api = host.AccountClient((await host.CreateAccountAsync()).AccountToken);
         await api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
         var mime = await host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.Select(m => m.Mime).SingleAsync());
