@@ -17,6 +17,8 @@ public sealed class Server
     public int Id { get; set; }
     public int AccountId { get; set; }
     public required string Name { get; set; }
+    /// <summary>Lower-case <see cref="Name"/>: names are unique per account ignoring case, through an index.</summary>
+    public string NormalizedName { get; set; } = "";
     public string Color { get; set; } = "purple";
     public DeliveryType DeliveryType { get; set; } = DeliveryType.Live;
     public bool SmtpApiActivated { get; set; } = true;

@@ -167,6 +167,11 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
                     b.Property<string>("OpenHookUrl")
                         .IsRequired()
                         .HasColumnType("text");
@@ -194,7 +199,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.HasIndex("InboundHash")
                         .IsUnique();
 
-                    b.HasIndex("AccountId", "Name")
+                    b.HasIndex("AccountId", "NormalizedName")
                         .IsUnique();
 
                     b.ToTable("servers", (string)null);

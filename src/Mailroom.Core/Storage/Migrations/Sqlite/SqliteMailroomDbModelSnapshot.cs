@@ -156,6 +156,11 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OpenHookUrl")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -183,7 +188,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.HasIndex("InboundHash")
                         .IsUnique();
 
-                    b.HasIndex("AccountId", "Name")
+                    b.HasIndex("AccountId", "NormalizedName")
                         .IsUnique();
 
                     b.ToTable("servers", (string)null);

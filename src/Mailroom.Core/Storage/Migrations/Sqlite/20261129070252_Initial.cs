@@ -134,6 +134,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .Annotation("Sqlite:Autoincrement", true),
                     AccountId = table.Column<int>(type: "INTEGER", nullable: false),
                     Name = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    NormalizedName = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
                     Color = table.Column<string>(type: "TEXT", nullable: false),
                     DeliveryType = table.Column<int>(type: "INTEGER", nullable: false),
                     SmtpApiActivated = table.Column<bool>(type: "INTEGER", nullable: false),
@@ -424,9 +425,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_servers_AccountId_Name",
+                name: "IX_servers_AccountId_NormalizedName",
                 table: "servers",
-                columns: new[] { "AccountId", "Name" },
+                columns: new[] { "AccountId", "NormalizedName" },
                 unique: true);
 
             migrationBuilder.CreateIndex(

@@ -135,6 +135,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     AccountId = table.Column<int>(type: "integer", nullable: false),
                     Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    NormalizedName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
                     Color = table.Column<string>(type: "text", nullable: false),
                     DeliveryType = table.Column<int>(type: "integer", nullable: false),
                     SmtpApiActivated = table.Column<bool>(type: "boolean", nullable: false),
@@ -425,9 +426,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_servers_AccountId_Name",
+                name: "IX_servers_AccountId_NormalizedName",
                 table: "servers",
-                columns: new[] { "AccountId", "Name" },
+                columns: new[] { "AccountId", "NormalizedName" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
