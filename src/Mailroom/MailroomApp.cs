@@ -47,6 +47,7 @@ public static class MailroomApp
         {
             Port = settings.DeliveryPort,
             HeloName = settings.HeloName ?? MessageIdDomain(settings),
+            NodeId = NodeId(data),
             Relay = settings.Relay is { } relay
                 ? new RelayHost(HostPort.Parse(relay, 587).Host, HostPort.Parse(relay, 587).Port, settings.RelayUsername, settings.RelayPassword)
                 : null,
@@ -63,6 +64,17 @@ public static class MailroomApp
         services.AddScoped<SenderAuthorization>();
         services.AddScoped<PlatformDnsRecords>();
         return services;
+    }
+
+    /// <summary>A name for this node, made once and kept in the data folder.</summary>
+    private static string NodeId(string data)
+    {
+        var file = Path.Combine(data, "node-id");
+        if (File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } existing)
+            return existing;
+        var id = $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
+        File.WriteAllText(file, id);
+        return id;
     }
 
     private static string MessageIdDomain(MailroomSettings settings)

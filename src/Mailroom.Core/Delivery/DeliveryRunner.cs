@@ -20,7 +20,21 @@ namespace Mailroom.Core.Delivery;
 public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, SmtpDeliverer smtp, DeliveryOptions options,
     TimeProvider clock, ILogger<DeliveryRunner> log)
 {
-    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly string _owner = $"{options.NodeId}/{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// At start: deliveries this node claimed in a previous run (it crashed or was killed mid-round) are released
+    /// at once. Their outcome was not recorded, so they are sent again: at least once.
+    /// </summary>
+    public async Task<int> ReleaseLeasesOfPreviousRunAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        var prefix = options.NodeId + "/";
+        return await db.Deliveries
+            .Where(d => d.State == DeliveryState.Pending && d.LeaseOwner != null && d.LeaseOwner.StartsWith(prefix) && d.LeaseOwner != _owner)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), ct);
+    }
 
     /// <summary>Runs one round; returns how many deliveries it handled (0 = nothing was due).</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
