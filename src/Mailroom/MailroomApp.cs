@@ -62,6 +62,11 @@ public static class MailroomApp
         services.AddScoped<SenderSignatureService>();
         services.AddScoped<SenderAuthorization>();
         services.AddScoped<PlatformDnsRecords>();
+        services.AddSingleton<Mailroom.Core.Events.BounceRecorder>();
+        services.AddScoped<Mailroom.Core.Events.BounceService>();
+        services.AddScoped<Mailroom.Core.Events.SuppressionService>();
+        services.AddScoped<Mailroom.Core.Events.InboundReportProcessor>();
+        services.AddScoped<Mailroom.Core.Events.ReturnPathHosts>();
         return services;
     }
 
@@ -94,6 +99,8 @@ public static class MailroomApp
             builder.Services.AddHostedService<DeliveryWorker>();
         }
         builder.Services.AddHostedService<IdentityRecheckWorker>();
+        if (settings.HasRole("mx") && settings.Mx is not null)
+            builder.Services.AddHostedService<Mailroom.Smtp.MxListener>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -108,6 +115,8 @@ public static class MailroomApp
         app.MapSenderSignaturesApi();
         app.MapDomainsApi();
         app.MapPlatformDnsApi();
+        app.MapBouncesApi();
+        app.MapSuppressionsApi();
         return app;
     }
 }

@@ -24,8 +24,9 @@ public static class MailroomCommandLine
     private static readonly Option<string?> RelayUserOption = new("--relay-username") { Description = "AUTH user at the smart host. Env: MAILROOM_RELAY_USERNAME." };
     private static readonly Option<string?> RelayPasswordOption = new("--relay-password") { Description = "AUTH password at the smart host. Env: MAILROOM_RELAY_PASSWORD." };
     private static readonly Option<string?> HeloOption = new("--helo") { Description = "Name given in EHLO. Env: MAILROOM_HELO." };
-    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, delivery. Env: MAILROOM_ROLES. Default all." };
+    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, delivery, mx. Env: MAILROOM_ROLES. Default all." };
 
+    private static readonly Option<string?> MxOption = new("--mx") { Description = "IP:PORT of the inbound MX listener that receives bounces and complaints (role mx). Env: MAILROOM_MX. Default: off." };
     private static readonly Option<string?> RetentionOption = new("--retention-days") { Description = "Days message content and events are kept. Env: MAILROOM_RETENTION_DAYS. Default 45." };
 
     public static RootCommand Build()
@@ -42,7 +43,7 @@ public static class MailroomCommandLine
     {
         var serve = new Command("serve", "Run Mailroom: the HTTP API and the background workers.");
         foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption, PlatformDomainOption, DnsOption, DeliveryPortOption,
-                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption })
+                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption, MxOption })
             serve.Options.Add(o);
         serve.Options.Add(ConfigOption);
         serve.SetAction(async (parse, ct) =>
@@ -172,6 +173,7 @@ public static class MailroomCommandLine
             ["RetentionDays"] = Value(parse, RetentionOption),
             ["PlatformDomain"] = Value(parse, PlatformDomainOption),
             ["Dns"] = Value(parse, DnsOption),
+            ["Mx"] = Value(parse, MxOption),
         };
         return MailroomSettings.Resolve(cli, Value(parse, ConfigOption));
     }

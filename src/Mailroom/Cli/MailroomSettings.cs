@@ -26,7 +26,9 @@ public sealed record MailroomSettings
     public string? HeloName { get; init; }
     /// <summary>Days sent messages are kept before they are purged.</summary>
     public int RetentionDays { get; init; } = 45;
-    /// <summary>Comma-separated roles this process runs: api, delivery (default: all).</summary>
+    /// <summary>Address (IP:PORT) of the inbound MX listener that takes bounces and complaints; null = off.</summary>
+    public string? Mx { get; init; }
+    /// <summary>Comma-separated roles this process runs: api, delivery, mx (default: all).</summary>
     public string Roles { get; init; } = "all";
 
     public bool HasRole(string role) =>
@@ -69,7 +71,8 @@ public sealed record MailroomSettings
         ("--relay-password", "MAILROOM_RELAY_PASSWORD", "RelayPassword", "(none)", "AUTH password at the smart host"),
         ("--helo", "MAILROOM_HELO", "HeloName", "machine name", "name given in EHLO"),
         ("--retention-days", "MAILROOM_RETENTION_DAYS", "RetentionDays", "45", "days message content and events are kept"),
-        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, delivery"),
+        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, delivery, mx"),
+        ("--mx", "MAILROOM_MX", "Mx", "(off)", "IP:PORT of the inbound MX listener for bounces and complaints (role mx)"),
         ("--platform-domain", "MAILROOM_PLATFORM_DOMAIN", "PlatformDomain", "(none)", "the platform's own mail domain: any account may send From it; `mailroom dns` prints its records"),
         ("--dns", "MAILROOM_DNS", "Dns", "(the system's resolver)", "DNS resolver (IP:PORT) for MX lookups and domain verification"),
         ("", "MAILROOM_SENDER_CONFIRMATION_HOURS", "SenderConfirmationHours", "48", "how long a sender-signature confirmation link stays valid"),
@@ -102,6 +105,7 @@ public sealed record MailroomSettings
             RelayPassword = Get("RelayPassword", "MAILROOM_RELAY_PASSWORD"),
             HeloName = Get("HeloName", "MAILROOM_HELO"),
             Roles = Get("Roles", "MAILROOM_ROLES") ?? defaults.Roles,
+            Mx = Get("Mx", "MAILROOM_MX"),
             RetentionDays = Get("RetentionDays", "MAILROOM_RETENTION_DAYS") is { } days
                 ? int.Parse(days, System.Globalization.CultureInfo.InvariantCulture) : defaults.RetentionDays,
             PlatformDomain = PlatformDomainValue(Get("PlatformDomain", "MAILROOM_PLATFORM_DOMAIN")),
