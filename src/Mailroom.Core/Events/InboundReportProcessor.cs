@@ -116,6 +116,11 @@ public sealed class InboundReportProcessor(MailroomDb db, BounceRecorder bounces
                 matched.Add((delivery.Recipient, reported));
             else if (parsed.Recipients.Any(r => Same(r.Email, delivery.Recipient) || Same(r.OriginalRecipient, delivery.Recipient)))
                 return ([], "the report only tells of a successful delivery");
+            else if (parsed.Kind is BounceReportKind.AutoReply or BounceReportKind.AddressChange or BounceReportKind.ChallengeResponse
+                     && failed.Count > 0 && failed.All(r => !r.Suppress))
+                // An out-of-office often answers from another address of the recipient (an alias, a forward). It
+                // suppresses nothing, so trusting the VERP index alone cannot deactivate anyone.
+                matched.Add((delivery.Recipient, failed[0]));
             else
                 return ([], $"the report names none of the recipients of message {message.Id} at index {verpAddress.RecipientIndex}");
         }
