@@ -63,6 +63,8 @@ public static class MailroomApp
         services.AddScoped<SenderAuthorization>();
         services.AddScoped<PlatformDnsRecords>();
         services.AddSingleton<Mailroom.Core.Events.BounceRecorder>();
+        services.AddSingleton(settings.Breaker);
+        services.AddSingleton<Mailroom.Core.Events.StreamBreaker>();
         services.AddScoped<Mailroom.Core.Events.BounceService>();
         services.AddScoped<Mailroom.Core.Events.SuppressionService>();
         services.AddScoped<Mailroom.Core.Events.InboundReportProcessor>();

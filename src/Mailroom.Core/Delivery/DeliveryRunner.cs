@@ -161,7 +161,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
 /// <see cref="SmtpReplyClassifier"/> from the reply and its RFC 3463 enhanced status code, and the Bounced event
 /// carries its ID; a hard bounce suppresses the address in the message's stream (<see cref="BounceRecorder"/>).
 /// </summary>
-public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock, BounceRecorder bounces)
+public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock, BounceRecorder bounces, StreamBreaker breaker)
 {
     public async Task RecordAsync(MailroomDb db, IReadOnlyList<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct)
     {
@@ -251,6 +251,9 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
         await db.SaveChangesAsync(ct);
         if (tx is not null)
             await tx.CommitAsync(ct);
+        // After the commit, so the breaker counts this round's bounces; a trip pauses the stream for later claims.
+        foreach (var (serverId, stream) in events.Where(e => e.Bounce is { Type: BounceType.HardBounce }).Select(e => (e.Bounce!.ServerId, e.Bounce.Stream)).Distinct())
+            await breaker.CheckAsync(db, serverId, stream, ct);
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];

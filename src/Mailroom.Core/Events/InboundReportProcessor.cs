@@ -20,7 +20,7 @@ namespace Mailroom.Core.Events;
 /// 4. record one bounce per failed recipient (<see cref="BounceRecorder"/>), with the Bounced event.
 /// A report that matches nothing is kept (state Unmatched) and logged; nothing here throws to the listener.
 /// </summary>
-public sealed class InboundReportProcessor(MailroomDb db, BounceRecorder bounces, TimeProvider clock, ILogger<InboundReportProcessor> log)
+public sealed class InboundReportProcessor(MailroomDb db, BounceRecorder bounces, StreamBreaker breaker, TimeProvider clock, ILogger<InboundReportProcessor> log)
 {
     private const int MaxContentChars = 256 * 1024;
 
@@ -164,6 +164,8 @@ public sealed class InboundReportProcessor(MailroomDb db, BounceRecorder bounces
             });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        if (recorded.Any(r => r.Bounce.Type is BounceType.HardBounce or BounceType.SpamComplaint))
+            await breaker.CheckAsync(db, serverId, message.Stream, ct);
         return (recorded.Select(r => r.Bounce).ToList(), $"{recorded.Count} bounce(s) for message {message.Id}");
     }
 

@@ -7,7 +7,7 @@ using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli;
 
-/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>.</summary>
+/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>, <c>streams pause|resume</c>.</summary>
 public static class MailroomCommandLine
 {
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "JSON config file (keys as in the README's configuration table). Env: MAILROOM_CONFIG; default ./mailroom.json if present." };
@@ -36,7 +36,49 @@ public static class MailroomCommandLine
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(Accounts());
         root.Subcommands.Add(Dns());
+        root.Subcommands.Add(Streams());
         return root;
+    }
+
+    /// <summary><c>mailroom streams pause|resume --server ID --stream ID [--reason TEXT]</c>: holds or releases a stream's
+    /// delivery directly in the store (the Mailroom extension the API offers as /message-streams/{id}/pause).</summary>
+    private static Command Streams()
+    {
+        var streams = new Command("streams", "Hold or release delivery of a message stream, directly in the configured store.");
+        var server = new Option<int>("--server") { Description = "Server ID.", Required = true };
+        var stream = new Option<string>("--stream") { Description = "Stream ID (e.g. outbound).", Required = true };
+        var reason = new Option<string?>("--reason") { Description = "Why (shown in the stream's Paused.Reason)." };
+        foreach (var (verb, help) in new[] { ("pause", "Hold delivery: sends are still accepted and queued."), ("resume", "Release held deliveries.") })
+        {
+            var command = new Command(verb, help) { server, stream };
+            if (verb == "pause")
+                command.Options.Add(reason);
+            command.Options.Add(DataOption);
+            command.Options.Add(DatabaseOption);
+            command.Options.Add(ConfigOption);
+            command.SetAction(async (parse, ct) =>
+            {
+                await using var scope = await OpenStoreAsync(parse, ct);
+                var service = scope.ServiceProvider.GetRequiredService<MessageStreamService>();
+                try
+                {
+                    var result = verb == "pause"
+                        ? await service.PauseAsync(parse.GetValue(server), parse.GetValue(stream)!, parse.GetValue(reason) ?? "Paused by an operator.", ct)
+                        : await service.ResumeAsync(parse.GetValue(server), parse.GetValue(stream)!, ct);
+                    Console.Out.WriteLine(result.Paused is { } p
+                        ? $"Stream '{result.ID}' of server {result.ServerID} is paused since {p.Since:o}: {p.Reason}"
+                        : $"Stream '{result.ID}' of server {result.ServerID} is delivering.");
+                    return 0;
+                }
+                catch (MailroomException e)
+                {
+                    Console.Error.WriteLine(e.Message);
+                    return 2;
+                }
+            });
+            streams.Subcommands.Add(command);
+        }
+        return streams;
     }
 
     private static Command Serve()

@@ -29,7 +29,11 @@ public sealed class BounceFlowTests : IAsyncLifetime
     {
         _sink = new SmtpSink(tls: false);
         _mxPort = SmtpSink.FreeTcpPort();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}", Roles = "api,mx", Mx = $"127.0.0.1:{_mxPort}" });
+        _host = await MailroomHost.StartAsync(tweak: s => s with
+        {
+            Relay = $"127.0.0.1:{_sink.Port}", Roles = "api,mx", Mx = $"127.0.0.1:{_mxPort}",
+            Breaker = new StreamBreakerOptions { MinimumSample = 20 },
+        });
     }
 
     public async ValueTask DisposeAsync()
@@ -306,5 +310,44 @@ public sealed class BounceFlowTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, resumed.GetProperty("Paused").ValueKind);
         Assert.Equal(1, await DeliverAsync());
         Assert.Contains(_sink.Messages, m => m.Recipients.Contains("held@example.net"));
+    }
+
+    [Fact]
+    public async Task TheBreakerPausesAStreamOnABounceWaveAndSaysWhy()
+    {
+        var t = await _host.CreateTenantAsync();
+        await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "second", Name = "Second", MessageStreamType = "Transactional" }).OkJson();
+        _sink.RecipientReply = to => to.StartsWith("gone") ? (550, "5.1.1 User unknown") : null;
+        for (var i = 0; i < 17; i++)
+            await SendAsync(t, $"ok{i}@example.net");
+        for (var i = 0; i < 3; i++)
+            await SendAsync(t, $"gone{i}@example.net"); // 3 of 20 = 15% > 10%
+        await SendAsync(t, "other@example.net", stream: "second");
+        Assert.Equal(21, await PrepareAsync());
+        Assert.Equal(21, await DeliverAsync());
+
+        var stream = await t.ServerApi.GetAsync("/message-streams/outbound").OkJson();
+        var reason = stream.GetProperty("Paused").GetProperty("Reason").GetString();
+        Assert.Contains("3 hard bounces in the last 20 deliveries (15%", reason);
+        Assert.Equal(JsonValueKind.Null, (await t.ServerApi.GetAsync("/message-streams/second").OkJson()).GetProperty("Paused").ValueKind);
+
+        // Held: still accepted, not delivered until the customer resumes.
+        await SendAsync(t, "after@example.net");
+        await PrepareAsync();
+        Assert.Equal(0, await DeliverAsync());
+        await t.ServerApi.PostAsync("/message-streams/outbound/resume", null).OkJson();
+        Assert.Equal(1, await DeliverAsync());
+    }
+
+    [Fact]
+    public async Task TheBreakerWaitsForItsMinimumSample()
+    {
+        var t = await _host.CreateTenantAsync();
+        _sink.RecipientReply = _ => (550, "5.1.1 User unknown");
+        for (var i = 0; i < 5; i++)
+            await SendAsync(t, $"gone{i}@example.net");
+        await PrepareAsync();
+        Assert.Equal(5, await DeliverAsync());
+        Assert.Equal(JsonValueKind.Null, (await t.ServerApi.GetAsync("/message-streams/outbound").OkJson()).GetProperty("Paused").ValueKind);
     }
 }

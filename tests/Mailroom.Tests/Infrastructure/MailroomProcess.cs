@@ -50,7 +50,7 @@ public sealed class MailroomProcess : IAsyncDisposable
     {
         get
         {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name; // bin/<config>/net10.0/
+            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<config>/net10.0
             var dll = Path.Combine(TestPaths.RepoRoot, "src", "Mailroom", "bin", configuration, "net10.0", "mailroom.dll");
             return File.Exists(dll) ? dll : throw new FileNotFoundException("Build src/Mailroom first: not found", dll);
         }
