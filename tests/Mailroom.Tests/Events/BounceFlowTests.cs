@@ -87,7 +87,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
         await client.DisconnectAsync(true);
     }
 
-    private static MimeMessage Dsn(string verp, string recipient, string status, string diagnostic, byte[] original)
+    private static MimeMessage Dsn(string verp, string recipient, string status, string diagnostic, byte[] original, string action = "failed")
     {
         var m = new MimeMessage();
         m.From.Add(new MailboxAddress("Mail Delivery System", "mailer-daemon@mx.example.net"));
@@ -96,7 +96,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
         var report = new MultipartReport("delivery-status");
         report.Add(new TextPart("plain") { Text = "Your message could not be delivered." });
         // RFC 3464 §2.2 per-message fields, then §2.3 per-recipient fields.
-        var fields = $"Reporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\nDiagnostic-Code: smtp; {diagnostic}\r\n";
+        var fields = $"Reporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\nDiagnostic-Code: smtp; {diagnostic}\r\n";
         report.Add(new MimePart("message", "delivery-status") { Content = new MimeContent(new MemoryStream(Encoding.ASCII.GetBytes(fields))) });
         report.Add(new MessagePart { Message = MimeMessage.Load(new MemoryStream(original)) });
         m.Body = report;
@@ -349,5 +349,51 @@ public sealed class BounceFlowTests : IAsyncLifetime
         await PrepareAsync();
         Assert.Equal(5, await DeliverAsync());
         Assert.Equal(JsonValueKind.Null, (await t.ServerApi.GetAsync("/message-streams/outbound").OkJson()).GetProperty("Paused").ValueKind);
+    }
+
+    [Fact]
+    public async Task ADsnWithoutVerpIsMatchedByTheOriginalMessageId()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "plain@example.net");
+        // Some MTAs bounce to a fixed address of the return-path host; the enclosed original still names the message.
+        var rcpt = "bounces@" + delivered.MailFrom.Split('@')[1];
+        await SendToMxAsync(Dsn(rcpt, "plain@example.net", "5.1.1", "550 5.1.1 No such user", delivered.Data), rcpt);
+        var bounce = Assert.Single(await BouncesInStoreAsync());
+        Assert.Equal("plain@example.net", bounce.Email);
+        Assert.Equal(Mailroom.Mail.Bounces.BounceType.HardBounce, bounce.Type);
+    }
+
+    [Fact]
+    public async Task ADelayedDsnIsRecordedWithoutSuppression()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "slow@example.net");
+        await SendToMxAsync(Dsn(delivered.MailFrom, "slow@example.net", "4.2.2", "452 4.2.2 Mailbox full", delivered.Data, action: "delayed"), delivered.MailFrom);
+        var bounce = Assert.Single(await BouncesInStoreAsync());
+        Assert.False(bounce.Inactive);
+        Assert.NotEqual(Mailroom.Mail.Bounces.BounceType.HardBounce, bounce.Type);
+        Assert.Empty((await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson()).GetProperty("Suppressions").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task AReportLeftPendingIsProcessedLater()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "crash@example.net");
+        var dsn = Dsn(delivered.MailFrom, "crash@example.net", "5.1.1", "550 5.1.1 unknown", delivered.Data);
+        using var raw = new MemoryStream();
+        await dsn.WriteToAsync(raw);
+        // Stored, then the process stopped before processing: the listener processes Pending reports when it starts.
+        var id = await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().StoreAsync("", [delivered.MailFrom], raw.ToArray(), CancellationToken.None));
+        Assert.Equal(InboundReportState.Pending, Assert.Single(await ReportsInStoreAsync()).State);
+        var pending = await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().PendingAsync(CancellationToken.None));
+        Assert.Equal([id], pending);
+        await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, CancellationToken.None));
+        Assert.Equal(InboundReportState.Processed, Assert.Single(await ReportsInStoreAsync()).State);
+        Assert.Single(await BouncesInStoreAsync());
+        // Processing twice records nothing more.
+        await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, CancellationToken.None));
+        Assert.Single(await BouncesInStoreAsync());
     }
 }
