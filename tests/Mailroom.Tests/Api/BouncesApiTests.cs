@@ -159,4 +159,20 @@ public sealed class BouncesApiTests : IAsyncLifetime
         var t = await _host.CreateTenantAsync();
         await t.AccountApi.GetAsync("/bounces?count=1&offset=0").Error(401, 10);
     }
+
+    [Fact]
+    public async Task DumpsGoAfter30DaysAndBouncesAfterTheRetentionButSuppressionsStay()
+    {
+        var t = await _host.CreateTenantAsync();
+        var id = await AddAsync(t, "old@example.net", BounceType.HardBounce, content: "Raw DSN");
+        _host.Clock.Advance(TimeSpan.FromDays(31));
+        await _host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Queue.MessageRetention>().PurgeAsync());
+        var b = await t.ServerApi.GetAsync($"/bounces/{id}").OkJson();
+        Assert.False(b.GetProperty("DumpAvailable").GetBoolean());
+        Assert.Equal("", (await t.ServerApi.GetAsync($"/bounces/{id}/dump").OkJson()).GetProperty("Body").GetString());
+        _host.Clock.Advance(TimeSpan.FromDays(15));
+        await _host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Queue.MessageRetention>().PurgeAsync());
+        await t.ServerApi.GetAsync($"/bounces/{id}").Error(422, 1001);
+        Assert.Single((await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson()).GetProperty("Suppressions").EnumerateArray());
+    }
 }
