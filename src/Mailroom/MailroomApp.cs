@@ -63,6 +63,13 @@ public static class MailroomApp
         services.AddScoped<SenderSignatureService>();
         services.AddScoped<SenderAuthorization>();
         services.AddScoped<PlatformDnsRecords>();
+        services.AddSingleton<Mailroom.Core.Events.BounceRecorder>();
+        services.AddSingleton(settings.Breaker);
+        services.AddSingleton<Mailroom.Core.Events.StreamBreaker>();
+        services.AddScoped<Mailroom.Core.Events.BounceService>();
+        services.AddScoped<Mailroom.Core.Events.SuppressionService>();
+        services.AddScoped<Mailroom.Core.Events.InboundReportProcessor>();
+        services.AddScoped<Mailroom.Core.Events.ReturnPathHosts>();
         return services;
     }
 
@@ -106,6 +113,8 @@ public static class MailroomApp
             builder.Services.AddHostedService<DeliveryWorker>();
         }
         builder.Services.AddHostedService<IdentityRecheckWorker>();
+        if (settings.HasRole("mx") && settings.Mx is not null)
+            builder.Services.AddHostedService<Mailroom.Smtp.MxListener>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -120,6 +129,8 @@ public static class MailroomApp
         app.MapSenderSignaturesApi();
         app.MapDomainsApi();
         app.MapPlatformDnsApi();
+        app.MapBouncesApi();
+        app.MapSuppressionsApi();
         return app;
     }
 }

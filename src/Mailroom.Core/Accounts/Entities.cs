@@ -65,6 +65,10 @@ public sealed class MessageStream
     public DateTime? UpdatedAt { get; set; }
     public DateTime? ArchivedAt { get; set; }
     public DateTime? ExpectedPurgeDate { get; set; }
+    /// <summary>Mailroom extension: when delivery of this stream was held (by the API, the CLI or the breaker); null = flowing.</summary>
+    public DateTime? PausedAt { get; set; }
+    /// <summary>Why the stream was paused (the breaker records its figures here).</summary>
+    public string? PauseReason { get; set; }
 }
 
 // Persisted enums carry explicit numbers; EnumNumbersTests freezes them.

@@ -7,7 +7,7 @@ using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli;
 
-/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>.</summary>
+/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>, <c>streams pause|resume</c>.</summary>
 public static class MailroomCommandLine
 {
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "JSON config file (keys as in the README's configuration table). Env: MAILROOM_CONFIG; default ./mailroom.json if present." };
@@ -24,8 +24,9 @@ public static class MailroomCommandLine
     private static readonly Option<string?> RelayUserOption = new("--relay-username") { Description = "AUTH user at the smart host. Env: MAILROOM_RELAY_USERNAME." };
     private static readonly Option<string?> RelayPasswordOption = new("--relay-password") { Description = "AUTH password at the smart host. Env: MAILROOM_RELAY_PASSWORD." };
     private static readonly Option<string?> HeloOption = new("--helo") { Description = "Name given in EHLO. Env: MAILROOM_HELO." };
-    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, delivery. Env: MAILROOM_ROLES. Default all." };
+    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, delivery, mx. Env: MAILROOM_ROLES. Default all." };
 
+    private static readonly Option<string?> MxOption = new("--mx") { Description = "IP:PORT of the inbound MX listener that receives bounces and complaints (role mx). Env: MAILROOM_MX. Default: off." };
     private static readonly Option<string?> RetentionOption = new("--retention-days") { Description = "Days message content and events are kept. Env: MAILROOM_RETENTION_DAYS. Default 45." };
 
     public static RootCommand Build()
@@ -35,14 +36,56 @@ public static class MailroomCommandLine
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(Accounts());
         root.Subcommands.Add(Dns());
+        root.Subcommands.Add(Streams());
         return root;
+    }
+
+    /// <summary><c>mailroom streams pause|resume --server ID --stream ID [--reason TEXT]</c>: holds or releases a stream's
+    /// delivery directly in the store (the Mailroom extension the API offers as /message-streams/{id}/pause).</summary>
+    private static Command Streams()
+    {
+        var streams = new Command("streams", "Hold or release delivery of a message stream, directly in the configured store.");
+        var server = new Option<int>("--server") { Description = "Server ID.", Required = true };
+        var stream = new Option<string>("--stream") { Description = "Stream ID (e.g. outbound).", Required = true };
+        var reason = new Option<string?>("--reason") { Description = "Why (shown in the stream's Paused.Reason)." };
+        foreach (var (verb, help) in new[] { ("pause", "Hold delivery: sends are still accepted and queued."), ("resume", "Release held deliveries.") })
+        {
+            var command = new Command(verb, help) { server, stream };
+            if (verb == "pause")
+                command.Options.Add(reason);
+            command.Options.Add(DataOption);
+            command.Options.Add(DatabaseOption);
+            command.Options.Add(ConfigOption);
+            command.SetAction(async (parse, ct) =>
+            {
+                await using var scope = await OpenStoreAsync(parse, ct);
+                var service = scope.ServiceProvider.GetRequiredService<MessageStreamService>();
+                try
+                {
+                    var result = verb == "pause"
+                        ? await service.PauseAsync(parse.GetValue(server), parse.GetValue(stream)!, parse.GetValue(reason) ?? "Paused by an operator.", ct)
+                        : await service.ResumeAsync(parse.GetValue(server), parse.GetValue(stream)!, ct);
+                    Console.Out.WriteLine(result.Paused is { } p
+                        ? $"Stream '{result.ID}' of server {result.ServerID} is paused since {p.Since:o}: {p.Reason}"
+                        : $"Stream '{result.ID}' of server {result.ServerID} is delivering.");
+                    return 0;
+                }
+                catch (MailroomException e)
+                {
+                    Console.Error.WriteLine(e.Message);
+                    return 2;
+                }
+            });
+            streams.Subcommands.Add(command);
+        }
+        return streams;
     }
 
     private static Command Serve()
     {
         var serve = new Command("serve", "Run Mailroom: the HTTP API and the background workers.");
         foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption, PlatformDomainOption, DnsOption, DeliveryPortOption,
-                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption })
+                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption, MxOption })
             serve.Options.Add(o);
         serve.Options.Add(ConfigOption);
         serve.SetAction(async (parse, ct) =>
@@ -172,6 +215,7 @@ public static class MailroomCommandLine
             ["RetentionDays"] = Value(parse, RetentionOption),
             ["PlatformDomain"] = Value(parse, PlatformDomainOption),
             ["Dns"] = Value(parse, DnsOption),
+            ["Mx"] = Value(parse, MxOption),
         };
         return MailroomSettings.Resolve(cli, Value(parse, ConfigOption));
     }

@@ -26,7 +26,12 @@ public sealed record MailroomSettings
     public string? HeloName { get; init; }
     /// <summary>Days sent messages are kept before they are purged.</summary>
     public int RetentionDays { get; init; } = 45;
-    /// <summary>Comma-separated roles this process runs: api, delivery (default: all).</summary>
+    /// <summary>Address (IP:PORT) of the inbound MX listener that takes bounces and complaints; null = off.</summary>
+    public string? Mx { get; init; }
+    /// <summary>When the bounce/complaint breaker pauses a stream (config keys BreakerHardBouncePercent,
+    /// BreakerComplaintPercent, BreakerMinimumSample; env MAILROOM_BREAKER_*).</summary>
+    public Mailroom.Core.Events.StreamBreakerOptions Breaker { get; init; } = new();
+    /// <summary>Comma-separated roles this process runs: api, delivery, mx (default: all).</summary>
     public string Roles { get; init; } = "all";
 
     public bool HasRole(string role) =>
@@ -69,7 +74,11 @@ public sealed record MailroomSettings
         ("--relay-password", "MAILROOM_RELAY_PASSWORD", "RelayPassword", "(none)", "AUTH password at the smart host"),
         ("--helo", "MAILROOM_HELO", "HeloName", "machine name", "name given in EHLO"),
         ("--retention-days", "MAILROOM_RETENTION_DAYS", "RetentionDays", "45", "days message content and events are kept"),
-        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, delivery"),
+        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, delivery, mx"),
+        ("--mx", "MAILROOM_MX", "Mx", "(off)", "IP:PORT of the inbound MX listener for bounces and complaints (role mx)"),
+        ("", "MAILROOM_BREAKER_HARD_BOUNCE_PERCENT", "BreakerHardBouncePercent", "10", "pause a stream when more of its last 1,000 deliveries hard-bounced"),
+        ("", "MAILROOM_BREAKER_COMPLAINT_PERCENT", "BreakerComplaintPercent", "0.1", "pause a stream when more of its last 1,000 deliveries drew a spam complaint"),
+        ("", "MAILROOM_BREAKER_MINIMUM_SAMPLE", "BreakerMinimumSample", "100", "finished deliveries a stream needs before the breaker judges it"),
         ("--platform-domain", "MAILROOM_PLATFORM_DOMAIN", "PlatformDomain", "(none)", "the platform's own mail domain: any account may send From it; `mailroom dns` prints its records"),
         ("--dns", "MAILROOM_DNS", "Dns", "(the system's resolver)", "DNS resolver (IP:PORT) for MX lookups and domain verification"),
         ("", "MAILROOM_SENDER_CONFIRMATION_HOURS", "SenderConfirmationHours", "48", "how long a sender-signature confirmation link stays valid"),
@@ -102,6 +111,13 @@ public sealed record MailroomSettings
             RelayPassword = Get("RelayPassword", "MAILROOM_RELAY_PASSWORD"),
             HeloName = Get("HeloName", "MAILROOM_HELO"),
             Roles = Get("Roles", "MAILROOM_ROLES") ?? defaults.Roles,
+            Mx = Get("Mx", "MAILROOM_MX"),
+            Breaker = new Mailroom.Core.Events.StreamBreakerOptions
+            {
+                HardBounceRate = (Number(Get("BreakerHardBouncePercent", "MAILROOM_BREAKER_HARD_BOUNCE_PERCENT"), "BreakerHardBouncePercent") ?? 10) / 100,
+                ComplaintRate = (Number(Get("BreakerComplaintPercent", "MAILROOM_BREAKER_COMPLAINT_PERCENT"), "BreakerComplaintPercent") ?? 0.1) / 100,
+                MinimumSample = (int)(Number(Get("BreakerMinimumSample", "MAILROOM_BREAKER_MINIMUM_SAMPLE"), "BreakerMinimumSample") ?? 100),
+            },
             RetentionDays = Get("RetentionDays", "MAILROOM_RETENTION_DAYS") is { } days
                 ? int.Parse(days, System.Globalization.CultureInfo.InvariantCulture) : defaults.RetentionDays,
             PlatformDomain = PlatformDomainValue(Get("PlatformDomain", "MAILROOM_PLATFORM_DOMAIN")),
@@ -134,6 +150,15 @@ public sealed record MailroomSettings
         {
             throw new ArgumentException("Dns: " + e.Message);
         }
+    }
+
+    private static double? Number(string? value, string key)
+    {
+        if (value is null)
+            return null;
+        return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 0
+            ? n
+            : throw new ArgumentException($"{key}: '{value}' is not a number.");
     }
 
     private static TimeSpan? Hours(string? value, string key)
