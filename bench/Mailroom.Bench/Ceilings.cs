@@ -196,8 +196,11 @@ public static class Ceilings
             var n = 0;
             while (stop.Elapsed < window && !ct.IsCancellationRequested)
             {
-                using var client = new SmtpClient();
-                await client.ConnectAsync("127.0.0.1", sink.Port, MailKit.Security.SecureSocketOptions.None, ct);
+                using var client = new SmtpClient { LocalDomain = "bench.test" };
+                // TCP_NODELAY, as Mailroom's SmtpDeliverer sets it.
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, sink.Port), ct);
+                await client.ConnectAsync(socket, "127.0.0.1", sink.Port, MailKit.Security.SecureSocketOptions.None, ct);
                 for (var i = 0; i < perConnection && stop.Elapsed < window; i++)
                     await client.SendAsync(messages[n++ % messages.Length], ct);
                 await client.DisconnectAsync(true, ct);

@@ -83,7 +83,7 @@ public static class SendLoad
 
         // ----- CPU / SMTP ceilings (store-independent) -----
         double rsa = double.NaN, smtp = double.NaN;
-        if (!skip.Contains("delivery") && !skip.Contains("ceilings"))
+        if (!skip.Contains("ceilings"))
         {
             var rsaR = new List<double>();
             var smtpR = new List<double>();
