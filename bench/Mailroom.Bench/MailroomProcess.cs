@@ -23,6 +23,7 @@ public sealed class MailroomProcess : IAsyncDisposable
     private readonly bool _keep;
     private readonly StreamWriter _log;
     private Process? _process;
+    private IReadOnlyList<string> _extraServeArgs = [];
 
     public Uri BaseAddress { get; }
     public string DataDirectory { get; }
@@ -50,7 +51,8 @@ public sealed class MailroomProcess : IAsyncDisposable
     /// <param name="repo">Checkout root (holds Mailroom.slnx); found from here or the working folder when null.</param>
     /// <param name="dll">mailroom.dll to run; default <c>src/Mailroom/bin/Release/net10.0/mailroom.dll</c>.</param>
     /// <param name="postgres">A PostgreSQL connection (server + credentials); a fresh database is created in it.</param>
-    public static async Task<MailroomProcess> StartAsync(string? repo, string? dll, string? postgres, bool keep, CancellationToken ct)
+    public static async Task<MailroomProcess> StartAsync(string? repo, string? dll, string? postgres, bool keep, CancellationToken ct,
+        IReadOnlyList<string>? extraServeArgs = null)
     {
         dll ??= Path.Combine(repo ?? FindRepo(), "src", "Mailroom", "bin", "Release", "net10.0", "mailroom.dll");
         dll = Path.GetFullPath(dll);
@@ -73,7 +75,7 @@ public sealed class MailroomProcess : IAsyncDisposable
         }
 
         var temp = Directory.CreateTempSubdirectory("mailroom-bench-").FullName;
-        var m = new MailroomProcess(dotnet, dll, temp, FreePort(), database, admin, dbName, keep);
+        var m = new MailroomProcess(dotnet, dll, temp, FreePort(), database, admin, dbName, keep) { _extraServeArgs = extraServeArgs ?? [] };
         try
         {
             m.Start();
@@ -118,6 +120,7 @@ public sealed class MailroomProcess : IAsyncDisposable
     {
         var args = new List<string> { "serve", "--http", BaseAddress.ToString().TrimEnd('/') };
         args.AddRange(StoreArgs());
+        args.AddRange(_extraServeArgs);
         var p = new Process { StartInfo = StartInfo(args), EnableRaisingEvents = true };
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.WriteLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.WriteLine(e.Data); };

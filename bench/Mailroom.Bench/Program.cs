@@ -6,6 +6,7 @@ using Mailroom.Bench;
 var commands = new Dictionary<string, (string Help, Func<BenchArgs, CancellationToken, Task<int>> Run)>(StringComparer.Ordinal)
 {
     ["api"] = (ApiLoad.Help, ApiLoad.RunAsync),
+    ["send"] = (SendLoad.Help, SendLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
