@@ -9,6 +9,7 @@ using Mailroom.Core.Queue;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Composition;
+using Mailroom.Smtp;
 using Mailroom.Workers;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -36,10 +37,16 @@ public static class MailroomApp
         services.AddSingleton<Mailroom.Core.Queue.OutboundQueue>();
         services.AddSingleton<PreparationSignal>();
         services.AddSingleton<DeliverySignal>();
-        services.AddSingleton(new MessageComposer(new MessageComposerOptions { MessageIdDomain = MessageIdDomain(settings) }));
+        var messageIds = new MessageComposerOptions { MessageIdDomain = MessageIdDomain(settings) };
+        services.AddSingleton(messageIds);
+        services.AddSingleton(new MessageComposer(messageIds));
         services.AddSingleton<SigningResolver>();
         services.AddScoped<RecipientSuppressions>();
+        services.AddScoped<OutboundAdmission>();
         services.AddScoped<EmailIngress>();
+        services.AddScoped<SmtpIngress>();
+        services.AddSingleton<SmtpSubmissionLimits>();
+        services.AddSingleton<SmtpAuthThrottle>();
         services.AddScoped<MessageLog>();
         services.AddScoped<MessageRetention>();
         services.AddSingleton<MessagePreparer>();
@@ -107,6 +114,12 @@ public static class MailroomApp
         builder.Services.AddHostedService<StartupMigrator>();
         builder.Services.AddHostedService<PlatformKeySetup>();
         builder.Services.AddHostedService<StreamPurgeWorker>();
+        if (settings.HasRole("smtp"))
+        {
+            builder.Services.AddSingleton(SmtpSubmissionOptions.From(settings, settings.HeloName ?? MessageIdDomain(settings)));
+            builder.Services.AddSingleton<SmtpSubmissionService>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<SmtpSubmissionService>());
+        }
         if (settings.HasRole("delivery"))
         {
             builder.Services.AddHostedService<PreparationWorker>();

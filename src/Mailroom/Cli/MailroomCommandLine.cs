@@ -24,7 +24,11 @@ public static class MailroomCommandLine
     private static readonly Option<string?> RelayUserOption = new("--relay-username") { Description = "AUTH user at the smart host. Env: MAILROOM_RELAY_USERNAME." };
     private static readonly Option<string?> RelayPasswordOption = new("--relay-password") { Description = "AUTH password at the smart host. Env: MAILROOM_RELAY_PASSWORD." };
     private static readonly Option<string?> HeloOption = new("--helo") { Description = "Name given in EHLO. Env: MAILROOM_HELO." };
-    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, delivery, mx. Env: MAILROOM_ROLES. Default all." };
+    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, smtp, delivery, mx. Env: MAILROOM_ROLES. Default all." };
+    private static readonly Option<string?> SmtpOption = new("--smtp") { Description = "SMTP submission ADDRESS:PORT (role smtp). Env: MAILROOM_SMTP. Default 127.0.0.1:2525." };
+    private static readonly Option<string?> SmtpCertificateOption = new("--smtp-certificate") { Description = "STARTTLS certificate: PEM (certificate and key) or PFX. Env: MAILROOM_SMTP_CERTIFICATE. Default: a self-signed one made in the data folder." };
+    private static readonly Option<string?> SmtpCertificatePasswordOption = new("--smtp-certificate-password") { Description = "Password of the certificate file. Env: MAILROOM_SMTP_CERTIFICATE_PASSWORD." };
+    private static readonly Option<bool> SmtpAllowPlainAuthOption = new("--smtp-allow-plain-auth") { Description = "Accept AUTH before STARTTLS. Env: MAILROOM_SMTP_ALLOW_PLAIN_AUTH. Default false." };
 
     private static readonly Option<string?> MxOption = new("--mx") { Description = "IP:PORT of the inbound MX listener that receives bounces and complaints (role mx). Env: MAILROOM_MX. Default: off." };
     private static readonly Option<string?> RetentionOption = new("--retention-days") { Description = "Days message content and events are kept. Env: MAILROOM_RETENTION_DAYS. Default 45." };
@@ -83,10 +87,12 @@ public static class MailroomCommandLine
 
     private static Command Serve()
     {
-        var serve = new Command("serve", "Run Mailroom: the HTTP API and the background workers.");
+        var serve = new Command("serve", "Run Mailroom: the HTTP API, SMTP submission and the background workers.");
         foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption, PlatformDomainOption, DnsOption, DeliveryPortOption,
-                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption, MxOption })
+                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption,
+                     SmtpOption, SmtpCertificateOption, SmtpCertificatePasswordOption, MxOption })
             serve.Options.Add(o);
+        serve.Options.Add(SmtpAllowPlainAuthOption);
         serve.Options.Add(ConfigOption);
         serve.SetAction(async (parse, ct) =>
         {
@@ -216,8 +222,19 @@ public static class MailroomCommandLine
             ["PlatformDomain"] = Value(parse, PlatformDomainOption),
             ["Dns"] = Value(parse, DnsOption),
             ["Mx"] = Value(parse, MxOption),
+            ["Smtp"] = Value(parse, SmtpOption),
+            ["SmtpCertificate"] = Value(parse, SmtpCertificateOption),
+            ["SmtpCertificatePassword"] = Value(parse, SmtpCertificatePasswordOption),
+            ["SmtpAllowPlainAuth"] = Flag(parse, SmtpAllowPlainAuthOption),
         };
         return MailroomSettings.Resolve(cli, Value(parse, ConfigOption));
+    }
+
+    /// <summary>A switch given on the command line is "true"; absent, the environment or file decides.</summary>
+    private static string? Flag(ParseResult parse, Option<bool> option)
+    {
+        try { return parse.GetValue(option) ? "true" : null; }
+        catch (InvalidOperationException) { return null; } // option not on this command
     }
 
     private static string? Value(ParseResult parse, Option<string?> option)

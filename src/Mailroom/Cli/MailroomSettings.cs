@@ -33,6 +33,18 @@ public sealed record MailroomSettings
     public Mailroom.Core.Events.StreamBreakerOptions Breaker { get; init; } = new();
     /// <summary>Comma-separated roles this process runs: api, delivery, mx (default: all).</summary>
     public string Roles { get; init; } = "all";
+    /// <summary>SMTP submission listener ADDRESS:PORT (role smtp).</summary>
+    public string Smtp { get; init; } = "127.0.0.1:2525";
+    /// <summary>STARTTLS certificate: PEM (certificate and key) or PFX; null = a self-signed one in the data folder.</summary>
+    public string? SmtpCertificate { get; init; }
+    public string? SmtpCertificatePassword { get; init; }
+    /// <summary>Offer and accept AUTH before STARTTLS (off: 538 5.7.11 until the connection is encrypted).</summary>
+    public bool SmtpAllowPlainAuth { get; init; }
+    /// <summary>TCP_NODELAY on accepted SMTP connections; off only to measure what it buys (bench/smtp).</summary>
+    public bool SmtpTcpNoDelay { get; init; } = true;
+    /// <summary>Benchmarks only: a server API token that SMTP clients on 127.0.0.0/8 send as without AUTH
+    /// (for load tools that cannot AUTH, such as Postfix's smtp-source). Null (the default): AUTH always.</summary>
+    public string? SmtpLoopbackToken { get; init; }
 
     public bool HasRole(string role) =>
         Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -74,8 +86,14 @@ public sealed record MailroomSettings
         ("--relay-password", "MAILROOM_RELAY_PASSWORD", "RelayPassword", "(none)", "AUTH password at the smart host"),
         ("--helo", "MAILROOM_HELO", "HeloName", "machine name", "name given in EHLO"),
         ("--retention-days", "MAILROOM_RETENTION_DAYS", "RetentionDays", "45", "days message content and events are kept"),
-        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, delivery, mx"),
-        ("--mx", "MAILROOM_MX", "Mx", "(off)", "IP:PORT of the inbound MX listener for bounces and complaints (role mx)"),
+        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, smtp, delivery, mx"),
+        ("--smtp", "MAILROOM_SMTP", "Smtp", "127.0.0.1:2525", "ADDRESS:PORT of SMTP submission (role smtp)"),
+        ("--smtp-certificate", "MAILROOM_SMTP_CERTIFICATE", "SmtpCertificate", "(self-signed, made in the data folder)", "STARTTLS certificate: PEM with certificate and key, or PFX"),
+        ("--smtp-certificate-password", "MAILROOM_SMTP_CERTIFICATE_PASSWORD", "SmtpCertificatePassword", "(none)", "password of the certificate file"),
+        ("--smtp-allow-plain-auth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH", "SmtpAllowPlainAuth", "false", "accept AUTH before STARTTLS (tokens then cross the network in clear)"),
+        ("", "MAILROOM_SMTP_TCP_NODELAY", "SmtpTcpNoDelay", "true", "TCP_NODELAY on SMTP connections; false only to measure its effect (bench/smtp)"),
+        ("", "MAILROOM_SMTP_LOOPBACK_TOKEN", "SmtpLoopbackToken", "(none)", "benchmarks only: clients on 127.0.0.0/8 that skip AUTH send as this server token (bench/smtp)"),
+                ("--mx", "MAILROOM_MX", "Mx", "(off)", "IP:PORT of the inbound MX listener for bounces and complaints (role mx)"),
         ("", "MAILROOM_BREAKER_HARD_BOUNCE_PERCENT", "BreakerHardBouncePercent", "10", "pause a stream when more of its last 1,000 deliveries hard-bounced"),
         ("", "MAILROOM_BREAKER_COMPLAINT_PERCENT", "BreakerComplaintPercent", "0.1", "pause a stream when more of its last 1,000 deliveries drew a spam complaint"),
         ("", "MAILROOM_BREAKER_MINIMUM_SAMPLE", "BreakerMinimumSample", "100", "finished deliveries a stream needs before the breaker judges it"),
@@ -124,8 +142,19 @@ public sealed record MailroomSettings
             Dns = DnsValue(Get("Dns", "MAILROOM_DNS")),
             SenderConfirmationLifetime = Hours(Get("SenderConfirmationHours", "MAILROOM_SENDER_CONFIRMATION_HOURS"), "SenderConfirmationHours") ?? defaults.SenderConfirmationLifetime,
             DnsRecheckInterval = Hours(Get("DnsRecheckHours", "MAILROOM_DNS_RECHECK_HOURS"), "DnsRecheckHours") ?? defaults.DnsRecheckInterval,
+            Smtp = Get("Smtp", "MAILROOM_SMTP") ?? defaults.Smtp,
+            SmtpCertificate = Get("SmtpCertificate", "MAILROOM_SMTP_CERTIFICATE"),
+            SmtpCertificatePassword = Get("SmtpCertificatePassword", "MAILROOM_SMTP_CERTIFICATE_PASSWORD"),
+            SmtpAllowPlainAuth = Get("SmtpAllowPlainAuth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH") is { } plain
+                ? Flag(plain, "SmtpAllowPlainAuth") : defaults.SmtpAllowPlainAuth,
+            SmtpLoopbackToken = Get("SmtpLoopbackToken", "MAILROOM_SMTP_LOOPBACK_TOKEN"),
+            SmtpTcpNoDelay = Get("SmtpTcpNoDelay", "MAILROOM_SMTP_TCP_NODELAY") is { } noDelay
+                ? Flag(noDelay, "SmtpTcpNoDelay") : defaults.SmtpTcpNoDelay,
         };
     }
+
+    private static bool Flag(string value, string key) =>
+        bool.TryParse(value.Trim(), out var b) ? b : throw new ArgumentException($"{key}: '{value}' is not true or false.");
 
     private static string? PlatformDomainValue(string? value)
     {

@@ -1,0 +1,300 @@
+using System.Globalization;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Queue;
+using Mailroom.Core.Storage;
+using Mailroom.Mail.Addresses;
+using Mailroom.Mail.Composition;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+using MimeKit.Utils;
+
+namespace Mailroom.Core.Ingress;
+
+/// <summary>
+/// An SMTP reply: code (RFC 5321 §4.2), enhanced status code (RFC 3463, e.g. <c>5.7.1</c>) and text.
+/// </summary>
+public readonly record struct SmtpReply(int Code, string Status, string Text)
+{
+    public bool IsPositive => Code is >= 200 and < 400;
+    public override string ToString() => $"{Code} {Status} {Text}";
+}
+
+/// <summary>
+/// Who an AUTH exchange authenticated: a server, and the stream when the credential names one. It also remembers,
+/// for <see cref="SmtpSubmissionLimits.SessionMemory"/>, what the connection's earlier messages looked up: the
+/// server's settings and streams, and the From addresses found allowed. A client sending many messages on one
+/// connection thus pays for those look-ups every few seconds instead of every message. Stale answers are
+/// harmless: Preparation asks sender identities again before signing, and a stream archived meanwhile still
+/// takes what it accepted a moment before.
+/// </summary>
+public sealed record SmtpSubmitter(ServerIdentity Server, string? Stream)
+{
+    internal SendingServer? Sending { get; set; }
+    internal DateTimeOffset SendingUntil { get; set; }
+    internal Dictionary<string, DateTimeOffset> Senders { get; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>The outcome of AUTH: a submitter, or the reply that refuses (and whether it was a wrong credential,
+/// which counts toward the address's throttle).</summary>
+public sealed record SmtpLogin(SmtpSubmitter? Submitter, SmtpReply Reply, bool BadCredentials = false);
+
+/// <summary>Facts of the session that the trace field records (RFC 5321 §4.4).</summary>
+public sealed record SmtpTrace(string ClientName, string ClientAddress, string ServerName, bool Tls);
+
+/// <summary>The outcome of one message: the reply to its DATA, and the MessageID when accepted.</summary>
+public sealed record SmtpSubmission(SmtpReply Reply, Guid? MessageId);
+
+/// <summary>
+/// SMTP submission's policy (spec §12.2): who may submit (AUTH with a server API token as user name and password,
+/// RFC 4954), and what becomes of a submitted message. The SMTP protocol itself is the listener's
+/// (<c>Mailroom/Smtp</c>); this class never sees a socket. A message goes through these steps, any of which may
+/// refuse it with a permanent reply, in the Email API's order:
+/// <list type="number">
+/// <item><c>Parse</c> the message (RFC 5322) and take out the <c>X-PM-*</c> control headers.</item>
+/// <item><c>Stream</c>: <c>X-PM-Message-Stream</c>, else <c>outbound</c> (unknown, archived or inbound: 550 5.7.1).</item>
+/// <item><c>Sender</c>: exactly one From mailbox (550 5.1.7).</item>
+/// <item><c>Fields</c>: tag, metadata and tracking from their headers, with the Email API's limits (554 5.6.0).</item>
+/// <item><c>Authorize</c> the From address exactly as the Email API does (550 5.7.1 with Postmark's text).</item>
+/// <item><c>Recipients</c>: the envelope (RCPT TO), without the stream's inactive ones; none left: 550 5.1.1.</item>
+/// <item><c>Rewrite</c>: trace field, Message-ID (ours unless <c>X-PM-KeepID: true</c>), Date if absent, no Bcc
+/// field (RFC 5322 §3.6.3: the envelope carries Bcc); the body as submitted.</item>
+/// <item><c>Queue</c>: one durable group commit with the API's messages, before the 250 reply.</item>
+/// </list>
+/// </summary>
+public sealed class SmtpIngress(AccountService accounts, MailroomDb db, OutboundAdmission admission,
+    MessageComposerOptions messageIds, SmtpSubmissionLimits limits, TimeProvider clock, ILogger<SmtpIngress> log)
+{
+    /// <summary>Control headers (spec §12.2); every <c>X-PM-</c> field is removed before delivery, known or not.</summary>
+    public const string ControlPrefix = "X-PM-";
+
+    private static readonly SmtpReply WrongCredentials = new(535, "5.7.8", "Authentication credentials invalid: use a server API token as both user name and password.");
+
+    /// <summary>
+    /// Checks AUTH credentials (RFC 4954; PLAIN RFC 4616, LOGIN). Postmark's form: the server API token as both
+    /// user name and password; an account token is refused with a hint. A server with <c>SmtpApiActivated</c> off
+    /// refuses SMTP entirely.
+    /// </summary>
+    public async Task<SmtpLogin> AuthenticateAsync(string? user, string? password, CancellationToken ct)
+    {
+        user = user?.Trim() ?? "";
+        password = password?.Trim() ?? "";
+        if (user.Length == 0 || user.Length > 200 || !string.Equals(user, password, StringComparison.Ordinal))
+            return new SmtpLogin(null, WrongCredentials, true);
+        var server = await accounts.FindServerByTokenAsync(user, ct);
+        if (server is null)
+        {
+            if (await accounts.FindAccountByTokenAsync(user, ct) is not null)
+                return new SmtpLogin(null, WrongCredentials with { Text = "Authentication credentials invalid: this is an account token; SMTP takes a server API token." }, true);
+            return new SmtpLogin(null, WrongCredentials, true);
+        }
+        var activated = await db.Servers.AsNoTracking().Where(s => s.Id == server.ServerId).Select(s => s.SmtpApiActivated).FirstOrDefaultAsync(ct);
+        if (!activated)
+            return new SmtpLogin(null, new SmtpReply(535, "5.7.8", "SMTP is turned off for this server: set SmtpApiActivated to true in the server's settings to send over SMTP."));
+        return new SmtpLogin(new SmtpSubmitter(server, null), new SmtpReply(235, "2.7.0", "Authentication successful"));
+    }
+
+    /// <summary>
+    /// Accepts one submitted message for <paramref name="recipients"/> (the RCPT TO addresses) or refuses it.
+    /// Returns only after the message is durable when the reply is positive.
+    /// </summary>
+    public async Task<SmtpSubmission> SubmitAsync(SmtpSubmitter submitter, IReadOnlyList<string> recipients, byte[] data, SmtpTrace trace, CancellationToken ct)
+    {
+        try
+        {
+            var queued = await AdmitAsync(submitter, recipients, data, trace, ct);
+            await admission.EnqueueAsync([queued], ct);
+            return new SmtpSubmission(new SmtpReply(250, "2.0.0", $"Ok: queued as {queued.Message.Id}"), queued.Message.Id);
+        }
+        catch (SmtpRefusal e)
+        {
+            return new SmtpSubmission(e.Reply, null);
+        }
+        catch (MailroomException e)
+        {
+            return new SmtpSubmission(Reply(e), null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogError(e, "SMTP submission from {Client} failed", trace.ClientAddress);
+            return new SmtpSubmission(new SmtpReply(451, "4.3.0", "Temporary failure while queueing the message; try again."), null);
+        }
+    }
+
+    /// <summary>Postmark's error code → the SMTP reply after DATA (RFC 5321 §4.2.5, RFC 3463).</summary>
+    public static SmtpReply Reply(MailroomException e) => e.ErrorCode switch
+    {
+        400 or 401 => new SmtpReply(550, "5.7.1", e.Message),        // sender not allowed: delivery not authorized
+        406 => new SmtpReply(550, "5.1.1", e.Message),               // every recipient inactive on the stream
+        1235 or 1236 => new SmtpReply(550, "5.7.1", e.Message),      // no such sending stream
+        10 => new SmtpReply(554, "5.7.0", e.Message),                // the server went away since AUTH
+        300 => new SmtpReply(554, "5.6.0", e.Message),               // a field the API would refuse
+        _ => new SmtpReply(554, "5.0.0", e.Message),
+    };
+
+    private async Task<QueuedMessage> AdmitAsync(SmtpSubmitter submitter,
+        IReadOnlyList<string> recipients, byte[] data, SmtpTrace trace, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var id = Guid.NewGuid();
+
+        // Step Parse
+        MimeMessage mime;
+        try
+        {
+            mime = MimeMessage.Load(new MemoryStream(data, writable: false), ct);
+        }
+        catch (FormatException e)
+        {
+            throw new SmtpRefusal(new SmtpReply(554, "5.6.0", "The message could not be parsed: " + e.Message));
+        }
+        var control = TakeControlHeaders(mime);
+
+        if (submitter.Sending is null || submitter.SendingUntil <= now)
+        {
+            submitter.Sending = await admission.LoadServerAsync(submitter.Server, ct);
+            submitter.SendingUntil = now + limits.SessionMemory;
+        }
+        var server = submitter.Sending;
+        if (!server.Server.SmtpApiActivated)
+            throw new SmtpRefusal(new SmtpReply(550, "5.7.1", "SMTP is turned off for this server: set SmtpApiActivated to true in the server's settings."));
+
+        // Step Stream: a credential tied to a stream wins over the header.
+        var stream = OutboundAdmission.ResolveStream(server, submitter.Stream ?? control.Stream, submitter.Stream is null ? "X-PM-Message-Stream" : "SMTP token");
+
+        // Step Sender
+        var fromBoxes = mime.From.Mailboxes.ToList();
+        if (fromBoxes.Count != 1 || !EmailAddress.IsValid(fromBoxes[0].Address))
+            throw new SmtpRefusal(new SmtpReply(550, "5.1.7", $"Invalid 'From' address: '{mime.Headers[HeaderId.From]?.Trim() ?? ""}'. The From field must hold exactly one valid address."));
+        var from = new NamedAddress(NameOf(fromBoxes[0]), fromBoxes[0].Address);
+
+        // Step Fields
+        var tag = OutboundAdmission.CheckTag(control.Tag, "X-PM-Tag");
+        var metadata = OutboundAdmission.CheckMetadata(control.Metadata);
+        var trackLinks = OutboundAdmission.CheckTrackLinks(server, control.TrackLinks, "X-PM-TrackLinks");
+        bool? trackOpens = control.TrackOpens switch
+        {
+            null => null,
+            var v when bool.TryParse(v.Trim(), out var b) => b,
+            var v => throw new MailroomException(300, $"Invalid 'X-PM-TrackOpens': '{v}'. Use true or false."),
+        };
+
+        // Step Authorize: the same sender-identity check as the Email API (spec §5.3).
+        if (!submitter.Senders.TryGetValue(from.Address, out var until) || until <= now)
+        {
+            await admission.AuthorizeSenderAsync(server, from.Address, ct);
+            if (submitter.Senders.Count >= 100)
+                submitter.Senders.Clear();
+            submitter.Senders[from.Address] = now + limits.SessionMemory;
+        }
+
+        // Step Recipients: the envelope decides who receives; To and Cc fields only describe.
+        var envelope = recipients.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        OutboundAdmission.CheckRecipientCount(envelope.Count);
+        var to = Addresses(mime.To);
+        var cc = Addresses(mime.Cc);
+        var shown = new HashSet<string>(to.Concat(cc).Select(a => a.Address), StringComparer.OrdinalIgnoreCase);
+        var bcc = envelope.Where(r => !shown.Contains(r)).Select(NamedAddress.Of).ToList();
+
+        // Step Rewrite
+        mime.Headers.RemoveAll(HeaderId.Bcc);
+        var keepId = control.KeepId && mime.Headers.Contains(HeaderId.MessageId);
+        if (!keepId)
+            mime.Headers.Replace(new Header("Message-ID", $"<{id:D}@{messageIds.MessageIdDomain}>"));
+        if (!mime.Headers.Contains(HeaderId.Date))
+            mime.Headers.Add(new Header(HeaderId.Date, DateUtils.FormatDate(now)));
+        mime.Headers.Insert(0, new Header(HeaderId.Received, Received(trace, id, now)));
+        // Kept as submitted otherwise (8BITMIME, RFC 6152, may bring 8-bit text): re-encoding here would cost a
+        // fifth of the message's CPU for nothing, since Preparation prepares it for a 7-bit path before signing
+        // (DkimSigning) and MailKit does when it sends unsigned mail to a server without 8BITMIME.
+
+        var admitted = new AdmittedMessage
+        {
+            Id = id,
+            Stream = stream,
+            From = from,
+            To = to,
+            Cc = cc,
+            Bcc = bcc,
+            Subject = mime.Subject ?? "",
+            Tag = tag,
+            Metadata = metadata,
+            AttachmentNames = mime.Attachments.Select(a => a.ContentDisposition?.FileName ?? a.ContentType.Name ?? "").ToList(),
+            TrackOpens = OutboundAdmission.TrackOpens(server, trackOpens),
+            TrackLinks = trackLinks,
+            Mime = WireFormat.ToBytes(mime),
+            TextBody = mime.TextBody ?? "",
+            HtmlBody = mime.HtmlBody ?? "",
+            ReceivedAt = now,
+        };
+        // Step Recipients, continued: the stream's inactive recipients are left out; 406 if none is left.
+        var (kept, refused) = (await admission.DropInactiveAsync(server, [OutboundAdmission.ToQueued(server, admitted, envelope)], ct))[0];
+        return kept ?? throw refused!;
+    }
+
+    /// <summary>The control headers of a message, read and removed.</summary>
+    private sealed record ControlHeaders(string? Stream, string? Tag, List<KeyValuePair<string, string?>> Metadata,
+        string? TrackOpens, string? TrackLinks, bool KeepId);
+
+    private static ControlHeaders TakeControlHeaders(MimeMessage mime)
+    {
+        string? stream = null, tag = null, trackOpens = null, trackLinks = null, keepId = null;
+        var metadata = new List<KeyValuePair<string, string?>>();
+        var keys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var control = mime.Headers.Where(h => h.Field.StartsWith(ControlPrefix, StringComparison.OrdinalIgnoreCase)).ToList();
+        foreach (var header in control)
+        {
+            mime.Headers.Remove(header);
+            var name = header.Field[ControlPrefix.Length..];
+            var value = header.Value?.Trim() ?? "";
+            if (name.StartsWith("Metadata-", StringComparison.OrdinalIgnoreCase))
+            {
+                // A repeated key gets a numeric suffix, as Postmark does: color, color1, color2, ...
+                var key = name["Metadata-".Length..];
+                var unique = key;
+                for (var n = 1; !keys.Add(unique); n++)
+                    unique = key + n.ToString(CultureInfo.InvariantCulture);
+                metadata.Add(new(unique, value));
+                continue;
+            }
+            // The first occurrence of a single-valued header counts. SwiftMailer/Symfony spell the tracking ones
+            // with a hyphen (X-PM-Track-Opens); both spellings are read.
+            switch (name.ToLowerInvariant())
+            {
+                case "message-stream": stream ??= value; break;
+                case "tag": tag ??= value; break;
+                case "trackopens" or "track-opens": trackOpens ??= value; break;
+                case "tracklinks" or "track-links": trackLinks ??= value; break;
+                case "keepid": keepId ??= value; break;
+            }
+        }
+        return new ControlHeaders(stream, tag, metadata, trackOpens, trackLinks,
+            string.Equals(keepId, "true", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static List<NamedAddress> Addresses(InternetAddressList list) =>
+        list.Mailboxes.Select(m => new NamedAddress(NameOf(m), m.Address)).ToList();
+
+    private static string? NameOf(MailboxAddress m) => string.IsNullOrWhiteSpace(m.Name) ? null : m.Name.Trim();
+
+    /// <summary>
+    /// The trace field every SMTP server adds on accepting a message (RFC 5321 §4.4), with the protocol keyword of
+    /// RFC 3848: ESMTPA (authenticated), ESMTPSA (authenticated over TLS).
+    /// </summary>
+    private static string Received(SmtpTrace trace, Guid id, DateTimeOffset now) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"from {Sanitize(trace.ClientName)} ([{Sanitize(trace.ClientAddress)}]) by {Sanitize(trace.ServerName)} (Mailroom) with {(trace.Tls ? "ESMTPSA" : "ESMTPA")} id {id:N}; {DateUtils.FormatDate(now)}");
+
+    /// <summary>Only what a domain or address literal may hold: the EHLO argument is the client's to choose.</summary>
+    private static string Sanitize(string value)
+    {
+        var clean = new string(value.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '_').Take(255).ToArray());
+        return clean.Length == 0 ? "unknown" : clean;
+    }
+
+    /// <summary>A refusal worded for SMTP directly (not from a Postmark error code).</summary>
+    private sealed class SmtpRefusal(SmtpReply reply) : Exception(reply.Text)
+    {
+        public SmtpReply Reply { get; } = reply;
+    }
+}
