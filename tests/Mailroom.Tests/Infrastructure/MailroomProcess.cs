@@ -86,6 +86,10 @@ public sealed class MailroomProcess : IAsyncDisposable
         if (database is not null)
             args.AddRange(["--database", database]);
         args.AddRange(extraArgs ?? []);
+        // Every process gets its own SMTP submission port: the default (127.0.0.1:2525) would collide between
+        // tests running side by side.
+        if (!args.Contains("--smtp"))
+            args.AddRange(["--smtp", $"127.0.0.1:{FreeTcpPort()}"]);
         var process = new Process { StartInfo = StartInfo("dotnet", [MailroomDll, .. args], TestPaths.RepoRoot) };
         var server = new MailroomProcess(process, data, database, port);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
