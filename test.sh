@@ -2,7 +2,8 @@
 # Runs the whole test suite and prints "N passed, M failed" last.
 #   ./test.sh                                   on SQLite (nothing to install)
 #   MAILROOM_TEST_DATABASE='Host=127.0.0.1;Port=5432;Username=postgres' ./test.sh   on PostgreSQL
-# Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Servers").
+# Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Servers"); TEST_TARGET picks a project
+# instead of the whole solution.
 set -uo pipefail
 cd "$(dirname "$0")"
 if [ -f tests/node/package.json ] && [ ! -d tests/node/node_modules ]; then
@@ -10,7 +11,7 @@ if [ -f tests/node/package.json ] && [ ! -d tests/node/node_modules ]; then
 fi
 results=${TEST_RESULTS:-TestResults/run-$(date +%Y%m%d-%H%M%S)-$$}
 mkdir -p "$results"
-dotnet test Mailroom.slnx --logger "trx" --results-directory "$results" "$@"
+dotnet test "${TEST_TARGET:-Mailroom.slnx}" --logger "trx" --results-directory "$results" "$@"
 rc=$?
 passed=0; failed=0
 for f in "$results"/*.trx; do

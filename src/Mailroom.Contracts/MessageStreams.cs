@@ -15,7 +15,12 @@ public sealed record MessageStreamResponse
     public DateTimeOffset? ArchivedAt { get; init; }
     public DateTimeOffset? ExpectedPurgeDate { get; init; }
     public SubscriptionManagementConfiguration SubscriptionManagementConfiguration { get; init; } = new("None");
+    /// <summary>Mailroom extension: set while delivery of the stream is held (<c>POST /message-streams/{id}/pause</c> or the breaker).</summary>
+    public StreamPause? Paused { get; init; }
 }
+
+/// <summary>Mailroom extension on the stream object: since when and why delivery is held.</summary>
+public sealed record StreamPause(DateTimeOffset Since, string Reason);
 
 public sealed record MessageStreamList(IReadOnlyList<MessageStreamResponse> MessageStreams, int TotalCount);
 

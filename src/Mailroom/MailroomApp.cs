@@ -55,6 +55,7 @@ public static class MailroomApp
         {
             Port = settings.DeliveryPort,
             HeloName = settings.HeloName ?? MessageIdDomain(settings),
+            NodeId = NodeId(data),
             Relay = settings.Relay is { } relay
                 ? new RelayHost(HostPort.Parse(relay, 587).Host, HostPort.Parse(relay, 587).Port, settings.RelayUsername, settings.RelayPassword)
                 : null,
@@ -70,7 +71,25 @@ public static class MailroomApp
         services.AddScoped<SenderSignatureService>();
         services.AddScoped<SenderAuthorization>();
         services.AddScoped<PlatformDnsRecords>();
+        services.AddSingleton<Mailroom.Core.Events.BounceRecorder>();
+        services.AddSingleton(settings.Breaker);
+        services.AddSingleton<Mailroom.Core.Events.StreamBreaker>();
+        services.AddScoped<Mailroom.Core.Events.BounceService>();
+        services.AddScoped<Mailroom.Core.Events.SuppressionService>();
+        services.AddScoped<Mailroom.Core.Events.InboundReportProcessor>();
+        services.AddScoped<Mailroom.Core.Events.ReturnPathHosts>();
         return services;
+    }
+
+    /// <summary>A name for this node, made once and kept in the data folder.</summary>
+    private static string NodeId(string data)
+    {
+        var file = Path.Combine(data, "node-id");
+        if (File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } existing)
+            return existing;
+        var id = $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
+        File.WriteAllText(file, id);
+        return id;
     }
 
     private static string MessageIdDomain(MailroomSettings settings)
@@ -108,6 +127,8 @@ public static class MailroomApp
             builder.Services.AddHostedService<DeliveryWorker>();
         }
         builder.Services.AddHostedService<IdentityRecheckWorker>();
+        if (settings.HasRole("mx") && settings.Mx is not null)
+            builder.Services.AddHostedService<Mailroom.Smtp.MxListener>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -123,6 +144,8 @@ public static class MailroomApp
         app.MapSenderSignaturesApi();
         app.MapDomainsApi();
         app.MapPlatformDnsApi();
+        app.MapBouncesApi();
+        app.MapSuppressionsApi();
         return app;
     }
 }

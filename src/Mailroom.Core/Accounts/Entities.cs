@@ -17,6 +17,8 @@ public sealed class Server
     public int Id { get; set; }
     public int AccountId { get; set; }
     public required string Name { get; set; }
+    /// <summary>Lower-case <see cref="Name"/>: names are unique per account ignoring case, through an index.</summary>
+    public string NormalizedName { get; set; } = "";
     public string Color { get; set; } = "purple";
     public DeliveryType DeliveryType { get; set; } = DeliveryType.Live;
     public bool SmtpApiActivated { get; set; } = true;
@@ -63,6 +65,10 @@ public sealed class MessageStream
     public DateTime? UpdatedAt { get; set; }
     public DateTime? ArchivedAt { get; set; }
     public DateTime? ExpectedPurgeDate { get; set; }
+    /// <summary>Mailroom extension: when delivery of this stream was held (by the API, the CLI or the breaker); null = flowing.</summary>
+    public DateTime? PausedAt { get; set; }
+    /// <summary>Why the stream was paused (the breaker records its figures here).</summary>
+    public string? PauseReason { get; set; }
 }
 
 // Persisted enums carry explicit numbers; EnumNumbersTests freezes them.

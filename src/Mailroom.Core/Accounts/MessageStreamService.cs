@@ -218,5 +218,35 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
         ArchivedAt = s.ArchivedAt is { } a ? Utc(a) : null,
         ExpectedPurgeDate = s.ExpectedPurgeDate is { } p ? Utc(p) : null,
         SubscriptionManagementConfiguration = new(s.UnsubscribeHandling.ToString()),
+        Paused = s.PausedAt is { } paused ? new StreamPause(Utc(paused), s.PauseReason ?? "") : null,
     };
+
+    /// <summary>
+    /// Mailroom extension: holds delivery of a stream. Sends are still accepted and queued; the delivery claim skips
+    /// the stream's deliveries until <see cref="ResumeAsync"/>. Pausing a paused stream keeps its first reason.
+    /// </summary>
+    public async Task<MessageStreamResponse> PauseAsync(int serverId, string streamId, string? reason, CancellationToken ct = default)
+    {
+        var stream = await LoadAsync(serverId, streamId, tracking: true, ct);
+        if (stream.PausedAt is null)
+        {
+            stream.PausedAt = clock.GetUtcNow().UtcDateTime;
+            stream.PauseReason = string.IsNullOrWhiteSpace(reason) ? "Paused by the customer." : reason.Trim()[..Math.Min(reason.Trim().Length, 1000)];
+            await db.SaveChangesAsync(ct);
+        }
+        return ToResponse(stream);
+    }
+
+    /// <summary>Releases a paused stream: its queued deliveries are claimed again on the next round.</summary>
+    public async Task<MessageStreamResponse> ResumeAsync(int serverId, string streamId, CancellationToken ct = default)
+    {
+        var stream = await LoadAsync(serverId, streamId, tracking: true, ct);
+        if (stream.PausedAt is not null)
+        {
+            stream.PausedAt = null;
+            stream.PauseReason = null;
+            await db.SaveChangesAsync(ct);
+        }
+        return ToResponse(stream);
+    }
 }

@@ -16,7 +16,8 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
         if (!string.IsNullOrEmpty(name))
         {
             var pattern = "%" + name.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-            q = q.Where(s => EF.Functions.Like(s.Name.ToLower(), pattern.ToLower(), "\\"));
+            var lower = pattern.ToLowerInvariant();
+            q = q.Where(s => EF.Functions.Like(s.NormalizedName, lower, "\\"));
         }
         var total = await q.CountAsync(ct);
         var page = await q.OrderBy(s => s.Id).Skip(paging.Offset).Take(paging.Count).Include(s => s.Tokens).ToListAsync(ct);
@@ -32,7 +33,7 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
         if (string.IsNullOrEmpty(name) || name.Length > 255 || name.AsSpan().IndexOfAny('\r', '\n') >= 0)
             throw new MailroomException(608, "The server 'Name' is required and must be 1 to 255 characters.");
         var now = clock.GetUtcNow().UtcDateTime;
-        var server = new Server { AccountId = accountId, Name = name, CreatedAt = now };
+        var server = new Server { AccountId = accountId, Name = name, NormalizedName = name.ToLowerInvariant(), CreatedAt = now };
         if (request.DeliveryType is not null)
         {
             server.DeliveryType = request.DeliveryType.ToLowerInvariant() switch
@@ -67,6 +68,7 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
             if (name.Length is 0 or > 255 || name.AsSpan().IndexOfAny('\r', '\n') >= 0)
                 throw new MailroomException(608, "The server 'Name' must be 1 to 255 characters.");
             server.Name = name;
+            server.NormalizedName = name.ToLowerInvariant();
         }
         if (request.DeliveryType is not null &&
             !string.Equals(request.DeliveryType, server.DeliveryType.ToString(), StringComparison.OrdinalIgnoreCase))
@@ -150,8 +152,8 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
 
     private async Task EnsureUniqueAsync(Server server, CancellationToken ct)
     {
-        var lower = server.Name.ToLower();
-        if (await db.Servers.AnyAsync(s => s.AccountId == server.AccountId && s.Id != server.Id && s.Name.ToLower() == lower, ct))
+        // An index lookup: the normalized name is stored (a lower() in the query would scan every server).
+        if (await db.Servers.AnyAsync(s => s.AccountId == server.AccountId && s.Id != server.Id && s.NormalizedName == server.NormalizedName, ct))
             throw new MailroomException(603, $"A server named '{server.Name}' already exists.");
         if (server.InboundDomain is not null &&
             await db.Servers.AnyAsync(s => s.Id != server.Id && s.InboundDomain == server.InboundDomain, ct))

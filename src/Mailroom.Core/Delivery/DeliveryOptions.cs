@@ -23,6 +23,9 @@ public sealed record DeliveryOptions
     /// <summary>Deliveries claimed per round.</summary>
     public int ClaimBatch { get; init; } = 500;
     public RetrySchedule Retries { get; init; } = RetrySchedule.Default;
+    /// <summary>This node's stable name (kept in the data folder): a restarted node takes back the leases its
+    /// previous run held instead of waiting for them to expire.</summary>
+    public string NodeId { get; init; } = Environment.MachineName;
 }
 
 /// <summary>A smart host (<c>--relay HOST:PORT</c>) with optional AUTH credentials.</summary>

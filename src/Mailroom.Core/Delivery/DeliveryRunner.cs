@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Mailroom.Core.Events;
 using Mailroom.Core.Queue;
+using Mailroom.Mail.Bounces;
 using Mailroom.Mail.Addresses;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -20,7 +22,21 @@ namespace Mailroom.Core.Delivery;
 public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, SmtpDeliverer smtp, DeliveryOptions options,
     TimeProvider clock, ILogger<DeliveryRunner> log)
 {
-    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly string _owner = $"{options.NodeId}/{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// At start: deliveries this node claimed in a previous run (it crashed or was killed mid-round) are released
+    /// at once. Their outcome was not recorded, so they are sent again: at least once.
+    /// </summary>
+    public async Task<int> ReleaseLeasesOfPreviousRunAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        var prefix = options.NodeId + "/";
+        return await db.Deliveries
+            .Where(d => d.State == DeliveryState.Pending && d.LeaseOwner != null && d.LeaseOwner.StartsWith(prefix) && d.LeaseOwner != _owner)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), ct);
+    }
 
     /// <summary>Runs one round; returns how many deliveries it handled (0 = nothing was due).</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
@@ -102,12 +118,17 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var until = now + (long)options.Lease.TotalMilliseconds;
         // SQLite has one writer, so the UPDATE ... RETURNING is atomic; PostgreSQL skips rows other nodes hold.
-        var lockClause = db is PostgresMailroomDb ? " FOR UPDATE SKIP LOCKED" : "";
+        // Deliveries of a paused stream stay queued: the NOT EXISTS probes outbound_messages by primary key and
+        // message_streams by its unique (ServerId, StreamId) index, so a pause costs the claim two index lookups.
+        var lockClause = db is PostgresMailroomDb ? " FOR UPDATE OF d SKIP LOCKED" : "";
         var sql = $$"""
             UPDATE deliveries SET "LeaseOwner" = {0}, "LeaseUntil" = {1}
-            WHERE "Id" IN (SELECT "Id" FROM deliveries
-                           WHERE "State" = 0 AND "NextAttemptAt" <= {2} AND "LeaseUntil" <= {2}
-                           ORDER BY "NextAttemptAt" LIMIT {3}{{lockClause}})
+            WHERE "Id" IN (SELECT d."Id" FROM deliveries d
+                           WHERE d."State" = 0 AND d."NextAttemptAt" <= {2} AND d."LeaseUntil" <= {2}
+                             AND NOT EXISTS (SELECT 1 FROM outbound_messages m
+                                             JOIN message_streams s ON s."ServerId" = m."ServerId" AND s."StreamId" = m."Stream"
+                                             WHERE m."Id" = d."MessageId" AND s."PausedAt" IS NOT NULL)
+                           ORDER BY d."NextAttemptAt" LIMIT {3}{{lockClause}})
             RETURNING *
             """;
         return await db.Deliveries.FromSqlRaw(sql, _owner, until, now, options.ClaimBatch).AsNoTracking().ToListAsync(ct);
@@ -149,17 +170,22 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
 
 /// <summary>
 /// Turns delivery outcomes into row updates and events, in one transaction: Delivered; Transient with the next
-/// attempt from the <see cref="RetrySchedule"/>; Bounced on a 5xx or when the maximum age is reached.
+/// attempt from the <see cref="RetrySchedule"/>; Bounced on a 5xx or when the maximum age is reached. A 5xx
+/// (RFC 5321 §4.2.1: permanent negative completion) also becomes a <see cref="Bounce"/> record, classified by
+/// <see cref="SmtpReplyClassifier"/> from the reply and its RFC 3463 enhanced status code, and the Bounced event
+/// carries its ID; a hard bounce suppresses the address in the message's stream (<see cref="BounceRecorder"/>).
 /// </summary>
-public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock)
+public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock, BounceRecorder bounces, StreamBreaker breaker)
 {
     public async Task RecordAsync(MailroomDb db, IReadOnlyList<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
-        var serverIds = await db.OutboundMessages.AsNoTracking()
-            .Where(m => outcomes.Select(o => o.Delivery.MessageId).Distinct().Contains(m.Id))
-            .Select(m => new { m.Id, m.ServerId }).ToDictionaryAsync(m => m.Id, m => m.ServerId, ct);
+        var ids = outcomes.Select(o => o.Delivery.MessageId).Distinct().ToList();
+        var messages = await db.OutboundMessages.AsNoTracking()
+            .Where(m => ids.Contains(m.Id))
+            .Select(m => new { m.Id, m.ServerId, m.Stream, m.From, m.Subject, m.Tag }).ToDictionaryAsync(m => m.Id, ct);
+        var events = new List<(MessageEvent Event, Dictionary<string, string> Details, Bounce? Bounce)>();
         foreach (var (d, o) in outcomes)
         {
             d.Attempts++;
@@ -167,6 +193,7 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
             d.LeaseUntil = 0;
             d.LastResult = Truncate(o.Reply, 1000);
             MessageEventType type;
+            Bounce? bounce = null;
             var details = new Dictionary<string, string>();
             switch (o.Kind)
             {
@@ -203,21 +230,44 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
                     details["DestinationServer"] = o.Host;
                     details["DestinationIP"] = o.Ip;
                     details["BounceID"] = "";
+                    if (messages.TryGetValue(d.MessageId, out var m) && m.ServerId is { } serverId)
+                    {
+                        var bounceType = SmtpReplyClassifier.Classify(o.SmtpCode ?? 0, null, o.Reply);
+                        bounce = await bounces.AddAsync(db, new BounceFacts(serverId, m.Stream, d.MessageId, d.Recipient, bounceType, o.Reply,
+                            m.From, m.Subject, m.Tag, Content: null, Suppress: bounceType.SuppressesRecipient), ct);
+                    }
                     break;
             }
             db.Deliveries.Attach(d);
             db.Entry(d).State = EntityState.Modified;
-            db.MessageEvents.Add(new MessageEvent
+            events.Add((new MessageEvent
             {
                 MessageId = d.MessageId,
-                ServerId = serverIds.GetValueOrDefault(d.MessageId),
+                ServerId = messages.TryGetValue(d.MessageId, out var owner) ? owner.ServerId : null,
                 Recipient = d.Recipient,
                 Type = type,
                 At = nowMs,
-                DetailsJson = JsonSerializer.Serialize(details),
-            });
+            }, details, bounce));
+        }
+        // Bounce IDs exist only after their insert; both saves share one transaction, so the outcome, the bounce
+        // and the event that names it are committed together.
+        var anyBounce = events.Any(e => e.Bounce is not null);
+        await using var tx = anyBounce ? await db.Database.BeginTransactionAsync(ct) : null;
+        if (anyBounce)
+            await db.SaveChangesAsync(ct);
+        foreach (var (ev, details, bounce) in events)
+        {
+            if (bounce is not null)
+                details["BounceID"] = bounce.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            ev.DetailsJson = JsonSerializer.Serialize(details);
+            db.MessageEvents.Add(ev);
         }
         await db.SaveChangesAsync(ct);
+        if (tx is not null)
+            await tx.CommitAsync(ct);
+        // After the commit, so the breaker counts this round's bounces; a trip pauses the stream for later claims.
+        foreach (var (serverId, stream) in events.Where(e => e.Bounce is { Type: BounceType.HardBounce }).Select(e => (e.Bounce!.ServerId, e.Bounce.Stream)).Distinct())
+            await breaker.CheckAsync(db, serverId, stream, ct);
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];

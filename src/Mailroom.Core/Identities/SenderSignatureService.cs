@@ -63,7 +63,9 @@ public sealed class SenderSignatureService(
         try
         {
             // One commit: the signature, its link and the email that carries it.
-            await queue.EnqueueAsync(confirmation, ct);
+            queue.AddTo(db, confirmation);
+            await db.SaveChangesAsync(ct);
+            queue.Committed();
         }
         catch (DbUpdateException)
         {
@@ -118,7 +120,9 @@ public sealed class SenderSignatureService(
         await db.SenderConfirmations
             .Where(c => c.SignatureId == signature.Id && c.UsedAt == null && c.SupersededAt == null)
             .ForEachAsync(c => c.SupersededAt = now, ct);
-        await queue.EnqueueAsync(confirmation, ct);
+        queue.AddTo(db, confirmation);
+        await db.SaveChangesAsync(ct);
+        queue.Committed();
         return signature.EmailAddress;
     }
 

@@ -5,10 +5,16 @@ namespace Mailroom.Core.Queue;
 
 /// <summary>
 /// Message content is kept for a retention period (Postmark: 45 days), then purged: the message, its delivery
-/// rows and its events go together. Deliveries still pending are never purged.
+/// rows and its events go together. Deliveries still pending are never purged. Bounces and received reports follow
+/// the same period; a bounce's raw dump goes after 30 days (Postmark keeps dumps 30 days) or the retention, if shorter.
+/// Suppressions are never purged: an inactive address stays inactive until someone reactivates it.
 /// </summary>
 public sealed class MessageRetention(MailroomDb db, PlatformSettings platform, TimeProvider clock)
 {
+    public static readonly TimeSpan DumpRetention = TimeSpan.FromDays(30);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     public async Task<int> PurgeAsync(CancellationToken ct = default)
     {
         var cutoff = (clock.GetUtcNow() - platform.MessageRetention).ToUnixTimeMilliseconds();
@@ -20,7 +26,14 @@ public sealed class MessageRetention(MailroomDb db, PlatformSettings platform, T
                             !db.Deliveries.Any(d => d.MessageId == m.Id && d.State == DeliveryState.Pending))
                 .OrderBy(m => m.ReceivedAt).Select(m => m.Id).Take(1000).ToListAsync(ct);
             if (ids.Count == 0)
+            {
+                var dumpCutoff = (clock.GetUtcNow() - Min(platform.MessageRetention, DumpRetention)).ToUnixTimeMilliseconds();
+                await db.Bounces.Where(b => b.BouncedAt < dumpCutoff && b.Content != null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.Content, (string?)null), ct);
+                await db.Bounces.Where(b => b.BouncedAt < cutoff).ExecuteDeleteAsync(ct);
+                await db.InboundReports.Where(r => r.ReceivedAt < cutoff).ExecuteDeleteAsync(ct);
                 return total;
+            }
             await db.MessageEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);
             await db.Deliveries.Where(d => ids.Contains(d.MessageId)).ExecuteDeleteAsync(ct);
             total += await db.OutboundMessages.Where(m => ids.Contains(m.Id)).ExecuteDeleteAsync(ct);

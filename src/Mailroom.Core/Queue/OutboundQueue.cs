@@ -46,20 +46,36 @@ public sealed class OutboundQueue : IAsyncDisposable
     {
         if (messages.Count == 0)
             return Task.CompletedTask;
-        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var q in messages)
-        {
-            if (q.Message.ReceivedAt == 0)
-                q.Message.ReceivedAt = now;
-            q.Message.RecipientsJson = JsonSerializer.Serialize(q.Recipients);
-            q.Message.Stage = MessageStage.Accepted;
-            q.Message.Status = MessageStatus.Queued;
-        }
+            Normalize(q);
         var pending = new Pending(messages);
         if (!_pending.Writer.TryWrite(pending))
             throw new InvalidOperationException("The outbound queue is shut down.");
         // The commit is not cancelled with the caller: once handed over, the message is written either way.
         return pending.Done.Task;
+    }
+
+    /// <summary>
+    /// Adds a message to the caller's own unit of work, for mail that must commit atomically with other rows (a
+    /// sender confirmation and its link): the caller's <c>SaveChangesAsync</c> makes it durable, then it calls
+    /// <see cref="Committed"/> to wake Preparation.
+    /// </summary>
+    public void AddTo(MailroomDb db, QueuedMessage queued)
+    {
+        Normalize(queued);
+        db.OutboundMessages.Add(queued.Message);
+    }
+
+    /// <summary>Wakes Preparation after a caller committed messages it added with <see cref="AddTo"/>.</summary>
+    public void Committed() => _prepare.Pulse();
+
+    private void Normalize(QueuedMessage q)
+    {
+        if (q.Message.ReceivedAt == 0)
+            q.Message.ReceivedAt = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        q.Message.RecipientsJson = JsonSerializer.Serialize(q.Recipients);
+        q.Message.Stage = MessageStage.Accepted;
+        q.Message.Status = MessageStatus.Queued;
     }
 
     private async Task WriteLoopAsync()

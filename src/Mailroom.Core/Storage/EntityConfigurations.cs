@@ -22,7 +22,8 @@ internal sealed class ServerConfiguration : IEntityTypeConfiguration<Server>
     {
         b.ToTable("servers");
         b.Property(s => s.Name).HasMaxLength(255);
-        b.HasIndex(s => new { s.AccountId, s.Name }).IsUnique();
+        b.Property(s => s.NormalizedName).HasMaxLength(255);
+        b.HasIndex(s => new { s.AccountId, s.NormalizedName }).IsUnique();
         b.HasIndex(s => s.InboundHash).IsUnique();
         b.HasIndex(s => s.InboundDomain).IsUnique();
         b.HasOne<Account>().WithMany().HasForeignKey(s => s.AccountId).OnDelete(DeleteBehavior.Cascade);

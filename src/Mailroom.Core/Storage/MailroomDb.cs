@@ -22,6 +22,8 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<RecipientDelivery> Deliveries => Set<RecipientDelivery>();
     public DbSet<MessageEvent> MessageEvents => Set<MessageEvent>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
+    public DbSet<Bounce> Bounces => Set<Bounce>();
+    public DbSet<InboundReport> InboundReports => Set<InboundReport>();
     public DbSet<SendingDomain> Domains => Set<SendingDomain>();
     public DbSet<DkimKey> DkimKeys => Set<DkimKey>();
     public DbSet<SenderSignature> SenderSignatures => Set<SenderSignature>();

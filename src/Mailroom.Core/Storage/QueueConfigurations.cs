@@ -47,3 +47,26 @@ internal sealed class SuppressionConfiguration : IEntityTypeConfiguration<Mailro
         b.HasOne<Mailroom.Core.Accounts.Server>().WithMany().HasForeignKey(s => s.ServerId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class BounceConfiguration : IEntityTypeConfiguration<Mailroom.Core.Events.Bounce>
+{
+    public void Configure(EntityTypeBuilder<Mailroom.Core.Events.Bounce> b)
+    {
+        b.ToTable("bounces");
+        b.Property(x => x.Stream).HasMaxLength(30);
+        b.Property(x => x.Email).HasMaxLength(320);
+        b.HasIndex(x => new { x.ServerId, x.Stream, x.BouncedAt });
+        b.HasIndex(x => new { x.ServerId, x.Email });
+        b.HasIndex(x => x.MessageId);
+        b.HasOne<Mailroom.Core.Accounts.Server>().WithMany().HasForeignKey(x => x.ServerId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class InboundReportConfiguration : IEntityTypeConfiguration<Mailroom.Core.Events.InboundReport>
+{
+    public void Configure(EntityTypeBuilder<Mailroom.Core.Events.InboundReport> b)
+    {
+        b.ToTable("inbound_reports");
+        b.HasIndex(x => new { x.State, x.ReceivedAt });
+    }
+}

@@ -16,7 +16,19 @@ public static class MessageStreamsApi
         g.MapPatch("/{streamId}", Edit);
         g.MapPost("/{streamId}/archive", Archive);
         g.MapPost("/{streamId}/unarchive", Unarchive);
+        // Mailroom extension (not in Postmark): hold and release delivery of a stream.
+        g.MapPost("/{streamId}/pause", Pause);
+        g.MapPost("/{streamId}/resume", Resume);
     }
+
+    private static async Task<IResult> Pause(string streamId, HttpContext http, MessageStreamService streams) =>
+        Ok(await streams.PauseAsync(http.Server().ServerId, streamId,
+            (await ReadBodyAsync(http, () => new PauseRequest(null))).Reason, http.RequestAborted));
+
+    private static async Task<IResult> Resume(string streamId, HttpContext http, MessageStreamService streams) =>
+        Ok(await streams.ResumeAsync(http.Server().ServerId, streamId, http.RequestAborted));
+
+    private sealed record PauseRequest(string? Reason);
 
     private static async Task<IResult> List(HttpContext http, MessageStreamService streams) =>
         Ok(await streams.ListAsync(http.Server().ServerId, http.QueryString("MessageStreamType"),

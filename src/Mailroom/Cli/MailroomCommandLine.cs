@@ -7,7 +7,7 @@ using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli;
 
-/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>.</summary>
+/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>, <c>streams pause|resume</c>.</summary>
 public static class MailroomCommandLine
 {
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "JSON config file (keys as in the README's configuration table). Env: MAILROOM_CONFIG; default ./mailroom.json if present." };
@@ -24,12 +24,13 @@ public static class MailroomCommandLine
     private static readonly Option<string?> RelayUserOption = new("--relay-username") { Description = "AUTH user at the smart host. Env: MAILROOM_RELAY_USERNAME." };
     private static readonly Option<string?> RelayPasswordOption = new("--relay-password") { Description = "AUTH password at the smart host. Env: MAILROOM_RELAY_PASSWORD." };
     private static readonly Option<string?> HeloOption = new("--helo") { Description = "Name given in EHLO. Env: MAILROOM_HELO." };
-    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, smtp, delivery. Env: MAILROOM_ROLES. Default all." };
+    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, smtp, delivery, mx. Env: MAILROOM_ROLES. Default all." };
     private static readonly Option<string?> SmtpOption = new("--smtp") { Description = "SMTP submission ADDRESS:PORT (role smtp). Env: MAILROOM_SMTP. Default 127.0.0.1:2525." };
     private static readonly Option<string?> SmtpCertificateOption = new("--smtp-certificate") { Description = "STARTTLS certificate: PEM (certificate and key) or PFX. Env: MAILROOM_SMTP_CERTIFICATE. Default: a self-signed one made in the data folder." };
     private static readonly Option<string?> SmtpCertificatePasswordOption = new("--smtp-certificate-password") { Description = "Password of the certificate file. Env: MAILROOM_SMTP_CERTIFICATE_PASSWORD." };
     private static readonly Option<bool> SmtpAllowPlainAuthOption = new("--smtp-allow-plain-auth") { Description = "Accept AUTH before STARTTLS. Env: MAILROOM_SMTP_ALLOW_PLAIN_AUTH. Default false." };
 
+    private static readonly Option<string?> MxOption = new("--mx") { Description = "IP:PORT of the inbound MX listener that receives bounces and complaints (role mx). Env: MAILROOM_MX. Default: off." };
     private static readonly Option<string?> RetentionOption = new("--retention-days") { Description = "Days message content and events are kept. Env: MAILROOM_RETENTION_DAYS. Default 45." };
 
     public static RootCommand Build()
@@ -39,7 +40,49 @@ public static class MailroomCommandLine
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(Accounts());
         root.Subcommands.Add(Dns());
+        root.Subcommands.Add(Streams());
         return root;
+    }
+
+    /// <summary><c>mailroom streams pause|resume --server ID --stream ID [--reason TEXT]</c>: holds or releases a stream's
+    /// delivery directly in the store (the Mailroom extension the API offers as /message-streams/{id}/pause).</summary>
+    private static Command Streams()
+    {
+        var streams = new Command("streams", "Hold or release delivery of a message stream, directly in the configured store.");
+        var server = new Option<int>("--server") { Description = "Server ID.", Required = true };
+        var stream = new Option<string>("--stream") { Description = "Stream ID (e.g. outbound).", Required = true };
+        var reason = new Option<string?>("--reason") { Description = "Why (shown in the stream's Paused.Reason)." };
+        foreach (var (verb, help) in new[] { ("pause", "Hold delivery: sends are still accepted and queued."), ("resume", "Release held deliveries.") })
+        {
+            var command = new Command(verb, help) { server, stream };
+            if (verb == "pause")
+                command.Options.Add(reason);
+            command.Options.Add(DataOption);
+            command.Options.Add(DatabaseOption);
+            command.Options.Add(ConfigOption);
+            command.SetAction(async (parse, ct) =>
+            {
+                await using var scope = await OpenStoreAsync(parse, ct);
+                var service = scope.ServiceProvider.GetRequiredService<MessageStreamService>();
+                try
+                {
+                    var result = verb == "pause"
+                        ? await service.PauseAsync(parse.GetValue(server), parse.GetValue(stream)!, parse.GetValue(reason) ?? "Paused by an operator.", ct)
+                        : await service.ResumeAsync(parse.GetValue(server), parse.GetValue(stream)!, ct);
+                    Console.Out.WriteLine(result.Paused is { } p
+                        ? $"Stream '{result.ID}' of server {result.ServerID} is paused since {p.Since:o}: {p.Reason}"
+                        : $"Stream '{result.ID}' of server {result.ServerID} is delivering.");
+                    return 0;
+                }
+                catch (MailroomException e)
+                {
+                    Console.Error.WriteLine(e.Message);
+                    return 2;
+                }
+            });
+            streams.Subcommands.Add(command);
+        }
+        return streams;
     }
 
     private static Command Serve()
@@ -47,7 +90,7 @@ public static class MailroomCommandLine
         var serve = new Command("serve", "Run Mailroom: the HTTP API, SMTP submission and the background workers.");
         foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption, PlatformDomainOption, DnsOption, DeliveryPortOption,
                      RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption,
-                     SmtpOption, SmtpCertificateOption, SmtpCertificatePasswordOption })
+                     SmtpOption, SmtpCertificateOption, SmtpCertificatePasswordOption, MxOption })
             serve.Options.Add(o);
         serve.Options.Add(SmtpAllowPlainAuthOption);
         serve.Options.Add(ConfigOption);
@@ -178,6 +221,7 @@ public static class MailroomCommandLine
             ["RetentionDays"] = Value(parse, RetentionOption),
             ["PlatformDomain"] = Value(parse, PlatformDomainOption),
             ["Dns"] = Value(parse, DnsOption),
+            ["Mx"] = Value(parse, MxOption),
             ["Smtp"] = Value(parse, SmtpOption),
             ["SmtpCertificate"] = Value(parse, SmtpCertificateOption),
             ["SmtpCertificatePassword"] = Value(parse, SmtpCertificatePasswordOption),

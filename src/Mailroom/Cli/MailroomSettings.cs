@@ -26,7 +26,12 @@ public sealed record MailroomSettings
     public string? HeloName { get; init; }
     /// <summary>Days sent messages are kept before they are purged.</summary>
     public int RetentionDays { get; init; } = 45;
-    /// <summary>Comma-separated roles this process runs: api, delivery (default: all).</summary>
+    /// <summary>Address (IP:PORT) of the inbound MX listener that takes bounces and complaints; null = off.</summary>
+    public string? Mx { get; init; }
+    /// <summary>When the bounce/complaint breaker pauses a stream (config keys BreakerHardBouncePercent,
+    /// BreakerComplaintPercent, BreakerMinimumSample; env MAILROOM_BREAKER_*).</summary>
+    public Mailroom.Core.Events.StreamBreakerOptions Breaker { get; init; } = new();
+    /// <summary>Comma-separated roles this process runs: api, delivery, mx (default: all).</summary>
     public string Roles { get; init; } = "all";
     /// <summary>SMTP submission listener ADDRESS:PORT (role smtp).</summary>
     public string Smtp { get; init; } = "127.0.0.1:2525";
@@ -81,13 +86,17 @@ public sealed record MailroomSettings
         ("--relay-password", "MAILROOM_RELAY_PASSWORD", "RelayPassword", "(none)", "AUTH password at the smart host"),
         ("--helo", "MAILROOM_HELO", "HeloName", "machine name", "name given in EHLO"),
         ("--retention-days", "MAILROOM_RETENTION_DAYS", "RetentionDays", "45", "days message content and events are kept"),
-        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, smtp, delivery"),
+        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, smtp, delivery, mx"),
         ("--smtp", "MAILROOM_SMTP", "Smtp", "127.0.0.1:2525", "ADDRESS:PORT of SMTP submission (role smtp)"),
         ("--smtp-certificate", "MAILROOM_SMTP_CERTIFICATE", "SmtpCertificate", "(self-signed, made in the data folder)", "STARTTLS certificate: PEM with certificate and key, or PFX"),
         ("--smtp-certificate-password", "MAILROOM_SMTP_CERTIFICATE_PASSWORD", "SmtpCertificatePassword", "(none)", "password of the certificate file"),
         ("--smtp-allow-plain-auth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH", "SmtpAllowPlainAuth", "false", "accept AUTH before STARTTLS (tokens then cross the network in clear)"),
         ("", "MAILROOM_SMTP_TCP_NODELAY", "SmtpTcpNoDelay", "true", "TCP_NODELAY on SMTP connections; false only to measure its effect (bench/smtp)"),
         ("", "MAILROOM_SMTP_LOOPBACK_TOKEN", "SmtpLoopbackToken", "(none)", "benchmarks only: clients on 127.0.0.0/8 that skip AUTH send as this server token (bench/smtp)"),
+                ("--mx", "MAILROOM_MX", "Mx", "(off)", "IP:PORT of the inbound MX listener for bounces and complaints (role mx)"),
+        ("", "MAILROOM_BREAKER_HARD_BOUNCE_PERCENT", "BreakerHardBouncePercent", "10", "pause a stream when more of its last 1,000 deliveries hard-bounced"),
+        ("", "MAILROOM_BREAKER_COMPLAINT_PERCENT", "BreakerComplaintPercent", "0.1", "pause a stream when more of its last 1,000 deliveries drew a spam complaint"),
+        ("", "MAILROOM_BREAKER_MINIMUM_SAMPLE", "BreakerMinimumSample", "100", "finished deliveries a stream needs before the breaker judges it"),
         ("--platform-domain", "MAILROOM_PLATFORM_DOMAIN", "PlatformDomain", "(none)", "the platform's own mail domain: any account may send From it; `mailroom dns` prints its records"),
         ("--dns", "MAILROOM_DNS", "Dns", "(the system's resolver)", "DNS resolver (IP:PORT) for MX lookups and domain verification"),
         ("", "MAILROOM_SENDER_CONFIRMATION_HOURS", "SenderConfirmationHours", "48", "how long a sender-signature confirmation link stays valid"),
@@ -120,6 +129,13 @@ public sealed record MailroomSettings
             RelayPassword = Get("RelayPassword", "MAILROOM_RELAY_PASSWORD"),
             HeloName = Get("HeloName", "MAILROOM_HELO"),
             Roles = Get("Roles", "MAILROOM_ROLES") ?? defaults.Roles,
+            Mx = Get("Mx", "MAILROOM_MX"),
+            Breaker = new Mailroom.Core.Events.StreamBreakerOptions
+            {
+                HardBounceRate = (Number(Get("BreakerHardBouncePercent", "MAILROOM_BREAKER_HARD_BOUNCE_PERCENT"), "BreakerHardBouncePercent") ?? 10) / 100,
+                ComplaintRate = (Number(Get("BreakerComplaintPercent", "MAILROOM_BREAKER_COMPLAINT_PERCENT"), "BreakerComplaintPercent") ?? 0.1) / 100,
+                MinimumSample = (int)(Number(Get("BreakerMinimumSample", "MAILROOM_BREAKER_MINIMUM_SAMPLE"), "BreakerMinimumSample") ?? 100),
+            },
             RetentionDays = Get("RetentionDays", "MAILROOM_RETENTION_DAYS") is { } days
                 ? int.Parse(days, System.Globalization.CultureInfo.InvariantCulture) : defaults.RetentionDays,
             PlatformDomain = PlatformDomainValue(Get("PlatformDomain", "MAILROOM_PLATFORM_DOMAIN")),
@@ -163,6 +179,15 @@ public sealed record MailroomSettings
         {
             throw new ArgumentException("Dns: " + e.Message);
         }
+    }
+
+    private static double? Number(string? value, string key)
+    {
+        if (value is null)
+            return null;
+        return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 0
+            ? n
+            : throw new ArgumentException($"{key}: '{value}' is not a number.");
     }
 
     private static TimeSpan? Hours(string? value, string key)

@@ -12,25 +12,18 @@ namespace Mailroom.Mail.Tests.Bounces;
 /// </summary>
 public class HostileInputTests
 {
-    // Generous: the build machine is shared. The point is "bounded", not a benchmark.
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
-
     private static BounceReport ParseBytes(byte[] bytes)
     {
-        var watch = Stopwatch.StartNew();
-        var report = BounceParser.Parse(new MemoryStream(bytes));
-        Assert.True(watch.Elapsed < Budget, $"BounceParser took {watch.Elapsed}");
-        return report;
+        // Bounded by design (the parser caps the parts and text it reads), not by a timer: tests assert no timing.
+        return BounceParser.Parse(new MemoryStream(bytes));
     }
 
     private static void ParseLoaded(MimeMessage message)
     {
-        var watch = Stopwatch.StartNew();
         _ = BounceParser.Parse(message);
         _ = ArfParser.Parse(message);
         // Bounded by design, not by the catch-all: the unguarded parse does not throw either.
         _ = BounceParser.ParseCore(message);
-        Assert.True(watch.Elapsed < Budget, $"parsers took {watch.Elapsed}");
     }
 
     [Fact]
@@ -148,9 +141,7 @@ public class HostileInputTests
         Assert.Equal(BounceType.Unknown, SmtpReplyClassifier.Classify(0, null, (string?)null));
         Assert.Equal(BounceType.Unknown, SmtpReplyClassifier.Classify(-1, "garbage", ""));
         Assert.Equal(BounceType.Unknown, SmtpReplyClassifier.Classify(999, "9.9.9", "\0\0\0"));
-        var watch = Stopwatch.StartNew();
         _ = SmtpReplyClassifier.Classify(550, null, new string('a', 5 * 1024 * 1024));
         _ = SmtpReplyClassifier.Classify(550, null, string.Concat(Enumerable.Repeat("user ", 1024 * 1024)));
-        Assert.True(watch.Elapsed < Budget);
     }
 }

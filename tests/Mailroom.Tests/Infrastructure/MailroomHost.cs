@@ -110,6 +110,8 @@ public sealed class MailroomHost : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        if (TestDatabase.IsPostgres)
+            Npgsql.NpgsqlConnection.ClearAllPools(); // close idle connections of finished hosts
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

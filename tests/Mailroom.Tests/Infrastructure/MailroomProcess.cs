@@ -50,22 +50,46 @@ public sealed class MailroomProcess : IAsyncDisposable
     {
         get
         {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name; // bin/<config>/net10.0/
+            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<config>/net10.0
             var dll = Path.Combine(TestPaths.RepoRoot, "src", "Mailroom", "bin", configuration, "net10.0", "mailroom.dll");
             return File.Exists(dll) ? dll : throw new FileNotFoundException("Build src/Mailroom first: not found", dll);
         }
     }
 
     /// <summary>Starts <c>mailroom serve</c> and waits until <c>GET /health</c> answers 200.</summary>
-    public static async Task<MailroomProcess> StartAsync(IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null)
+    public static Task<MailroomProcess> StartAsync(IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null) =>
+        StartAsync(extraArgs, timeout, previous: null);
+
+    /// <summary>Starts <c>mailroom serve</c> again on a killed server's data folder, database and port.</summary>
+    public Task<MailroomProcess> RestartAsync(IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null) =>
+        StartAsync(extraArgs, timeout, previous: this);
+
+    /// <summary><c>kill -9</c>: the process gets no chance to finish anything. The data folder stays.</summary>
+    public async Task KillAsync()
     {
-        var data = TestPaths.NewTempDirectory("mailroom-proc");
-        var database = await TestDatabase.CreateAsync();
-        var port = FreeTcpPort();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true); // SIGKILL on Linux
+            await _process.WaitForExitAsync();
+        }
+        _killed = true;
+    }
+
+    private bool _killed;
+
+    private static async Task<MailroomProcess> StartAsync(IEnumerable<string>? extraArgs, TimeSpan? timeout, MailroomProcess? previous)
+    {
+        var data = previous?.DataDirectory ?? TestPaths.NewTempDirectory("mailroom-proc");
+        var database = previous is null ? await TestDatabase.CreateAsync() : previous.Database;
+        var port = previous?.Port ?? FreeTcpPort();
         var args = new List<string> { "serve", "--data", data, "--http", $"http://127.0.0.1:{port}" };
         if (database is not null)
             args.AddRange(["--database", database]);
         args.AddRange(extraArgs ?? []);
+        // Every process gets its own SMTP submission port: the default (127.0.0.1:2525) would collide between
+        // tests running side by side.
+        if (!args.Contains("--smtp"))
+            args.AddRange(["--smtp", $"127.0.0.1:{FreeTcpPort()}"]);
         var process = new Process { StartInfo = StartInfo("dotnet", [MailroomDll, .. args], TestPaths.RepoRoot) };
         var server = new MailroomProcess(process, data, database, port);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
@@ -200,6 +224,8 @@ public sealed class MailroomProcess : IAsyncDisposable
         }
         catch (InvalidOperationException) { /* never started or already gone */ }
         _process.Dispose();
+        if (_killed)
+            return; // a restarted server owns the data folder now
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -34,6 +34,15 @@ public static class TestDatabase
             await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
             await cmd.ExecuteNonQueryAsync();
         }
-        return new NpgsqlConnectionStringBuilder(adminConn) { Database = name, Pooling = true }.ConnectionString;
+        // Hundreds of test hosts each get a database and a pool: keep pools small and let idle connections close
+        // quickly, or the server's max_connections is reached.
+        return new NpgsqlConnectionStringBuilder(adminConn)
+        {
+            Database = name,
+            Pooling = true,
+            MaxPoolSize = 20,
+            ConnectionIdleLifetime = 2,
+            ConnectionPruningInterval = 1,
+        }.ConnectionString;
     }
 }

@@ -82,6 +82,12 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("PauseReason")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("PausedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("ServerId")
                         .HasColumnType("integer");
 
@@ -167,6 +173,11 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
                     b.Property<string>("OpenHookUrl")
                         .IsRequired()
                         .HasColumnType("text");
@@ -194,7 +205,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.HasIndex("InboundHash")
                         .IsUnique();
 
-                    b.HasIndex("AccountId", "Name")
+                    b.HasIndex("AccountId", "NormalizedName")
                         .IsUnique();
 
                     b.ToTable("servers", (string)null);
@@ -270,6 +281,109 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.HasIndex("ServerId", "StreamId");
 
                     b.ToTable("smtp_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Events.Bounce", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("BouncedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("CanActivate")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Content")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Details")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.Property<string>("From")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<bool>("Inactive")
+                        .HasColumnType("boolean");
+
+                    b.Property<Guid?>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Stream")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Tag")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Type")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
+
+                    b.HasIndex("ServerId", "Email");
+
+                    b.HasIndex("ServerId", "Stream", "BouncedAt");
+
+                    b.ToTable("bounces", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Events.InboundReport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("MailFrom")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<byte[]>("Raw")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Recipients")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("State", "ReceivedAt");
+
+                    b.ToTable("inbound_reports", (string)null);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Events.Suppression", b =>
@@ -749,6 +863,15 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Mailroom.Core.Accounts.SmtpToken", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Events.Bounce", b =>
                 {
                     b.HasOne("Mailroom.Core.Accounts.Server", null)
                         .WithMany()

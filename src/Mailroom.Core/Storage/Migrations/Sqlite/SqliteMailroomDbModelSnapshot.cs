@@ -73,6 +73,12 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PauseReason")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PausedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("ServerId")
                         .HasColumnType("INTEGER");
 
@@ -156,6 +162,11 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OpenHookUrl")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -183,7 +194,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.HasIndex("InboundHash")
                         .IsUnique();
 
-                    b.HasIndex("AccountId", "Name")
+                    b.HasIndex("AccountId", "NormalizedName")
                         .IsUnique();
 
                     b.ToTable("servers", (string)null);
@@ -255,6 +266,105 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.HasIndex("ServerId", "StreamId");
 
                     b.ToTable("smtp_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Events.Bounce", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BouncedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CanActivate")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Content")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Details")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("From")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Inactive")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("MessageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stream")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Tag")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Type")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
+
+                    b.HasIndex("ServerId", "Email");
+
+                    b.HasIndex("ServerId", "Stream", "BouncedAt");
+
+                    b.ToTable("bounces", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Events.InboundReport", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MailFrom")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Raw")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Recipients")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("State", "ReceivedAt");
+
+                    b.ToTable("inbound_reports", (string)null);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Events.Suppression", b =>
@@ -720,6 +830,15 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Mailroom.Core.Accounts.SmtpToken", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Events.Bounce", b =>
                 {
                     b.HasOne("Mailroom.Core.Accounts.Server", null)
                         .WithMany()

@@ -28,6 +28,24 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "inbound_reports",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ReceivedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    MailFrom = table.Column<string>(type: "TEXT", nullable: false),
+                    Recipients = table.Column<string>(type: "TEXT", nullable: false),
+                    Raw = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    State = table.Column<int>(type: "INTEGER", nullable: false),
+                    Note = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_inbound_reports", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "outbound_messages",
                 columns: table => new
                 {
@@ -134,6 +152,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .Annotation("Sqlite:Autoincrement", true),
                     AccountId = table.Column<int>(type: "INTEGER", nullable: false),
                     Name = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    NormalizedName = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
                     Color = table.Column<string>(type: "TEXT", nullable: false),
                     DeliveryType = table.Column<int>(type: "INTEGER", nullable: false),
                     SmtpApiActivated = table.Column<bool>(type: "INTEGER", nullable: false),
@@ -268,6 +287,37 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "bounces",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ServerId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Stream = table.Column<string>(type: "TEXT", maxLength: 30, nullable: false),
+                    MessageId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Type = table.Column<int>(type: "INTEGER", nullable: false),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
+                    From = table.Column<string>(type: "TEXT", nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", nullable: false),
+                    Tag = table.Column<string>(type: "TEXT", nullable: false),
+                    Details = table.Column<string>(type: "TEXT", nullable: false),
+                    BouncedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Inactive = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CanActivate = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Content = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_bounces", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_bounces_servers_ServerId",
+                        column: x => x.ServerId,
+                        principalTable: "servers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "message_streams",
                 columns: table => new
                 {
@@ -282,7 +332,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     ArchivedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    ExpectedPurgeDate = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    ExpectedPurgeDate = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PausedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PauseReason = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -371,6 +423,21 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_bounces_MessageId",
+                table: "bounces",
+                column: "MessageId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_bounces_ServerId_Email",
+                table: "bounces",
+                columns: new[] { "ServerId", "Email" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_bounces_ServerId_Stream_BouncedAt",
+                table: "bounces",
+                columns: new[] { "ServerId", "Stream", "BouncedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_deliveries_MessageId",
                 table: "deliveries",
                 column: "MessageId");
@@ -391,6 +458,11 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 table: "domains",
                 columns: new[] { "AccountId", "Name" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_inbound_reports_State_ReceivedAt",
+                table: "inbound_reports",
+                columns: new[] { "State", "ReceivedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_message_events_MessageId_At",
@@ -447,9 +519,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_servers_AccountId_Name",
+                name: "IX_servers_AccountId_NormalizedName",
                 table: "servers",
-                columns: new[] { "AccountId", "Name" },
+                columns: new[] { "AccountId", "NormalizedName" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -486,10 +558,16 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "bounces");
+
+            migrationBuilder.DropTable(
                 name: "deliveries");
 
             migrationBuilder.DropTable(
                 name: "dkim_keys");
+
+            migrationBuilder.DropTable(
+                name: "inbound_reports");
 
             migrationBuilder.DropTable(
                 name: "message_events");

@@ -29,6 +29,24 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "inbound_reports",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ReceivedAt = table.Column<long>(type: "bigint", nullable: false),
+                    MailFrom = table.Column<string>(type: "text", nullable: false),
+                    Recipients = table.Column<string>(type: "text", nullable: false),
+                    Raw = table.Column<byte[]>(type: "bytea", nullable: false),
+                    State = table.Column<int>(type: "integer", nullable: false),
+                    Note = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_inbound_reports", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "outbound_messages",
                 columns: table => new
                 {
@@ -135,6 +153,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     AccountId = table.Column<int>(type: "integer", nullable: false),
                     Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    NormalizedName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
                     Color = table.Column<string>(type: "text", nullable: false),
                     DeliveryType = table.Column<int>(type: "integer", nullable: false),
                     SmtpApiActivated = table.Column<bool>(type: "boolean", nullable: false),
@@ -269,6 +288,37 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "bounces",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ServerId = table.Column<int>(type: "integer", nullable: false),
+                    Stream = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
+                    MessageId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Type = table.Column<int>(type: "integer", nullable: false),
+                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    From = table.Column<string>(type: "text", nullable: false),
+                    Subject = table.Column<string>(type: "text", nullable: false),
+                    Tag = table.Column<string>(type: "text", nullable: false),
+                    Details = table.Column<string>(type: "text", nullable: false),
+                    BouncedAt = table.Column<long>(type: "bigint", nullable: false),
+                    Inactive = table.Column<bool>(type: "boolean", nullable: false),
+                    CanActivate = table.Column<bool>(type: "boolean", nullable: false),
+                    Content = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_bounces", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_bounces_servers_ServerId",
+                        column: x => x.ServerId,
+                        principalTable: "servers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "message_streams",
                 columns: table => new
                 {
@@ -283,7 +333,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     ArchivedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    ExpectedPurgeDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                    ExpectedPurgeDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    PausedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    PauseReason = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -372,6 +424,21 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_bounces_MessageId",
+                table: "bounces",
+                column: "MessageId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_bounces_ServerId_Email",
+                table: "bounces",
+                columns: new[] { "ServerId", "Email" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_bounces_ServerId_Stream_BouncedAt",
+                table: "bounces",
+                columns: new[] { "ServerId", "Stream", "BouncedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_deliveries_MessageId",
                 table: "deliveries",
                 column: "MessageId");
@@ -392,6 +459,11 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 table: "domains",
                 columns: new[] { "AccountId", "Name" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_inbound_reports_State_ReceivedAt",
+                table: "inbound_reports",
+                columns: new[] { "State", "ReceivedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_message_events_MessageId_At",
@@ -448,9 +520,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_servers_AccountId_Name",
+                name: "IX_servers_AccountId_NormalizedName",
                 table: "servers",
-                columns: new[] { "AccountId", "Name" },
+                columns: new[] { "AccountId", "NormalizedName" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -487,10 +559,16 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "bounces");
+
+            migrationBuilder.DropTable(
                 name: "deliveries");
 
             migrationBuilder.DropTable(
                 name: "dkim_keys");
+
+            migrationBuilder.DropTable(
+                name: "inbound_reports");
 
             migrationBuilder.DropTable(
                 name: "message_events");

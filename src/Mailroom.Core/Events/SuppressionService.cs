@@ -1,0 +1,150 @@
+using Mailroom.Contracts;
+using Mailroom.Core.Storage;
+using Mailroom.Mail.Addresses;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mailroom.Core.Events;
+
+/// <summary>
+/// The Suppressions API (spec §7): the inactive recipients of one stream of one server. Every query filters by
+/// server id; a stream of another server is "not found" (1226).
+/// </summary>
+public sealed class SuppressionService(MailroomDb db, TimeProvider clock)
+{
+    public const int MaxItems = 50;
+
+    public async Task<SuppressionDump> DumpAsync(int serverId, string stream, string? reason, string? origin, DateTimeOffset? from,
+        DateTimeOffset? to, string? email, CancellationToken ct)
+    {
+        await RequireStreamAsync(serverId, stream, ct);
+        var q = db.Suppressions.AsNoTracking().Where(s => s.ServerId == serverId && s.Stream == stream);
+        if (reason is not null)
+        {
+            if (!Enum.TryParse<SuppressionReason>(reason, true, out var r) || int.TryParse(reason, out _))
+                throw new MailroomException(1404, $"Invalid 'SuppressionReason': '{reason}'.");
+            q = q.Where(s => s.Reason == r);
+        }
+        if (origin is not null)
+        {
+            if (!Enum.TryParse<SuppressionOrigin>(origin, true, out var o) || int.TryParse(origin, out _))
+                throw new MailroomException(1405, $"Invalid 'Origin': '{origin}'.");
+            q = q.Where(s => s.Origin == o);
+        }
+        if (from is { } f)
+        {
+            var ms = f.ToUnixTimeMilliseconds();
+            q = q.Where(s => s.CreatedAt >= ms);
+        }
+        if (to is { } t)
+        {
+            var ms = t.ToUnixTimeMilliseconds();
+            q = q.Where(s => s.CreatedAt <= ms);
+        }
+        if (email is not null)
+        {
+            var lower = email.Trim().ToLowerInvariant();
+            q = q.Where(s => s.Email == lower);
+        }
+        var rows = await q.OrderByDescending(s => s.CreatedAt).ThenBy(s => s.Email).ToListAsync(ct);
+        return new SuppressionDump(rows.Select(s => new SuppressionEntry(s.Email, s.Reason.ToString(), s.Origin.ToString(),
+            DateTimeOffset.FromUnixTimeMilliseconds(s.CreatedAt))).ToList());
+    }
+
+    /// <summary>Adds customer suppressions (ManualSuppression, origin Customer). Result items keep request order.</summary>
+    public async Task<SuppressionResults> CreateAsync(int serverId, string stream, SuppressionRequest? request, CancellationToken ct)
+    {
+        var items = Validate(request);
+        await RequireStreamAsync(serverId, stream, ct);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var results = new List<SuppressionResult>();
+        foreach (var raw in items)
+        {
+            if (!IsAddress(raw))
+            {
+                results.Add(new SuppressionResult(raw, "Failed", "Invalid email address."));
+                continue;
+            }
+            var email = raw.Trim().ToLowerInvariant();
+            var exists = db.Suppressions.Local.Any(s => s.ServerId == serverId && s.Stream == stream && s.Email == email)
+                || await db.Suppressions.AnyAsync(s => s.ServerId == serverId && s.Stream == stream && s.Email == email, ct);
+            if (!exists)
+                db.Suppressions.Add(new Suppression
+                {
+                    ServerId = serverId, Stream = stream, Email = email, Reason = SuppressionReason.ManualSuppression,
+                    Origin = SuppressionOrigin.Customer, CreatedAt = now,
+                });
+            results.Add(new SuppressionResult(raw, "Suppressed", null));
+        }
+        await db.SaveChangesAsync(ct);
+        return new SuppressionResults(results);
+    }
+
+    /// <summary>
+    /// Deletes suppressions: hard bounces (which reactivates the bounce) and the customer's own manual suppressions.
+    /// Spam complaints, recipient unsubscribes and admin suppressions fail (spec §7.2). An address that is not
+    /// suppressed answers Deleted.
+    /// </summary>
+    public async Task<SuppressionResults> DeleteAsync(int serverId, string stream, SuppressionRequest? request, CancellationToken ct)
+    {
+        var items = Validate(request);
+        await RequireStreamAsync(serverId, stream, ct);
+        var results = new List<SuppressionResult>();
+        foreach (var raw in items)
+        {
+            if (!IsAddress(raw))
+            {
+                results.Add(new SuppressionResult(raw, "Failed", "Invalid email address."));
+                continue;
+            }
+            var email = raw.Trim().ToLowerInvariant();
+            var row = await db.Suppressions.FirstOrDefaultAsync(s => s.ServerId == serverId && s.Stream == stream && s.Email == email, ct);
+            if (row is null)
+            {
+                results.Add(new SuppressionResult(raw, "Deleted", null));
+                continue;
+            }
+            var deletable = row.Reason == SuppressionReason.HardBounce && row.Origin == SuppressionOrigin.Recipient
+                || row.Reason == SuppressionReason.ManualSuppression && row.Origin == SuppressionOrigin.Customer;
+            if (!deletable)
+            {
+                results.Add(new SuppressionResult(raw, "Failed", row.Reason == SuppressionReason.SpamComplaint
+                    ? "You do not have the required authority to change this suppression: the recipient marked a message as spam."
+                    : "You do not have the required authority to change this suppression."));
+                continue;
+            }
+            db.Suppressions.Remove(row);
+            if (row.Reason == SuppressionReason.HardBounce)
+                await db.Bounces.Where(b => b.ServerId == serverId && b.Stream == stream && b.Email == email && b.Inactive)
+                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.Inactive, false), ct);
+            results.Add(new SuppressionResult(raw, "Deleted", null));
+        }
+        await db.SaveChangesAsync(ct);
+        return new SuppressionResults(results);
+    }
+
+    private static List<string> Validate(SuppressionRequest? request)
+    {
+        if (request?.Suppressions is not { } list)
+            throw new MailroomException(1409, "The request body must be {\"Suppressions\": [{\"EmailAddress\": ...}]}.");
+        if (list.Count > MaxItems)
+            throw new MailroomException(1410, $"At most {MaxItems} suppressions can be changed in one request.");
+        if (list.Count == 0)
+            throw new MailroomException(1409, "The 'Suppressions' list is empty.");
+        var result = new List<string>();
+        foreach (var item in list)
+        {
+            if (string.IsNullOrWhiteSpace(item?.EmailAddress))
+                throw new MailroomException(1411, "Every suppression needs an 'EmailAddress'.");
+            result.Add(item.EmailAddress);
+        }
+        return result;
+    }
+
+    private static bool IsAddress(string value) => EmailAddress.IsValid(value.Trim());
+
+    private async Task RequireStreamAsync(int serverId, string stream, CancellationToken ct)
+    {
+        if (!await db.MessageStreams.AnyAsync(s => s.ServerId == serverId && s.StreamId == stream, ct))
+            throw new MailroomException(1226, $"The message stream for the provided 'ID' was not found: '{stream}'.");
+    }
+}

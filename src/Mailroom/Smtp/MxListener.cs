@@ -1,0 +1,106 @@
+using System.Buffers;
+using System.Net;
+using Mailroom.Cli;
+using Mailroom.Core.Events;
+using SmtpServer;
+using SmtpServer.ComponentModel;
+using SmtpServer.Mail;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace Mailroom.Smtp;
+
+/// <summary>
+/// The inbound MX listener (role <c>mx</c>): receives what comes back to return paths — RFC 3464 DSNs, RFC 5965
+/// complaints, RFC 3834 auto-replies — on the SmtpServer library. Protocol only: which recipients it accepts is
+/// <see cref="MxMailboxFilter"/>, what it does with a message is <see cref="MxMessageStore"/>, both calling Core.
+/// No AUTH: it accepts mail only for the return-path hosts Mailroom manages and relays nothing.
+/// </summary>
+public sealed class MxListener(MailroomSettings settings, IServiceScopeFactory scopes, ILogger<MxListener> log) : BackgroundService
+{
+    /// <summary>Bounces carry the original message: 25 MB covers what Mailroom itself sends.</summary>
+    private const int MaxMessageSize = 25 * 1024 * 1024;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var (host, port) = HostPort.Parse(settings.Mx!, 25);
+        var address = IPAddress.TryParse(host, out var ip) ? ip : IPAddress.Any;
+        var options = new SmtpServerOptionsBuilder()
+            .ServerName(settings.HeloName ?? settings.Platform.ReturnPathHost)
+            .MaxMessageSize(MaxMessageSize)
+            .Endpoint(e => e.Endpoint(new IPEndPoint(address, port)).IsSecure(false))
+            .Build();
+        var services = new SmtpServer.ComponentModel.ServiceProvider();
+        services.Add(new MxMailboxFilter(scopes));
+        services.Add(new MxMessageStore(scopes, log));
+        var server = new SmtpServer.SmtpServer(options, services);
+        log.LogInformation("MX listener on {Address}:{Port}", address, port);
+        await ReprocessPendingAsync(stoppingToken);
+        try
+        {
+            await server.StartAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Reports stored but not processed (the process stopped between the two steps) are processed at start.</summary>
+    private async Task ReprocessPendingAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var processor = scope.ServiceProvider.GetRequiredService<InboundReportProcessor>();
+        try
+        {
+            foreach (var id in await processor.PendingAsync(ct))
+                await processor.ProcessAsync(id, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "Pending inbound reports could not be processed at start (the database may not be migrated yet)");
+        }
+    }
+}
+
+/// <summary>RCPT policy: only addresses at managed return-path hosts (RFC 5321 §3.6.2: no open relay).</summary>
+internal sealed class MxMailboxFilter(IServiceScopeFactory scopes) : IMailboxFilter
+{
+    public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken ct) => Task.FromResult(true);
+
+    public async Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        if (await scope.ServiceProvider.GetRequiredService<ReturnPathHosts>().IsManagedAsync(to.Host ?? "", ct))
+            return true;
+        throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.MailboxUnavailable, "5.7.1 Relaying denied: not a return path of this server"));
+    }
+}
+
+/// <summary>
+/// DATA: commits the message as an inbound report, then processes it. The 250 follows the commit (accepted means
+/// durable); a processing failure is logged and kept with the report, never turned into an SMTP error, since the
+/// report is already safe. A failed commit answers 451 so the sender retries (RFC 5321 §4.2.1).
+/// </summary>
+internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) : MessageStore
+{
+    public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken ct)
+    {
+        long id;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            try
+            {
+                id = await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().StoreAsync(
+                    transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), buffer.ToArray(), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "Inbound report could not be stored");
+                return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "4.3.0 Temporary failure storing the message, try again later");
+            }
+        }
+        await using (var scope = scopes.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
+        return SmtpResponse.Ok;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Mailroom.Core.Delivery;
+using Mailroom.Core.Identities;
+using Mailroom.Core.Preparation;
+using Mailroom.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using Xunit;
+
+namespace Mailroom.Tests.Delivery;
+
+/// <summary>
+/// Delivery through DNS: a loopback DNS server answers MX and A records pointing at a loopback SMTP sink. The
+/// delivered messages' DKIM signatures are checked by an independent verifier (Debian's python3-dkim), not MimeKit.
+/// </summary>
+public sealed class MxDeliveryTests : IAsyncLifetime
+{
+    private SmtpSink _sink = null!;
+    private TestDnsServer _dns = null!;
+    private MailroomHost _host = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _sink = new SmtpSink();
+        _dns = TestDnsServer.Start();
+        _host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, DeliveryPort = _sink.Port, DnsTimeout = TimeSpan.FromSeconds(1) });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _dns.Dispose();
+        await _sink.DisposeAsync();
+    }
+
+    private async Task RunPipelineAsync()
+    {
+        await _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
+        await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+    }
+
+    private async Task<JsonElement> LastEventAsync(Tenant t, string id)
+    {
+        var d = await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson();
+        return d.GetProperty("MessageEvents").EnumerateArray().Last();
+    }
+
+    [Fact]
+    public async Task DeliversToTheMxHostByPreferenceAndToTheImplicitMx()
+    {
+        _dns.AddMx("example.net", "mx2.example.net", 20);
+        _dns.AddMx("example.net", "mx1.example.net", 10);
+        _dns.AddA("mx1.example.net", IPAddress.Loopback);
+        _dns.AddA("mx2.example.net", IPAddress.Parse("127.0.0.2"));
+        _dns.AddA("implicit.example", IPAddress.Loopback); // no MX: RFC 5321 §5.1 implicit MX
+        var t = await _host.CreateTenantAsync();
+        var a = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "jo@example.net", TextBody = "x" }).OkJson();
+        var b = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "al@implicit.example", TextBody = "y" }).OkJson();
+        await RunPipelineAsync();
+        Assert.Equal(2, _sink.Messages.Count);
+        var ea = await LastEventAsync(t, a.GetProperty("MessageID").GetString()!);
+        Assert.Equal("Delivered", ea.GetProperty("Type").GetString());
+        Assert.Equal("mx1.example.net", ea.GetProperty("Details").GetProperty("DestinationServer").GetString());
+        var eb = await LastEventAsync(t, b.GetProperty("MessageID").GetString()!);
+        Assert.Equal("implicit.example", eb.GetProperty("Details").GetProperty("DestinationServer").GetString());
+    }
+
+    [Fact]
+    public async Task ANonexistentDomainBouncesAtOnceAndAnUnreachableMxIsRetried()
+    {
+        _dns.AddMx("dead.example", "mx.dead.example");
+        _dns.AddA("mx.dead.example", IPAddress.Parse("127.0.0.3")); // nothing listens there on the sink's port
+        var t = await _host.CreateTenantAsync();
+        var nx = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "x@nonexistent.example", TextBody = "x" }).OkJson();
+        var dead = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "x@dead.example", TextBody = "x" }).OkJson();
+        await RunPipelineAsync();
+        var enx = await LastEventAsync(t, nx.GetProperty("MessageID").GetString()!);
+        Assert.Equal("Bounced", enx.GetProperty("Type").GetString());
+        Assert.Contains("NXDOMAIN", enx.GetProperty("Details").GetProperty("DeliveryMessage").GetString());
+        var edead = await LastEventAsync(t, dead.GetProperty("MessageID").GetString()!);
+        Assert.Equal("Transient", edead.GetProperty("Type").GetString());
+    }
+
+    public static TheoryData<string> Shapes => new() { "plain", "attachments", "unicode", "long-lines" };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public async Task PlatformSignedMessagesVerifyWithAnIndependentVerifier(string shape)
+    {
+        _dns.AddMx("example.net", "mx1.example.net", 10);
+        _dns.AddA("mx1.example.net", IPAddress.Loopback);
+        var t = await _host.CreateTenantAsync();
+        await t.ServerApi.PostAsJsonAsync("/email", Message(shape, "Shop <shop@mailroom.test>")).OkJson();
+        await RunPipelineAsync();
+        var delivered = Assert.Single(_sink.Messages);
+        var key = await _host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
+        var signature = MimeMessage.Load(new MemoryStream(delivered.Data)).Headers[HeaderId.DkimSignature];
+        Assert.Contains("d=mailroom.test", signature);
+        Assert.Equal("pass", await VerifyAsync(delivered.Data, $"k=rsa; p={key.PublicKey}", $"{key.Selector}._domainkey.mailroom.test"));
+        // The verifier can fail: a changed body does not verify.
+        var tampered = Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(delivered.Data).Replace("Hello", "Jello"));
+        Assert.Equal("fail", await VerifyAsync(tampered, $"k=rsa; p={key.PublicKey}", $"{key.Selector}._domainkey.mailroom.test"));
+    }
+
+    [Fact]
+    public async Task AVerifiedCustomerDomainSignsWithItsOwnKey()
+    {
+        _dns.AddMx("example.net", "mx1.example.net", 10);
+        _dns.AddA("mx1.example.net", IPAddress.Loopback);
+        var t = await _host.CreateTenantAsync();
+        var domain = await t.AccountApi.PostAsJsonAsync("/domains", new { Name = "customer.example" }).OkJson();
+        var host = domain.GetProperty("DKIMPendingHost").GetString()!;
+        var txt = domain.GetProperty("DKIMPendingTextValue").GetString()!;
+        _dns.AddTxt(host, txt);
+        var verified = await t.AccountApi.PutAsync($"/domains/{domain.GetProperty("ID").GetInt32()}/verifyDkim", null).OkJson();
+        Assert.True(verified.GetProperty("DKIMVerified").GetBoolean());
+        await t.ServerApi.PostAsJsonAsync("/email", Message("attachments", "billing@customer.example")).OkJson();
+        await RunPipelineAsync();
+        var delivered = Assert.Single(_sink.Messages);
+        Assert.Contains("d=customer.example", MimeMessage.Load(new MemoryStream(delivered.Data)).Headers[HeaderId.DkimSignature]);
+        Assert.Equal("pass", await VerifyAsync(delivered.Data, txt, host));
+    }
+
+    private static object Message(string shape, string from) => shape switch
+    {
+        "attachments" => new
+        {
+            From = from, To = "jo@example.net", Subject = "Hello with files", TextBody = "Hello, see attached.",
+            HtmlBody = "<p>Hello <img src=\"cid:logo\"></p>",
+            Attachments = new object[]
+            {
+                new { Name = "report.pdf", Content = Convert.ToBase64String(Enumerable.Range(0, 20000).Select(i => (byte)i).ToArray()), ContentType = "application/pdf" },
+                new { Name = "logo.png", Content = Convert.ToBase64String([137, 80, 78, 71, 13, 10, 26, 10]), ContentType = "image/png", ContentID = "cid:logo" },
+            },
+        },
+        "unicode" => new { From = from, To = "Zoë Ünïcode <jo@example.net>", Subject = "Hello — ünïcödé ✓ 日本語", TextBody = "Hello, naïve café — 日本語のテキスト", HtmlBody = "<p>Hello ✓</p>" },
+        "long-lines" => new { From = from, To = "jo@example.net", Subject = "Hello long", TextBody = "Hello " + new string('x', 5000) + "\n" + string.Concat(Enumerable.Repeat("word ", 2000)) },
+        _ => new { From = from, To = "jo@example.net", Subject = "Hello", TextBody = "Hello there" },
+    };
+
+    private static async Task<string> VerifyAsync(byte[] message, string txt, string dnsName)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"dkim-{Guid.NewGuid():N}.eml");
+        await File.WriteAllBytesAsync(file, message);
+        try
+        {
+            var script = Path.Combine(TestPaths.RepoRoot, "tests", "Mailroom.Mail.Tests", "Dkim", "verify_dkim.py");
+            var result = await MailroomProcess.RunAsync("/bin/sh", ["-c", "/usr/bin/python3 \"$0\" \"$1\" \"$2\" < \"$3\"", script, txt, dnsName, file]);
+            Assert.True(result.ExitCode == 0, "python3-dkim is needed (apt-get install python3-dkim): " + result);
+            return result.StandardOutput.Trim();
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}

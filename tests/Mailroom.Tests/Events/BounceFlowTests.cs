@@ -1,0 +1,399 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Mailroom.Core.Delivery;
+using Mailroom.Core.Events;
+using Mailroom.Core.Preparation;
+using Mailroom.Core.Storage;
+using Mailroom.Tests.Infrastructure;
+using MailKit.Net.Smtp;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using Xunit;
+
+namespace Mailroom.Tests.Events;
+
+/// <summary>
+/// Bounces end to end: delivery through a relay to a loopback sink that answers 5xx; reports (RFC 3464 DSN,
+/// RFC 5965 ARF, RFC 3834 auto-reply) sent with MailKit to the MX listener; pause and resume of a stream.
+/// Stages are driven by hand (roles api and mx), so nothing runs behind the test's back.
+/// </summary>
+public sealed class BounceFlowTests : IAsyncLifetime
+{
+    private SmtpSink _sink = null!;
+    private MailroomHost _host = null!;
+    private int _mxPort;
+
+    public async ValueTask InitializeAsync()
+    {
+        _sink = new SmtpSink(tls: false);
+        _mxPort = SmtpSink.FreeTcpPort();
+        _host = await MailroomHost.StartAsync(tweak: s => s with
+        {
+            Relay = $"127.0.0.1:{_sink.Port}", Roles = "api,mx", Mx = $"127.0.0.1:{_mxPort}",
+            Breaker = new StreamBreakerOptions { MinimumSample = 20 },
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _sink.DisposeAsync();
+    }
+
+    private Task<int> PrepareAsync() => _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
+    private Task<int> DeliverAsync() => _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+
+    private static async Task<Guid> SendAsync(Tenant t, string to, string stream = "outbound", string tag = "")
+    {
+        var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = to, Subject = "Hello", TextBody = "Hi", MessageStream = stream, Tag = tag }).OkJson();
+        return Guid.Parse(r.GetProperty("MessageID").GetString()!);
+    }
+
+    private static async Task<List<JsonElement>> EventsAsync(Tenant t, Guid id)
+    {
+        var d = await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson();
+        return d.GetProperty("MessageEvents").EnumerateArray().ToList();
+    }
+
+    private async Task<SinkMessage> SendAndDeliverAsync(Tenant t, string to)
+    {
+        var before = _sink.Messages.Count;
+        await SendAsync(t, to);
+        Assert.Equal(1, await PrepareAsync());
+        Assert.Equal(1, await DeliverAsync());
+        Assert.Equal(before + 1, _sink.Messages.Count);
+        return _sink.Messages.Last();
+    }
+
+    /// <summary>Sends a report to the MX listener as a remote MTA would: MAIL FROM &lt;&gt; (RFC 5321 §4.5.5).</summary>
+    private async Task SendToMxAsync(MimeMessage report, string rcpt)
+    {
+        using var client = new SmtpClient();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await client.ConnectAsync("127.0.0.1", _mxPort, MailKit.Security.SecureSocketOptions.None);
+                break;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 50)
+            {
+                await Task.Delay(100); // the listener binds in the background at start
+            }
+        }
+        await client.SendAsync(report, new MailboxAddress("", "mailer-daemon@mx.example.net"), [MailboxAddress.Parse(rcpt)]);
+        await client.DisconnectAsync(true);
+    }
+
+    private static MimeMessage Dsn(string verp, string recipient, string status, string diagnostic, byte[] original, string action = "failed")
+    {
+        var m = new MimeMessage();
+        m.From.Add(new MailboxAddress("Mail Delivery System", "mailer-daemon@mx.example.net"));
+        m.To.Add(MailboxAddress.Parse(verp));
+        m.Subject = "Undelivered Mail Returned to Sender";
+        var report = new MultipartReport("delivery-status");
+        report.Add(new TextPart("plain") { Text = "Your message could not be delivered." });
+        // RFC 3464 §2.2 per-message fields, then §2.3 per-recipient fields.
+        var fields = $"Reporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\nDiagnostic-Code: smtp; {diagnostic}\r\n";
+        report.Add(new MimePart("message", "delivery-status") { Content = new MimeContent(new MemoryStream(Encoding.ASCII.GetBytes(fields))) });
+        report.Add(new MessagePart { Message = MimeMessage.Load(new MemoryStream(original)) });
+        m.Body = report;
+        return m;
+    }
+
+    private static MimeMessage Arf(string verp, string recipient, byte[] original)
+    {
+        var m = new MimeMessage();
+        m.From.Add(new MailboxAddress("Abuse desk", "fbl@isp.example.net"));
+        m.To.Add(MailboxAddress.Parse(verp));
+        m.Subject = "Complaint about message";
+        var report = new MultipartReport("feedback-report");
+        report.Add(new TextPart("plain") { Text = "This is an email abuse report." });
+        // RFC 5965 §3.1 required fields and §3.2 Original-Rcpt-To.
+        var fields = $"Feedback-Type: abuse\r\nUser-Agent: ExampleFBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: <{recipient}>\r\n";
+        report.Add(new MimePart("message", "feedback-report") { Content = new MimeContent(new MemoryStream(Encoding.ASCII.GetBytes(fields))) });
+        report.Add(new MessagePart { Message = MimeMessage.Load(new MemoryStream(original)) });
+        m.Body = report;
+        return m;
+    }
+
+    private async Task<List<Bounce>> BouncesInStoreAsync() =>
+        await _host.ScopedAsync(async sp => await sp.GetRequiredService<MailroomDb>().Bounces.AsNoTracking().OrderBy(b => b.Id).ToListAsync());
+
+    private async Task<List<InboundReport>> ReportsInStoreAsync() =>
+        await _host.ScopedAsync(async sp => await sp.GetRequiredService<MailroomDb>().InboundReports.AsNoTracking().OrderBy(r => r.Id).ToListAsync());
+
+    [Fact]
+    public async Task A550DuringDeliveryRecordsAHardBounceAndSuppressesTheAddressInThatStreamOnly()
+    {
+        var t = await _host.CreateTenantAsync();
+        await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "second", Name = "Second", MessageStreamType = "Transactional" }).OkJson();
+        _sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 <gone@example.net>: Recipient address rejected: User unknown") : null;
+        var id = await SendAsync(t, "gone@example.net", tag: "welcome");
+        await PrepareAsync();
+        Assert.Equal(1, await DeliverAsync());
+
+        var list = await t.ServerApi.GetAsync("/bounces?count=10&offset=0").OkJson();
+        Assert.Equal(1, list.GetProperty("TotalCount").GetInt32());
+        var b = list.GetProperty("Bounces")[0];
+        Assert.Equal("HardBounce", b.GetProperty("Type").GetString());
+        Assert.Equal(1, b.GetProperty("TypeCode").GetInt32());
+        Assert.Equal("gone@example.net", b.GetProperty("Email").GetString());
+        Assert.Equal(id.ToString(), b.GetProperty("MessageID").GetString());
+        Assert.Equal("welcome", b.GetProperty("Tag").GetString());
+        Assert.Equal("outbound", b.GetProperty("MessageStream").GetString());
+        Assert.True(b.GetProperty("Inactive").GetBoolean());
+        Assert.True(b.GetProperty("CanActivate").GetBoolean());
+        Assert.False(b.GetProperty("DumpAvailable").GetBoolean());
+        Assert.Contains("5.1.1", b.GetProperty("Details").GetString());
+
+        var events = await EventsAsync(t, id);
+        var bounced = Assert.Single(events, e => e.GetProperty("Type").GetString() == "Bounced");
+        Assert.Equal(b.GetProperty("ID").GetInt64().ToString(), bounced.GetProperty("Details").GetProperty("BounceID").GetString());
+        Assert.Contains(events, e => e.GetProperty("Type").GetString() == "SubscriptionChanged");
+
+        var dump = await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson();
+        var s = Assert.Single(dump.GetProperty("Suppressions").EnumerateArray());
+        Assert.Equal("HardBounce", s.GetProperty("SuppressionReason").GetString());
+        Assert.Equal("Recipient", s.GetProperty("Origin").GetString());
+
+        // The next send to it is refused (406) in this stream; another stream still delivers.
+        await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "gone@example.net", Subject = "Again", TextBody = "Hi" }).Error(422, 406);
+        _sink.RecipientReply = _ => null;
+        await SendAsync(t, "gone@example.net", stream: "second");
+        Assert.Equal(1, await PrepareAsync());
+        Assert.Equal(1, await DeliverAsync());
+        Assert.Contains(_sink.Messages, m => m.Recipients.Contains("gone@example.net"));
+    }
+
+    [Fact]
+    public async Task AMailboxFull552IsASoftBounceThatSuppressesNothing()
+    {
+        var t = await _host.CreateTenantAsync();
+        _sink.RecipientReply = _ => (552, "5.2.2 Mailbox full");
+        await SendAsync(t, "full@example.net");
+        await PrepareAsync();
+        await DeliverAsync();
+        var b = Assert.Single(await BouncesInStoreAsync());
+        Assert.Equal(Mailroom.Mail.Bounces.BounceType.SoftBounce, b.Type);
+        Assert.False(b.Inactive);
+        var dump = await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson();
+        Assert.Empty(dump.GetProperty("Suppressions").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task ADsnAtTheVerpAddressIsMatchedToItsMessageAndRecipient()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "later-gone@example.net");
+        var id = (await BouncesInStoreAsync()).Count;
+        Assert.Equal(0, id);
+
+        await SendToMxAsync(Dsn(delivered.MailFrom, "later-gone@example.net", "5.1.1", "550 5.1.1 The email account that you tried to reach does not exist", delivered.Data), delivered.MailFrom);
+
+        var report = Assert.Single(await ReportsInStoreAsync());
+        Assert.Equal(InboundReportState.Processed, report.State);
+        var bounce = Assert.Single(await BouncesInStoreAsync());
+        Assert.Equal(Mailroom.Mail.Bounces.BounceType.HardBounce, bounce.Type);
+        Assert.Equal("later-gone@example.net", bounce.Email);
+        Assert.True(bounce.Inactive);
+
+        var api = await t.ServerApi.GetAsync($"/bounces/{bounce.Id}").OkJson();
+        Assert.True(api.GetProperty("DumpAvailable").GetBoolean());
+        Assert.Contains("multipart/report", api.GetProperty("Content").GetString());
+        var dump = await t.ServerApi.GetAsync($"/bounces/{bounce.Id}/dump").OkJson();
+        Assert.Contains("Final-Recipient: rfc822; later-gone@example.net", dump.GetProperty("Body").GetString());
+        await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "later-gone@example.net", Subject = "Again", TextBody = "Hi" }).Error(422, 406);
+        var events = await EventsAsync(t, bounce.MessageId!.Value);
+        Assert.Contains(events, e => e.GetProperty("Type").GetString() == "Bounced" && e.GetProperty("Details").GetProperty("BounceID").GetString() == bounce.Id.ToString());
+    }
+
+    [Fact]
+    public async Task ADsnNamingAnotherAddressThanTheVerpIndexIsKeptButRecordsNothing()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "real@example.net");
+        // VERP is not authenticated: a forged report must not suppress someone the message was not sent to.
+        await SendToMxAsync(Dsn(delivered.MailFrom, "victim@example.net", "5.1.1", "550 5.1.1 unknown", delivered.Data), delivered.MailFrom);
+        Assert.Empty(await BouncesInStoreAsync());
+        Assert.Equal(InboundReportState.Unmatched, Assert.Single(await ReportsInStoreAsync()).State);
+    }
+
+    [Fact]
+    public async Task ADsnForAnUnknownMessageIsKeptAndLogged()
+    {
+        await _host.CreateTenantAsync();
+        var unknown = Mailroom.Mail.Addresses.Verp.Encode(Guid.NewGuid(), 0, "pm-bounces.mailroom.test");
+        var original = Encoding.ASCII.GetBytes("From: a@mailroom.test\r\nTo: x@example.net\r\nSubject: s\r\nMessage-ID: <nope@example>\r\n\r\nbody\r\n");
+        await SendToMxAsync(Dsn(unknown, "x@example.net", "5.1.1", "550 5.1.1 unknown", original), unknown);
+        Assert.Empty(await BouncesInStoreAsync());
+        var report = Assert.Single(await ReportsInStoreAsync());
+        Assert.Equal(InboundReportState.Unmatched, report.State);
+        Assert.Contains("not known", report.Note);
+    }
+
+    [Fact]
+    public async Task AnArfReportIsASpamComplaintThatSuppressesAndCannotBeActivated()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "angry@example.net");
+        await SendToMxAsync(Arf(delivered.MailFrom, "angry@example.net", delivered.Data), delivered.MailFrom);
+
+        var bounce = Assert.Single(await BouncesInStoreAsync());
+        Assert.Equal(Mailroom.Mail.Bounces.BounceType.SpamComplaint, bounce.Type);
+        var api = await t.ServerApi.GetAsync($"/bounces/{bounce.Id}").OkJson();
+        Assert.Equal(100001, api.GetProperty("TypeCode").GetInt32());
+        Assert.False(api.GetProperty("CanActivate").GetBoolean());
+        Assert.True(api.GetProperty("Inactive").GetBoolean());
+        var dump = await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson();
+        Assert.Equal("SpamComplaint", Assert.Single(dump.GetProperty("Suppressions").EnumerateArray()).GetProperty("SuppressionReason").GetString());
+        await t.ServerApi.PutAsync($"/bounces/{bounce.Id}/activate", null).Error(422, 1003);
+        var deleted = await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions/delete", new { Suppressions = new[] { new { EmailAddress = "angry@example.net" } } }).OkJson();
+        Assert.Equal("Failed", deleted.GetProperty("Suppressions")[0].GetProperty("Status").GetString());
+    }
+
+    [Fact]
+    public async Task AnAutoReplyIsAnAutoResponderBounceWithoutSuppression()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "away@example.net");
+        var reply = new MimeMessage();
+        reply.From.Add(MailboxAddress.Parse("away@example.net"));
+        reply.To.Add(MailboxAddress.Parse(delivered.MailFrom));
+        reply.Subject = "Out of Office: Hello";
+        reply.Headers.Add("Auto-Submitted", "auto-replied"); // RFC 3834 §5
+        reply.Body = new TextPart("plain") { Text = "I am out of the office until Monday." };
+        await SendToMxAsync(reply, delivered.MailFrom);
+
+        var bounce = Assert.Single(await BouncesInStoreAsync());
+        Assert.Equal(Mailroom.Mail.Bounces.BounceType.AutoResponder, bounce.Type);
+        Assert.False(bounce.Inactive);
+        var dump = await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson();
+        Assert.Empty(dump.GetProperty("Suppressions").EnumerateArray());
+        await SendAsync(t, "away@example.net"); // still accepted
+    }
+
+    [Fact]
+    public async Task TheMxListenerRefusesRecipientsItDoesNotManage()
+    {
+        await _host.CreateTenantAsync();
+        var m = new MimeMessage();
+        m.From.Add(MailboxAddress.Parse("someone@example.net"));
+        m.To.Add(MailboxAddress.Parse("victim@elsewhere.example"));
+        m.Subject = "relay?";
+        m.Body = new TextPart("plain") { Text = "x" };
+        var e = await Assert.ThrowsAsync<SmtpCommandException>(() => SendToMxAsync(m, "victim@elsewhere.example"));
+        Assert.Equal(SmtpStatusCode.MailboxUnavailable, e.StatusCode);
+        Assert.Contains("5.7.1", e.Message);
+        Assert.Empty(await ReportsInStoreAsync());
+    }
+
+    [Fact]
+    public async Task APausedStreamAcceptsButHoldsDeliveryUntilResumedWhileOtherStreamsFlow()
+    {
+        var t = await _host.CreateTenantAsync();
+        await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "second", Name = "Second", MessageStreamType = "Transactional" }).OkJson();
+        var paused = await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/pause", new { Reason = "Investigating a complaint" }).OkJson();
+        Assert.Equal("Investigating a complaint", paused.GetProperty("Paused").GetProperty("Reason").GetString());
+        Assert.Equal(JsonValueKind.Null, (await t.ServerApi.GetAsync("/message-streams/second").OkJson()).GetProperty("Paused").ValueKind);
+
+        await SendAsync(t, "held@example.net");
+        await SendAsync(t, "flows@example.net", stream: "second");
+        Assert.Equal(2, await PrepareAsync());
+        Assert.Equal(1, await DeliverAsync());
+        Assert.Equal(["flows@example.net"], _sink.Messages.SelectMany(m => m.Recipients));
+        Assert.Equal(0, await DeliverAsync());
+
+        var resumed = await t.ServerApi.PostAsync("/message-streams/outbound/resume", null).OkJson();
+        Assert.Equal(JsonValueKind.Null, resumed.GetProperty("Paused").ValueKind);
+        Assert.Equal(1, await DeliverAsync());
+        Assert.Contains(_sink.Messages, m => m.Recipients.Contains("held@example.net"));
+    }
+
+    [Fact]
+    public async Task TheBreakerPausesAStreamOnABounceWaveAndSaysWhy()
+    {
+        var t = await _host.CreateTenantAsync();
+        await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "second", Name = "Second", MessageStreamType = "Transactional" }).OkJson();
+        _sink.RecipientReply = to => to.StartsWith("gone") ? (550, "5.1.1 User unknown") : null;
+        for (var i = 0; i < 17; i++)
+            await SendAsync(t, $"ok{i}@example.net");
+        for (var i = 0; i < 3; i++)
+            await SendAsync(t, $"gone{i}@example.net"); // 3 of 20 = 15% > 10%
+        await SendAsync(t, "other@example.net", stream: "second");
+        Assert.Equal(21, await PrepareAsync());
+        Assert.Equal(21, await DeliverAsync());
+
+        var stream = await t.ServerApi.GetAsync("/message-streams/outbound").OkJson();
+        var reason = stream.GetProperty("Paused").GetProperty("Reason").GetString();
+        Assert.Contains("3 hard bounces in the last 20 deliveries (15%", reason);
+        Assert.Equal(JsonValueKind.Null, (await t.ServerApi.GetAsync("/message-streams/second").OkJson()).GetProperty("Paused").ValueKind);
+
+        // Held: still accepted, not delivered until the customer resumes.
+        await SendAsync(t, "after@example.net");
+        await PrepareAsync();
+        Assert.Equal(0, await DeliverAsync());
+        await t.ServerApi.PostAsync("/message-streams/outbound/resume", null).OkJson();
+        Assert.Equal(1, await DeliverAsync());
+    }
+
+    [Fact]
+    public async Task TheBreakerWaitsForItsMinimumSample()
+    {
+        var t = await _host.CreateTenantAsync();
+        _sink.RecipientReply = _ => (550, "5.1.1 User unknown");
+        for (var i = 0; i < 5; i++)
+            await SendAsync(t, $"gone{i}@example.net");
+        await PrepareAsync();
+        Assert.Equal(5, await DeliverAsync());
+        Assert.Equal(JsonValueKind.Null, (await t.ServerApi.GetAsync("/message-streams/outbound").OkJson()).GetProperty("Paused").ValueKind);
+    }
+
+    [Fact]
+    public async Task ADsnWithoutVerpIsMatchedByTheOriginalMessageId()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "plain@example.net");
+        // Some MTAs bounce to a fixed address of the return-path host; the enclosed original still names the message.
+        var rcpt = "bounces@" + delivered.MailFrom.Split('@')[1];
+        await SendToMxAsync(Dsn(rcpt, "plain@example.net", "5.1.1", "550 5.1.1 No such user", delivered.Data), rcpt);
+        var bounce = Assert.Single(await BouncesInStoreAsync());
+        Assert.Equal("plain@example.net", bounce.Email);
+        Assert.Equal(Mailroom.Mail.Bounces.BounceType.HardBounce, bounce.Type);
+    }
+
+    [Fact]
+    public async Task ADelayedDsnIsRecordedWithoutSuppression()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "slow@example.net");
+        await SendToMxAsync(Dsn(delivered.MailFrom, "slow@example.net", "4.2.2", "452 4.2.2 Mailbox full", delivered.Data, action: "delayed"), delivered.MailFrom);
+        var bounce = Assert.Single(await BouncesInStoreAsync());
+        Assert.False(bounce.Inactive);
+        Assert.NotEqual(Mailroom.Mail.Bounces.BounceType.HardBounce, bounce.Type);
+        Assert.Empty((await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson()).GetProperty("Suppressions").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task AReportLeftPendingIsProcessedLater()
+    {
+        var t = await _host.CreateTenantAsync();
+        var delivered = await SendAndDeliverAsync(t, "crash@example.net");
+        var dsn = Dsn(delivered.MailFrom, "crash@example.net", "5.1.1", "550 5.1.1 unknown", delivered.Data);
+        using var raw = new MemoryStream();
+        await dsn.WriteToAsync(raw);
+        // Stored, then the process stopped before processing: the listener processes Pending reports when it starts.
+        var id = await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().StoreAsync("", [delivered.MailFrom], raw.ToArray(), CancellationToken.None));
+        Assert.Equal(InboundReportState.Pending, Assert.Single(await ReportsInStoreAsync()).State);
+        var pending = await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().PendingAsync(CancellationToken.None));
+        Assert.Equal([id], pending);
+        await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, CancellationToken.None));
+        Assert.Equal(InboundReportState.Processed, Assert.Single(await ReportsInStoreAsync()).State);
+        Assert.Single(await BouncesInStoreAsync());
+        // Processing twice records nothing more.
+        await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, CancellationToken.None));
+        Assert.Single(await BouncesInStoreAsync());
+    }
+}

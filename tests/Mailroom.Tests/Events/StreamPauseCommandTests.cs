@@ -1,0 +1,38 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Mailroom.Contracts;
+using Mailroom.Tests.Infrastructure;
+using Xunit;
+
+namespace Mailroom.Tests.Events;
+
+/// <summary><c>mailroom streams pause|resume</c> on the store of a running <c>mailroom serve</c>.</summary>
+public sealed class StreamPauseCommandTests
+{
+    [Fact]
+    public async Task TheCommandPausesAndResumesAStream()
+    {
+        await using var server = await MailroomProcess.StartAsync(["--roles", "api"]);
+        var account = await server.CreateAccountAsync("Pause");
+        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        http.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
+        var created = await http.PostAsJsonAsync("/servers", new { Name = "Paused" });
+        created.EnsureSuccessStatusCode();
+        var srv = (await created.Content.ReadFromJsonAsync<ServerResponse>())!;
+        using var api = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        api.DefaultRequestHeaders.Add("X-Postmark-Server-Token", srv.ApiTokens[0]);
+
+        var paused = await server.CommandAsync("streams", "pause", "--server", srv.ID.ToString(), "--stream", "outbound", "--reason", "List cleanup");
+        Assert.True(paused.ExitCode == 0, paused.ToString());
+        Assert.Contains("paused", paused.StandardOutput);
+        var s = await api.GetAsync("/message-streams/outbound").OkJson();
+        Assert.Equal("List cleanup", s.GetProperty("Paused").GetProperty("Reason").GetString());
+
+        var resumed = await server.CommandAsync("streams", "resume", "--server", srv.ID.ToString(), "--stream", "outbound");
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(JsonValueKind.Null, (await api.GetAsync("/message-streams/outbound").OkJson()).GetProperty("Paused").ValueKind);
+
+        var missing = await server.CommandAsync("streams", "pause", "--server", srv.ID.ToString(), "--stream", "nope");
+        Assert.Equal(2, missing.ExitCode);
+    }
+}

@@ -1,0 +1,96 @@
+using Mailroom.Core.Identities;
+using Xunit;
+
+namespace Mailroom.Tests.Identities;
+
+public sealed class FreeMailDomainsTests
+{
+    [Theory]
+    [InlineData("gmail.com")]
+    [InlineData("GoogleMail.com")]
+    [InlineData("mail.gmail.com")]
+    [InlineData("gmail.com.")]
+    [InlineData("yahoo.com")]
+    [InlineData("yahoo.co.uk")]
+    [InlineData("yahoo.com.br")]
+    [InlineData("yahoo.fr")]
+    [InlineData("outlook.com")]
+    [InlineData("hotmail.co.uk")]
+    [InlineData("hotmail.es")]
+    [InlineData("live.com")]
+    [InlineData("live.co.za")]
+    [InlineData("msn.com")]
+    [InlineData("icloud.com")]
+    [InlineData("me.com")]
+    [InlineData("mac.com")]
+    [InlineData("aol.com")]
+    [InlineData("mail.ru")]
+    [InlineData("yandex.ru")]
+    [InlineData("yandex.com.tr")]
+    [InlineData("gmx.de")]
+    [InlineData("gmx.net")]
+    [InlineData("web.de")]
+    [InlineData("proton.me")]
+    [InlineData("protonmail.com")]
+    [InlineData("zoho.com")]
+    [InlineData("qq.com")]
+    [InlineData("mailinator.com")]
+    public void PublicProvidersAreListed(string domain) => Assert.True(FreeMailDomains.Contains(domain), domain);
+
+    [Theory]
+    [InlineData("shop.example")]
+    [InlineData("example.co.uk")]
+    [InlineData("gmail.example.com")]
+    [InlineData("yahoo.example.com")]
+    [InlineData("notgmail.com")]
+    [InlineData("yahoo-fans.com")]
+    [InlineData("mailroom.test")]
+    [InlineData("com")]
+    public void OwnDomainsAreNot(string domain) => Assert.False(FreeMailDomains.Contains(domain), domain);
+
+    [Fact]
+    public void TheListHoldsSeveralHundredEntries() => Assert.InRange(FreeMailDomains.Count, 300, 5000);
+}
+
+public sealed class DkimTxtRecordTests
+{
+    private const string Key = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAq+/z09==";
+
+    [Theory]
+    [InlineData("k=rsa; p=" + Key)]
+    [InlineData("k=rsa;p=" + Key)]
+    [InlineData("v=DKIM1; k=rsa; p=" + Key)]
+    [InlineData("v=DKIM1;k=RSA;h=sha256;t=s;p=" + Key + ";")]
+    [InlineData("p=" + Key)]
+    [InlineData("\"k=rsa; \" \"p=" + Key + "\"")]
+    [InlineData(" k = rsa ; p = MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A MIIBCgKCAQEAq+/z09== ")]
+    public void MatchesTheShapesPeoplePublish(string txt) => Assert.True(DkimTxtRecord.Matches(txt, Key, out var problem), problem);
+
+    [Theory]
+    [InlineData("k=rsa; p=", "revokes")]
+    [InlineData("k=rsa; p=MIIBother", "different public key")]
+    [InlineData("v=DKIM2; p=" + Key, "DKIM1")]
+    [InlineData("k=ed25519; p=" + Key, "RSA")]
+    [InlineData("k=rsa", "no p=")]
+    [InlineData("p=" + Key + "; p=" + Key, "twice")]
+    [InlineData("v=spf1 -all", "not a DKIM1")]
+    [InlineData("google-site-verification", "tag=value")]
+    public void RefusesWhatDoesNotPublishTheKey(string txt, string reason)
+    {
+        Assert.False(DkimTxtRecord.Matches(txt, Key, out var problem));
+        Assert.Contains(reason, problem);
+    }
+
+    [Fact]
+    public void FormatsTheValueCustomersPublish() => Assert.Equal("k=rsa; p=" + Key, DkimTxtRecord.Format(Key));
+}
+
+public sealed class IdentityEnumNumbersTests
+{
+    [Fact]
+    public void DkimKeyStateNumbersAreFrozen()
+    {
+        Assert.Equal([0, 1, 2], Enum.GetValues<DkimKeyState>().Select(v => (int)v));
+        Assert.Equal(["Pending", "Active", "Revoked"], Enum.GetNames<DkimKeyState>());
+    }
+}
