@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Mailroom.Core.Accounts;
 
 /// <summary>Creates accounts and resolves API tokens to the tenant they grant.</summary>
-public sealed class AccountService(MailroomDb db, TimeProvider clock)
+public sealed class AccountService(MailroomDb db, TimeProvider clock, SettingsCache cache)
 {
     public async Task<AccountCreated> CreateAsync(string name, string email, CancellationToken ct = default)
     {
@@ -39,14 +39,17 @@ public sealed class AccountService(MailroomDb db, TimeProvider clock)
         return id;
     }
 
-    /// <summary>The server (and its account) a server token grants, or null.</summary>
+    /// <summary>The server (and its account) a server token grants, or null. Asked on every server-token request,
+    /// so the answer is kept in the <see cref="SettingsCache"/> (a deleted server's token is refused at once: the
+    /// delete empties it).</summary>
     public async Task<ServerIdentity?> FindServerByTokenAsync(string token, CancellationToken ct = default)
     {
         var hash = Secrets.Hash(token);
-        return await (from t in db.ServerTokens.AsNoTracking()
-                      join s in db.Servers.AsNoTracking() on t.ServerId equals s.Id
-                      where t.TokenHash == hash
-                      select new ServerIdentity(s.AccountId, s.Id)).FirstOrDefaultAsync(ct);
+        return await cache.GetOrLoadAsync("server-token", hash, () =>
+            (from t in db.ServerTokens.AsNoTracking()
+             join s in db.Servers.AsNoTracking() on t.ServerId equals s.Id
+             where t.TokenHash == hash
+             select new ServerIdentity(s.AccountId, s.Id)).FirstOrDefaultAsync(ct));
     }
 }
 

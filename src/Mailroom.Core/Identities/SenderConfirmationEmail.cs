@@ -71,8 +71,6 @@ public static class SenderConfirmationEmail
             ToJson = JsonSerializer.Serialize(new[] { new { Email = signature.EmailAddress, Name = signature.Name } }),
             ReturnPathDomain = platform.ReturnPathHost,
             Mime = mime.ToArray(),
-            TextBody = text.ToString(),
-            HtmlBody = html.ToString(),
             Status = MessageStatus.Queued,
         };
         return new QueuedMessage(stored, [signature.EmailAddress]);

@@ -200,8 +200,6 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
             TrackOpens = trackOpens,
             TrackLinks = trackLinks,
             Mime = bytes.ToArray(),
-            TextBody = r.TextBody ?? "",
-            HtmlBody = r.HtmlBody ?? "",
             ReceivedAt = now,
         }, recipients);
         return (queued, string.Join(", ", to.Select(OutboundAdmission.Format)));

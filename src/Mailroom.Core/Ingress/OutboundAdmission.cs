@@ -32,8 +32,6 @@ public sealed record AdmittedMessage
     public bool TrackOpens { get; init; }
     public LinkTracking TrackLinks { get; init; }
     public required byte[] Mime { get; init; }
-    public string TextBody { get; init; } = "";
-    public string HtmlBody { get; init; } = "";
     public required DateTimeOffset ReceivedAt { get; init; }
 }
 
@@ -44,7 +42,7 @@ public sealed record AdmittedMessage
 /// group-committed hand-off to <see cref="OutboundQueue"/>. Each refusal is a <see cref="MailroomException"/>
 /// with Postmark's error code; each front door words it for its protocol.
 /// </summary>
-public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, SigningResolver signing, RecipientSuppressions suppressions)
+public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, SigningResolver signing, RecipientSuppressions suppressions, SettingsCache cache)
 {
     /// <summary>To, Cc and Bcc together (spec §2.2).</summary>
     public const int MaxRecipients = 50;
@@ -55,14 +53,17 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
     public const int MaxMetadataKeyLength = 20;
     public const int MaxMetadataValueLength = 80;
 
-    /// <summary>The server and its streams; an unknown server (deleted since the token was checked) is 10.</summary>
-    public async Task<SendingServer> LoadServerAsync(ServerIdentity id, CancellationToken ct)
-    {
-        var server = await db.Servers.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id.ServerId && s.AccountId == id.AccountId, ct)
-            ?? throw new MailroomException(10, "The server API token is not valid.", 401);
-        var streams = await db.MessageStreams.AsNoTracking().Where(s => s.ServerId == id.ServerId).ToDictionaryAsync(s => s.StreamId, ct);
-        return new SendingServer(id, server, streams);
-    }
+    /// <summary>The server and its streams (kept in the <see cref="SettingsCache"/>: shared, read-only); an unknown
+    /// server (deleted since the token was checked) is 10.</summary>
+    public async Task<SendingServer> LoadServerAsync(ServerIdentity id, CancellationToken ct) =>
+        await cache.GetOrLoadAsync("sending-server", id, async () =>
+        {
+            var server = await db.Servers.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id.ServerId && s.AccountId == id.AccountId, ct);
+            if (server is null)
+                return null;
+            var streams = await db.MessageStreams.AsNoTracking().Where(s => s.ServerId == id.ServerId).ToDictionaryAsync(s => s.StreamId, ct);
+            return new SendingServer(id, server, streams);
+        }) ?? throw new MailroomException(10, "The server API token is not valid.", 401);
 
     /// <summary>The stream a message goes to (default <c>outbound</c>): 1235 if unknown or archived, 1236 if inbound.</summary>
     public static string ResolveStream(SendingServer server, string? requested, string field = "MessageStream")
@@ -191,8 +192,6 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
         TrackOpens = m.TrackOpens,
         TrackLinks = m.TrackLinks.ToString(),
         Mime = m.Mime,
-        TextBody = m.TextBody,
-        HtmlBody = m.HtmlBody,
         ReceivedAt = m.ReceivedAt.ToUnixTimeMilliseconds(),
     }, recipients);
 

@@ -232,8 +232,6 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
             TrackOpens = OutboundAdmission.TrackOpens(server, trackOpens),
             TrackLinks = trackLinks,
             Mime = WireFormat.ToBytes(mime),
-            TextBody = mime.TextBody ?? "",
-            HtmlBody = mime.HtmlBody ?? "",
             ReceivedAt = now,
         };
         // Step Recipients, continued: the stream's inactive recipients are left out; 406 if none is left.

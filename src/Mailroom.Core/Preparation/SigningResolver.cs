@@ -1,4 +1,5 @@
 using Mailroom.Core.Identities;
+using Mailroom.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using MailDkimKey = Mailroom.Mail.Dkim.DkimKey;
 
@@ -13,9 +14,14 @@ public sealed record SigningMaterial(MailDkimKey? Key, string ReturnPathDomain, 
 /// (may this account send From this address?) and again at Preparation (which key signs it now?). The platform's
 /// own mail (no account) is signed with the platform key and bounces to the platform's return-path host.
 /// </summary>
-public sealed class SigningResolver(IServiceScopeFactory scopes, PlatformSettings platform)
+public sealed class SigningResolver(IServiceScopeFactory scopes, PlatformSettings platform, SettingsCache cache)
 {
-    public async Task<SigningMaterial> ResolveAsync(int? accountId, string from, CancellationToken ct)
+    /// <summary>The answer for (account, From), kept in the <see cref="SettingsCache"/>: every message asks it twice
+    /// (ingress and Preparation), and it costs up to three queries and a key decryption.</summary>
+    public async Task<SigningMaterial> ResolveAsync(int? accountId, string from, CancellationToken ct) =>
+        (await cache.GetOrLoadAsync("signing", (accountId ?? 0, from.Trim().ToLowerInvariant()), async () => await LoadAsync(accountId, from, ct)))!;
+
+    private async Task<SigningMaterial> LoadAsync(int? accountId, string from, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         if (accountId is null)

@@ -38,8 +38,6 @@ public sealed class OutboundMessage
     public MessageStage Stage { get; set; }
     /// <summary>Why Preparation failed, when it did.</summary>
     public string StageDetail { get; set; } = "";
-    public string TextBody { get; set; } = "";
-    public string HtmlBody { get; set; } = "";
     public MessageStatus Status { get; set; }
     public long ReceivedAt { get; set; }
 }

@@ -61,15 +61,16 @@ public sealed class MessageLog(MailroomDb db)
     {
         var m = await db.OutboundMessages.AsNoTracking().Where(x => x.Id == id && x.ServerId == serverId)
             .Select(m => new { Row = new Row(m.Id, m.Tag, m.ToJson, m.CcJson, m.BccJson, m.RecipientsJson, m.ReceivedAt, m.From, m.Subject,
-                m.AttachmentNamesJson, m.Status, m.TrackOpens, m.TrackLinks, m.MetadataJson, m.Stream, m.Sandboxed), m.TextBody, m.HtmlBody, m.Mime })
+                m.AttachmentNamesJson, m.Status, m.TrackOpens, m.TrackLinks, m.MetadataJson, m.Stream, m.Sandboxed), m.Mime })
             .FirstOrDefaultAsync(ct) ?? throw NotFound(id);
         var events = await db.MessageEvents.AsNoTracking().Where(e => e.MessageId == id && e.ServerId == serverId)
             .OrderBy(e => e.At).ThenBy(e => e.Id).ToListAsync(ct);
         var r = ToResponse(m.Row);
+        var (text, html) = Bodies(m.Mime);
         return new OutboundMessageDetails
         {
-            TextBody = m.TextBody,
-            HtmlBody = m.HtmlBody,
+            TextBody = text,
+            HtmlBody = html,
             Body = m.Mime is null ? "" : Encoding.UTF8.GetString(m.Mime),
             Tag = r.Tag, MessageID = r.MessageID, To = r.To, Cc = r.Cc, Bcc = r.Bcc, Recipients = r.Recipients, ReceivedAt = r.ReceivedAt,
             From = r.From, Subject = r.Subject, Attachments = r.Attachments, Status = r.Status, TrackOpens = r.TrackOpens,
@@ -127,4 +128,23 @@ public sealed class MessageLog(MailroomDb db)
     };
 
     private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    /// <summary>
+    /// The text and HTML bodies the Messages API shows, read from the stored MIME (kept once: storing them beside it
+    /// doubled what every accepted message wrote). Empty once the content is purged or when unreadable.
+    /// </summary>
+    private static (string Text, string Html) Bodies(byte[]? mime)
+    {
+        if (mime is null)
+            return ("", "");
+        try
+        {
+            var message = MimeKit.MimeMessage.Load(new MemoryStream(mime, writable: false));
+            return (message.TextBody ?? "", message.HtmlBody ?? "");
+        }
+        catch (FormatException)
+        {
+            return ("", "");
+        }
+    }
 }

@@ -121,12 +121,7 @@ public sealed class OutboundQueue : IAsyncDisposable
     {
         await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        foreach (var q in messages)
-            db.OutboundMessages.Add(q.Message);
-        await db.SaveChangesAsync();
-        foreach (var q in messages)
-            db.Entry(q.Message).State = EntityState.Detached;
+        await QueueRows.InsertAsync(db, messages.Select(q => q.Message).ToList(), CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()

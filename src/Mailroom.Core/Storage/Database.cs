@@ -48,17 +48,20 @@ public static class DatabaseSetup
     public static IServiceCollection AddMailroomDatabase(this IServiceCollection services, DatabaseSettings settings)
     {
         services.AddSingleton(settings);
+        services.AddSingleton<SettingsCache>();
+        services.AddSingleton<SettingsWriteInterceptor>();
         if (settings.IsPostgres)
         {
             var conn = DatabaseSettings.NormalizePostgres(settings.PostgresConnection!);
-            services.AddDbContextPool<PostgresMailroomDb>(o => o.UseNpgsql(conn));
+            services.AddDbContextPool<PostgresMailroomDb>((sp, o) => o.UseNpgsql(conn)
+                .AddInterceptors(sp.GetRequiredService<SettingsWriteInterceptor>()));
             services.AddScoped<MailroomDb>(sp => sp.GetRequiredService<PostgresMailroomDb>());
         }
         else
         {
             Directory.CreateDirectory(settings.DataDirectory);
-            services.AddDbContextPool<SqliteMailroomDb>(o => o.UseSqlite(settings.SqliteConnection)
-                .AddInterceptors(SqlitePragmas.Instance));
+            services.AddDbContextPool<SqliteMailroomDb>((sp, o) => o.UseSqlite(settings.SqliteConnection)
+                .AddInterceptors(SqlitePragmas.Instance, sp.GetRequiredService<SettingsWriteInterceptor>()));
             services.AddScoped<MailroomDb>(sp => sp.GetRequiredService<SqliteMailroomDb>());
         }
         return services;

@@ -12,6 +12,8 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
         b.Property(m => m.Id).ValueGeneratedNever();
         b.HasIndex(m => new { m.ServerId, m.Stream, m.ReceivedAt });
         b.HasIndex(m => m.ReceivedAt);
+        // Preparation's question: the oldest accepted messages (a scan of every message without it).
+        b.HasIndex(m => new { m.Stage, m.ReceivedAt });
     }
 }
 

@@ -708,10 +708,6 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<string>("HtmlBody")
-                        .IsRequired()
-                        .HasColumnType("text");
-
                     b.Property<string>("MetadataJson")
                         .IsRequired()
                         .HasColumnType("text");
@@ -758,10 +754,6 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<string>("TextBody")
-                        .IsRequired()
-                        .HasColumnType("text");
-
                     b.Property<string>("ToJson")
                         .IsRequired()
                         .HasColumnType("text");
@@ -776,6 +768,8 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ReceivedAt");
+
+                    b.HasIndex("Stage", "ReceivedAt");
 
                     b.HasIndex("ServerId", "Stream", "ReceivedAt");
 

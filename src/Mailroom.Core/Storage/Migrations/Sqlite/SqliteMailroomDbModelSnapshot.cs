@@ -677,10 +677,6 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("HtmlBody")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("MetadataJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -727,10 +723,6 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("TextBody")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("ToJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -745,6 +737,8 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ReceivedAt");
+
+                    b.HasIndex("Stage", "ReceivedAt");
 
                     b.HasIndex("ServerId", "Stream", "ReceivedAt");
 
