@@ -147,7 +147,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
         {
             try
             {
-                result[r.Id] = new LoadedMessage(r.ReturnPathDomain, MimeMessage.Load(new MemoryStream(r.Mime!, writable: false), ct));
+                result[r.Id] = new LoadedMessage(r.ReturnPathDomain, MimeMessage.Load(new MemoryStream(r.Mime!, writable: false), persistent: true, ct));
             }
             catch (FormatException e)
             {
@@ -177,10 +177,31 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
 /// </summary>
 public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock, BounceRecorder bounces, StreamBreaker breaker)
 {
+    private const string UpdateDelivery =
+        "UPDATE deliveries SET \"State\" = @State, \"Attempts\" = @Attempts, \"NextAttemptAt\" = @NextAttemptAt, " +
+        "\"LeaseUntil\" = 0, \"LeaseOwner\" = NULL, \"LastResult\" = @LastResult WHERE \"Id\" = @Id";
+
     public async Task RecordAsync(MailroomDb db, IReadOnlyList<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
+        // One transaction: the rows' outcomes and events as plain SQL (RowStatements), bounce records through EF on the
+        // same connection and transaction (a bounce's ID must exist before the event that names it).
+        await using var rows = await RowStatements.BeginAsync(db, ct);
+        await db.Database.UseTransactionAsync(rows.Transaction, ct);
+        try
+        {
+            await RecordInTransactionAsync(db, rows, outcomes, now, nowMs, ct);
+        }
+        finally
+        {
+            await db.Database.UseTransactionAsync(null, CancellationToken.None);
+        }
+    }
+
+    private async Task RecordInTransactionAsync(MailroomDb db, RowStatements rows,
+        IReadOnlyList<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, DateTimeOffset now, long nowMs, CancellationToken ct)
+    {
         var ids = outcomes.Select(o => o.Delivery.MessageId).Distinct().ToList();
         var messages = await db.OutboundMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id))
@@ -238,8 +259,6 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
                     }
                     break;
             }
-            db.Deliveries.Attach(d);
-            db.Entry(d).State = EntityState.Modified;
             events.Add((new MessageEvent
             {
                 MessageId = d.MessageId,
@@ -249,22 +268,20 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
                 At = nowMs,
             }, details, bounce));
         }
-        // Bounce IDs exist only after their insert; both saves share one transaction, so the outcome, the bounce
-        // and the event that names it are committed together.
-        var anyBounce = events.Any(e => e.Bounce is not null);
-        await using var tx = anyBounce ? await db.Database.BeginTransactionAsync(ct) : null;
-        if (anyBounce)
+        if (events.Any(e => e.Bounce is not null))
             await db.SaveChangesAsync(ct);
         foreach (var (ev, details, bounce) in events)
         {
             if (bounce is not null)
                 details["BounceID"] = bounce.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
             ev.DetailsJson = JsonSerializer.Serialize(details);
-            db.MessageEvents.Add(ev);
         }
-        await db.SaveChangesAsync(ct);
-        if (tx is not null)
-            await tx.CommitAsync(ct);
+        await rows.ExecuteEachAsync(UpdateDelivery, outcomes, (o, r) => r
+            .Add("Id", o.Delivery.Id).Add("State", (int)o.Delivery.State).Add("Attempts", o.Delivery.Attempts)
+            .Add("NextAttemptAt", o.Delivery.NextAttemptAt).Add("LastResult", o.Delivery.LastResult), ct);
+        await QueueRows.InsertEventsAsync(rows, events.Select(e => e.Event).ToList(), ct);
+        await rows.CommitAsync(ct);
+        await db.Database.UseTransactionAsync(null, ct);
         // After the commit, so the breaker counts this round's bounces; a trip pauses the stream for later claims.
         foreach (var (serverId, stream) in events.Where(e => e.Bounce is { Type: BounceType.HardBounce }).Select(e => (e.Bounce!.ServerId, e.Bounce.Stream)).Distinct())
             await breaker.CheckAsync(db, serverId, stream, ct);

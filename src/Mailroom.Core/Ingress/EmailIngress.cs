@@ -176,7 +176,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
                 Attachments = attachments,
                 MessageId = id,
                 Date = now,
-            });
+            }, prepareForTransport: false); // Preparation encodes for transport, once, before signing
         }
         catch (CompositionException e)
         {

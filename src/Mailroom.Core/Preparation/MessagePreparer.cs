@@ -66,9 +66,11 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             if (material.Refusal is { } refusal)
                 return new Prepared(m, null, "", recipients, refusal);
             // Step Sign
-            var message = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), ct);
+            var message = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), persistent: true, ct);
             if (material.Key is { } key)
-                DkimSigning.Sign(message, key, now);
+                DkimSigning.Sign(message, key, now); // encodes for a 7-bit transport first
+            else
+                message.Prepare(EncodingConstraint.SevenBit);
             using var output = new MemoryStream(m.Mime.Length + 1024);
             message.WriteTo(FormatOptions.Default, output, ct);
             return new Prepared(m, output.ToArray(), material.ReturnPathDomain, recipients, null);
@@ -81,38 +83,49 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     }
 
     // Step Queue
+    private const string MarkFailed =
+        "UPDATE outbound_messages SET \"Stage\" = 2, \"StageDetail\" = @Detail WHERE \"Id\" = @Id AND \"Stage\" = 0";
+
+    private const string MarkPrepared =
+        "UPDATE outbound_messages SET \"Stage\" = 1, \"Status\" = @Status, \"Mime\" = @Mime, \"ReturnPathDomain\" = @ReturnPath, \"Sandboxed\" = @Sandboxed " +
+        "WHERE \"Id\" = @Id AND \"Stage\" = 0";
+
+    /// <summary>
+    /// One transaction for the whole round, as plain SQL (<see cref="RowStatements"/>): each message moves from Accepted
+    /// once (a guarded update; 0 rows = another node prepared it), then its deliveries or events are inserted.
+    /// </summary>
     private static async Task StoreAsync(MailroomDb db, Prepared[] prepared, DateTimeOffset now, CancellationToken ct)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        foreach (var p in prepared)
+        await using var rows = await RowStatements.BeginAsync(db, ct);
+        var failed = prepared.Where(p => p.Failure is not null).ToList();
+        var ok = prepared.Where(p => p.Failure is null).ToList();
+        var failedMoved = await rows.ExecuteEachAsync(MarkFailed, failed, (p, r) => r.Guid("Id", p.Message.Id).Add("Detail", p.Failure), ct);
+        var okMoved = await rows.ExecuteEachAsync(MarkPrepared, ok, (p, r) => r
+            .Guid("Id", p.Message.Id).Add("Status", (int)MessageStatus.Sent).Bytes("Mime", p.Mime).Add("ReturnPath", p.ReturnPathDomain)
+            .Add("Sandboxed", p.Message.DeliveryType == DeliveryType.Sandbox), ct);
+
+        var events = new List<Queue.MessageEvent>();
+        var deliveries = new List<RecipientDelivery>();
+        for (var i = 0; i < failed.Count; i++)
         {
-            var m = p.Message;
-            if (p.Failure is not null)
-            {
-                var failed = await db.OutboundMessages.Where(x => x.Id == m.Id && x.Stage == MessageStage.Accepted)
-                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.Stage, MessageStage.Failed).SetProperty(x => x.StageDetail, p.Failure), ct);
-                if (failed == 1)
-                    foreach (var r in p.Recipients)
-                        db.MessageEvents.Add(Event(m, r, Queue.MessageEventType.Bounced, nowMs, new() { ["Summary"] = p.Failure, ["BounceID"] = "" }));
+            if (failedMoved[i] == 0)
                 continue;
-            }
-            var sandboxed = m.DeliveryType == DeliveryType.Sandbox;
-            var moved = await db.OutboundMessages.Where(x => x.Id == m.Id && x.Stage == MessageStage.Accepted)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(x => x.Stage, MessageStage.Prepared)
-                    .SetProperty(x => x.Status, MessageStatus.Sent)
-                    .SetProperty(x => x.Mime, p.Mime)
-                    .SetProperty(x => x.ReturnPathDomain, p.ReturnPathDomain)
-                    .SetProperty(x => x.Sandboxed, sandboxed), ct);
-            if (moved == 0)
+            foreach (var r in failed[i].Recipients)
+                events.Add(Event(failed[i].Message, r, Queue.MessageEventType.Bounced, nowMs, new() { ["Summary"] = failed[i].Failure!, ["BounceID"] = "" }));
+        }
+        for (var i = 0; i < ok.Count; i++)
+        {
+            if (okMoved[i] == 0)
                 continue; // another node prepared it
-            for (var i = 0; i < p.Recipients.Count; i++)
+            var m = ok[i].Message;
+            var recipients = ok[i].Recipients;
+            for (var index = 0; index < recipients.Count; index++)
             {
-                var rcpt = p.Recipients[i];
-                if (sandboxed)
+                var rcpt = recipients[index];
+                if (m.DeliveryType == DeliveryType.Sandbox)
                 {
-                    db.MessageEvents.Add(Event(m, rcpt, Queue.MessageEventType.Delivered, nowMs, new()
+                    events.Add(Event(m, rcpt, Queue.MessageEventType.Delivered, nowMs, new()
                     {
                         ["DeliveryMessage"] = "Delivered to the sandbox: sandbox servers never deliver mail.",
                         ["DestinationServer"] = "sandbox",
@@ -120,11 +133,11 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
                     }));
                     continue;
                 }
-                db.Deliveries.Add(new RecipientDelivery
+                deliveries.Add(new RecipientDelivery
                 {
                     MessageId = m.Id,
                     Recipient = rcpt,
-                    RecipientIndex = i,
+                    RecipientIndex = index,
                     Domain = Mailroom.Mail.Addresses.EmailAddress.DomainOf(rcpt),
                     State = DeliveryState.Pending,
                     NextAttemptAt = nowMs,
@@ -132,8 +145,9 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
                 });
             }
         }
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await QueueRows.InsertDeliveriesAsync(rows, deliveries, ct);
+        await QueueRows.InsertEventsAsync(rows, events, ct);
+        await rows.CommitAsync(ct);
     }
 
     private static Queue.MessageEvent Event(Candidate m, string recipient, Queue.MessageEventType type, long at, Dictionary<string, string> details) => new()

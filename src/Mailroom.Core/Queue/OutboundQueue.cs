@@ -121,7 +121,7 @@ public sealed class OutboundQueue : IAsyncDisposable
     {
         await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-        await QueueRows.InsertAsync(db, messages.Select(q => q.Message).ToList(), CancellationToken.None);
+        await QueueRows.InsertMessagesAsync(db, messages.Select(q => q.Message).ToList(), CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()

@@ -77,7 +77,11 @@ public sealed class MessageComposer
     }
 
     /// <summary>The message for <paramref name="spec"/>, ready to sign and send. Throws <see cref="CompositionException"/>.</summary>
-    public MimeMessage Compose(OutboundMessageSpec spec)
+    /// <param name="spec">What to compose.</param>
+    /// <param name="prepareForTransport">Encode for a 7-bit transport now (quoted-printable or base64, short lines).
+    /// A caller that stores the message and prepares it later, before signing, passes false and skips encoding
+    /// twice (the sending pipeline's ingress: Preparation encodes once, just before DKIM).</param>
+    public MimeMessage Compose(OutboundMessageSpec spec, bool prepareForTransport = true)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var message = new MimeMessage();
@@ -106,7 +110,8 @@ public sealed class MessageComposer
 
         AddCustomHeaders(message, spec.Headers ?? []);
         message.Body = Body(spec);
-        message.Prepare(EncodingConstraint.SevenBit);
+        if (prepareForTransport)
+            message.Prepare(EncodingConstraint.SevenBit);
         return message;
     }
 
@@ -274,27 +279,20 @@ public sealed class MessageComposer
     /// <summary>CR, LF and CRLF all become CRLF, the canonical line break of text/* (RFC 2046 §4.1.1).</summary>
     static string NormalizeLineBreaks(string text)
     {
-        if (text.AsSpan().IndexOfAny('\r', '\n') < 0)
+        var span = text.AsSpan();
+        var next = span.IndexOfAny('\r', '\n');
+        if (next < 0)
             return text;
-        var builder = new StringBuilder(text.Length + 64);
-        for (var i = 0; i < text.Length; i++)
+        var builder = new StringBuilder(text.Length + text.Length / 32 + 16);
+        var start = 0;
+        while (next >= 0)
         {
-            var c = text[i];
-            if (c == '\r')
-            {
-                if (i + 1 < text.Length && text[i + 1] == '\n')
-                    i++;
-                builder.Append("\r\n");
-            }
-            else if (c == '\n')
-            {
-                builder.Append("\r\n");
-            }
-            else
-            {
-                builder.Append(c);
-            }
+            var at = start + next;
+            builder.Append(span[start..at]).Append("\r\n");
+            start = at + (span[at] == '\r' && at + 1 < span.Length && span[at + 1] == '\n' ? 2 : 1);
+            next = span[start..].IndexOfAny('\r', '\n');
         }
+        builder.Append(span[start..]);
         return builder.ToString();
     }
 

@@ -61,27 +61,25 @@ public static class ApiConventions
         _ = limited;
         if (buffer.Length == 0 || IsBlank(buffer))
             return empty();
-        buffer.Position = 0;
-        JsonDocument doc;
+        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        // One pass in the common case; only a body that fails is parsed again, to tell malformed JSON (402) from
+        // well-formed JSON of the wrong shape (403).
         try
         {
-            doc = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length),
-                new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 32 });
+            return JsonSerializer.Deserialize<T>(body.Span, Json) ?? empty();
         }
-        catch (JsonException)
-        {
-            throw new MailroomException(402, "Received invalid JSON input.");
-        }
-        using (doc)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or FormatException)
         {
             try
             {
-                return doc.Deserialize<T>(Json) ?? empty();
+                using var _ = JsonDocument.Parse(body,
+                    new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 32 });
             }
-            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or FormatException)
+            catch (JsonException)
             {
-                throw new MailroomException(403, $"The request has a field of the wrong type or shape: {Describe(e)}");
+                throw new MailroomException(402, "Received invalid JSON input.");
             }
+            throw new MailroomException(403, $"The request has a field of the wrong type or shape: {Describe(e)}");
         }
     }
 

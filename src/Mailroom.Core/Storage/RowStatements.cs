@@ -1,0 +1,113 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mailroom.Core.Storage;
+
+/// <summary>
+/// One SQL statement run once per row, inside a transaction, on the context's own connection: the queue's hot writes
+/// (accepting, preparing, recording deliveries), where EF's change tracking and update pipeline cost more CPU per
+/// message than the database's own work. SQLite runs one statement repeatedly with new values; PostgreSQL gets all
+/// rows in one round trip as a <see cref="DbBatch"/>. Parameters are named <c>@Name</c> on both.
+/// </summary>
+public sealed class RowStatements : IAsyncDisposable
+{
+    private readonly MailroomDb _db;
+    private readonly DbConnection _connection;
+
+    private RowStatements(MailroomDb db, DbConnection connection, DbTransaction transaction)
+    {
+        _db = db;
+        _connection = connection;
+        Transaction = transaction;
+    }
+
+    public DbTransaction Transaction { get; }
+
+    public bool Postgres => _db is PostgresMailroomDb;
+
+    /// <summary>Opens the context's connection and begins a transaction; dispose to roll back what is not committed.</summary>
+    public static async Task<RowStatements> BeginAsync(MailroomDb db, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            var connection = db.Database.GetDbConnection();
+            return new RowStatements(db, connection, await connection.BeginTransactionAsync(ct));
+        }
+        catch
+        {
+            await db.Database.CloseConnectionAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="sql"/> once per item with the parameters <paramref name="bind"/> sets; returns the
+    /// rows each affected, in order.</summary>
+    public async Task<int[]> ExecuteEachAsync<T>(string sql, IReadOnlyList<T> items, Action<T, Row> bind, CancellationToken ct)
+    {
+        var affected = new int[items.Count];
+        if (items.Count == 0)
+            return affected;
+        if (Postgres && _connection.CanCreateBatch)
+        {
+            await using var batch = _connection.CreateBatch();
+            batch.Transaction = Transaction;
+            foreach (var item in items)
+            {
+                var command = batch.CreateBatchCommand();
+                command.CommandText = sql;
+                bind(item, new Row(command.Parameters, command.CreateParameter, Postgres));
+                batch.BatchCommands.Add(command);
+            }
+            await batch.ExecuteNonQueryAsync(ct);
+            for (var i = 0; i < items.Count; i++)
+                affected[i] = batch.BatchCommands[i].RecordsAffected;
+            return affected;
+        }
+        await using var single = _connection.CreateCommand();
+        single.Transaction = Transaction;
+        single.CommandText = sql;
+        for (var i = 0; i < items.Count; i++)
+        {
+            single.Parameters.Clear();
+            bind(items[i], new Row(single.Parameters, single.CreateParameter, Postgres));
+            affected[i] = await single.ExecuteNonQueryAsync(ct);
+        }
+        return affected;
+    }
+
+    public Task CommitAsync(CancellationToken ct) => Transaction.CommitAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Transaction.DisposeAsync();
+        await _db.Database.CloseConnectionAsync();
+    }
+
+    /// <summary>The parameters of one row's statement.</summary>
+    public readonly struct Row(DbParameterCollection parameters, Func<DbParameter> create, bool postgres)
+    {
+        public Row Add(string name, object? value)
+        {
+            var p = create();
+            p.ParameterName = "@" + name;
+            p.Value = value ?? DBNull.Value;
+            parameters.Add(p);
+            return this;
+        }
+
+        /// <summary>A Guid as the model stores it: upper-case text on SQLite (EF's mapping), uuid on PostgreSQL.</summary>
+        public Row Guid(string name, Guid value) => Add(name, postgres ? value : value.ToString().ToUpperInvariant());
+
+        public Row Bytes(string name, byte[]? value)
+        {
+            var p = create();
+            p.ParameterName = "@" + name;
+            p.DbType = DbType.Binary;
+            p.Value = (object?)value ?? DBNull.Value;
+            parameters.Add(p);
+            return this;
+        }
+    }
+}
