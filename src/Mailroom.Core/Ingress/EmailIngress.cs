@@ -61,27 +61,16 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
                 results[i] = new SendResult { ErrorCode = e.ErrorCode, Message = e.Message };
             }
         }
-        accepted = await DropInactiveAsync(context, accepted, results, ct);
-        await admission.EnqueueAsync(accepted.Select(a => a.Message).ToList(), ct);
-        foreach (var (index, message, to) in accepted)
-            results[index] = new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = 0, Message = "OK" };
-        return results;
-    }
-
-    /// <summary>Inactive recipients (one query for the whole batch): 406 for a message with none active, else left out.</summary>
-    private async Task<List<(int Index, QueuedMessage Message, string To)>> DropInactiveAsync(SendingServer server,
-        List<(int Index, QueuedMessage Message, string To)> accepted, SendResult[] results, CancellationToken ct)
-    {
-        var outcome = await admission.DropInactiveAsync(server, accepted.Select(a => a.Message).ToList(), ct);
-        var kept = new List<(int Index, QueuedMessage Message, string To)>(accepted.Count);
+        // Inactive recipients are left out (406 when none is left) inside the group commit that makes the rest durable.
+        var outcome = await admission.EnqueueActiveAsync(accepted.Select(a => a.Message).ToList(), ct);
         for (var i = 0; i < accepted.Count; i++)
         {
-            if (outcome[i].Kept is { } message)
-                kept.Add(accepted[i] with { Message = message });
-            else
-                results[accepted[i].Index] = new SendResult { ErrorCode = outcome[i].Refused!.ErrorCode, Message = outcome[i].Refused!.Message };
+            var (index, message, to) = accepted[i];
+            results[index] = outcome[i].Refused is { } refused
+                ? new SendResult { ErrorCode = refused.ErrorCode, Message = refused.Message }
+                : new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = 0, Message = "OK" };
         }
-        return kept;
+        return results;
     }
 
     private async Task<(QueuedMessage, string)> AcceptOneAsync(SendingServer context, EmailRequest? r,

@@ -42,7 +42,7 @@ public sealed record AdmittedMessage
 /// group-committed hand-off to <see cref="OutboundQueue"/>. Each refusal is a <see cref="MailroomException"/>
 /// with Postmark's error code; each front door words it for its protocol.
 /// </summary>
-public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, SigningResolver signing, RecipientSuppressions suppressions, SettingsCache cache)
+public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, SigningResolver signing, SettingsCache cache)
 {
     /// <summary>To, Cc and Bcc together (spec §2.2).</summary>
     public const int MaxRecipients = 50;
@@ -146,30 +146,24 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
     }
 
     /// <summary>
-    /// Leaves each message's inactive recipients (hard bounce, spam complaint, manual suppression on its stream)
-    /// out of its envelope, with one query for all the messages. A message none of whose recipients is active is
-    /// refused with 406, as Postmark answers. Results are in the order given: the message to queue, or the refusal.
+    /// Makes the messages durable in one group commit, each without its inactive recipients (hard bounce, spam
+    /// complaint, manual suppression on its stream): the queue looks them up once for the whole group commit. A message
+    /// none of whose recipients is active is refused with 406, as Postmark answers, and not stored. Results are in the
+    /// order given: the message as queued, or the refusal. Returns after the commit (accepted means durable).
     /// </summary>
-    public async Task<IReadOnlyList<(QueuedMessage? Kept, MailroomException? Refused)>> DropInactiveAsync(SendingServer server,
+    public async Task<IReadOnlyList<(QueuedMessage? Kept, MailroomException? Refused)>> EnqueueActiveAsync(
         IReadOnlyList<QueuedMessage> messages, CancellationToken ct)
     {
-        var results = messages.Select(m => ((QueuedMessage?)m, (MailroomException?)null)).ToList();
-        if (messages.Count == 0)
-            return results;
-        var inactive = await suppressions.FindSuppressedAsync(server.Identity.ServerId,
-            messages.Select(m => m.Message.Stream).Distinct().ToList(),
-            messages.SelectMany(m => m.Recipients).Distinct(StringComparer.OrdinalIgnoreCase).ToList(), ct);
-        if (inactive.Count == 0)
-            return results;
+        var inactive = await queue.EnqueueActiveAsync(messages, ct);
+        var results = new List<(QueuedMessage?, MailroomException?)>(messages.Count);
         for (var i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
-            var gone = m.Recipients.Where(r => inactive.Contains((m.Message.Stream, r.ToLowerInvariant()))).ToList();
-            if (gone.Count == 0)
-                continue;
-            results[i] = gone.Count == m.Recipients.Count
-                ? (null, new MailroomException(406, $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", gone)}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression."))
-                : (m with { Recipients = m.Recipients.Except(gone, StringComparer.OrdinalIgnoreCase).ToList() }, null);
+            var gone = inactive[i];
+            results.Add(gone.Count == 0 ? (m, null)
+                : gone.Count == m.Recipients.Count
+                    ? (null, new MailroomException(406, $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", gone)}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression."))
+                    : (m with { Recipients = m.Recipients.Except(gone, StringComparer.OrdinalIgnoreCase).ToList() }, null));
         }
         return results;
     }
@@ -194,9 +188,6 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
         Mime = m.Mime,
         ReceivedAt = m.ReceivedAt.ToUnixTimeMilliseconds(),
     }, recipients);
-
-    /// <summary>Makes the messages durable in one group commit; returns after the commit (accepted means durable).</summary>
-    public Task EnqueueAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct) => queue.EnqueueAsync(messages, ct);
 
     /// <summary><c>Name &lt;address&gt;</c> as the Messages API shows a sender, encoded like a header (RFC 2047) when needed.</summary>
     public static string Format(NamedAddress a) => new MailboxAddress(a.Name ?? "", a.Address).ToString(true);

@@ -111,8 +111,11 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
     {
         try
         {
-            var queued = await AdmitAsync(submitter, recipients, data, trace, ct);
-            await admission.EnqueueAsync([queued], ct);
+            var admitted = await AdmitAsync(submitter, recipients, data, trace, ct);
+            // Step Recipients, continued: the stream's inactive recipients are left out (in the group commit); 406 if none is left.
+            var (queued, refused) = (await admission.EnqueueActiveAsync([admitted], ct))[0];
+            if (queued is null)
+                throw refused!;
             return new SmtpSubmission(new SmtpReply(250, "2.0.0", $"Ok: queued as {queued.Message.Id}"), queued.Message.Id);
         }
         catch (SmtpRefusal e)
@@ -234,9 +237,7 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
             Mime = WireFormat.ToBytes(mime),
             ReceivedAt = now,
         };
-        // Step Recipients, continued: the stream's inactive recipients are left out; 406 if none is left.
-        var (kept, refused) = (await admission.DropInactiveAsync(server, [OutboundAdmission.ToQueued(server, admitted, envelope)], ct))[0];
-        return kept ?? throw refused!;
+        return OutboundAdmission.ToQueued(server, admitted, envelope);
     }
 
     /// <summary>The control headers of a message, read and removed.</summary>

@@ -42,13 +42,30 @@ public sealed class OutboundQueue : IAsyncDisposable
     public Task EnqueueAsync(QueuedMessage queued, CancellationToken ct = default) => EnqueueAsync([queued], ct);
 
     /// <summary>Commits several messages durably, in one commit with whatever else is waiting.</summary>
-    public Task EnqueueAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct = default)
+    public Task EnqueueAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct = default) =>
+        messages.Count == 0 ? Task.CompletedTask : Hand(messages, checkInactive: false);
+
+    /// <summary>
+    /// Commits several messages durably, leaving out each one's inactive recipients (suppressed on its server and
+    /// stream, spec §7) first. The look-up is made once for everything in the group commit, inside the writer, instead
+    /// of once per request. Returns, per message in order, the recipients left out; a message all of whose
+    /// recipients are inactive is not stored.
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyList<string>>> EnqueueActiveAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct = default)
     {
         if (messages.Count == 0)
-            return Task.CompletedTask;
+            return [];
+        var pending = await HandAsync(messages, checkInactive: true);
+        return pending.Inactive;
+    }
+
+    private async Task Hand(IReadOnlyList<QueuedMessage> messages, bool checkInactive) => await HandAsync(messages, checkInactive);
+
+    private Task<Pending> HandAsync(IReadOnlyList<QueuedMessage> messages, bool checkInactive)
+    {
         foreach (var q in messages)
             Normalize(q);
-        var pending = new Pending(messages);
+        var pending = new Pending(messages, checkInactive);
         if (!_pending.Writer.TryWrite(pending))
             throw new InvalidOperationException("The outbound queue is shut down.");
         // The commit is not cancelled with the caller: once handed over, the message is written either way.
@@ -92,9 +109,9 @@ public sealed class OutboundQueue : IAsyncDisposable
             }
             try
             {
-                await WriteAsync(batch.SelectMany(p => p.Messages));
+                await WriteAsync(batch);
                 foreach (var p in batch)
-                    p.Done.TrySetResult();
+                    p.Done.TrySetResult(p);
                 _prepare.Pulse();
             }
             catch (Exception e)
@@ -105,8 +122,8 @@ public sealed class OutboundQueue : IAsyncDisposable
                 {
                     try
                     {
-                        await WriteAsync(p.Messages);
-                        p.Done.TrySetResult();
+                        await WriteAsync([p]);
+                        p.Done.TrySetResult(p);
                     }
                     catch (Exception single)
                     {
@@ -117,11 +134,48 @@ public sealed class OutboundQueue : IAsyncDisposable
         }
     }
 
-    private async Task WriteAsync(IEnumerable<QueuedMessage> messages)
+    private async Task WriteAsync(IReadOnlyList<Pending> batch)
     {
         await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-        await QueueRows.InsertMessagesAsync(db, messages.Select(q => q.Message).ToList(), CancellationToken.None);
+        var inactive = await FindInactiveAsync(scope.ServiceProvider, batch);
+        var rows = new List<OutboundMessage>();
+        foreach (var p in batch)
+        {
+            p.Inactive = new IReadOnlyList<string>[p.Messages.Count];
+            for (var i = 0; i < p.Messages.Count; i++)
+            {
+                var q = p.Messages[i];
+                IReadOnlyList<string> gone = [];
+                if (p.CheckInactive && q.Message.ServerId is { } serverId && inactive.Count > 0)
+                    gone = q.Recipients.Where(r => inactive.Contains((serverId, q.Message.Stream, r.ToLowerInvariant()))).ToList();
+                p.Inactive[i] = gone;
+                if (gone.Count == q.Recipients.Count && gone.Count > 0)
+                    continue; // nobody left to send to: not stored
+                if (gone.Count > 0)
+                    q.Message.RecipientsJson = JsonSerializer.Serialize(q.Recipients.Except(gone, StringComparer.OrdinalIgnoreCase).ToList());
+                rows.Add(q.Message);
+            }
+        }
+        await QueueRows.InsertMessagesAsync(db, rows, CancellationToken.None);
+    }
+
+    /// <summary>The (server, stream, lower-case address) triples among the group's checked messages that are suppressed.</summary>
+    private static async Task<HashSet<(int ServerId, string Stream, string Email)>> FindInactiveAsync(IServiceProvider services, IReadOnlyList<Pending> batch)
+    {
+        var found = new HashSet<(int, string, string)>();
+        var checkedMessages = batch.Where(p => p.CheckInactive).SelectMany(p => p.Messages).Where(q => q.Message.ServerId is not null).ToList();
+        if (checkedMessages.Count == 0)
+            return found;
+        var suppressions = services.GetRequiredService<Ingress.RecipientSuppressions>();
+        foreach (var server in checkedMessages.GroupBy(q => q.Message.ServerId!.Value))
+        {
+            var pairs = await suppressions.FindSuppressedAsync(server.Key, server.Select(q => q.Message.Stream).Distinct().ToList(),
+                server.SelectMany(q => q.Recipients).Distinct(StringComparer.OrdinalIgnoreCase).ToList(), CancellationToken.None);
+            foreach (var (stream, email) in pairs)
+                found.Add((server.Key, stream, email));
+        }
+        return found;
     }
 
     public async ValueTask DisposeAsync()
@@ -130,9 +184,12 @@ public sealed class OutboundQueue : IAsyncDisposable
         await _writer;
     }
 
-    private sealed class Pending(IReadOnlyList<QueuedMessage> messages)
+    private sealed class Pending(IReadOnlyList<QueuedMessage> messages, bool checkInactive)
     {
         public IReadOnlyList<QueuedMessage> Messages { get; } = messages;
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public bool CheckInactive { get; } = checkInactive;
+        /// <summary>Per message, the recipients left out as inactive (set by the writer).</summary>
+        public IReadOnlyList<string>[] Inactive { get; set; } = [];
+        public TaskCompletionSource<Pending> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
