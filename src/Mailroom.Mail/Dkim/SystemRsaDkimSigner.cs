@@ -33,6 +33,6 @@ public sealed class SystemRsaDkimSigner : DkimSigner
     {
         if (SignatureAlgorithm != DkimSignatureAlgorithm.RsaSha256)
             throw new NotSupportedException($"Only rsa-sha256 is supported, not {SignatureAlgorithm}.");
-        return new RsaSha256HashSigner(key.Rsa);
+        return new RsaSha256HashSigner(key.ThreadRsa);
     }
 }
