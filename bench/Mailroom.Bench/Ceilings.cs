@@ -188,11 +188,15 @@ public static class Ceilings
     /// messages/s as counted by the sink.</summary>
     public static async Task<double> SmtpAsync(SmtpSink sink, int connections, int perConnection, string body, TimeSpan window, CancellationToken ct)
     {
-        var messages = Enumerable.Range(0, 16).Select(i => BuildMessage(body, i)).ToArray();
+        // Each connection its own messages: MailKit prepares (mutates) a message as it sends it, so one instance sent on
+        // two connections at once can throw.
+        var perConnectionMessages = Enumerable.Range(0, connections)
+            .Select(c => Enumerable.Range(0, 16).Select(i => BuildMessage(body, c * 16 + i)).ToArray()).ToArray();
         var stop = Stopwatch.StartNew();
         var before = sink.Messages;
         await Task.WhenAll(Enumerable.Range(0, connections).Select(async c =>
         {
+            var messages = perConnectionMessages[c];
             var n = 0;
             while (stop.Elapsed < window && !ct.IsCancellationRequested)
             {
