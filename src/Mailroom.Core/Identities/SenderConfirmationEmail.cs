@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Mailroom.Core.Queue;
 using MimeKit;
-using MimeKit.Cryptography;
 using MimeKit.Utils;
 
 namespace Mailroom.Core.Identities;
@@ -19,7 +18,7 @@ public static class SenderConfirmationEmail
     public const string Tag = "sender-confirmation";
 
     public static QueuedMessage Compose(SenderSignature signature, string accountName, string link, DateTime expiresAt,
-        PlatformSettings platform, DkimSigningKey? signing, DateTimeOffset now)
+        PlatformSettings platform, DateTimeOffset now)
     {
         var from = new MailboxAddress("Mailroom", platform.PlatformDomain is { } d ? "confirm@" + d : "no-reply@" + platform.MailDomain);
         var to = new MailboxAddress(signature.Name, signature.EmailAddress);
@@ -55,8 +54,6 @@ public static class SenderConfirmationEmail
         // RFC 3834 §5: an automatic message; auto-responders must not answer it.
         message.Headers.Add("Auto-Submitted", "auto-generated");
         message.Body = new BodyBuilder { TextBody = text.ToString(), HtmlBody = html.ToString() }.ToMessageBody();
-        if (signing is not null)
-            Sign(message, signing);
 
         using var mime = new MemoryStream();
         // SMTP lines end in CRLF (RFC 5321 §2.3.8); store the message as it will travel.
@@ -74,24 +71,6 @@ public static class SenderConfirmationEmail
             Status = MessageStatus.Queued,
         };
         return new QueuedMessage(stored, [signature.EmailAddress]);
-    }
-
-    /// <summary>
-    /// Signs with MimeKit's signer, relaxed/relaxed (RFC 6376 §3.4.2, §3.4.4: survives header re-folding and
-    /// trailing-space changes in transit). Prepared for 7-bit first, as a relay that re-encodes 8-bit parts would
-    /// otherwise break the body hash. The sending pipeline's own signer, when it exists, should replace this.
-    /// </summary>
-    private static void Sign(MimeMessage message, DkimSigningKey key)
-    {
-        using var pem = new MemoryStream(Encoding.ASCII.GetBytes(key.PrivateKeyPem));
-        var signer = new DkimSigner(pem, key.Domain, key.Selector, DkimSignatureAlgorithm.RsaSha256)
-        {
-            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-            AgentOrUserIdentifier = "@" + key.Domain,
-        };
-        message.Prepare(EncodingConstraint.SevenBit);
-        signer.Sign(message, [HeaderId.From, HeaderId.To, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId, HeaderId.MimeVersion, HeaderId.ContentType]);
     }
 
     private static string Html(string s) => WebUtility.HtmlEncode(s);

@@ -18,7 +18,7 @@ public sealed record ConfirmationResult(ConfirmationOutcome Outcome, string Emai
 /// the link's owner confirms the address with <see cref="ConfirmAsync"/>.
 /// </summary>
 public sealed class SenderSignatureService(
-    MailroomDb db, OutboundQueue queue, DkimKeyStore keys, DomainService domains, DnsRecordChecks checks,
+    MailroomDb db, OutboundQueue queue, DomainService domains, DnsRecordChecks checks,
     PlatformSettings platform, TimeProvider clock)
 {
     public async Task<SignatureList> ListAsync(int accountId, Paging paging, CancellationToken ct = default)
@@ -216,14 +216,11 @@ public sealed class SenderSignatureService(
 
     /// <summary>
     /// A new link for <paramref name="signature"/> (added to it) and the email carrying it. The token is 256
-    /// random bits shown only in the email; the database keeps its SHA-256. The platform key is read first, as
-    /// making it on first use saves the context.
+    /// random bits shown only in the email; the database keeps its SHA-256. The email is signed by Preparation,
+    /// with the platform key, like all the platform's own mail.
     /// </summary>
     private async Task<QueuedMessage> PrepareConfirmationAsync(SenderSignature signature, CancellationToken ct)
     {
-        DkimSigningKey? signing = null;
-        if (platform.PlatformDomain is { } platformDomain)
-            signing = keys.SigningKey(await keys.PlatformKeyAsync(ct), platformDomain);
         var accountName = await db.Accounts.Where(a => a.Id == signature.AccountId).Select(a => a.Name).FirstAsync(ct);
         var now = clock.GetUtcNow();
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
@@ -235,7 +232,7 @@ public sealed class SenderSignatureService(
         };
         signature.Confirmations.Add(confirmation);
         var link = $"{platform.PublicUrl.TrimEnd('/')}/senders/confirm/{token}";
-        return SenderConfirmationEmail.Compose(signature, accountName, link, confirmation.ExpiresAt, platform, signing, now);
+        return SenderConfirmationEmail.Compose(signature, accountName, link, confirmation.ExpiresAt, platform, now);
     }
 
     private async Task<SignatureDetails> DetailsAsync(SenderSignature s, CancellationToken ct)

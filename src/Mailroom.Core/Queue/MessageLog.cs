@@ -67,14 +67,11 @@ public sealed class MessageLog(MailroomDb db)
             .OrderBy(e => e.At).ThenBy(e => e.Id).ToListAsync(ct);
         var r = ToResponse(m.Row);
         var (text, html) = Bodies(m.Mime);
-        return new OutboundMessageDetails
+        return new OutboundMessageDetails(r)
         {
             TextBody = text,
             HtmlBody = html,
             Body = m.Mime is null ? "" : Encoding.UTF8.GetString(m.Mime),
-            Tag = r.Tag, MessageID = r.MessageID, To = r.To, Cc = r.Cc, Bcc = r.Bcc, Recipients = r.Recipients, ReceivedAt = r.ReceivedAt,
-            From = r.From, Subject = r.Subject, Attachments = r.Attachments, Status = r.Status, TrackOpens = r.TrackOpens,
-            TrackLinks = r.TrackLinks, Metadata = r.Metadata, MessageStream = r.MessageStream, Sandboxed = r.Sandboxed,
             MessageEvents = events.Select(e => new MessageEventResponse(e.Recipient, e.Type.ToString(), Time(e.At),
                 JsonSerializer.Deserialize<Dictionary<string, string>>(e.DetailsJson) ?? [])).ToList(),
         };

@@ -57,13 +57,17 @@ public sealed class SettingsCache
 /// <summary>
 /// Empties the <see cref="SettingsCache"/> when a command writes a settings table (INSERT INTO, UPDATE, DELETE FROM
 /// one of <see cref="SettingsCache.SettingsTables"/>, as EF writes them for SaveChanges, ExecuteUpdate and
-/// ExecuteDelete on both providers): once when the statement ran and, inside a transaction, again at its commit, so
+/// ExecuteDelete on both providers: quoted on SQLite, bare on PostgreSQL): once when the statement ran and, inside a transaction, again at its commit, so
 /// an answer read between the two cannot outlive the commit.
 /// </summary>
 public sealed class SettingsWriteInterceptor(SettingsCache cache) : IDbCommandInterceptor, IDbTransactionInterceptor
 {
     private static readonly SearchValues<string> Writes = SearchValues.Create(
-        SettingsCache.SettingsTables.SelectMany(t => new[] { $"INSERT INTO \"{t}\"", $"UPDATE \"{t}\"", $"DELETE FROM \"{t}\"" }).ToArray(),
+        // SQLite's provider quotes every table name; Npgsql's leaves lower-case ones bare, followed by a space or, in
+        // EF's DELETE, a line break.
+        SettingsCache.SettingsTables
+            .SelectMany(t => new[] { $"\"{t}\"", $"{t} ", $"{t}\n", $"{t}\r" })
+            .SelectMany(t => new[] { $"INSERT INTO {t}", $"UPDATE {t}", $"DELETE FROM {t}" }).ToArray(),
         StringComparison.OrdinalIgnoreCase);
 
     private readonly ConditionalWeakTable<DbTransaction, object> _dirty = new();

@@ -1,3 +1,4 @@
+using Mailroom.Core.Preparation;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -174,8 +175,12 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
     public async Task TheConfirmationEmailCarriesAValidDkimSignatureOfThePlatformDomain()
     {
         await CreateAsync();
+        // Queued unsigned; Preparation signs it once, with the platform key, as all the platform's own mail.
+        Assert.Equal(-1, MimeMessage.Load(new MemoryStream(Assert.Single(await ConfirmationsSentToAsync("jane@shop.example")).Mime!)).Headers.IndexOf(HeaderId.DkimSignature));
+        Assert.Equal(1, await _host.ScopedAsync(sp => sp.GetRequiredService<MessagePreparer>().RunOnceAsync(TestContext.Current.CancellationToken)));
         var sent = Assert.Single(await ConfirmationsSentToAsync("jane@shop.example"));
         var message = MimeMessage.Load(new MemoryStream(sent.Mime!));
+        Assert.Single(message.Headers, h => h.Id == HeaderId.DkimSignature);
         var header = message.Headers[HeaderId.DkimSignature];
         Assert.Contains("d=mailroom.test", header);
         var record = (await _host.ScopedAsync(sp => sp.GetRequiredService<PlatformDnsRecords>().ListAsync())).First(r => r.Name.Contains("._domainkey."));
