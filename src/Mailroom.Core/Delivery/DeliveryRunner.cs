@@ -183,25 +183,30 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
 
     public async Task RecordAsync(MailroomDb db, IReadOnlyList<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        var nowMs = now.ToUnixTimeMilliseconds();
         // One transaction: the rows' outcomes and events as plain SQL (RowStatements), bounce records through EF on the
         // same connection and transaction (a bounce's ID must exist before the event that names it).
         await using var rows = await RowStatements.BeginAsync(db, ct);
         await db.Database.UseTransactionAsync(rows.Transaction, ct);
+        IReadOnlyList<(int ServerId, string Stream)> hardBounced;
         try
         {
-            await RecordInTransactionAsync(db, rows, outcomes, now, nowMs, ct);
+            hardBounced = await RecordInTransactionAsync(db, rows, outcomes, ct);
         }
         finally
         {
             await db.Database.UseTransactionAsync(null, CancellationToken.None);
         }
+        // After the commit, so the breaker counts this round's bounces; a trip pauses the stream for later claims.
+        foreach (var (serverId, stream) in hardBounced)
+            await breaker.CheckAsync(db, serverId, stream, ct);
     }
 
-    private async Task RecordInTransactionAsync(MailroomDb db, RowStatements rows,
-        IReadOnlyList<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, DateTimeOffset now, long nowMs, CancellationToken ct)
+    /// <summary>Writes the outcomes and commits; returns the (server, stream) pairs that got a hard bounce.</summary>
+    private async Task<IReadOnlyList<(int ServerId, string Stream)>> RecordInTransactionAsync(MailroomDb db, RowStatements rows,
+        IReadOnlyList<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct)
     {
+        var now = clock.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
         var ids = outcomes.Select(o => o.Delivery.MessageId).Distinct().ToList();
         var messages = await db.OutboundMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id))
@@ -281,10 +286,7 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
             .Add("NextAttemptAt", o.Delivery.NextAttemptAt).Add("LastResult", o.Delivery.LastResult), ct);
         await QueueRows.InsertEventsAsync(rows, events.Select(e => e.Event).ToList(), ct);
         await rows.CommitAsync(ct);
-        await db.Database.UseTransactionAsync(null, ct);
-        // After the commit, so the breaker counts this round's bounces; a trip pauses the stream for later claims.
-        foreach (var (serverId, stream) in events.Where(e => e.Bounce is { Type: BounceType.HardBounce }).Select(e => (e.Bounce!.ServerId, e.Bounce.Stream)).Distinct())
-            await breaker.CheckAsync(db, serverId, stream, ct);
+        return events.Where(e => e.Bounce is { Type: BounceType.HardBounce }).Select(e => (e.Bounce!.ServerId, e.Bounce.Stream)).Distinct().ToList();
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Mailroom.Contracts;
 using Mailroom.Core.Accounts;
-using Mailroom.Core.Preparation;
 using Mailroom.Core.Queue;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Addresses;
@@ -48,12 +47,11 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         var results = new SendResult[requests.Count];
         var accepted = new List<(int Index, QueuedMessage Message, string To)>(requests.Count);
         var now = clock.GetUtcNow();
-        var authorizations = new Dictionary<string, SigningMaterial>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < requests.Count; i++)
         {
             try
             {
-                var (queued, to) = await AcceptOneAsync(context, requests[i], now, authorizations, ct);
+                var (queued, to) = await AcceptOneAsync(context, requests[i], now, ct);
                 accepted.Add((i, queued, to));
             }
             catch (MailroomException e)
@@ -66,7 +64,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         for (var i = 0; i < accepted.Count; i++)
         {
             var (index, message, to) = accepted[i];
-            results[index] = outcome[i].Refused is { } refused
+            results[index] = outcome[i] is { } refused
                 ? new SendResult { ErrorCode = refused.ErrorCode, Message = refused.Message }
                 : new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = 0, Message = "OK" };
         }
@@ -74,7 +72,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
     }
 
     private async Task<(QueuedMessage, string)> AcceptOneAsync(SendingServer context, EmailRequest? r,
-        DateTimeOffset now, Dictionary<string, SigningMaterial> authorizations, CancellationToken ct)
+        DateTimeOffset now, CancellationToken ct)
     {
         if (r is null)
             throw new MailroomException(402, "The batch holds an item that is not a message object.");
@@ -143,7 +141,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         var trackOpens = OutboundAdmission.TrackOpens(context, r.TrackOpens);
 
         // Sender identity: 400 / 401 (spec §5.3).
-        await admission.AuthorizeSenderAsync(context, from[0].Address, ct, authorizations);
+        await admission.AuthorizeSenderAsync(context, from[0].Address, ct);
 
         var recipients = to.Concat(cc).Concat(bcc).Select(a => a.Address).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 

@@ -128,19 +128,11 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
     /// <summary>The server's TrackOpens=true forces it on (spec §2.2); otherwise the message decides.</summary>
     public static bool TrackOpens(SendingServer server, bool? requested) => server.Server.TrackOpens || (requested ?? false);
 
-    /// <summary>
-    /// Whether the From address may send (spec §5.3): 400/401 with the sender identities' words if not.
-    /// <paramref name="cache"/> spares repeated look-ups of one sender within a batch.
-    /// </summary>
-    public async Task AuthorizeSenderAsync(SendingServer server, string fromAddress, CancellationToken ct,
-        Dictionary<string, SigningMaterial>? cache = null)
+    /// <summary>Whether the From address may send (spec §5.3): 400/401 with the sender identities' words if not. The
+    /// answer comes from the node's <see cref="SettingsCache"/> after the first message of a sender.</summary>
+    public async Task AuthorizeSenderAsync(SendingServer server, string fromAddress, CancellationToken ct)
     {
-        SigningMaterial? material = null;
-        if (cache is not null && cache.TryGetValue(fromAddress, out var cached))
-            material = cached;
-        material ??= await signing.ResolveAsync(server.Identity.AccountId, fromAddress, ct);
-        if (cache is not null)
-            cache[fromAddress] = material;
+        var material = await signing.ResolveAsync(server.Identity.AccountId, fromAddress, ct);
         if (material.Refusal is { } refusal)
             throw new MailroomException(material.RefusalCode, refusal);
     }
@@ -149,23 +141,14 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
     /// Makes the messages durable in one group commit, each without its inactive recipients (hard bounce, spam
     /// complaint, manual suppression on its stream): the queue looks them up once for the whole group commit. A message
     /// none of whose recipients is active is refused with 406, as Postmark answers, and not stored. Results are in the
-    /// order given: the message as queued, or the refusal. Returns after the commit (accepted means durable).
+    /// order given: null for a message stored, else its refusal. Returns after the commit (accepted means durable).
     /// </summary>
-    public async Task<IReadOnlyList<(QueuedMessage? Kept, MailroomException? Refused)>> EnqueueActiveAsync(
-        IReadOnlyList<QueuedMessage> messages, CancellationToken ct)
+    public async Task<IReadOnlyList<MailroomException?>> EnqueueActiveAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct)
     {
         var inactive = await queue.EnqueueActiveAsync(messages, ct);
-        var results = new List<(QueuedMessage?, MailroomException?)>(messages.Count);
-        for (var i = 0; i < messages.Count; i++)
-        {
-            var m = messages[i];
-            var gone = inactive[i];
-            results.Add(gone.Count == 0 ? (m, null)
-                : gone.Count == m.Recipients.Count
-                    ? (null, new MailroomException(406, $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", gone)}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression."))
-                    : (m with { Recipients = m.Recipients.Except(gone, StringComparer.OrdinalIgnoreCase).ToList() }, null));
-        }
-        return results;
+        return messages.Select((m, i) => inactive[i].Count > 0 && inactive[i].Count == m.Recipients.Count
+            ? new MailroomException(406, $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", inactive[i])}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.")
+            : null).ToList();
     }
 
     /// <summary>The row the queue stores for an admitted message, with its envelope recipients.</summary>

@@ -21,19 +21,10 @@ public readonly record struct SmtpReply(int Code, string Status, string Text)
 }
 
 /// <summary>
-/// Who an AUTH exchange authenticated: a server, and the stream when the credential names one. It also remembers,
-/// for <see cref="SmtpSubmissionLimits.SessionMemory"/>, what the connection's earlier messages looked up: the
-/// server's settings and streams, and the From addresses found allowed. A client sending many messages on one
-/// connection thus pays for those look-ups every few seconds instead of every message. Stale answers are
-/// harmless: Preparation asks sender identities again before signing, and a stream archived meanwhile still
-/// takes what it accepted a moment before.
+/// Who an AUTH exchange authenticated: a server, and the stream when the credential names one. The server's settings
+/// and its senders' authorization are read per message through the node's <see cref="Storage.SettingsCache"/>.
 /// </summary>
-public sealed record SmtpSubmitter(ServerIdentity Server, string? Stream)
-{
-    internal SendingServer? Sending { get; set; }
-    internal DateTimeOffset SendingUntil { get; set; }
-    internal Dictionary<string, DateTimeOffset> Senders { get; } = new(StringComparer.OrdinalIgnoreCase);
-}
+public sealed record SmtpSubmitter(ServerIdentity Server, string? Stream);
 
 /// <summary>The outcome of AUTH: a submitter, or the reply that refuses (and whether it was a wrong credential,
 /// which counts toward the address's throttle).</summary>
@@ -63,7 +54,7 @@ public sealed record SmtpSubmission(SmtpReply Reply, Guid? MessageId);
 /// </list>
 /// </summary>
 public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTokens, MailroomDb db, OutboundAdmission admission,
-    MessageComposerOptions messageIds, SmtpSubmissionLimits limits, TimeProvider clock, ILogger<SmtpIngress> log)
+    MessageComposerOptions messageIds, TimeProvider clock, ILogger<SmtpIngress> log)
 {
     /// <summary>Control headers (spec §12.2); every <c>X-PM-</c> field is removed before delivery, known or not.</summary>
     public const string ControlPrefix = "X-PM-";
@@ -111,11 +102,10 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
     {
         try
         {
-            var admitted = await AdmitAsync(submitter, recipients, data, trace, ct);
+            var queued = await AdmitAsync(submitter, recipients, data, trace, ct);
             // Step Recipients, continued: the stream's inactive recipients are left out (in the group commit); 406 if none is left.
-            var (queued, refused) = (await admission.EnqueueActiveAsync([admitted], ct))[0];
-            if (queued is null)
-                throw refused!;
+            if ((await admission.EnqueueActiveAsync([queued], ct))[0] is { } refused)
+                throw refused;
             return new SmtpSubmission(new SmtpReply(250, "2.0.0", $"Ok: queued as {queued.Message.Id}"), queued.Message.Id);
         }
         catch (SmtpRefusal e)
@@ -162,12 +152,7 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         }
         var control = TakeControlHeaders(mime);
 
-        if (submitter.Sending is null || submitter.SendingUntil <= now)
-        {
-            submitter.Sending = await admission.LoadServerAsync(submitter.Server, ct);
-            submitter.SendingUntil = now + limits.SessionMemory;
-        }
-        var server = submitter.Sending;
+        var server = await admission.LoadServerAsync(submitter.Server, ct);
         if (!server.Server.SmtpApiActivated)
             throw new SmtpRefusal(new SmtpReply(550, "5.7.1", "SMTP is turned off for this server: set SmtpApiActivated to true in the server's settings."));
 
@@ -192,13 +177,7 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         };
 
         // Step Authorize: the same sender-identity check as the Email API (spec §5.3).
-        if (!submitter.Senders.TryGetValue(from.Address, out var until) || until <= now)
-        {
-            await admission.AuthorizeSenderAsync(server, from.Address, ct);
-            if (submitter.Senders.Count >= 100)
-                submitter.Senders.Clear();
-            submitter.Senders[from.Address] = now + limits.SessionMemory;
-        }
+        await admission.AuthorizeSenderAsync(server, from.Address, ct);
 
         // Step Recipients: the envelope decides who receives; To and Cc fields only describe.
         var envelope = recipients.Distinct(StringComparer.OrdinalIgnoreCase).ToList();

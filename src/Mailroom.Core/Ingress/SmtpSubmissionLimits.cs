@@ -43,9 +43,6 @@ public sealed record SmtpSubmissionLimits
 
     public TimeSpan AuthFailureWindow { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long one connection reuses its server's settings and its senders' authorization (<see cref="SmtpSubmitter"/>).</summary>
-    public TimeSpan SessionMemory { get; init; } = TimeSpan.FromSeconds(10);
-
     /// <summary>How long AUTH stays refused (454 4.7.0) for an address that failed too often.</summary>
     public TimeSpan AuthBlock { get; init; } = TimeSpan.FromMinutes(15);
 }

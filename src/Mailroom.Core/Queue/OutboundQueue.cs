@@ -43,7 +43,7 @@ public sealed class OutboundQueue : IAsyncDisposable
 
     /// <summary>Commits several messages durably, in one commit with whatever else is waiting.</summary>
     public Task EnqueueAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct = default) =>
-        messages.Count == 0 ? Task.CompletedTask : Hand(messages, checkInactive: false);
+        messages.Count == 0 ? Task.CompletedTask : HandAsync(messages, checkInactive: false);
 
     /// <summary>
     /// Commits several messages durably, leaving out each one's inactive recipients (suppressed on its server and
@@ -58,8 +58,6 @@ public sealed class OutboundQueue : IAsyncDisposable
         var pending = await HandAsync(messages, checkInactive: true);
         return pending.Inactive;
     }
-
-    private async Task Hand(IReadOnlyList<QueuedMessage> messages, bool checkInactive) => await HandAsync(messages, checkInactive);
 
     private Task<Pending> HandAsync(IReadOnlyList<QueuedMessage> messages, bool checkInactive)
     {
@@ -167,7 +165,7 @@ public sealed class OutboundQueue : IAsyncDisposable
         var checkedMessages = batch.Where(p => p.CheckInactive).SelectMany(p => p.Messages).Where(q => q.Message.ServerId is not null).ToList();
         if (checkedMessages.Count == 0)
             return found;
-        var suppressions = services.GetRequiredService<Ingress.RecipientSuppressions>();
+        var suppressions = services.GetRequiredService<RecipientSuppressions>();
         foreach (var server in checkedMessages.GroupBy(q => q.Message.ServerId!.Value))
         {
             var pairs = await suppressions.FindSuppressedAsync(server.Key, server.Select(q => q.Message.Stream).Distinct().ToList(),

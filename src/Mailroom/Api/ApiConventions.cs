@@ -49,7 +49,6 @@ public static class ApiConventions
             throw new MailroomException(409, "Please send the body as JSON with the header 'Content-Type: application/json'.", 415);
 
         using var buffer = new MemoryStream();
-        var limited = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
         var read = new byte[81920];
         int n;
         while ((n = await req.Body.ReadAsync(read, http.RequestAborted)) > 0)
@@ -58,7 +57,6 @@ public static class ApiConventions
             if (buffer.Length > maxBytes)
                 throw new MailroomException(300, $"The request body is larger than {maxBytes / (1024 * 1024)} MB.", 413);
         }
-        _ = limited;
         if (buffer.Length == 0 || IsBlank(buffer))
             return empty();
         var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);

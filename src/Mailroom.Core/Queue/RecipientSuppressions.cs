@@ -1,11 +1,11 @@
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
-namespace Mailroom.Core.Ingress;
+namespace Mailroom.Core.Queue;
 
 /// <summary>
-/// Which recipients of a stream are inactive (hard bounce, spam complaint, manual suppression): the send path
-/// asks before accepting. Suppressions are per server and stream: another stream still sends.
+/// Which recipients of a stream are inactive (hard bounce, spam complaint, manual suppression): the queue writer
+/// asks once per group commit (<see cref="OutboundQueue.EnqueueActiveAsync"/>). Suppressions are per server and stream.
 /// </summary>
 public sealed class RecipientSuppressions(MailroomDb db)
 {
