@@ -25,9 +25,17 @@ public sealed class SettingsCache
 
     private readonly ConcurrentDictionary<(string Region, object Key), Entry> _entries = new();
     private long _generation;
+    private long _stores;
 
     /// <summary>How long another node's change may go unseen (default 2 s).</summary>
     public TimeSpan MaxAge { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Stores between two clearings (default 10 000). Keys come from senders' input (any local part of the platform
+    /// domain is a From address of its own), so without a bound the cache would grow until the next settings write.
+    /// Counting stores, not entries, keeps the check off ConcurrentDictionary.Count, which takes every lock.
+    /// </summary>
+    public int Capacity { get; init; } = 10_000;
 
     private sealed record Entry(object? Value, long Generation, long LoadedAt);
 
@@ -42,7 +50,14 @@ public sealed class SettingsCache
         var value = await load();
         // Kept only if no write happened while loading: otherwise the answer may predate it.
         if (value is not null && Volatile.Read(ref _generation) == generation)
+        {
+            if (Interlocked.Increment(ref _stores) > Capacity)
+            {
+                Interlocked.Exchange(ref _stores, 1);
+                _entries.Clear();
+            }
             _entries[(region, key)] = new Entry(value, generation, now);
+        }
         return value;
     }
 

@@ -53,4 +53,20 @@ public sealed class SettingsCacheTests
         await cache.GetOrLoadAsync("r", 1, () => Task.FromResult<string?>("v" + ++loads));
         Assert.Equal(2, loads);
     }
+
+    [Fact]
+    public async Task TheCacheIsClearedWhenItHasStoredCapacityAnswers()
+    {
+        // Senders choose the keys (any From address), so the cache must not grow without bound.
+        var cache = new SettingsCache { MaxAge = TimeSpan.FromHours(1), Capacity = 3 };
+        var loads = 0;
+        Task<string?> Load() => Task.FromResult<string?>("v" + ++loads);
+        await cache.GetOrLoadAsync("r", 1, Load);
+        await cache.GetOrLoadAsync("r", 2, Load);
+        await cache.GetOrLoadAsync("r", 3, Load);
+        Assert.Equal("v1", await cache.GetOrLoadAsync("r", 1, Load));
+        await cache.GetOrLoadAsync("r", 4, Load); // the fourth store clears the first three
+        Assert.Equal("v5", await cache.GetOrLoadAsync("r", 1, Load));
+        Assert.Equal("v4", await cache.GetOrLoadAsync("r", 4, Load));
+    }
 }
