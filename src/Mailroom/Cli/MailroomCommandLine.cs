@@ -11,27 +11,17 @@ namespace Mailroom.Cli;
 public static class MailroomCommandLine
 {
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "JSON config file (keys as in the README's configuration table). Env: MAILROOM_CONFIG; default ./mailroom.json if present." };
-    private static readonly Option<string?> DataOption = new("--data") { Description = "Data folder: SQLite file, Data Protection keys, generated secrets. Env: MAILROOM_DATA. Default ./data." };
-    private static readonly Option<string?> DatabaseOption = new("--database") { Description = "PostgreSQL connection string; without it, SQLite in the data folder. Env: MAILROOM_DATABASE." };
-    private static readonly Option<string?> HttpOption = new("--http") { Description = "HTTP listen URL. Env: MAILROOM_HTTP. Default http://127.0.0.1:5080." };
-    private static readonly Option<string?> PublicUrlOption = new("--public-url") { Description = "Base URL shown in links (ServerLink, confirmation links). Env: MAILROOM_PUBLIC_URL. Default: the --http URL." };
-    private static readonly Option<string?> InboundHostOption = new("--inbound-host") { Description = "Host of servers' inbound addresses. Env: MAILROOM_INBOUND_HOST." };
-    private static readonly Option<string?> PlatformDomainOption = new("--platform-domain") { Description = "The platform's own mail domain: every account may send From it. Env: MAILROOM_PLATFORM_DOMAIN." };
-    private static readonly Option<string?> DnsOption = new("--dns") { Description = "DNS resolver IP:PORT for MX lookups and domain verification. Env: MAILROOM_DNS. Default: the system's." };
+    /// <summary>One option per setting that has one, made from its descriptor (name, help, default).</summary>
+    private static readonly Dictionary<string, Option> SettingOptions = SettingDescriptors.All.Where(d => d.Option is not null)
+        .ToDictionary(d => d.Key, d => d.IsFlag
+            ? (Option)new Option<bool>(d.Option!) { Description = d.HelpText }
+            : new Option<string?>(d.Option!) { Description = d.HelpText, HelpName = d.Placeholder });
 
-    private static readonly Option<string?> DeliveryPortOption = new("--delivery-port") { Description = "Port of remote MX hosts. Env: MAILROOM_DELIVERY_PORT. Default 25." };
-    private static readonly Option<string?> RelayOption = new("--relay") { Description = "Smart host HOST:PORT taking all outbound mail (AUTH with --relay-username/--relay-password). Env: MAILROOM_RELAY." };
-    private static readonly Option<string?> RelayUserOption = new("--relay-username") { Description = "AUTH user at the smart host. Env: MAILROOM_RELAY_USERNAME." };
-    private static readonly Option<string?> RelayPasswordOption = new("--relay-password") { Description = "AUTH password at the smart host. Env: MAILROOM_RELAY_PASSWORD." };
-    private static readonly Option<string?> HeloOption = new("--helo") { Description = "Name given in EHLO. Env: MAILROOM_HELO." };
-    private static readonly Option<string?> RolesOption = new("--roles") { Description = "Roles of this process, comma-separated: api, smtp, delivery, mx. Env: MAILROOM_ROLES. Default all." };
-    private static readonly Option<string?> SmtpOption = new("--smtp") { Description = "SMTP submission ADDRESS:PORT (role smtp). Env: MAILROOM_SMTP. Default 127.0.0.1:2525." };
-    private static readonly Option<string?> SmtpCertificateOption = new("--smtp-certificate") { Description = "STARTTLS certificate: PEM (certificate and key) or PFX. Env: MAILROOM_SMTP_CERTIFICATE. Default: a self-signed one made in the data folder." };
-    private static readonly Option<string?> SmtpCertificatePasswordOption = new("--smtp-certificate-password") { Description = "Password of the certificate file. Env: MAILROOM_SMTP_CERTIFICATE_PASSWORD." };
-    private static readonly Option<bool> SmtpAllowPlainAuthOption = new("--smtp-allow-plain-auth") { Description = "Accept AUTH before STARTTLS. Env: MAILROOM_SMTP_ALLOW_PLAIN_AUTH. Default false." };
+    /// <summary>The options of the settings named (by config key), for a command that reads only those.</summary>
+    private static IEnumerable<Option> Options(params string[] keys) => keys.Select(k => SettingOptions[k]);
 
-    private static readonly Option<string?> MxOption = new("--mx") { Description = "IP:PORT of the inbound MX listener that receives bounces and complaints (role mx). Env: MAILROOM_MX. Default: off." };
-    private static readonly Option<string?> RetentionOption = new("--retention-days") { Description = "Days message content and events are kept. Env: MAILROOM_RETENTION_DAYS. Default 45." };
+    /// <summary>Every setting's option, for <c>serve</c>.</summary>
+    private static IEnumerable<Option> AllSettingOptions => SettingOptions.Values;
 
     public static RootCommand Build()
     {
@@ -57,9 +47,8 @@ public static class MailroomCommandLine
             var command = new Command(verb, help) { server, stream };
             if (verb == "pause")
                 command.Options.Add(reason);
-            command.Options.Add(DataOption);
-            command.Options.Add(DatabaseOption);
-            command.Options.Add(ConfigOption);
+            foreach (var o in Options("Data", "Database").Append(ConfigOption))
+                command.Options.Add(o);
             command.SetAction(async (parse, ct) =>
             {
                 await using var scope = await OpenStoreAsync(parse, ct);
@@ -88,12 +77,8 @@ public static class MailroomCommandLine
     private static Command Serve()
     {
         var serve = new Command("serve", "Run Mailroom: the HTTP API, SMTP submission and the background workers.");
-        foreach (var o in new[] { DataOption, DatabaseOption, HttpOption, PublicUrlOption, InboundHostOption, PlatformDomainOption, DnsOption, DeliveryPortOption,
-                     RelayOption, RelayUserOption, RelayPasswordOption, HeloOption, RolesOption, RetentionOption,
-                     SmtpOption, SmtpCertificateOption, SmtpCertificatePasswordOption, MxOption })
+        foreach (var o in AllSettingOptions.Append(ConfigOption))
             serve.Options.Add(o);
-        serve.Options.Add(SmtpAllowPlainAuthOption);
-        serve.Options.Add(ConfigOption);
         serve.SetAction(async (parse, ct) =>
         {
             var settings = Resolve(parse);
@@ -111,9 +96,8 @@ public static class MailroomCommandLine
         var email = new Option<string>("--email") { Description = "Account owner's email address.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object: {\"AccountID\", \"Name\", \"AccountToken\"}." };
         var create = new Command("create", "Create an account and print its account API token.") { name, email, json };
-        create.Options.Add(DataOption);
-        create.Options.Add(DatabaseOption);
-        create.Options.Add(ConfigOption);
+        foreach (var o in Options("Data", "Database").Append(ConfigOption))
+            create.Options.Add(o);
         create.SetAction(async (parse, ct) =>
         {
             await using var scope = await OpenStoreAsync(parse, ct);
@@ -135,9 +119,8 @@ public static class MailroomCommandLine
         });
 
         var list = new Command("list", "List accounts (id, name, email, created).") { json };
-        list.Options.Add(DataOption);
-        list.Options.Add(DatabaseOption);
-        list.Options.Add(ConfigOption);
+        foreach (var o in Options("Data", "Database").Append(ConfigOption))
+            list.Options.Add(o);
         list.SetAction(async (parse, ct) =>
         {
             await using var scope = await OpenStoreAsync(parse, ct);
@@ -158,7 +141,7 @@ public static class MailroomCommandLine
     {
         var check = new Option<bool>("--check") { Description = "Also look each record up and say whether DNS serves it." };
         var dns = new Command("dns", "Print the DNS records to publish for the platform domain (makes the platform DKIM key on first use).") { check };
-        foreach (var o in new[] { DataOption, DatabaseOption, PlatformDomainOption, DnsOption, ConfigOption })
+        foreach (var o in Options("Data", "Database", "PlatformDomain", "Dns").Append(ConfigOption))
             dns.Options.Add(o);
         dns.SetAction(async (parse, ct) =>
         {
@@ -205,28 +188,9 @@ public static class MailroomCommandLine
 
     private static MailroomSettings Resolve(ParseResult parse)
     {
-        var cli = new Dictionary<string, string?>
-        {
-            ["Data"] = Value(parse, DataOption),
-            ["Database"] = Value(parse, DatabaseOption),
-            ["Http"] = Value(parse, HttpOption),
-            ["PublicUrl"] = Value(parse, PublicUrlOption),
-            ["InboundHost"] = Value(parse, InboundHostOption),
-            ["DeliveryPort"] = Value(parse, DeliveryPortOption),
-            ["Relay"] = Value(parse, RelayOption),
-            ["RelayUsername"] = Value(parse, RelayUserOption),
-            ["RelayPassword"] = Value(parse, RelayPasswordOption),
-            ["HeloName"] = Value(parse, HeloOption),
-            ["Roles"] = Value(parse, RolesOption),
-            ["RetentionDays"] = Value(parse, RetentionOption),
-            ["PlatformDomain"] = Value(parse, PlatformDomainOption),
-            ["Dns"] = Value(parse, DnsOption),
-            ["Mx"] = Value(parse, MxOption),
-            ["Smtp"] = Value(parse, SmtpOption),
-            ["SmtpCertificate"] = Value(parse, SmtpCertificateOption),
-            ["SmtpCertificatePassword"] = Value(parse, SmtpCertificatePasswordOption),
-            ["SmtpAllowPlainAuth"] = Flag(parse, SmtpAllowPlainAuthOption),
-        };
+        var cli = new Dictionary<string, string?>();
+        foreach (var (key, option) in SettingOptions)
+            cli[key] = option is Option<bool> flag ? Flag(parse, flag) : Value(parse, (Option<string?>)option);
         return MailroomSettings.Resolve(cli, Value(parse, ConfigOption));
     }
 

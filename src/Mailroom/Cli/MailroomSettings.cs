@@ -72,83 +72,53 @@ public sealed record MailroomSettings
     /// <summary>The resolver the <c>Dns</c> setting names, or null for the system's.</summary>
     public System.Net.IPEndPoint? DnsServer => Dns is null ? null : Mailroom.Core.Identities.DnsLookup.ParseServer(Dns);
 
-    /// <summary>The table the README's configuration section shows: option, environment variable, file key, default.</summary>
-    public static readonly IReadOnlyList<(string Option, string Env, string Key, string Default, string Meaning)> Table =
-    [
-        ("--data", "MAILROOM_DATA", "Data", "./data", "folder for the SQLite file, Data Protection keys and generated secrets"),
-        ("--database", "MAILROOM_DATABASE", "Database", "(none: SQLite)", "PostgreSQL connection string (postgres://user:pass@host:port/db or key=value)"),
-        ("--http", "MAILROOM_HTTP", "Http", "http://127.0.0.1:5080", "address the HTTP API listens on"),
-        ("--public-url", "MAILROOM_PUBLIC_URL", "PublicUrl", "the --http address", "base URL used in links shown to customers"),
-        ("--inbound-host", "MAILROOM_INBOUND_HOST", "InboundHost", "inbound.mailroom.localhost", "host of servers' inbound addresses"),
-        ("--delivery-port", "MAILROOM_DELIVERY_PORT", "DeliveryPort", "25", "port of remote MX hosts"),
-        ("--relay", "MAILROOM_RELAY", "Relay", "(none)", "smart host HOST:PORT for all outbound mail"),
-        ("--relay-username", "MAILROOM_RELAY_USERNAME", "RelayUsername", "(none)", "AUTH user name at the smart host"),
-        ("--relay-password", "MAILROOM_RELAY_PASSWORD", "RelayPassword", "(none)", "AUTH password at the smart host"),
-        ("--helo", "MAILROOM_HELO", "HeloName", "machine name", "name given in EHLO"),
-        ("--retention-days", "MAILROOM_RETENTION_DAYS", "RetentionDays", "45", "days message content and events are kept"),
-        ("--roles", "MAILROOM_ROLES", "Roles", "all", "roles this process runs: api, smtp, delivery, mx"),
-        ("--smtp", "MAILROOM_SMTP", "Smtp", "127.0.0.1:2525", "ADDRESS:PORT of SMTP submission (role smtp)"),
-        ("--smtp-certificate", "MAILROOM_SMTP_CERTIFICATE", "SmtpCertificate", "(self-signed, made in the data folder)", "STARTTLS certificate: PEM with certificate and key, or PFX"),
-        ("--smtp-certificate-password", "MAILROOM_SMTP_CERTIFICATE_PASSWORD", "SmtpCertificatePassword", "(none)", "password of the certificate file"),
-        ("--smtp-allow-plain-auth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH", "SmtpAllowPlainAuth", "false", "accept AUTH before STARTTLS (tokens then cross the network in clear)"),
-        ("", "MAILROOM_SMTP_TCP_NODELAY", "SmtpTcpNoDelay", "true", "TCP_NODELAY on SMTP connections; false only to measure its effect (bench/smtp)"),
-        ("", "MAILROOM_SMTP_LOOPBACK_TOKEN", "SmtpLoopbackToken", "(none)", "benchmarks only: clients on 127.0.0.0/8 that skip AUTH send as this server token (bench/smtp)"),
-                ("--mx", "MAILROOM_MX", "Mx", "(off)", "IP:PORT of the inbound MX listener for bounces and complaints (role mx)"),
-        ("", "MAILROOM_BREAKER_HARD_BOUNCE_PERCENT", "BreakerHardBouncePercent", "10", "pause a stream when more of its last 1,000 deliveries hard-bounced"),
-        ("", "MAILROOM_BREAKER_COMPLAINT_PERCENT", "BreakerComplaintPercent", "0.1", "pause a stream when more of its last 1,000 deliveries drew a spam complaint"),
-        ("", "MAILROOM_BREAKER_MINIMUM_SAMPLE", "BreakerMinimumSample", "100", "finished deliveries a stream needs before the breaker judges it"),
-        ("--platform-domain", "MAILROOM_PLATFORM_DOMAIN", "PlatformDomain", "(none)", "the platform's own mail domain: any account may send From it; `mailroom dns` prints its records"),
-        ("--dns", "MAILROOM_DNS", "Dns", "(the system's resolver)", "DNS resolver (IP:PORT) for MX lookups and domain verification"),
-        ("", "MAILROOM_SENDER_CONFIRMATION_HOURS", "SenderConfirmationHours", "48", "how long a sender-signature confirmation link stays valid"),
-        ("", "MAILROOM_DNS_RECHECK_HOURS", "DnsRecheckHours", "24", "how often verified domains' DNS records are checked again"),
-    ];
-
     public static MailroomSettings Resolve(IReadOnlyDictionary<string, string?> fromCommandLine, string? configPath,
         Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         configPath ??= environment("MAILROOM_CONFIG");
         var file = LoadFile(configPath);
-        string? Get(string key, string env) =>
-            fromCommandLine.TryGetValue(key, out var v) && !string.IsNullOrEmpty(v) ? v
-            : !string.IsNullOrEmpty(environment(env)) ? environment(env)
-            : file.TryGetValue(key, out var f) && !string.IsNullOrEmpty(f) ? f
-            : null;
+        string? Get(string key)
+        {
+            var env = SettingDescriptors.Get(key).Env;
+            return fromCommandLine.TryGetValue(key, out var v) && !string.IsNullOrEmpty(v) ? v
+                : !string.IsNullOrEmpty(environment(env)) ? environment(env)
+                : file.TryGetValue(key, out var f) && !string.IsNullOrEmpty(f) ? f
+                : null;
+        }
         var defaults = new MailroomSettings();
         return new MailroomSettings
         {
-            DataDirectory = Get("Data", "MAILROOM_DATA") ?? defaults.DataDirectory,
-            Database = Get("Database", "MAILROOM_DATABASE"),
-            Http = Get("Http", "MAILROOM_HTTP") ?? defaults.Http,
-            PublicUrl = Get("PublicUrl", "MAILROOM_PUBLIC_URL"),
-            InboundHost = Get("InboundHost", "MAILROOM_INBOUND_HOST") ?? defaults.InboundHost,
-            DeliveryPort = Get("DeliveryPort", "MAILROOM_DELIVERY_PORT") is { } port
-                ? int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) : defaults.DeliveryPort,
-            Relay = Get("Relay", "MAILROOM_RELAY"),
-            RelayUsername = Get("RelayUsername", "MAILROOM_RELAY_USERNAME"),
-            RelayPassword = Get("RelayPassword", "MAILROOM_RELAY_PASSWORD"),
-            HeloName = Get("HeloName", "MAILROOM_HELO"),
-            Roles = Get("Roles", "MAILROOM_ROLES") ?? defaults.Roles,
-            Mx = Get("Mx", "MAILROOM_MX"),
+            DataDirectory = Get("Data") ?? defaults.DataDirectory,
+            Database = Get("Database"),
+            Http = Get("Http") ?? defaults.Http,
+            PublicUrl = Get("PublicUrl"),
+            InboundHost = Get("InboundHost") ?? defaults.InboundHost,
+            DeliveryPort = Integer(Get("DeliveryPort"), "DeliveryPort", 1, 65535) ?? defaults.DeliveryPort,
+            Relay = Get("Relay"),
+            RelayUsername = Get("RelayUsername"),
+            RelayPassword = Get("RelayPassword"),
+            HeloName = Get("HeloName"),
+            Roles = Get("Roles") ?? defaults.Roles,
+            Mx = Get("Mx"),
             Breaker = new Mailroom.Core.Events.StreamBreakerOptions
             {
-                HardBounceRate = (Number(Get("BreakerHardBouncePercent", "MAILROOM_BREAKER_HARD_BOUNCE_PERCENT"), "BreakerHardBouncePercent") ?? 10) / 100,
-                ComplaintRate = (Number(Get("BreakerComplaintPercent", "MAILROOM_BREAKER_COMPLAINT_PERCENT"), "BreakerComplaintPercent") ?? 0.1) / 100,
-                MinimumSample = (int)(Number(Get("BreakerMinimumSample", "MAILROOM_BREAKER_MINIMUM_SAMPLE"), "BreakerMinimumSample") ?? 100),
+                HardBounceRate = (Number(Get("BreakerHardBouncePercent"), "BreakerHardBouncePercent") ?? 10) / 100,
+                ComplaintRate = (Number(Get("BreakerComplaintPercent"), "BreakerComplaintPercent") ?? 0.1) / 100,
+                MinimumSample = (int)(Number(Get("BreakerMinimumSample"), "BreakerMinimumSample") ?? 100),
             },
-            RetentionDays = Get("RetentionDays", "MAILROOM_RETENTION_DAYS") is { } days
-                ? int.Parse(days, System.Globalization.CultureInfo.InvariantCulture) : defaults.RetentionDays,
-            PlatformDomain = PlatformDomainValue(Get("PlatformDomain", "MAILROOM_PLATFORM_DOMAIN")),
-            Dns = DnsValue(Get("Dns", "MAILROOM_DNS")),
-            SenderConfirmationLifetime = Hours(Get("SenderConfirmationHours", "MAILROOM_SENDER_CONFIRMATION_HOURS"), "SenderConfirmationHours") ?? defaults.SenderConfirmationLifetime,
-            DnsRecheckInterval = Hours(Get("DnsRecheckHours", "MAILROOM_DNS_RECHECK_HOURS"), "DnsRecheckHours") ?? defaults.DnsRecheckInterval,
-            Smtp = Get("Smtp", "MAILROOM_SMTP") ?? defaults.Smtp,
-            SmtpCertificate = Get("SmtpCertificate", "MAILROOM_SMTP_CERTIFICATE"),
-            SmtpCertificatePassword = Get("SmtpCertificatePassword", "MAILROOM_SMTP_CERTIFICATE_PASSWORD"),
-            SmtpAllowPlainAuth = Get("SmtpAllowPlainAuth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH") is { } plain
+            RetentionDays = Integer(Get("RetentionDays"), "RetentionDays", 1, 3650) ?? defaults.RetentionDays,
+            PlatformDomain = PlatformDomainValue(Get("PlatformDomain")),
+            Dns = DnsValue(Get("Dns")),
+            SenderConfirmationLifetime = Hours(Get("SenderConfirmationHours"), "SenderConfirmationHours") ?? defaults.SenderConfirmationLifetime,
+            DnsRecheckInterval = Hours(Get("DnsRecheckHours"), "DnsRecheckHours") ?? defaults.DnsRecheckInterval,
+            Smtp = Get("Smtp") ?? defaults.Smtp,
+            SmtpCertificate = Get("SmtpCertificate"),
+            SmtpCertificatePassword = Get("SmtpCertificatePassword"),
+            SmtpAllowPlainAuth = Get("SmtpAllowPlainAuth") is { } plain
                 ? Flag(plain, "SmtpAllowPlainAuth") : defaults.SmtpAllowPlainAuth,
-            SmtpLoopbackToken = Get("SmtpLoopbackToken", "MAILROOM_SMTP_LOOPBACK_TOKEN"),
-            SmtpTcpNoDelay = Get("SmtpTcpNoDelay", "MAILROOM_SMTP_TCP_NODELAY") is { } noDelay
+            SmtpLoopbackToken = Get("SmtpLoopbackToken"),
+            SmtpTcpNoDelay = Get("SmtpTcpNoDelay") is { } noDelay
                 ? Flag(noDelay, "SmtpTcpNoDelay") : defaults.SmtpTcpNoDelay,
         };
     }
@@ -188,6 +158,15 @@ public sealed record MailroomSettings
         return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 0
             ? n
             : throw new ArgumentException($"{key}: '{value}' is not a number.");
+    }
+
+    private static int? Integer(string? value, string key, int min, int max)
+    {
+        if (value is null)
+            return null;
+        return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new ArgumentException($"{key}: '{value}' is not a whole number from {min} to {max}.");
     }
 
     private static TimeSpan? Hours(string? value, string key)

@@ -60,7 +60,7 @@ public sealed class IdentitySettingsTests
     [Fact]
     public void TheConfigurationTableListsTheNewSettings()
     {
-        var keys = MailroomSettings.Table.Select(t => t.Key).ToList();
+        var keys = SettingDescriptors.All.Select(t => t.Key).ToList();
         Assert.Contains("PlatformDomain", keys);
         Assert.Contains("Dns", keys);
         Assert.Contains("SenderConfirmationHours", keys);

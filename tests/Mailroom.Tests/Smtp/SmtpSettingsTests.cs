@@ -40,7 +40,7 @@ public sealed class SmtpSettingsTests
 
         Assert.Throws<ArgumentException>(() => MailroomSettings.Resolve(new Dictionary<string, string?>(), null,
             k => k == "MAILROOM_SMTP_ALLOW_PLAIN_AUTH" ? "yes please" : null));
-        Assert.Contains(MailroomSettings.Table, r => r.Option == "--smtp" && r.Env == "MAILROOM_SMTP" && r.Key == "Smtp");
+        Assert.Contains(SettingDescriptors.All, r => r.Option == "--smtp" && r.Env == "MAILROOM_SMTP" && r.Key == "Smtp");
     }
 
     [Theory]
