@@ -22,6 +22,9 @@ for f in "$results"/*.trx; do
   e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$line"); e=${e:-0}
   passed=$((passed + p)); failed=$((failed + x + e))
 done
+if [ "$failed" -gt 0 ] && command -v python3 >/dev/null; then
+  python3 scripts/trx-failures.py "$results"/*.trx   # each failure with its message (dotnet test's console shows them scattered)
+fi
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a build or host failure counts
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
