@@ -26,9 +26,14 @@ public static class MailroomApp
         services.AddSingleton(settings);
         services.AddSingleton(settings.Platform);
         services.AddSingleton(TimeProvider.System);
+        // The key ring is encrypted with the master key (MasterKey.cs): keys written by older versions without it are
+        // still read; every new key is encrypted.
+        var masterKey = settings.LoadMasterKey();
+        services.AddSingleton(masterKey);
         services.AddDataProtection()
             .SetApplicationName("Mailroom")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(data, "keys")));
+        services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new MasterKeyXmlEncryptor(masterKey));
         services.AddSingleton<Secrets>();
         services.AddMailroomDatabase(settings.DatabaseSettings);
         services.AddScoped<AccountService>();

@@ -60,7 +60,11 @@ public static class DatabaseSetup
         else
         {
             Directory.CreateDirectory(settings.DataDirectory);
+            // EF rebuilds a SQLite table to drop a column, between "PRAGMA foreign_keys = 0/1", which SQLite ignores inside a
+            // transaction, so EF runs those two statements outside it and warns. The pragma is a setting of the one
+            // connection, not of the file: a crash in between leaves nothing behind, and the rebuild itself is transactional.
             services.AddDbContextPool<SqliteMailroomDb>((sp, o) => o.UseSqlite(settings.SqliteConnection)
+                .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning))
                 .AddInterceptors(SqlitePragmas.Instance, sp.GetRequiredService<SettingsWriteInterceptor>()));
             services.AddScoped<MailroomDb>(sp => sp.GetRequiredService<SqliteMailroomDb>());
         }

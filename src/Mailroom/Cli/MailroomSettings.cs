@@ -13,6 +13,10 @@ public sealed record MailroomSettings
 {
     public string DataDirectory { get; init; } = "./data";
     public string? Database { get; init; }
+    /// <summary>File holding the master key (base64); null = master.key in the data folder.</summary>
+    public string? MasterKeyFile { get; init; }
+    /// <summary>The master key itself (base64), from the environment; wins over <see cref="MasterKeyFile"/>.</summary>
+    public string? MasterKey { get; init; }
     public string Http { get; init; } = "http://127.0.0.1:5080";
     public string? PublicUrl { get; init; }
     public string InboundHost { get; init; } = "inbound.mailroom.localhost";
@@ -58,6 +62,11 @@ public sealed record MailroomSettings
     /// <summary>How long one DNS query may take (tried twice). Not a config key: tests shorten it.</summary>
     public TimeSpan DnsTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>The master key of the Data Protection key ring (see <see cref="Mailroom.Core.MasterKey"/>).</summary>
+    public Mailroom.Core.MasterKey LoadMasterKey() => MasterKey is { } inline
+        ? Mailroom.Core.MasterKey.FromBase64(inline, "MAILROOM_MASTER_KEY")
+        : Mailroom.Core.MasterKey.FromFile(MasterKeyFile ?? Path.Combine(Path.GetFullPath(DataDirectory), "master.key"), out _);
+
     public DatabaseSettings DatabaseSettings => new(Path.GetFullPath(DataDirectory), Database);
 
     public PlatformSettings Platform => new()
@@ -91,6 +100,8 @@ public sealed record MailroomSettings
         {
             DataDirectory = Get("Data") ?? defaults.DataDirectory,
             Database = Get("Database"),
+            MasterKeyFile = Get("MasterKeyFile"),
+            MasterKey = Get("MasterKey"),
             Http = Get("Http") ?? defaults.Http,
             PublicUrl = Get("PublicUrl"),
             InboundHost = Get("InboundHost") ?? defaults.InboundHost,

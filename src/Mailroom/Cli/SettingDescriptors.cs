@@ -36,6 +36,10 @@ public static class SettingDescriptors
     [
         new("Data", "MAILROOM_DATA", "--data", "DIR", "`./data`",
             "the data folder: SQLite file, Data Protection keys (they decrypt stored tokens and DKIM keys: back the folder up), generated certificate"),
+        new("MasterKeyFile", "MAILROOM_MASTER_KEY_FILE", "--master-key-file", "FILE", "`master.key` in the data folder (made at first start)",
+            "the master key (256 bits, base64) that encrypts the Data Protection key ring; keep it apart from the data folder and its backups"),
+        new("MasterKey", "MAILROOM_MASTER_KEY", null, null, "none",
+            "the master key itself (base64), instead of a file; takes precedence over `MasterKeyFile`"),
         new("Database", "MAILROOM_DATABASE", "--database", "CONN", "none: SQLite",
             "PostgreSQL connection string, `postgres://user:pass@host:port/db` or `Host=...;Username=...`"),
         new("Http", "MAILROOM_HTTP", "--http", "URL", "`http://127.0.0.1:5080`", "where the HTTP API listens"),

@@ -1,3 +1,5 @@
+using Mailroom.Core;
+using Microsoft.EntityFrameworkCore;
 using Mailroom.Core.Storage;
 
 namespace Mailroom.Workers;
@@ -18,8 +20,33 @@ public sealed class StartupMigrator(IServiceProvider services, Readiness readine
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         await DatabaseSetup.MigrateAsync(db, ct);
+        await CheckSecretsAsync(db, scope.ServiceProvider.GetRequiredService<Secrets>(), scope.ServiceProvider.GetRequiredService<MasterKey>(), ct);
         log.LogInformation("Database ready ({Provider})", db.Database.ProviderName);
         readiness.MarkReady();
+    }
+
+    /// <summary>
+    /// The canary: the newest stored secret (a server token, else a DKIM key) must decrypt with this process's key ring.
+    /// If it does not (another master key, a lost or foreign key ring), start fails here with the reason, instead of
+    /// every later API call and send failing one by one.
+    /// </summary>
+    private static async Task CheckSecretsAsync(MailroomDb db, Secrets secrets, MasterKey masterKey, CancellationToken ct)
+    {
+        var token = await db.ServerTokens.AsNoTracking().OrderByDescending(t => t.Id).Select(t => t.ProtectedToken).FirstOrDefaultAsync(ct);
+        var key = token is null ? await db.DkimKeys.AsNoTracking().OrderByDescending(k => k.Id).Select(k => k.ProtectedPrivateKey).FirstOrDefaultAsync(ct) : null;
+        try
+        {
+            if (token is not null)
+                secrets.UnprotectToken(token);
+            else if (key is not null)
+                secrets.UnprotectKey(key);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new InvalidOperationException(
+                "Stored secrets cannot be decrypted by this process's key ring (the keys folder of the data folder, encrypted with the master key from " +
+                $"{masterKey.Source}). Start Mailroom with the data folder and master key the store was made with. ({e.Message})", e);
+        }
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

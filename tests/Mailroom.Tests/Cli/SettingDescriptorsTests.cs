@@ -27,7 +27,7 @@ public sealed class SettingDescriptorsTests
             var probe = d.Key switch
             {
                 "Data" or "Http" or "PublicUrl" or "InboundHost" or "Relay" or "RelayUsername" or "RelayPassword" or "HeloName" or "Roles"
-                    or "Mx" or "Smtp" or "SmtpCertificate" or "SmtpCertificatePassword" or "SmtpLoopbackToken" or "Database" => (string?)null,
+                    or "Mx" or "Smtp" or "SmtpCertificate" or "SmtpCertificatePassword" or "SmtpLoopbackToken" or "Database" or "MasterKey" or "MasterKeyFile" => (string?)null,
                 _ => "not-a-valid-value!",
             };
             if (probe is null)
@@ -53,6 +53,7 @@ public sealed class SettingDescriptorsTests
             ["HeloName"] = s => s.HeloName, ["Roles"] = s => s.Roles, ["Mx"] = s => s.Mx, ["Smtp"] = s => s.Smtp,
             ["SmtpCertificate"] = s => s.SmtpCertificate, ["SmtpCertificatePassword"] = s => s.SmtpCertificatePassword,
             ["SmtpLoopbackToken"] = s => s.SmtpLoopbackToken, ["Database"] = s => s.Database,
+            ["MasterKey"] = s => s.MasterKey, ["MasterKeyFile"] = s => s.MasterKeyFile,
         };
         foreach (var (key, read) in text)
         {

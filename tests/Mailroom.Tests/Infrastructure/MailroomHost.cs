@@ -48,6 +48,9 @@ public sealed class MailroomHost : IAsyncDisposable
             Dns = "127.0.0.1:9",
             PlatformDomain = "mailroom.test",
             DeliveryPort = 9,
+            // Tests that use DNS run a TestDnsServer on loopback, which answers at once; a short timeout keeps tests
+            // that meet the dead resolver above from waiting the production 2 x 3 s per query.
+            DnsTimeout = TimeSpan.FromMilliseconds(300),
         };
         if (tweak is not null)
             settings = tweak(settings);
