@@ -6,9 +6,7 @@
 # instead of the whole solution.
 set -uo pipefail
 cd "$(dirname "$0")"
-if [ -f tests/node/package.json ] && [ ! -d tests/node/node_modules ]; then
-  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error) || echo "warning: npm ci failed; Node client tests will fail" >&2
-fi
+scripts/test-deps.sh   # python3-dkim, swaks, Node + the official client, PostgreSQL: installed when missing (needs root)
 results=${TEST_RESULTS:-TestResults/run-$(date +%Y%m%d-%H%M%S)-$$}
 mkdir -p "$results"
 dotnet test "${TEST_TARGET:-Mailroom.slnx}" --logger "trx" --results-directory "$results" "$@"

@@ -28,9 +28,25 @@ public sealed record PlatformSettings
     /// </summary>
     public TimeSpan RevokedDkimKeyGracePeriod { get; init; } = TimeSpan.FromDays(7);
 
-    /// <summary>The domain the platform's own mail (confirmations) comes from: the platform domain, else the host
-    /// of the public URL.</summary>
-    public string MailDomain => PlatformDomain ?? new Uri(PublicUrl).Host.ToLowerInvariant();
+    /// <summary>
+    /// The domain the platform's own mail (confirmations) comes from and its return-path and SPF hosts are named under:
+    /// the platform domain; without one, the host of the public URL when that is a domain name, else
+    /// <see cref="LocalMailDomain"/> (an IP address or a single label such as <c>localhost</c> cannot carry those names).
+    /// </summary>
+    public string MailDomain => PlatformDomain ?? PublicHostDomain ?? LocalMailDomain;
+
+    /// <summary>The mail domain of an install without a platform domain or a public domain name: a name under the
+    /// special-use <c>localhost</c> TLD (RFC 6761 §6.3), which no one else can own.</summary>
+    public const string LocalMailDomain = "mailroom.localhost";
+
+    private string? PublicHostDomain
+    {
+        get
+        {
+            var host = new Uri(PublicUrl).Host.ToLowerInvariant();
+            return System.Net.IPAddress.TryParse(host.Trim('[', ']'), out _) || !host.Contains('.') ? null : host;
+        }
+    }
 
     /// <summary>
     /// Envelope sender (RFC 5321 MAIL FROM) domain of mail without a verified custom Return-Path, and the CNAME

@@ -13,7 +13,12 @@ public sealed class PlatformKeySetup(IServiceProvider services, PlatformSettings
     public async Task StartAsync(CancellationToken ct)
     {
         if (platform.PlatformDomain is not { } domain)
+        {
+            log.LogInformation("No platform domain (--platform-domain): mail may come only From confirmed sender signatures and verified " +
+                "domains, and the records shown to customers name {MailDomain} (pm-bounces.{MailDomain}, spf.{MailDomain})",
+                platform.MailDomain, platform.MailDomain, platform.MailDomain);
             return;
+        }
         await using var scope = services.CreateAsyncScope();
         var key = await scope.ServiceProvider.GetRequiredService<DkimKeyStore>().PlatformKeyAsync(ct);
         log.LogInformation("Platform domain {Domain}: DKIM selector {Selector} (publish {Host}; `mailroom dns` prints every record)",
