@@ -144,16 +144,20 @@ public static class MailroomApp
         app.MapGet("/health", (Readiness ready) => ready.IsReady
             ? Results.Json(new { Status = "Ready" }, ApiConventions.Json)
             : Results.Json(new { Status = "Starting" }, ApiConventions.Json, statusCode: 503));
-        app.MapServersApi();
-        app.MapMessageStreamsApi();
-        app.MapSmtpTokensApi();
-        app.MapEmailApi();
-        app.MapMessagesApi();
-        app.MapSenderSignaturesApi();
-        app.MapDomainsApi();
-        app.MapPlatformDnsApi();
-        app.MapBouncesApi();
-        app.MapSuppressionsApi();
+        // Role api: the HTTP API. Without it the port serves /health only (a delivery or mx node's health check).
+        if (settings.HasRole("api"))
+        {
+            app.MapServersApi();
+            app.MapMessageStreamsApi();
+            app.MapSmtpTokensApi();
+            app.MapEmailApi();
+            app.MapMessagesApi();
+            app.MapSenderSignaturesApi();
+            app.MapDomainsApi();
+            app.MapPlatformDnsApi();
+            app.MapBouncesApi();
+            app.MapSuppressionsApi();
+        }
         return app;
     }
 }

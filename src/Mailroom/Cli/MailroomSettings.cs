@@ -110,7 +110,7 @@ public sealed record MailroomSettings
             RelayUsername = Get("RelayUsername"),
             RelayPassword = Get("RelayPassword"),
             HeloName = Get("HeloName"),
-            Roles = Get("Roles") ?? defaults.Roles,
+            Roles = RolesValue(Get("Roles")) ?? defaults.Roles,
             Mx = Get("Mx"),
             Breaker = new Mailroom.Core.Events.StreamBreakerOptions
             {
@@ -132,6 +132,22 @@ public sealed record MailroomSettings
             SmtpTcpNoDelay = Get("SmtpTcpNoDelay") is { } noDelay
                 ? Flag(noDelay, "SmtpTcpNoDelay") : defaults.SmtpTcpNoDelay,
         };
+    }
+
+    /// <summary>The roles a process can run (<c>all</c> is every one of them).</summary>
+    public static readonly IReadOnlyList<string> KnownRoles = ["api", "smtp", "delivery", "mx"];
+
+    private static string? RolesValue(string? value)
+    {
+        if (value is null)
+            return null;
+        var roles = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (roles.Length == 0)
+            throw new ArgumentException("Roles: name at least one role (all, or some of " + string.Join(", ", KnownRoles) + ").");
+        foreach (var role in roles)
+            if (!role.Equals("all", StringComparison.OrdinalIgnoreCase) && !KnownRoles.Contains(role, StringComparer.OrdinalIgnoreCase))
+                throw new ArgumentException($"Roles: '{role}' is not a role; the roles are all, {string.Join(", ", KnownRoles)}.");
+        return value.Trim();
     }
 
     private static bool Flag(string value, string key) =>
