@@ -15,9 +15,9 @@ namespace Mailroom.Core.Events;
 /// (the listener answers 250 only after it, RFC 5321 §6.1: once accepted, a message must not be lost).
 /// <see cref="ProcessAsync"/> then turns it into bounces, as a checklist that can stop early:
 /// 1. parse (<see cref="BounceParser"/>: RFC 3464 DSNs, text bounces, RFC 5965 complaints, RFC 3834 auto-replies);
-/// 2. proof: is an envelope recipient (RCPT TO, the one part of a report its sender cannot choose freely: it is
-///    where the report went) a VERP address whose MAC is right for its message, index and domain
-///    (<see cref="VerpSigner.Verify"/>)? Only Mailroom and that recipient's mail system know that address;
+/// 2. proof: is an envelope recipient (RCPT TO: where the report was sent) a VERP address whose MAC is right for its
+///    message, index and domain (<see cref="VerpSigner.Verify"/>)? Anyone can choose the address, but only Mailroom
+///    and that recipient's mail system know the right MAC, so a report sent there comes from one of them;
 /// 3. proven: the delivery at that index must be the address the report names (when it names one); a bounce is
 ///    recorded for that one recipient, and a hard bounce or complaint suppresses it (<see cref="BounceRecorder"/>);
 /// 4. not proven (bare <c>pm_bounces@host</c>, a wrong MAC, or a message found only through the report's body:
