@@ -77,6 +77,7 @@ public static class MailroomApp
         services.AddScoped<SenderAuthorization>();
         services.AddScoped<PlatformDnsRecords>();
         services.AddSingleton<Mailroom.Core.Events.BounceRecorder>();
+        services.AddSingleton<Mailroom.Core.Events.VerpKeyring>();
         services.AddSingleton(settings.Breaker);
         services.AddSingleton<Mailroom.Core.Events.StreamBreaker>();
         services.AddScoped<Mailroom.Core.Events.BounceService>();

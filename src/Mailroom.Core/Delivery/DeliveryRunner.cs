@@ -20,7 +20,7 @@ namespace Mailroom.Core.Delivery;
 /// leased; when the lease expires another worker takes them again (at least once).
 /// </summary>
 public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, SmtpDeliverer smtp, DeliveryOptions options,
-    TimeProvider clock, ILogger<DeliveryRunner> log)
+    TimeProvider clock, ILogger<DeliveryRunner> log, VerpKeyring verpKeys)
 {
     private readonly string _owner = $"{options.NodeId}/{Guid.NewGuid():N}";
 
@@ -82,7 +82,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
                     foreach (var d in chunk)
                     {
                         if (messages.TryGetValue(d.MessageId, out var m))
-                            items.Add(new DeliveryItem(d.Id, d.Recipient, Verp.Encode(d.MessageId, d.RecipientIndex, m.ReturnPathDomain), m.Mime));
+                            items.Add(new DeliveryItem(d.Id, d.Recipient, (await verpKeys.SignerAsync(t2)).Encode(d.MessageId, d.RecipientIndex, m.ReturnPathDomain), m.Mime));
                         else
                             outcomes.Add((d, new DeliveryOutcome(d.Id, OutcomeKind.Permanent, null, "Message content is no longer available", "", "", null, null)));
                     }

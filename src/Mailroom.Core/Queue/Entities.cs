@@ -28,7 +28,7 @@ public sealed class OutboundMessage
     public string TrackLinks { get; set; } = "None";
     public bool Sandboxed { get; set; }
     /// <summary>Domain of the envelope sender: each recipient's MAIL FROM is the VERP address
-    /// <c>pm_bounces+&lt;id&gt;-&lt;index&gt;@ReturnPathDomain</c>, so a bounce names its message and recipient.</summary>
+    /// <c>pm_bounces+&lt;id&gt;-&lt;index&gt;-&lt;mac&gt;@ReturnPathDomain</c>, so a bounce names its message and recipient.</summary>
     public string ReturnPathDomain { get; set; } = "";
     /// <summary>The message: as composed or submitted until Preparation, then as sent (DKIM-signed).
     /// Null once purged after the retention period.</summary>

@@ -28,6 +28,7 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<DkimKey> DkimKeys => Set<DkimKey>();
     public DbSet<SenderSignature> SenderSignatures => Set<SenderSignature>();
     public DbSet<SenderConfirmation> SenderConfirmations => Set<SenderConfirmation>();
+    public DbSet<PlatformSecret> PlatformSecrets => Set<PlatformSecret>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -37,7 +37,7 @@ public sealed record OutboundMessageSpec
 
     /// <summary>
     /// The SMTP RCPT TO addresses: To, then Cc, then Bcc, each address once (compared ignoring case).
-    /// A recipient's position in this list is its VERP index (<see cref="Verp.Encode"/>).
+    /// A recipient's position in this list is its VERP index (<see cref="VerpSigner.Encode"/>).
     /// </summary>
     public IReadOnlyList<string> EnvelopeRecipients()
     {

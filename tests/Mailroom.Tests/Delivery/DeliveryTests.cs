@@ -58,7 +58,7 @@ public sealed class DeliveryTests : IAsyncLifetime
         var got = Assert.Single(_sink.Messages);
         Assert.Equal(["jo@example.net"], got.Recipients);
         Assert.True(got.Secure, "STARTTLS was offered and should have been used");
-        Assert.StartsWith("pm_bounces+" + id.ToString("N") + "-0@", got.MailFrom);
+        Assert.StartsWith("pm_bounces+" + id.ToString("N") + "-0-", got.MailFrom);
         var ev = Assert.Single(await EventsAsync(t, id));
         Assert.Equal("Delivered", ev.GetProperty("Type").GetString());
         Assert.Equal("jo@example.net", ev.GetProperty("Recipient").GetString());

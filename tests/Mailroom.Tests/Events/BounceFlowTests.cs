@@ -45,9 +45,9 @@ public sealed class BounceFlowTests : IAsyncLifetime
     private Task<int> PrepareAsync() => _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
     private Task<int> DeliverAsync() => _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
 
-    private static async Task<Guid> SendAsync(Tenant t, string to, string stream = "outbound", string tag = "")
+    private static async Task<Guid> SendAsync(Tenant t, string to, string stream = "outbound", string tag = "", string from = "app@mailroom.test")
     {
-        var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = to, Subject = "Hello", TextBody = "Hi", MessageStream = stream, Tag = tag }).OkJson();
+        var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = from, To = to, Subject = "Hello", TextBody = "Hi", MessageStream = stream, Tag = tag }).OkJson();
         return Guid.Parse(r.GetProperty("MessageID").GetString()!);
     }
 
@@ -215,7 +215,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     {
         var t = await _host.CreateTenantAsync();
         var delivered = await SendAndDeliverAsync(t, "real@example.net");
-        // VERP is not authenticated: a forged report must not suppress someone the message was not sent to.
+        // Even at the genuine address, a report naming someone else than the recipient at that index is not placed.
         await SendToMxAsync(Dsn(delivered.MailFrom, "victim@example.net", "5.1.1", "550 5.1.1 unknown", delivered.Data), delivered.MailFrom);
         Assert.Empty(await BouncesInStoreAsync());
         Assert.Equal(InboundReportState.Unmatched, Assert.Single(await ReportsInStoreAsync()).State);
@@ -225,7 +225,9 @@ public sealed class BounceFlowTests : IAsyncLifetime
     public async Task ADsnForAnUnknownMessageIsKeptAndLogged()
     {
         await _host.CreateTenantAsync();
-        var unknown = Mailroom.Mail.Addresses.Verp.Encode(Guid.NewGuid(), 0, "pm-bounces.mailroom.test");
+        // Signed with the platform's key, as delivery would: the address is genuine, the message is not known.
+        var signer = await _host.App.Services.GetRequiredService<VerpKeyring>().SignerAsync(CancellationToken.None);
+        var unknown = signer.Encode(Guid.NewGuid(), 0, "pm-bounces.mailroom.test");
         var original = Encoding.ASCII.GetBytes("From: a@mailroom.test\r\nTo: x@example.net\r\nSubject: s\r\nMessage-ID: <nope@example>\r\n\r\nbody\r\n");
         await SendToMxAsync(Dsn(unknown, "x@example.net", "5.1.1", "550 5.1.1 unknown", original), unknown);
         Assert.Empty(await BouncesInStoreAsync());
@@ -351,17 +353,180 @@ public sealed class BounceFlowTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, (await t.ServerApi.GetAsync("/message-streams/outbound").OkJson()).GetProperty("Paused").ValueKind);
     }
 
+    // Forged reports (issue 10, defect 4): whoever received a copy knows its Message-ID, its To list and their own
+    // return path; only the VERP address Mailroom really used for a recipient (its MAC) may change suppressions.
+
+    /// <summary>A domain of <paramref name="t"/>'s account with DKIM and Return-Path verified (as DomainVerificationTests
+    /// does through DNS, set here directly); returns its return-path host.</summary>
+    private async Task<string> VerifiedDomainAsync(Tenant t, string name, bool verified = true)
+    {
+        var d = await t.AccountApi.PostAsJsonAsync("/domains", new { Name = name }).OkJson();
+        var id = d.GetProperty("ID").GetInt32();
+        if (verified)
+            await _host.ScopedAsync(async sp =>
+            {
+                var db = sp.GetRequiredService<MailroomDb>();
+                var domain = await db.Domains.Include(x => x.Keys).FirstAsync(x => x.Id == id);
+                domain.DkimVerified = true;
+                domain.ReturnPathVerified = true;
+                foreach (var k in domain.Keys)
+                {
+                    k.State = Mailroom.Core.Identities.DkimKeyState.Active;
+                    k.ActivatedAt = DateTime.UtcNow;
+                }
+                return await db.SaveChangesAsync();
+            });
+        return d.GetProperty("ReturnPathDomain").GetString()!;
+    }
+
+    /// <summary>Sends one message to a victim and an attacker (co-recipients) and returns both copies as delivered.</summary>
+    private async Task<(SinkMessage Victim, SinkMessage Attacker)> SendToVictimAndAttackerAsync(Tenant t, string from = "app@mailroom.test")
+    {
+        var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = from, To = "victim@example.net, attacker@example.net", Subject = "Hello", TextBody = "Hi" }).OkJson();
+        Assert.Equal(1, await PrepareAsync());
+        Assert.Equal(2, await DeliverAsync());
+        return (_sink.Messages.Last(m => m.Recipients.Contains("victim@example.net")), _sink.Messages.Last(m => m.Recipients.Contains("attacker@example.net")));
+    }
+
+    /// <summary>The attacker's own return path with its recipient index changed to <paramref name="index"/>.</summary>
+    private static string WithIndex(string verp, int index) =>
+        System.Text.RegularExpressions.Regex.Replace(verp, @"^(pm_bounces\+[0-9a-f]{32}-)\d+", "${1}" + index);
+
+    /// <summary>The return path with the last character of its local part changed (the MAC's last digit).</summary>
+    private static string WithLastLocalCharChanged(string verp)
+    {
+        var at = verp.LastIndexOf('@');
+        return verp[..(at - 1)] + (verp[at - 1] == '0' ? '1' : '0') + verp[at..];
+    }
+
+    private async Task AssertNothingSuppressedAsync(Tenant t)
+    {
+        Assert.Empty((await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson()).GetProperty("Suppressions").EnumerateArray());
+        Assert.DoesNotContain(await BouncesInStoreAsync(), b => b.Inactive || b.Type is Mailroom.Mail.Bounces.BounceType.HardBounce or Mailroom.Mail.Bounces.BounceType.SpamComplaint);
+        await SendAsync(t, "victim@example.net"); // still accepted (no 406)
+    }
+
     [Fact]
-    public async Task ADsnWithoutVerpIsMatchedByTheOriginalMessageId()
+    public async Task AForgedDsnToTheBarePlatformReturnPathNamingACoRecipientSuppressesNoOne()
     {
         var t = await _host.CreateTenantAsync();
-        var delivered = await SendAndDeliverAsync(t, "plain@example.net");
-        // Some MTAs bounce to a fixed address of the return-path host; the enclosed original still names the message.
-        var rcpt = "bounces@" + delivered.MailFrom.Split('@')[1];
-        await SendToMxAsync(Dsn(rcpt, "plain@example.net", "5.1.1", "550 5.1.1 No such user", delivered.Data), rcpt);
+        var (_, attacker) = await SendToVictimAndAttackerAsync(t);
+        var bare = "pm_bounces@" + attacker.MailFrom.Split('@')[1];
+        // The attacker's copy carries the Message-ID (and X-PM-Message-Id) and the To list naming the victim.
+        await SendToMxAsync(Dsn(bare, "victim@example.net", "5.1.1", "550 5.1.1 No such user", attacker.Data), bare);
+
+        Assert.Empty(await BouncesInStoreAsync());
+        await AssertNothingSuppressedAsync(t);
+        // The platform's own return-path host belongs to no account: only MAC-proven reports count there.
+        Assert.Equal(InboundReportState.Unmatched, Assert.Single(await ReportsInStoreAsync()).State);
+    }
+
+    [Fact]
+    public async Task AForgedArfComplaintWithoutAValidMacCreatesNoSpamComplaint()
+    {
+        var t = await _host.CreateTenantAsync();
+        var (_, attacker) = await SendToVictimAndAttackerAsync(t);
+        var bare = "pm_bounces@" + attacker.MailFrom.Split('@')[1];
+        await SendToMxAsync(Arf(bare, "victim@example.net", attacker.Data), bare);
+        // The attacker's own return path, pointed at the victim's index (the victim's copy is index 0, To order).
+        var retargeted = WithIndex(attacker.MailFrom, 0);
+        Assert.NotEqual(attacker.MailFrom, retargeted);
+        await SendToMxAsync(Arf(retargeted, "victim@example.net", attacker.Data), retargeted);
+
+        Assert.Empty(await BouncesInStoreAsync());
+        await AssertNothingSuppressedAsync(t);
+        Assert.All(await ReportsInStoreAsync(), r => Assert.Equal(InboundReportState.Unmatched, r.State));
+    }
+
+    [Fact]
+    public async Task AVerpWithATamperedMacOrIndexChangesNothing()
+    {
+        var t = await _host.CreateTenantAsync();
+        var (victim, attacker) = await SendToVictimAndAttackerAsync(t);
+        var retargeted = WithIndex(attacker.MailFrom, 0);
+        await SendToMxAsync(Dsn(retargeted, "victim@example.net", "5.1.1", "550 5.1.1 No such user", attacker.Data), retargeted);
+        var tamperedVictim = WithLastLocalCharChanged(victim.MailFrom);
+        await SendToMxAsync(Dsn(tamperedVictim, "victim@example.net", "5.1.1", "550 5.1.1 No such user", attacker.Data), tamperedVictim);
+        var tamperedOwn = WithLastLocalCharChanged(attacker.MailFrom);
+        await SendToMxAsync(Dsn(tamperedOwn, "attacker@example.net", "5.1.1", "550 5.1.1 No such user", attacker.Data), tamperedOwn);
+
+        Assert.Empty(await BouncesInStoreAsync());
+        await AssertNothingSuppressedAsync(t);
+    }
+
+    [Fact]
+    public async Task AReportToOneAccountsReturnPathHostNamingAnotherAccountsMessageIsNotMatchedToIt()
+    {
+        var a = await _host.CreateTenantAsync();
+        var b = await _host.CreateTenantAsync();
+        var hostOfA = await VerifiedDomainAsync(a, "shop-a.example");
+        var unverifiedHostOfA = await VerifiedDomainAsync(a, "draft-a.example", verified: false);
+        await VerifiedDomainAsync(b, "shop-b.example");
+        var (_, attacker) = await SendToVictimAndAttackerAsync(b, from: "app@shop-b.example");
+        Assert.EndsWith("@pm-bounces.shop-b.example", attacker.MailFrom);
+        var messageOfB = Assert.Single(await MessageIdsAsync(b));
+
+        foreach (var host in new[] { hostOfA, unverifiedHostOfA })
+        {
+            var rcpt = "bounces@" + host;
+            await SendToMxAsync(Dsn(rcpt, "victim@example.net", "5.1.1", "550 5.1.1 No such user", attacker.Data), rcpt);
+            await SendToMxAsync(Arf(rcpt, "victim@example.net", attacker.Data), rcpt);
+        }
+
+        Assert.Empty(await BouncesInStoreAsync());
+        await AssertNothingSuppressedAsync(b);
+        Assert.DoesNotContain(await EventsAsync(b, messageOfB), e => e.GetProperty("Type").GetString() is "Bounced" or "SubscriptionChanged");
+        Assert.All(await ReportsInStoreAsync(), r => Assert.Equal(InboundReportState.Unmatched, r.State));
+    }
+
+    private static async Task<List<Guid>> MessageIdsAsync(Tenant tenant) =>
+        (await tenant.ServerApi.GetAsync("/messages/outbound?count=10&offset=0").OkJson()).GetProperty("Messages").EnumerateArray()
+            .Select(m => Guid.Parse(m.GetProperty("MessageID").GetString()!)).ToList();
+
+    [Fact]
+    public async Task GenuineReportsAtTheVerpAddressMailroomUsedStillSuppressOnlyThatRecipient()
+    {
+        var t = await _host.CreateTenantAsync();
+        var host = await VerifiedDomainAsync(t, "shop.example");
+        var (victim, attacker) = await SendToVictimAndAttackerAsync(t, from: "app@shop.example");
+        Assert.EndsWith("@" + host, victim.MailFrom);
+        // The victim's mail system bounces to the return path it was given (read from the sink): that suppresses.
+        await SendToMxAsync(Dsn(victim.MailFrom, "victim@example.net", "5.1.1", "550 5.1.1 No such user", victim.Data), victim.MailFrom);
         var bounce = Assert.Single(await BouncesInStoreAsync());
-        Assert.Equal("plain@example.net", bounce.Email);
-        Assert.Equal(Mailroom.Mail.Bounces.BounceType.HardBounce, bounce.Type);
+        Assert.Equal("victim@example.net", bounce.Email);
+        Assert.True(bounce.Inactive);
+        // A relay that upper-cases the address changes nothing (RFC 5321 §2.4: hosts should not, some do).
+        await SendToMxAsync(Arf(attacker.MailFrom.ToUpperInvariant(), "attacker@example.net", attacker.Data), attacker.MailFrom.ToUpperInvariant());
+        var dump = await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson();
+        Assert.Equal(
+            [("attacker@example.net", "SpamComplaint"), ("victim@example.net", "HardBounce")],
+            dump.GetProperty("Suppressions").EnumerateArray()
+                .Select(s => (s.GetProperty("EmailAddress").GetString()!, s.GetProperty("SuppressionReason").GetString()!)).OrderBy(s => s.Item1).ToList());
+    }
+
+    [Fact]
+    public async Task ADsnWithoutVerpAtTheAccountsOwnReturnPathHostIsInformationOnly()
+    {
+        var t = await _host.CreateTenantAsync();
+        var host = await VerifiedDomainAsync(t, "shop.example");
+        var id = await SendAsync(t, "plain@example.net", from: "app@shop.example");
+        await PrepareAsync();
+        await DeliverAsync();
+        var delivered = _sink.Messages.Last();
+        Assert.EndsWith("@" + host, delivered.MailFrom);
+        // Some MTAs bounce to a fixed address of the return-path host; the enclosed original names the message, but
+        // anyone could have written it, so it is recorded on the message as information and suppresses nothing.
+        var rcpt = "bounces@" + host;
+        await SendToMxAsync(Dsn(rcpt, "plain@example.net", "5.1.1", "550 5.1.1 No such user", delivered.Data), rcpt);
+        Assert.Empty(await BouncesInStoreAsync());
+        await AssertNothingSuppressedAsync(t);
+        var report = Assert.Single(await ReportsInStoreAsync());
+        Assert.Equal(InboundReportState.Processed, report.State);
+        Assert.Contains("information only", report.Note);
+        var bounced = Assert.Single(await EventsAsync(t, id), e => e.GetProperty("Type").GetString() == "Bounced");
+        Assert.Equal("plain@example.net", bounced.GetProperty("Recipient").GetString());
+        Assert.Equal("False", bounced.GetProperty("Details").GetProperty("Verified").GetString());
+        Assert.Equal("", bounced.GetProperty("Details").GetProperty("BounceID").GetString());
     }
 
     [Fact]

@@ -649,6 +649,35 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.ToTable("domains", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.PlatformSecret", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ProtectedValue")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("platform_secrets", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
                 {
                     b.Property<long>("Id")

@@ -620,6 +620,33 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("domains", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.PlatformSecret", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedValue")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("platform_secrets", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Queue.MessageEvent", b =>
                 {
                     b.Property<long>("Id")
