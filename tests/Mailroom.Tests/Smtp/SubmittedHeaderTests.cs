@@ -85,7 +85,7 @@ public sealed class SubmittedHeaderTests : IAsyncLifetime
             // The API's words, as a permanent media error (RFC 3463 5.6.0).
             Assert.Equal(554, reply.Code);
             Assert.StartsWith("5.6.0 ", reply.Text);
-            Assert.Contains(api, reply.Text);
+            Assert.True(reply.Text.Contains(api), $"SMTP [{reply.Text}] API [{api}]");
             Assert.Equal(0, await _host.StoredCountAsync());
         }
         else
