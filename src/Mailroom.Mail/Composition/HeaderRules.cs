@@ -96,6 +96,8 @@ public static class HeaderRules
         // RFC 2045: the MIME structure. API: written from the body and attachments; SMTP: it describes the submitted body.
         new("MIME-Version", false, HeaderUse.Refuse, HeaderUse.Keep, $"{Reserved}: Mailroom writes the MIME structure from the body and attachments (RFC 2045)"),
         new("Content-", true, HeaderUse.Refuse, HeaderUse.Keep, $"{Reserved}: Mailroom writes the MIME structure from the body and attachments (RFC 2045)"),
+        // RFC 5322 §3.6.6: like Bcc, a resent message's blind copies are the envelope's business.
+        new("Resent-Bcc", false, HeaderUse.Refuse, HeaderUse.Strip, $"{Reserved}: the Email API sends new messages, it does not resend (RFC 5322 section 3.6.6)"),
         // RFC 5322 §3.6.6: resending an existing message, which a submitting client may do and the API does not.
         new("Resent-", true, HeaderUse.Refuse, HeaderUse.Keep, $"{Reserved}: the Email API sends new messages, it does not resend (RFC 5322 section 3.6.6)"),
         // Spec §12.2: Mailroom's control fields; never delivered.
@@ -231,7 +233,7 @@ public static class HeaderRules
         var shown = name.Length > 100 ? name[..100] : name;
         var builder = new StringBuilder(shown.Length);
         foreach (var b in shown)
-            builder.Append(b is >= (byte)'!' and <= (byte)'~' ? (char)b : '?');
+            builder.Append(b is >= (byte)' ' and <= (byte)'~' ? (char)b : '?');
         return builder.ToString();
     }
 }

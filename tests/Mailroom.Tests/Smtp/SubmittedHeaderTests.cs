@@ -160,6 +160,22 @@ public sealed class SubmittedHeaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANonAsciiRecipientNeedsSmtpUtf8()
+    {
+        var t = await _host.CreateTenantAsync();
+        await using var d = await DialogAsync(t);
+        var refused = await SendAsync(d, "Subject: Hi\r\n", recipient: "jörg@example.net");
+        Assert.Equal(550, refused.Code);
+        Assert.StartsWith("5.6.7 ", refused.Text);
+        Assert.Equal(0, await _host.StoredCountAsync());
+
+        var accepted = await SendAsync(d, "Subject: Hi\r\n", mailParameters: " SMTPUTF8", recipient: "jörg@example.net");
+        Assert.Equal(250, accepted.Code);
+        var stored = await _host.StoredAsync(SmtpHost.QueuedId(accepted.Text));
+        Assert.Equal(["jörg@example.net"], System.Text.Json.JsonSerializer.Deserialize<List<string>>(stored.RecipientsJson));
+    }
+
+    [Fact]
     public async Task WithSmtpUtf8EightBitTextIsAcceptedAndStoredAsTheApiStoresIt()
     {
         var t = await _host.CreateTenantAsync();
