@@ -84,7 +84,6 @@ internal sealed class SubmissionStore(IServiceScopeFactory scopes, SmtpSubmissio
         var recipients = transaction.To.Select(t => t.AsAddress()).ToList();
         var trace = new SmtpTrace(session.ClientName, session.ClientAddress, serverName, session.Pipe.IsSecure,
             SmtpUtf8: transaction.Parameters?.ContainsKey("SMTPUTF8") == true); // RFC 6531 §3.4; the library's keys ignore case
-
         await using var scope = scopes.CreateAsyncScope();
         var result = await scope.ServiceProvider.GetRequiredService<SmtpIngress>()
             .SubmitAsync(submitter, recipients, buffer.ToArray(), trace, cancellationToken);
