@@ -30,8 +30,12 @@ public sealed record SmtpSubmitter(ServerIdentity Server, string? Stream);
 /// which counts toward the address's throttle).</summary>
 public sealed record SmtpLogin(SmtpSubmitter? Submitter, SmtpReply Reply, bool BadCredentials = false);
 
-/// <summary>Facts of the session that the trace field records (RFC 5321 §4.4).</summary>
-public sealed record SmtpTrace(string ClientName, string ClientAddress, string ServerName, bool Tls);
+/// <summary>
+/// Facts of the session that the trace field records (RFC 5321 §4.4): the client's EHLO name and address, our name,
+/// whether the session is encrypted, and whether MAIL FROM carried SMTPUTF8 (RFC 6531 §3.4), which also decides
+/// whether the message may hold 8-bit header text or non-ASCII addresses.
+/// </summary>
+public sealed record SmtpTrace(string ClientName, string ClientAddress, string ServerName, bool Tls, bool SmtpUtf8 = false);
 
 /// <summary>The outcome of one message: the reply to its DATA, and the MessageID when accepted.</summary>
 public sealed record SmtpSubmission(SmtpReply Reply, Guid? MessageId);
@@ -42,14 +46,20 @@ public sealed record SmtpSubmission(SmtpReply Reply, Guid? MessageId);
 /// (<c>Mailroom/Smtp</c>); this class never sees a socket. A message goes through these steps, any of which may
 /// refuse it with a permanent reply, in the Email API's order:
 /// <list type="number">
-/// <item><c>Parse</c> the message (RFC 5322) and take out the <c>X-PM-*</c> control headers.</item>
+/// <item><c>Parse</c>: the header section as octets against <see cref="HeaderRules.CheckSubmitted"/> (control
+/// characters, bare CR or LF, lines over 998 octets: 554 5.6.0; 8-bit text or a non-ASCII recipient without SMTPUTF8:
+/// 550 5.6.7), then the message (RFC 5322); the <c>X-PM-*</c> control headers are taken out, and every other field
+/// goes through the SMTP column of <see cref="HeaderRules.Table"/>, the rule set the Email API applies to its
+/// <c>Headers</c>: Return-Path, DKIM-Signature, ARC-*, Authentication-Results, Received-SPF, Delivered-To and Bcc
+/// are removed, Sender refuses the message (554 5.6.0, the API's words).</item>
 /// <item><c>Stream</c>: <c>X-PM-Message-Stream</c>, else <c>outbound</c> (unknown, archived or inbound: 550 5.7.1).</item>
 /// <item><c>Sender</c>: exactly one From mailbox (550 5.1.7).</item>
 /// <item><c>Fields</c>: tag, metadata and tracking from their headers, with the Email API's limits (554 5.6.0).</item>
 /// <item><c>Authorize</c> the From address exactly as the Email API does (550 5.7.1 with Postmark's text).</item>
 /// <item><c>Recipients</c>: the envelope (RCPT TO), without the stream's inactive ones; none left: 550 5.1.1.</item>
-/// <item><c>Rewrite</c>: trace field, Message-ID (ours unless <c>X-PM-KeepID: true</c>), Date if absent, no Bcc
-/// field (RFC 5322 §3.6.3: the envelope carries Bcc); the body as submitted.</item>
+/// <item><c>Rewrite</c>: trace field, Message-ID (ours unless <c>X-PM-KeepID: true</c>), Date if absent; with
+/// SMTPUTF8, 8-bit text becomes RFC 2047 encoded-words where that loses nothing (unstructured fields, display names
+/// of ASCII addresses), as the Email API writes it; the body as submitted.</item>
 /// <item><c>Queue</c>: one durable group commit with the API's messages, before the 250 reply.</item>
 /// </list>
 /// </summary>
@@ -140,7 +150,13 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         var now = clock.GetUtcNow();
         var id = Guid.NewGuid();
 
-        // Step Parse
+        // Step Parse: the octets first, since a parser would tidy away what must be refused (a NUL, a bare LF).
+        if (HeaderRules.CheckSubmitted(data, trace.SmtpUtf8) is { } fault)
+            throw new SmtpRefusal(fault.Kind == HeaderFaultKind.EightBit
+                ? new SmtpReply(550, "5.6.7", fault.Message)   // RFC 6531 §3.6: non-ASCII not permitted without SMTPUTF8
+                : new SmtpReply(554, "5.6.0", fault.Message));
+        if (!trace.SmtpUtf8 && recipients.FirstOrDefault(r => !System.Text.Ascii.IsValid(r)) is { } international)
+            throw new SmtpRefusal(new SmtpReply(550, "5.6.7", $"The recipient '{international}' is a non-ASCII address, which needs SMTPUTF8 on MAIL FROM (RFC 6531 section 3.4)."));
         MimeMessage mime;
         try
         {
@@ -151,6 +167,7 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
             throw new SmtpRefusal(new SmtpReply(554, "5.6.0", "The message could not be parsed: " + e.Message));
         }
         var control = TakeControlHeaders(mime);
+        ApplyHeaderRules(mime);
 
         var server = await admission.LoadServerAsync(submitter.Server, ct);
         if (!server.Server.SmtpApiActivated)
@@ -188,7 +205,8 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         var bcc = envelope.Where(r => !shown.Contains(r)).Select(NamedAddress.Of).ToList();
 
         // Step Rewrite
-        mime.Headers.RemoveAll(HeaderId.Bcc);
+        if (trace.SmtpUtf8)
+            EncodeEightBitText(mime);
         var keepId = control.KeepId && mime.Headers.Contains(HeaderId.MessageId);
         if (!keepId)
             mime.Headers.Replace(new Header("Message-ID", $"<{id:D}@{messageIds.MessageIdDomain}>"));
@@ -259,6 +277,51 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
             string.Equals(keepId, "true", StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>
+    /// The SMTP column of <see cref="HeaderRules.Table"/>, the rule set the Email API applies to its <c>Headers</c>:
+    /// fields to remove are removed, a field to refuse refuses the message with the API's words (300: 554 5.6.0).
+    /// </summary>
+    private static void ApplyHeaderRules(MimeMessage mime)
+    {
+        for (var i = mime.Headers.Count - 1; i >= 0; i--)
+        {
+            var field = mime.Headers[i].Field;
+            switch (HeaderRules.SmtpUse(field))
+            {
+                case HeaderUse.Strip:
+                    mime.Headers.RemoveAt(i);
+                    break;
+                case HeaderUse.Refuse:
+                    throw new MailroomException(300, HeaderRules.Refusal(field));
+            }
+        }
+    }
+
+    /// <summary>Address fields whose display names may become encoded-words (RFC 2047 §5) when every address is ASCII.</summary>
+    private static readonly HashSet<HeaderId> AddressFields =
+        [HeaderId.From, HeaderId.To, HeaderId.Cc, HeaderId.ReplyTo, HeaderId.ResentFrom, HeaderId.ResentTo, HeaderId.ResentCc, HeaderId.ResentReplyTo];
+
+    /// <summary>Fields MimeKit writes as unstructured text (RFC 5322 §3.6.5, and any field it does not know).</summary>
+    private static readonly HashSet<HeaderId> TextFields = [HeaderId.Subject, HeaderId.Comments, HeaderId.Keywords, HeaderId.Unknown];
+
+    /// <summary>
+    /// 8-bit header text (RFC 6532) that can be written as RFC 2047 encoded-words without loss is, so the message
+    /// needs SMTPUTF8 on its way out only for what cannot be: a non-ASCII address (RFC 6531 §3.2). That is how the
+    /// Email API writes the same text.
+    /// </summary>
+    private static void EncodeEightBitText(MimeMessage mime)
+    {
+        foreach (var header in mime.Headers)
+        {
+            if (System.Text.Ascii.IsValid(header.RawValue))
+                continue;
+            if (TextFields.Contains(header.Id) ||
+                (AddressFields.Contains(header.Id) && InternetAddressList.TryParse(header.Value, out var list) &&
+                 list.Mailboxes.All(m => System.Text.Ascii.IsValid(m.Address))))
+                header.SetValue(System.Text.Encoding.UTF8, header.Value);
+        }
+    }
+
     private static List<NamedAddress> Addresses(InternetAddressList list) =>
         list.Mailboxes.Select(m => new NamedAddress(NameOf(m), m.Address)).ToList();
 
@@ -266,11 +329,20 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
 
     /// <summary>
     /// The trace field every SMTP server adds on accepting a message (RFC 5321 §4.4), with the protocol keyword of
-    /// RFC 3848: ESMTPA (authenticated), ESMTPSA (authenticated over TLS).
+    /// RFC 3848: ESMTPA (authenticated), ESMTPSA (authenticated over TLS); UTF8SMTPA/UTF8SMTPSA with SMTPUTF8.
     /// </summary>
     private static string Received(SmtpTrace trace, Guid id, DateTimeOffset now) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"from {Sanitize(trace.ClientName)} ([{Sanitize(trace.ClientAddress)}]) by {Sanitize(trace.ServerName)} (Mailroom) with {(trace.Tls ? "ESMTPSA" : "ESMTPA")} id {id:N}; {DateUtils.FormatDate(now)}");
+            $"from {Sanitize(trace.ClientName)} ([{Sanitize(trace.ClientAddress)}]) by {Sanitize(trace.ServerName)} (Mailroom) with {Protocol(trace)} id {id:N}; {DateUtils.FormatDate(now)}");
+
+    /// <summary>The "with" keyword (RFC 3848; with SMTPUTF8, RFC 6531 §4.3).</summary>
+    private static string Protocol(SmtpTrace trace) => (trace.SmtpUtf8, trace.Tls) switch
+    {
+        (true, true) => "UTF8SMTPSA",
+        (true, false) => "UTF8SMTPA",
+        (false, true) => "ESMTPSA",
+        (false, false) => "ESMTPA",
+    };
 
     /// <summary>Only what a domain or address literal may hold: the EHLO argument is the client's to choose.</summary>
     private static string Sanitize(string value)

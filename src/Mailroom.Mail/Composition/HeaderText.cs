@@ -16,12 +16,7 @@ static class HeaderText
         return null;
     }
 
-    public static string Describe(char c) => c switch
-    {
-        '\r' => "a carriage return (CR)",
-        '\n' => "a line feed (LF)",
-        _ => $"the control character U+{(int)c:X4}",
-    };
+    public static string Describe(char c) => HeaderRules.Describe(c);
 
     /// <summary>RFC 5322 §3.6.8 field name: one or more printable US-ASCII characters except colon (ftext).</summary>
     public static bool IsFieldName(string? name)

@@ -22,24 +22,7 @@ namespace Mailroom.Mail.Composition;
 public sealed class MessageComposer
 {
     /// <summary>RFC 5322 §2.1.1: a line is at most 998 characters plus CRLF.</summary>
-    const int MaxLineLength = 998;
-
-    /// <summary>
-    /// Fields the composer writes itself, that describe transport or authentication, or that would
-    /// leak or spoof: callers may not set them through <see cref="OutboundMessageSpec.Headers"/>.
-    /// </summary>
-    static readonly HashSet<string> ReservedNames = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "From", "To", "Cc", "Bcc", "Reply-To", "Subject", "Date", "Message-ID", "Sender", "Return-Path",
-        "Received", "DKIM-Signature", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
-        "Authentication-Results", "Received-SPF", "Delivered-To",
-    };
-
-    /// <summary>
-    /// Reserved prefixes: X-PM-* (the platform's own), Content-* (MIME entity fields, RFC 2045 §9, set from
-    /// the body), Resent-* (RFC 5322 §3.6.6, resending is not what the API does), ARC-* (RFC 8617).
-    /// </summary>
-    static readonly string[] ReservedPrefixes = ["X-PM-", "Content-", "Resent-", "ARC-"];
+    const int MaxLineLength = HeaderRules.MaxLineLength;
 
     /// <summary>Fields that may occur at most once (RFC 5322 §3.6 table; RFC 2369/8058 list headers; Feedback-ID).</summary>
     static readonly HashSet<string> SingleFields = new(StringComparer.OrdinalIgnoreCase)
@@ -58,22 +41,15 @@ public sealed class MessageComposer
     }
 
     /// <summary>
-    /// True if callers may not set <paramref name="name"/> as a custom header: From, To, Cc, Bcc, Reply-To
-    /// (use the fields), Subject, Date, Message-ID (unless <paramref name="allowCustomMessageId"/>), Sender,
-    /// Return-Path, Received, DKIM-Signature, MIME-Version, Content-*, Authentication-Results, Received-SPF,
-    /// Delivered-To, X-PM-*, Resent-*, ARC-*.
+    /// True if callers may not set <paramref name="name"/> as a custom header: the Email API column of
+    /// <see cref="HeaderRules.Table"/> (From, To, Cc, Bcc, Reply-To, Subject: use the fields; Date, Message-ID unless
+    /// <paramref name="allowCustomMessageId"/>, Sender, Return-Path, Received, DKIM-Signature, ARC-*,
+    /// Authentication-Results, Received-SPF, Delivered-To, MIME-Version, Content-*, Resent-*, X-PM-*).
     /// </summary>
     public static bool IsReservedHeader(string name, bool allowCustomMessageId = false)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (allowCustomMessageId && name.Equals("Message-ID", StringComparison.OrdinalIgnoreCase))
-            return false;
-        if (ReservedNames.Contains(name))
-            return true;
-        foreach (var prefix in ReservedPrefixes)
-            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-                return true;
-        return false;
+        return HeaderRules.ApiUse(name, allowCustomMessageId) != HeaderUse.Keep;
     }
 
     /// <summary>The message for <paramref name="spec"/>, ready to sign and send. Throws <see cref="CompositionException"/>.</summary>
@@ -145,12 +121,12 @@ public sealed class MessageComposer
                 throw new CompositionException(nameField, "A header name is required.");
             // Check before trimming: a trailing CRLF is an injection attempt, not whitespace to tidy away.
             if (HeaderText.FindControl(header.Name) is { } bad)
-                throw new CompositionException(nameField, $"The header name contains {HeaderText.Describe(bad)}; header injection is refused.");
+                throw new CompositionException(nameField, HeaderRules.ControlInName(bad));
             var name = header.Name.Trim();
             if (!HeaderText.IsFieldName(name))
-                throw new CompositionException(nameField, $"'{name}' is not a valid header name: use printable ASCII without spaces or colons (RFC 5322 §3.6.8).");
+                throw new CompositionException(nameField, HeaderRules.InvalidName(name));
             if (IsReservedHeader(name, options.AllowCustomMessageId))
-                throw new CompositionException(nameField, ReservedMessage(name));
+                throw new CompositionException(nameField, HeaderRules.Refusal(name));
             if (SingleFields.Contains(name) && !seen.Add(name))
                 throw new CompositionException(nameField, $"The '{name}' header may occur only once (RFC 5322 §3.6).");
 
@@ -185,29 +161,21 @@ public sealed class MessageComposer
                 continue;
             var length = i - lineStart - (i > lineStart && raw[i - 1] == (byte)'\r' ? 1 : 0);
             if (prefix + length > MaxLineLength)
-                throw new CompositionException(field, $"The '{header.Field}' value cannot be folded into lines of {MaxLineLength} characters (RFC 5322 §2.1.1).");
+                throw new CompositionException(field, HeaderRules.TooLong(header.Field));
             prefix = 0;
             lineStart = i + 1;
         }
         return header;
     }
 
-    static string ReservedMessage(string name) => name.ToLowerInvariant() switch
-    {
-        "from" or "to" or "cc" or "bcc" => $"The '{name}' header cannot be set through Headers; use the {name} field.",
-        "reply-to" => "The 'Reply-To' header cannot be set through Headers; use the ReplyTo field.",
-        "subject" => "The 'Subject' header cannot be set through Headers; use the Subject field.",
-        _ => $"The '{name}' header is reserved and cannot be set.",
-    };
-
     /// <summary>No injection (CR/LF/control characters) and no word too long to fold onto one line (RFC 5322 §2.1.1, §2.2.3).</summary>
     static void CheckHeaderValue(string field, string name, string value)
     {
         if (HeaderText.FindControl(value) is { } bad)
-            throw new CompositionException(field, $"The '{name}' value contains {HeaderText.Describe(bad)}; header injection is refused.");
+            throw new CompositionException(field, HeaderRules.ControlInValue(name, bad));
         // Non-ASCII text becomes RFC 2047 encoded-words, which MimeKit splits; ASCII words are only folded between.
         if (HeaderText.IsAscii(value) && name.Length + 2 + HeaderText.LongestWord(value) > MaxLineLength)
-            throw new CompositionException(field, $"The '{name}' value has a word too long for one header line ({MaxLineLength} characters, RFC 5322 §2.1.1).");
+            throw new CompositionException(field, HeaderRules.TooLong(name));
     }
 
     static bool IsMessageId(string value)

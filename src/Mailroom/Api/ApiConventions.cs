@@ -57,9 +57,13 @@ public static class ApiConventions
             if (buffer.Length > maxBytes)
                 throw new MailroomException(300, $"The request body is larger than {maxBytes / (1024 * 1024)} MB.", 413);
         }
-        if (buffer.Length == 0 || IsBlank(buffer))
-            return empty();
         var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        // A UTF-8 byte order mark, as .NET's Encoding.UTF8 writers put first: RFC 8259 §8.1 lets a parser ignore it,
+        // and System.Text.Json reading bytes does not.
+        if (body.Span.StartsWith(Utf8Bom))
+            body = body[Utf8Bom.Length..];
+        if (body.Length == 0 || IsBlank(body.Span))
+            return empty();
         // One pass in the common case; only a body that fails is parsed again, to tell malformed JSON (402) from
         // well-formed JSON of the wrong shape (403).
         try
@@ -81,9 +85,11 @@ public static class ApiConventions
         }
     }
 
-    private static bool IsBlank(MemoryStream buffer)
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    private static bool IsBlank(ReadOnlySpan<byte> body)
     {
-        foreach (var b in buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+        foreach (var b in body)
             if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
                 return false;
         return true;
@@ -91,6 +97,16 @@ public static class ApiConventions
 
     private static string Describe(Exception e) =>
         e is JsonException { Path: { Length: > 0 } path } ? $"'{path.TrimStart('$', '.')}'." : "the body does not match the expected object.";
+
+    /// <summary>
+    /// An ID from the path. Routes take it as a string and parse it here, so an ID that is not a number or does not
+    /// fit an int (<c>/servers/99999999999</c>) gets the same answer as one that names nothing (<c>/servers/-1</c>):
+    /// Postmark's not-found error of that resource, never a routing 404.
+    /// </summary>
+    public static int RouteId(string value, Func<string, MailroomException> notFound) =>
+        int.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? id
+            : throw notFound(value);
 
     // ---- Query strings (names case-insensitive; empty value = not given) ----
 

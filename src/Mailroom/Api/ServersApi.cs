@@ -1,4 +1,5 @@
 using Mailroom.Contracts;
+using Mailroom.Core;
 using Mailroom.Core.Accounts;
 using static Mailroom.Api.ApiConventions;
 
@@ -13,9 +14,10 @@ public static class ServersApi
         var account = app.MapGroup("/servers").RequireAccountToken();
         account.MapGet("/", List);
         account.MapPost("/", Create);
-        account.MapGet("/{serverId:int}", Get);
-        account.MapPut("/{serverId:int}", Edit);
-        account.MapDelete("/{serverId:int}", Delete);
+        // {serverId} without an :int constraint: see RouteId.
+        account.MapGet("/{serverId}", Get);
+        account.MapPut("/{serverId}", Edit);
+        account.MapDelete("/{serverId}", Delete);
 
         var server = app.MapGroup("/server").RequireServerToken();
         server.MapGet("/", GetOwn);
@@ -25,20 +27,27 @@ public static class ServersApi
     private static async Task<IResult> List(HttpContext http, ServerService servers) =>
         Ok(await servers.ListAsync(http.AccountId(), http.QueryPaging(600), http.QueryString("name"), http.RequestAborted));
 
-    private static async Task<IResult> Get(int serverId, HttpContext http, ServerService servers) =>
-        Ok(await servers.GetAsync(http.AccountId(), serverId, http.RequestAborted));
+    private static async Task<IResult> Get(string serverId, HttpContext http, ServerService servers) =>
+        Ok(await servers.GetAsync(http.AccountId(), Id(serverId), http.RequestAborted));
 
     private static async Task<IResult> Create(HttpContext http, ServerService servers) =>
         Ok(await servers.CreateAsync(http.AccountId(), await ReadBodyAsync(http, () => new ServerRequest()), http.RequestAborted));
 
-    private static async Task<IResult> Edit(int serverId, HttpContext http, ServerService servers) =>
-        Ok(await servers.EditAsync(http.AccountId(), serverId, await ReadBodyAsync(http, () => new ServerRequest()), http.RequestAborted));
-
-    private static async Task<IResult> Delete(int serverId, HttpContext http, ServerService servers)
+    private static async Task<IResult> Edit(string serverId, HttpContext http, ServerService servers)
     {
-        await servers.DeleteAsync(http.AccountId(), serverId, http.RequestAborted);
-        return Done($"Server {serverId} removed.");
+        var id = Id(serverId);
+        return Ok(await servers.EditAsync(http.AccountId(), id, await ReadBodyAsync(http, () => new ServerRequest()), http.RequestAborted));
     }
+
+    private static async Task<IResult> Delete(string serverId, HttpContext http, ServerService servers)
+    {
+        var id = Id(serverId);
+        await servers.DeleteAsync(http.AccountId(), id, http.RequestAborted);
+        return Done($"Server {id} removed.");
+    }
+
+    /// <summary>The path's server ID; one that is no int names no server (601, as <see cref="ServerService"/> answers).</summary>
+    private static int Id(string serverId) => RouteId(serverId, v => MailroomException.NotFound(601, $"Server '{v}' was not found."));
 
     private static async Task<IResult> GetOwn(HttpContext http, ServerService servers)
     {

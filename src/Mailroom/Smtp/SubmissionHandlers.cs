@@ -82,7 +82,8 @@ internal sealed class SubmissionStore(IServiceScopeFactory scopes, SmtpSubmissio
         if (session.Submitter is not { } submitter)
             return Response(new SmtpReply(530, "5.7.0", "Authentication required"));
         var recipients = transaction.To.Select(t => t.AsAddress()).ToList();
-        var trace = new SmtpTrace(session.ClientName, session.ClientAddress, serverName, session.Pipe.IsSecure);
+        var trace = new SmtpTrace(session.ClientName, session.ClientAddress, serverName, session.Pipe.IsSecure,
+            SmtpUtf8: transaction.Parameters?.ContainsKey("SMTPUTF8") == true); // RFC 6531 §3.4; the library's keys ignore case
         await using var scope = scopes.CreateAsyncScope();
         var result = await scope.ServiceProvider.GetRequiredService<SmtpIngress>()
             .SubmitAsync(submitter, recipients, buffer.ToArray(), trace, cancellationToken);

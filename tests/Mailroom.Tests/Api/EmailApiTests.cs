@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Mailroom.Core.Queue;
 using Mailroom.Core.Storage;
@@ -88,6 +89,27 @@ public sealed class EmailApiTests : IAsyncLifetime
     {
         var t = await _host.CreateTenantAsync();
         await t.ServerApi.PostAsync("/email", JsonBody(body)).Error(422, code);
+    }
+
+    [Fact]
+    public async Task AJsonBodyStartingWithAUtf8ByteOrderMarkIsReadLikeAnyJson()
+    {
+        // .NET's Encoding.UTF8 writers emit EF BB BF first; RFC 8259 §8.1 lets a parser ignore it.
+        var t = await _host.CreateTenantAsync();
+        var json = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes("""{"From":"app@mailroom.test","To":"jo@example.net","Subject":"BOM","TextBody":"x"}""")).ToArray();
+        var content = new ByteArrayContent(json);
+        content.Headers.ContentType = new("application/json") { CharSet = "utf-8" };
+        var sent = await t.ServerApi.PostAsync("/email", content).OkJson();
+        Assert.Equal(0, sent.GetProperty("ErrorCode").GetInt32());
+
+        var batch = new ByteArrayContent(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes("""[{"From":"app@mailroom.test","To":"jo@example.net","TextBody":"x"}]""")).ToArray());
+        batch.Headers.ContentType = new("application/json");
+        Assert.Equal(0, (await t.ServerApi.PostAsync("/email/batch", batch).OkJson())[0].GetProperty("ErrorCode").GetInt32());
+
+        // A BOM and nothing else is an empty body; a BOM before bad JSON is still bad JSON.
+        var bad = new ByteArrayContent(Encoding.UTF8.GetPreamble().Concat("{\"From\":"u8.ToArray()).ToArray());
+        bad.Headers.ContentType = new("application/json");
+        await t.ServerApi.PostAsync("/email", bad).Error(422, 402);
     }
 
     [Fact]

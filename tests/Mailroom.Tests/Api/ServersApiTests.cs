@@ -159,6 +159,31 @@ public sealed class ServersApiTests : IAsyncLifetime
         await api.PutAsJsonAsync("/servers/999999", new { Name = "x" }).Error(422, 601);
     }
 
+    [Theory]
+    [InlineData("99999999999")]
+    [InlineData("-1")]
+    [InlineData("0")]
+    [InlineData("abc")]
+    public async Task AnIdThatNamesNoServerGetsPostmarksServerNotFoundOnEveryVerb(string id)
+    {
+        // An ID too large for the route's int used to fall through to "No such endpoint" (404) while -1 got 601.
+        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var get = await api.GetAsync($"/servers/{id}").Error(422, 601);
+        Assert.Equal($"Server '{id}' was not found.", get);
+        Assert.Equal(get, await api.PutAsJsonAsync($"/servers/{id}", new { Name = "x" }).Error(422, 601));
+        Assert.Equal(get, await api.DeleteAsync($"/servers/{id}").Error(422, 601));
+    }
+
+    [Fact]
+    public async Task AJsonBodyStartingWithAUtf8ByteOrderMarkCreatesAServer()
+    {
+        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var content = new ByteArrayContent([.. System.Text.Encoding.UTF8.GetPreamble(), .. """{"Name":"Bom"}"""u8]);
+        content.Headers.ContentType = new("application/json") { CharSet = "utf-8" };
+        var created = await api.PostAsync("/servers", content).OkJson();
+        Assert.Equal("Bom", created.GetProperty("Name").GetString());
+    }
+
     [Fact]
     public async Task ListPagesAndFiltersByName()
     {
