@@ -1,12 +1,10 @@
+using Mailroom.Mail.Dkim;
 using System.Globalization;
 using System.Security.Cryptography;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Core.Identities;
-
-/// <summary>The material a message is DKIM-signed with (RFC 6376 §3.5: <c>d=</c>, <c>s=</c>, and the key).</summary>
-public sealed record DkimSigningKey(string Domain, string Selector, string PrivateKeyPem);
 
 /// <summary>
 /// Makes DKIM keys and gives their private halves back. Keys are RSA-2048 (RFC 8301 §3.2: at least 1024, 2048
@@ -16,7 +14,7 @@ public sealed record DkimSigningKey(string Domain, string Selector, string Priva
 public sealed class DkimKeyStore(MailroomDb db, Secrets secrets, TimeProvider clock)
 {
     /// <summary>A new key (not yet added to the database) whose selector differs from <paramref name="taken"/>.</summary>
-    public DkimKey NewKey(DkimKeyState state, IEnumerable<string> taken)
+    public StoredDkimKey NewKey(DkimKeyState state, IEnumerable<string> taken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var used = taken.ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -27,7 +25,7 @@ public sealed class DkimKeyStore(MailroomDb db, Secrets secrets, TimeProvider cl
         while (used.Contains(selector = stamp.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "pm"))
             stamp = stamp.AddSeconds(1);
         using var rsa = RSA.Create(2048);
-        return new DkimKey
+        return new StoredDkimKey
         {
             Selector = selector,
             PublicKey = Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()),
@@ -38,19 +36,19 @@ public sealed class DkimKeyStore(MailroomDb db, Secrets secrets, TimeProvider cl
         };
     }
 
-    public string PrivateKeyPem(DkimKey key) => secrets.UnprotectKey(key.ProtectedPrivateKey);
+    public string PrivateKeyPem(StoredDkimKey key) => secrets.UnprotectKey(key.ProtectedPrivateKey);
 
-    public DkimSigningKey SigningKey(DkimKey key, string domain) => new(domain, key.Selector, PrivateKeyPem(key));
+    public DkimKey SigningKey(StoredDkimKey key, string domain) => new(domain, key.Selector, PrivateKeyPem(key));
 
     /// <summary>Where a key's TXT record lives (RFC 6376 §3.6.2.1).</summary>
-    public static string Host(DkimKey key, string domain) => $"{key.Selector}._domainkey.{domain}";
+    public static string Host(StoredDkimKey key, string domain) => $"{key.Selector}._domainkey.{domain}";
 
     /// <summary>
     /// The platform's key, made and saved on first call. Call it before adding anything else to this scope's
     /// <see cref="MailroomDb"/>: making the key saves the context. Two nodes starting at once may each make one;
     /// the oldest wins everywhere, so they agree.
     /// </summary>
-    public async Task<DkimKey> PlatformKeyAsync(CancellationToken ct = default)
+    public async Task<StoredDkimKey> PlatformKeyAsync(CancellationToken ct = default)
     {
         var key = await FindPlatformKeyAsync(ct);
         if (key is not null)
@@ -60,6 +58,6 @@ public sealed class DkimKeyStore(MailroomDb db, Secrets secrets, TimeProvider cl
         return (await FindPlatformKeyAsync(ct))!;
     }
 
-    private Task<DkimKey?> FindPlatformKeyAsync(CancellationToken ct) =>
+    private Task<StoredDkimKey?> FindPlatformKeyAsync(CancellationToken ct) =>
         db.DkimKeys.AsNoTracking().Where(k => k.DomainId == null && k.State == DkimKeyState.Active).OrderBy(k => k.Id).FirstOrDefaultAsync(ct);
 }

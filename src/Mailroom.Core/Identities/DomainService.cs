@@ -204,7 +204,7 @@ public sealed class DomainService(
 
     /// <summary>Pending → active, active → revoked, previous revoked → deleted. Saved step by step in one
     /// transaction, so the unique (domain, state) index never sees two keys in one state.</summary>
-    private async Task PromoteAsync(SendingDomain domain, DkimKey pending, DateTime now, CancellationToken ct)
+    private async Task PromoteAsync(SendingDomain domain, StoredDkimKey pending, DateTime now, CancellationToken ct)
     {
         var active = domain.Keys.SingleOrDefault(k => k.State == DkimKeyState.Active);
         var revoked = domain.Keys.SingleOrDefault(k => k.State == DkimKeyState.Revoked);

@@ -28,7 +28,7 @@ public sealed class SendingDomain
     /// <summary>Deprecated by Postmark but still answered: the domain's SPF record includes our include host.</summary>
     public bool SpfVerified { get; set; }
     public DateTime CreatedAt { get; set; }
-    public List<DkimKey> Keys { get; set; } = [];
+    public List<StoredDkimKey> Keys { get; set; } = [];
 }
 
 /// <summary>
@@ -36,7 +36,7 @@ public sealed class SendingDomain
 /// null. At most one key per domain in each state (a unique index holds it). The private key is encrypted at rest
 /// with Data Protection.
 /// </summary>
-public sealed class DkimKey
+public sealed class StoredDkimKey
 {
     public long Id { get; set; }
     public int? DomainId { get; set; }

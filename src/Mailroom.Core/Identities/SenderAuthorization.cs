@@ -1,3 +1,4 @@
+using Mailroom.Mail.Dkim;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Addresses;
 using Microsoft.EntityFrameworkCore;
@@ -14,7 +15,7 @@ public enum SenderIdentity { None, PlatformDomain, Domain, SenderSignature }
 /// MAIL FROM) to use. When refused: Postmark's ErrorCode (400, 401, or 300 for an unreadable address) and message.
 /// </summary>
 public sealed record SenderDecision(
-    bool Allowed, SenderIdentity Identity, int ErrorCode, string Message, DkimSigningKey? Dkim, string ReturnPathDomain)
+    bool Allowed, SenderIdentity Identity, int ErrorCode, string Message, DkimKey? Dkim, string ReturnPathDomain)
 {
     public static SenderDecision Refused(int errorCode, string message) => new(false, SenderIdentity.None, errorCode, message, null, "");
 }
@@ -59,6 +60,6 @@ public sealed class SenderAuthorization(MailroomDb db, DkimKeyStore keys, Platfo
 
     /// <summary>The platform signs what has no verified key of its own, with d= the platform domain (so DKIM passes,
     /// though it does not align with the From domain for DMARC, RFC 7489 §3.1.1).</summary>
-    private async Task<DkimSigningKey?> PlatformKeyAsync(CancellationToken ct) =>
+    private async Task<DkimKey?> PlatformKeyAsync(CancellationToken ct) =>
         platform.PlatformDomain is { } d ? keys.SigningKey(await keys.PlatformKeyAsync(ct), d) : null;
 }

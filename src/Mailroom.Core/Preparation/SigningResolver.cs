@@ -1,13 +1,13 @@
 using Mailroom.Core.Identities;
 using Mailroom.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using MailDkimKey = Mailroom.Mail.Dkim.DkimKey;
+using Mailroom.Mail.Dkim;
 
 namespace Mailroom.Core.Preparation;
 
 /// <summary>The DKIM key and Return-Path domain a message earns from its sender identity; or why it may not go
 /// (Postmark's ErrorCode 400/401/300 and text).</summary>
-public sealed record SigningMaterial(MailDkimKey? Key, string ReturnPathDomain, string? Refusal, int RefusalCode = 0);
+public sealed record SigningMaterial(DkimKey? Key, string ReturnPathDomain, string? Refusal, int RefusalCode = 0);
 
 /// <summary>
 /// The sending pipeline's one question to sender identities (<see cref="SenderAuthorization"/>), asked at ingress
@@ -28,12 +28,11 @@ public sealed class SigningResolver(IServiceScopeFactory scopes, PlatformSetting
         {
             var keys = scope.ServiceProvider.GetRequiredService<DkimKeyStore>();
             var key = platform.PlatformDomain is { } d ? keys.SigningKey(await keys.PlatformKeyAsync(ct), d) : null;
-            return new SigningMaterial(key is null ? null : new MailDkimKey(key.Domain, key.Selector, key.PrivateKeyPem), platform.ReturnPathHost, null);
+            return new SigningMaterial(key, platform.ReturnPathHost, null);
         }
         var decision = await scope.ServiceProvider.GetRequiredService<SenderAuthorization>().AuthorizeAsync(accountId.Value, from, ct);
         if (!decision.Allowed)
             return new SigningMaterial(null, "", decision.Message, decision.ErrorCode);
-        var dkim = decision.Dkim is { } k ? new MailDkimKey(k.Domain, k.Selector, k.PrivateKeyPem) : null;
-        return new SigningMaterial(dkim, decision.ReturnPathDomain, null);
+        return new SigningMaterial(decision.Dkim, decision.ReturnPathDomain, null);
     }
 }

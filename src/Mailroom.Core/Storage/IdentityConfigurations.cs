@@ -20,9 +20,9 @@ internal sealed class SendingDomainConfiguration : IEntityTypeConfiguration<Send
     }
 }
 
-internal sealed class DkimKeyConfiguration : IEntityTypeConfiguration<DkimKey>
+internal sealed class DkimKeyConfiguration : IEntityTypeConfiguration<StoredDkimKey>
 {
-    public void Configure(EntityTypeBuilder<DkimKey> b)
+    public void Configure(EntityTypeBuilder<StoredDkimKey> b)
     {
         b.ToTable("dkim_keys");
         b.Property(k => k.Selector).HasMaxLength(63);

@@ -25,7 +25,7 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<Bounce> Bounces => Set<Bounce>();
     public DbSet<InboundReport> InboundReports => Set<InboundReport>();
     public DbSet<SendingDomain> Domains => Set<SendingDomain>();
-    public DbSet<DkimKey> DkimKeys => Set<DkimKey>();
+    public DbSet<StoredDkimKey> DkimKeys => Set<StoredDkimKey>();
     public DbSet<SenderSignature> SenderSignatures => Set<SenderSignature>();
     public DbSet<SenderConfirmation> SenderConfirmations => Set<SenderConfirmation>();
     public DbSet<PlatformSecret> PlatformSecrets => Set<PlatformSecret>();

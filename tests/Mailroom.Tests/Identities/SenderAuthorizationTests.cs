@@ -35,7 +35,7 @@ public sealed class SenderAuthorizationTests : IAsyncLifetime
     private Task<SenderDecision> AuthorizeAsync(string from, int? accountId = null) =>
         _host.ScopedAsync(sp => sp.GetRequiredService<SenderAuthorization>().AuthorizeAsync(accountId ?? _accountId, from));
 
-    private Task<DkimKey> PlatformKeyAsync() => _host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
+    private Task<StoredDkimKey> PlatformKeyAsync() => _host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
 
     private async Task<JsonElement> VerifiedDomainAsync(string name, bool returnPath)
     {

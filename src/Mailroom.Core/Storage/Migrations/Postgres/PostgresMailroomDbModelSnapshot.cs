@@ -424,7 +424,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.ToTable("suppressions", (string)null);
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Identities.DkimKey", b =>
+            modelBuilder.Entity("Mailroom.Core.Identities.StoredDkimKey", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -912,7 +912,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Identities.DkimKey", b =>
+            modelBuilder.Entity("Mailroom.Core.Identities.StoredDkimKey", b =>
                 {
                     b.HasOne("Mailroom.Core.Identities.SendingDomain", null)
                         .WithMany("Keys")

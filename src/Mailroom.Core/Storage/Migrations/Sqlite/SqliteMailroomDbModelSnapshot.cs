@@ -403,7 +403,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("suppressions", (string)null);
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Identities.DkimKey", b =>
+            modelBuilder.Entity("Mailroom.Core.Identities.StoredDkimKey", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -877,7 +877,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Mailroom.Core.Identities.DkimKey", b =>
+            modelBuilder.Entity("Mailroom.Core.Identities.StoredDkimKey", b =>
                 {
                     b.HasOne("Mailroom.Core.Identities.SendingDomain", null)
                         .WithMany("Keys")
