@@ -16,7 +16,7 @@ namespace Mailroom.Smtp;
 /// No AUTH: it accepts mail only for the return-path hosts Mailroom manages and relays nothing.
 /// It faces anyone on the internet, so it runs on the same listener, pipe and gate as submission
 /// (<see cref="SmtpListenerSetup"/>) with its own limits, <see cref="SmtpListenerLimits.Mx"/>: SIZE 25 MB enforced while
-/// DATA is read, 4 KB command lines, 100 connections per address and 1,000 in all (421 4.7.0 at connect), 256 MB of
+/// DATA is read, 4 KB command lines, 100 connections per address and 1,000 in all (421 4.7.0 at connect), 128 MB of
 /// content held at once, and command, data and session timeouts.
 /// </summary>
 public sealed class MxListener(MailroomSettings settings, [FromKeyedServices(SmtpListenerLimits.MxKey)] SmtpListenerLimits limits,
@@ -92,26 +92,30 @@ internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) :
     {
         var session = ClientSession.Of(context);
         session.Recipients = 0;
-        long id;
         try
         {
             if (session.Pipe.Guard.ContentRefusal(buffer.Length) is { } refusal)
                 return CommandGate.Response(refusal);
-            await using var scope = scopes.CreateAsyncScope();
-            id = await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().StoreAsync(
-                transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), buffer.ToArray(), ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            log.LogError(e, "Inbound report could not be stored");
-            return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "4.3.0 Temporary failure storing the message, try again later");
+            long id;
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                id = await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().StoreAsync(
+                    transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), buffer.ToArray(), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "Inbound report could not be stored");
+                return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "4.3.0 Temporary failure storing the message, try again later");
+            }
+            await using (var scope = scopes.CreateAsyncScope())
+                await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
+            return SmtpResponse.Ok;
         }
         finally
         {
+            // Held until processing is done too: storing and parsing make copies of the content.
             session.Pipe.Guard.EndData();
         }
-        await using (var scope = scopes.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
-        return SmtpResponse.Ok;
     }
 }

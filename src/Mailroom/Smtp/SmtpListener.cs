@@ -60,7 +60,7 @@ internal sealed class SmtpListener(string name, TcpListener listener, SmtpListen
             var remote = (IPEndPoint)socket.RemoteEndPoint!;
             if (!TryOpen(remote.Address, out var why))
             {
-                log.LogWarning("{Listener}: connection from {Address} refused: {Reason}", name, remote.Address, why);
+                NoteRefused(remote.Address, why);
                 _ = RefuseAsync(socket, why);
                 continue;
             }
@@ -80,6 +80,25 @@ internal sealed class SmtpListener(string name, TcpListener listener, SmtpListen
             }
         }
     }
+
+    /// <summary>
+    /// One warning per 10 seconds at most, with the count since the last: a flood of refused connections must not
+    /// turn into a flood of log lines (the console logger's queue blocks when full, and would stall this accept loop).
+    /// Real time (not the injected clock): it paces log output only.
+    /// </summary>
+    private void NoteRefused(IPAddress address, string why)
+    {
+        Interlocked.Increment(ref _refused);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _refusalLoggedAt);
+        if (now - last < 10_000 || Interlocked.CompareExchange(ref _refusalLoggedAt, now, last) != last)
+            return;
+        log.LogWarning("{Listener}: connection from {Address} refused: {Reason} ({Count} refused since the last such warning)",
+            name, address, why, Interlocked.Exchange(ref _refused, 0));
+    }
+
+    private long _refused;
+    private long _refusalLoggedAt = long.MinValue / 2;
 
     private bool TryOpen(IPAddress address, out string why)
     {

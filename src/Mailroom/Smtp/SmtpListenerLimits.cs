@@ -34,10 +34,10 @@ public sealed record SmtpListenerLimits
     public required int MaxConnections { get; init; }
 
     /// <summary>
-    /// Message content held in memory by all connections together while DATA is read (each message is held whole
-    /// until its end: the store needs all of it). A message that would pass this is read to its end, dropped and
-    /// answered 452 4.3.1 (RFC 3463: system full), so the sender retries later; without it, every connection could
-    /// hold <see cref="MaxMessageBytes"/> at once.
+    /// Message content held in memory by all connections together, from DATA until the message is answered (each
+    /// message is held whole: the store needs all of it; storing and processing make a copy or two more). A message
+    /// that would pass this is read to its end, dropped and answered 452 4.3.1 (RFC 3463: system full), so the sender
+    /// retries later; without it, every connection could hold <see cref="MaxMessageBytes"/> at once.
     /// </summary>
     public required long MaxDataBytesInFlight { get; init; }
 
@@ -70,7 +70,8 @@ public sealed record SmtpListenerLimits
     /// The MX listener, open to anyone without AUTH: 25 MB (a bounce carries the original message, and Mailroom sends at
     /// most 10 MB); 100 recipients (RFC 5321 §4.5.3.1.8's minimum); 4,096-octet lines (512 for the command plus room for
     /// ESMTP parameters); 100 connections per address and 1,000 in all (a remote MTA opens a handful, 21,000 idle
-    /// connections once took a node down); 256 MB of content in flight (ten maximal messages); 10 minutes for DATA
+    /// connections once took a node down); 128 MB of content in flight (five maximal messages: reports are mostly a few
+    /// KB, and storing and parsing one copies it); 10 minutes for DATA
     /// (RFC 5321 §4.5.3.2.6's final-reply wait).
     /// </summary>
     public static SmtpListenerLimits Mx { get; } = new()
@@ -80,7 +81,7 @@ public sealed record SmtpListenerLimits
         MaxCommandLineBytes = 4096,
         MaxConnectionsPerAddress = 100,
         MaxConnections = 1000,
-        MaxDataBytesInFlight = 256L * 1024 * 1024,
+        MaxDataBytesInFlight = 128L * 1024 * 1024,
         DataTimeout = TimeSpan.FromMinutes(10),
     };
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using Mailroom.Core.Storage;
+using Mailroom.Smtp;
 using Mailroom.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -218,6 +219,122 @@ public sealed class MxListenerMemoryTests
         // Content up to the 25 MB limit is held (it could still be a report), then dropped; a listener that kept
         // the whole 100 MB (and its copy for the store) would grow by 200 MB or more.
         var growthMb = (peak - before) / 1024;
+        TestContext.Current.TestOutputHelper?.WriteLine($"RSS before {before / 1024} MB, peak {peak / 1024} MB: +{growthMb} MB for a 100 MB message");
         Assert.True(growthMb < 64, $"peak RSS grew by {growthMb} MB for a 100 MB message");
+    }
+}
+
+/// <summary>The MX listener's timeouts, total cap and content budget, each with a host whose limit is shrunk.</summary>
+public sealed class MxListenerShrunkLimitsTests
+{
+    private static async Task<(MailroomHost Host, int Port)> StartAsync(Func<SmtpListenerLimits, SmtpListenerLimits> shrink)
+    {
+        var port = SmtpSink.FreeTcpPort();
+        var host = await MailroomHost.StartAsync(
+            b => b.Services.AddKeyedSingleton(SmtpListenerLimits.MxKey, shrink(SmtpListenerLimits.Mx)),
+            s => s with { Roles = "api,mx", Mx = $"127.0.0.1:{port}" });
+        return (host, port);
+    }
+
+    private static Task<int> ReportsAsync(MailroomHost host) =>
+        host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().InboundReports.CountAsync());
+
+    [Fact]
+    public async Task AnIdleClientIsDisconnectedAfterTheCommandTimeout()
+    {
+        var (host, port) = await StartAsync(l => l with { CommandTimeout = TimeSpan.FromSeconds(1) });
+        await using var _h = host;
+        var (d, _) = await MxListenerLimitsTests.OpenAsync(port);
+        await using var _d = d;
+        Assert.Equal(250, (await d.SendAsync("EHLO mx.example.net")).Code);
+        var bye = await d.ReadAsync(); // sends nothing more
+        Assert.Equal(221, bye.Code);
+        Assert.Contains("Timeout", bye.Text);
+        Assert.Equal(0, (await d.ReadAsync()).Code);
+    }
+
+    [Fact]
+    public async Task AClientThatStopsSendingDuringDataIsDisconnectedAndNothingIsStored()
+    {
+        var (host, port) = await StartAsync(l => l with { DataTimeout = TimeSpan.FromSeconds(1) });
+        await using var _h = host;
+        var (d, _) = await MxListenerLimitsTests.OpenAsync(port);
+        await using var _d = d;
+        Assert.Equal(250, (await d.SendAsync("EHLO mx.example.net")).Code);
+        Assert.Equal(250, (await d.SendAsync("MAIL FROM:<>")).Code);
+        Assert.Equal(250, (await d.SendAsync("RCPT TO:<pm_bounces+probe@pm-bounces.mailroom.test>")).Code);
+        Assert.Equal(354, (await d.SendAsync("DATA")).Code);
+        await d.WriteAsync("Subject: half a message\r\n\r\nand then nothing");
+        var bye = await d.ReadAsync();
+        Assert.Equal(421, bye.Code);
+        Assert.StartsWith("4.4.2 ", bye.Text);
+        Assert.Equal(0, await ReportsAsync(host));
+    }
+
+    [Fact]
+    public async Task AConnectionEndsAfterTheSessionTimeoutHoweverBusy()
+    {
+        var (host, port) = await StartAsync(l => l with { SessionTimeout = TimeSpan.FromSeconds(2) });
+        await using var _h = host;
+        var (d, _) = await MxListenerLimitsTests.OpenAsync(port);
+        await using var _d = d;
+        Assert.Equal(250, (await d.SendAsync("EHLO mx.example.net")).Code);
+        Reply reply;
+        var until = DateTime.UtcNow.AddSeconds(30); // a bound for a broken build, not a timing assertion
+        do
+        {
+            await Task.Delay(100); // the library's session timer runs on real time
+            reply = await d.SendAsync("NOOP");
+        } while (reply.Code == 250 && DateTime.UtcNow < until);
+        Assert.True(reply.Code is 221 or 0, $"unexpected reply {reply}");
+    }
+
+    [Fact]
+    public async Task ConnectionsOverTheTotalCapGet421()
+    {
+        var (host, port) = await StartAsync(l => l with { MaxConnections = 3 });
+        await using var _h = host;
+        var open = new List<SmtpDialog>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var (d, g) = await MxListenerLimitsTests.OpenAsync(port);
+                open.Add(d);
+                Assert.Equal(220, g.Code);
+            }
+            var (refused, greeting) = await MxListenerLimitsTests.OpenAsync(port);
+            await refused.DisposeAsync();
+            Assert.Equal(421, greeting.Code);
+            Assert.Equal("4.7.0 Too many connections; try again later", greeting.Text);
+        }
+        finally
+        {
+            foreach (var d in open)
+                await d.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ContentBeyondTheListenersBudgetGets452AndTheBudgetIsGivenBack()
+    {
+        var (host, port) = await StartAsync(l => l with { MaxDataBytesInFlight = 1024 * 1024 });
+        await using var _h = host;
+        var (d, _) = await MxListenerLimitsTests.OpenAsync(port);
+        await using var _d = d;
+        Assert.Equal(250, (await d.SendAsync("EHLO mx.example.net")).Code);
+        Assert.Equal(250, (await d.SendAsync("MAIL FROM:<>")).Code);
+        Assert.Equal(250, (await d.SendAsync("RCPT TO:<pm_bounces+probe@pm-bounces.mailroom.test>")).Code);
+        Assert.Equal(354, (await d.SendAsync("DATA")).Code);
+        await MxListenerLimitsTests.WriteContentAsync(d, 2); // under SIZE, over what the listener may hold
+        var full = await d.SendAsync(".");
+        Assert.Equal(452, full.Code);
+        Assert.StartsWith("4.3.1 ", full.Text);
+        Assert.Equal(0, await ReportsAsync(host));
+
+        // What it held went back: reports fit again, one after the other.
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(250, (await MxListenerLimitsTests.SmallReportAsync(d)).Code);
+        Assert.Equal(3, await ReportsAsync(host));
     }
 }
