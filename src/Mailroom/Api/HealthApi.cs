@@ -33,8 +33,9 @@ public static class HealthApi
 /// <item>SQLite: <c>BEGIN IMMEDIATE</c> (takes the write lock), rewrite <c>PRAGMA user_version</c> with its own value
 /// (a real page write: the WAL grows by one frame and is synced at COMMIT, so a full disk or a read-only file fails
 /// here too), <c>COMMIT</c>. Mailroom does not use user_version (EF keeps its own history table).</item>
-/// <item>PostgreSQL: a transaction that takes a transaction id (<c>txid_current()</c>) and commits, which writes a
-/// commit record: it fails on a read-only server or standby.</item>
+/// <item>PostgreSQL: a transaction with an UPDATE of EF's history table that matches no row (refused when transactions
+/// are read-only: <c>default_transaction_read_only</c>, a standby) that takes a transaction id (<c>txid_current()</c>)
+/// and commits, which writes and flushes a commit record.</item>
 /// </list>
 /// </summary>
 public sealed class StoreHealth(DatabaseSettings database, TimeProvider clock, ILogger<StoreHealth> log)
@@ -104,8 +105,11 @@ public sealed class StoreHealth(DatabaseSettings database, TimeProvider clock, I
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using var command = new NpgsqlCommand("SELECT txid_current()", connection, transaction);
-        await command.ExecuteScalarAsync(ct);
+        // The UPDATE matches no row but is refused in a read-only transaction (default_transaction_read_only, a
+        // standby); txid_current() makes the COMMIT write and flush a commit record.
+        await using var command = new NpgsqlCommand(
+            "UPDATE \"__EFMigrationsHistory\" SET \"MigrationId\" = \"MigrationId\" WHERE false; SELECT txid_current();", connection, transaction);
+        await command.ExecuteNonQueryAsync(ct);
         await transaction.CommitAsync(ct);
     }
 }

@@ -4,6 +4,7 @@ using Mailroom.Core.Storage;
 using Mailroom.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Xunit;
 
 namespace Mailroom.Tests.Api;
@@ -19,36 +20,57 @@ public sealed class HealthTests : IAsyncLifetime
     public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
+    private async Task<(HttpStatusCode Code, JsonElement Body)> HealthAsync()
+    {
+        _host.Clock.Advance(TimeSpan.FromMinutes(1)); // past any cached answer
+        var res = await _host.Client().GetAsync("/health");
+        return (res.StatusCode, JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement);
+    }
+
     [Fact]
     public async Task HealthAnswers503WhileTheStoreCannotWriteAnd200Afterwards()
     {
-        Assert.SkipWhen(TestDatabase.IsPostgres, "holds SQLite's write lock from another connection");
-        Assert.Equal(HttpStatusCode.OK, (await _host.Client().GetAsync("/health")).StatusCode);
-
-        // Another process holds the database's write lock for longer than any writer waits.
-        var path = _host.App.Services.GetRequiredService<DatabaseSettings>().SqlitePath;
-        await using (var holder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+        Assert.Equal(HttpStatusCode.OK, (await HealthAsync()).Code);
+        if (TestDatabase.IsPostgres)
         {
+            // The database turned read-only (as a standby, or an operator's ALTER), for connections opened from now on.
+            var database = new NpgsqlConnectionStringBuilder(_host.Settings.Database).Database;
+            await AdminAsync($"ALTER DATABASE {database} SET default_transaction_read_only = on");
+            NpgsqlConnection.ClearAllPools();
+            var (code, body) = await HealthAsync();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
+            Assert.Equal("Unavailable", body.GetProperty("Status").GetString());
+            Assert.Contains("read-only", body.GetProperty("Reason").GetString());
+            await AdminAsync($"ALTER DATABASE {database} RESET default_transaction_read_only");
+            NpgsqlConnection.ClearAllPools();
+        }
+        else
+        {
+            // Another process holds the database's write lock for longer than any writer waits.
+            var path = _host.App.Services.GetRequiredService<DatabaseSettings>().SqlitePath;
+            await using var holder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
             await holder.OpenAsync();
-            await using (var begin = holder.CreateCommand())
-            {
-                begin.CommandText = "BEGIN EXCLUSIVE;";
-                await begin.ExecuteNonQueryAsync();
-            }
-            _host.Clock.Advance(TimeSpan.FromMinutes(1)); // past any cached answer
-            var res = await _host.Client().GetAsync("/health");
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, res.StatusCode);
-            var body = JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement;
+            await using var command = holder.CreateCommand();
+            command.CommandText = "BEGIN EXCLUSIVE;";
+            await command.ExecuteNonQueryAsync();
+            var (code, body) = await HealthAsync();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, code);
             Assert.Equal("Unavailable", body.GetProperty("Status").GetString());
             Assert.Contains("locked", body.GetProperty("Reason").GetString(), StringComparison.OrdinalIgnoreCase);
-            await using var rollback = holder.CreateCommand();
-            rollback.CommandText = "ROLLBACK;";
-            await rollback.ExecuteNonQueryAsync();
+            command.CommandText = "ROLLBACK;";
+            await command.ExecuteNonQueryAsync();
         }
 
-        _host.Clock.Advance(TimeSpan.FromMinutes(1));
-        var again = await _host.Client().GetAsync("/health");
-        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
-        Assert.Equal("Ready", JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("Status").GetString());
+        var (again, ready) = await HealthAsync();
+        Assert.Equal(HttpStatusCode.OK, again);
+        Assert.Equal("Ready", ready.GetProperty("Status").GetString());
+    }
+
+    private static async Task AdminAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(DatabaseSettings.NormalizePostgres(TestDatabase.PostgresAdminConnection!));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 }
