@@ -52,6 +52,8 @@ public static class MailroomApp
         services.AddScoped<SmtpIngress>();
         services.AddScoped<SmtpTokenService>();
         services.AddSingleton<SmtpSubmissionLimits>();
+        services.AddKeyedSingleton(SmtpListenerLimits.SubmissionKey, SmtpListenerLimits.Submission);
+        services.AddKeyedSingleton(SmtpListenerLimits.MxKey, SmtpListenerLimits.Mx);
         services.AddSingleton<SmtpAuthThrottle>();
         services.AddScoped<MessageLog>();
         services.AddScoped<MessageRetention>();
@@ -121,6 +123,7 @@ public static class MailroomApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddMailroomCore(settings);
         builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton<StoreHealth>();
         builder.Services.AddHostedService<StartupMigrator>();
         builder.Services.AddHostedService<PlatformKeySetup>();
         builder.Services.AddHostedService<StreamPurgeWorker>();
@@ -142,9 +145,7 @@ public static class MailroomApp
 
         var app = builder.Build();
         app.UsePostmarkErrors();
-        app.MapGet("/health", (Readiness ready) => ready.IsReady
-            ? Results.Json(new { Status = "Ready" }, ApiConventions.Json)
-            : Results.Json(new { Status = "Starting" }, ApiConventions.Json, statusCode: 503));
+        app.MapHealthApi();
         // Role api: the HTTP API. Without it the port serves /health only (a delivery or mx node's health check).
         if (settings.HasRole("api"))
         {

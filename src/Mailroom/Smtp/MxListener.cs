@@ -3,7 +3,6 @@ using System.Net;
 using Mailroom.Cli;
 using Mailroom.Core.Events;
 using SmtpServer;
-using SmtpServer.ComponentModel;
 using SmtpServer.Mail;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
@@ -15,26 +14,24 @@ namespace Mailroom.Smtp;
 /// complaints, RFC 3834 auto-replies — on the SmtpServer library. Protocol only: which recipients it accepts is
 /// <see cref="MxMailboxFilter"/>, what it does with a message is <see cref="MxMessageStore"/>, both calling Core.
 /// No AUTH: it accepts mail only for the return-path hosts Mailroom manages and relays nothing.
+/// It faces anyone on the internet, so it runs on the same listener, pipe and gate as submission
+/// (<see cref="SmtpListenerSetup"/>) with its own limits, <see cref="SmtpListenerLimits.Mx"/>: SIZE 25 MB enforced while
+/// DATA is read, 4 KB command lines, 100 connections per address and 1,000 in all (421 4.7.0 at connect), 128 MB of
+/// content held at once, and command, data and session timeouts.
 /// </summary>
-public sealed class MxListener(MailroomSettings settings, IServiceScopeFactory scopes, ILogger<MxListener> log) : BackgroundService
+public sealed class MxListener(MailroomSettings settings, [FromKeyedServices(SmtpListenerLimits.MxKey)] SmtpListenerLimits limits,
+    IServiceScopeFactory scopes, ILogger<MxListener> log) : BackgroundService
 {
-    /// <summary>Bounces carry the original message: 25 MB covers what Mailroom itself sends.</summary>
-    private const int MaxMessageSize = 25 * 1024 * 1024;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var (host, port) = HostPort.Parse(settings.Mx!, 25);
         var address = IPAddress.TryParse(host, out var ip) ? ip : IPAddress.Any;
-        var options = new SmtpServerOptionsBuilder()
-            .ServerName(settings.HeloName ?? settings.Platform.ReturnPathHost)
-            .MaxMessageSize(MaxMessageSize)
-            .Endpoint(e => e.Endpoint(new IPEndPoint(address, port)).IsSecure(false))
-            .Build();
-        var services = new SmtpServer.ComponentModel.ServiceProvider();
-        services.Add(new MxMailboxFilter(scopes));
-        services.Add(new MxMessageStore(scopes, log));
-        var server = new SmtpServer.SmtpServer(options, services);
-        log.LogInformation("MX listener on {Address}:{Port}", address, port);
+        var (server, _) = SmtpListenerSetup.Create("MX listener", new IPEndPoint(address, port), settings.HeloName ?? settings.Platform.ReturnPathHost,
+            limits, auth: null, noDelay: true, certificate: null, log, services =>
+            {
+                services.Add(new MxMailboxFilter(limits, scopes));
+                services.Add(new MxMessageStore(scopes, log));
+            });
         await ReprocessPendingAsync(stoppingToken);
         try
         {
@@ -62,34 +59,47 @@ public sealed class MxListener(MailroomSettings settings, IServiceScopeFactory s
     }
 }
 
-/// <summary>RCPT policy: only addresses at managed return-path hosts (RFC 5321 §3.6.2: no open relay).</summary>
-internal sealed class MxMailboxFilter(IServiceScopeFactory scopes) : IMailboxFilter
+/// <summary>
+/// RCPT policy: only addresses at managed return-path hosts (RFC 5321 §3.6.2: no open relay), at most
+/// <see cref="SmtpListenerLimits.MaxRecipients"/> a transaction.
+/// </summary>
+internal sealed class MxMailboxFilter(SmtpListenerLimits limits, IServiceScopeFactory scopes) : IMailboxFilter
 {
     public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken ct) => Task.FromResult(true);
 
     public async Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken ct)
     {
+        var session = ClientSession.Of(context);
+        session.CheckRoomForRecipient(limits);
         await using var scope = scopes.CreateAsyncScope();
-        if (await scope.ServiceProvider.GetRequiredService<ReturnPathHosts>().IsManagedAsync(to.Host ?? "", ct))
-            return true;
-        throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.MailboxUnavailable, "5.7.1 Relaying denied: not a return path of this server"));
+        if (!await scope.ServiceProvider.GetRequiredService<ReturnPathHosts>().IsManagedAsync(to.Host ?? "", ct))
+            throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.MailboxUnavailable, "5.7.1 Relaying denied: not a return path of this server"));
+        session.Recipients++;
+        return true;
     }
 }
 
 /// <summary>
-/// DATA: commits the message as an inbound report, then processes it. The 250 follows the commit (accepted means
-/// durable); a processing failure is logged and kept with the report, never turned into an SMTP error, since the
-/// report is already safe. A failed commit answers 451 so the sender retries (RFC 5321 §4.2.1).
+/// DATA: commits the message as an inbound report, then processes it. Content over the size limit, or with no room
+/// in the listener's budget, was dropped while it was read and is refused here (552 5.3.4 / 452 4.3.1) without
+/// touching the store, so a stored report is at most <see cref="SmtpListenerLimits.MaxMessageBytes"/>. The 250 follows
+/// the commit (accepted means durable); a processing failure is logged and kept with the report, never turned into
+/// an SMTP error, since the report is already safe. A failed commit answers 451 so the sender retries (RFC 5321 §4.2.1).
 /// </summary>
 internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) : MessageStore
 {
     public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken ct)
     {
-        long id;
-        await using (var scope = scopes.CreateAsyncScope())
+        var session = ClientSession.Of(context);
+        session.Recipients = 0;
+        try
         {
+            if (session.Pipe.Guard.ContentRefusal(buffer.Length) is { } refusal)
+                return CommandGate.Response(refusal);
+            long id;
             try
             {
+                await using var scope = scopes.CreateAsyncScope();
                 id = await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().StoreAsync(
                     transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), buffer.ToArray(), ct);
             }
@@ -98,9 +108,14 @@ internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) :
                 log.LogError(e, "Inbound report could not be stored");
                 return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "4.3.0 Temporary failure storing the message, try again later");
             }
+            await using (var scope = scopes.CreateAsyncScope())
+                await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
+            return SmtpResponse.Ok;
         }
-        await using (var scope = scopes.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
-        return SmtpResponse.Ok;
+        finally
+        {
+            // Held until processing is done too: storing and parsing make copies of the content.
+            session.Pipe.Guard.EndData();
+        }
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Authentication;
 using Mailroom.Cli;
 using Mailroom.Core.Ingress;
 using SmtpServer;
@@ -15,7 +14,7 @@ public sealed record SmtpSubmissionOptions
     public string? CertificatePath { get; init; }
     public string? CertificatePassword { get; init; }
     public bool AllowPlainAuth { get; init; }
-    /// <summary>TCP_NODELAY on accepted sockets (see <see cref="SubmissionListener"/>); off only for measurements.</summary>
+    /// <summary>TCP_NODELAY on accepted sockets (see <see cref="SmtpListener"/>); off only for measurements.</summary>
     public bool TcpNoDelay { get; init; } = true;
     /// <summary>Benchmarks only: loopback clients that skip AUTH send as this server token.</summary>
     public string? LoopbackToken { get; init; }
@@ -50,8 +49,8 @@ public sealed record SmtpSubmissionOptions
 /// library speaks the protocol; <see cref="CommandGate"/>, the handlers and <see cref="InputGuard"/> add the
 /// rules it lacks; <see cref="SmtpIngress"/> (Core) decides who may send and what becomes of a message.
 /// </summary>
-public sealed class SmtpSubmissionService(SmtpSubmissionOptions options, SmtpSubmissionLimits limits, SmtpAuthThrottle throttle,
-    IServiceScopeFactory scopes, ILogger<SmtpSubmissionService> log) : IHostedService
+public sealed class SmtpSubmissionService(SmtpSubmissionOptions options, [FromKeyedServices(SmtpListenerLimits.SubmissionKey)] SmtpListenerLimits limits,
+    SmtpAuthThrottle throttle, IServiceScopeFactory scopes, ILogger<SmtpSubmissionService> log) : IHostedService
 {
     private readonly CancellationTokenSource _stop = new();
     private SmtpServer.SmtpServer? _server;
@@ -63,42 +62,16 @@ public sealed class SmtpSubmissionService(SmtpSubmissionOptions options, SmtpSub
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var certificate = SubmissionCertificate.Load(options.CertificatePath, options.CertificatePassword, options.DataDirectory, options.ServerName, log);
-        var endpoint = new EndpointDefinitionBuilder()
-            .Endpoint(options.Endpoint)
-            .IsSecure(false)
-            // AUTH passes the library's state table before STARTTLS so the gate can answer 538 5.7.11 (RFC 4954 §6)
-            // rather than the table's bare 503; EHLO offers AUTH only over TLS unless plain-text AUTH is allowed.
-            .AllowUnsecureAuthentication(true)
-            .AuthenticationRequired(false) // the gate answers MAIL before AUTH with 530 5.7.0 itself
-            .SessionTimeout(limits.SessionTimeout)
-            .Certificate(certificate)
-            // Only TLS 1.2 and 1.3: the library's default is 1.2 alone.
-            .SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
-            .Build();
-        var serverOptions = new SmtpServerOptionsBuilder()
-            .ServerName(options.ServerName)
-            .Endpoint(endpoint)
-            // Advertised in EHLO (RFC 1870) and enforced by InputGuard: the library's Strict handling stops reading
-            // mid-message and then takes the rest of the content for commands.
-            .MaxMessageSize(limits.MaxMessageBytes, MaxMessageSizeHandling.Ignore)
-            // Errors in a row before the library ends the session (as Postfix's smtpd_hard_error_limit).
-            .MaxRetryCount(20)
-            .CommandWaitTimeout(limits.CommandTimeout)
-            .CustomSmtpGreeting(_ => $"220 {options.ServerName} ESMTP Mailroom")
-            .Build();
-
         if (options.LoopbackToken is not null)
             log.LogWarning("SMTP clients on 127.0.0.0/8 may send without AUTH (SmtpLoopbackToken): for benchmarks only");
-        var gate = new CommandGate(limits, throttle, options.AllowPlainAuth, options.LoopbackToken);
-        var listeners = new SubmissionListenerFactory(limits, gate, options.TcpNoDelay, log);
-        var services = new SmtpServer.ComponentModel.ServiceProvider();
-        services.Add(listeners);
-        services.Add(new SubmissionCommands(options.AllowPlainAuth));
-        services.Add(new SubmissionAuthenticator(scopes, throttle, log));
-        services.Add(new SubmissionMailboxFilter(limits, scopes));
-        services.Add(new SubmissionStore(scopes, limits, options.ServerName));
-        _server = new SmtpServer.SmtpServer(serverOptions, services);
-        _server.SessionFaulted += (_, e) => log.LogDebug(e.Exception, "SMTP session {Session} ended on an error", e.Context.SessionId);
+        var (server, listeners) = SmtpListenerSetup.Create("SMTP submission", options.Endpoint, options.ServerName, limits,
+            new GateAuth(throttle, options.AllowPlainAuth, options.LoopbackToken), options.TcpNoDelay, certificate, log, services =>
+            {
+                services.Add(new SubmissionAuthenticator(scopes, throttle, log));
+                services.Add(new SubmissionMailboxFilter(limits, scopes));
+                services.Add(new SubmissionStore(scopes, options.ServerName));
+            });
+        _server = server;
         _running = _server.StartAsync(_stop.Token);
         LocalEndPoint = await listeners.Bound.Task.WaitAsync(cancellationToken);
     }

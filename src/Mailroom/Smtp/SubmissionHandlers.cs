@@ -14,7 +14,7 @@ internal sealed class SubmissionAuthenticator(IServiceScopeFactory scopes, SmtpA
 {
     public async Task<bool> AuthenticateAsync(ISessionContext context, string user, string password, CancellationToken cancellationToken)
     {
-        var session = SubmissionSession.Of(context);
+        var session = ClientSession.Of(context);
         SmtpLogin login;
         try
         {
@@ -39,11 +39,11 @@ internal sealed class SubmissionAuthenticator(IServiceScopeFactory scopes, SmtpA
 }
 
 /// <summary>MAIL and RCPT: authenticated senders only; at most the recipient limit; recipient syntax.</summary>
-internal sealed class SubmissionMailboxFilter(SmtpSubmissionLimits limits, IServiceScopeFactory scopes) : IMailboxFilter
+internal sealed class SubmissionMailboxFilter(SmtpListenerLimits limits, IServiceScopeFactory scopes) : IMailboxFilter
 {
     public async Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
     {
-        var session = SubmissionSession.Of(context);
+        var session = ClientSession.Of(context);
         if (session.Submitter is null && session.LoopbackToken is { } token)
         {
             // Benchmarks only (SmtpLoopbackToken): the loopback client is taken to have sent AUTH with the token.
@@ -59,9 +59,8 @@ internal sealed class SubmissionMailboxFilter(SmtpSubmissionLimits limits, IServ
 
     public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
     {
-        var session = SubmissionSession.Of(context);
-        if (session.Recipients >= limits.MaxRecipients)
-            throw CommandGate.Refuse(452, "4.5.3", $"Too many recipients: at most {limits.MaxRecipients} per message");
+        var session = ClientSession.Of(context);
+        session.CheckRoomForRecipient(limits);
         var address = to.AsAddress();
         if (!EmailAddress.IsValid(address))
             throw CommandGate.Refuse(553, "5.1.3", $"Bad recipient address syntax: <{address}>");
@@ -71,24 +70,29 @@ internal sealed class SubmissionMailboxFilter(SmtpSubmissionLimits limits, IServ
 }
 
 /// <summary>End of DATA: hands the message to <see cref="SmtpIngress"/>; its reply is the reply (250 only once durable).</summary>
-internal sealed class SubmissionStore(IServiceScopeFactory scopes, SmtpSubmissionLimits limits, string serverName) : MessageStore
+internal sealed class SubmissionStore(IServiceScopeFactory scopes, string serverName) : MessageStore
 {
     public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
-        var session = SubmissionSession.Of(context);
+        var session = ClientSession.Of(context);
         session.Recipients = 0;
-        if (session.Pipe.Guard.Oversized || buffer.Length > limits.MaxMessageBytes)
-            return Response(new SmtpReply(552, "5.3.4", $"Message size exceeds fixed maximum message size of {limits.MaxMessageBytes} bytes"));
-        if (session.Submitter is not { } submitter)
-            return Response(new SmtpReply(530, "5.7.0", "Authentication required"));
-        var recipients = transaction.To.Select(t => t.AsAddress()).ToList();
-        var trace = new SmtpTrace(session.ClientName, session.ClientAddress, serverName, session.Pipe.IsSecure,
-            SmtpUtf8: transaction.Parameters?.ContainsKey("SMTPUTF8") == true); // RFC 6531 §3.4; the library's keys ignore case
-        await using var scope = scopes.CreateAsyncScope();
-        var result = await scope.ServiceProvider.GetRequiredService<SmtpIngress>()
-            .SubmitAsync(submitter, recipients, buffer.ToArray(), trace, cancellationToken);
-        return Response(result.Reply);
+        try
+        {
+            if (session.Pipe.Guard.ContentRefusal(buffer.Length) is { } refusal)
+                return CommandGate.Response(refusal);
+            if (session.Submitter is not { } submitter)
+                return CommandGate.Response(new SmtpReply(530, "5.7.0", "Authentication required"));
+            var recipients = transaction.To.Select(t => t.AsAddress()).ToList();
+            var trace = new SmtpTrace(session.ClientName, session.ClientAddress, serverName, session.Pipe.IsSecure,
+                SmtpUtf8: transaction.Parameters?.ContainsKey("SMTPUTF8") == true); // RFC 6531 §3.4; the library's keys ignore case
+            await using var scope = scopes.CreateAsyncScope();
+            var result = await scope.ServiceProvider.GetRequiredService<SmtpIngress>()
+                .SubmitAsync(submitter, recipients, buffer.ToArray(), trace, cancellationToken);
+            return CommandGate.Response(result.Reply);
+        }
+        finally
+        {
+            session.Pipe.Guard.EndData();
+        }
     }
-
-    private static SmtpResponse Response(SmtpReply reply) => new((SmtpReplyCode)reply.Code, $"{reply.Status} {reply.Text}");
 }

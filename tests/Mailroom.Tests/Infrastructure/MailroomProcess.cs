@@ -35,6 +35,8 @@ public sealed class MailroomProcess : IAsyncDisposable
     public string DataDirectory { get; }
     public string? Database { get; }
     public int Port { get; }
+    /// <summary>The server's process id (tests read its memory from /proc).</summary>
+    public int ProcessId => _process.Id;
     /// <summary>"127.0.0.1:PORT": what the Node client takes as <c>requestHost</c>.</summary>
     public string Host => $"127.0.0.1:{Port}";
     public string BaseUrl => $"http://{Host}";

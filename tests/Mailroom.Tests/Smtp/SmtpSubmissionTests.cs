@@ -607,7 +607,7 @@ public sealed class SmtpConnectionLimitTests
     public async Task ConnectionsOverThePerAddressLimitGet421()
     {
         await using var host = await SmtpHost.StartAsync(configure: b =>
-            b.Services.AddSingleton(new Mailroom.Core.Ingress.SmtpSubmissionLimits { MaxConnectionsPerAddress = 2 }));
+            b.Services.AddKeyedSingleton(SmtpListenerLimits.SubmissionKey, SmtpListenerLimits.Submission with { MaxConnectionsPerAddress = 2 }));
         var (a, ga) = await SmtpDialog.OpenAsync(host.Port());
         var (b, gb) = await SmtpDialog.OpenAsync(host.Port());
         Assert.Equal(220, ga.Code);

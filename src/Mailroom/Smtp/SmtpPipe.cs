@@ -11,26 +11,26 @@ using SmtpServer.IO;
 namespace Mailroom.Smtp;
 
 /// <summary>
-/// One client connection as the SmtpServer library reads and writes it. Ours rather than the library's so that
-/// we own the socket (TCP_NODELAY, the per-address count), the STARTTLS upgrade (TLS 1.2 and 1.3 only) and the
-/// input limits the library lacks (<see cref="InputGuard"/>).
+/// One client connection (of either listener) as the SmtpServer library reads and writes it. Ours rather than the
+/// library's so that we own the socket (TCP_NODELAY, the per-address count), the STARTTLS upgrade (TLS 1.2 and 1.3
+/// only) and the input limits the library lacks (<see cref="InputGuard"/>).
 /// </summary>
-internal sealed class SubmissionPipe : ISecurableDuplexPipe
+internal sealed class SmtpPipe : ISecurableDuplexPipe
 {
     private readonly NetworkStream _network;
-    private readonly SmtpSubmissionLimits _limits;
+    private readonly SmtpListenerLimits _limits;
     private readonly Action _closed;
     private Stream _stream;
     private int _disposed;
 
-    public SubmissionPipe(Socket socket, SmtpSubmissionLimits limits, Action closed)
+    public SmtpPipe(Socket socket, SmtpListenerLimits limits, DataBudget budget, Action closed)
     {
         Remote = (IPEndPoint)socket.RemoteEndPoint!;
         _limits = limits;
         _closed = closed;
         _network = new NetworkStream(socket, ownsSocket: true);
         _stream = _network;
-        Guard = new InputGuard(_network, limits, WriteReply);
+        Guard = new InputGuard(_network, limits, budget, WriteReply);
         Input = PipeReader.Create(Guard, new StreamPipeReaderOptions(leaveOpen: true));
         Output = PipeWriter.Create(_network, new StreamPipeWriterOptions(leaveOpen: true));
     }
@@ -94,6 +94,7 @@ internal sealed class SubmissionPipe : ISecurableDuplexPipe
             return;
         try
         {
+            Guard.EndData();
             if (_stream is SslStream ssl)
                 ssl.Dispose();
             _network.Dispose();
@@ -108,17 +109,21 @@ internal sealed class SubmissionPipe : ISecurableDuplexPipe
 /// <summary>
 /// Watches what the client sends, below the SmtpServer library, for the limits it does not enforce itself:
 /// <list type="bullet">
-/// <item>a command line longer than <see cref="SmtpSubmissionLimits.MaxCommandLineBytes"/> gets
-/// <c>500 5.5.2</c> and the connection closes (RFC 5321 §4.5.3.1: a server may refuse over-long lines);</item>
-/// <item>message content over <see cref="SmtpSubmissionLimits.MaxMessageBytes"/> is read to its end and dropped,
-/// so memory stays bounded, and the message is refused with <c>552 5.3.4</c> (RFC 1870 §6.3) by the store;</item>
+/// <item>a command line longer than <see cref="SmtpListenerLimits.MaxCommandLineBytes"/> gets
+/// <c>500 5.5.2</c> and the connection closes once that much of it was read (RFC 5321 §4.5.3.1: a server may refuse
+/// over-long lines);</item>
+/// <item>message content over <see cref="SmtpListenerLimits.MaxMessageBytes"/> is read to its end and dropped, so a
+/// connection holds at most the limit whatever the client sends, and the store refuses it with <c>552 5.3.4</c>
+/// (RFC 1870 §6.3);</item>
+/// <item>content that the listener's <see cref="DataBudget"/> has no room for is dropped the same way and refused
+/// with <c>452 4.3.1</c>, so all connections together hold at most <see cref="SmtpListenerLimits.MaxDataBytesInFlight"/>;</item>
 /// <item>a read that waits longer than the timeout closes the connection (RFC 5321 §4.5.3.2).</item>
 /// </list>
 /// The library reads commands and content from this stream; it learns that content starts from
 /// <see cref="BeginData"/> (the DATA command, after 354) and finds the end itself, as the library does: the first
 /// <c>CRLF . CRLF</c> (RFC 5321 §4.1.1.4).
 /// </summary>
-internal sealed class InputGuard(Stream inner, SmtpSubmissionLimits limits, Action<string> reply) : Stream
+internal sealed class InputGuard(Stream inner, SmtpListenerLimits limits, DataBudget budget, Action<string> reply) : Stream
 {
     private static readonly byte[] EndOfData = "\r\n.\r\n"u8.ToArray();
     /// <summary>Room over the limit for dot-stuffing (RFC 5321 §4.5.2) and the final CRLF.</summary>
@@ -133,15 +138,36 @@ internal sealed class InputGuard(Stream inner, SmtpSubmissionLimits limits, Acti
     private byte[]? _pending;
     private int _pendingOffset;
 
+    /// <summary>Content of the current message taken from the budget, given back by <see cref="EndData"/>.</summary>
+    private long _held;
+
     /// <summary>True once the current message went over the limit; reset by <see cref="BeginData"/>.</summary>
     public bool Oversized { get; private set; }
 
+    /// <summary>True once the listener's budget had no room for the current message; reset by <see cref="BeginData"/>.</summary>
+    public bool NoRoom { get; private set; }
+
     public void BeginData()
     {
+        EndData();
         _inData = true;
         _dataBytes = 0;
         _endMatch = 0;
         Oversized = false;
+        NoRoom = false;
+    }
+
+    /// <summary>The current message is answered (or the connection ends): its content goes back to the budget.</summary>
+    public void EndData() => budget.Return(Interlocked.Exchange(ref _held, 0));
+
+    /// <summary>What the store must answer instead of taking the message, or null to take it.</summary>
+    public SmtpReply? ContentRefusal(long length)
+    {
+        if (Oversized || length > limits.MaxMessageBytes)
+            return new SmtpReply(552, "5.3.4", $"Message size exceeds fixed maximum message size of {limits.MaxMessageBytes} bytes");
+        if (NoRoom)
+            return new SmtpReply(452, "4.3.1", "Insufficient system resources for this message now; try again later");
+        return null;
     }
 
     /// <summary>After STARTTLS: read through TLS, from the start of a line.</summary>
@@ -182,11 +208,16 @@ internal sealed class InputGuard(Stream inner, SmtpSubmissionLimits limits, Acti
                 return n;
             }
             var end = FindEnd(buffer.Span[..n]);
-            if (!Oversized)
+            if (!Oversized && !NoRoom)
             {
-                _dataBytes += end < 0 ? n : end;
+                var content = end < 0 ? n : end;
+                _dataBytes += content;
                 if (_dataBytes > limits.MaxMessageBytes + Slack)
                     Oversized = true;
+                else if (budget.TryTake(content))
+                    Interlocked.Add(ref _held, content);
+                else
+                    NoRoom = true;
                 if (end >= 0)
                 {
                     _inData = false;
@@ -195,7 +226,7 @@ internal sealed class InputGuard(Stream inner, SmtpSubmissionLimits limits, Acti
                 return n;
             }
             if (end < 0)
-                continue; // over the limit: drop content until its end
+                continue; // over a limit: drop content until its end
             // The end of the dropped content: hand the library the terminator it looks for, then what follows.
             _inData = false;
             var rest = buffer.Span[end..n];
