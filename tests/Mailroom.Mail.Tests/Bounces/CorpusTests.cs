@@ -28,7 +28,7 @@ public class CorpusTests
     [Fact]
     public void Corpus_is_found_with_all_files()
     {
-        Assert.True(Corpus.Root is not null, "corpus not found: set MAILROOM_TESTDATA or put it at ../shared/testdata");
+        Assert.True(Corpus.Root is not null && Directory.Exists(Corpus.Root), "corpus not found: tests/corpus of the repository");
         Assert.Equal(160, Corpus.Entries.Count);
         Assert.All(Corpus.Entries, e => Assert.True(File.Exists(Corpus.PathOf(e)), e.File));
     }

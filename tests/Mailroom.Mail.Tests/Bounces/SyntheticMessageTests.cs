@@ -4,7 +4,7 @@ using MimeKit;
 
 namespace Mailroom.Mail.Tests.Bounces;
 
-/// <summary>Hand-written messages (tests/Mailroom.Mail.Tests/TestData) for cases the shared corpus lacks.</summary>
+/// <summary>Hand-written messages (tests/Mailroom.Mail.Tests/TestData) for cases the corpus (tests/corpus) lacks.</summary>
 public class SyntheticMessageTests
 {
     internal static MimeMessage Load(string name) =>
