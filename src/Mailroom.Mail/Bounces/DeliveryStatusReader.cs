@@ -12,7 +12,7 @@ internal static partial class DeliveryStatusReader
     internal sealed record Result(string? ReportingMta, List<BouncedRecipient> Recipients);
 
     /// <summary>Null when the message carries no delivery-status fields at all.</summary>
-    public static Result? TryRead(NotificationParts parts, string reportText, bool challenge, ISet<string> excluded)
+    public static Result? TryRead(NotificationParts parts, string reportText, bool challenge, BounceAddresses.Exclusions excluded)
     {
         var groups = new List<FieldGroup>();
         foreach (var dsn in parts.DeliveryStatus)

@@ -77,7 +77,7 @@ internal static partial class TextBounceReader
     /// The failed recipients and their paragraphs. <paramref name="known"/> (e.g. from
     /// <c>X-Failed-Recipients</c> or DSN fields) wins over addresses found in the text.
     /// </summary>
-    public static List<Paragraph> Read(string report, IReadOnlyList<string> known, ISet<string> excluded)
+    public static List<Paragraph> Read(string report, IReadOnlyList<string> known, BounceAddresses.Exclusions excluded)
     {
         List<(string Address, int Index)> located;
         if (known.Count > 0)
@@ -109,7 +109,7 @@ internal static partial class TextBounceReader
 
     /// <summary>The paragraph of a single <paramref name="recipient"/> in a DSN's human-readable part, if it is mentioned.</summary>
     public static string? ParagraphFor(string report, string recipient) =>
-        string.IsNullOrWhiteSpace(recipient) ? null : Read(report, [recipient], new HashSet<string>()).FirstOrDefault()?.Text;
+        string.IsNullOrWhiteSpace(recipient) ? null : Read(report, [recipient], BounceAddresses.Exclusions.None).FirstOrDefault()?.Text;
 
     /// <summary>Case-insensitive position of an address that is not part of a longer address; -1 if absent.</summary>
     public static int IndexOfAddress(string text, string address)
