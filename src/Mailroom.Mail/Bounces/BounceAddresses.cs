@@ -70,7 +70,8 @@ internal static partial class BounceAddresses
     {
         var lineStart = text.LastIndexOf('\n', Math.Max(0, index - 1)) + 1;
         var start = Math.Max(lineStart, index - 40);
-        return MessageIdLeadIn().IsMatch(text.AsSpan(start, index - start)) || MessageIdLocalPart().IsMatch(address);
+        return MessageIdLeadIn().IsMatch(text.AsSpan(start, index - start)) || MessageIdLocalPart().IsMatch(address)
+            || TraceHeaderLine().IsMatch(text.AsSpan(lineStart, Math.Min(text.Length - lineStart, 40)));
     }
 
     [GeneratedRegex(@"(contact|send (an? )?(e-?)?mail to|write to|e-?mail us at|reach (us|the administrator) at|assistance[^\n]{0,40}\bto|administrator)\W{0,5}$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
@@ -78,6 +79,10 @@ internal static partial class BounceAddresses
 
     [GeneratedRegex(@"(message-?id|msg-?id|references|in-reply-to|envelope-from)\W{0,5}$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex MessageIdLeadIn();
+
+    /// <summary>A header line of a quoted message naming its sender or transport (RFC 5322 §3.6.2, §3.6.7), not a recipient.</summary>
+    [GeneratedRegex(@"^\s*(delivered-to|return-path|received|from|sender|reply-to|message-id|x-original-to|x-envelope-from)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex TraceHeaderLine();
 
     [GeneratedRegex(@"^\d{8,}\.[^@]*@", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex MessageIdLocalPart();

@@ -149,9 +149,16 @@ public static class BounceParser
     private static BounceReport Report(BounceReportKind kind, List<BouncedRecipient> recipients, string? reportingMta,
         OriginalMessage? original, string? returnedTo, string? subject, BounceType fallbackType = BounceType.Unknown)
     {
-        var type = recipients.FirstOrDefault(r => r.Action == "failed")?.Type
+        // The first failed recipient with a classification speaks for the message; a recipient nothing could be
+        // said about (an address the notice merely mentions) does not hide a classified one.
+        var type = recipients.FirstOrDefault(r => r.Action == "failed" && r.Type != BounceType.Unknown)?.Type
+            ?? recipients.FirstOrDefault(r => r.Action == "failed")?.Type
             ?? recipients.FirstOrDefault()?.Type
             ?? (kind == BounceReportKind.ChallengeResponse ? BounceType.ChallengeVerification : fallbackType);
+        // A "failure" every recipient of which is a challenge ("this server requires confirmation") is a
+        // challenge/response request: the mail waits for the sender's answer, nothing failed for good.
+        if (recipients.Count > 0 && recipients.TrueForAll(r => r.Type == BounceType.ChallengeVerification))
+            kind = BounceReportKind.ChallengeResponse;
         return new BounceReport
         {
             Kind = kind,

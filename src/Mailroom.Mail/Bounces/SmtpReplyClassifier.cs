@@ -49,8 +49,9 @@ public static partial class SmtpReplyClassifier
     internal static BounceType Classify(int smtpCode, EnhancedStatusCode? status, ReadOnlySpan<string?> evidence)
     {
         var primary = evidence.Length > 0 ? evidence[0] : null;
-        // A DSN's Status field often says only X.0.0 where the remote server's own reply carries the detail.
-        if (EnhancedStatusCode.Find(primary) is { } inText && (status is null || (status.Value.IsUndefined && inText.Class == status.Value.Class)))
+        // The remote server's own reply (the diagnostic) is more direct evidence than the reporting MTA's
+        // summary in the DSN Status field (RFC 3464 §2.3.4, §2.3.6), which often says only X.0.0 or a guess.
+        if (EnhancedStatusCode.Find(primary) is { } inText && (status is null || inText.Class == status.Value.Class || status.Value.IsUndefined))
             status = inText;
         if (smtpCode == 0)
             smtpCode = SmtpReplyText.FindSmtpCode(primary) ?? 0;
@@ -61,18 +62,23 @@ public static partial class SmtpReplyClassifier
 
         var byStatus = status is { } s0 ? ByDefiningStatus(s0) : null;
         var type = byStatus ?? MatchText(primary);
+        // The status subject (X.7 policy, X.6 content, X.4 routing …) outranks the wording of the rest of the
+        // notice, which is mostly boilerplate ("try again later", "rejected").
+        type ??= status is { } s1 ? ByStatus(s1) : null;
         for (var i = 1; type is null && i < evidence.Length; i++)
             type = MatchText(evidence[i]);
-        type ??= status is { } s2 ? ByStatus(s2) : null;
         type ??= ByBasicCode(smtpCode);
         type ??= replyClass == 4 ? BounceType.Transient : BounceType.Unknown;
 
-        if (type == BounceType.HardBounce && byStatus is null && RefusedAtData(evidence))
+        if (type == BounceType.HardBounce && byStatus is null && RefusedAtData(evidence) && !AccountGone(primary))
             type = BounceType.Blocked;
         if (replyClass == 4 && type is BounceType.HardBounce or BounceType.BadEmailAddress)
             return BounceType.Transient;
         return type.Value;
     }
+
+    /// <summary>An explicit statement that the account itself is disabled or absent, whatever the SMTP stage (Yahoo answers so after DATA).</summary>
+    private static bool AccountGone(string? text) => !string.IsNullOrEmpty(text) && AccountGoneRule().IsMatch(Mask(text.Length <= MaxTextLength ? text : text[..MaxTextLength]));
 
     /// <summary>The failure was the reply to DATA / end of data, as Postfix, Exim, Sendmail and m-FILTER report it.</summary>
     private static bool RefusedAtData(ReadOnlySpan<string?> evidence)
@@ -108,6 +114,8 @@ public static partial class SmtpReplyClassifier
         text = BounceAddresses.AddressPattern().Replace(text, " xaddr ");
         text = HostToken().Replace(text, m => BlocklistOperator().IsMatch(m.Value) ? " blocklist " : " xhost ");
         text = ContinuationPrefix().Replace(text, " ");
+        // Authentication-Results style "spf=pass dkim=pass" in quoted headers are not failures.
+        text = PassingAuthentication().Replace(text, " ");
         return Spaces().Replace(text, " ");
     }
 
@@ -132,6 +140,8 @@ public static partial class SmtpReplyClassifier
         (DirectoryRejectionRule(), BounceType.HardBounce),
         // Blocks aimed at the sending host, IP, domain or envelope sender: blocklists, reputation,
         // missing PTR, rate limits, relaying, HELO, TLS, authentication required.
+        // A URL or domain in the message found on a content blocklist (SURBL, URIBL): the content, not the sender's IP.
+        (ContentBlocklistRule(), BounceType.SpamNotification),
         (SenderBlockRule(), BounceType.Blocked),
         (SpamContentRule(), BounceType.SpamNotification),
         (MailboxFullRule(), BounceType.SoftBounce),
@@ -165,11 +175,10 @@ public static partial class SmtpReplyClassifier
         (3, 1) => BounceType.SoftBounce,       // mail system full
         (3, 4) => BounceType.SoftBounce,       // message too big for system
         (4, 4) => BounceType.DnsError,         // unable to route (no MX / A)
-        (4, 7) => BounceType.Transient,        // delivery time expired
+        (1, 7) or (1, 8) => BounceType.Blocked, // bad sender's mailbox address syntax / sender's system address
         (7, 13) => BounceType.HardBounce,      // IANA: user account disabled
         (7, 17) or (7, 18) => BounceType.HardBounce, // RFC 7293: mailbox / domain owner has changed
         (7, 25) => BounceType.Blocked,         // RFC 7372 §3.2: reverse DNS validation failed
-        (7, 27) => BounceType.Blocked,         // RFC 7505 §4.3: sender address has null MX
         (7, 20) or (7, 21) or (7, 22) or (7, 23) or (7, 24) or (7, 26) => BounceType.DMARCPolicy, // RFC 7372 §3.1, §3.3
         (7, >= 509 and <= 515) => BounceType.DMARCPolicy, // Microsoft: sender authentication / DMARC
         _ => null,
@@ -187,8 +196,8 @@ public static partial class SmtpReplyClassifier
         return (status.Subject, status.Detail) switch
         {
             (1, 4) => BounceType.HardBounce,       // destination mailbox address ambiguous
-            (1, 7) => BounceType.Blocked,          // bad sender's mailbox address syntax
-            (1, 8) => BounceType.Blocked,          // bad sender's system address
+            (4, 7) => BounceType.Transient,        // delivery time expired: the cause, if stated, is in the text
+            (7, 27) => BounceType.Blocked,         // RFC 7505 §4.3: sender address has null MX
             (1, 10) => BounceType.HardBounce,      // RFC 7505 null MX; Microsoft: recipient not found
             (1, _) when status.Detail != 0 => BounceType.HardBounce, // addressing status
             (3, 2) => BounceType.DnsError,         // system not accepting network messages
@@ -220,14 +229,18 @@ public static partial class SmtpReplyClassifier
     [GeneratedRegex(@"virus|malware|infected|trojan|\bworm\b|malicious (content|attachment|code|software)", Options, TimeoutMs)]
     private static partial Regex VirusRule();
 
-    [GeneratedRegex(@"dmarc|\bspf\b|\bdkim\b|domainkeys|sender policy framework|sender ?id\b|unauthenticated (e-?mail|mail|message)|authentication (checks? )?fail|fails? to pass (spf|dkim|authentication)|(?<![\d.])[45]\.7\.(2[0-4]|26|5(09|1[0-5]))(?!\d)", Options, TimeoutMs)]
+    // A mention of SPF/DKIM/DMARC is not enough (notices advise "set up SPF records"): a failure, a policy or a check must be named.
+    [GeneratedRegex(@"\b(dmarc|spf|dkim|domainkeys)\b[^.;]{0,60}\b(fail\w*|reject\w*|polic(y|ies)|verification|violation|check|not (pass|permit\w*|authori[sz]\w*|valid|signed|aligned)|does not pass|invalid|quarantine)|\b(fail\w*|reject\w*|invalid|violat\w*|no valid|bad|not allowed|per)\b[^.;]{0,40}\b(dmarc|spf|dkim|domainkeys)\b|due to (the |an? )?(\S+ )?(dmarc|spf|dkim)\b|sender policy framework|sender ?id\b|unauthenticated (e-?mail|mail|message)|authentication (checks? )?fail|fails? to pass (spf|dkim|authentication)|does not have authentication information|(?<![\d.])[45]\.7\.(2[0-4]|26|5(09|1[0-5]))(?!\d)", Options, TimeoutMs)]
     private static partial Regex AuthenticationRule();
 
     [GeneratedRegex(@"recipient address rejected: access denied|(?<![\d.])5\.4\.1 .{0,80}access denied", Options, TimeoutMs)]
     private static partial Regex DirectoryRejectionRule();
 
-    [GeneratedRegex(@"black ?list|block ?list|deny ?list|(?<!not )listed (at|in|on|by)\b|\brbl\b|dnsbl|spamhaus|spamcop|\bsorbs\b|abuseat|barracudacentral|uceprotect|reputation|\bbanned\b|client host (\S+ )?(rejected|blocked)|(\bip\b|host|network|sender|domain)\b.{0,40}\b(blocked|banned|not allowed|blacklisted)|blocked (using|by|ip|for)|not (allowed|authori[sz]ed|permitted) to send|(sender|from) address (rejected|denied|refused|invalid)|\bsender\b.{0,40}\b(rejected|denied|refused|not allowed|verify failed)|unroutable sender|domain of sender|sender domain|mail from.{0,60}(rejected|refused|denied)|my name was rejected|invalid (helo|ehlo)|(helo|ehlo)\b.{0,40}\b(rejected|invalid|refused)|invalid domain name|reverse (dns|lookup)|\bptr\b|\brdns\b|relay(ing)? (access )?(denied|not permitted|prohibited|refused)|not (configured|permitted|allowed|authori[sz]ed) to relay|unable to relay|as a relay|do not relay|access denied|auth(entication)? required|(requires?|must use|does ?n[o']t support|not support) (tls|starttls|encryption|a secure)|tls (is )?required|\bstarttls\b|rate[- ]limit|too many (connections|messages|recipients|concurrent|sessions|mails|e-?mails)|frequency limit|connection rate|sending rate|at a rate that|throttl|(relay|sending|daily) (quota|limit)|daily (sending |message )?(limit|quota)|(do not|don'?t|may not) have permission to (post|send)|(?<![\d.])[45]\.7\.25(?!\d)", Options, TimeoutMs)]
+    [GeneratedRegex(@"black ?list|block ?list|deny ?list|(?<!not )listed (at|in|on|by)\b|\brbl\b|dnsbl|spamhaus|spamcop|\bsorbs\b|abuseat|barracudacentral|uceprotect|reputation|\bbanned\b|client host (\S+ )?(rejected|blocked)|(\bip\b|host|network|sender|domain)\b.{0,40}\b(blocked|banned|not allowed|blacklisted)|blocked (using|by|ip|for)|not (allowed|authori[sz]ed|permitted) to send|(sender|from) address (rejected|denied|refused|invalid)|\bsender\b.{0,40}\b(rejected|denied|refused|not allowed|verify failed)|unroutable sender|domain of sender|sender domain|mail from.{0,60}(rejected|refused|denied)|my name was rejected|invalid (helo|ehlo)|(helo|ehlo)\b.{0,40}\b(rejected|invalid|refused)|invalid domain name|reverse (dns|lookup)|\bptr\b|\brdns\b|relay(ing)? (access )?(denied|not permitted|prohibited|refused)|not (configured|permitted|allowed|authori[sz]ed) to relay|unable to relay|as a relay|do not relay|access denied|auth(entication)? required|(requires?|must use|does ?n[o']t support|not support) (tls|starttls|encryption|a secure)|tls (is )?required|\bstarttls\b|rate[- ]limit|too many (connections|messages|recipients|concurrent|sessions|mails|e-?mails)|frequency limit|connection rate|sending rate|at a rate that|throttl|(relay|sending|daily) (quota|limit)|daily (sending |message )?(limit|quota)|(do not|don'?t|may not) have permission to (post|send)|(unexpected|excessive|unusual|high) (volume|rate)|user complaints|invalid ip\b|(ip|address) (is )?not (allowed|permitted|authori[sz]ed) to send|(?<![\d.])[45]\.7\.25(?!\d)", Options, TimeoutMs)]
     private static partial Regex SenderBlockRule();
+
+    [GeneratedRegex(@"(black|block|deny) ?list(ed)? (url|link|uri|domain in (the )?(message|body))|\b(surbl|uribl)\b", Options, TimeoutMs)]
+    private static partial Regex ContentBlocklistRule();
 
     [GeneratedRegex(@"not (rfc ?\d{3,4} )?compliant|\brfc ?(5322|2822|822) (violation|compliance|non-?compliant)|multiple\b.{0,40}\bheaders?\b|improper use of 8-bit|8-?bit data|header error|invalid (message )?header|malformed (message|header)|protocol violation|duplicate (\S+ )?header", Options, TimeoutMs)]
     private static partial Regex MessageFormatRule();
@@ -241,14 +254,17 @@ public static partial class SmtpReplyClassifier
     [GeneratedRegex(@"bad (destination )?(mailbox )?address syntax|address syntax|syntax (error )?(in|of) (the )?(recipient |e-?mail |destination )?address|(invalid|malformed|illegal) (e-?mail )?address (syntax|format)|address (is )?malformed|(?<![\d.])5\.1\.3(?!\d)", Options, TimeoutMs)]
     private static partial Regex AddressSyntaxRule();
 
-    [GeneratedRegex(@"user unknown|unknown user|(\buser|mail ?box|recipient|address|account|addressee)\b(?!@).{0,25}\b(unknown|not found|does ?n[o']t exist|not exist|no longer exists?|not known|invalid|unavailable|not available|not valid)|unknown (local[- ]?part|recipient|mail ?box|address|alias|account)|no such (user|mail ?box|recipient|address|account|local user|person)|invalid (recipient|mail ?box|user|address|destination)|not listed in|recipient name is not recognized|not (our|a local|a valid) (user|customer|recipient|mailbox)|unrouteable address|no mail ?box|recip(ient)?notfound|does ?n[o']t have an? (\S+ )?account|no longer (on (this |the )?server|in use|valid|active|available|employed|with)|not a registered|bad destination mail ?box|user (is )?not (local|found)|(account|mail ?box|\buser|address)\b(?!@).{0,60}\b(disabled|suspended|deactivated|discontinued|inactive|locked|closed|terminated|expired|cancell?ed)|(disabled|suspended|deactivated|inactive|closed) (account|mail ?box|user)|\[suspend\]|address (could ?n[o']t|could not|can'?t|cannot) be found|no valid recipients?|not a (registered|known) (gateway )?user|invalid (final delivery )?user ?id", Options, TimeoutMs)]
+    [GeneratedRegex(@"user unknown|unknown user|(\buser|mail ?box|recipient|address|account|addressee)\b(?!@).{0,25}\b(unknown|not found|does ?n[o']t exist|not exist|no longer exists?|not known|invalid|unavailable|not available|not valid)|unknown (local[- ]?part|recipient|mail ?box|address|alias|account)|no such (user|mail ?box|recipient|address|account|local user|person)|invalid (recipient|mail ?box|user|address|destination)|not listed in|recipient name is not recognized|not (our|a local|a valid) (user|customer|recipient|mailbox)|unrouteable address|no mail ?box|recip(ient)?notfound|does ?n[o']t have an? (\S+ )?account|no longer (on (this |the )?server|in use|valid|active|available|employed|with)|not a registered|bad destination mail ?box|user (is )?not (local|found)|(account|mail ?box|\buser|address)\b(?!@).{0,60}\b(disabled|suspended|deactivated|discontinued|inactive|locked|closed|terminated|expired|cancell?ed)|(disabled|suspended|deactivated|inactive|closed) (account|mail ?box|user)|\[suspend\]|(account|mail ?box) (is |has been )?(blocked|locked|frozen)|address (could ?n[o']t|could not|can'?t|cannot) be found|no valid recipients?|not a (registered|known) (gateway )?user|invalid (final delivery )?user ?id", Options, TimeoutMs)]
     private static partial Regex UnknownRecipientRule();
 
-    [GeneratedRegex(@"host (or domain name )?not found|host unknown|unknown host|could ?n[o']t find any host|no such (host|domain)|name ?service error|name server|domain (name )?(does ?n[o']t exist|not found|not exist|unknown)|domain\b.{0,40}\b(not found|does not exist|not reachable|unreachable)|no (mx|mail exchanger|dns|a record)|could ?n[o']t find a mail exchanger|\bdns\b|nxdomain|unrouteable mail domain|unable to route|\bmx (record|lookup)|null mx|does not accept (e-?)?mail|accepts no mail|routing loop|mail loop|too many hops|name or service not known|no address associated with (host ?)?name|temporary failure in name resolution|(mx|srv) records? indicated? no (smtp )?service|no mx found|domain has no (mx|mail)", Options, TimeoutMs)]
+    [GeneratedRegex(@"host (or domain name )?not found|host unknown|unknown host|could ?n[o']t find any host|no such (host|domain)|name ?service error|name server|domain (name )?(does ?n[o']t exist|not found|not exist|unknown)|domain\b.{0,40}\b(not found|does not exist|not reachable|unreachable)|no (mx|mail exchanger|dns|a record)|could ?n[o']t find a mail exchanger|\bdns\b|nxdomain|unrouteable mail domain|unable to route|\bmx (record|lookup)|null mx|does not accept (e-?)?mail|accepts no mail|routing loop|mail loop|too many hops|name or service not known|no address associated with (host ?)?name|temporary failure in name resolution|(mx|srv) records? indicated? no (smtp )?service|no mx found|domain has no (mx|mail)|host ?name lookup fail|not accepting (network )?messages|(mx records? )?points? to non-?existent hosts?", Options, TimeoutMs)]
     private static partial Regex DomainRule();
 
-    [GeneratedRegex(@"in reply to (end of )?DATA command|after end of data|after (the )?DATA( command)?\b|>>> DATA\b|SMTP command DATA\b|after sending (the )?message (body|data)", Options, TimeoutMs)]
+    [GeneratedRegex(@"in\s+reply\s+to\s+(end\s+of\s+)?DATA\s+command|after\s+end\s+of\s+data\b|SMTP\s+command\s+DATA\b", Options, TimeoutMs)]
     private static partial Regex DataStageRule();
+
+    [GeneratedRegex(@"disabled|suspended|deactivated|discontinued|does ?n[o']t have an? (\S+ )?account", Options, TimeoutMs)]
+    private static partial Regex AccountGoneRule();
 
     [GeneratedRegex(@"\b(?:https?|ftp)://[^\s<>""']+|\bwww\.[^\s<>""']+", Options, TimeoutMs)]
     private static partial Regex UrlToken();
@@ -265,13 +281,16 @@ public static partial class SmtpReplyClassifier
     [GeneratedRegex(@"(?<![\w.])[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?", RegexOptions.CultureInvariant, TimeoutMs)]
     private static partial Regex ContinuationPrefix();
 
+    [GeneratedRegex(@"\b(spf|dkim|dmarc|arc|domainkeys|sender-?id)\s*=\s*(pass|none|neutral|bestguesspass)\b", Options, TimeoutMs)]
+    private static partial Regex PassingAuthentication();
+
     [GeneratedRegex(@"[ \t]{2,}", RegexOptions.CultureInvariant, TimeoutMs)]
     private static partial Regex Spaces();
 
     [GeneratedRegex(@"gr[ae]y ?list", Options, TimeoutMs)]
     private static partial Regex GreylistRule();
 
-    [GeneratedRegex(@"timed? ?out|time-?out|connection (refused|reset|lost|closed|dropped)|expired|retry time|queue too long|too long in (the )?queue|unable to connect|could ?n[o']t connect|no route to host|network is unreachable|lost connection|could not be delivered within|all (relevant )?hosts? (have|has) been failing|retry time ?out (exceeded|reached)|could not deliver for the last|delivery failed \d+ attempts|socket error|did not accept our requests to connect|in the queue too long|too many (delivery )?(attempts|retries)|message expired", Options, TimeoutMs)]
+    [GeneratedRegex(@"timed? ?out|time-?out|connection (refused|reset|lost|closed|dropped)|expired|retry time|queue too long|too long in (the )?queue|unable to connect|could ?n[o']t connect|no route to host|network is unreachable|lost connection|could not be delivered within|all (relevant )?hosts? (have|has) been failing|retry time ?out (exceeded|reached)|could not deliver for the last|delivery failed \d+ attempts|socket error|did not accept our requests to connect|in the queue too long|too many (delivery )?(attempts|retries)|message expired|after (multiple|several|many|\d+) (retries|attempts)", Options, TimeoutMs)]
     private static partial Regex ConnectionRule();
 
     [GeneratedRegex(@"polic(y|ies)|violation|not accepted|not allowed|not permitted|refused|rejected|denied|blocked|prohibited|forbidden|filtered", Options, TimeoutMs)]
