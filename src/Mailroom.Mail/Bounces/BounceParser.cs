@@ -113,7 +113,10 @@ public static class BounceParser
             var whole = single || p.Text is null ? reportText : null;
             var status = EnhancedStatusCode.Find(p.Text) ?? EnhancedStatusCode.Find(whole);
             var code = SmtpReplyText.FindSmtpCode(p.Text) ?? SmtpReplyText.FindSmtpCode(whole);
-            var type = delay ? BounceType.Transient : SmtpReplyClassifier.Classify(code ?? 0, status, [p.Text, whole]);
+            var type = SmtpReplyClassifier.Classify(code ?? 0, status, [p.Text, whole]);
+            // A delay is not final: Transient, unless its cause is DNS (Postmark's DnsError: "a temporary DNS error").
+            if (delay && type != BounceType.DnsError)
+                type = BounceType.Transient;
             if (challenge)
                 type = BounceType.ChallengeVerification;
             recipients.Add(new BouncedRecipient

@@ -196,7 +196,7 @@ public static partial class SmtpReplyClassifier
         return (status.Subject, status.Detail) switch
         {
             (1, 4) => BounceType.HardBounce,       // destination mailbox address ambiguous
-            (4, 7) => BounceType.Transient,        // delivery time expired: the cause, if stated, is in the text
+            (4, 7) => null,                        // delivery time expired: the cause, if stated, is in the text (class 4 → Transient otherwise)
             (7, 27) => BounceType.Blocked,         // RFC 7505 §4.3: sender address has null MX
             (1, 10) => BounceType.HardBounce,      // RFC 7505 null MX; Microsoft: recipient not found
             (1, _) when status.Detail != 0 => BounceType.HardBounce, // addressing status
@@ -290,7 +290,7 @@ public static partial class SmtpReplyClassifier
     [GeneratedRegex(@"gr[ae]y ?list", Options, TimeoutMs)]
     private static partial Regex GreylistRule();
 
-    [GeneratedRegex(@"timed? ?out|time-?out|connection (refused|reset|lost|closed|dropped)|expired|retry time|queue too long|too long in (the )?queue|unable to connect|could ?n[o']t connect|no route to host|network is unreachable|lost connection|could not be delivered within|all (relevant )?hosts? (have|has) been failing|retry time ?out (exceeded|reached)|could not deliver for the last|delivery failed \d+ attempts|socket error|did not accept our requests to connect|in the queue too long|too many (delivery )?(attempts|retries)|message expired|after (multiple|several|many|\d+) (retries|attempts)", Options, TimeoutMs)]
+    [GeneratedRegex(@"timed? ?out|time-?out|connection (refused|reset|lost|closed|dropped)|expired|retry time|queue too long|too long in (the )?queue|unable to connect|could ?n[o']t connect|no route to host|network is unreachable|lost connection|could not be delivered within|all (relevant )?hosts? (have|has) been failing|retry time ?out (exceeded|reached)|could not deliver for the last|delivery failed \d+ attempts|socket error|did not accept our requests to connect|in the queue too long|too many (delivery )?(attempts|retries)|message expired|after (multiple|several|many|\d+) (retries|attempts)|not (been )?delivered within|(host|server) is not responding", Options, TimeoutMs)]
     private static partial Regex ConnectionRule();
 
     [GeneratedRegex(@"polic(y|ies)|violation|not accepted|not allowed|not permitted|refused|rejected|denied|blocked|prohibited|forbidden|filtered", Options, TimeoutMs)]
