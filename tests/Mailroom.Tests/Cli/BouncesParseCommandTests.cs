@@ -37,13 +37,14 @@ public class BouncesParseCommandTests
         foreach (var o in objects)
             Assert.Equal(["File", "IsBounce", "Type", "FeedbackType", "Recipients"], o.EnumerateObject().Select(p => p.Name));
 
-        // RFC 3464's example: three recipients, failed / delayed / failed.
+        // RFC 3464 appendix example: three recipients, failed / delayed / failed.
         Assert.Equal(dsn, objects[0].GetProperty("File").GetString());
         Assert.True(objects[0].GetProperty("IsBounce").GetBoolean());
         Assert.Equal("HardBounce", objects[0].GetProperty("Type").GetString());
         var recipients = objects[0].GetProperty("Recipients").EnumerateArray().ToArray();
         Assert.Equal(["arathib@vnet.ibm.com", "johnh@hpnjld.njd.hp.com", "wsnell@sdcc13.ucsd.edu"], recipients.Select(r => r.GetProperty("Email").GetString()));
-        Assert.Equal(["HardBounce", "Transient", "HardBounce"], recipients.Select(r => r.GetProperty("Type").GetString()));
+        // The delayed one: "host name lookup failure", a temporary DNS error.
+        Assert.Equal(["HardBounce", "DnsError", "HardBounce"], recipients.Select(r => r.GetProperty("Type").GetString()));
         Assert.Equal("4.0.0", recipients[1].GetProperty("Status").GetString());
         Assert.Equal(550, recipients[2].GetProperty("SmtpCode").GetInt32());
         Assert.Contains("user unknown", recipients[2].GetProperty("Diagnostic").GetString());
