@@ -114,9 +114,9 @@ public static class BounceParser
             var status = EnhancedStatusCode.Find(p.Text) ?? EnhancedStatusCode.Find(whole);
             var code = SmtpReplyText.FindSmtpCode(p.Text) ?? SmtpReplyText.FindSmtpCode(whole);
             var type = SmtpReplyClassifier.Classify(code ?? 0, status, [p.Text, whole]);
-            // A delay is not final: Transient, unless its cause is DNS (Postmark's DnsError: "a temporary DNS error").
-            if (delay && type != BounceType.DnsError)
-                type = BounceType.Transient;
+            // A delay is not final: never a hard bounce; a stated temporary cause keeps its type.
+            if (delay)
+                type = SmtpReplyClassifier.ForDelay(type);
             if (challenge)
                 type = BounceType.ChallengeVerification;
             recipients.Add(new BouncedRecipient

@@ -73,9 +73,9 @@ internal static partial class DeliveryStatusReader
 
             var type = action switch
             {
-                // Not final yet (RFC 3464 §2.3.3): Transient, unless the cause is DNS (Postmark's DnsError is "a temporary DNS error").
-                "delayed" => SmtpReplyClassifier.Classify(smtpCode ?? 0, status,
-                    [primary, paragraph, recipientGroups.Count == 1 ? reportText : null]) == BounceType.DnsError ? BounceType.DnsError : BounceType.Transient,
+                // Not final yet (RFC 3464 §2.3.3): never a hard bounce; a stated temporary cause keeps its type.
+                "delayed" => SmtpReplyClassifier.ForDelay(SmtpReplyClassifier.Classify(smtpCode ?? 0, status,
+                    [primary, paragraph, recipientGroups.Count == 1 ? reportText : null])),
                 "delivered" or "relayed" or "expanded" => BounceType.Unknown,                // success, not a bounce
                 _ => SmtpReplyClassifier.Classify(smtpCode ?? 0, status,
                     [primary, paragraph, recipientGroups.Count == 1 ? reportText : null]),

@@ -80,6 +80,16 @@ public static partial class SmtpReplyClassifier
     /// <summary>An explicit statement that the account itself is disabled or absent, whatever the SMTP stage (Yahoo answers so after DATA).</summary>
     private static bool AccountGone(string? text) => !string.IsNullOrEmpty(text) && AccountGoneRule().IsMatch(Mask(text.Length <= MaxTextLength ? text : text[..MaxTextLength]));
 
+    /// <summary>
+    /// The type of a delay (RFC 3464 §2.3.3 <c>Action: delayed</c>, or a text delay warning): not final, so never a
+    /// hard bounce, but a stated temporary cause keeps its type (a full mailbox is a SoftBounce, a DNS failure a
+    /// DnsError, a block a Blocked); anything else is Transient ("message delayed").
+    /// </summary>
+    internal static BounceType ForDelay(BounceType cause) =>
+        cause is BounceType.SoftBounce or BounceType.DnsError or BounceType.Blocked or BounceType.DMARCPolicy
+            or BounceType.SpamNotification or BounceType.VirusNotification or BounceType.ChallengeVerification
+            ? cause : BounceType.Transient;
+
     /// <summary>The failure was the reply to DATA / end of data, as Postfix, Exim, Sendmail and m-FILTER report it.</summary>
     private static bool RefusedAtData(ReadOnlySpan<string?> evidence)
     {
@@ -169,7 +179,6 @@ public static partial class SmtpReplyClassifier
         (1, 2) => BounceType.DnsError,         // bad destination system address
         (1, 3) => BounceType.BadEmailAddress,  // bad destination mailbox address syntax
         (1, 6) => BounceType.HardBounce,       // destination mailbox has moved, no forwarding address
-        (2, 1) => BounceType.HardBounce,       // mailbox disabled, not accepting messages
         (2, 2) => BounceType.SoftBounce,       // mailbox full
         (2, 3) => BounceType.SoftBounce,       // message length exceeds administrative limit
         (3, 1) => BounceType.SoftBounce,       // mail system full
@@ -196,6 +205,9 @@ public static partial class SmtpReplyClassifier
         return (status.Subject, status.Detail) switch
         {
             (1, 4) => BounceType.HardBounce,       // destination mailbox address ambiguous
+            // "Mailbox disabled, not accepting messages": RFC 3463 allows it to be temporary, and Gmail sends
+            // 5.2.1 for rate limits too, so the wording decides; alone it is a hard bounce.
+            (2, 1) => BounceType.HardBounce,
             (4, 7) => null,                        // delivery time expired: the cause, if stated, is in the text (class 4 → Transient otherwise)
             (7, 27) => BounceType.Blocked,         // RFC 7505 §4.3: sender address has null MX
             (1, 10) => BounceType.HardBounce,      // RFC 7505 null MX; Microsoft: recipient not found
