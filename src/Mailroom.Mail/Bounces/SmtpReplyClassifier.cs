@@ -124,6 +124,8 @@ public static partial class SmtpReplyClassifier
         text = BounceAddresses.AddressPattern().Replace(text, " xaddr ");
         text = HostToken().Replace(text, m => BlocklistOperator().IsMatch(m.Value) ? " blocklist " : " xhost ");
         text = ContinuationPrefix().Replace(text, " ");
+        // RFC 3464 §2.1.2 type names ("Remote-MTA: dns; ...", "Diagnostic-Code: smtp; ...") are not wording.
+        text = TypeNamePrefix().Replace(text, " ");
         // Authentication-Results style "spf=pass dkim=pass" in quoted headers are not failures.
         text = PassingAuthentication().Replace(text, " ");
         return Spaces().Replace(text, " ");
@@ -295,6 +297,9 @@ public static partial class SmtpReplyClassifier
 
     [GeneratedRegex(@"\b(spf|dkim|dmarc|arc|domainkeys|sender-?id)\s*=\s*(pass|none|neutral|bestguesspass)\b", Options, TimeoutMs)]
     private static partial Regex PassingAuthentication();
+
+    [GeneratedRegex(@"\b(dns|rfc822|smtp|x-[\w-]+|utf-8)\s*;", Options, TimeoutMs)]
+    private static partial Regex TypeNamePrefix();
 
     [GeneratedRegex(@"[ \t]{2,}", RegexOptions.CultureInvariant, TimeoutMs)]
     private static partial Regex Spaces();
