@@ -16,7 +16,9 @@ internal static partial class AmazonSesNotificationReader
     public static BounceReport? TryRead(string text, string? returnedTo, string? subject)
     {
         var start = text.IndexOf('{');
-        if (start < 0 || !text.Contains("\"notificationType\"", StringComparison.Ordinal) && !text.Contains("\"eventType\"", StringComparison.Ordinal))
+        // In an SNS envelope the SES object is a JSON string, so its keys appear escaped (\"notificationType\").
+        if (start < 0 || !text.Contains("notificationType\\\"", StringComparison.Ordinal) && !text.Contains("notificationType\"", StringComparison.Ordinal)
+            && !text.Contains("eventType\"", StringComparison.Ordinal) && !text.Contains("eventType\\\"", StringComparison.Ordinal))
             return null;
         var end = text.LastIndexOf('}');
         if (end <= start)

@@ -13,22 +13,79 @@ internal static partial class BounceAddresses
         RegexOptions.CultureInvariant, 1000)]
     public static partial Regex AddressPattern();
 
-    /// <summary>Addresses in <paramref name="text"/>, in order of first appearance, minus <paramref name="excluded"/> and addresses inside URLs.</summary>
-    public static List<(string Address, int Index)> FindIn(string text, ISet<string> excluded)
+    /// <summary>
+    /// Addresses known not to be (<see cref="Own"/>) or unlikely to be (<see cref="Demoted"/>) the failed recipient:
+    /// the notice's own sender addresses are never it; the bounce's To/Delivered-To (normally the return path,
+    /// but a forwarded or direct bounce may be addressed to the failed recipient itself) only when nothing else is found.
+    /// </summary>
+    public sealed record Exclusions(ISet<string> Own, ISet<string> Demoted)
+    {
+        public static Exclusions None => new(new HashSet<string>(), new HashSet<string>());
+    }
+
+    /// <summary>
+    /// Candidate failed recipients in <paramref name="text"/>, in order of first appearance. Never the notice's
+    /// own addresses, daemons, addresses inside URLs or message ids, nor contact addresses the notice offers
+    /// ("please contact &lt;postmaster@…&gt;"); addresses of <see cref="Exclusions.Demoted"/> and role
+    /// mailboxes (postmaster, abuse, support …) only when no other address is found.
+    /// </summary>
+    public static List<(string Address, int Index)> FindIn(string text, Exclusions exclusions)
     {
         var found = new List<(string, int)>();
+        var fallback = new List<(string, int)>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (Match m in AddressPattern().Matches(text))
         {
             if (found.Count >= MaxCandidates)
                 break;
             var address = m.Value;
-            if (excluded.Contains(address) || IsDaemon(address) || InsideUrl(text, m.Index) || !seen.Add(address))
+            if (exclusions.Own.Contains(address) || IsDaemon(address) || InsideUrl(text, m.Index) || IsMessageId(text, m.Index, address) || !seen.Add(address))
                 continue;
-            found.Add((address, m.Index));
+            if (exclusions.Demoted.Contains(address) || IsRole(address) || IsOfferedContact(text, m.Index))
+                fallback.Add((address, m.Index));
+            else
+                found.Add((address, m.Index));
         }
-        return found;
+        return found.Count > 0 ? found : fallback;
     }
+
+    /// <summary>Role mailboxes of the reporting site (RFC 2142) that a notice names as its contact.</summary>
+    public static bool IsRole(string address)
+    {
+        var at = address.IndexOf('@');
+        var local = at > 0 ? address[..at] : address;
+        return local.ToLowerInvariant() is "postmaster" or "hostmaster" or "abuse" or "noc" or "security" or "support" or "help" or "helpdesk" or "webmaster" or "root";
+    }
+
+    /// <summary>The address follows "please contact", "send mail to" … on its line: the notice's helpdesk, not the failed recipient.</summary>
+    private static bool IsOfferedContact(string text, int index)
+    {
+        var lineStart = text.LastIndexOf('\n', Math.Max(0, index - 1)) + 1;
+        var start = Math.Max(lineStart, index - 80);
+        return ContactLeadIn().IsMatch(text.AsSpan(start, index - start));
+    }
+
+    /// <summary>A Message-ID (RFC 5322 §3.6.4 msg-id looks like an address): after a Message-ID/References label, or a timestamp-like local part.</summary>
+    private static bool IsMessageId(string text, int index, string address)
+    {
+        var lineStart = text.LastIndexOf('\n', Math.Max(0, index - 1)) + 1;
+        var start = Math.Max(lineStart, index - 40);
+        return MessageIdLeadIn().IsMatch(text.AsSpan(start, index - start)) || MessageIdLocalPart().IsMatch(address)
+            || TraceHeaderLine().IsMatch(text.AsSpan(lineStart, Math.Min(text.Length - lineStart, 40)));
+    }
+
+    [GeneratedRegex(@"(contact|send (an? )?(e-?)?mail to|write to|e-?mail us at|reach (us|the administrator) at|assistance[^\n]{0,40}\bto|administrator)\W{0,5}$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex ContactLeadIn();
+
+    [GeneratedRegex(@"(message-?id|msg-?id|references|in-reply-to|envelope-from)\W{0,5}$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex MessageIdLeadIn();
+
+    /// <summary>A header line of a quoted message naming its sender or transport (RFC 5322 §3.6.2, §3.6.7), not a recipient.</summary>
+    [GeneratedRegex(@"^\s*(delivered-to|return-path|received|from|sender|reply-to|message-id|x-original-to|x-envelope-from)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex TraceHeaderLine();
+
+    [GeneratedRegex(@"^\d{8,}\.[^@]*@", RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex MessageIdLocalPart();
 
     /// <summary>Mailer-daemon style local parts never are the bounced recipient.</summary>
     public static bool IsDaemon(string address)

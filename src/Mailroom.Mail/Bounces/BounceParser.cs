@@ -96,7 +96,7 @@ public static class BounceParser
     }
 
     /// <summary>Recipients of a non-standard bounce, one per address located in the text.</summary>
-    private static List<BouncedRecipient> ReadText(MimeMessage message, string reportText, OriginalMessage? original, ISet<string> excluded, bool challenge)
+    private static List<BouncedRecipient> ReadText(MimeMessage message, string reportText, OriginalMessage? original, BounceAddresses.Exclusions excluded, bool challenge)
     {
         // Exim and Gmail name the failed recipients in X-Failed-Recipients.
         var known = BounceAddresses.OfHeader(message.Headers, "X-Failed-Recipients").Distinct(StringComparer.OrdinalIgnoreCase).Take(BounceAddresses.MaxCandidates).ToList();
@@ -113,7 +113,10 @@ public static class BounceParser
             var whole = single || p.Text is null ? reportText : null;
             var status = EnhancedStatusCode.Find(p.Text) ?? EnhancedStatusCode.Find(whole);
             var code = SmtpReplyText.FindSmtpCode(p.Text) ?? SmtpReplyText.FindSmtpCode(whole);
-            var type = delay ? BounceType.Transient : SmtpReplyClassifier.Classify(code ?? 0, status, [p.Text, whole]);
+            var type = SmtpReplyClassifier.Classify(code ?? 0, status, [p.Text, whole]);
+            // A delay is not final: never a hard bounce; a stated temporary cause keeps its type.
+            if (delay)
+                type = SmtpReplyClassifier.ForDelay(type);
             if (challenge)
                 type = BounceType.ChallengeVerification;
             recipients.Add(new BouncedRecipient
@@ -149,9 +152,16 @@ public static class BounceParser
     private static BounceReport Report(BounceReportKind kind, List<BouncedRecipient> recipients, string? reportingMta,
         OriginalMessage? original, string? returnedTo, string? subject, BounceType fallbackType = BounceType.Unknown)
     {
-        var type = recipients.FirstOrDefault(r => r.Action == "failed")?.Type
+        // The first failed recipient with a classification speaks for the message; a recipient nothing could be
+        // said about (an address the notice merely mentions) does not hide a classified one.
+        var type = recipients.FirstOrDefault(r => r.Action == "failed" && r.Type != BounceType.Unknown)?.Type
+            ?? recipients.FirstOrDefault(r => r.Action == "failed")?.Type
             ?? recipients.FirstOrDefault()?.Type
             ?? (kind == BounceReportKind.ChallengeResponse ? BounceType.ChallengeVerification : fallbackType);
+        // A "failure" every recipient of which is a challenge ("this server requires confirmation") is a
+        // challenge/response request: the mail waits for the sender's answer, nothing failed for good.
+        if (recipients.Count > 0 && recipients.TrueForAll(r => r.Type == BounceType.ChallengeVerification))
+            kind = BounceReportKind.ChallengeResponse;
         return new BounceReport
         {
             Kind = kind,
@@ -204,24 +214,34 @@ public static class BounceParser
         Subject = subject,
     };
 
-    /// <summary>Addresses that are the bounce's own sender/recipient or the original's sender: never the failed recipient.</summary>
-    private static HashSet<string> ExcludedAddresses(MimeMessage message, OriginalMessage? original)
+    /// <summary>
+    /// The notice's own sender addresses and the original's sender: never the failed recipient. The bounce's
+    /// own recipients (To, Delivered-To …): normally the return path, but a bounce may be addressed to the
+    /// failed recipient itself (forwarding, a local delivery failure), so they are only demoted.
+    /// </summary>
+    private static BounceAddresses.Exclusions ExcludedAddresses(MimeMessage message, OriginalMessage? original)
     {
-        var excluded = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var field in (ReadOnlySpan<string>)["From", "To", "Cc", "Reply-To", "Sender", "Return-Path", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To"])
+        var own = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var demoted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var field in (ReadOnlySpan<string>)["From", "Reply-To", "Sender", "Return-Path"])
             foreach (var address in BounceAddresses.OfHeader(message.Headers, field))
-                excluded.Add(address);
+                own.Add(address);
+        foreach (var field in (ReadOnlySpan<string>)["To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To"])
+            foreach (var address in BounceAddresses.OfHeader(message.Headers, field))
+                demoted.Add(address);
         if (original is not null)
         {
             if (original.From is { } from)
-                excluded.Add(from);
+                own.Add(from);
             if (original.ReturnPath is { } rp)
-                excluded.Add(rp);
+                own.Add(rp);
             foreach (var field in (ReadOnlySpan<string>)["Sender", "Reply-To"])
                 if (original.Header(field) is { } value && BounceAddresses.AddressPattern().Match(value) is { Success: true } m)
-                    excluded.Add(m.Value);
+                    own.Add(m.Value);
         }
-        return excluded;
+        // An address that is both (a bounce sent back to the sender's own mailbox) stays excluded.
+        demoted.ExceptWith(own);
+        return new BounceAddresses.Exclusions(own, demoted);
     }
 
     private static string? ReturnedTo(MimeMessage message) =>

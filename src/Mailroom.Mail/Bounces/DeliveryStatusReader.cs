@@ -12,7 +12,7 @@ internal static partial class DeliveryStatusReader
     internal sealed record Result(string? ReportingMta, List<BouncedRecipient> Recipients);
 
     /// <summary>Null when the message carries no delivery-status fields at all.</summary>
-    public static Result? TryRead(NotificationParts parts, string reportText, bool challenge, ISet<string> excluded)
+    public static Result? TryRead(NotificationParts parts, string reportText, bool challenge, BounceAddresses.Exclusions excluded)
     {
         var groups = new List<FieldGroup>();
         foreach (var dsn in parts.DeliveryStatus)
@@ -73,7 +73,9 @@ internal static partial class DeliveryStatusReader
 
             var type = action switch
             {
-                "delayed" => BounceType.Transient,                                           // not final yet
+                // Not final yet (RFC 3464 §2.3.3): never a hard bounce; a stated temporary cause keeps its type.
+                "delayed" => SmtpReplyClassifier.ForDelay(SmtpReplyClassifier.Classify(smtpCode ?? 0, status,
+                    [primary, paragraph, recipientGroups.Count == 1 ? reportText : null])),
                 "delivered" or "relayed" or "expanded" => BounceType.Unknown,                // success, not a bounce
                 _ => SmtpReplyClassifier.Classify(smtpCode ?? 0, status,
                     [primary, paragraph, recipientGroups.Count == 1 ? reportText : null]),

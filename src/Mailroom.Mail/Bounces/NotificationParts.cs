@@ -49,6 +49,7 @@ internal sealed partial class NotificationParts
             stack.Push((body, 0));
         var visited = 0;
         var reparsed = false;
+        var openedNested = false;
         while (stack.Count > 0 && visited++ < MaxEntities)
         {
             var (entity, depth) = stack.Pop();
@@ -86,6 +87,12 @@ internal sealed partial class NotificationParts
                 case MessageFeedbackReport arf:
                     parts.FeedbackReports.Add(arf);
                     break;
+                case MessagePart { Message: { } enclosed } when !openedNested && parts.DeliveryStatus.Count == 0 && depth < MaxDepth && IsDeliveryReport(enclosed):
+                    // A DSN forwarded as an attachment (a relay or a user passing the bounce on): the report
+                    // is inside the enclosed message. Open it once; its own enclosed original is the original.
+                    openedNested = true;
+                    stack.Push((enclosed.Body!, depth + 1));
+                    break;
                 case MessagePart { Message: { } enclosed }:
                     // message/rfc822, message/global, and text/rfc822-headers (TextRfc822Headers derives from MessagePart).
                     parts.Enclosed.Add(enclosed);
@@ -120,6 +127,12 @@ internal sealed partial class NotificationParts
         parts.Text = textBody.Length <= MaxTextChars ? textBody : textBody[..MaxTextChars];
         return parts;
     }
+
+    /// <summary>An enclosed message that is itself an RFC 3464 report: <c>multipart/report; report-type=delivery-status</c> (RFC 6522 §3) with a <c>message/delivery-status</c> part.</summary>
+    private static bool IsDeliveryReport(MimeMessage enclosed) =>
+        enclosed.Body is Multipart { } report
+        && report.ContentType.IsMimeType("multipart", "report")
+        && report.Take(MaxEntities).Any(p => p is MessageDeliveryStatus);
 
     /// <summary>
     /// A multipart whose body does not use the declared boundary (seen in the wild: the header says one

@@ -8,19 +8,26 @@ namespace Mailroom.Mail.Bounces;
 /// text bounce readers call it too.
 /// </summary>
 /// <remarks>
-/// Order of evidence:
+/// Order of evidence (most trustworthy first):
 /// <list type="number">
+/// <item>the enhanced status code (RFC 3463 §3, IANA SMTP Enhanced Status Codes registry) when its detail
+/// names one cause (<see cref="ByDefiningStatus"/>: 5.1.1 unknown mailbox, 5.2.2 mailbox full, 5.7.26
+/// DMARC …): machine-readable and standardised, it outranks any wording;</item>
 /// <item>the reply text, matched against <see cref="TextRules"/> (first rule in table order wins, so
-/// specific causes such as DMARC or a blocklist beat generic words such as "rejected");</item>
-/// <item>the enhanced status code (RFC 3463 §3) when its detail is specific (not X.Y.0);</item>
+/// specific causes such as DMARC or a blocklist beat generic words such as "rejected"). Addresses, URLs and
+/// host names are masked first, so no rule ever matches inside <c>junkmail@example.com</c> or
+/// <c>spam.example.net</c>;</item>
 /// <item>further text (for bounces: the recipient's paragraph of the human-readable part, then the whole part);</item>
-/// <item>the status code's subject alone (X.7.0 policy, X.4.0 routing …);</item>
+/// <item>the status code's subject alone (X.7.x policy, X.4.x routing …);</item>
 /// <item>the basic SMTP reply code (RFC 5321 §4.2.3);</item>
 /// <item>the class: 4 gives <see cref="BounceType.Transient"/>, anything else <see cref="BounceType.Unknown"/>.</item>
 /// </list>
 /// A transient (4xx / 4.x.x) reply is never classified as a hard bounce or bad address: those are
 /// downgraded to <see cref="BounceType.Transient"/> (RFC 3463 §3.2 "persistent transient failure").
 /// A success reply (2xx / 2.x.x) is <see cref="BounceType.Unknown"/>: it is not a bounce.
+/// An "unknown user" refusal given in reply to DATA rather than RCPT (RFC 5321 §3.3: recipients are
+/// accepted or refused at RCPT) is the receiving side's filter, not proof that the mailbox is gone:
+/// <see cref="BounceType.Blocked"/>, never suppressed.
 /// </remarks>
 public static partial class SmtpReplyClassifier
 {
@@ -37,12 +44,15 @@ public static partial class SmtpReplyClassifier
     /// <summary>
     /// Classifies with several pieces of evidence, most specific first. <paramref name="evidence"/>[0] is
     /// the reply itself (e.g. a DSN Diagnostic-Code); later entries are only consulted when neither the
-    /// reply text nor a specific status code decided.
+    /// status code nor the reply text decided.
     /// </summary>
     internal static BounceType Classify(int smtpCode, EnhancedStatusCode? status, ReadOnlySpan<string?> evidence)
     {
         var primary = evidence.Length > 0 ? evidence[0] : null;
-        status ??= EnhancedStatusCode.Find(primary);
+        // The remote server's own reply (the diagnostic) is more direct evidence than the reporting MTA's
+        // summary in the DSN Status field (RFC 3464 §2.3.4, §2.3.6), which often says only X.0.0 or a guess.
+        if (EnhancedStatusCode.Find(primary) is { } inText && (status is null || inText.Class == status.Value.Class || status.Value.IsUndefined))
+            status = inText;
         if (smtpCode == 0)
             smtpCode = SmtpReplyText.FindSmtpCode(primary) ?? 0;
 
@@ -50,17 +60,43 @@ public static partial class SmtpReplyClassifier
         if (replyClass == 2)
             return BounceType.Unknown;
 
-        var type = MatchText(primary)
-            ?? (status is { } s1 ? ByStatus(s1, specificOnly: true) : null);
+        var byStatus = status is { } s0 ? ByDefiningStatus(s0) : null;
+        var type = byStatus ?? MatchText(primary);
+        // The status subject (X.7 policy, X.6 content, X.4 routing …) outranks the wording of the rest of the
+        // notice, which is mostly boilerplate ("try again later", "rejected").
+        type ??= status is { } s1 ? ByStatus(s1) : null;
         for (var i = 1; type is null && i < evidence.Length; i++)
             type = MatchText(evidence[i]);
-        type ??= status is { } s2 ? ByStatus(s2, specificOnly: false) : null;
         type ??= ByBasicCode(smtpCode);
         type ??= replyClass == 4 ? BounceType.Transient : BounceType.Unknown;
 
+        if (type == BounceType.HardBounce && byStatus is null && RefusedAtData(evidence) && !AccountGone(primary))
+            type = BounceType.Blocked;
         if (replyClass == 4 && type is BounceType.HardBounce or BounceType.BadEmailAddress)
             return BounceType.Transient;
         return type.Value;
+    }
+
+    /// <summary>An explicit statement that the account itself is disabled or absent, whatever the SMTP stage (Yahoo answers so after DATA).</summary>
+    private static bool AccountGone(string? text) => !string.IsNullOrEmpty(text) && AccountGoneRule().IsMatch(Mask(text.Length <= MaxTextLength ? text : text[..MaxTextLength]));
+
+    /// <summary>
+    /// The type of a delay (RFC 3464 §2.3.3 <c>Action: delayed</c>, or a text delay warning): not final, so never a
+    /// hard bounce, but a stated temporary cause keeps its type (a full mailbox is a SoftBounce, a DNS failure a
+    /// DnsError, a block a Blocked); anything else is Transient ("message delayed").
+    /// </summary>
+    internal static BounceType ForDelay(BounceType cause) =>
+        cause is BounceType.SoftBounce or BounceType.DnsError or BounceType.Blocked or BounceType.DMARCPolicy
+            or BounceType.SpamNotification or BounceType.VirusNotification or BounceType.ChallengeVerification
+            ? cause : BounceType.Transient;
+
+    /// <summary>The failure was the reply to DATA / end of data, as Postfix, Exim, Sendmail and m-FILTER report it.</summary>
+    private static bool RefusedAtData(ReadOnlySpan<string?> evidence)
+    {
+        foreach (var text in evidence)
+            if (!string.IsNullOrEmpty(text) && DataStageRule().IsMatch(text.Length <= MaxTextLength ? text : text[..MaxTextLength]))
+                return true;
+        return false;
     }
 
     /// <summary>The first <see cref="TextRules"/> entry matching <paramref name="text"/>, or null.</summary>
@@ -70,10 +106,29 @@ public static partial class SmtpReplyClassifier
             return null;
         if (text.Length > MaxTextLength)
             text = text[..MaxTextLength];
+        text = Mask(text);
         foreach (var (pattern, type) in TextRules)
             if (pattern.IsMatch(text))
                 return type;
         return null;
+    }
+
+    /// <summary>
+    /// The text with URLs, addresses and host names replaced by neutral words, so that rules match the
+    /// server's wording only (never <c>junkmail@…</c>, <c>virus.example.org</c> or a URL path). A host name
+    /// of a DNS blocklist operator becomes the word "blocklist": naming one is the evidence.
+    /// </summary>
+    internal static string Mask(string text)
+    {
+        text = UrlToken().Replace(text, " xlink ");
+        text = BounceAddresses.AddressPattern().Replace(text, " xaddr ");
+        text = HostToken().Replace(text, m => BlocklistOperator().IsMatch(m.Value) ? " blocklist " : " xhost ");
+        text = ContinuationPrefix().Replace(text, " ");
+        // RFC 3464 §2.1.2 type names ("Remote-MTA: dns; ...", "Diagnostic-Code: smtp; ...") are not wording.
+        text = TypeNamePrefix().Replace(text, " ");
+        // Authentication-Results style "spf=pass dkim=pass" in quoted headers are not failures.
+        text = PassingAuthentication().Replace(text, " ");
+        return Spaces().Replace(text, " ");
     }
 
     private const int MaxTextLength = 16 * 1024;
@@ -87,6 +142,9 @@ public static partial class SmtpReplyClassifier
         // Challenge/response systems (Boxbe, Bluebottle, Spam Arrest, MailFrontier Matador).
         (ChallengeRule(), BounceType.ChallengeVerification),
         (VirusRule(), BounceType.VirusNotification),
+        // Messages refused for their form (duplicate or malformed headers) rather than for being spam;
+        // above authentication, since "duplicate DKIM-Signature header" is a format fault, not a DKIM failure.
+        (MessageFormatRule(), BounceType.Blocked),
         // RFC 7372 §3.1 (5.7.20–5.7.24 DKIM/SPF), RFC 7372 §3.3 (5.7.26 multiple authentication checks failed: DMARC),
         // Microsoft 5.7.509–5.7.515 (DMARC / sender authentication).
         (AuthenticationRule(), BounceType.DMARCPolicy),
@@ -94,9 +152,9 @@ public static partial class SmtpReplyClassifier
         (DirectoryRejectionRule(), BounceType.HardBounce),
         // Blocks aimed at the sending host, IP, domain or envelope sender: blocklists, reputation,
         // missing PTR, rate limits, relaying, HELO, TLS, authentication required.
+        // A URL or domain in the message found on a content blocklist (SURBL, URIBL): the content, not the sender's IP.
+        (ContentBlocklistRule(), BounceType.SpamNotification),
         (SenderBlockRule(), BounceType.Blocked),
-        // Messages refused for their format rather than for being spam.
-        (MessageFormatRule(), BounceType.Blocked),
         (SpamContentRule(), BounceType.SpamNotification),
         (MailboxFullRule(), BounceType.SoftBounce),
         // RFC 3463 §3.2 X.1.3 "bad destination mailbox address syntax".
@@ -112,48 +170,55 @@ public static partial class SmtpReplyClassifier
         (TemporaryRule(), BounceType.Transient),
     ];
 
-    /// <summary>RFC 3463 §3 status codes. With <paramref name="specificOnly"/>, only details precise enough to outrank reply text.</summary>
-    internal static BounceType? ByStatus(EnhancedStatusCode status, bool specificOnly)
+    /// <summary>
+    /// Enhanced status codes whose detail names a single cause (RFC 3463 §3, RFC 7372, RFC 7505, IANA
+    /// registry): these decide before any wording. Codes that servers use loosely for many causes (X.7.1
+    /// "delivery not authorized", X.5.0, X.0.0, X.1.0, X.2.0, Microsoft's X.1.10) are left to the text.
+    /// </summary>
+    internal static BounceType? ByDefiningStatus(EnhancedStatusCode status) => status.Class == 2 ? BounceType.Unknown : (status.Subject, status.Detail) switch
+    {
+        (1, 1) => BounceType.HardBounce,       // bad destination mailbox address
+        (1, 2) => BounceType.DnsError,         // bad destination system address
+        (1, 3) => BounceType.BadEmailAddress,  // bad destination mailbox address syntax
+        (1, 6) => BounceType.HardBounce,       // destination mailbox has moved, no forwarding address
+        (2, 2) => BounceType.SoftBounce,       // mailbox full
+        (2, 3) => BounceType.SoftBounce,       // message length exceeds administrative limit
+        (3, 1) => BounceType.SoftBounce,       // mail system full
+        (3, 4) => BounceType.SoftBounce,       // message too big for system
+        (4, 4) => BounceType.DnsError,         // unable to route (no MX / A)
+        (1, 7) or (1, 8) => BounceType.Blocked, // bad sender's mailbox address syntax / sender's system address
+        (7, 13) => BounceType.HardBounce,      // IANA: user account disabled
+        (7, 17) or (7, 18) => BounceType.HardBounce, // RFC 7293: mailbox / domain owner has changed
+        (7, 25) => BounceType.Blocked,         // RFC 7372 §3.2: reverse DNS validation failed
+        (7, 20) or (7, 21) or (7, 22) or (7, 23) or (7, 24) or (7, 26) => BounceType.DMARCPolicy, // RFC 7372 §3.1, §3.3
+        (7, >= 509 and <= 515) => BounceType.DMARCPolicy, // Microsoft: sender authentication / DMARC
+        _ => null,
+    };
+
+    /// <summary>RFC 3463 §3 status codes, when neither a defining code nor the text decided.</summary>
+    internal static BounceType? ByStatus(EnhancedStatusCode status)
     {
         if (status.Class == 2)
             return BounceType.Unknown;
         if (status.IsUndefined)
             return null;
-
-        BounceType? exact = (status.Subject, status.Detail) switch
-        {
-            (1, 1) => BounceType.HardBounce,       // bad destination mailbox address
-            (1, 2) => BounceType.DnsError,         // bad destination system address
-            (1, 3) => BounceType.BadEmailAddress,  // bad destination mailbox address syntax
-            (1, 4) => BounceType.HardBounce,       // destination mailbox address ambiguous
-            (1, 6) => BounceType.HardBounce,       // destination mailbox has moved, no forwarding address
-            (1, 7) => BounceType.Blocked,          // bad sender's mailbox address syntax
-            (1, 8) => BounceType.Blocked,          // bad sender's system address
-            (1, 10) => BounceType.HardBounce,      // RFC 7505 §4.2: recipient address has null MX
-            (2, 1) => BounceType.HardBounce,       // mailbox disabled, not accepting messages
-            (2, 2) => BounceType.SoftBounce,       // mailbox full
-            (2, 3) => BounceType.SoftBounce,       // message length exceeds administrative limit
-            (3, 1) => BounceType.SoftBounce,       // mail system full
-            (3, 4) => BounceType.SoftBounce,       // message too big for system
-            (4, 3) => BounceType.DnsError,         // directory server failure
-            (4, 4) => BounceType.DnsError,         // unable to route
-            (4, 6) => BounceType.Transient,        // routing loop detected
-            (4, 7) => BounceType.Transient,        // delivery time expired
-            (7, 25) => BounceType.Blocked,         // RFC 7372: reverse DNS validation failed
-            (7, 20) or (7, 21) or (7, 22) or (7, 23) or (7, 24) or (7, 26) => BounceType.DMARCPolicy,
-            (7, >= 509 and <= 515) => BounceType.DMARCPolicy, // Microsoft: sender authentication / DMARC
-            _ => null,
-        };
-        if (exact is not null)
+        if (ByDefiningStatus(status) is { } exact)
             return exact;
-        if (specificOnly && status.Detail == 0)
-            return null;
-        return status.Subject switch
+        return (status.Subject, status.Detail) switch
         {
-            1 when status.Detail != 0 => BounceType.HardBounce, // addressing status
-            4 => BounceType.Transient,                          // network and routing status
-            6 => BounceType.Blocked,                            // message content or media status
-            7 => BounceType.Blocked,                            // security or policy status
+            (1, 4) => BounceType.HardBounce,       // destination mailbox address ambiguous
+            // "Mailbox disabled, not accepting messages": RFC 3463 allows it to be temporary, and Gmail sends
+            // 5.2.1 for rate limits too, so the wording decides; alone it is a hard bounce.
+            (2, 1) => BounceType.HardBounce,
+            (4, 7) => null,                        // delivery time expired: the cause, if stated, is in the text (class 4 → Transient otherwise)
+            (7, 27) => BounceType.Blocked,         // RFC 7505 §4.3: sender address has null MX
+            (1, 10) => BounceType.HardBounce,      // RFC 7505 null MX; Microsoft: recipient not found
+            (1, _) when status.Detail != 0 => BounceType.HardBounce, // addressing status
+            (3, 2) => BounceType.DnsError,         // system not accepting network messages
+            (4, 3) => BounceType.DnsError,         // directory server failure
+            (4, _) => BounceType.Transient,        // network and routing status
+            (6, _) => BounceType.Blocked,          // message content or media status
+            (7, _) => BounceType.Blocked,          // security or policy status
             _ => null,
         };
     }
@@ -172,22 +237,26 @@ public static partial class SmtpReplyClassifier
     private const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant;
     private const int TimeoutMs = 2000;
 
-    [GeneratedRegex(@"not pre-?approved|challenge[- ]response|guest ?list|waitlisted|verify (that )?you (are|sent)|confirm (that )?you (are|sent)|sender verification (request|required)|spam ?arrest|\bboxbe\b|bluebottle|matador|mailfrontier|(added|add yourself) to (my|the recipient'?s?) (allowed|approved|white|guest) ?list", Options, TimeoutMs)]
+    [GeneratedRegex(@"not pre-?approved|challenge[- ]response|guest ?list|waitlisted|verify (that )?you (are|sent)|confirm (that )?you (are|sent)|sender verification (request|required)|spam ?arrest|\bboxbe\b|bluebottle|matador|mailfrontier|(added|add yourself) to (my|the recipient'?s?) (allowed|approved|white|guest) ?list|requires? (sender |your )?(confirmation|verification)|(verify|confirm|prove) (that )?you(')?(re| are) (a )?(human|real|person|not a (robot|spammer))|confirm your (e-?mail|message|identity|address)|(click|reply|respond)\b.{0,60}\b(verify|confirm) (that )?(you|your)|(awaiting|waiting for|pending) (your |sender )?(confirmation|verification)", Options, TimeoutMs)]
     private static partial Regex ChallengeRule();
 
     [GeneratedRegex(@"virus|malware|infected|trojan|\bworm\b|malicious (content|attachment|code|software)", Options, TimeoutMs)]
     private static partial Regex VirusRule();
 
-    [GeneratedRegex(@"dmarc|\bspf\b|\bdkim\b|domainkeys|sender policy framework|sender ?id\b|unauthenticated (e-?mail|mail|message)|authentication (checks? )?fail|fails? to pass (spf|dkim|authentication)|(?<![\d.])[45]\.7\.(2[0-4]|26|5(09|1[0-5]))(?!\d)", Options, TimeoutMs)]
+    // A mention of SPF/DKIM/DMARC is not enough (notices advise "set up SPF records"): a failure, a policy or a check must be named.
+    [GeneratedRegex(@"\b(dmarc|spf|dkim|domainkeys)\b[^.;]{0,60}\b(fail\w*|reject\w*|polic(y|ies)|verification|violation|check|not (pass|permit\w*|authori[sz]\w*|valid|signed|aligned)|does not pass|invalid|quarantine)|\b(fail\w*|reject\w*|invalid|violat\w*|no valid|bad|not allowed|per)\b[^.;]{0,40}\b(dmarc|spf|dkim|domainkeys)\b|due to (the |an? )?(\S+ )?(dmarc|spf|dkim)\b|sender policy framework|sender ?id\b|unauthenticated (e-?mail|mail|message)|authentication (checks? )?fail|fails? to pass (spf|dkim|authentication)|does not have authentication information|(?<![\d.])[45]\.7\.(2[0-4]|26|5(09|1[0-5]))(?!\d)", Options, TimeoutMs)]
     private static partial Regex AuthenticationRule();
 
     [GeneratedRegex(@"recipient address rejected: access denied|(?<![\d.])5\.4\.1 .{0,80}access denied", Options, TimeoutMs)]
     private static partial Regex DirectoryRejectionRule();
 
-    [GeneratedRegex(@"black ?list|block ?list|deny ?list|(?<!not )listed (at|in|on|by)\b|\brbl\b|dnsbl|spamhaus|spamcop|\bsorbs\b|abuseat|barracudacentral|uceprotect|reputation|\bbanned\b|client host (\S+ )?(rejected|blocked)|(\bip\b|host|network|sender|domain)\b.{0,40}\b(blocked|banned|not allowed|blacklisted)|blocked (using|by|ip|for)|not (allowed|authori[sz]ed|permitted) to send|(sender|from) address (rejected|denied|refused|invalid)|\bsender\b.{0,40}\b(rejected|denied|refused|not allowed|verify failed)|unroutable sender|domain of sender|sender domain|mail from.{0,60}(rejected|refused|denied)|my name was rejected|invalid (helo|ehlo)|(helo|ehlo)\b.{0,40}\b(rejected|invalid|refused)|invalid domain name|reverse (dns|lookup)|\bptr\b|\brdns\b|relay(ing)? (access )?(denied|not permitted|prohibited|refused)|not (configured|permitted|allowed|authori[sz]ed) to relay|unable to relay|as a relay|do not relay|access denied|auth(entication)? required|(requires?|must use|does ?n[o']t support|not support) (tls|starttls|encryption|a secure)|tls (is )?required|\bstarttls\b|rate[- ]limit|too many (connections|messages|recipients|concurrent|sessions|mails|e-?mails)|frequency limit|connection rate|sending rate|at a rate that|throttl|(?<![\d.])[45]\.7\.25(?!\d)", Options, TimeoutMs)]
+    [GeneratedRegex(@"black ?list|block ?list|deny ?list|(?<!not )listed (at|in|on|by)\b|\brbl\b|dnsbl|spamhaus|spamcop|\bsorbs\b|abuseat|barracudacentral|uceprotect|reputation|\bbanned\b|client host (\S+ )?(rejected|blocked)|(\bip\b|host|network|sender|domain)\b.{0,40}\b(blocked|banned|not allowed|blacklisted)|blocked (using|by|ip|for)|not (allowed|authori[sz]ed|permitted) to send|(sender|from) address (rejected|denied|refused|invalid)|\bsender\b.{0,40}\b(rejected|denied|refused|not allowed|verify failed)|unroutable sender|domain of sender|sender domain|mail from.{0,60}(rejected|refused|denied)|my name was rejected|invalid (helo|ehlo)|(helo|ehlo)\b.{0,40}\b(rejected|invalid|refused)|invalid domain name|reverse (dns|lookup)|\bptr\b|\brdns\b|relay(ing)? (access )?(denied|not permitted|prohibited|refused)|not (configured|permitted|allowed|authori[sz]ed) to relay|unable to relay|as a relay|do not relay|access denied|auth(entication)? required|(requires?|must use|does ?n[o']t support|not support) (tls|starttls|encryption|a secure)|tls (is )?required|\bstarttls\b|rate[- ]limit|too many (connections|messages|recipients|concurrent|sessions|mails|e-?mails)|frequency limit|connection rate|sending rate|at a rate that|throttl|(relay|sending|daily) (quota|limit)|daily (sending |message )?(limit|quota)|(do not|don'?t|may not) have permission to (post|send)|(unexpected|excessive|unusual|high) (volume|rate)|user complaints|invalid ip\b|(ip|address) (is )?not (allowed|permitted|authori[sz]ed) to send|(?<![\d.])[45]\.7\.25(?!\d)", Options, TimeoutMs)]
     private static partial Regex SenderBlockRule();
 
-    [GeneratedRegex(@"not (rfc ?\d{3,4} )?compliant|\brfc ?(5322|2822|822) (violation|compliance|non-?compliant)|multiple\b.{0,40}\bheaders?\b|improper use of 8-bit|8-?bit data|header error|invalid (message )?header|malformed (message|header)|protocol violation", Options, TimeoutMs)]
+    [GeneratedRegex(@"(black|block|deny) ?list(ed)? (url|link|uri|domain in (the )?(message|body))|\b(surbl|uribl)\b", Options, TimeoutMs)]
+    private static partial Regex ContentBlocklistRule();
+
+    [GeneratedRegex(@"not (rfc ?\d{3,4} )?compliant|\brfc ?(5322|2822|822) (violation|compliance|non-?compliant)|multiple\b.{0,40}\bheaders?\b|improper use of 8-bit|8-?bit data|header error|invalid (message )?header|malformed (message|header)|protocol violation|duplicate (\S+ )?header", Options, TimeoutMs)]
     private static partial Regex MessageFormatRule();
 
     [GeneratedRegex(@"\bspam(my)?\b|spamming|\bUBE\b|unsolicited|bulk (e-?mail|mail)|junk ?mail|content (was )?(rejected|filtered|flagged)|message content|scored as|classified as|looks like|suspicious|phishing", Options, TimeoutMs)]
@@ -199,22 +268,52 @@ public static partial class SmtpReplyClassifier
     [GeneratedRegex(@"bad (destination )?(mailbox )?address syntax|address syntax|syntax (error )?(in|of) (the )?(recipient |e-?mail |destination )?address|(invalid|malformed|illegal) (e-?mail )?address (syntax|format)|address (is )?malformed|(?<![\d.])5\.1\.3(?!\d)", Options, TimeoutMs)]
     private static partial Regex AddressSyntaxRule();
 
-    [GeneratedRegex(@"user unknown|unknown user|(\buser|mail ?box|recipient|address|account|addressee)\b(?!@).{0,25}\b(unknown|not found|does ?n[o']t exist|not exist|no longer exists?|not known|invalid|unavailable|not available|not valid)|unknown (local[- ]?part|recipient|mail ?box|address|alias|account)|no such (user|mail ?box|recipient|address|account|local user|person)|invalid (recipient|mail ?box|user|address|destination)|not listed in|recipient name is not recognized|not (our|a local|a valid) (user|customer|recipient|mailbox)|unrouteable address|no mail ?box|recip(ient)?notfound|does ?n[o']t have an? (\S+ )?account|no longer (on (this |the )?server|in use|valid|active|available|employed|with)|not a registered|bad destination mail ?box|user (is )?not (local|found)|(account|mail ?box|\buser|address)\b(?!@).{0,60}\b(disabled|suspended|deactivated|discontinued|inactive|locked|closed|terminated|expired|cancell?ed)|(disabled|suspended|deactivated|inactive|closed) (account|mail ?box|user)|\[suspend\]", Options, TimeoutMs)]
+    [GeneratedRegex(@"user unknown|unknown user|(\buser|mail ?box|recipient|address|account|addressee)\b(?!@).{0,25}\b(unknown|not found|does ?n[o']t exist|not exist|no longer exists?|not known|invalid|unavailable|not available|not valid)|unknown (local[- ]?part|recipient|mail ?box|address|alias|account)|no such (user|mail ?box|recipient|address|account|local user|person)|invalid (recipient|mail ?box|user|address|destination)|not listed in|recipient name is not recognized|not (our|a local|a valid) (user|customer|recipient|mailbox)|unrouteable address|no mail ?box|recip(ient)?notfound|does ?n[o']t have an? (\S+ )?account|no longer (on (this |the )?server|in use|valid|active|available|employed|with)|not a registered|bad destination mail ?box|user (is )?not (local|found)|(account|mail ?box|\buser|address)\b(?!@).{0,60}\b(disabled|suspended|deactivated|discontinued|inactive|locked|closed|terminated|expired|cancell?ed)|(disabled|suspended|deactivated|inactive|closed) (account|mail ?box|user)|\[suspend\]|(account|mail ?box) (is |has been )?(blocked|locked|frozen)|address (could ?n[o']t|could not|can'?t|cannot) be found|no valid recipients?|not a (registered|known) (gateway )?user|invalid (final delivery )?user ?id", Options, TimeoutMs)]
     private static partial Regex UnknownRecipientRule();
 
-    [GeneratedRegex(@"host (or domain name )?not found|host unknown|unknown host|could ?n[o']t find any host|no such (host|domain)|name ?service error|name server|domain (name )?(does ?n[o']t exist|not found|not exist|unknown)|domain\b.{0,40}\b(not found|does not exist|not reachable|unreachable)|no (mx|mail exchanger|dns|a record)|could ?n[o']t find a mail exchanger|\bdns\b|nxdomain|unrouteable mail domain|unable to route|\bmx (record|lookup)|null mx|does not accept (e-?)?mail|accepts no mail|routing loop|mail loop|too many hops", Options, TimeoutMs)]
+    [GeneratedRegex(@"host (or domain name )?not found|host unknown|unknown host|could ?n[o']t find any host|no such (host|domain)|name ?service error|name server|domain (name )?(does ?n[o']t exist|not found|not exist|unknown)|domain\b.{0,40}\b(not found|does not exist|not reachable|unreachable)|no (mx|mail exchanger|dns|a record)|could ?n[o']t find a mail exchanger|\bdns\b|nxdomain|unrouteable mail domain|unable to route|\bmx (record|lookup)|null mx|does not accept (e-?)?mail|accepts no mail|routing loop|mail loop|too many hops|name or service not known|no address associated with (host ?)?name|temporary failure in name resolution|(mx|srv) records? indicated? no (smtp )?service|no mx found|domain has no (mx|mail)|host ?name lookup fail|not accepting (network )?messages|(mx records? )?points? to non-?existent hosts?", Options, TimeoutMs)]
     private static partial Regex DomainRule();
+
+    [GeneratedRegex(@"in\s+reply\s+to\s+(end\s+of\s+)?DATA\s+command|after\s+end\s+of\s+data\b|SMTP\s+command\s+DATA\b", Options, TimeoutMs)]
+    private static partial Regex DataStageRule();
+
+    [GeneratedRegex(@"disabled|suspended|deactivated|discontinued|does ?n[o']t have an? (\S+ )?account", Options, TimeoutMs)]
+    private static partial Regex AccountGoneRule();
+
+    [GeneratedRegex(@"\b(?:https?|ftp)://[^\s<>""']+|\bwww\.[^\s<>""']+", Options, TimeoutMs)]
+    private static partial Regex UrlToken();
+
+    // Host names: dotted labels ending in an all-lower or all-upper case label (a TLD), so Microsoft's
+    // "RESOLVER.ADR.RecipientNotFound" stays text.
+    [GeneratedRegex(@"(?<![\w.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[a-z]{2,24}|[A-Z]{2,24})(?![\w-])", RegexOptions.CultureInvariant, TimeoutMs)]
+    private static partial Regex HostToken();
+
+    [GeneratedRegex(@"spamhaus|spamcop|sorbs|barracudacentral|uceprotect|abuseat|surbl|uribl|dnsbl|\brbl|blocklist|blacklist|blackhole|mailspike|senderscore|invaluement", Options, TimeoutMs)]
+    private static partial Regex BlocklistOperator();
+
+    // Continuation lines of a multi-line reply (RFC 5321 §4.2.1: "550-5.7.1 text"), which split sentences.
+    [GeneratedRegex(@"(?<![\w.])[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?", RegexOptions.CultureInvariant, TimeoutMs)]
+    private static partial Regex ContinuationPrefix();
+
+    [GeneratedRegex(@"\b(spf|dkim|dmarc|arc|domainkeys|sender-?id)\s*=\s*(pass|none|neutral|bestguesspass)\b", Options, TimeoutMs)]
+    private static partial Regex PassingAuthentication();
+
+    [GeneratedRegex(@"\b(dns|rfc822|smtp|x-[\w-]+|utf-8)\s*;", Options, TimeoutMs)]
+    private static partial Regex TypeNamePrefix();
+
+    [GeneratedRegex(@"[ \t]{2,}", RegexOptions.CultureInvariant, TimeoutMs)]
+    private static partial Regex Spaces();
 
     [GeneratedRegex(@"gr[ae]y ?list", Options, TimeoutMs)]
     private static partial Regex GreylistRule();
 
-    [GeneratedRegex(@"timed? ?out|time-?out|connection (refused|reset|lost|closed|dropped)|expired|retry time|queue too long|too long in (the )?queue|unable to connect|could ?n[o']t connect|no route to host|network is unreachable|lost connection|could not be delivered within", Options, TimeoutMs)]
+    [GeneratedRegex(@"timed? ?out|time-?out|connection (refused|reset|lost|closed|dropped)|expired|retry time|queue too long|too long in (the )?queue|unable to connect|could ?n[o']t connect|no route to host|network is unreachable|lost connection|could not be delivered within|all (relevant )?hosts? (have|has) been failing|retry time ?out (exceeded|reached)|could not deliver for the last|delivery failed \d+ attempts|socket error|did not accept our requests to connect|in the queue too long|too many (delivery )?(attempts|retries)|message expired|after (multiple|several|many|\d+) (retries|attempts)|not (been )?delivered within|(host|server) is not responding", Options, TimeoutMs)]
     private static partial Regex ConnectionRule();
 
     [GeneratedRegex(@"polic(y|ies)|violation|not accepted|not allowed|not permitted|refused|rejected|denied|blocked|prohibited|forbidden|filtered", Options, TimeoutMs)]
     private static partial Regex RefusalRule();
 
-    [GeneratedRegex(@"temporar|try again|deferred|delayed|later|busy|congest|resources|local error|system error|service (not available|unavailable)", Options, TimeoutMs)]
+    [GeneratedRegex(@"temporar|try again|deferred|delayed|later|busy|congest|resources|local error|system error|service (is )?(currently |temporarily )?(not available|unavailable)", Options, TimeoutMs)]
     private static partial Regex TemporaryRule();
 
 }

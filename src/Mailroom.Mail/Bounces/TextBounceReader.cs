@@ -77,7 +77,7 @@ internal static partial class TextBounceReader
     /// The failed recipients and their paragraphs. <paramref name="known"/> (e.g. from
     /// <c>X-Failed-Recipients</c> or DSN fields) wins over addresses found in the text.
     /// </summary>
-    public static List<Paragraph> Read(string report, IReadOnlyList<string> known, ISet<string> excluded)
+    public static List<Paragraph> Read(string report, IReadOnlyList<string> known, BounceAddresses.Exclusions excluded)
     {
         List<(string Address, int Index)> located;
         if (known.Count > 0)
@@ -85,7 +85,13 @@ internal static partial class TextBounceReader
         else
             located = BounceAddresses.FindIn(report, excluded);
 
-        var ordered = located.Where(l => l.Index >= 0).OrderBy(l => l.Index).ToList();
+        // Every mention of every located address: a recipient's paragraph ends where another recipient is named,
+        // also in a second listing of the same failures (Mail.ru and Exim repeat the list in two languages).
+        var ordered = new List<(string Address, int Index)>();
+        foreach (var (address, first) in located.Where(l => l.Index >= 0))
+            for (int at = first, n = 0; at >= 0 && n < 20; n++, at = NextIndexOfAddress(report, address, at + address.Length))
+                ordered.Add((address, at));
+        ordered.Sort((x, y) => x.Index.CompareTo(y.Index));
         var result = new List<Paragraph>();
         foreach (var (address, index) in located)
         {
@@ -97,7 +103,7 @@ internal static partial class TextBounceReader
             var lineStart = report.LastIndexOf('\n', Math.Max(0, index - 1)) + 1;
             if (index == 0)
                 lineStart = 0;
-            var next = ordered.FirstOrDefault(o => o.Index > index);
+            var next = ordered.FirstOrDefault(o => o.Index > index && !o.Address.Equals(address, StringComparison.OrdinalIgnoreCase));
             var end = next.Address is null ? report.Length : report.LastIndexOf('\n', Math.Max(0, next.Index - 1)) + 1;
             if (end <= lineStart)
                 end = Math.Min(report.Length, next.Address is null ? report.Length : next.Index);
@@ -109,14 +115,15 @@ internal static partial class TextBounceReader
 
     /// <summary>The paragraph of a single <paramref name="recipient"/> in a DSN's human-readable part, if it is mentioned.</summary>
     public static string? ParagraphFor(string report, string recipient) =>
-        string.IsNullOrWhiteSpace(recipient) ? null : Read(report, [recipient], new HashSet<string>()).FirstOrDefault()?.Text;
+        string.IsNullOrWhiteSpace(recipient) ? null : Read(report, [recipient], BounceAddresses.Exclusions.None).FirstOrDefault()?.Text;
 
     /// <summary>Case-insensitive position of an address that is not part of a longer address; -1 if absent.</summary>
-    public static int IndexOfAddress(string text, string address)
+    public static int IndexOfAddress(string text, string address) => NextIndexOfAddress(text, address, 0);
+
+    private static int NextIndexOfAddress(string text, string address, int from)
     {
         if (string.IsNullOrEmpty(address))
             return -1;
-        var from = 0;
         while (from < text.Length)
         {
             var i = text.IndexOf(address, from, StringComparison.OrdinalIgnoreCase);

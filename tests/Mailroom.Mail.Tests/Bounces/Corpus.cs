@@ -1,49 +1,44 @@
 namespace Mailroom.Mail.Tests.Bounces;
 
 /// <summary>
-/// The shared bounce/complaint corpus (read in place, never copied into the repository): env
-/// <c>MAILROOM_TESTDATA</c>, else <c>../shared/testdata</c> next to the repository root (the folder
-/// holding <c>Mailroom.slnx</c>, found by walking up from the test binaries), or next to one of its
-/// ancestors for worktrees.
+/// The bounce/complaint corpus kept in the repository under <c>tests/corpus</c> (the visible set, its
+/// <c>MANIFEST.tsv</c>) and <c>tests/corpus/heldout</c> (bounces the rules were not written from, with their
+/// own manifest). The repository root is the folder holding <c>Mailroom.slnx</c>, found by walking up from the
+/// test binaries; nothing outside the repository is read.
 /// </summary>
 public static class Corpus
 {
-    private static readonly Lazy<string?> RootPath = new(FindRoot);
-    private static readonly Lazy<IReadOnlyList<CorpusEntry>> AllEntries = new(Load);
+    private static readonly Lazy<string?> RepositoryRoot = new(FindRepositoryRoot);
+    private static readonly Lazy<IReadOnlyList<CorpusEntry>> AllEntries = new(() => Load(Root));
+    private static readonly Lazy<IReadOnlyList<CorpusEntry>> HeldOutEntries = new(() => Load(HeldOutRoot));
 
-    public static string? Root => RootPath.Value;
+    /// <summary><c>tests/corpus</c> of this repository, or null when the test binaries run outside a checkout.</summary>
+    public static string? Root => RepositoryRoot.Value is { } repo ? Path.Combine(repo, "tests", "corpus") : null;
+
+    /// <summary><c>tests/corpus/heldout</c>: real bounces the classification rules were not written from.</summary>
+    public static string? HeldOutRoot => Root is { } root ? Path.Combine(root, "heldout") : null;
 
     public static IReadOnlyList<CorpusEntry> Entries => AllEntries.Value;
 
+    public static IReadOnlyList<CorpusEntry> HeldOut => HeldOutEntries.Value;
+
     public static string PathOf(CorpusEntry entry) => Path.Combine(Root!, entry.File);
 
-    private static string? FindRoot()
+    public static string HeldOutPathOf(CorpusEntry entry) => Path.Combine(HeldOutRoot!, entry.File);
+
+    private static string? FindRepositoryRoot()
     {
-        var fromEnv = Environment.GetEnvironmentVariable("MAILROOM_TESTDATA");
-        if (!string.IsNullOrWhiteSpace(fromEnv))
-            return Directory.Exists(fromEnv) ? Path.GetFullPath(fromEnv) : null;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!File.Exists(Path.Combine(dir.FullName, "Mailroom.slnx")))
-                continue;
-            // ../shared/testdata next to the repository; a git worktree sits one or more levels deeper
-            // (e.g. /work/wt/name next to /work/main), so keep looking upwards from there.
-            for (var up = dir.Parent; up is not null; up = up.Parent)
-            {
-                var candidate = Path.Combine(up.FullName, "shared", "testdata");
-                if (File.Exists(Path.Combine(candidate, "MANIFEST.tsv")))
-                    return candidate;
-            }
-            return null;
-        }
+            if (File.Exists(Path.Combine(dir.FullName, "Mailroom.slnx")))
+                return dir.FullName;
         return null;
     }
 
-    private static IReadOnlyList<CorpusEntry> Load()
+    private static IReadOnlyList<CorpusEntry> Load(string? root)
     {
-        if (Root is null)
+        if (root is null || !File.Exists(Path.Combine(root, "MANIFEST.tsv")))
             return [];
-        var lines = File.ReadAllLines(Path.Combine(Root, "MANIFEST.tsv"));
+        var lines = File.ReadAllLines(Path.Combine(root, "MANIFEST.tsv"));
         var header = lines[0].Split('\t');
         int Col(string name) => Array.IndexOf(header, name);
         var entries = new List<CorpusEntry>();
@@ -61,7 +56,8 @@ public static class Corpus
                 Split(Cell("expected_smtp_code")),
                 Split(Cell("expected_feedback_type")),
                 Cell("expected_is_bounce"),
-                Cell("notes")));
+                Cell("notes"),
+                Cell("split")));
         }
         return entries;
     }
@@ -80,7 +76,8 @@ public sealed record CorpusEntry(
     IReadOnlyList<string> SmtpCodes,
     IReadOnlyList<string> FeedbackTypes,
     string IsBounce,
-    string Notes)
+    string Notes,
+    string Split = "")
 {
     public bool IsComplaint => File.StartsWith("complaints/", StringComparison.Ordinal);
 

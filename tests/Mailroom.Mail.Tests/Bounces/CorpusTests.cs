@@ -28,7 +28,7 @@ public class CorpusTests
     [Fact]
     public void Corpus_is_found_with_all_files()
     {
-        Assert.True(Corpus.Root is not null, "corpus not found: set MAILROOM_TESTDATA or put it at ../shared/testdata");
+        Assert.True(Corpus.Root is not null && Directory.Exists(Corpus.Root), "corpus not found: tests/corpus of the repository");
         Assert.Equal(160, Corpus.Entries.Count);
         Assert.All(Corpus.Entries, e => Assert.True(File.Exists(Corpus.PathOf(e)), e.File));
     }
@@ -123,68 +123,26 @@ public class CorpusTests
     }
 }
 
-/// <summary>How often the parser's classification agrees with the reason the source states.</summary>
+/// <summary>How often the parser's classification agrees with the reason the source states (visible corpus).</summary>
 public class CorpusAgreementTests
 {
+    /// <remarks>Measured 141/149 (94.6 %); the floor leaves room for small parser changes, not for regressions.</remarks>
     [Fact]
-    public void Classification_agrees_with_stated_reasons_for_at_least_90_percent()
+    public void Classification_agrees_with_stated_reasons_for_at_least_93_percent()
     {
-        var files = 0;
-        var agreeingFiles = 0;
-        var recipients = 0;
-        var agreeingRecipients = 0;
-        var disagreements = new StringBuilder();
-        foreach (var entry in Corpus.Entries.Where(e => e.Reasons.Any(r => r.Length > 0)))
-        {
-            files++;
-            BounceReport report;
-            using (var stream = File.OpenRead(Corpus.PathOf(entry)))
-                report = BounceParser.Parse(stream);
-
-            var expected = entry.Reasons.Select(r => SourceReasonMapping.Map[r]).ToList();
-            bool agrees;
-            if (expected.Count == 1)
-            {
-                agrees = report.Type == expected[0];
-                recipients++;
-                if (agrees)
-                    agreeingRecipients++;
-            }
-            else
-            {
-                var got = report.Recipients.Select(r => r.Type).ToList();
-                var matched = 0;
-                foreach (var type in expected)
-                {
-                    recipients++;
-                    if (got.Remove(type))
-                    {
-                        matched++;
-                        agreeingRecipients++;
-                    }
-                }
-                agrees = matched == expected.Count && report.Recipients.Count == expected.Count;
-            }
-            if (agrees)
-                agreeingFiles++;
-            else
-                disagreements.AppendLine($"  {entry.File}: stated {string.Join('|', entry.Reasons)} => {string.Join('|', expected)}; parser {report.Type} [{string.Join('|', report.Recipients.Select(r => r.Type))}] {report.Recipients.FirstOrDefault()?.Diagnostic}");
-        }
-
-        var share = files == 0 ? 0 : 100.0 * agreeingFiles / files;
-        var recipientShare = recipients == 0 ? 0 : 100.0 * agreeingRecipients / recipients;
-        var summary = $"Agreement: {agreeingFiles}/{files} files stating a reason ({share:F1}%), {agreeingRecipients}/{recipients} recipients ({recipientShare:F1}%).\nDisagreements:\n{disagreements}";
+        var result = Agreement.Measure(Corpus.Entries, Corpus.PathOf);
+        var summary = result.Summary("Visible corpus");
         TestContext.Current.SendDiagnosticMessage(summary);
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
 
-        Assert.True(files > 100, $"only {files} files state a reason: corpus missing?");
-        Assert.True(share >= 90.0, summary);
+        Assert.True(result.Files > 100, $"only {result.Files} files state a reason: corpus missing?");
+        Assert.True(result.Share >= 93.0, summary);
     }
 
     [Fact]
     public void Every_stated_reason_is_mapped()
     {
-        var unmapped = Corpus.Entries.SelectMany(e => e.Reasons).Where(r => r.Length > 0 && !SourceReasonMapping.Map.ContainsKey(r)).Distinct().ToList();
+        var unmapped = Corpus.Entries.Concat(Corpus.HeldOut).SelectMany(e => e.Reasons).Where(r => r.Length > 0 && !SourceReasonMapping.Map.ContainsKey(r)).Distinct().ToList();
         Assert.Empty(unmapped);
     }
 }

@@ -58,6 +58,7 @@ public class SmtpReplyClassifierTests
         { 554, null, "554 5.7.1 The message from (<me@example.com>) with the subject of (Hello) matches a profile the Internet community may consider spam.", BounceType.SpamNotification },
         { 554, "5.7.1", "554 5.7.1 Message content rejected, UBE, id=12345-01", BounceType.SpamNotification },
         { 550, null, "550 5.7.1 Message rejected: virus found (Eicar-Test-Signature)", BounceType.VirusNotification },
+        { 550, null, "550-REJECTED - Blacklisted URL in message. See http://lookup.uribl.com", BounceType.SpamNotification },
 
         // SPF / DKIM / DMARC (RFC 7372).
         { 550, "5.7.26", "550-5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy.", BounceType.DMARCPolicy },
@@ -85,6 +86,44 @@ public class SmtpReplyClassifierTests
     [MemberData(nameof(Replies))]
     public void Classifies_real_replies(int code, string? status, string text, BounceType expected) =>
         Assert.Equal(expected, SmtpReplyClassifier.Classify(code, status, text));
+
+    /// <summary>Issue 10: the RFC 3463 status decides before wording ("rejected" never outranks 5.1.1).</summary>
+    [Theory]
+    [InlineData(550, null, "550 5.1.1 <someone@example.com>: Recipient address rejected: blocked by policy", BounceType.HardBounce)]
+    [InlineData(550, "5.1.1", "Delivery refused", BounceType.HardBounce)]
+    [InlineData(552, null, "552 5.2.2 Rejected: over the limit", BounceType.SoftBounce)]
+    [InlineData(550, null, "550 5.7.26 Rejected: unauthenticated", BounceType.DMARCPolicy)]
+    [InlineData(553, null, "553 5.1.7 The sender address is not valid", BounceType.Blocked)]
+    [InlineData(451, null, "451 4.1.1 Recipient temporarily rejected: user unknown", BounceType.Transient)]
+    public void Enhanced_status_outranks_wording(int code, string? status, string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(code, status, text));
+
+    /// <summary>Issue 10: "junkmail@…" is an address, not spam wording; host names and URLs are not wording either.</summary>
+    [Theory]
+    [InlineData("550 <junkmail@example.com>: Recipient address rejected: User unknown in local recipient table", BounceType.HardBounce)]
+    [InlineData("550 <virus-reports@example.org>... No such user", BounceType.HardBounce)]
+    [InlineData("550 spam-filter.example.net: mailbox unavailable for <blocked.user@example.com>", BounceType.HardBounce)]
+    [InlineData("550 User unknown; see https://example.com/help/spam-blacklist-policy", BounceType.HardBounce)]
+    [InlineData("550 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org", BounceType.Blocked)]
+    public void Rules_never_match_inside_addresses_hosts_or_urls(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
+
+    /// <summary>Issue 10: wordings from Exim, glibc's resolver, challenge systems, Postfix/Exim DATA-stage reports.</summary>
+    [Theory]
+    [InlineData("mx.example.invalid: Name or service not known", BounceType.DnsError)]
+    [InlineData("retry timeout exceeded", BounceType.Transient)]
+    [InlineData("all hosts have been failing for a long time and were last tried after this message arrived", BounceType.Transient)]
+    [InlineData("all relevant MX records point to non-existent hosts", BounceType.DnsError)]
+    [InlineData("550 This server requires confirmation of your message. Please reply to the confirmation request.", BounceType.ChallengeVerification)]
+    [InlineData("Please verify you are human by clicking the link below", BounceType.ChallengeVerification)]
+    [InlineData("550 5.0.0 <a@example.jp>: User unknown (in reply to end of DATA command)", BounceType.Blocked)]
+    [InlineData("SMTP error from remote mail server after end of data: 550 User unknown", BounceType.Blocked)]
+    [InlineData("554 delivery error: dd This user doesn't have a yahoo.com account (a@yahoo.com) [0] (in reply to end of DATA command)", BounceType.HardBounce)]
+    [InlineData("550 Bad SPF records for [example.org:192.0.2.1]", BounceType.DMARCPolicy)]
+    [InlineData("550 5.7.1 Your message was rejected due to spam classification. Set up SPF records for your domain.", BounceType.SpamNotification)]
+    [InlineData("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints", BounceType.Blocked)]
+    public void Wordings_documented_by_mail_systems_are_classified(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
 
     [Fact]
     public void Codes_are_found_in_the_text_when_not_given()

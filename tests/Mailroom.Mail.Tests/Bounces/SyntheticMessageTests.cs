@@ -4,7 +4,7 @@ using MimeKit;
 
 namespace Mailroom.Mail.Tests.Bounces;
 
-/// <summary>Hand-written messages (tests/Mailroom.Mail.Tests/TestData) for cases the shared corpus lacks.</summary>
+/// <summary>Hand-written messages (tests/Mailroom.Mail.Tests/TestData) for cases the corpus (tests/corpus) lacks.</summary>
 public class SyntheticMessageTests
 {
     internal static MimeMessage Load(string name) =>
@@ -145,11 +145,13 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Delay_warning_is_transient_even_when_the_cause_is_a_full_mailbox()
+    public void Delay_warning_keeps_its_temporary_cause_a_full_mailbox_is_a_soft_bounce()
     {
+        // Not final (Action: delayed), so never suppressing; the cause is stated, and Postmark's SoftBounce is
+        // "unable to temporarily deliver message (i.e. mailbox full …)".
         var report = BounceParser.Parse(Load("delay-warning.eml"));
 
-        Assert.Equal(BounceType.Transient, report.Type);
+        Assert.Equal(BounceType.SoftBounce, report.Type);
         Assert.True(report.IsDeliveryFailure);
         Assert.False(report.ShouldSuppress);
         var r = Assert.Single(report.Recipients);

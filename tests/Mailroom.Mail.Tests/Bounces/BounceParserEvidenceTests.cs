@@ -1,0 +1,150 @@
+using Mailroom.Mail.Bounces;
+using MimeKit;
+
+namespace Mailroom.Mail.Tests.Bounces;
+
+/// <summary>
+/// Issue 10's parser failures, each on a small hand-written message: a DSN forwarded inside message/rfc822,
+/// the notice's own contact address, a failed recipient that is also the bounce's To:, a challenge that
+/// "requires confirmation".
+/// </summary>
+public class BounceParserEvidenceTests
+{
+    private static BounceReport Parse(string text) =>
+        BounceParser.Parse(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\r\n"))));
+
+    private const string Dsn = """
+        From: MAILER-DAEMON@mx.example.net
+        To: bounces+abc@mailroom.example
+        Subject: Undelivered Mail Returned to Sender
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=delivery-status; boundary="inner"
+
+        --inner
+        Content-Type: text/plain
+
+        I'm sorry to have to inform you that your message could not
+        be delivered to one or more recipients.
+
+        <gone@example.org>: host mx.example.org[192.0.2.7] said: 550 5.1.1
+            <gone@example.org>: Recipient address rejected: User unknown (in reply to RCPT TO command)
+
+        --inner
+        Content-Type: message/delivery-status
+
+        Reporting-MTA: dns; mx.example.net
+
+        Final-Recipient: rfc822; gone@example.org
+        Action: failed
+        Status: 5.1.1
+        Diagnostic-Code: smtp; 550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown
+
+        --inner--
+        """;
+
+    [Fact]
+    public void Dsn_forwarded_inside_message_rfc822_is_opened()
+    {
+        var forwarded = $"""
+            From: Helpdesk <helpdesk@mailroom.example>
+            To: bounces+abc@mailroom.example
+            Subject: Fwd: Undelivered Mail Returned to Sender
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="outer"
+
+            --outer
+            Content-Type: text/plain
+
+            Forwarding the bounce below.
+
+            --outer
+            Content-Type: message/rfc822
+
+            {Dsn}
+
+            --outer--
+            """;
+        var report = Parse(forwarded);
+
+        Assert.Equal(BounceReportKind.DeliveryStatusNotification, report.Kind);
+        Assert.Equal(BounceType.HardBounce, report.Type);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("gone@example.org", r.Email);
+        Assert.Equal("5.1.1", r.Status);
+        Assert.True(r.Suppress);
+    }
+
+    [Fact]
+    public void Contact_address_offered_by_the_notice_is_never_the_failed_recipient()
+    {
+        var report = Parse("""
+            From: Mail Delivery System <MAILER-DAEMON@relay.example.net>
+            To: bounces+abc@mailroom.example
+            Subject: Undelivered Mail Returned to Sender
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            This is the mail system at host relay.example.net.
+
+            I'm sorry to have to inform you that your message could not
+            be delivered to one or more recipients.
+
+            For further assistance, please contact <helpdesk@relay.example.net>.
+            If you do so, please include this problem report.
+
+            <nobody@example.org>: host mx.example.org[192.0.2.7] said: 550 5.1.1
+                <nobody@example.org>: Recipient address rejected: User unknown in local recipient table
+            """);
+
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("nobody@example.org", r.Email);
+        Assert.Equal(BounceType.HardBounce, r.Type);
+    }
+
+    [Fact]
+    public void Failed_recipient_equal_to_the_bounce_To_is_kept()
+    {
+        // A local delivery failure reported to the mailbox itself (the bounce's To: is the failed recipient).
+        var report = Parse("""
+            From: Mail Delivery System <MAILER-DAEMON@mail.example.org>
+            To: user@example.org
+            Subject: Mail delivery failed: returning message to sender
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            This message was created automatically by mail delivery software.
+
+            A message that you sent could not be delivered to one or more of its
+            recipients. This is a permanent error. The following address(es) failed:
+
+              user@example.org
+                mailbox is full: retry timeout exceeded
+            """);
+
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("user@example.org", r.Email);
+        Assert.Equal(BounceType.SoftBounce, r.Type);
+    }
+
+    [Fact]
+    public void Challenge_that_requires_confirmation_is_not_a_hard_bounce()
+    {
+        var report = Parse("""
+            From: Mail Delivery System <postmaster@protected.example>
+            To: bounces+abc@mailroom.example
+            Subject: Undeliverable: message held pending confirmation
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            Your message to reader@protected.example could not be delivered yet:
+            this server requires confirmation of the sender. Please reply to this
+            message to confirm that you are a real person, and it will be delivered.
+
+            550 Sender not yet confirmed
+            """);
+
+        Assert.Equal(BounceType.ChallengeVerification, report.Type);
+        Assert.False(report.IsDeliveryFailure);
+        Assert.False(report.ShouldSuppress);
+    }
+}
