@@ -26,7 +26,7 @@ public sealed class SettingDescriptorsTests
         {
             var probe = d.Key switch
             {
-                "Data" or "Http" or "PublicUrl" or "InboundHost" or "Relay" or "RelayUsername" or "RelayPassword" or "HeloName" or "Roles"
+                "Data" or "Http" or "PublicUrl" or "InboundHost" or "Relay" or "RelayUsername" or "RelayPassword" or "HeloName"
                     or "Mx" or "Smtp" or "SmtpCertificate" or "SmtpCertificatePassword" or "SmtpLoopbackToken" or "Database" or "MasterKey" or "MasterKeyFile" => (string?)null,
                 _ => "not-a-valid-value!",
             };
@@ -50,7 +50,7 @@ public sealed class SettingDescriptorsTests
         {
             ["Data"] = s => s.DataDirectory, ["Http"] = s => s.Http, ["PublicUrl"] = s => s.PublicUrl, ["InboundHost"] = s => s.InboundHost,
             ["Relay"] = s => s.Relay, ["RelayUsername"] = s => s.RelayUsername, ["RelayPassword"] = s => s.RelayPassword,
-            ["HeloName"] = s => s.HeloName, ["Roles"] = s => s.Roles, ["Mx"] = s => s.Mx, ["Smtp"] = s => s.Smtp,
+            ["HeloName"] = s => s.HeloName, ["Mx"] = s => s.Mx, ["Smtp"] = s => s.Smtp,
             ["SmtpCertificate"] = s => s.SmtpCertificate, ["SmtpCertificatePassword"] = s => s.SmtpCertificatePassword,
             ["SmtpLoopbackToken"] = s => s.SmtpLoopbackToken, ["Database"] = s => s.Database,
             ["MasterKey"] = s => s.MasterKey, ["MasterKeyFile"] = s => s.MasterKeyFile,
