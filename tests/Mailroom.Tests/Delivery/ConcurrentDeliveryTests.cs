@@ -99,6 +99,47 @@ public sealed class ConcurrentDeliveryTests : IAsyncLifetime
         Assert.Equal(4, _sink.Messages.Count);
     }
 
+    /// <summary>
+    /// An unexpected exception in one lane (here the VERP encoding of a message whose stored return-path domain is
+    /// broken) stops that lane only: the other destination's copy is delivered and recorded (so not sent twice), the
+    /// failed lane's claims are released at once, and the round reports the failure.
+    /// </summary>
+    [Fact]
+    public async Task ALaneThatFailsReleasesItsClaimsWhileTheOtherLanesAreRecorded()
+    {
+        foreach (var domain in new[] { "one.example", "two.example" })
+        {
+            _dns.AddMx(domain, "mx." + domain, 10);
+            _dns.AddA("mx." + domain, IPAddress.Loopback);
+        }
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, DeliveryPort = _sink.Port, DnsTimeout = TimeSpan.FromSeconds(1) });
+        var t = await host.CreateTenantAsync();
+        var good = Guid.Parse((await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "a@one.example", TextBody = "A" }).OkJson()).GetProperty("MessageID").GetString()!);
+        var bad = Guid.Parse((await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "b@two.example", TextBody = "B" }).OkJson()).GetProperty("MessageID").GetString()!);
+        await host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
+        string returnPath = "";
+        await host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            returnPath = await db.OutboundMessages.Where(m => m.Id == bad).Select(m => m.ReturnPathDomain).SingleAsync();
+            return await db.OutboundMessages.Where(m => m.Id == bad).ExecuteUpdateAsync(u => u.SetProperty(m => m.ReturnPathDomain, "not a domain"));
+        });
+        var runner = host.App.Services.GetRequiredService<DeliveryRunner>();
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => runner.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(DeliveryState.Delivered, Assert.Single(await DeliveriesAsync(host, good)).State);
+        var released = Assert.Single(await DeliveriesAsync(host, bad));
+        Assert.Equal(DeliveryState.Pending, released.State);
+        Assert.Null(released.LeaseOwner);
+        Assert.Equal(0, released.LeaseUntil);
+
+        await host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.Where(m => m.Id == bad)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.ReturnPathDomain, returnPath)));
+        Assert.Equal(1, await runner.RunOnceAsync(CancellationToken.None)); // same instant: released, not waiting for the lease
+        Assert.Equal(DeliveryState.Delivered, Assert.Single(await DeliveriesAsync(host, bad)).State);
+        Assert.Equal(["a@one.example", "b@two.example"], _sink.Messages.SelectMany(m => m.Recipients).Order(StringComparer.Ordinal));
+    }
+
     private static Task<List<RecipientDelivery>> DeliveriesAsync(MailroomHost host, Guid id) =>
         host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Deliveries.AsNoTracking().Where(d => d.MessageId == id).ToListAsync());
 
