@@ -234,13 +234,14 @@ public sealed class CrashTests
 
         // A remote MTA reporting "mailbox full, still trying" (RFC 3464 delayed, 4.2.2) for delivered copies, at their VERP
         // address: inbound work for the MX listener that must not disturb outbound delivery.
+        var dsnErrors = new ConcurrentQueue<string>();
         var dsns = Task.Run(async () =>
         {
             var sent = new HashSet<string>();
             while (!stop.IsCancellationRequested)
             {
                 var copy = sink.Messages.Skip(Random.Shared.Next(Math.Max(1, sink.Messages.Count))).FirstOrDefault();
-                if (copy is null || !Verp.TryDecode(copy.MailFrom, out _) || !sent.Add(copy.MailFrom))
+                if (copy is null || !Verp.TryDecode(copy.MailFrom, out _) || sent.Contains(copy.MailFrom))
                 {
                     await RetryLaterAsync();
                     continue;
@@ -251,12 +252,14 @@ public sealed class CrashTests
                     await client.ConnectAsync("127.0.0.1", mxPort, SecureSocketOptions.None);
                     await client.SendAsync(DelayedDsn(copy), new MailboxAddress("", "mailer-daemon@mx.example.net"), [MailboxAddress.Parse(copy.MailFrom)]);
                     await client.DisconnectAsync(true);
+                    sent.Add(copy.MailFrom);
                     counts.AddOrUpdate("dsn", 1, (_, n) => n + 1);
                     continue;
                 }
                 catch (Exception e) when (e is SmtpCommandException or SmtpProtocolException or ServiceNotConnectedException or IOException or SocketException
                                               or OperationCanceledException or TimeoutException)
                 {
+                    dsnErrors.Enqueue($"{e.GetType().Name}: {e.Message}");
                     await RetryLaterAsync();
                 }
                 await RetryLaterAsync();
@@ -264,16 +267,19 @@ public sealed class CrashTests
         });
 
         var clients = api.Concat(smtp).Append(batch).Append(dsns).ToList();
+        (int Acknowledged, int Copies, int Api, int Batch, int Smtp, int Dsn) Snapshot() => (acknowledged.Count, sink.Messages.Count,
+            counts.GetValueOrDefault("api"), counts.GetValueOrDefault("batch"), counts.GetValueOrDefault("smtp"), counts.GetValueOrDefault("dsn"));
         var kills = new List<string>();
         try
         {
             for (var kill = 1; kill <= 3; kill++)
             {
                 // Let mail flow through this run (accepted and delivered), then kill -9 in the middle of it.
-                var ackedBefore = acknowledged.Count;
-                var sinkBefore = sink.Messages.Count;
-                await Eventually.True(() => Task.FromResult(acknowledged.Count >= ackedBefore + 50 && sink.Messages.Count >= sinkBefore + 15 && counts.ContainsKey("smtp")),
-                    timeoutSeconds: 60, because: $"run {kill}: {acknowledged.Count - ackedBefore} acknowledged, {sink.Messages.Count - sinkBefore} delivered");
+                // Every run sees all four kinds of traffic.
+                var before = Snapshot();
+                await Eventually.True(() => Task.FromResult(acknowledged.Count >= before.Acknowledged + 50 && sink.Messages.Count >= before.Copies + 15
+                        && Snapshot() is var now && now.Api > before.Api && now.Batch > before.Batch && now.Smtp > before.Smtp && now.Dsn > before.Dsn),
+                    timeoutSeconds: 60, because: $"run {kill} did not see every kind of traffic");
                 await server.KillAsync();
                 kills.Add($"kill {kill}: {acknowledged.Count} acknowledged, {sink.Messages.Count} copies at the sink");
                 await Task.Delay(300); // clients see the dead server
@@ -310,8 +316,9 @@ public sealed class CrashTests
             var delivered = Delivered(sink);
             var duplicates = delivered.Values.Sum(n => n - 1);
             var unacknowledged = delivered.Keys.Count(r => !acknowledged.ContainsKey(r));
-            var summary = $"{string.Join("; ", kills)}. Acknowledged: {acknowledged.Count} recipients ({string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key}"))}); "
-                + $"copies at the sink {sink.Messages.Count}, duplicates {duplicates}, delivered but never acknowledged (in flight at a kill) {unacknowledged}, corrupted {corrupted.Count}";
+            var summary = $"{string.Join("; ", kills)}. Acknowledged: {acknowledged.Count} recipients (acknowledged requests: {string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key}"))}); "
+                + $"copies at the sink {sink.Messages.Count}, duplicates {duplicates}, delivered but never acknowledged (in flight at a kill) {unacknowledged}, corrupted {corrupted.Count}; "
+                + $"DSNs refused or cut off (server down or killed): {dsnErrors.Count} ({string.Join(" | ", dsnErrors.Distinct())})";
             TestContext.Current.SendDiagnosticMessage(summary);
             Console.WriteLine(summary);
             Assert.True(corrupted.Count == 0, $"corrupted copies for {string.Join(", ", corrupted.Take(10))}. {summary}");
