@@ -16,7 +16,9 @@ namespace Mailroom.Core.Delivery;
 /// destination domain, resolves each domain's MX hosts, hands each group to <see cref="SmtpDeliverer"/> (several
 /// messages per connection, at most <see cref="DeliveryOptions.MaxConnectionsPerDomain"/> connections a domain),
 /// and records every outcome with its event before the lease is released. A worker that dies leaves its rows
-/// leased; when the lease expires another worker takes them again (at least once).
+/// leased; when the lease expires another worker takes them again (at least once). A round that fails while its
+/// worker lives releases its unrecorded claims at once (<see cref="RunOnceAsync"/>). The lanes share a message only as
+/// its stored bytes, never as a parsed message or a stream (see <see cref="SmtpDeliverer"/>).
 /// </summary>
 public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, SmtpDeliverer smtp, DeliveryOptions options,
     TimeProvider clock, ILogger<DeliveryRunner> log)
