@@ -8,7 +8,6 @@ using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using MimeKit;
 
 namespace Mailroom.Core.Delivery;
 
@@ -17,7 +16,9 @@ namespace Mailroom.Core.Delivery;
 /// destination domain, resolves each domain's MX hosts, hands each group to <see cref="SmtpDeliverer"/> (several
 /// messages per connection, at most <see cref="DeliveryOptions.MaxConnectionsPerDomain"/> connections a domain),
 /// and records every outcome with its event before the lease is released. A worker that dies leaves its rows
-/// leased; when the lease expires another worker takes them again (at least once).
+/// leased; when the lease expires another worker takes them again (at least once). A round that fails while its
+/// worker lives releases its unrecorded claims at once (<see cref="RunOnceAsync"/>). The lanes share a message only as
+/// its stored bytes, never as a parsed message or a stream (see <see cref="SmtpDeliverer"/>).
 /// </summary>
 public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, SmtpDeliverer smtp, DeliveryOptions options,
     TimeProvider clock, ILogger<DeliveryRunner> log, VerpKeyring verpKeys)
@@ -38,38 +39,84 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
             .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), ct);
     }
 
-    /// <summary>Runs one round; returns how many deliveries it handled (0 = nothing was due).</summary>
+    /// <summary>
+    /// Runs one round; returns how many deliveries it handled (0 = nothing was due). If anything fails between the
+    /// claim and the record (a lane's unexpected exception, the record transaction, cancellation), the outcomes known
+    /// so far are recorded, every claimed row without a recorded outcome is released at once (not left for the
+    /// lease to expire) and the exception is rethrown. A released row is sent again: at least once.
+    /// </summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var claimed = await ClaimAsync(ct);
         if (claimed.Count == 0)
             return 0;
+        var outcomes = new ConcurrentQueue<(RecipientDelivery Delivery, DeliveryOutcome Outcome)>();
+        var failures = new ConcurrentQueue<Exception>();
+        try
+        {
+            await DeliverAsync(claimed, outcomes, failures, ct);
+        }
+        catch (Exception e)
+        {
+            failures.Enqueue(e); // cancellation, or a failure outside the lanes (loading the messages)
+        }
+        var recorded = false;
+        try
+        {
+            // A failed round still records what it did: those copies are not sent twice.
+            await RecordAsync(outcomes.ToList(), failures.IsEmpty ? ct : CancellationToken.None);
+            recorded = true;
+        }
+        finally
+        {
+            if (!recorded || outcomes.Count < claimed.Count)
+                await ReleaseAsync(claimed, outcomes.Count, recorded, failures.TryPeek(out var first) ? first : null);
+        }
+        if (failures.TryDequeue(out var failure))
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        return claimed.Count;
+    }
+
+    /// <summary>Sends the claimed deliveries; an unexpected exception in one lane stops that lane only (queued in
+    /// <paramref name="failures"/>), so the other lanes finish and their outcomes are recorded.</summary>
+    private async Task DeliverAsync(List<RecipientDelivery> claimed, ConcurrentQueue<(RecipientDelivery, DeliveryOutcome)> outcomes,
+        ConcurrentQueue<Exception> failures, CancellationToken ct)
+    {
         var messages = await LoadMessagesAsync(claimed.Select(d => d.MessageId).Distinct().ToList(), ct);
         var byDomain = claimed.GroupBy(d => options.Relay is null ? d.Domain : "(relay)").ToList();
-        var outcomes = new ConcurrentBag<(RecipientDelivery Delivery, DeliveryOutcome Outcome)>();
         using var connections = new SemaphoreSlim(options.MaxConnections);
         await Parallel.ForEachAsync(byDomain, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConnections, CancellationToken = ct }, async (group, token) =>
         {
             var deliveries = group.ToList();
             IReadOnlyList<MxHost> hosts;
-            if (options.Relay is { } relay)
+            try
             {
-                hosts = [new MxHost(relay.Host, 0, await ResolveRelayAsync(relay.Host, token))];
-            }
-            else
-            {
-                var resolution = await mx.ResolveAsync(group.Key, token);
-                if (resolution.PermanentError is { } permanent || resolution.TransientError is not null)
+                if (options.Relay is { } relay)
                 {
-                    var kind = resolution.PermanentError is not null ? OutcomeKind.Permanent : OutcomeKind.Transient;
-                    foreach (var d in deliveries)
-                        outcomes.Add((d, new DeliveryOutcome(d.Id, kind, null, resolution.PermanentError ?? resolution.TransientError!, "", "", null, null)));
-                    return;
+                    hosts = [new MxHost(relay.Host, 0, await ResolveRelayAsync(relay.Host, token))];
                 }
-                hosts = resolution.Hosts;
+                else
+                {
+                    var resolution = await mx.ResolveAsync(group.Key, token);
+                    if (resolution.PermanentError is { } permanent || resolution.TransientError is not null)
+                    {
+                        var kind = resolution.PermanentError is not null ? OutcomeKind.Permanent : OutcomeKind.Transient;
+                        foreach (var d in deliveries)
+                            outcomes.Enqueue((d, new DeliveryOutcome(d.Id, kind, null, resolution.PermanentError ?? resolution.TransientError!, "", "", null, null)));
+                        return;
+                    }
+                    hosts = resolution.Hosts;
+                }
+            }
+            catch (Exception e) when (!token.IsCancellationRequested)
+            {
+                log.LogError(e, "Resolving {Destination} failed unexpectedly; its {Count} deliveries are released", group.Key, deliveries.Count);
+                failures.Enqueue(e);
+                return;
             }
             // A big domain is split over a few connections (one per quarter-connection's worth of messages, at most
-            // MaxConnectionsPerDomain); a small one goes over one connection.
+            // MaxConnectionsPerDomain); a small one goes over one connection. The lanes share only the stored bytes of
+            // a message (a byte array nobody writes): each send reads it through its own stream (SmtpDeliverer).
             var perLane = Math.Max(1, options.MaxMessagesPerConnection / 4);
             var lanes = Math.Clamp((deliveries.Count + perLane - 1) / perLane, 1, options.MaxConnectionsPerDomain);
             var chunks = deliveries.Select((d, i) => (d, i)).GroupBy(x => x.i % lanes, x => x.d).ToList();
@@ -84,12 +131,15 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
                         if (messages.TryGetValue(d.MessageId, out var m))
                             items.Add(new DeliveryItem(d.Id, d.Recipient, (await verpKeys.SignerAsync(t2)).Encode(d.MessageId, d.RecipientIndex, m.ReturnPathDomain), m.Mime));
                         else
-                            outcomes.Add((d, new DeliveryOutcome(d.Id, OutcomeKind.Permanent, null, "Message content is no longer available", "", "", null, null)));
+                            outcomes.Enqueue((d, new DeliveryOutcome(d.Id, OutcomeKind.Permanent, null, "Message content is no longer available", "", "", null, null)));
                     }
-                    var results = await smtp.DeliverAsync(hosts, items, t2);
                     var byId = chunk.ToDictionary(d => d.Id);
-                    foreach (var r in results)
-                        outcomes.Add((byId[r.DeliveryId], r));
+                    await smtp.DeliverAsync(hosts, items, r => outcomes.Enqueue((byId[r.DeliveryId], r)), t2);
+                }
+                catch (Exception e) when (!t2.IsCancellationRequested)
+                {
+                    log.LogError(e, "A delivery lane to {Destination} failed unexpectedly; its deliveries without an outcome are released", group.Key);
+                    failures.Enqueue(e);
                 }
                 finally
                 {
@@ -97,8 +147,31 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
                 }
             });
         });
-        await RecordAsync(outcomes.ToList(), ct);
-        return claimed.Count;
+    }
+
+    /// <summary>
+    /// Gives back at once the claimed rows this round holds without a recorded outcome (all of them when the record
+    /// failed), instead of leaving them leased until <see cref="DeliveryOptions.Lease"/> runs out. Recorded rows are
+    /// no longer leased, and a row another worker took meanwhile has another owner: the update leaves both alone.
+    /// </summary>
+    private async Task ReleaseAsync(List<RecipientDelivery> claimed, int outcomes, bool recorded, Exception? failure)
+    {
+        var ids = claimed.Select(d => d.Id).ToList();
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+            var released = await db.Deliveries
+                .Where(d => ids.Contains(d.Id) && d.State == DeliveryState.Pending && d.LeaseOwner == _owner)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), CancellationToken.None);
+            log.LogWarning("Delivery round failed ({Reason}) after claiming {Claimed} deliveries, {Outcomes} outcomes {Recorded}; released {Released} claims to be sent again",
+                failure?.Message ?? "record failed", claimed.Count, outcomes, recorded ? "recorded" : "not recorded", released);
+        }
+        catch (Exception e)
+        {
+            // The database is out of reach: the lease expiry takes the rows back later (at least once all the same).
+            log.LogError(e, "Releasing {Count} claimed deliveries failed; they are taken again when their lease expires", ids.Count);
+        }
     }
 
     private async Task<IReadOnlyList<System.Net.IPAddress>> ResolveRelayAsync(string host, CancellationToken ct)
@@ -134,7 +207,8 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
         return await db.Deliveries.FromSqlRaw(sql, _owner, until, now, options.ClaimBatch).AsNoTracking().ToListAsync(ct);
     }
 
-    private sealed record LoadedMessage(string ReturnPathDomain, MimeMessage Mime);
+    /// <summary>A message's stored signed bytes: shared by every lane that delivers it, never written.</summary>
+    private sealed record LoadedMessage(string ReturnPathDomain, byte[] Mime);
 
     private async Task<Dictionary<Guid, LoadedMessage>> LoadMessagesAsync(List<Guid> ids, CancellationToken ct)
     {
@@ -142,19 +216,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         var rows = await db.OutboundMessages.AsNoTracking().Where(m => ids.Contains(m.Id) && m.Mime != null)
             .Select(m => new { m.Id, m.ReturnPathDomain, m.Mime }).ToListAsync(ct);
-        var result = new Dictionary<Guid, LoadedMessage>();
-        foreach (var r in rows)
-        {
-            try
-            {
-                result[r.Id] = new LoadedMessage(r.ReturnPathDomain, MimeMessage.Load(new MemoryStream(r.Mime!, writable: false), persistent: true, ct));
-            }
-            catch (FormatException e)
-            {
-                log.LogError(e, "Stored message {MessageId} cannot be parsed", r.Id);
-            }
-        }
-        return result;
+        return rows.ToDictionary(r => r.Id, r => new LoadedMessage(r.ReturnPathDomain, r.Mime!));
     }
 
     private async Task RecordAsync(List<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct)

@@ -8,8 +8,12 @@ using MimeKit;
 
 namespace Mailroom.Core.Delivery;
 
-/// <summary>One recipient's copy of a message to hand to a remote server.</summary>
-public sealed record DeliveryItem(long DeliveryId, string Recipient, string EnvelopeFrom, MimeMessage Message);
+/// <summary>
+/// One recipient's copy of a message to hand to a remote server. <paramref name="Mime"/> is the stored signed message:
+/// many items (one per recipient, on several connections at once) share the one array, which nobody writes; every
+/// send reads it through its own stream and its own parsed message.
+/// </summary>
+public sealed record DeliveryItem(long DeliveryId, string Recipient, string EnvelopeFrom, byte[] Mime);
 
 public enum OutcomeKind { Delivered, Transient, Permanent }
 
@@ -22,12 +26,17 @@ public sealed record DeliveryOutcome(long DeliveryId, OutcomeKind Kind, int? Smt
 /// order, uses STARTTLS whenever offered (RFC 3207; an invalid certificate is still used, as opportunistic TLS
 /// allows, and recorded), and sends several messages over one connection. A 2xx reply delivers, 4xx and
 /// connection failures are transient, 5xx permanent.
+/// <para>What goes on the wire is the stored signed message byte for byte: each send parses its own
+/// <see cref="MimeMessage"/> (persistent, over its own read-only stream of the stored bytes) and
+/// <see cref="StoredMessageClient"/> keeps MailKit from re-encoding it. Preparation already encoded it for a 7-bit
+/// transport before signing, so it suits any server, and a changed byte would break the DKIM signature.</para>
 /// </summary>
 public sealed class SmtpDeliverer(DeliveryOptions options)
 {
-    public async Task<IReadOnlyList<DeliveryOutcome>> DeliverAsync(IReadOnlyList<MxHost> hosts, IReadOnlyList<DeliveryItem> items, CancellationToken ct)
+    /// <summary>Sends <paramref name="items"/> in order over one connection at a time (this call is one lane) and hands
+    /// each outcome to <paramref name="report"/> as soon as it is known, so an exception later in the lane loses none.</summary>
+    public async Task DeliverAsync(IReadOnlyList<MxHost> hosts, IReadOnlyList<DeliveryItem> items, Action<DeliveryOutcome> report, CancellationToken ct)
     {
-        var outcomes = new List<DeliveryOutcome>(items.Count);
         var remaining = new Queue<DeliveryItem>(items);
         string lastError = "No host to connect to";
         string lastHost = "", lastIp = "";
@@ -36,7 +45,7 @@ public sealed class SmtpDeliverer(DeliveryOptions options)
             foreach (var ip in host.Addresses)
             {
                 if (remaining.Count == 0)
-                    return outcomes;
+                    return;
                 lastHost = host.Name;
                 lastIp = ip.ToString();
                 var session = await OpenAsync(host.Name, ip, ct);
@@ -58,7 +67,7 @@ public sealed class SmtpDeliverer(DeliveryOptions options)
                         break;
                     }
                     remaining.Dequeue();
-                    outcomes.Add(outcome);
+                    report(outcome);
                     sent++;
                 }
                 if (client.IsConnected)
@@ -68,23 +77,21 @@ public sealed class SmtpDeliverer(DeliveryOptions options)
                 if (remaining.Count > 0 && sent >= options.MaxMessagesPerConnection)
                 {
                     // More to send than one connection carries: reconnect to the same host.
-                    var again = await DeliverAsync([host with { Addresses = [ip] }], [.. remaining], ct);
-                    outcomes.AddRange(again);
-                    return outcomes;
+                    await DeliverAsync([host with { Addresses = [ip] }], [.. remaining], report, ct);
+                    return;
                 }
             }
         }
         foreach (var item in remaining)
-            outcomes.Add(new DeliveryOutcome(item.DeliveryId, OutcomeKind.Transient, null, lastError, lastHost, lastIp, null, null));
-        return outcomes;
+            report(new DeliveryOutcome(item.DeliveryId, OutcomeKind.Transient, null, lastError, lastHost, lastIp, null, null));
     }
 
-    private sealed record Session(SmtpClient? Client, string? Error, string? Tls, bool? CertificateValid);
+    private sealed record Session(StoredMessageClient? Client, string? Error, string? Tls, bool? CertificateValid);
 
     private async Task<Session> OpenAsync(string hostName, IPAddress ip, CancellationToken ct)
     {
         var certificateValid = (bool?)null;
-        var client = new SmtpClient
+        var client = new StoredMessageClient
         {
             LocalDomain = options.HeloName,
             Timeout = (int)options.CommandTimeout.TotalMilliseconds,
@@ -123,11 +130,22 @@ public sealed class SmtpDeliverer(DeliveryOptions options)
     }
 
     /// <summary>Sends one item; null when the connection is no longer usable and nothing is known of the item.</summary>
-    private static async Task<DeliveryOutcome?> SendOneAsync(SmtpClient client, DeliveryItem item, string host, string ip, Session session, CancellationToken ct)
+    private static async Task<DeliveryOutcome?> SendOneAsync(StoredMessageClient client, DeliveryItem item, string host, string ip, Session session, CancellationToken ct)
     {
+        MimeMessage message;
         try
         {
-            var reply = await client.SendAsync(FormatOptions.Default, item.Message,
+            // This send's own reader of the shared bytes: persistent, so part contents stay slices of the array (no copy)
+            // and are written back as they were read.
+            message = MimeMessage.Load(new MemoryStream(item.Mime, writable: false), persistent: true, ct);
+        }
+        catch (FormatException e)
+        {
+            return new DeliveryOutcome(item.DeliveryId, OutcomeKind.Permanent, null, "The stored message cannot be parsed: " + e.Message, host, ip, session.Tls, session.CertificateValid);
+        }
+        try
+        {
+            var reply = await client.SendAsync(FormatOptions.Default, message,
                 MailboxAddress.Parse(item.EnvelopeFrom), [MailboxAddress.Parse(item.Recipient)], ct);
             return new DeliveryOutcome(item.DeliveryId, OutcomeKind.Delivered, 250, "250 " + reply, host, ip, session.Tls, session.CertificateValid);
         }
@@ -142,5 +160,20 @@ public sealed class SmtpDeliverer(DeliveryOptions options)
         {
             return null;
         }
+    }
+}
+
+/// <summary>
+/// MailKit's client, made to send a stored message as it is. MailKit prepares a message for the server's capabilities
+/// (<see cref="MimeMessage.Prepare(EncodingConstraint, int)"/>, which may change transfer encodings) unless it carries a
+/// DKIM signature; a stored message is already prepared for a 7-bit transport by Preparation (signed or not), so any
+/// change would only make the wire differ from what was stored (and signed).
+/// </summary>
+internal sealed class StoredMessageClient : SmtpClient
+{
+    protected override void Prepare(FormatOptions options, MimeMessage message, EncodingConstraint constraint, int maxLineLength)
+    {
+        // Headers are written as stored: no reformatting to the SMTPUTF8 form (RFC 6531).
+        options.International = false;
     }
 }

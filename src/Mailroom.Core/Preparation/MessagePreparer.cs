@@ -50,6 +50,10 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
         return batch.Count;
     }
 
+    /// <summary>The stored signed message is the wire form, CRLF line ends (RFC 5322 §2.1, RFC 5321 §2.3.8): Delivery
+    /// sends these bytes as they are. (<see cref="FormatOptions.Default"/> writes the platform's new line, LF on Linux.)</summary>
+    private static readonly FormatOptions WireFormat = new() { NewLineFormat = NewLineFormat.Dos };
+
     private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string From, byte[]? Mime, string RecipientsJson, DeliveryType? DeliveryType);
 
     private sealed record Prepared(Candidate Message, byte[]? Mime, string ReturnPathDomain, IReadOnlyList<string> Recipients, string? Failure);
@@ -72,7 +76,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             else
                 message.Prepare(EncodingConstraint.SevenBit);
             using var output = new MemoryStream(m.Mime.Length + 1024);
-            message.WriteTo(FormatOptions.Default, output, ct);
+            message.WriteTo(WireFormat, output, ct);
             return new Prepared(m, output.ToArray(), material.ReturnPathDomain, recipients, null);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -5,7 +5,9 @@ using System.Text.Json;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Preparation;
+using Mailroom.Core.Storage;
 using Mailroom.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using Xunit;
@@ -96,6 +98,13 @@ public sealed class MxDeliveryTests : IAsyncLifetime
         await t.ServerApi.PostAsJsonAsync("/email", Message(shape, "Shop <shop@mailroom.test>")).OkJson();
         await RunPipelineAsync();
         var delivered = Assert.Single(_sink.Messages);
+        // The wire carries the stored signed message byte for byte (the sink drops the CRLF that the end-of-data
+        // marker shares, RFC 5321 §4.1.1.4): nothing re-encoded on the way, whatever the shape.
+        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().Select(m => m.Mime).SingleAsync());
+        Assert.Equal(stored, (byte[])[.. delivered.Data, (byte)'\r', (byte)'\n']);
+        // ... because Preparation stored it 7-bit clean with short lines (RFC 5321 §4.5.3.1.6: 998 octets), any server takes it as it is.
+        Assert.True(stored!.All(b => b < 128), "the stored message has 8-bit bytes");
+        Assert.True(Encoding.ASCII.GetString(stored!).Split("\r\n").All(l => l.Length <= 998), "the stored message has a line over 998 octets");
         var key = await _host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
         var signature = MimeMessage.Load(new MemoryStream(delivered.Data)).Headers[HeaderId.DkimSignature];
         Assert.Contains("d=mailroom.test", signature);
