@@ -144,13 +144,48 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         _ => new SmtpReply(554, "5.0.0", e.Message),
     };
 
+    /// <summary>
+    /// The admission checklist; each step may stop the message with its refusal:
+    /// Parse → Server → Stream → Sender → Fields → Authorize → Recipients → Rewrite.
+    /// </summary>
     private async Task<QueuedMessage> AdmitAsync(SmtpSubmitter submitter,
         IReadOnlyList<string> recipients, byte[] data, SmtpTrace trace, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var id = Guid.NewGuid();
+        var (mime, control) = Parse(data, recipients, trace, ct);
+        var server = await LoadServerAsync(submitter, ct);
+        var stream = ChooseStream(server, submitter, control);
+        var from = ReadSender(mime);
+        var fields = CheckFields(server, control);
+        await admission.AuthorizeSenderAsync(server, from.Address, ct); // the same sender-identity check as the Email API (spec §5.3)
+        var (envelope, to, cc, bcc) = SortRecipients(mime, recipients);
+        Rewrite(mime, control, trace, id, now);
 
-        // Step Parse: the octets first, since a parser would tidy away what must be refused (a NUL, a bare LF).
+        var admitted = new AdmittedMessage
+        {
+            Id = id,
+            Stream = stream,
+            From = from,
+            To = to,
+            Cc = cc,
+            Bcc = bcc,
+            Subject = mime.Subject ?? "",
+            Tag = fields.Tag,
+            Metadata = fields.Metadata,
+            AttachmentNames = mime.Attachments.Select(a => a.ContentDisposition?.FileName ?? a.ContentType.Name ?? "").ToList(),
+            TrackOpens = OutboundAdmission.TrackOpens(server, fields.TrackOpens),
+            TrackLinks = fields.TrackLinks,
+            Mime = WireFormat.ToBytes(mime),
+            ReceivedAt = now,
+        };
+        return OutboundAdmission.ToQueued(server, admitted, envelope);
+    }
+
+    /// <summary>Step Parse: the octets first, since a parser would tidy away what must be refused (a NUL, a bare LF);
+    /// then the message, whose control headers are taken out and header rules applied.</summary>
+    private static (MimeMessage Mime, ControlHeaders Control) Parse(byte[] data, IReadOnlyList<string> recipients, SmtpTrace trace, CancellationToken ct)
+    {
         if (HeaderRules.CheckSubmitted(data, trace.SmtpUtf8) is { } fault)
             throw new SmtpRefusal(fault.Kind == HeaderFaultKind.EightBit
                 ? new SmtpReply(550, "5.6.7", fault.Message)   // RFC 6531 §3.6: non-ASCII not permitted without SMTPUTF8
@@ -168,21 +203,36 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         }
         var control = TakeControlHeaders(mime);
         ApplyHeaderRules(mime);
+        return (mime, control);
+    }
 
+    /// <summary>Step Server: the submitter's server, which must allow SMTP.</summary>
+    private async Task<SendingServer> LoadServerAsync(SmtpSubmitter submitter, CancellationToken ct)
+    {
         var server = await admission.LoadServerAsync(submitter.Server, ct);
         if (!server.Server.SmtpApiActivated)
             throw new SmtpRefusal(new SmtpReply(550, "5.7.1", "SMTP is turned off for this server: set SmtpApiActivated to true in the server's settings."));
+        return server;
+    }
 
-        // Step Stream: a credential tied to a stream wins over the header.
-        var stream = OutboundAdmission.ResolveStream(server, submitter.Stream ?? control.Stream, submitter.Stream is null ? "X-PM-Message-Stream" : "SMTP token");
+    /// <summary>Step Stream: a credential tied to a stream wins over the header.</summary>
+    private static string ChooseStream(SendingServer server, SmtpSubmitter submitter, ControlHeaders control) =>
+        OutboundAdmission.ResolveStream(server, submitter.Stream ?? control.Stream, submitter.Stream is null ? "X-PM-Message-Stream" : "SMTP token");
 
-        // Step Sender
+    /// <summary>Step Sender: exactly one valid From address.</summary>
+    private static NamedAddress ReadSender(MimeMessage mime)
+    {
         var fromBoxes = mime.From.Mailboxes.ToList();
         if (fromBoxes.Count != 1 || !EmailAddress.IsValid(fromBoxes[0].Address))
             throw new SmtpRefusal(new SmtpReply(550, "5.1.7", $"Invalid 'From' address: '{mime.Headers[HeaderId.From]?.Trim() ?? ""}'. The From field must hold exactly one valid address."));
-        var from = new NamedAddress(NameOf(fromBoxes[0]), fromBoxes[0].Address);
+        return new NamedAddress(NameOf(fromBoxes[0]), fromBoxes[0].Address);
+    }
 
-        // Step Fields
+    private sealed record CheckedFields(string Tag, Dictionary<string, string> Metadata, bool? TrackOpens, LinkTracking TrackLinks);
+
+    /// <summary>Step Fields: the control headers, checked as the Email API checks its fields.</summary>
+    private static CheckedFields CheckFields(SendingServer server, ControlHeaders control)
+    {
         var tag = OutboundAdmission.CheckTag(control.Tag, "X-PM-Tag");
         var metadata = OutboundAdmission.CheckMetadata(control.Metadata);
         var trackLinks = OutboundAdmission.CheckTrackLinks(server, control.TrackLinks, "X-PM-TrackLinks");
@@ -192,19 +242,26 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
             var v when bool.TryParse(v.Trim(), out var b) => b,
             var v => throw new MailroomException(300, $"Invalid 'X-PM-TrackOpens': '{v}'. Use true or false."),
         };
+        return new CheckedFields(tag, metadata, trackOpens, trackLinks);
+    }
 
-        // Step Authorize: the same sender-identity check as the Email API (spec §5.3).
-        await admission.AuthorizeSenderAsync(server, from.Address, ct);
-
-        // Step Recipients: the envelope decides who receives; To and Cc fields only describe.
+    /// <summary>Step Recipients: the envelope decides who receives; To and Cc fields only describe, and envelope
+    /// recipients in neither are the message's Bcc.</summary>
+    private static (List<string> Envelope, List<NamedAddress> To, List<NamedAddress> Cc, List<NamedAddress> Bcc) SortRecipients(
+        MimeMessage mime, IReadOnlyList<string> recipients)
+    {
         var envelope = recipients.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         OutboundAdmission.CheckRecipientCount(envelope.Count);
         var to = Addresses(mime.To);
         var cc = Addresses(mime.Cc);
         var shown = new HashSet<string>(to.Concat(cc).Select(a => a.Address), StringComparer.OrdinalIgnoreCase);
         var bcc = envelope.Where(r => !shown.Contains(r)).Select(NamedAddress.Of).ToList();
+        return (envelope, to, cc, bcc);
+    }
 
-        // Step Rewrite
+    /// <summary>Step Rewrite: Message-ID (unless kept), Date if missing, the trace field.</summary>
+    private void Rewrite(MimeMessage mime, ControlHeaders control, SmtpTrace trace, Guid id, DateTimeOffset now)
+    {
         if (trace.SmtpUtf8)
             EncodeEightBitText(mime);
         var keepId = control.KeepId && mime.Headers.Contains(HeaderId.MessageId);
@@ -216,25 +273,6 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         // Kept as submitted otherwise (8BITMIME, RFC 6152, may bring 8-bit text): re-encoding here would cost a
         // fifth of the message's CPU for nothing, since Preparation prepares it for a 7-bit path before signing
         // (DkimSigning) and MailKit does when it sends unsigned mail to a server without 8BITMIME.
-
-        var admitted = new AdmittedMessage
-        {
-            Id = id,
-            Stream = stream,
-            From = from,
-            To = to,
-            Cc = cc,
-            Bcc = bcc,
-            Subject = mime.Subject ?? "",
-            Tag = tag,
-            Metadata = metadata,
-            AttachmentNames = mime.Attachments.Select(a => a.ContentDisposition?.FileName ?? a.ContentType.Name ?? "").ToList(),
-            TrackOpens = OutboundAdmission.TrackOpens(server, trackOpens),
-            TrackLinks = trackLinks,
-            Mime = WireFormat.ToBytes(mime),
-            ReceivedAt = now,
-        };
-        return OutboundAdmission.ToQueued(server, admitted, envelope);
     }
 
     /// <summary>The control headers of a message, read and removed.</summary>

@@ -49,8 +49,8 @@ public sealed class MailroomHost : IAsyncDisposable
             PlatformDomain = "mailroom.test",
             DeliveryPort = 9,
             // Tests that use DNS run a TestDnsServer on loopback, which answers at once; a short timeout keeps tests
-            // that meet the dead resolver above from waiting the production 2 x 3 s per query.
-            DnsTimeout = TimeSpan.FromMilliseconds(300),
+            // that meet the dead resolver above from waiting the production 2 x 3 s per query (1 s: a busy machine may answer a live loopback query slowly).
+            DnsTimeout = TimeSpan.FromSeconds(1),
         };
         if (tweak is not null)
             settings = tweak(settings);
