@@ -1,0 +1,40 @@
+namespace Mailroom.Fuzz.Tests.Harness;
+
+/// <summary>
+/// How long and how hard the harness runs, from the environment, so CI stays bounded and a developer can run it longer:
+/// <list type="bullet">
+/// <item><c>MAILROOM_FUZZ_SECONDS</c>: the whole harness's budget, shared by the targets by weight (default 60);</item>
+/// <item><c>MAILROOM_FUZZ_SEED</c>: the run's seed (default: random, printed), to repeat a run's input sequence;</item>
+/// <item><c>MAILROOM_FUZZ_INPUT_SECONDS</c>: longest one input may take before it counts as a hang (default 10);</item>
+/// <item><c>MAILROOM_FUZZ_OUT</c>: where failing inputs are written (default <c>TestResults/fuzz</c> under the repository).</item>
+/// </list>
+/// </summary>
+public static class FuzzOptions
+{
+    /// <summary>The weights of all targets add up to this; a target's share of the budget is weight / TotalWeight.</summary>
+    public const double TotalWeight = 60;
+
+    public static double TotalSeconds { get; } = Number("MAILROOM_FUZZ_SECONDS", 60);
+
+    public static TimeSpan InputTimeout { get; } = TimeSpan.FromSeconds(Number("MAILROOM_FUZZ_INPUT_SECONDS", 10));
+
+    public static ulong Seed { get; } = ulong.TryParse(Environment.GetEnvironmentVariable("MAILROOM_FUZZ_SEED"), out var s)
+        ? s : (ulong)Random.Shared.NextInt64(1, long.MaxValue);
+
+    public static string OutputDirectory { get; } = Environment.GetEnvironmentVariable("MAILROOM_FUZZ_OUT") is { Length: > 0 } dir
+        ? dir : Path.Combine(RepoRoot() ?? Path.GetTempPath(), "TestResults", "fuzz");
+
+    /// <summary>The time a target with <paramref name="weight"/> gets.</summary>
+    public static TimeSpan Budget(double weight) => TimeSpan.FromSeconds(TotalSeconds * weight / TotalWeight);
+
+    private static double Number(string name, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
+
+    private static string? RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Mailroom.slnx")))
+                return dir.FullName;
+        return null;
+    }
+}
