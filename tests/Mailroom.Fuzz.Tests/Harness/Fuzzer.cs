@@ -8,12 +8,22 @@ using Xunit;
 namespace Mailroom.Fuzz.Tests.Harness;
 
 /// <summary>What one target's run found and how fast it went.</summary>
-public sealed record FuzzResult(string Target, long Inputs, TimeSpan Elapsed, TimeSpan InTarget, TimeSpan Slowest, IReadOnlyList<string> Findings)
+public sealed record FuzzResult(string Target, long Inputs, TimeSpan Elapsed, TimeSpan InTarget, TimeSpan Slowest, IReadOnlyList<string> Findings,
+    IReadOnlyList<string> Notes)
 {
     public double InputsPerSecond => Inputs / Math.Max(Elapsed.TotalSeconds, 0.001);
 
     public override string ToString() =>
-        $"fuzz {Target}: {Inputs} inputs in {Elapsed.TotalSeconds:F1} s ({InputsPerSecond:F0}/s; {InTarget.TotalSeconds:F1} s in the code under test), slowest {Slowest.TotalMilliseconds:F0} ms, {Findings.Count} finding(s)";
+        $"fuzz {Target}: {Inputs} inputs in {Elapsed.TotalSeconds:F1} s ({InputsPerSecond:F0}/s; {InTarget.TotalSeconds:F1} s in the code under test), slowest {Slowest.TotalMilliseconds:F0} ms, {Findings.Count} finding(s), {Notes.Count} note(s)";
+}
+
+/// <summary>
+/// Thrown by a target for something worth keeping that is not a failure: an exception the code under test caught
+/// itself (its documented catch-all), which still cost the caller a result. Saved as a note; the run goes on.
+/// </summary>
+public sealed class FuzzNote(string kind, Exception inner) : Exception(kind + ": " + inner.Message, inner)
+{
+    public string Kind { get; } = kind;
 }
 
 /// <summary>
@@ -26,6 +36,8 @@ public sealed record FuzzResult(string Target, long Inputs, TimeSpan Elapsed, Ti
 public static class Fuzzer
 {
     private const int MaxFindings = 8;
+    /// <summary>An input slower than this is saved as a note (not a failure: the machine may be busy).</summary>
+    private static readonly TimeSpan SlowInput = TimeSpan.FromSeconds(2);
     private const int JournalCapacity = 8 * 1024 * 1024;
     private static readonly byte[] JournalMagic = "MRFUZZ01"u8.ToArray();
 
@@ -35,11 +47,14 @@ public static class Fuzzer
     /// <param name="bytes">The input as the bytes to save for reproduction.</param>
     /// <param name="target">Runs the code under test on one input and checks its properties (throws on a violated one).</param>
     /// <param name="documented">Exceptions the code under test documents for bad input: not findings.</param>
+    /// <param name="inputTimeout">The deadline of one input, when the target needs more than <see cref="FuzzOptions.InputTimeout"/>.</param>
     public static FuzzResult Run<T>(string name, double weight, Gen<T> gen, Func<T, byte[]> bytes, Action<T> target,
-        Func<Exception, bool>? documented = null)
+        Func<Exception, bool>? documented = null, TimeSpan? inputTimeout = null)
     {
+        var deadline = inputTimeout ?? FuzzOptions.InputTimeout;
         Directory.CreateDirectory(FuzzOptions.OutputDirectory);
         var findings = new List<string>();
+        var notes = new List<string>();
         RecoverJournal(name, findings);
 
         var budget = FuzzOptions.Budget(weight);
@@ -58,17 +73,25 @@ public static class Fuzzer
             var data = bytes(input);
             journal.Write(data);
             var started = clock.Elapsed;
-            var outcome = worker.Run(() => target(input), FuzzOptions.InputTimeout);
+            var outcome = worker.Run(() => target(input), deadline);
             var took = clock.Elapsed - started;
             inputs++;
             inTarget += took;
             if (took > slowest)
                 slowest = took;
+            if (took > SlowInput && !outcome.Hung && notes.Count < MaxFindings)
+                notes.Add($"slow ({took.TotalMilliseconds:F0} ms): {Save(name, "slow", data, $"Took {took.TotalMilliseconds:F0} ms.")}");
             if (outcome.Hung)
             {
-                var file = Save(name, "hang", data, $"No answer within {FuzzOptions.InputTimeout.TotalSeconds} s.");
-                findings.Add($"hang ({FuzzOptions.InputTimeout.TotalSeconds} s): {file}");
+                var file = Save(name, "hang", data, $"No answer within {deadline.TotalSeconds} s.");
+                findings.Add($"hang ({deadline.TotalSeconds} s): {file}");
                 hung = true; // the worker is stuck on it: abandon it (a background thread) and stop this target
+            }
+            else if (outcome.Error is FuzzNote note)
+            {
+                var signature = note.Kind + ":" + Signature(note.InnerException!);
+                if (seen.Add(signature) && notes.Count < MaxFindings)
+                    notes.Add($"{signature}: {FirstLine(note.InnerException!.Message)}: {Save(name, "note-" + note.Kind, data, note.InnerException!.ToString())}");
             }
             else if (outcome.Error is { } e && documented?.Invoke(e) != true)
             {
@@ -85,16 +108,16 @@ public static class Fuzzer
             worker.Dispose();
         journal.Clear();
 
-        var result = new FuzzResult(name, inputs, clock.Elapsed, inTarget, slowest, findings);
+        var result = new FuzzResult(name, inputs, clock.Elapsed, inTarget, slowest, findings, notes);
         Report(result);
         return result;
     }
 
     /// <summary>Runs and asserts no findings, listing them (with the saved files) if there are any.</summary>
     public static FuzzResult Check<T>(string name, double weight, Gen<T> gen, Func<T, byte[]> bytes, Action<T> target,
-        Func<Exception, bool>? documented = null)
+        Func<Exception, bool>? documented = null, TimeSpan? inputTimeout = null)
     {
-        var result = Run(name, weight, gen, bytes, target, documented);
+        var result = Run(name, weight, gen, bytes, target, documented, inputTimeout);
         Assert.True(result.Findings.Count == 0,
             $"{result}; seed {FuzzOptions.Seed} (MAILROOM_FUZZ_SEED):\n  " + string.Join("\n  ", result.Findings));
         Assert.True(result.Inputs > 0, $"fuzz {name}: no input ran");
@@ -104,7 +127,7 @@ public static class Fuzzer
     /// <summary>Prints a line per target: the xunit diagnostic stream (shown by <c>dotnet test</c>) and a summary file.</summary>
     public static void Report(FuzzResult result)
     {
-        var line = result + $" [seed {FuzzOptions.Seed}]";
+        var line = result + $" [seed {FuzzOptions.Seed}]" + string.Concat(result.Notes.Select(n => "\n    note: " + n));
         TestContext.Current.SendDiagnosticMessage(line);
         TestContext.Current.TestOutputHelper?.WriteLine(line);
         try
