@@ -1,3 +1,5 @@
+using System.Text;
+using Mailroom.Mail.Bounces;
 using Mailroom.Mail.Dkim;
 using MimeKit;
 using Xunit;
@@ -13,6 +15,7 @@ public sealed class RegressionTests
     private static byte[] Input(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Regressions", name));
 
     public static TheoryData<string> Saved => [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Regressions"), "*.eml")
+        .Concat(Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Regressions"), "*.txt"))
         .Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
 
     /// <summary>Every saved input passes the properties of the target that found it.</summary>
@@ -27,6 +30,8 @@ public sealed class RegressionTests
             MailParserFuzzTests.ParseBounce(data);
         else if (name.StartsWith("arf-", StringComparison.Ordinal))
             MailParserFuzzTests.ParseComplaint(data);
+        else if (name.StartsWith("smtp-reply-", StringComparison.Ordinal))
+            SmtpReplyFuzzTests.CheckReply(0, null, Encoding.UTF8.GetString(data));
         else
             Assert.Fail($"No target for the saved input {name}.");
     }
@@ -43,5 +48,19 @@ public sealed class RegressionTests
         Assert.True(message.Body!.Headers.Count(h => h.Id == HeaderId.ContentType) > 100);
         var names = DkimSigning.HeadersToSign(message);
         Assert.Equal(DkimSigning.MaxInstancesPerField, names.Count(n => n == "Content-Type"));
+    }
+
+    /// <summary>
+    /// smtp-reply RegexMatchTimeoutException in FindSmtpCode: 100,000 empty lines. The lead-in pattern let "^\s*"
+    /// cross line breaks, so each line rescanned all the blank lines after it (quadratic) until the 1 s timeout.
+    /// </summary>
+    [Fact]
+    public void ReplyCodeSearchOverManyEmptyLinesFinishes()
+    {
+        var text = Encoding.UTF8.GetString(Input("smtp-reply-RegexMatchTimeoutException-1e89bbee777a.txt"));
+        Assert.Contains(new string('\n', 50_000), text);
+        Assert.Null(SmtpReplyText.FindSmtpCode(text + new string('\n', 100_000)));
+        Assert.Equal(550, SmtpReplyText.FindSmtpCode(new string('\n', 100_000) + "  550 mailbox unavailable"));
+        Assert.Equal(550, SmtpReplyText.FindSmtpCode("host said:\n    550 mailbox unavailable"));
     }
 }

@@ -100,7 +100,9 @@ internal static partial class SmtpReplyText
     [GeneratedRegex(@"(?<![\w.])(?<code>[245]\d\d)[ -]+['""]?#?[245]\.\d{1,3}\.\d{1,3}(?!\d|\.\d)", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex PairedCode();
 
-    [GeneratedRegex(@"(?:^|\bsaid:?|returned was:|<<<|error_code\s*:|\breason:|\berror:|\breply:|\bresponse:|\bsmtp;|\bcode:?)\s*['""(\[]?(?<code>[245]\d\d)(?![\d.])", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline, 1000)]
+    // At a line start only blanks may precede the code: "^\s*" also crossed line breaks, so every line of a long run
+    // of empty lines rescanned the rest of it (quadratic; a 100,000-line text hit the 1 s timeout).
+    [GeneratedRegex(@"(?:^[ \t]*|(?:\bsaid:?|returned was:|<<<|error_code\s*:|\breason:|\berror:|\breply:|\bresponse:|\bsmtp;|\bcode:?)\s*)['""(\[]?(?<code>[245]\d\d)(?![\d.])", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline, 1000)]
     private static partial Regex LeadInCode();
 
     [GeneratedRegex(@"(?<=^|[\s(\[])(?<code>[45][0-5]\d)(?=[\s:\-\])]|$)(?![\d.])", RegexOptions.CultureInvariant | RegexOptions.Multiline, 1000)]
