@@ -63,4 +63,20 @@ public sealed class RegressionTests
         Assert.Equal(550, SmtpReplyText.FindSmtpCode(new string('\n', 100_000) + "  550 mailbox unavailable"));
         Assert.Equal(550, SmtpReplyText.FindSmtpCode("host said:\n    550 mailbox unavailable"));
     }
+
+    /// <summary>
+    /// smtp-reply RegexMatchTimeoutException in StripHtml: 194 K characters with many "&lt;" and few "&gt;". The tag
+    /// patterns rescanned up to the next "&gt;" from every "&lt;" (and "&lt;script" to the end of the text): quadratic.
+    /// </summary>
+    [Fact]
+    public void HtmlStrippingOfUnclosedTagsFinishes()
+    {
+        var text = Encoding.UTF8.GetString(Input("smtp-reply-RegexMatchTimeoutException-abe910dd92f8.txt"));
+        SmtpReplyText.StripHtml(text);
+        foreach (var unit in (string[])["<", "<script", "<style x", "<br", "</p", "<a "])
+            Assert.Equal(unit.Length * 40_000, SmtpReplyText.StripHtml(string.Concat(Enumerable.Repeat(unit, 40_000))).Length);
+
+        Assert.Equal("a   b \nc\nd \u00a0e", SmtpReplyText.StripHtml("a <script>x</script> b <br>c<br/>d <i>&nbsp;</i>e"));
+        Assert.Equal("1 < 2  ", SmtpReplyText.StripHtml("1 < 2 <style type=x>p{}</STYLE >"));
+    }
 }

@@ -120,12 +120,18 @@ internal static partial class SmtpReplyText
     [GeneratedRegex(@"^\s*[A-Za-z][A-Za-z0-9_.-]*\s*$", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex TypeName();
 
-    [GeneratedRegex(@"<(script|style)\b.*?</\1\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant, 1000)]
-    private static partial Regex ScriptOrStyle();
+    // The HTML patterns must be linear: a bounce's HTML part holds up to 256 K characters, and with "<script" or "<br"
+    // repeated and never closed, each occurrence rescanned the rest of the text (quadratic, past the 1 s timeout).
+    // Script and style elements: the non-backtracking engine (no back-reference, so the two names are spelled out).
+    private static readonly Regex ScriptOrStyleElement = new(@"<script\b.*?</script\s*>|<style\b.*?</style\s*>",
+        RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, TimeSpan.FromSeconds(1));
 
-    [GeneratedRegex(@"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^>]*>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static Regex ScriptOrStyle() => ScriptOrStyleElement;
+
+    // A tag stops at the next "<": a scan from one "<" never crosses another, so no character is scanned twice.
+    [GeneratedRegex(@"<\s*(br|/p|/div|/tr|/li|/h\d)\b[^<>]*>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex BlockTag();
 
-    [GeneratedRegex(@"<[^>]{0,2000}>", RegexOptions.CultureInvariant, 1000)]
+    [GeneratedRegex(@"<[^<>]{0,2000}>", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex Tag();
 }
