@@ -11,7 +11,7 @@ namespace Mailroom.Fuzz.Tests;
 
 /// <summary>
 /// The mail parsers on hostile messages (<see cref="MailInputs"/>): each returns, or throws only what it documents,
-/// within the per-input deadline. Budget weights (out of 60): bounce 13, ARF 6, MIME preparation 8.
+/// within the per-input deadline. Budget weights (out of 60): bounce 10, ARF 6, MIME preparation 8.
 /// </summary>
 public sealed class MailParserFuzzTests
 {
@@ -24,7 +24,7 @@ public sealed class MailParserFuzzTests
     /// </summary>
     [Fact]
     public void BounceParserNeverThrowsOrHangsOnHostileMessages() =>
-        Fuzzer.Check("bounce", 13, MailInputs.Messages, m => m, ParseBounce);
+        Fuzzer.Check("bounce", 10, MailInputs.Messages, m => m, ParseBounce);
 
     internal static void ParseBounce(byte[] message)
     {

@@ -64,7 +64,48 @@ public static class TextInputs
         }
         if (r.Chance(3))
             sb.Append(r.Pick(ReplyPieces)[0], r.Between(1000, 200_000));
+        if (r.Chance(5))
+            sb.Append(Repeated(r));
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Report text as the bounce readers get it (at most 256 K characters): seed messages as text, mutated; one unit
+    /// repeated thousands of times (empty lines, unclosed tags, address-like runs: what makes a pattern quadratic),
+    /// alone or inside a seed; free text.
+    /// </summary>
+    public static Gen<string> ReportTexts { get; } = new GenFrom<string>(ReportText);
+
+    private static readonly string[] Units =
+    [
+        "\n", "\r\n", " ", "\t", "<", "<br", "<script", "</p", "a", "a.", "a@", "@", "@a", "a@b", ".", "-", "=", ":", "550 ", "5.1.1 ", "550-",
+        "said:", "said: ", "<<< ", "Final-Recipient: ", "Status: ", "> ", ">>", "------", "original message", "{\"", "\"", "\\",
+        "xn--", "a-", "1.", "#5.", "(", "[", "http://", "=?utf-8?q?", "&#", "\u00e9", "user unknown ",
+    ];
+
+    public static string ReportText(Rng r)
+    {
+        var text = r.Next(4) switch
+        {
+            0 => Encoding.Latin1.GetString(MailInputs.ByteMutations(r, r.Pick(MailInputs.Seeds))),
+            1 => TextOf(r),
+            _ => Repeated(r),
+        };
+        return text.Length <= 256 * 1024 ? text : text[..(256 * 1024)];
+    }
+
+    private static string Repeated(Rng r)
+    {
+        var unit = r.Chance(80) ? r.Pick(Units) : r.Pick(Units) + r.Pick(Units);
+        var times = r.Chance(50) ? r.Between(100, 5_000) : r.Between(5_000, 256 * 1024 / unit.Length);
+        var run = new StringBuilder(unit.Length * times);
+        for (var i = 0; i < times; i++)
+            run.Append(unit);
+        if (r.Chance(50))
+            return run.ToString();
+        var seed = Encoding.Latin1.GetString(r.Pick(MailInputs.Seeds));
+        var at = r.Next(seed.Length + 1);
+        return seed[..at] + run + seed[at..];
     }
 
     private static readonly string[] ReplyPieces =
