@@ -30,6 +30,8 @@ public sealed class RegressionTests
             MailParserFuzzTests.ParseBounce(data);
         else if (name.StartsWith("arf-", StringComparison.Ordinal))
             MailParserFuzzTests.ParseComplaint(data);
+        else if (name.StartsWith("bounce-text-", StringComparison.Ordinal))
+            BounceTextFuzzTests.ReadText(Encoding.UTF8.GetString(data));
         else if (name.StartsWith("smtp-reply-", StringComparison.Ordinal))
             SmtpReplyFuzzTests.CheckReply(0, null, Encoding.UTF8.GetString(data));
         else
@@ -78,5 +80,24 @@ public sealed class RegressionTests
 
         Assert.Equal("a   b \nc\nd \u00a0e", SmtpReplyText.StripHtml("a <script>x</script> b <br>c<br/>d <i>&nbsp;</i>e"));
         Assert.Equal("1 < 2  ", SmtpReplyText.StripHtml("1 < 2 <style type=x>p{}</STYLE >"));
+    }
+
+    /// <summary>
+    /// bounce-text (and bounce, swallowed) RegexMatchTimeoutException in SplitAtMarker: a line of 190,000 tabs (or
+    /// 165,000 spaces). The marker pattern's "[ \t]*-*[ \t]*" could split the blanks between its two runs in every
+    /// way: quadratic. The bounce was "not recognised" after a second of CPU.
+    /// </summary>
+    [Fact]
+    public void CopyMarkerSearchOverALongBlankLineFinishes()
+    {
+        var text = Encoding.UTF8.GetString(Input("bounce-text-RegexMatchTimeoutException-3923e66c54af.txt"));
+        Assert.Contains(new string('\t', 100_000), text);
+        Assert.Null(OriginalMessageReader.SplitAtMarker(text, allowHeaderBlockMarker: false).Quoted);
+        Assert.Null(OriginalMessageReader.SplitAtMarker(new string(' ', 200_000) + "\nno marker", allowHeaderBlockMarker: false).Quoted);
+
+        var (report, quoted) = OriginalMessageReader.SplitAtMarker("Failed.\n  ------ This is a copy of the message, including all the headers. ------\nFrom: a@b.example\n", false);
+        Assert.Equal("Failed.\n", report);
+        Assert.Equal("From: a@b.example\n", quoted);
+        Assert.NotNull(OriginalMessageReader.SplitAtMarker("x\n\t Original message follows\n", false).Quoted);
     }
 }
