@@ -1,5 +1,7 @@
 using System.Text;
 using Mailroom.Mail.Bounces;
+using Mailroom.Mail.Addresses;
+using Mailroom.Mail.Composition;
 using Mailroom.Mail.Dkim;
 using MimeKit;
 using Xunit;
@@ -16,6 +18,7 @@ public sealed class RegressionTests
 
     public static TheoryData<string> Saved => [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Regressions"), "*.eml")
         .Concat(Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Regressions"), "*.txt"))
+        .Concat(Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Regressions"), "*.json"))
         .Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
 
     /// <summary>Every saved input passes the properties of the target that found it.</summary>
@@ -30,6 +33,17 @@ public sealed class RegressionTests
             MailParserFuzzTests.ParseBounce(data);
         else if (name.StartsWith("arf-", StringComparison.Ordinal))
             MailParserFuzzTests.ParseComplaint(data);
+        else if (name.StartsWith("composer-", StringComparison.Ordinal))
+        {
+            try
+            {
+                ComposerFuzzTests.Replay(data);
+            }
+            catch (CompositionException)
+            {
+                // Refused: the composer's documented answer.
+            }
+        }
         else if (name.StartsWith("bounce-text-", StringComparison.Ordinal))
             BounceTextFuzzTests.ReadText(Encoding.UTF8.GetString(data));
         else if (name.StartsWith("smtp-reply-", StringComparison.Ordinal))
@@ -99,5 +113,23 @@ public sealed class RegressionTests
         Assert.Equal("Failed.\n", report);
         Assert.Equal("From: a@b.example\n", quoted);
         Assert.NotNull(OriginalMessageReader.SplitAtMarker("x\n\t Original message follows\n", false).Quoted);
+    }
+
+    /// <summary>
+    /// composer: a From display name of 39,000 characters with a ':' in it was written as one quoted word on one
+    /// 39,031-character line (RFC 5322 §2.1.1 allows 998). The composer now refuses it as it refuses such a Subject.
+    /// </summary>
+    [Fact]
+    public void AnUnfoldableDisplayNameIsRefusedNotWrittenOnOneLongLine()
+    {
+        var composer = new MessageComposer(new MessageComposerOptions { MessageIdDomain = "mtasv.example.net" });
+        var saved = System.Text.Json.JsonSerializer.Deserialize<ComposerFuzzTests.Case>(Input("composer-TrueException-6e4fcc7c699d.json"))!;
+        var e = Assert.Throws<CompositionException>(() => composer.Compose(saved.Spec, saved.Prepare));
+        Assert.Equal("From", e.Field);
+
+        var spec = saved.Spec with { From = new NamedAddress("Shop", "shop@example.com"), To = [new NamedAddress("Re:" + new string('a', 2000), "jo@example.org")] };
+        Assert.Equal("To", Assert.Throws<CompositionException>(() => composer.Compose(spec)).Field);
+        // A long name with spaces folds, and is kept.
+        composer.Compose(spec with { To = [new NamedAddress(string.Join(' ', Enumerable.Repeat("Jo", 2000)), "jo@example.org")] });
     }
 }
