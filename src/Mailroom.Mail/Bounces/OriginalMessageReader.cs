@@ -117,7 +117,9 @@ internal static partial class OriginalMessageReader
         }
     }
 
-    [GeneratedRegex(@"^[ \t]*-*[ \t]*(?:(?:this is a copy of the message|below this line is a copy of the message|the header of the original message is following|unsent message follows|returned message|message headers follow|below is a copy of the original message|undelivered message (headers )?follows|copy of the original message|original message headers)\b|original message[ \t]*(?:-{2,}|follows\b|headers?\b|below\b|is (attached|below|included)\b|:?[ \t]*\r?$))",
+    // "^[ \t]*(?:-+[ \t]*)?": blanks, then dashes and blanks. Spelled "[ \t]*-*[ \t]*" the two blank runs could
+    // split a line of blanks in every way (quadratic: a 165,000-blank line hit the 1 s timeout).
+    [GeneratedRegex(@"^[ \t]*(?:-+[ \t]*)?(?:(?:this is a copy of the message|below this line is a copy of the message|the header of the original message is following|unsent message follows|returned message|message headers follow|below is a copy of the original message|undelivered message (headers )?follows|copy of the original message|original message headers)\b|original message[ \t]*(?:-{2,}|follows\b|headers?\b|below\b|is (attached|below|included)\b|:?[ \t]*\r?$))",
         RegexOptions.IgnoreCase | RegexOptions.Multiline | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex Marker();
 

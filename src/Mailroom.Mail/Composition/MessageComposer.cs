@@ -70,6 +70,10 @@ public sealed class MessageComposer
         AddMailboxes(message.ReplyTo, spec.ReplyTo, "ReplyTo");
         AddMailboxes(message.To, spec.To, "To");
         AddMailboxes(message.Cc, spec.Cc, "Cc");
+        // MimeKit folds display names between words, but a quoted name (one with a special such as ':') is one word
+        // that cannot be folded: the line must still fit (RFC 5322 §2.1.1).
+        foreach (var header in message.Headers)
+            Checked(header, header.Id == HeaderId.ReplyTo ? "ReplyTo" : header.Field);
         foreach (var bcc in spec.Bcc ?? [])
             Mailbox(bcc, "Bcc"); // validated for the envelope, never written (RFC 5322 §3.6.3)
         if (spec.RecipientCount == 0)

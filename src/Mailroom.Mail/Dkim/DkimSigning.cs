@@ -46,9 +46,18 @@ public static class DkimSigning
     }
 
     /// <summary>
+    /// Instances of one field signed at most. MimeKit's signer finds each <c>h=</c> entry by scanning the header
+    /// list, so a submitted message with tens of thousands of repeated To or Content-Type fields cost minutes of CPU
+    /// (quadratic) in Preparation. Signing only the last instances is valid DKIM: a name listed k times covers the
+    /// bottom k instances (RFC 6376 §5.4.2).
+    /// </summary>
+    public const int MaxInstancesPerField = 10;
+
+    /// <summary>
     /// The <c>h=</c> list for <paramref name="message"/>: each of <see cref="SignedHeaderNames"/> once per
-    /// occurrence, then From once more. That extra, absent instance is "oversigning" (RFC 6376 §5.4.2,
-    /// §8.15): a verifier hashes it as empty, so a From header added after signing breaks the signature.
+    /// occurrence (at most <see cref="MaxInstancesPerField"/>), then From once more. That extra, absent instance is
+    /// "oversigning" (RFC 6376 §5.4.2, §8.15): a verifier hashes it as empty, so a From header added after signing
+    /// breaks the signature.
     /// </summary>
     public static IList<string> HeadersToSign(MimeMessage message)
     {
@@ -60,8 +69,9 @@ public static class DkimSigning
             var headers = name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) ? message.Body?.Headers : message.Headers;
             if (headers is null)
                 continue;
+            var count = 0;
             foreach (var header in headers)
-                if (header.Field.Equals(name, StringComparison.OrdinalIgnoreCase))
+                if (header.Field.Equals(name, StringComparison.OrdinalIgnoreCase) && count++ < MaxInstancesPerField)
                     names.Add(name);
         }
         names.Add("From");
