@@ -36,3 +36,12 @@ public sealed record MessageStreamRequest
 public sealed record SubscriptionManagementConfigurationRequest(string? UnsubscribeHandlingType);
 
 public sealed record ArchiveStreamResponse(string ID, int ServerID, DateTimeOffset ExpectedPurgeDate);
+
+/// <summary>The IDs of the three streams every server is made with (spec §4.3); <see cref="Outbound"/> is the stream a
+/// send, a query or a suppression means when it names none.</summary>
+public static class DefaultStreams
+{
+    public const string Outbound = "outbound";
+    public const string Inbound = "inbound";
+    public const string Broadcast = "broadcast";
+}

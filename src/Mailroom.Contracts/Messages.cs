@@ -19,7 +19,7 @@ public record OutboundMessageResponse
     public bool TrackOpens { get; init; }
     public string TrackLinks { get; init; } = "None";
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
-    public string MessageStream { get; init; } = "outbound";
+    public string MessageStream { get; init; } = DefaultStreams.Outbound;
     public bool Sandboxed { get; init; }
 }
 

@@ -14,7 +14,9 @@ namespace Mailroom.Fuzz.Tests;
 /// </summary>
 public sealed class BounceTextFuzzTests
 {
-    private static readonly HashSet<string> Excluded = new(StringComparer.OrdinalIgnoreCase) { "sender@example.com", "MAILER-DAEMON@mx.example" };
+    private static readonly BounceAddresses.Exclusions Excluded = new(
+        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "sender@example.com", "MAILER-DAEMON@mx.example" },
+        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "bounces@example.com" });
 
     [Fact]
     public void BounceTextReadersNeverThrowOnHostileText() =>

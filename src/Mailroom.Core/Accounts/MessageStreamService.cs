@@ -19,9 +19,9 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
 
     public static IEnumerable<MessageStream> DefaultStreams(int serverId, DateTime now) =>
     [
-        new() { ServerId = serverId, StreamId = "outbound", Name = "Default Transactional Stream", Description = "", Type = MessageStreamType.Transactional, UnsubscribeHandling = UnsubscribeHandlingType.None, CreatedAt = now },
-        new() { ServerId = serverId, StreamId = "inbound", Name = "Default Inbound Stream", Description = "", Type = MessageStreamType.Inbound, UnsubscribeHandling = UnsubscribeHandlingType.None, CreatedAt = now },
-        new() { ServerId = serverId, StreamId = "broadcast", Name = "Default Broadcast Stream", Description = "", Type = MessageStreamType.Broadcasts, UnsubscribeHandling = UnsubscribeHandlingType.Postmark, CreatedAt = now },
+        new() { ServerId = serverId, StreamId = Mailroom.Contracts.DefaultStreams.Outbound, Name = "Default Transactional Stream", Description = "", Type = MessageStreamType.Transactional, UnsubscribeHandling = UnsubscribeHandlingType.None, CreatedAt = now },
+        new() { ServerId = serverId, StreamId = Mailroom.Contracts.DefaultStreams.Inbound, Name = "Default Inbound Stream", Description = "", Type = MessageStreamType.Inbound, UnsubscribeHandling = UnsubscribeHandlingType.None, CreatedAt = now },
+        new() { ServerId = serverId, StreamId = Mailroom.Contracts.DefaultStreams.Broadcast, Name = "Default Broadcast Stream", Description = "", Type = MessageStreamType.Broadcasts, UnsubscribeHandling = UnsubscribeHandlingType.Postmark, CreatedAt = now },
     ];
 
     public async Task<MessageStreamList> ListAsync(int serverId, string? type, bool includeArchived, CancellationToken ct = default)
@@ -101,7 +101,7 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
     public async Task<ArchiveStreamResponse> ArchiveAsync(int serverId, string streamId, CancellationToken ct = default)
     {
         var stream = await LoadAsync(serverId, streamId, tracking: true, ct);
-        if (stream.StreamId is "outbound" or "inbound")
+        if (stream.StreamId is Mailroom.Contracts.DefaultStreams.Outbound or Mailroom.Contracts.DefaultStreams.Inbound)
             throw new MailroomException(1229, "The default transactional and inbound streams cannot be archived.");
         if (stream.ArchivedAt is null)
         {

@@ -10,7 +10,7 @@ public sealed class Bounce
 {
     public long Id { get; set; }
     public int ServerId { get; set; }
-    public string Stream { get; set; } = "outbound";
+    public string Stream { get; set; } = Mailroom.Contracts.DefaultStreams.Outbound;
     /// <summary>The message that bounced; null when the report named no message Mailroom knows.</summary>
     public Guid? MessageId { get; set; }
     /// <summary>Postmark's TypeCode, stored as its number.</summary>

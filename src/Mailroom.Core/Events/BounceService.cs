@@ -7,7 +7,7 @@ namespace Mailroom.Core.Events;
 
 /// <summary>Filters of <c>GET /bounces</c> (spec §6.1).</summary>
 public sealed record BounceQuery(Paging Paging, string? Type = null, bool? Inactive = null, string? EmailFilter = null, string? Tag = null,
-    string? MessageId = null, DateTimeOffset? FromDate = null, DateTimeOffset? ToDate = null, string Stream = "outbound");
+    string? MessageId = null, DateTimeOffset? FromDate = null, DateTimeOffset? ToDate = null, string Stream = Mailroom.Contracts.DefaultStreams.Outbound);
 
 /// <summary>The Bounce API (spec §6) over one server's bounces: every query filters by server id.</summary>
 public sealed class BounceService(MailroomDb db)

@@ -5,7 +5,7 @@ public sealed class Suppression
 {
     public long Id { get; set; }
     public int ServerId { get; set; }
-    public string Stream { get; set; } = "outbound";
+    public string Stream { get; set; } = Mailroom.Contracts.DefaultStreams.Outbound;
     /// <summary>Lower-case address.</summary>
     public string Email { get; set; } = "";
     public SuppressionReason Reason { get; set; }

@@ -68,7 +68,7 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
     /// <summary>The stream a message goes to (default <c>outbound</c>): 1235 if unknown or archived, 1236 if inbound.</summary>
     public static string ResolveStream(SendingServer server, string? requested, string field = "MessageStream")
     {
-        var streamId = string.IsNullOrWhiteSpace(requested) ? "outbound" : requested.Trim();
+        var streamId = string.IsNullOrWhiteSpace(requested) ? Mailroom.Contracts.DefaultStreams.Outbound : requested.Trim();
         if (!server.Streams.TryGetValue(streamId, out var stream) || stream.ArchivedAt is not null)
             throw new MailroomException(1235, $"The message stream for the provided '{field}' was not found: '{streamId}'.");
         if (stream.Type == MessageStreamType.Inbound)

@@ -12,7 +12,7 @@ public sealed class OutboundMessage
     /// <summary>The sending account and server; null for the platform's own mail (sender confirmations).</summary>
     public int? AccountId { get; set; }
     public int? ServerId { get; set; }
-    public string Stream { get; set; } = "outbound";
+    public string Stream { get; set; } = Mailroom.Contracts.DefaultStreams.Outbound;
     public string From { get; set; } = "";
     public string Subject { get; set; } = "";
     public string Tag { get; set; } = "";

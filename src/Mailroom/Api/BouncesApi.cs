@@ -1,3 +1,4 @@
+using Mailroom.Contracts;
 using Mailroom.Core;
 using Mailroom.Core.Events;
 using Mailroom.Core.Queue;
@@ -31,7 +32,7 @@ public static class BouncesApi
             MessageId: http.QueryString("messageID"),
             FromDate: Date(http, "fromdate", endOfDay: false),
             ToDate: Date(http, "todate", endOfDay: true),
-            Stream: http.QueryString("messagestream") ?? "outbound");
+            Stream: http.QueryString("messagestream") ?? DefaultStreams.Outbound);
         return Ok(await bounces.ListAsync(http.Server().ServerId, query, http.RequestAborted));
     }
 

@@ -1,3 +1,4 @@
+using Mailroom.Contracts;
 using Mailroom.Core.Queue;
 using static Mailroom.Api.ApiConventions;
 
@@ -28,7 +29,7 @@ public static class MessagesApi
             MessageLog.ParseDate(http.QueryString("fromdate"), "fromdate", endOfDay: false),
             MessageLog.ParseDate(http.QueryString("todate"), "todate", endOfDay: true),
             http.QueryString("subject"),
-            http.QueryString("messagestream") ?? "outbound",
+            http.QueryString("messagestream") ?? DefaultStreams.Outbound,
             metadata.Key is null ? null : metadata);
         return Ok(await log.SearchAsync(http.Server().ServerId, filter, http.RequestAborted));
     }
