@@ -10,6 +10,7 @@ using Mailroom.Core.Identities;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Composition;
 using Mailroom.Smtp;
+using Mailroom.Operations;
 using Mailroom.Workers;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -122,6 +123,7 @@ public static class MailroomApp
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddMailroomCore(settings);
+        builder.Services.AddMailroomApiReference();
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<StoreHealth>();
         builder.Services.AddHostedService<StartupMigrator>();
@@ -146,6 +148,7 @@ public static class MailroomApp
         var app = builder.Build();
         app.UsePostmarkErrors();
         app.MapHealthApi();
+        app.MapMailroomApiReference();
         // Role api: the HTTP API. Without it the port serves /health only (a delivery or mx node's health check).
         if (settings.HasRole("api"))
         {
