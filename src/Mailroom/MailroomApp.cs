@@ -119,11 +119,15 @@ public static class MailroomApp
             k.Limits.MaxRequestBodySize = 60L * 1024 * 1024; // batch sends reach 50 MB; each endpoint checks its own limit
             k.AddServerHeader = false;
         });
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        if (settings.LogFormat == "json")
+            builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+        else
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddMailroomCore(settings);
         builder.Services.AddMailroomApiReference();
+        builder.AddMailroomTelemetry(settings);
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<StoreHealth>();
         builder.Services.AddHostedService<StartupMigrator>();
@@ -146,6 +150,7 @@ public static class MailroomApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.MapMailroomMetrics(settings);
         app.UsePostmarkErrors();
         app.MapHealthApi();
         app.MapMailroomApiReference();

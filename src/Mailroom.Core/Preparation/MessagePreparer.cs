@@ -47,6 +47,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             prepared[i] = await PrepareOneAsync(batch[i], now, token);
         });
         await StoreAsync(db, prepared, now, ct);
+        MailroomMetrics.Prepared(batch.Count);
         return batch.Count;
     }
 
