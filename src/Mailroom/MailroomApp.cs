@@ -126,6 +126,9 @@ public static class MailroomApp
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddMailroomCore(settings);
+        // On SIGTERM the host stops accepting, lets requests, commits and SMTP sessions under way finish, and releases
+        // delivery claims; whatever is still running after this long is cancelled.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddMailroomApiReference();
         builder.AddMailroomTelemetry(settings);
         builder.Services.AddSingleton<Readiness>();
