@@ -44,6 +44,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
         var claimed = await ClaimAsync(ct);
         if (claimed.Count == 0)
             return 0;
+        using var activity = MailroomMetrics.Source.StartActivity("mailroom.deliver")?.SetTag("mailroom.deliveries", claimed.Count);
         var messages = await LoadMessagesAsync(claimed.Select(d => d.MessageId).Distinct().ToList(), ct);
         var byDomain = claimed.GroupBy(d => options.Relay is null ? d.Domain : "(relay)").ToList();
         var outcomes = new ConcurrentBag<(RecipientDelivery Delivery, DeliveryOutcome Outcome)>();
