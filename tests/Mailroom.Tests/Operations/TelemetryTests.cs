@@ -101,7 +101,7 @@ public sealed class TelemetryTests
     {
         var logs = new CapturedLogs();
         await using var sink = new SmtpSink();
-        await using var host = await SmtpHost.StartAsync(s => s with { Relay = $"127.0.0.1:{sink.Port}" },
+        await using var host = await SmtpHost.StartAsync(s => s with { Relay = $"127.0.0.1:{sink.Port}", Metrics = "on" },
             b => b.Logging.AddProvider(logs));
         var t = await host.CreateTenantAsync();
         const string apiBody = "api-body-7f3a9c do not log me";
@@ -129,6 +129,7 @@ public sealed class TelemetryTests
         Assert.Contains("Recipient=jo@example.net", api.Text);
         Assert.Contains("SmtpCode=250", api.Text);
         Assert.Contains("DurationMs=", api.Text);
+        Assert.Contains("mailroom_smtp_session_duration_seconds_bucket", await host.Client().GetStringAsync("/metrics"));
         foreach (var secretText in new[] { t.Account.AccountToken, t.Server.ApiTokens[0], secret, "wrong-secret-e1d2", apiBody, smtpBody, "api-body-7f3a9c", "smtp-body-51be02" })
             Assert.False(all.Contains(secretText, StringComparison.Ordinal), $"the logs contain '{secretText}'");
     }
