@@ -97,6 +97,19 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task LogFormatJsonWritesOneJsonObjectPerEvent()
+    {
+        await using var server = await MailroomProcess.StartAsync(["--log-format", "json", "--roles", "api"]);
+        await Eventually.True(() => Task.FromResult(server.Output.Contains("Database ready", StringComparison.Ordinal)), timeoutSeconds: 30);
+        var lines = server.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => l.StartsWith('{')).ToList();
+        var ready = lines.Select(l => JsonDocument.Parse(l).RootElement).First(e => e.GetProperty("Message").GetString()!.StartsWith("Database ready", StringComparison.Ordinal));
+        Assert.Equal("Information", ready.GetProperty("LogLevel").GetString());
+        Assert.True(ready.TryGetProperty("Timestamp", out _));
+        Assert.Equal("Mailroom.Workers.StartupMigrator", ready.GetProperty("Category").GetString());
+    }
+
+    [Fact]
     public async Task LogsOneEventPerDeliveryAttemptAndNoSecretsOrBodies()
     {
         var logs = new CapturedLogs();
