@@ -10,6 +10,7 @@ using Mailroom.Core.Identities;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Composition;
 using Mailroom.Smtp;
+using Mailroom.Operations;
 using Mailroom.Workers;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -118,10 +119,18 @@ public static class MailroomApp
             k.Limits.MaxRequestBodySize = 60L * 1024 * 1024; // batch sends reach 50 MB; each endpoint checks its own limit
             k.AddServerHeader = false;
         });
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        if (settings.LogFormat == "json")
+            builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+        else
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddMailroomCore(settings);
+        // On SIGTERM the host stops accepting, lets requests, commits and SMTP sessions under way finish, and releases
+        // delivery claims; whatever is still running after this long is cancelled.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddMailroomApiReference();
+        builder.AddMailroomTelemetry(settings);
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<StoreHealth>();
         builder.Services.AddHostedService<StartupMigrator>();
@@ -144,8 +153,10 @@ public static class MailroomApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.MapMailroomMetrics(settings);
         app.UsePostmarkErrors();
         app.MapHealthApi();
+        app.MapMailroomApiReference();
         // Role api: the HTTP API. Without it the port serves /health only (a delivery or mx node's health check).
         if (settings.HasRole("api"))
         {

@@ -50,6 +50,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
         var claimed = await ClaimAsync(ct);
         if (claimed.Count == 0)
             return 0;
+        using var activity = MailroomMetrics.Source.StartActivity("mailroom.deliver")?.SetTag("mailroom.deliveries", claimed.Count);
         var outcomes = new ConcurrentQueue<(RecipientDelivery Delivery, DeliveryOutcome Outcome)>();
         var failures = new ConcurrentQueue<Exception>();
         try
@@ -237,7 +238,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
 /// <see cref="SmtpReplyClassifier"/> from the reply and its RFC 3463 enhanced status code, and the Bounced event
 /// carries its ID; a hard bounce suppresses the address in the message's stream (<see cref="BounceRecorder"/>).
 /// </summary>
-public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock, BounceRecorder bounces, StreamBreaker breaker)
+public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock, BounceRecorder bounces, StreamBreaker breaker, ILogger<DeliveryOutcomeRecorder>? log = null)
 {
     private const string UpdateDelivery =
         "UPDATE deliveries SET \"State\" = @State, \"Attempts\" = @Attempts, \"NextAttemptAt\" = @NextAttemptAt, " +
@@ -276,6 +277,7 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
         var events = new List<(MessageEvent Event, Dictionary<string, string> Details, Bounce? Bounce)>();
         foreach (var (d, o) in outcomes)
         {
+            var claimedAt = d.LeaseUntil - (long)options.Lease.TotalMilliseconds;
             d.Attempts++;
             d.LeaseOwner = null;
             d.LeaseUntil = 0;
@@ -334,6 +336,7 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
                 Type = type,
                 At = nowMs,
             }, details, bounce));
+            MailroomMetrics.DeliveryAttempt(log, d, o, type, messages.TryGetValue(d.MessageId, out var sent) ? sent.Stream : null, claimedAt, nowMs);
         }
         if (events.Any(e => e.Bounce is not null))
             await db.SaveChangesAsync(ct);

@@ -39,6 +39,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
                           .Take(BatchSize).ToListAsync(ct);
         if (batch.Count == 0)
             return 0;
+        using var activity = MailroomMetrics.Source.StartActivity("mailroom.prepare")?.SetTag("mailroom.messages", batch.Count);
         var now = clock.GetUtcNow();
         var prepared = new Prepared[batch.Count];
         // Signing is the CPU-heavy step: spread it over the cores.
@@ -47,6 +48,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             prepared[i] = await PrepareOneAsync(batch[i], now, token);
         });
         await StoreAsync(db, prepared, now, ct);
+        MailroomMetrics.Prepared(batch.Count);
         return batch.Count;
     }
 

@@ -134,6 +134,7 @@ public sealed class OutboundQueue : IAsyncDisposable
 
     private async Task WriteAsync(IReadOnlyList<Pending> batch)
     {
+        using var timer = MailroomMetrics.CommitTimer(batch.Sum(p => p.Messages.Count));
         await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         var inactive = await FindInactiveAsync(scope.ServiceProvider, batch);
@@ -156,6 +157,7 @@ public sealed class OutboundQueue : IAsyncDisposable
             }
         }
         await QueueRows.InsertMessagesAsync(db, rows, CancellationToken.None);
+        MailroomMetrics.Accepted(rows);
     }
 
     /// <summary>The (server, stream, lower-case address) triples among the group's checked messages that are suppressed.</summary>

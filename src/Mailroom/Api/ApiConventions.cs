@@ -144,7 +144,7 @@ public static class ApiConventions
 
     /// <summary>Endpoints that take the account token (servers, senders, domains).</summary>
     public static RouteGroupBuilder RequireAccountToken(this RouteGroupBuilder group) =>
-        group.AddEndpointFilter(async (ctx, next) =>
+        group.WithMetadata(new Mailroom.Operations.TokenRequirement(AccountTokenHeader)).AddEndpointFilter(async (ctx, next) =>
         {
             var http = ctx.HttpContext;
             var token = http.Request.Headers[AccountTokenHeader].ToString().Trim();
@@ -162,7 +162,7 @@ public static class ApiConventions
 
     /// <summary>Endpoints that take a server token (email, streams, server, ...).</summary>
     public static RouteGroupBuilder RequireServerToken(this RouteGroupBuilder group) =>
-        group.AddEndpointFilter(async (ctx, next) =>
+        group.WithMetadata(new Mailroom.Operations.TokenRequirement(ServerTokenHeader)).AddEndpointFilter(async (ctx, next) =>
         {
             var http = ctx.HttpContext;
             var token = http.Request.Headers[ServerTokenHeader].ToString().Trim();

@@ -11,8 +11,8 @@ public static class EmailApi
     public static void MapEmailApi(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/email").RequireServerToken();
-        g.MapPost("/", Send);
-        g.MapPost("/batch", SendBatch);
+        g.MapPost("/", Send).Accepts<EmailRequest>("application/json").Produces<SendResult>();
+        g.MapPost("/batch", SendBatch).Accepts<List<EmailRequest>>("application/json").Produces<List<SendResult>>();
     }
 
     private static async Task<IResult> Send(HttpContext http, EmailIngress ingress)

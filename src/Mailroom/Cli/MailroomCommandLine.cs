@@ -8,7 +8,7 @@ using Mailroom.Core.Storage;
 namespace Mailroom.Cli;
 
 /// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>, <c>streams pause|resume</c>, <c>bounces parse</c>.</summary>
-public static class MailroomCommandLine
+public static partial class MailroomCommandLine
 {
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "JSON config file (keys as in the README's configuration table). Env: MAILROOM_CONFIG; default ./mailroom.json if present." };
     /// <summary>One option per setting that has one, made from its descriptor (name, help, default).</summary>
@@ -32,6 +32,8 @@ public static class MailroomCommandLine
         root.Subcommands.Add(Dns());
         root.Subcommands.Add(Streams());
         root.Subcommands.Add(BouncesCommand.Build());
+        root.Subcommands.Add(Backup());
+        root.Subcommands.Add(Restore());
         return root;
     }
 
@@ -183,6 +185,7 @@ public static class MailroomCommandLine
     {
         var services = new ServiceCollection().AddLogging().AddMailroomCore(Resolve(parse)).BuildServiceProvider();
         var scope = services.CreateAsyncScope();
+        await Mailroom.Operations.SchemaGuard.CheckAsync(scope.ServiceProvider.GetRequiredService<MailroomDb>(), ct);
         await DatabaseSetup.MigrateAsync(scope.ServiceProvider.GetRequiredService<MailroomDb>(), ct);
         return scope;
     }

@@ -50,6 +50,13 @@ public sealed record MailroomSettings
     /// (for load tools that cannot AUTH, such as Postfix's smtp-source). Null (the default): AUTH always.</summary>
     public string? SmtpLoopbackToken { get; init; }
 
+    /// <summary>Prometheus scraping: "off", "on" (the HTTP port) or IP:PORT (a port of its own).</summary>
+    public string Metrics { get; init; } = "off";
+    /// <summary>OTLP collector for traces; null = no tracing.</summary>
+    public string? OtlpEndpoint { get; init; }
+    /// <summary>Console log format: text or json.</summary>
+    public string LogFormat { get; init; } = "text";
+
     public bool HasRole(string role) =>
         Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Any(r => r.Equals("all", StringComparison.OrdinalIgnoreCase) || r.Equals(role, StringComparison.OrdinalIgnoreCase));
@@ -129,6 +136,17 @@ public sealed record MailroomSettings
             SmtpAllowPlainAuth = Get("SmtpAllowPlainAuth") is { } plain
                 ? Flag(plain, "SmtpAllowPlainAuth") : defaults.SmtpAllowPlainAuth,
             SmtpLoopbackToken = Get("SmtpLoopbackToken"),
+            Metrics = MetricsValue(Get("Metrics")) ?? defaults.Metrics,
+            OtlpEndpoint = Get("OtlpEndpoint") is { } otlp
+                ? Uri.TryCreate(otlp.Trim(), UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? otlp.Trim()
+                    : throw new ArgumentException($"OtlpEndpoint: '{otlp}' is not an http(s) URL.")
+                : null,
+            LogFormat = Get("LogFormat")?.Trim().ToLowerInvariant() switch
+            {
+                null => defaults.LogFormat,
+                var f when f is "text" or "json" => f,
+                var other => throw new ArgumentException($"LogFormat: '{other}' is not text or json."),
+            },
             SmtpTcpNoDelay = Get("SmtpTcpNoDelay") is { } noDelay
                 ? Flag(noDelay, "SmtpTcpNoDelay") : defaults.SmtpTcpNoDelay,
         };
@@ -148,6 +166,18 @@ public sealed record MailroomSettings
             if (!role.Equals("all", StringComparison.OrdinalIgnoreCase) && !KnownRoles.Contains(role, StringComparer.OrdinalIgnoreCase))
                 throw new ArgumentException($"Roles: '{role}' is not a role; the roles are all, {string.Join(", ", KnownRoles)}.");
         return value.Trim();
+    }
+
+    private static string? MetricsValue(string? value)
+    {
+        if (value is null)
+            return null;
+        var v = value.Trim().ToLowerInvariant();
+        if (v is "off" or "on")
+            return v;
+        if (System.Net.IPEndPoint.TryParse(v, out var ep) && ep.Port > 0)
+            return v;
+        throw new ArgumentException($"Metrics: '{value}' is not off, on or IP:PORT.");
     }
 
     private static bool Flag(string value, string key) =>

@@ -76,6 +76,12 @@ public static class SettingDescriptors
             "offer and accept AUTH before STARTTLS (the token then crosses the network in clear)"),
         new("SmtpTcpNoDelay", "MAILROOM_SMTP_TCP_NODELAY", null, null, "`true`",
             "TCP_NODELAY on SMTP connections; `false` only to measure what it buys (`bench/smtp`)"),
+        new("Metrics", "MAILROOM_METRICS", "--metrics", "MODE", "`off`",
+            "Prometheus metrics at `/metrics`: `off`, `on` (on the `--http` port) or `IP:PORT` (a port of its own that serves only `/metrics`)"),
+        new("OtlpEndpoint", "MAILROOM_OTLP_ENDPOINT", "--otlp-endpoint", "URL", "none",
+            "OpenTelemetry collector (OTLP/gRPC, e.g. `http://127.0.0.1:4317`) that receives traces of each message's path; none: no tracing"),
+        new("LogFormat", "MAILROOM_LOG_FORMAT", "--log-format", "FORMAT", "`text`",
+            "console log format: `text` (one line per event) or `json` (one JSON object per event)"),
         new("SmtpLoopbackToken", "MAILROOM_SMTP_LOOPBACK_TOKEN", null, null, "none",
             "benchmarks only: clients on 127.0.0.0/8 that skip AUTH send as this server token (for `smtp-source`); never set it in production"),
     ];

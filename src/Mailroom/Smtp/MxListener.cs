@@ -110,6 +110,7 @@ internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) :
             }
             await using (var scope = scopes.CreateAsyncScope())
                 await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
+            Mailroom.Core.MailroomMetrics.MxReport("received");
             return SmtpResponse.Ok;
         }
         finally

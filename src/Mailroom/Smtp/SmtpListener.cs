@@ -158,6 +158,14 @@ internal sealed class SmtpListener(string name, TcpListener listener, SmtpListen
 /// </summary>
 internal static class SmtpListenerSetup
 {
+    private const string SessionStartKey = "Mailroom.SessionStart";
+
+    private static void RecordSession(string listener, SmtpServer.ISessionContext context)
+    {
+        if (context.Properties.TryGetValue(SessionStartKey, out var start) && start is long started)
+            Mailroom.Core.MailroomMetrics.SmtpSession(listener, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+    }
+
     public static (SmtpServer.SmtpServer Server, SmtpListenerFactory Listeners) Create(string name, IPEndPoint endpoint, string serverName,
         SmtpListenerLimits limits, GateAuth? auth, bool noDelay, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate,
         ILogger log, Action<SmtpServer.ComponentModel.ServiceProvider> handlers)
@@ -194,6 +202,11 @@ internal static class SmtpListenerSetup
         handlers(services);
         var server = new SmtpServer.SmtpServer(options, services);
         server.SessionFaulted += (_, e) => log.LogDebug(e.Exception, "{Listener}: session {Session} ended on an error", name, e.Context.SessionId);
+        // Session durations for the metrics (mailroom.smtp.session.duration, tag listener).
+        server.SessionCreated += (_, e) => e.Context.Properties[SessionStartKey] = System.Diagnostics.Stopwatch.GetTimestamp();
+        server.SessionCompleted += (_, e) => RecordSession(name, e.Context);
+        server.SessionCancelled += (_, e) => RecordSession(name, e.Context);
+        server.SessionFaulted += (_, e) => RecordSession(name, e.Context);
         return (server, listeners);
     }
 }

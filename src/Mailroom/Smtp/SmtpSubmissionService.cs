@@ -54,6 +54,8 @@ public sealed class SmtpSubmissionService(SmtpSubmissionOptions options, [FromKe
 {
     private readonly CancellationTokenSource _stop = new();
     private SmtpServer.SmtpServer? _server;
+    /// <summary>How long sessions under way may go on after a stop was asked for.</summary>
+    public static readonly TimeSpan SessionGrace = TimeSpan.FromSeconds(5);
     private Task? _running;
 
     /// <summary>The bound address (the port is known here when <c>--smtp</c> asked for port 0).</summary>
@@ -80,7 +82,18 @@ public sealed class SmtpSubmissionService(SmtpSubmissionOptions options, [FromKe
     {
         if (_server is null || _running is null)
             return;
+        // Graceful stop: no new connections; sessions under way get a few seconds to finish their transaction (the
+        // server's task ends when its last session does), then whatever is left is cancelled. Bounded by the host's
+        // ShutdownTimeout through cancellationToken.
         _server.Shutdown();
+        try
+        {
+            await _running.WaitAsync(SessionGrace, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            // Sessions still open: cancelled below.
+        }
         await _stop.CancelAsync();
         try
         {

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Preparation;
 using Mailroom.Core.Queue;
@@ -30,8 +31,35 @@ public sealed class PreparationWorker(MessagePreparer preparer, PreparationSigna
 }
 
 /// <summary>Runs delivery rounds whenever deliveries are due (role <c>delivery</c>).</summary>
-public sealed class DeliveryWorker(DeliveryRunner runner, DeliverySignal signal, ILogger<DeliveryWorker> log) : BackgroundService
+public sealed class DeliveryWorker(DeliveryRunner runner, DeliverySignal signal, ILogger<DeliveryWorker> log,
+    IServiceScopeFactory scopes, DeliveryOptions options) : BackgroundService
 {
+    /// <summary>
+    /// Graceful stop (SIGTERM): the round under way is cancelled (its SMTP sessions end with the token) and this
+    /// node's claims on deliveries whose outcome was not recorded are released at once, so another node (or this one
+    /// restarted) takes them without waiting for the lease to run out. A delivery that did reach the recipient before
+    /// its outcome was recorded is sent again: at least once.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<Mailroom.Core.Storage.MailroomDb>();
+            var prefix = options.NodeId + "/";
+            var released = await db.Deliveries
+                .Where(d => d.State == DeliveryState.Pending && d.LeaseOwner != null && d.LeaseOwner.StartsWith(prefix))
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), CancellationToken.None);
+            if (released > 0)
+                log.LogInformation("Stopping: released {Count} claimed deliveries", released);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.LogWarning(e, "Stopping: claimed deliveries could not be released; they are taken again when their lease runs out");
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var released = await runner.ReleaseLeasesOfPreviousRunAsync(ct);

@@ -19,6 +19,7 @@ public sealed class StartupMigrator(IServiceProvider services, Readiness readine
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        await Mailroom.Operations.SchemaGuard.CheckAsync(db, ct);
         await DatabaseSetup.MigrateAsync(db, ct);
         await CheckSecretsAsync(db, scope.ServiceProvider.GetRequiredService<Secrets>(), scope.ServiceProvider.GetRequiredService<MasterKey>(), ct);
         log.LogInformation("Database ready ({Provider})", db.Database.ProviderName);

@@ -79,6 +79,21 @@ public sealed class MailroomProcess : IAsyncDisposable
 
     private bool _killed;
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    /// <summary><c>kill -TERM</c> (what systemd and docker stop send): a graceful stop. Waits for the exit and returns
+    /// its code. The data folder stays.</summary>
+    public async Task<int> StopAsync(TimeSpan? timeout = null)
+    {
+        if (!_process.HasExited && SendSignal(_process.Id, 15) != 0)
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(cts.Token);
+        _killed = true;
+        return _process.ExitCode;
+    }
+
     private static async Task<MailroomProcess> StartAsync(IEnumerable<string>? extraArgs, TimeSpan? timeout, MailroomProcess? previous)
     {
         var data = previous?.DataDirectory ?? TestPaths.NewTempDirectory("mailroom-proc");
