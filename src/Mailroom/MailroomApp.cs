@@ -84,6 +84,14 @@ public static class MailroomApp
         services.AddScoped<Mailroom.Core.Events.SuppressionService>();
         services.AddScoped<Mailroom.Core.Events.InboundReportProcessor>();
         services.AddScoped<Mailroom.Core.Events.ReturnPathHosts>();
+        services.AddSingleton(new Mailroom.Core.Webhooks.WebhookOptions
+        {
+            AllowPrivateDestinations = settings.AllowPrivateWebhooks,
+            NodeId = NodeId(data),
+        });
+        services.AddSingleton<Mailroom.Core.Webhooks.WebhookOutbox>();
+        services.AddScoped<Mailroom.Core.Webhooks.WebhookService>();
+        services.AddScoped<Mailroom.Core.Webhooks.WebhookEventReplay>();
         return services;
     }
 
@@ -158,6 +166,7 @@ public static class MailroomApp
             app.MapPlatformDnsApi();
             app.MapBouncesApi();
             app.MapSuppressionsApi();
+            app.MapWebhooksApi();
         }
         return app;
     }
