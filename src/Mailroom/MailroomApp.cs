@@ -90,6 +90,8 @@ public static class MailroomApp
             NodeId = NodeId(data),
         });
         services.AddSingleton<Mailroom.Core.Webhooks.WebhookOutbox>();
+        services.AddSingleton<Mailroom.Core.Webhooks.WebhookSender>();
+        services.AddSingleton<Mailroom.Core.Webhooks.WebhookDispatcher>();
         services.AddScoped<Mailroom.Core.Webhooks.WebhookService>();
         services.AddScoped<Mailroom.Core.Webhooks.WebhookEventReplay>();
         return services;
@@ -142,6 +144,7 @@ public static class MailroomApp
         {
             builder.Services.AddHostedService<PreparationWorker>();
             builder.Services.AddHostedService<DeliveryWorker>();
+            builder.Services.AddHostedService<WebhookWorker>();
         }
         builder.Services.AddHostedService<IdentityRecheckWorker>();
         if (settings.HasRole("mx") && settings.Mx is not null)
