@@ -67,7 +67,8 @@ public sealed class WebhookCrashTests(ITestOutputHelper output)
             because: $"{acknowledged.Count} acknowledged, {Posted(receiver).Keys.Count(acknowledged.ContainsKey)} Delivery events received");
 
         var posted = Posted(receiver);
-        Assert.Empty(acknowledged.Keys.Where(r => !posted.ContainsKey(r)));
+        var missing = acknowledged.Keys.Where(r => !posted.ContainsKey(r)).ToList();
+        Assert.Empty(missing);
         var duplicates = posted.Where(p => p.Value > 1).ToList();
         output.WriteLine($"{acknowledged.Count} messages acknowledged; {beforeKill} POSTs before the kill; {receiver.Received.Count} in all; " +
             $"{duplicates.Sum(d => d.Value - 1)} duplicate(s): {string.Join(", ", duplicates.Select(d => $"{d.Key} x{d.Value}"))}");
