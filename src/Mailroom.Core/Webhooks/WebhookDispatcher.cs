@@ -19,7 +19,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     Secrets secrets, ILogger<WebhookDispatcher> log)
 {
     private readonly string _owner = $"{options.NodeId}/{Guid.NewGuid():N}";
-    private readonly ConcurrentDictionary<string, int> _perHost = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _busyHosts = new(StringComparer.Ordinal);
     private int _inFlight;
 
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -38,20 +38,26 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     /// <summary>Claims what is due and posts it; returns when those POSTs are done (tests drive rounds with it).</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
-        var started = await StartDueAsync(ct);
+        var (started, rows) = await StartAsync(ct);
         await Task.WhenAll(started);
-        return started.Count;
+        return rows;
     }
 
-    /// <summary>Claims what is due and starts posting it; the tasks end when each row's outcome is recorded.</summary>
-    public async Task<List<Task>> StartDueAsync(CancellationToken ct)
+    /// <summary>
+    /// Claims what is due and starts posting it: one task per destination host, which posts that host's rows (at most
+    /// <see cref="WebhookOptions.MaxConcurrencyPerHost"/> at once) and records their outcomes in one transaction.
+    /// A host with a batch in flight is left out of the next claims, so a slow host holds back only its own rows.
+    /// </summary>
+    public async Task<List<Task>> StartDueAsync(CancellationToken ct) => (await StartAsync(ct)).Tasks;
+
+    private async Task<(List<Task> Tasks, int Rows)> StartAsync(CancellationToken ct)
     {
-        var free = options.MaxConcurrency - InFlight;
-        if (free <= 0)
-            return [];
-        var claimed = await ClaimAsync(Math.Min(free, options.ClaimBatch), ct);
+        var freeHosts = Math.Max(1, options.MaxConcurrency / Math.Max(1, options.MaxConcurrencyPerHost)) - _busyHosts.Count;
+        if (freeHosts <= 0)
+            return ([], 0);
+        var claimed = await ClaimAsync(ct);
         if (claimed.Count == 0)
-            return [];
+            return ([], 0);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         var eventIds = claimed.Select(d => d.EventId).Distinct().ToList();
@@ -59,79 +65,71 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         var hookIds = claimed.Where(d => d.WebhookId is not null).Select(d => d.WebhookId!.Value).Distinct().ToList();
         var hooks = await db.Webhooks.AsNoTracking().Where(w => hookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
         var tasks = new List<Task>();
-        var release = new List<long>();
-        foreach (var d in claimed)
+        foreach (var group in claimed.GroupBy(d => d.Host))
         {
-            // The claim skips full hosts, but one claim can bring many rows of one host: those over its limit go back.
-            if (!TryTakeSlot(d.Host))
-            {
-                release.Add(d.Id);
-                continue;
-            }
-            Interlocked.Increment(ref _inFlight);
+            var rows = group.ToList();
+            _busyHosts[group.Key] = true;
+            Interlocked.Add(ref _inFlight, rows.Count);
             tasks.Add(Task.Run(async () =>
             {
                 try
                 {
-                    await DeliverAsync(d, events.GetValueOrDefault(d.EventId), d.WebhookId is { } h ? hooks.GetValueOrDefault(h) : null, ct);
+                    var results = new ConcurrentBag<(WebhookDelivery Delivery, WebhookEvent? Event, WebhookSendResult Result)>();
+                    await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxConcurrencyPerHost), CancellationToken = ct },
+                        async (d, token) =>
+                        {
+                            var ev = events.GetValueOrDefault(d.EventId);
+                            results.Add((d, ev, await SendOneAsync(d, ev, d.WebhookId is { } h ? hooks.GetValueOrDefault(h) : null, token)));
+                        });
+                    await RecordAsync(results.ToList(), ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    log.LogError(e, "Webhook delivery {Id} failed; it is tried again when its lease ends", d.Id);
+                    log.LogError(e, "Webhook deliveries to {Host} failed; they are tried again when their lease ends", group.Key);
                 }
                 finally
                 {
-                    Interlocked.Decrement(ref _inFlight);
-                    _perHost.AddOrUpdate(d.Host, 0, (_, n) => n - 1);
+                    Interlocked.Add(ref _inFlight, -rows.Count);
+                    _busyHosts.TryRemove(group.Key, out _);
                 }
             }, CancellationToken.None));
         }
-        if (release.Count > 0)
-            await db.WebhookDeliveries.Where(d => release.Contains(d.Id) && d.LeaseOwner == _owner)
-                .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), ct);
-        return tasks;
+        return (tasks, claimed.Count);
     }
 
-    private bool TryTakeSlot(string host)
-    {
-        while (true)
-        {
-            var n = _perHost.GetOrAdd(host, 0);
-            if (n >= options.MaxConcurrencyPerHost)
-                return false;
-            if (_perHost.TryUpdate(host, n + 1, n))
-                return true;
-        }
-    }
-
-    private async Task<List<WebhookDelivery>> ClaimAsync(int limit, CancellationToken ct)
+    private async Task<List<WebhookDelivery>> ClaimAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var until = now + (long)options.Lease.TotalMilliseconds;
-        var full = _perHost.Where(h => h.Value >= options.MaxConcurrencyPerHost).Select(h => h.Key).Take(100).ToList();
+        var busy = _busyHosts.Keys.Take(200).ToList();
         // Same pattern as mail delivery: SQLite has one writer, so UPDATE ... RETURNING is atomic; PostgreSQL skips rows
-        // other nodes hold. Hosts already at their limit are left for later rounds.
+        // other nodes hold. At most ClaimBatch rows of one host (ROW_NUMBER per host), none of a host this node is
+        // already posting to.
         var lockClause = db is PostgresMailroomDb ? " FOR UPDATE SKIP LOCKED" : "";
-        var parameters = new List<object> { _owner, until, now, limit };
+        var parameters = new List<object> { _owner, until, now, options.ClaimBatch, options.ClaimBatch * 8 };
         var skip = "";
-        if (full.Count > 0)
+        if (busy.Count > 0)
         {
-            skip = " AND \"Host\" NOT IN (" + string.Join(", ", full.Select((h, i) => $"{{{i + 4}}}")) + ")";
-            parameters.AddRange(full);
+            skip = " AND \"Host\" NOT IN (" + string.Join(", ", busy.Select((h, i) => $"{{{i + 5}}}")) + ")";
+            parameters.AddRange(busy);
         }
         var sql = $$"""
             UPDATE webhook_deliveries SET "LeaseOwner" = {0}, "LeaseUntil" = {1}
-            WHERE "Id" IN (SELECT "Id" FROM webhook_deliveries
-                           WHERE "State" = 0 AND "NextAttemptAt" <= {2} AND "LeaseUntil" <= {2}{{skip}}
-                           ORDER BY "NextAttemptAt", "Id" LIMIT {3}{{lockClause}})
+            WHERE "Id" IN (SELECT "Id" FROM (SELECT "Id", ROW_NUMBER() OVER (PARTITION BY "Host" ORDER BY "NextAttemptAt", "Id") AS n
+                                             FROM webhook_deliveries
+                                             WHERE "State" = 0 AND "NextAttemptAt" <= {2} AND "LeaseUntil" <= {2}{{skip}}) due
+                           WHERE due.n <= {3} LIMIT {4})
             RETURNING *
             """;
+        if (lockClause.Length > 0)
+            // PostgreSQL: lock the candidate rows first (window functions cannot take FOR UPDATE in the same SELECT).
+            sql = sql.Replace("FROM webhook_deliveries\n", "FROM (SELECT * FROM webhook_deliveries WHERE \"State\" = 0" + lockClause + ") w\n");
         return await db.WebhookDeliveries.FromSqlRaw(sql, parameters.ToArray()).AsNoTracking().ToListAsync(ct);
     }
 
-    private async Task DeliverAsync(WebhookDelivery d, WebhookEvent? ev, Webhook? hook, CancellationToken ct)
+    private async Task<WebhookSendResult> SendOneAsync(WebhookDelivery d, WebhookEvent? ev, Webhook? hook, CancellationToken ct)
     {
         WebhookSendResult result;
         string url = hook?.Url ?? d.Url;
@@ -165,52 +163,58 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                 ? await sender.SendAsync(new WebhookRequestPlan(uri, body, headers, user, password), ct)
                 : new WebhookSendResult(false, false, 0, $"Invalid URL '{url}'.", 0);
         }
-        await RecordAsync(d, ev, result, ct);
+        return result;
     }
 
-    private async Task RecordAsync(WebhookDelivery d, WebhookEvent? ev, WebhookSendResult r, CancellationToken ct)
+    /// <summary>Records a host batch's attempts and the rows' next states in one transaction.</summary>
+    private async Task RecordAsync(List<(WebhookDelivery Delivery, WebhookEvent? Event, WebhookSendResult Result)> results, CancellationToken ct)
     {
+        if (results.Count == 0)
+            return;
         var now = clock.GetUtcNow();
-        var attempts = d.Attempts + 1;
-        WebhookDeliveryState state;
-        long next = d.NextAttemptAt;
-        string outcome;
-        if (r.Success)
-            (state, outcome) = (WebhookDeliveryState.Delivered, "Done");
-        else if (!r.Retry)
-            (state, outcome) = (WebhookDeliveryState.Dropped, "Dropped");
-        else if (WebhookRetrySchedule.Next(attempts) is { } delay)
-        {
-            (state, outcome) = (WebhookDeliveryState.Pending, "Retry");
-            next = (now + delay).ToUnixTimeMilliseconds();
-        }
-        else
-            (state, outcome) = (WebhookDeliveryState.Failed, "Failed");
-        var last = r.Success ? $"HTTP {r.StatusCode}" : r.Error;
-        if (last.Length > 1000)
-            last = last[..1000];
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.WebhookDeliveries.Where(x => x.Id == d.Id).ExecuteUpdateAsync(u => u
-            .SetProperty(x => x.State, state).SetProperty(x => x.Attempts, attempts).SetProperty(x => x.NextAttemptAt, next)
-            .SetProperty(x => x.LeaseUntil, 0L).SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LastResult, last), ct);
-        db.WebhookAttempts.Add(new WebhookAttempt
+        foreach (var (d, ev, r) in results)
         {
-            DeliveryId = d.Id,
-            EventId = d.EventId,
-            ServerId = d.ServerId,
-            WebhookId = d.WebhookId,
-            RecordType = ev?.RecordType ?? "",
-            At = now.ToUnixTimeMilliseconds(),
-            StatusCode = r.StatusCode,
-            DurationMs = r.DurationMs,
-            Error = last.Length > 0 && !r.Success ? last : "",
-            Outcome = outcome,
-        });
+            var attempts = d.Attempts + 1;
+            WebhookDeliveryState state;
+            long next = d.NextAttemptAt;
+            string outcome;
+            if (r.Success)
+                (state, outcome) = (WebhookDeliveryState.Delivered, "Done");
+            else if (!r.Retry)
+                (state, outcome) = (WebhookDeliveryState.Dropped, "Dropped");
+            else if (WebhookRetrySchedule.Next(attempts) is { } delay)
+            {
+                (state, outcome) = (WebhookDeliveryState.Pending, "Retry");
+                next = (now + delay).ToUnixTimeMilliseconds();
+            }
+            else
+                (state, outcome) = (WebhookDeliveryState.Failed, "Failed");
+            var last = r.Success ? $"HTTP {r.StatusCode}" : r.Error;
+            if (last.Length > 1000)
+                last = last[..1000];
+            await db.WebhookDeliveries.Where(x => x.Id == d.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(x => x.State, state).SetProperty(x => x.Attempts, attempts).SetProperty(x => x.NextAttemptAt, next)
+                .SetProperty(x => x.LeaseUntil, 0L).SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LastResult, last), ct);
+            db.WebhookAttempts.Add(new WebhookAttempt
+            {
+                DeliveryId = d.Id,
+                EventId = d.EventId,
+                ServerId = d.ServerId,
+                WebhookId = d.WebhookId,
+                RecordType = ev?.RecordType ?? "",
+                At = now.ToUnixTimeMilliseconds(),
+                StatusCode = r.StatusCode,
+                DurationMs = r.DurationMs,
+                Error = r.Success ? "" : last,
+                Outcome = outcome,
+            });
+            if (!r.Success)
+                log.LogInformation("Webhook {Delivery} to {Host}: {Outcome} ({Error})", d.Id, d.Host, outcome, r.Error);
+        }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        if (!r.Success)
-            log.LogInformation("Webhook {Delivery} to {Host}: {Outcome} ({Error})", d.Id, d.Host, outcome, r.Error);
     }
 }
