@@ -101,8 +101,7 @@ public static class WebhookLoad
                 {
                     running.AddRange(await dispatcher.StartDueAsync(ct));
                     running.RemoveAll(t => t.IsCompleted);
-                    if (running.Count > 0)
-                        await Task.WhenAny(running);
+                    await dispatcher.WaitHostFreedAsync(TimeSpan.FromMilliseconds(500), ct);
                 }
                 await Task.WhenAll(running);
                 watch.Stop();

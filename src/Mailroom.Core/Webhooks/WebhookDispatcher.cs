@@ -21,6 +21,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     private readonly string _owner = $"{options.NodeId}/{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<string, bool> _busyHosts = new(StringComparer.Ordinal);
     private int _inFlight;
+    private readonly SemaphoreSlim _hostFreed = new(0);
     // Decrypted secrets and passwords by their protected text: Data Protection's unprotect per POST cost more than the
     // HMAC. Bounded; a rotated secret has new protected text, so nothing stale is used.
     private readonly ConcurrentDictionary<string, string> _unprotected = new(StringComparer.Ordinal);
@@ -84,6 +85,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             Interlocked.Add(ref _inFlight, rows.Count);
             tasks.Add(Task.Run(async () =>
             {
+                var hostReleased = false;
                 try
                 {
                     var results = new ConcurrentBag<(WebhookDelivery Delivery, WebhookEvent? Event, WebhookSendResult Result)>();
@@ -93,6 +95,10 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                             var ev = events.GetValueOrDefault(d.EventId);
                             results.Add((d, ev, await SendOneAsync(d, ev, d.WebhookId is { } h ? hooks.GetValueOrDefault(h) : null, token)));
                         });
+                    // The host's POSTs are done: it may be claimed again while this batch records (its rows stay
+                    // leased until then), so the next batch's POSTs overlap this commit and the limit still holds.
+                    hostReleased = true;
+                    ReleaseHost(group.Key);
                     await RecordAsync(results.ToList(), ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -102,12 +108,22 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                 finally
                 {
                     Interlocked.Add(ref _inFlight, -rows.Count);
-                    _busyHosts.TryRemove(group.Key, out _);
+                    if (!hostReleased)
+                        ReleaseHost(group.Key);
                 }
             }, CancellationToken.None));
         }
         return (tasks, claimed.Count);
     }
+
+    private void ReleaseHost(string host)
+    {
+        if (_busyHosts.TryRemove(host, out _))
+            _hostFreed.Release();
+    }
+
+    /// <summary>Completes when a host's POSTs finish (the worker claims again then, without waiting for its tick).</summary>
+    public Task WaitHostFreedAsync(TimeSpan timeout, CancellationToken ct) => _hostFreed.WaitAsync(timeout, ct);
 
     private async Task<List<WebhookDelivery>> ClaimAsync(CancellationToken ct)
     {

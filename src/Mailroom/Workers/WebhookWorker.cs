@@ -5,7 +5,7 @@ namespace Mailroom.Workers;
 /// <summary>
 /// Posts webhooks (role <c>delivery</c>), apart from mail delivery: its own loop, HTTP client and limits, so a slow
 /// endpoint never holds back mail. Each round starts the POSTs that are due and does not wait for them; it claims
-/// again when slots free up or every half second.
+/// again when a host's POSTs finish or every half second.
 /// </summary>
 public sealed class WebhookWorker(WebhookDispatcher dispatcher, ILogger<WebhookWorker> log) : BackgroundService
 {
@@ -26,8 +26,15 @@ public sealed class WebhookWorker(WebhookDispatcher dispatcher, ILogger<WebhookW
             {
                 log.LogError(e, "Webhook round failed; retrying");
             }
-            var tick = Task.Delay(TimeSpan.FromMilliseconds(500), ct);
-            await (running.Count > 0 ? Task.WhenAny(running.Append(tick)) : tick).WaitAsync(ct).ContinueWith(_ => { }, CancellationToken.None);
+            // Claim again when a host's POSTs finish, or every half second for new and due rows.
+            try
+            {
+                await dispatcher.WaitHostFreedAsync(TimeSpan.FromMilliseconds(500), ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 }
