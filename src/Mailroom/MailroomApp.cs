@@ -87,6 +87,16 @@ public static class MailroomApp
         services.AddScoped<Mailroom.Core.Events.SuppressionService>();
         services.AddScoped<Mailroom.Core.Events.InboundReportProcessor>();
         services.AddScoped<Mailroom.Core.Events.ReturnPathHosts>();
+        services.AddSingleton(new Mailroom.Core.Webhooks.WebhookOptions
+        {
+            AllowPrivateDestinations = settings.AllowPrivateWebhooks,
+            NodeId = NodeId(data),
+        });
+        services.AddSingleton<Mailroom.Core.Webhooks.WebhookOutbox>();
+        services.AddSingleton<Mailroom.Core.Webhooks.WebhookSender>();
+        services.AddSingleton<Mailroom.Core.Webhooks.WebhookDispatcher>();
+        services.AddScoped<Mailroom.Core.Webhooks.WebhookService>();
+        services.AddScoped<Mailroom.Core.Webhooks.WebhookEventReplay>();
         return services;
     }
 
@@ -146,6 +156,7 @@ public static class MailroomApp
         {
             builder.Services.AddHostedService<PreparationWorker>();
             builder.Services.AddHostedService<DeliveryWorker>();
+            builder.Services.AddHostedService<WebhookWorker>();
         }
         builder.Services.AddHostedService<IdentityRecheckWorker>();
         if (settings.HasRole("mx") && settings.Mx is not null)
@@ -170,6 +181,7 @@ public static class MailroomApp
             app.MapPlatformDnsApi();
             app.MapBouncesApi();
             app.MapSuppressionsApi();
+            app.MapWebhooksApi();
         }
         return app;
     }

@@ -238,7 +238,8 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
 /// <see cref="SmtpReplyClassifier"/> from the reply and its RFC 3463 enhanced status code, and the Bounced event
 /// carries its ID; a hard bounce suppresses the address in the message's stream (<see cref="BounceRecorder"/>).
 /// </summary>
-public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock, BounceRecorder bounces, StreamBreaker breaker, ILogger<DeliveryOutcomeRecorder>? log = null)
+public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvider clock, BounceRecorder bounces, StreamBreaker breaker,
+    Mailroom.Core.Webhooks.WebhookOutbox webhooks, ILogger<DeliveryOutcomeRecorder>? log = null)
 {
     private const string UpdateDelivery =
         "UPDATE deliveries SET \"State\" = @State, \"Attempts\" = @Attempts, \"NextAttemptAt\" = @NextAttemptAt, " +
@@ -350,6 +351,8 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
             .Add("Id", o.Delivery.Id).Add("State", (int)o.Delivery.State).Add("Attempts", o.Delivery.Attempts)
             .Add("NextAttemptAt", o.Delivery.NextAttemptAt).Add("LastResult", o.Delivery.LastResult), ct);
         await QueueRows.InsertEventsAsync(rows, events.Select(e => e.Event).ToList(), ct);
+        await webhooks.AddDeliveryOutcomesAsync(db, events, messages.Where(m => m.Value.ServerId is not null)
+            .ToDictionary(m => m.Key, m => (m.Value.Stream, m.Value.From, m.Value.Subject, m.Value.Tag)), ct);
         await rows.CommitAsync(ct);
         return events.Where(e => e.Bounce is { Type: BounceType.HardBounce }).Select(e => (e.Bounce!.ServerId, e.Bounce.Stream)).Distinct().ToList();
     }

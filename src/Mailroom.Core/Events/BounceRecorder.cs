@@ -16,7 +16,7 @@ public sealed record BounceFacts(int ServerId, string Stream, Guid? MessageId, s
 /// The caller saves: the bounce's ID exists after its SaveChanges. Used by delivery (a 5xx during SMTP,
 /// RFC 5321 §4.2.1) and by the MX path (reports that come back to the return path).
 /// </summary>
-public sealed class BounceRecorder(TimeProvider clock)
+public sealed class BounceRecorder(TimeProvider clock, Mailroom.Core.Webhooks.WebhookOutbox webhooks)
 {
     public async Task<Bounce> AddAsync(MailroomDb db, BounceFacts f, CancellationToken ct)
     {
@@ -72,6 +72,8 @@ public sealed class BounceRecorder(TimeProvider clock)
             }
         }
         db.Bounces.Add(bounce);
+        // Its webhook deliveries (Bounce or SpamComplaint, and SubscriptionChange when it suppressed) in the same unit of work.
+        await webhooks.AddBounceAsync(db, bounce, suppressed: bounce.Inactive, ct);
         return bounce;
     }
 

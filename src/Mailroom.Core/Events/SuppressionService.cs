@@ -9,7 +9,7 @@ namespace Mailroom.Core.Events;
 /// The Suppressions API (spec §7): the inactive recipients of one stream of one server. Every query filters by
 /// server id; a stream of another server is "not found" (1226).
 /// </summary>
-public sealed class SuppressionService(MailroomDb db, TimeProvider clock)
+public sealed class SuppressionService(MailroomDb db, TimeProvider clock, Mailroom.Core.Webhooks.WebhookOutbox webhooks)
 {
     public const int MaxItems = 50;
 
@@ -68,11 +68,15 @@ public sealed class SuppressionService(MailroomDb db, TimeProvider clock)
             var exists = db.Suppressions.Local.Any(s => s.ServerId == serverId && s.Stream == stream && s.Email == email)
                 || await db.Suppressions.AnyAsync(s => s.ServerId == serverId && s.Stream == stream && s.Email == email, ct);
             if (!exists)
-                db.Suppressions.Add(new Suppression
+            {
+                var suppression = new Suppression
                 {
                     ServerId = serverId, Stream = stream, Email = email, Reason = SuppressionReason.ManualSuppression,
                     Origin = SuppressionOrigin.Customer, CreatedAt = now,
-                });
+                };
+                db.Suppressions.Add(suppression);
+                await webhooks.AddSubscriptionChangeAsync(db, suppression, suppress: true, ct);
+            }
             results.Add(new SuppressionResult(raw, "Suppressed", null));
         }
         await db.SaveChangesAsync(ct);
@@ -113,6 +117,7 @@ public sealed class SuppressionService(MailroomDb db, TimeProvider clock)
                 continue;
             }
             db.Suppressions.Remove(row);
+            await webhooks.AddSubscriptionChangeAsync(db, row, suppress: false, ct);
             if (row.Reason == SuppressionReason.HardBounce)
                 await db.Bounces.Where(b => b.ServerId == serverId && b.Stream == stream && b.Email == email && b.Inactive)
                     .ExecuteUpdateAsync(u => u.SetProperty(b => b.Inactive, false), ct);

@@ -2,6 +2,7 @@ using Mailroom.Core.Accounts;
 using Mailroom.Core.Events;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Queue;
+using Mailroom.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Core.Storage;
@@ -29,6 +30,10 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<SenderSignature> SenderSignatures => Set<SenderSignature>();
     public DbSet<SenderConfirmation> SenderConfirmations => Set<SenderConfirmation>();
     public DbSet<PlatformSecret> PlatformSecrets => Set<PlatformSecret>();
+    public DbSet<Webhook> Webhooks => Set<Webhook>();
+    public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -44,6 +44,8 @@ public sealed record MailroomSettings
     public string? SmtpCertificatePassword { get; init; }
     /// <summary>Offer and accept AUTH before STARTTLS (off: 538 5.7.11 until the connection is encrypted).</summary>
     public bool SmtpAllowPlainAuth { get; init; }
+    /// <summary>Webhooks may reach loopback and private addresses (single-tenant installs, tests).</summary>
+    public bool AllowPrivateWebhooks { get; init; }
     /// <summary>TCP_NODELAY on accepted SMTP connections; off only to measure what it buys (bench/smtp).</summary>
     public bool SmtpTcpNoDelay { get; init; } = true;
     /// <summary>Benchmarks only: a server API token that SMTP clients on 127.0.0.0/8 send as without AUTH
@@ -147,6 +149,8 @@ public sealed record MailroomSettings
                 var f when f is "text" or "json" => f,
                 var other => throw new ArgumentException($"LogFormat: '{other}' is not text or json."),
             },
+            AllowPrivateWebhooks = Get("AllowPrivateWebhooks") is { } privateHooks
+                ? Flag(privateHooks, "AllowPrivateWebhooks") : defaults.AllowPrivateWebhooks,
             SmtpTcpNoDelay = Get("SmtpTcpNoDelay") is { } noDelay
                 ? Flag(noDelay, "SmtpTcpNoDelay") : defaults.SmtpTcpNoDelay,
         };

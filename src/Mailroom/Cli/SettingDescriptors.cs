@@ -72,6 +72,8 @@ public static class SettingDescriptors
             "STARTTLS certificate: PEM with certificate and private key, or PFX/P12"),
         new("SmtpCertificatePassword", "MAILROOM_SMTP_CERTIFICATE_PASSWORD", "--smtp-certificate-password", "PW", "none",
             "password of that file (encrypted PEM key or PFX)"),
+        new("AllowPrivateWebhooks", "MAILROOM_ALLOW_PRIVATE_WEBHOOKS", "--allow-private-webhooks", null, "`false`",
+            "let webhooks reach loopback, private, link-local, CGNAT and metadata addresses (refused by default: a customer's URL must not reach the platform's own network)"),
         new("SmtpAllowPlainAuth", "MAILROOM_SMTP_ALLOW_PLAIN_AUTH", "--smtp-allow-plain-auth", null, "`false`",
             "offer and accept AUTH before STARTTLS (the token then crosses the network in clear)"),
         new("SmtpTcpNoDelay", "MAILROOM_SMTP_TCP_NODELAY", null, null, "`true`",

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Mailroom.Cli;
+using Mailroom.Contracts;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Webhooks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mailroom.Bench;
+
+/// <summary>
+/// Webhook fan-out: events/s from the outbox to a loopback receiver through Mailroom's dispatcher (claim, sign, POST,
+/// record each attempt), beside a plain HttpClient posting the same bodies to the same receiver with the same
+/// concurrency, in the same run. Events are SubscriptionChanges made through the Suppressions API of an in-process
+/// Mailroom (role api, so no worker posts them early); then the dispatcher is run the way the worker runs it.
+/// </summary>
+public static class WebhookLoad
+{
+    public const string Help = """
+        Webhook fan-out: outbox -> loopback receiver through the dispatcher vs a plain HttpClient (same bodies, same receiver).
+          --events N    events per round (default 5000)
+          --rounds N    interleaved rounds; medians are printed (default 3)
+        """;
+
+    public static async Task<int> RunAsync(BenchArgs args, CancellationToken ct)
+    {
+        var events = args.Int("events", 5000, 50);
+        var rounds = args.Int("rounds", 3, 1);
+        args.RejectUnknown();
+
+        var received = 0;
+        var bodies = new ConcurrentQueue<string>();
+        var keep = true;
+        var rb = WebApplication.CreateSlimBuilder();
+        rb.WebHost.UseUrls("http://127.0.0.1:0");
+        rb.Logging.ClearProviders();
+        await using var receiver = rb.Build();
+        receiver.Run(async http =>
+        {
+            using var reader = new StreamReader(http.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            if (Volatile.Read(ref keep))
+                bodies.Enqueue(body);
+            Interlocked.Increment(ref received);
+            http.Response.StatusCode = 200;
+        });
+        await receiver.StartAsync(ct);
+        var receiverUrl = receiver.Urls.First();
+
+        var data = Path.Combine(Path.GetTempPath(), $"mailroom-bench-webhooks-{Environment.ProcessId}");
+        Directory.CreateDirectory(data);
+        var settings = MailroomSettings.Resolve(new Dictionary<string, string?>
+        {
+            ["Data"] = data, ["Http"] = "http://127.0.0.1:0", ["Roles"] = "api", ["AllowPrivateWebhooks"] = "true",
+        }, null, _ => null);
+        await using var app = MailroomApp.Build(settings, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        await app.StartAsync(ct);
+        try
+        {
+            var baseUrl = app.Urls.First();
+            AccountCreated account;
+            await using (var scope = app.Services.CreateAsyncScope())
+                account = await scope.ServiceProvider.GetRequiredService<AccountService>().CreateAsync("Bench", "bench@example.test", ct);
+            using var admin = new HttpClient { BaseAddress = new Uri(baseUrl) };
+            admin.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
+            var server = await (await admin.PostAsJsonAsync("/servers", new { Name = "Bench" }, ct)).Content.ReadFromJsonAsync<JsonElement>(ct);
+            using var api = new HttpClient { BaseAddress = new Uri(baseUrl) };
+            api.DefaultRequestHeaders.Add("X-Postmark-Server-Token", server.GetProperty("ApiTokens")[0].GetString());
+            (await api.PostAsJsonAsync("/webhooks", new { Url = receiverUrl + "/hook", Triggers = new { SubscriptionChange = new { Enabled = true } } }, ct))
+                .EnsureSuccessStatusCode();
+            var options = app.Services.GetRequiredService<WebhookOptions>();
+            var dispatcher = app.Services.GetRequiredService<WebhookDispatcher>();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{events} events a round, {rounds} rounds, one receiver host: at most {options.MaxConcurrencyPerHost} POSTs in flight (both sides), SQLite, {Environment.ProcessorCount} cores"));
+
+            var ours = new List<double>();
+            var plain = new List<double>();
+            var seq = 0;
+            for (var r = 0; r < rounds; r++)
+            {
+                // Fill the outbox: suppress N addresses (50 a call), then remove them again in the next round's fill.
+                var addresses = Enumerable.Range(0, events).Select(_ => $"r{seq++}@example.net").ToList();
+                foreach (var chunk in addresses.Chunk(50))
+                    (await api.PostAsJsonAsync("/message-streams/outbound/suppressions",
+                        new { Suppressions = chunk.Select(e => new { EmailAddress = e }).ToArray() }, ct)).EnsureSuccessStatusCode();
+
+                bodies.Clear();
+                Volatile.Write(ref keep, true);
+                Volatile.Write(ref received, 0);
+                var watch = Stopwatch.StartNew();
+                var running = new List<Task>();
+                while (Volatile.Read(ref received) < events)
+                {
+                    running.AddRange(await dispatcher.StartDueAsync(ct));
+                    running.RemoveAll(t => t.IsCompleted);
+                    await dispatcher.WaitHostFreedAsync(TimeSpan.FromMilliseconds(500), ct);
+                }
+                await Task.WhenAll(running);
+                watch.Stop();
+                ours.Add(events / watch.Elapsed.TotalSeconds);
+                Volatile.Write(ref keep, false);
+
+                var payloads = bodies.ToArray();
+                Volatile.Write(ref received, 0);
+                using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.MaxConcurrencyPerHost });
+                var next = -1;
+                watch.Restart();
+                await Task.WhenAll(Enumerable.Range(0, options.MaxConcurrencyPerHost).Select(_ => Task.Run(async () =>
+                {
+                    int i;
+                    while ((i = Interlocked.Increment(ref next)) < payloads.Length)
+                    {
+                        using var res = await http.PostAsync(receiverUrl + "/hook", new StringContent(payloads[i], Encoding.UTF8, "application/json"), ct);
+                        res.EnsureSuccessStatusCode();
+                    }
+                }, ct)));
+                watch.Stop();
+                plain.Add(payloads.Length / watch.Elapsed.TotalSeconds);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {r + 1}: dispatcher {ours[^1],8:0} events/s   plain HttpClient {plain[^1],8:0} posts/s   ratio {ours[^1] / plain[^1]:0.00}"));
+            }
+            double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"median: dispatcher {Median(ours):0} events/s, plain HttpClient {Median(plain):0} posts/s, ratio {Median(ours) / Median(plain):0.00} (target >= 0.7)"));
+            return 0;
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Mailroom.Core.Storage.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class AddWebhooks : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "webhook_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ServerId = table.Column<int>(type: "integer", nullable: false),
+                    Stream = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
+                    RecordType = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
+                    PayloadJson = table.Column<string>(type: "text", nullable: false),
+                    BounceId = table.Column<long>(type: "bigint", nullable: true),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_webhook_events", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_webhook_events_bounces_BounceId",
+                        column: x => x.BounceId,
+                        principalTable: "bounces",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_webhook_events_servers_ServerId",
+                        column: x => x.ServerId,
+                        principalTable: "servers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "webhooks",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ServerId = table.Column<int>(type: "integer", nullable: false),
+                    Stream = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
+                    Url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    HttpAuthUsername = table.Column<string>(type: "text", nullable: true),
+                    HttpAuthPasswordProtected = table.Column<string>(type: "text", nullable: true),
+                    HttpHeadersJson = table.Column<string>(type: "text", nullable: false),
+                    OpenEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    OpenPostFirstOpenOnly = table.Column<bool>(type: "boolean", nullable: false),
+                    ClickEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    DeliveryEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    BounceEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    BounceIncludeContent = table.Column<bool>(type: "boolean", nullable: false),
+                    SpamComplaintEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    SpamComplaintIncludeContent = table.Column<bool>(type: "boolean", nullable: false),
+                    SubscriptionChangeEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    SecretProtected = table.Column<string>(type: "text", nullable: false),
+                    PreviousSecretProtected = table.Column<string>(type: "text", nullable: true),
+                    PreviousSecretUntil = table.Column<long>(type: "bigint", nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_webhooks", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_webhooks_servers_ServerId",
+                        column: x => x.ServerId,
+                        principalTable: "servers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "webhook_deliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    EventId = table.Column<long>(type: "bigint", nullable: false),
+                    ServerId = table.Column<int>(type: "integer", nullable: false),
+                    WebhookId = table.Column<int>(type: "integer", nullable: true),
+                    Url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    Host = table.Column<string>(type: "text", nullable: false),
+                    IncludeContent = table.Column<bool>(type: "boolean", nullable: false),
+                    State = table.Column<int>(type: "integer", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "bigint", nullable: false),
+                    LeaseUntil = table.Column<long>(type: "bigint", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "text", nullable: true),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    LastResult = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_webhook_deliveries", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_webhook_deliveries_webhook_events_EventId",
+                        column: x => x.EventId,
+                        principalTable: "webhook_events",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_webhook_deliveries_webhooks_WebhookId",
+                        column: x => x.WebhookId,
+                        principalTable: "webhooks",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "webhook_attempts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DeliveryId = table.Column<long>(type: "bigint", nullable: false),
+                    EventId = table.Column<long>(type: "bigint", nullable: false),
+                    ServerId = table.Column<int>(type: "integer", nullable: false),
+                    WebhookId = table.Column<int>(type: "integer", nullable: true),
+                    RecordType = table.Column<string>(type: "text", nullable: false),
+                    At = table.Column<long>(type: "bigint", nullable: false),
+                    StatusCode = table.Column<int>(type: "integer", nullable: false),
+                    DurationMs = table.Column<int>(type: "integer", nullable: false),
+                    Error = table.Column<string>(type: "text", nullable: false),
+                    Outcome = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_webhook_attempts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_webhook_attempts_webhook_deliveries_DeliveryId",
+                        column: x => x.DeliveryId,
+                        principalTable: "webhook_deliveries",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_attempts_DeliveryId",
+                table: "webhook_attempts",
+                column: "DeliveryId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_attempts_WebhookId_Id",
+                table: "webhook_attempts",
+                columns: new[] { "WebhookId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_deliveries_EventId",
+                table: "webhook_deliveries",
+                column: "EventId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_deliveries_State_NextAttemptAt",
+                table: "webhook_deliveries",
+                columns: new[] { "State", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_deliveries_WebhookId",
+                table: "webhook_deliveries",
+                column: "WebhookId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_events_BounceId",
+                table: "webhook_events",
+                column: "BounceId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_events_ServerId_Id",
+                table: "webhook_events",
+                columns: new[] { "ServerId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhooks_ServerId_Stream",
+                table: "webhooks",
+                columns: new[] { "ServerId", "Stream" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "webhook_attempts");
+
+            migrationBuilder.DropTable(
+                name: "webhook_deliveries");
+
+            migrationBuilder.DropTable(
+                name: "webhook_events");
+
+            migrationBuilder.DropTable(
+                name: "webhooks");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using System.Text.Json.Nodes;
+using Mailroom.Core.Events;
+using Mailroom.Core.Queue;
+using Mailroom.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mailroom.Core.Webhooks;
+
+/// <summary>An event about to be written: its payload, and the bounce whose ID it takes when that is saved.</summary>
+public sealed record PendingWebhookEvent(int ServerId, string Stream, string RecordType, JsonObject Payload, Guid? MessageId, Bounce? Bounce,
+    bool WithMessageMetadata = true);
+
+/// <summary>
+/// The transactional outbox of webhooks. Producers (delivery outcomes, bounces, complaints, suppressions) call it
+/// inside the unit of work of their state change: it adds the event (for replay) and one <see cref="WebhookDelivery"/>
+/// per endpoint whose trigger matches, to the same context, so the change and its deliveries commit together or not
+/// at all. A crash after the commit loses nothing: the dispatcher finds the rows.
+/// <para>Endpoints: the stream's webhooks, and the server's legacy hook URLs (spec §3.2) as an implicit webhook on the
+/// <c>outbound</c> stream: <c>BounceHookUrl</c> gets Bounce and SpamComplaint (with <c>Content</c> when
+/// <c>IncludeBounceContentInHook</c>), <c>DeliveryHookUrl</c> gets Delivery. Opens and clicks are not tracked, so
+/// <c>OpenHookUrl</c> and <c>ClickHookUrl</c> receive nothing.</para>
+/// </summary>
+public sealed class WebhookOutbox(TimeProvider clock)
+{
+    /// <summary>Adds the events and their deliveries to <paramref name="db"/>; the caller saves (in its transaction).</summary>
+    public async Task AddAsync(MailroomDb db, IReadOnlyList<PendingWebhookEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0)
+            return;
+        var serverIds = events.Select(e => e.ServerId).Distinct().ToList();
+        var hooks = await db.Webhooks.AsNoTracking().Where(w => serverIds.Contains(w.ServerId)).ToListAsync(ct);
+        var legacy = await db.Servers.AsNoTracking().Where(s => serverIds.Contains(s.Id) && (s.BounceHookUrl != "" || s.DeliveryHookUrl != ""))
+            .Select(s => new { s.Id, s.BounceHookUrl, s.DeliveryHookUrl, s.IncludeBounceContentInHook }).ToDictionaryAsync(s => s.Id, ct);
+        var messageIds = events.Where(e => e.WithMessageMetadata && e.MessageId is not null).Select(e => e.MessageId!.Value).Distinct().ToList();
+        var messages = messageIds.Count == 0
+            ? []
+            : await db.OutboundMessages.AsNoTracking().Where(m => messageIds.Contains(m.Id))
+                .Select(m => new { m.Id, m.MetadataJson, m.Tag }).ToDictionaryAsync(m => m.Id, ct);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var e in events)
+        {
+            if (e.WithMessageMetadata && e.MessageId is { } mid && messages.TryGetValue(mid, out var m))
+            {
+                e.Payload["Metadata"] = WebhookPayloads.Metadata(m.MetadataJson);
+                if (e.Payload["Tag"] is null || (string?)e.Payload["Tag"] == "")
+                    e.Payload["Tag"] = m.Tag;
+            }
+            var ev = new WebhookEvent
+            {
+                ServerId = e.ServerId,
+                Stream = e.Stream,
+                RecordType = e.RecordType,
+                PayloadJson = WebhookPayloads.Serialize(e.Payload),
+                Bounce = e.Bounce is { Id: 0 } ? e.Bounce : null,
+                BounceId = e.Bounce is { Id: > 0 } saved ? saved.Id : null,
+                CreatedAt = now,
+            };
+            db.WebhookEvents.Add(ev);
+            foreach (var w in hooks.Where(w => w.ServerId == e.ServerId && w.Stream == e.Stream))
+            {
+                var (wants, content) = e.RecordType switch
+                {
+                    "Delivery" => (w.DeliveryEnabled, false),
+                    "Bounce" => (w.BounceEnabled, w.BounceIncludeContent),
+                    "SpamComplaint" => (w.SpamComplaintEnabled, w.SpamComplaintIncludeContent),
+                    "SubscriptionChange" => (w.SubscriptionChangeEnabled, false),
+                    _ => (false, false),
+                };
+                if (wants)
+                    db.WebhookDeliveries.Add(Row(ev, e.ServerId, w.Id, w.Url, content, now));
+            }
+            if (e.Stream == "outbound" && legacy.TryGetValue(e.ServerId, out var l))
+            {
+                var url = e.RecordType switch
+                {
+                    "Delivery" => l.DeliveryHookUrl,
+                    "Bounce" or "SpamComplaint" => l.BounceHookUrl,
+                    _ => "",
+                };
+                if (url.Length > 0)
+                    db.WebhookDeliveries.Add(Row(ev, e.ServerId, null, url, l.IncludeBounceContentInHook, now));
+            }
+        }
+    }
+
+    /// <summary>Delivery hook: Delivered outcomes, and the give-up after the retry schedule's maximum age (a soft
+    /// bounce with no bounce record, so its payload's <c>ID</c> is 0). Adds and saves in the caller's transaction.</summary>
+    public async Task AddDeliveryOutcomesAsync(MailroomDb db, IEnumerable<(MessageEvent Event, Dictionary<string, string> Details, Bounce? Bounce)> outcomes,
+        IReadOnlyDictionary<Guid, (string Stream, string From, string Subject, string Tag)> messages, CancellationToken ct)
+    {
+        var pending = new List<PendingWebhookEvent>();
+        foreach (var (ev, details, bounce) in outcomes)
+        {
+            if (ev.ServerId is not { } serverId || !messages.TryGetValue(ev.MessageId, out var m))
+                continue;
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(ev.At);
+            if (ev.Type == MessageEventType.Delivered)
+                pending.Add(new PendingWebhookEvent(serverId, m.Stream, "Delivery",
+                    WebhookPayloads.Delivery(serverId, m.Stream, ev.MessageId, ev.Recipient, m.Tag, at, details.GetValueOrDefault("DeliveryMessage", ""), []),
+                    ev.MessageId, null));
+            else if (ev.Type == MessageEventType.Bounced && bounce is null)
+                pending.Add(new PendingWebhookEvent(serverId, m.Stream, "Bounce", WebhookPayloads.Bounce(new Bounce
+                {
+                    ServerId = serverId, Stream = m.Stream, MessageId = ev.MessageId, Type = Mailroom.Mail.Bounces.BounceType.SoftBounce,
+                    Email = ev.Recipient, From = m.From, Subject = m.Subject, Tag = m.Tag, Details = details.GetValueOrDefault("Summary", ""),
+                    BouncedAt = ev.At, CanActivate = true,
+                }, []), ev.MessageId, null));
+        }
+        if (pending.Count == 0)
+            return;
+        await AddAsync(db, pending, ct);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Bounce hook (<see cref="BounceRecorder"/>): the Bounce or SpamComplaint, and the SubscriptionChange when the
+    /// bounce suppressed the address. The caller saves.</summary>
+    public Task AddBounceAsync(MailroomDb db, Bounce bounce, bool suppressed, CancellationToken ct)
+    {
+        var events = new List<PendingWebhookEvent>
+        {
+            new(bounce.ServerId, bounce.Stream, bounce.Type == Mailroom.Mail.Bounces.BounceType.SpamComplaint ? "SpamComplaint" : "Bounce",
+                WebhookPayloads.Bounce(bounce, []), bounce.MessageId, bounce),
+        };
+        if (suppressed)
+            events.Add(new(bounce.ServerId, bounce.Stream, "SubscriptionChange",
+                WebhookPayloads.SubscriptionChange(bounce.ServerId, bounce.Stream, bounce.MessageId, bounce.Email,
+                    DateTimeOffset.FromUnixTimeMilliseconds(bounce.BouncedAt), "Recipient", true,
+                    bounce.Type == Mailroom.Mail.Bounces.BounceType.SpamComplaint ? "SpamComplaint" : "HardBounce", bounce.Tag, []),
+                bounce.MessageId, null));
+        return AddAsync(db, events, ct);
+    }
+
+    /// <summary>Suppressions API hook: a customer suppressed (<paramref name="suppress"/>) or reactivated an address.
+    /// The caller saves.</summary>
+    public Task AddSubscriptionChangeAsync(MailroomDb db, Suppression s, bool suppress, CancellationToken ct) =>
+        AddAsync(db, [new PendingWebhookEvent(s.ServerId, s.Stream, "SubscriptionChange",
+            WebhookPayloads.SubscriptionChange(s.ServerId, s.Stream, null, s.Email, clock.GetUtcNow(), "Customer", suppress,
+                suppress ? s.Reason.ToString() : null, "", []), null, null, WithMessageMetadata: false)], ct);
+
+    private static WebhookDelivery Row(WebhookEvent ev, int serverId, int? webhookId, string url, bool includeContent, long now) => new()
+    {
+        Event = ev,
+        ServerId = serverId,
+        WebhookId = webhookId,
+        Url = webhookId is null ? url : "",
+        Host = Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Host.ToLowerInvariant() : "",
+        IncludeContent = includeContent,
+        State = WebhookDeliveryState.Pending,
+        NextAttemptAt = now,
+        CreatedAt = now,
+    };
+}

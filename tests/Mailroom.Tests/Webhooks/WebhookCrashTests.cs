@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Mailroom.Contracts;
+using Mailroom.Tests.Infrastructure;
+using Xunit;
+
+namespace Mailroom.Tests.Webhooks;
+
+/// <summary>
+/// Events are never lost: mail is sent and delivered, and its Delivery webhooks posted, while <c>mailroom serve</c> is
+/// killed with SIGKILL; after a restart on the same data every acknowledged message's Delivery event reaches the
+/// receiver at least once. Duplicates (posted before the kill, outcome not yet recorded) are counted and printed.
+/// </summary>
+public sealed class WebhookCrashTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task EveryEventReachesTheReceiverAfterAKill9()
+    {
+        using var dns = TestDnsServer.Start();
+        await using var sink = new SmtpSink(tls: false);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        string[] args = ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all",
+            "--allow-private-webhooks"];
+        var first = await MailroomProcess.StartAsync(args);
+        var account = await first.CreateAccountAsync("Crash hooks");
+        using var admin = new HttpClient { BaseAddress = new Uri(first.BaseUrl) };
+        admin.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
+        var server = (await (await admin.PostAsJsonAsync("/servers", new { Name = "Crash" })).Content.ReadFromJsonAsync<ServerResponse>())!;
+        using (var api = new HttpClient { BaseAddress = new Uri(first.BaseUrl) })
+        {
+            api.DefaultRequestHeaders.Add("X-Postmark-Server-Token", server.ApiTokens[0]);
+            await api.PostAsJsonAsync("/webhooks", new { Url = receiver.BaseUrl + "/events", Triggers = new { Delivery = new { Enabled = true } } }).OkJson();
+        }
+
+        var acknowledged = new ConcurrentDictionary<string, bool>();
+        using var stop = new CancellationTokenSource();
+        var senders = Enumerable.Range(0, 4).Select(c => Task.Run(async () =>
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(first.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+            http.DefaultRequestHeaders.Add("X-Postmark-Server-Token", server.ApiTokens[0]);
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var rcpt = $"c{c}-m{i}@example.net";
+                try
+                {
+                    var res = await http.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = rcpt, Subject = rcpt, TextBody = "crash test" });
+                    if (res.IsSuccessStatusCode)
+                        acknowledged[rcpt] = true;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+                {
+                    return; // killed under this request: no 200, no promise
+                }
+            }
+        })).ToList();
+
+        // Kill while events flow: mail accepted, delivered and posted.
+        await Eventually.True(() => Task.FromResult(acknowledged.Count >= 100 && receiver.Received.Count >= 20), timeoutSeconds: 120);
+        await first.KillAsync();
+        stop.Cancel();
+        await Task.WhenAll(senders);
+        var beforeKill = receiver.Received.Count;
+
+        await using var second = await first.RestartAsync(args);
+        await Eventually.True(() => Task.FromResult(Posted(receiver).Keys.Count(acknowledged.ContainsKey) == acknowledged.Count), timeoutSeconds: 180,
+            because: $"{acknowledged.Count} acknowledged, {Posted(receiver).Keys.Count(acknowledged.ContainsKey)} Delivery events received");
+
+        var posted = Posted(receiver);
+        var missing = acknowledged.Keys.Where(r => !posted.ContainsKey(r)).ToList();
+        Assert.Empty(missing);
+        var duplicates = posted.Where(p => p.Value > 1).ToList();
+        output.WriteLine($"{acknowledged.Count} messages acknowledged; {beforeKill} POSTs before the kill; {receiver.Received.Count} in all; " +
+            $"{duplicates.Sum(d => d.Value - 1)} duplicate(s): {string.Join(", ", duplicates.Select(d => $"{d.Key} x{d.Value}"))}");
+        Assert.All(receiver.Received, r => Assert.Equal("Delivery", JsonDocument.Parse(r.Body).RootElement.GetProperty("RecordType").GetString()));
+    }
+
+    private static Dictionary<string, int> Posted(WebhookReceiver receiver) =>
+        receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Recipient").GetString()!)
+            .GroupBy(r => r).ToDictionary(g => g.Key, g => g.Count());
+}

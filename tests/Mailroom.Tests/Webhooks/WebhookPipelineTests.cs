@@ -1,0 +1,240 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Mailroom.Core.Delivery;
+using Mailroom.Core.Preparation;
+using Mailroom.Core.Webhooks;
+using Mailroom.Tests.Infrastructure;
+using MailKit.Net.Smtp;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using Xunit;
+
+namespace Mailroom.Tests.Webhooks;
+
+/// <summary>
+/// Every record type through the real pipeline to a loopback receiver: send → the sink accepts → Delivery; the sink
+/// answers 550 → Bounce (+ SubscriptionChange); an ARF report at the MX listener → SpamComplaint; 72 h of 4xx → the
+/// give-up Bounce; the server's legacy BounceHookUrl. Stages are driven by hand (roles api and mx).
+/// </summary>
+public sealed class WebhookPipelineTests : IAsyncLifetime
+{
+    private SmtpSink _sink = null!;
+    private MailroomHost _host = null!;
+    private WebhookReceiver _receiver = null!;
+    private int _mxPort;
+
+    public async ValueTask InitializeAsync()
+    {
+        _sink = new SmtpSink(tls: false);
+        _receiver = await WebhookReceiver.StartAsync();
+        _mxPort = SmtpSink.FreeTcpPort();
+        _host = await MailroomHost.StartAsync(tweak: s => s with
+        {
+            Relay = $"127.0.0.1:{_sink.Port}", Roles = "api,mx", Mx = $"127.0.0.1:{_mxPort}", AllowPrivateWebhooks = true,
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _sink.DisposeAsync();
+        await _receiver.DisposeAsync();
+    }
+
+    private async Task DeliverAsync()
+    {
+        await _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
+        await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+    }
+
+    private Task<int> WebhooksAsync() => _host.App.Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None);
+
+    private async Task<Tenant> TenantWithHookAsync(string path)
+    {
+        var t = await _host.CreateTenantAsync();
+        await t.ServerApi.PostAsJsonAsync("/webhooks", new
+        {
+            Url = _receiver.BaseUrl + path,
+            Triggers = new
+            {
+                Delivery = new { Enabled = true },
+                Bounce = new { Enabled = true, IncludeContent = true },
+                SpamComplaint = new { Enabled = true, IncludeContent = true },
+                SubscriptionChange = new { Enabled = true },
+            },
+        }).OkJson();
+        return t;
+    }
+
+    private static async Task<Guid> SendAsync(Tenant t, string to) =>
+        Guid.Parse((await t.ServerApi.PostAsJsonAsync("/email", new
+        {
+            From = "app@mailroom.test", To = to, Subject = "Hello", TextBody = "Hi", Tag = "welcome",
+            Metadata = new Dictionary<string, string> { ["order"] = "42" },
+        }).OkJson()).GetProperty("MessageID").GetString()!);
+
+    private List<JsonElement> Bodies(string path) => _receiver.At(path).Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
+
+    [Fact]
+    public async Task AnAcceptedMessageIsADeliveryPayload()
+    {
+        var t = await TenantWithHookAsync("/d");
+        var id = await SendAsync(t, "ok@example.net");
+        await DeliverAsync();
+        Assert.Equal(1, await WebhooksAsync());
+        var d = Assert.Single(Bodies("/d"));
+        Assert.Equal(["RecordType", "ServerID", "MessageStream", "MessageID", "Recipient", "Tag", "DeliveredAt", "Details", "Metadata"],
+            d.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Delivery", d.GetProperty("RecordType").GetString());
+        Assert.Equal(t.Server.ID, d.GetProperty("ServerID").GetInt32());
+        Assert.Equal("outbound", d.GetProperty("MessageStream").GetString());
+        Assert.Equal(id.ToString(), d.GetProperty("MessageID").GetString());
+        Assert.Equal("ok@example.net", d.GetProperty("Recipient").GetString());
+        Assert.Equal("welcome", d.GetProperty("Tag").GetString());
+        Assert.Equal("2026-11-29T12:00:00.0000000Z", d.GetProperty("DeliveredAt").GetString());
+        Assert.StartsWith("250", d.GetProperty("Details").GetString());
+        Assert.Equal("42", d.GetProperty("Metadata").GetProperty("order").GetString());
+    }
+
+    [Fact]
+    public async Task A550IsABouncePayloadWithItsIdAndASubscriptionChange()
+    {
+        var t = await TenantWithHookAsync("/b");
+        _sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 <gone@example.net>: Recipient address rejected: User unknown") : null;
+        var id = await SendAsync(t, "gone@example.net");
+        await DeliverAsync();
+        Assert.Equal(2, await WebhooksAsync());
+        var bodies = Bodies("/b");
+        var b = Assert.Single(bodies, x => x.GetProperty("RecordType").GetString() == "Bounce");
+        var bounces = await t.ServerApi.GetAsync("/bounces?count=10&offset=0").OkJson();
+        var stored = Assert.Single(bounces.GetProperty("Bounces").EnumerateArray());
+        Assert.Equal(stored.GetProperty("ID").GetInt64(), b.GetProperty("ID").GetInt64());
+        Assert.True(b.GetProperty("ID").GetInt64() > 0);
+        Assert.Equal(["RecordType", "ID", "Type", "TypeCode", "Name", "Tag", "MessageID", "Metadata", "ServerID", "MessageStream", "Description",
+            "Details", "Email", "From", "BouncedAt", "DumpAvailable", "Inactive", "CanActivate", "Subject", "Content"], b.EnumerateObject().Select(p => p.Name));
+        foreach (var field in new[] { "Type", "TypeCode", "Name", "Tag", "MessageID", "ServerID", "MessageStream", "Description", "Details", "Email", "From", "DumpAvailable", "Inactive", "CanActivate", "Subject" })
+            Assert.Equal(stored.GetProperty(field).GetRawText(), b.GetProperty(field).GetRawText());
+        Assert.Equal("HardBounce", b.GetProperty("Type").GetString());
+        Assert.Equal(id.ToString(), b.GetProperty("MessageID").GetString());
+        Assert.Equal("42", b.GetProperty("Metadata").GetProperty("order").GetString());
+        Assert.True(b.GetProperty("Inactive").GetBoolean());
+        var s = Assert.Single(bodies, x => x.GetProperty("RecordType").GetString() == "SubscriptionChange");
+        Assert.Equal("Recipient", s.GetProperty("Origin").GetString());
+        Assert.Equal("HardBounce", s.GetProperty("SuppressionReason").GetString());
+        Assert.True(s.GetProperty("SuppressSending").GetBoolean());
+        Assert.Equal(id.ToString(), s.GetProperty("MessageID").GetString());
+        Assert.Equal("welcome", s.GetProperty("Tag").GetString());
+    }
+
+    [Fact]
+    public async Task BounceContentIsPostedOnlyWhenTheTriggerIncludesIt()
+    {
+        var t = await TenantWithHookAsync("/with");
+        await t.ServerApi.PostAsJsonAsync("/webhooks", new { Url = _receiver.BaseUrl + "/without", Triggers = new { Bounce = new { Enabled = true } } }).OkJson();
+        _sink.RecipientReply = _ => (550, "5.1.1 unknown");
+        await SendAsync(t, "gone@example.net");
+        await DeliverAsync();
+        await WebhooksAsync();
+        Assert.True(Bodies("/with").Single(x => x.GetProperty("RecordType").GetString() == "Bounce").TryGetProperty("Content", out _));
+        Assert.False(Assert.Single(Bodies("/without")).TryGetProperty("Content", out _));
+    }
+
+    [Fact]
+    public async Task AComplaintAtTheMxListenerIsASpamComplaintPayload()
+    {
+        var t = await TenantWithHookAsync("/c");
+        var id = await SendAsync(t, "angry@example.net");
+        await DeliverAsync();
+        var delivered = _sink.Messages.Last();
+        await SendToMxAsync(Arf(delivered.MailFrom, "angry@example.net", delivered.Data), delivered.MailFrom);
+        await Eventually.True(async () =>
+        {
+            await WebhooksAsync();
+            return Bodies("/c").Any(x => x.GetProperty("RecordType").GetString() == "SpamComplaint");
+        });
+        var c = Bodies("/c").Single(x => x.GetProperty("RecordType").GetString() == "SpamComplaint");
+        Assert.Equal("SpamComplaint", c.GetProperty("Type").GetString());
+        Assert.Equal(100001, c.GetProperty("TypeCode").GetInt32());
+        Assert.True(c.GetProperty("Inactive").GetBoolean());
+        Assert.False(c.GetProperty("CanActivate").GetBoolean());
+        Assert.True(c.GetProperty("ID").GetInt64() > 0);
+        Assert.Equal(id.ToString(), c.GetProperty("MessageID").GetString());
+        Assert.Contains("feedback-report", c.GetProperty("Content").GetString());
+        await Eventually.True(async () =>
+        {
+            await WebhooksAsync();
+            return Bodies("/c").Any(x => x.GetProperty("RecordType").GetString() == "SubscriptionChange");
+        });
+        Assert.Equal("SpamComplaint", Bodies("/c").Single(x => x.GetProperty("RecordType").GetString() == "SubscriptionChange").GetProperty("SuppressionReason").GetString());
+    }
+
+    [Fact]
+    public async Task GivingUpAfterTheMaximumAgeIsABouncePayload()
+    {
+        var t = await TenantWithHookAsync("/g");
+        _sink.RecipientReply = _ => (451, "4.3.0 try later");
+        await SendAsync(t, "slow@example.net");
+        await DeliverAsync();
+        Assert.Equal(0, await WebhooksAsync()); // a deferral is not an event of §10.5
+        _host.Clock.Advance(TimeSpan.FromHours(73));
+        await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+        Assert.Equal(1, await WebhooksAsync());
+        var b = Assert.Single(Bodies("/g"));
+        Assert.Equal("Bounce", b.GetProperty("RecordType").GetString());
+        Assert.Equal("SoftBounce", b.GetProperty("Type").GetString());
+        Assert.Equal("slow@example.net", b.GetProperty("Email").GetString());
+        Assert.Contains("4.3.0", b.GetProperty("Details").GetString());
+    }
+
+    [Fact]
+    public async Task TheLegacyHookUrlsOfTheServerActAsAnImplicitOutboundWebhook()
+    {
+        var t = await _host.CreateTenantAsync();
+        await t.AccountApi.PutAsJsonAsync($"/servers/{t.Server.ID}", new { BounceHookUrl = _receiver.BaseUrl + "/legacy-bounce", DeliveryHookUrl = _receiver.BaseUrl + "/legacy-delivery" }).OkJson();
+        _sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 unknown") : null;
+        await SendAsync(t, "ok@example.net");
+        await SendAsync(t, "gone@example.net");
+        await DeliverAsync();
+        await WebhooksAsync();
+        Assert.Equal("Delivery", Assert.Single(Bodies("/legacy-delivery")).GetProperty("RecordType").GetString());
+        var b = Assert.Single(Bodies("/legacy-bounce"));
+        Assert.Equal("Bounce", b.GetProperty("RecordType").GetString());
+        Assert.False(b.TryGetProperty("Content", out _)); // IncludeBounceContentInHook is off
+    }
+
+    private async Task SendToMxAsync(MimeMessage report, string rcpt)
+    {
+        using var client = new SmtpClient();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await client.ConnectAsync("127.0.0.1", _mxPort, MailKit.Security.SecureSocketOptions.None);
+                break;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 50)
+            {
+                await Task.Delay(100); // the listener binds in the background at start
+            }
+        }
+        await client.SendAsync(report, new MailboxAddress("", "mailer-daemon@mx.example.net"), [MailboxAddress.Parse(rcpt)]);
+        await client.DisconnectAsync(true);
+    }
+
+    private static MimeMessage Arf(string verp, string recipient, byte[] original)
+    {
+        var m = new MimeMessage();
+        m.From.Add(new MailboxAddress("Abuse desk", "fbl@isp.example.net"));
+        m.To.Add(MailboxAddress.Parse(verp));
+        m.Subject = "Complaint about message";
+        var report = new MultipartReport("feedback-report");
+        report.Add(new TextPart("plain") { Text = "This is an email abuse report." });
+        // RFC 5965 §3.1 required fields and §3.2 Original-Rcpt-To.
+        var fields = $"Feedback-Type: abuse\r\nUser-Agent: ExampleFBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: <{recipient}>\r\n";
+        report.Add(new MimePart("message", "feedback-report") { Content = new MimeContent(new MemoryStream(Encoding.ASCII.GetBytes(fields))) });
+        report.Add(new MessagePart { Message = MimeMessage.Load(new MemoryStream(original)) });
+        m.Body = report;
+        return m;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Mailroom.Tests.Webhooks;
+
+/// <summary>One POST as the receiver saw it.</summary>
+public sealed record ReceivedWebhook(string Path, string Body, IReadOnlyDictionary<string, string> Headers);
+
+/// <summary>
+/// A real HTTP endpoint on loopback (Kestrel on 127.0.0.1, a free port) that records every request and answers with
+/// the status <see cref="Respond"/> gives (by path and count so far), so tests script 500-then-200, 4xx, redirects.
+/// </summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    public ConcurrentQueue<ReceivedWebhook> Received { get; } = new();
+    public Func<string, int, (int Status, string? Location)> Respond { get; set; } = (_, _) => (200, null);
+    public string BaseUrl { get; }
+
+    private WebhookReceiver(WebApplication app, string url)
+    {
+        _app = app;
+        BaseUrl = url;
+    }
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        WebhookReceiver? self = null;
+        var counts = new ConcurrentDictionary<string, int>();
+        app.Run(async http =>
+        {
+            using var reader = new StreamReader(http.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            var path = http.Request.Path.Value ?? "/";
+            var n = counts.AddOrUpdate(path, 1, (_, c) => c + 1);
+            self!.Received.Enqueue(new ReceivedWebhook(path, body,
+                http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            var (status, location) = self.Respond(path, n);
+            http.Response.StatusCode = status;
+            if (location is not null)
+                http.Response.Headers.Location = location;
+            await http.Response.WriteAsync("ok");
+        });
+        await app.StartAsync();
+        var address = app.Urls.First();
+        self = new WebhookReceiver(app, address.TrimEnd('/'));
+        return self;
+    }
+
+    public List<ReceivedWebhook> At(string path) => Received.Where(r => r.Path == path).ToList();
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
