@@ -86,6 +86,8 @@ public static class MailroomApp
         services.AddScoped<Mailroom.Core.Events.SuppressionService>();
         services.AddScoped<Mailroom.Core.Events.InboundReportProcessor>();
         services.AddScoped<Mailroom.Core.Events.ReturnPathHosts>();
+        services.AddScoped<Mailroom.Core.Dmarc.DmarcService>();
+        services.AddScoped<Mailroom.Core.Dmarc.DmarcIngestion>();
         return services;
     }
 
@@ -159,6 +161,7 @@ public static class MailroomApp
             app.MapPlatformDnsApi();
             app.MapBouncesApi();
             app.MapSuppressionsApi();
+            app.MapDmarcApi();
         }
         return app;
     }

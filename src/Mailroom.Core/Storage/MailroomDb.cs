@@ -29,6 +29,9 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<SenderSignature> SenderSignatures => Set<SenderSignature>();
     public DbSet<SenderConfirmation> SenderConfirmations => Set<SenderConfirmation>();
     public DbSet<PlatformSecret> PlatformSecrets => Set<PlatformSecret>();
+    public DbSet<Dmarc.DmarcDomain> DmarcDomains => Set<Dmarc.DmarcDomain>();
+    public DbSet<Dmarc.DmarcReport> DmarcReports => Set<Dmarc.DmarcReport>();
+    public DbSet<Dmarc.DmarcReportRow> DmarcReportRows => Set<Dmarc.DmarcReportRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
