@@ -32,6 +32,7 @@ public static class MailroomCommandLine
         root.Subcommands.Add(Dns());
         root.Subcommands.Add(Streams());
         root.Subcommands.Add(BouncesCommand.Build());
+        root.Subcommands.Add(DmarcCommand.Build(OpenStoreAsync, Options("Data", "Database").Append(ConfigOption)));
         return root;
     }
 
