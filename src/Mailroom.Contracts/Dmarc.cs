@@ -108,3 +108,26 @@ public sealed record DmarcSpfResult(
     [property: JsonPropertyName("domain")] string? Domain,
     [property: JsonPropertyName("scope")] string? Scope,
     [property: JsonPropertyName("result")] string? Result);
+
+/// <summary>Mailroom extension <c>GET /records/my/sources</c>: who sends as the domain, one entry per source IP.</summary>
+public sealed record DmarcSources(
+    [property: JsonPropertyName("from_date")] string? FromDate,
+    [property: JsonPropertyName("to_date")] string? ToDate,
+    [property: JsonPropertyName("total_count")] long TotalCount,
+    [property: JsonPropertyName("sources")] IReadOnlyList<DmarcSource> Sources);
+
+/// <summary>One sending IP: <c>classification</c> is <c>mailroom</c> (an address this Mailroom delivers from),
+/// <c>known</c> (a known sending service, by the DKIM or SPF domains it authenticated as) or <c>unknown</c>.
+/// Rates are message-weighted (each row counts <c>count</c> times).</summary>
+public sealed record DmarcSource(
+    [property: JsonPropertyName("source_ip")] string SourceIp,
+    [property: JsonPropertyName("source_ip_version")] int SourceIpVersion,
+    [property: JsonPropertyName("classification")] string Classification,
+    [property: JsonPropertyName("service")] string? Service,
+    [property: JsonPropertyName("count")] long Count,
+    [property: JsonPropertyName("dmarc_pass")] long DmarcPass,
+    [property: JsonPropertyName("dkim_pass")] long DkimPass,
+    [property: JsonPropertyName("spf_pass")] long SpfPass,
+    [property: JsonPropertyName("dmarc_pass_rate")] double DmarcPassRate,
+    [property: JsonPropertyName("header_from")] IReadOnlyList<string> HeaderFrom,
+    [property: JsonPropertyName("reporters")] IReadOnlyList<string> Reporters);

@@ -88,6 +88,7 @@ public static class MailroomApp
         services.AddScoped<Mailroom.Core.Events.ReturnPathHosts>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcService>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcIngestion>();
+        services.AddScoped<Mailroom.Core.Dmarc.DmarcSourcesReport>();
         return services;
     }
 

@@ -226,7 +226,7 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
 
     public static string Iso(DateTime t) => DateTime.SpecifyKind(t, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static DateTime? ParseDate(string? value, string name)
+    public static DateTime? ParseDate(string? value, string name)
     {
         if (string.IsNullOrWhiteSpace(value)) return null;
         if (DateTime.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture,

@@ -60,6 +60,15 @@ public static class DmarcApi
             return Ok(await dmarc.GetReportAsync(d, reportId, http.RequestAborted));
         });
 
+        // Mailroom extension: who sends as the domain, by source IP (see DmarcSourcesReport).
+        app.MapGet("/records/my/sources", async (HttpContext http, DmarcService dmarc, DmarcSourcesReport sources) =>
+        {
+            var d = await AuthAsync(http, dmarc);
+            string? from = http.Request.Query["from_date"], to = http.Request.Query["to_date"];
+            return Ok(await sources.BuildAsync(d, DmarcService.ParseDate(from, "from_date"), DmarcService.ParseDate(to, "to_date"),
+                from, to, http.RequestAborted));
+        });
+
         app.MapPost("/records/my/token/rotate", async (HttpContext http, DmarcService dmarc) =>
             Ok(await dmarc.RotateTokenAsync(await AuthAsync(http, dmarc), http.RequestAborted)));
 

@@ -233,3 +233,61 @@ public sealed class DmarcApiTests : IAsyncLifetime
         Assert.Equal(1, (await api.GetAsync("/records/my/reports").OkJson()).GetProperty("meta").GetProperty("total").GetInt32());
     }
 }
+
+public sealed class DmarcSourcesTests : IAsyncLifetime
+{
+    private TestDnsServer _dns = null!;
+    private MailroomHost _host = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _dns = TestDnsServer.Start();
+        _host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, PlatformDomain = "mailroom.test", DnsTimeout = TimeSpan.FromMilliseconds(500) });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _dns.Dispose();
+    }
+
+    [Fact]
+    public async Task GroupsSourcesByIpAndClassifiesMailroomKnownAndUnknown()
+    {
+        // The Return-Path host's address is where this Mailroom delivers from (the platform SPF authorises a:pm-bounces...).
+        _dns.AddA("pm-bounces.mailroom.test", IPAddress.Parse("198.51.100.25"));
+        var record = await _host.Client().PostAsJsonAsync("/records", new { email = "ops@acme.example", domain = "acme.example" }).OkJson();
+        var api = _host.Client();
+        api.DefaultRequestHeaders.Add("X-Api-Token", record.GetProperty("private_token").GetString());
+        var xml = """
+            <feedback><report_metadata><org_name>google.com</org_name><report_id>s1</report_id><date_range><begin>1700000000</begin><end>1700086399</end></date_range></report_metadata>
+            <policy_published><domain>acme.example</domain><p>none</p></policy_published>
+            <record><row><source_ip>198.51.100.25</source_ip><count>10</count><policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>fail</spf></policy_evaluated></row>
+              <identifiers><header_from>acme.example</header_from></identifiers><auth_results><dkim><domain>acme.example</domain><result>pass</result></dkim></auth_results></record>
+            <record><row><source_ip>209.85.220.41</source_ip><count>4</count><policy_evaluated><disposition>none</disposition><dkim>fail</dkim><spf>pass</spf></policy_evaluated></row>
+              <identifiers><header_from>acme.example</header_from></identifiers><auth_results><dkim><domain>acme-example.20230601.gappssmtp.com</domain><result>pass</result></dkim><spf><domain>acme.example</domain><result>pass</result></spf></auth_results></record>
+            <record><row><source_ip>209.85.220.41</source_ip><count>1</count><policy_evaluated><disposition>none</disposition><dkim>fail</dkim><spf>fail</spf></policy_evaluated></row>
+              <identifiers><header_from>acme.example</header_from></identifiers><auth_results><spf><domain>acme.example</domain><result>fail</result></spf></auth_results></record>
+            <record><row><source_ip>192.0.2.66</source_ip><count>7</count><policy_evaluated><disposition>none</disposition><dkim>fail</dkim><spf>fail</spf></policy_evaluated></row>
+              <identifiers><header_from>acme.example</header_from></identifiers><auth_results><spf><domain>spammer.example</domain><result>fail</result></spf></auth_results></record>
+            </feedback>
+            """;
+        await _host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<Mailroom.Core.Storage.MailroomDb>();
+            return await sp.GetRequiredService<DmarcIngestion>().IngestAsync(db.DmarcDomains.Single(), new MemoryStream(Encoding.UTF8.GetBytes(xml)), "test", default);
+        });
+
+        var sources = await api.GetAsync("/records/my/sources").OkJson();
+
+        Assert.Equal(22, sources.GetProperty("total_count").GetInt64());
+        var list = sources.GetProperty("sources").EnumerateArray().ToList();
+        Assert.Equal(["198.51.100.25", "192.0.2.66", "209.85.220.41"], list.Select(s => s.GetProperty("source_ip").GetString()));
+        Assert.Equal(["mailroom", "unknown", "known"], list.Select(s => s.GetProperty("classification").GetString()));
+        Assert.Equal("Google Workspace", list[2].GetProperty("service").GetString());
+        Assert.Equal((5, 4, 0.8), (list[2].GetProperty("count").GetInt64(), list[2].GetProperty("dmarc_pass").GetInt64(),
+            list[2].GetProperty("dmarc_pass_rate").GetDouble()));
+        Assert.Equal(1.0, list[0].GetProperty("dmarc_pass_rate").GetDouble());
+        Assert.Equal(["google.com"], list[0].GetProperty("reporters").EnumerateArray().Select(r => r.GetString()));
+    }
+}
