@@ -117,11 +117,19 @@ public static class DmarcLoad
         return Task.FromResult(0);
     }
 
+    /// <summary>Reads every node; a document that is not well-formed to its end (IKEA's unclosed wrapper, trailing
+    /// junk) stops at the error, which the real parser never reaches (it stops at &lt;/feedback&gt;).</summary>
     private static void PlainPass(Stream xml)
     {
         using var reader = XmlReader.Create(xml, AggregateReportReader.SafeSettings());
-        while (reader.Read())
-            if (reader.NodeType == XmlNodeType.Text) _ = reader.Value;
+        try
+        {
+            while (reader.Read())
+                if (reader.NodeType == XmlNodeType.Text) _ = reader.Value;
+        }
+        catch (XmlException)
+        {
+        }
     }
 
     /// <summary>Passes over the whole input per second.</summary>
