@@ -98,6 +98,7 @@ public sealed class DmarcIngestion(MailroomDb db, PlatformSettings platform, Tim
         }
         try
         {
+            if (await TryStoreFailureReportAsync(domain, report, ct)) return true;
             var result = await IngestAsync(domain, new MemoryStream(report.Raw, writable: false), "mailto:" + report.MailFrom, ct);
             var state = result.Stored + result.Duplicates > 0 ? InboundReportState.Processed : InboundReportState.Failed;
             await FinishAsync(report, state, result.Note, ct);
@@ -110,6 +111,51 @@ public sealed class DmarcIngestion(MailroomDb db, PlatformSettings platform, Tim
             await db.InboundReports.Where(r => r.Id == inboundReportId).ExecuteUpdateAsync(u => u
                 .SetProperty(r => r.State, InboundReportState.Failed).SetProperty(r => r.Note, Cut("DMARC: " + e.Message)), ct);
         }
+        return true;
+    }
+
+    /// <summary>
+    /// A failure report (RFC 6591) at a reporting address: its minimised fields are stored, and the received message —
+    /// which quotes someone's mail — is dropped from the inbound store (only its size and outcome remain).
+    /// </summary>
+    private async Task<bool> TryStoreFailureReportAsync(DmarcDomain domain, InboundReport report, CancellationToken ct)
+    {
+        MimeKit.MimeMessage message;
+        try
+        {
+            message = MimeKit.MimeMessage.Load(new MemoryStream(report.Raw, writable: false), ct);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        if (FailureReportReader.Read(message) is not { } failure) return false;
+        db.DmarcFailureReports.Add(new DmarcFailureReport
+        {
+            DomainId = domain.Id,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+            ReporterDomain = Cut(report.MailFrom.Contains('@') ? report.MailFrom[(report.MailFrom.LastIndexOf('@') + 1)..].ToLowerInvariant() : "", 255),
+            FeedbackType = Cut(failure.FeedbackType, 64),
+            AuthFailure = Cut(failure.AuthFailure ?? "", 64),
+            ReportedDomain = Cut(failure.ReportedDomain ?? "", 255),
+            SourceIp = Cut(failure.SourceIp ?? "", 64),
+            ArrivalDate = failure.ArrivalDate?.UtcDateTime,
+            DkimDomains = Cut(string.Join(",", failure.DkimDomains), 1000),
+            DkimSelector = Cut(failure.DkimSelector ?? "", 255),
+            SpfDns = Cut(failure.SpfDns ?? "", 1000),
+            IdentityAlignment = Cut(failure.IdentityAlignment ?? "", 64),
+            DeliveryResult = Cut(failure.DeliveryResult ?? "", 64),
+            EnvelopeFromDomain = Cut(failure.EnvelopeFromDomain ?? "", 255),
+            HeaderFromDomain = Cut(failure.HeaderFromDomain ?? "", 255),
+        });
+        await db.SaveChangesAsync(ct);
+        var note = failure.IsAuthFailure
+            ? $"DMARC: failure report ({failure.AuthFailure ?? "unspecified"}) stored, message dropped"
+            : $"DMARC: ARF {failure.FeedbackType} report (not a DMARC failure report) stored, message dropped";
+        db.ChangeTracker.Clear();
+        await db.InboundReports.Where(r => r.Id == report.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(r => r.State, InboundReportState.Processed).SetProperty(r => r.Note, note).SetProperty(r => r.Raw, Array.Empty<byte>()), ct);
+        log.LogInformation("Inbound message {Id} for DMARC domain {Domain}: {Note}", report.Id, domain.Domain, note);
         return true;
     }
 

@@ -63,3 +63,27 @@ public sealed class DmarcReportRow
     public string EnvelopeFrom { get; set; } = "";
     public string AuthResults { get; set; } = "";
 }
+
+/// <summary>A DMARC failure report (RFC 6591) received at a reporting address, personal data minimised: domains
+/// only, no addresses, subject or body (<see cref="Mailroom.Mail.DmarcReports.FailureReport"/>); the received
+/// message itself is not kept.</summary>
+public sealed class DmarcFailureReport
+{
+    public long Id { get; set; }
+    public int DomainId { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public string ReporterDomain { get; set; } = "";
+    public string FeedbackType { get; set; } = "";
+    public string AuthFailure { get; set; } = "";
+    public string ReportedDomain { get; set; } = "";
+    public string SourceIp { get; set; } = "";
+    public DateTime? ArrivalDate { get; set; }
+    /// <summary>Comma-separated DKIM-Domain values.</summary>
+    public string DkimDomains { get; set; } = "";
+    public string DkimSelector { get; set; } = "";
+    public string SpfDns { get; set; } = "";
+    public string IdentityAlignment { get; set; } = "";
+    public string DeliveryResult { get; set; } = "";
+    public string EnvelopeFromDomain { get; set; } = "";
+    public string HeaderFromDomain { get; set; } = "";
+}

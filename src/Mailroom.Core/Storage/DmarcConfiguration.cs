@@ -60,3 +60,25 @@ internal sealed class DmarcReportRowConfiguration : IEntityTypeConfiguration<Dma
         b.HasOne<DmarcReport>().WithMany().HasForeignKey(r => r.ReportId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class DmarcFailureReportConfiguration : IEntityTypeConfiguration<DmarcFailureReport>
+{
+    public void Configure(EntityTypeBuilder<DmarcFailureReport> b)
+    {
+        b.ToTable("dmarc_failure_reports");
+        b.Property(r => r.ReporterDomain).HasMaxLength(255);
+        b.Property(r => r.FeedbackType).HasMaxLength(64);
+        b.Property(r => r.AuthFailure).HasMaxLength(64);
+        b.Property(r => r.ReportedDomain).HasMaxLength(255);
+        b.Property(r => r.SourceIp).HasMaxLength(64);
+        b.Property(r => r.DkimDomains).HasMaxLength(1000);
+        b.Property(r => r.DkimSelector).HasMaxLength(255);
+        b.Property(r => r.SpfDns).HasMaxLength(1000);
+        b.Property(r => r.IdentityAlignment).HasMaxLength(64);
+        b.Property(r => r.DeliveryResult).HasMaxLength(64);
+        b.Property(r => r.EnvelopeFromDomain).HasMaxLength(255);
+        b.Property(r => r.HeaderFromDomain).HasMaxLength(255);
+        b.HasIndex(r => new { r.DomainId, r.CreatedAt });
+        b.HasOne<DmarcDomain>().WithMany().HasForeignKey(r => r.DomainId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

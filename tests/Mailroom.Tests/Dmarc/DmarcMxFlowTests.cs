@@ -101,4 +101,36 @@ public sealed class DmarcMxFlowTests : IAsyncLifetime
             SendToMxAsync(ReportMail("a@dmarc.elsewhere.example", [1, 2]), "a@dmarc.elsewhere.example"));
         Assert.Equal(SmtpStatusCode.MailboxUnavailable, e.StatusCode);
     }
+
+    [Fact]
+    public async Task FailureReportsAreStoredMinimisedAndTheirMessageDropped()
+    {
+        var record = await _host.Client().PostAsJsonAsync("/records", new { email = "ops@wildbit.example", domain = "wildbit.example" }).OkJson();
+        var address = record.GetProperty("reporting_uri").GetString()!["mailto:".Length..];
+        var m = new MimeMessage { Subject = "FW: Quarterly numbers" };
+        m.From.Add(MailboxAddress.Parse("ruf@receiver.example"));
+        m.To.Add(MailboxAddress.Parse(address));
+        var report = new MultipartReport("feedback-report")
+        {
+            new TextPart("plain") { Text = "Authentication failure report." },
+            new MimePart("message", "feedback-report") { Content = new MimeContent(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(
+                "Feedback-Type: auth-failure\r\nUser-Agent: R/1\r\nVersion: 1\r\nOriginal-Mail-From: <ceo@wildbit.example>\r\n" +
+                "Source-IP: 192.0.2.77\r\nReported-Domain: wildbit.example\r\nAuth-Failure: dmarc\r\n"))) },
+            new MessagePart { Message = MimeMessage.Load(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(
+                "From: ceo@wildbit.example\r\nTo: someone@receiver.example\r\nSubject: Quarterly numbers\r\n\r\nConfidential.\r\n"))) },
+        };
+        m.Body = report;
+
+        await SendToMxAsync(m, address);
+
+        var (failure, inbound) = await _host.ScopedAsync(sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            return Task.FromResult((db.DmarcFailureReports.Single(), db.InboundReports.Single()));
+        });
+        Assert.Equal(("auth-failure", "dmarc", "192.0.2.77", "wildbit.example", "receiver.example"),
+            (failure.FeedbackType, failure.AuthFailure, failure.SourceIp, failure.EnvelopeFromDomain, failure.ReporterDomain));
+        Assert.Equal(InboundReportState.Processed, inbound.State);
+        Assert.Empty(inbound.Raw); // the quoted message (someone's mail) is not kept
+    }
 }

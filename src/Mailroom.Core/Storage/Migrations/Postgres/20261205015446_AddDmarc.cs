@@ -31,6 +31,39 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "dmarc_failure_reports",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DomainId = table.Column<int>(type: "integer", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ReporterDomain = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    FeedbackType = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    AuthFailure = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    ReportedDomain = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    SourceIp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    ArrivalDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    DkimDomains = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    DkimSelector = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    SpfDns = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    IdentityAlignment = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    DeliveryResult = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    EnvelopeFromDomain = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    HeaderFromDomain = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_dmarc_failure_reports", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_dmarc_failure_reports_dmarc_domains_DomainId",
+                        column: x => x.DomainId,
+                        principalTable: "dmarc_domains",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "dmarc_reports",
                 columns: table => new
                 {
@@ -121,6 +154,11 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 column: "RecoveryTokenHash");
 
             migrationBuilder.CreateIndex(
+                name: "IX_dmarc_failure_reports_DomainId_CreatedAt",
+                table: "dmarc_failure_reports",
+                columns: new[] { "DomainId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_dmarc_report_rows_ReportId_RowNum",
                 table: "dmarc_report_rows",
                 columns: new[] { "ReportId", "RowNum" });
@@ -140,6 +178,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "dmarc_failure_reports");
+
             migrationBuilder.DropTable(
                 name: "dmarc_report_rows");
 
