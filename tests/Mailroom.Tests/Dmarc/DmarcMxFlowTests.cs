@@ -128,8 +128,8 @@ public sealed class DmarcMxFlowTests : IAsyncLifetime
             var db = sp.GetRequiredService<MailroomDb>();
             return Task.FromResult((db.DmarcFailureReports.Single(), db.InboundReports.Single()));
         });
-        Assert.Equal(("auth-failure", "dmarc", "192.0.2.77", "wildbit.example", "receiver.example"),
-            (failure.FeedbackType, failure.AuthFailure, failure.SourceIp, failure.EnvelopeFromDomain, failure.ReporterDomain));
+        Assert.Equal(("auth-failure", "dmarc", "192.0.2.77", "wildbit.example", "google.com"),
+            (failure.FeedbackType, failure.AuthFailure, failure.SourceIp, failure.EnvelopeFromDomain, failure.ReporterDomain)); // the reporter is the envelope sender's domain
         Assert.Equal(InboundReportState.Processed, inbound.State);
         Assert.Empty(inbound.Raw); // the quoted message (someone's mail) is not kept
     }
