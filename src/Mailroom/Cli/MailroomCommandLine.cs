@@ -7,7 +7,7 @@ using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli;
 
-/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>, <c>streams pause|resume</c>, <c>bounces parse</c>.</summary>
+/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>, <c>streams pause|resume</c>, <c>bounces parse</c>, <c>dmarc import</c>.</summary>
 public static class MailroomCommandLine
 {
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "JSON config file (keys as in the README's configuration table). Env: MAILROOM_CONFIG; default ./mailroom.json if present." };
