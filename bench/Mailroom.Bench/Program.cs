@@ -9,6 +9,7 @@ var commands = new Dictionary<string, (string Help, Func<BenchArgs, Cancellation
     ["send"] = (SendLoad.Help, SendLoad.RunAsync),
     ["dkim"] = (DkimLoad.Help, DkimLoad.RunAsync),
     ["webhooks"] = (WebhookLoad.Help, WebhookLoad.RunAsync),
+    ["dmarc"] = (DmarcLoad.Help, DmarcLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

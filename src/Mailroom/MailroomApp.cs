@@ -97,6 +97,9 @@ public static class MailroomApp
         services.AddSingleton<Mailroom.Core.Webhooks.WebhookDispatcher>();
         services.AddScoped<Mailroom.Core.Webhooks.WebhookService>();
         services.AddScoped<Mailroom.Core.Webhooks.WebhookEventReplay>();
+        services.AddScoped<Mailroom.Core.Dmarc.DmarcService>();
+        services.AddScoped<Mailroom.Core.Dmarc.DmarcIngestion>();
+        services.AddScoped<Mailroom.Core.Dmarc.DmarcSourcesReport>();
         return services;
     }
 
@@ -182,6 +185,7 @@ public static class MailroomApp
             app.MapBouncesApi();
             app.MapSuppressionsApi();
             app.MapWebhooksApi();
+            app.MapDmarcApi();
         }
         return app;
     }

@@ -260,6 +260,9 @@ public sealed class ReturnPathHosts(MailroomDb db, PlatformSettings platform)
             return false;
         if (domain == Normalize(platform.ReturnPathHost))
             return true;
+        // The hosted DMARC reporting addresses (<token>@dmarc.<mail domain>) come in on the same listener.
+        if (domain == Dmarc.DmarcService.ReportingHost(platform))
+            return true;
         return await db.Domains.AnyAsync(d => d.ReturnPathDomain == domain, ct)
             || await db.SenderSignatures.AnyAsync(s => s.ReturnPathDomain == domain, ct);
     }

@@ -36,6 +36,10 @@ public sealed class PlatformDnsRecords(DkimKeyStore keys, DnsRecordChecks checks
                 "SPF of the Return-Path host: receivers check SPF on the MAIL FROM domain (RFC 7208 §2.4), which is this host, also for customers whose Return-Path is a CNAME to it."),
             new("_dmarc." + domain, "TXT", $"v=DMARC1; p=none; rua=mailto:dmarc@{domain}",
                 "DMARC policy suggestion (RFC 7489 §6.3): start with p=none and reports to a mailbox you read; tighten to quarantine or reject once reports are clean."),
+            new(Dmarc.DmarcService.ReportingHost(platform), "A", ServerAddressPlaceholder,
+                "Host of the hosted DMARC reporting addresses (reporting_uri of /records): it must reach Mailroom's inbound SMTP (an A record is its implicit MX, RFC 5321 §5.1)."),
+            new("*._report._dmarc." + domain, "TXT", "v=DMARC1",
+                "Lets every customer domain send its DMARC aggregate reports to this platform's reporting addresses: receivers check <customer domain>._report._dmarc." + domain + " before mailing reports to another domain (RFC 7489 §7.1)."),
         ];
     }
 
@@ -50,6 +54,8 @@ public sealed class PlatformDnsRecords(DkimKeyStore keys, DnsRecordChecks checks
             {
                 ("TXT", var n) when n.Contains("._domainkey.", StringComparison.Ordinal) => await checks.DkimAsync(n, key.PublicKey, ct),
                 ("TXT", var n) when n.StartsWith("_dmarc.", StringComparison.Ordinal) => await checks.TxtStartingWithAsync(n, "v=DMARC1", ct),
+                // A query for the literal "*" label is answered by the wildcard record itself (RFC 4592 §2.2.1).
+                ("TXT", var n) when n.StartsWith("*._report._dmarc.", StringComparison.Ordinal) => await checks.TxtStartingWithAsync(n, "v=DMARC1", ct),
                 ("TXT", var n) when n == platform.SpfIncludeHost => (await checks.SpfRecordAsync(n, ct)).Result,
                 ("TXT", var n) => await checks.SpfIncludesAsync(n, platform.SpfIncludeHost, ct),
                 ("A", var n) => await checks.ReceivesMailAsync(n, ct),

@@ -34,6 +34,10 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
+    public DbSet<Dmarc.DmarcDomain> DmarcDomains => Set<Dmarc.DmarcDomain>();
+    public DbSet<Dmarc.DmarcReport> DmarcReports => Set<Dmarc.DmarcReport>();
+    public DbSet<Dmarc.DmarcReportRow> DmarcReportRows => Set<Dmarc.DmarcReportRow>();
+    public DbSet<Dmarc.DmarcFailureReport> DmarcFailureReports => Set<Dmarc.DmarcFailureReport>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

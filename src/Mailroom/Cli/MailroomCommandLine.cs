@@ -7,7 +7,7 @@ using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli;
 
-/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>, <c>streams pause|resume</c>, <c>bounces parse</c>.</summary>
+/// <summary>The <c>mailroom</c> command: <c>serve</c>, <c>accounts create|list</c>, <c>dns</c>, <c>streams pause|resume</c>, <c>bounces parse</c>, <c>dmarc import</c>, <c>backup</c>, <c>restore</c>.</summary>
 public static partial class MailroomCommandLine
 {
     private static readonly Option<string?> ConfigOption = new("--config") { Description = "JSON config file (keys as in the README's configuration table). Env: MAILROOM_CONFIG; default ./mailroom.json if present." };
@@ -34,6 +34,7 @@ public static partial class MailroomCommandLine
         root.Subcommands.Add(BouncesCommand.Build());
         root.Subcommands.Add(Backup());
         root.Subcommands.Add(Restore());
+        root.Subcommands.Add(DmarcCommand.Build(OpenStoreAsync, Options("Data", "Database").Append(ConfigOption)));
         return root;
     }
 

@@ -49,8 +49,10 @@ public sealed class MxListener(MailroomSettings settings, [FromKeyedServices(Smt
         var processor = scope.ServiceProvider.GetRequiredService<InboundReportProcessor>();
         try
         {
+            var dmarc = scope.ServiceProvider.GetRequiredService<Mailroom.Core.Dmarc.DmarcIngestion>();
             foreach (var id in await processor.PendingAsync(ct))
-                await processor.ProcessAsync(id, ct);
+                if (!await dmarc.TryProcessInboundAsync(id, ct))
+                    await processor.ProcessAsync(id, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -109,7 +111,9 @@ internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) :
                 return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "4.3.0 Temporary failure storing the message, try again later");
             }
             await using (var scope = scopes.CreateAsyncScope())
-                await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
+                // Mail to a hosted DMARC reporting address is an aggregate report; anything else a bounce or complaint.
+                if (!await scope.ServiceProvider.GetRequiredService<Mailroom.Core.Dmarc.DmarcIngestion>().TryProcessInboundAsync(id, ct))
+                    await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
             Mailroom.Core.MailroomMetrics.MxReport("received");
             return SmtpResponse.Ok;
         }

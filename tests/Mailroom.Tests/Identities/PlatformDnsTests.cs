@@ -72,6 +72,8 @@ public sealed class PlatformDnsTests
         Assert.Contains("; pm-bounces.mail.example.\t3600\tIN\tA\t<public IPv4 address of this Mailroom>", output);
         Assert.Contains("pm-bounces.mail.example.\t3600\tIN\tTXT\t\"v=spf1 include:spf.mail.example ~all\"", output);
         Assert.Contains("_dmarc.mail.example.\t3600\tIN\tTXT\t\"v=DMARC1; p=none; rua=mailto:dmarc@mail.example\"", output);
+        Assert.Contains("*._report._dmarc.mail.example.\t3600\tIN\tTXT\t\"v=DMARC1\"", output);
+        Assert.Contains("; dmarc.mail.example.\t3600\tIN\tA\t<public IPv4 address of this Mailroom>", output);
 
         // The key printed is the one the running server made at its first start and publishes in /health/dns.
         using var http = new HttpClient();

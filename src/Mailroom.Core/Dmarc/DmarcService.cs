@@ -1,0 +1,273 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Mailroom.Contracts;
+using Mailroom.Core.Identities;
+using Mailroom.Core.Storage;
+using Mailroom.Mail.Addresses;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Mailroom.Core.Dmarc;
+
+/// <summary>
+/// Postmark's DMARC API (dmarc.postmarkapp.com/api) over <see cref="DmarcDomain"/>s: one domain per private token,
+/// <c>/records/my</c> being the domain the token is scoped to. Errors are <see cref="MailroomException"/>s: 401 for a
+/// missing or wrong token, 422 for validation, 404 for a report that is not the token's.
+/// </summary>
+public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLookup dns, PlatformSettings platform, TimeProvider clock,
+    Queue.OutboundQueue queue, ILogger<DmarcService> log)
+{
+    public const int MaxReportsPerPage = 100;
+
+    /// <summary>The host of the hosted reporting addresses. It must reach the MX listener, and RFC 7489 §7.1 needs the
+    /// wildcard <c>*._report._dmarc.&lt;mail domain&gt;</c> TXT record for receivers to send reports to it.</summary>
+    public static string ReportingHost(PlatformSettings platform) => "dmarc." + platform.MailDomain;
+
+    public static string ReportingAddress(PlatformSettings platform, DmarcDomain d) => $"{d.PublicToken}@{ReportingHost(platform)}";
+
+    public async Task<DmarcCreatedRecord> CreateAsync(DmarcCreateRecordRequest request, CancellationToken ct)
+    {
+        var domain = ValidDomain(request.Domain);
+        var email = ValidEmail(request.Email);
+        var token = Secrets.NewToken();
+        var record = new DmarcDomain
+        {
+            Domain = domain,
+            Email = email,
+            PublicToken = NewPublicToken(),
+            PrivateTokenHash = Secrets.Hash(token),
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        db.DmarcDomains.Add(record);
+        await db.SaveChangesAsync(ct);
+        log.LogInformation("DMARC monitoring created for {Domain} ({Id})", domain, record.Id);
+        return new DmarcCreatedRecord(record.Domain, record.PublicToken, Iso(record.CreatedAt), token,
+            "mailto:" + ReportingAddress(platform, record), record.Email);
+    }
+
+    /// <summary>The record the private token belongs to; 401 otherwise.</summary>
+    public async Task<DmarcDomain> AuthenticateAsync(string? token, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(token))
+            throw new MailroomException(10, "Request does not contain a valid X-Api-Token header.", 401);
+        var hash = Secrets.Hash(token);
+        var record = await db.DmarcDomains.FirstOrDefaultAsync(d => d.PrivateTokenHash == hash || d.RecoveryTokenHash == hash, ct)
+                     ?? throw new MailroomException(10, "The X-Api-Token is not valid.", 401);
+        if (record.RecoveryTokenHash == hash)
+        {
+            // The first use of a recovered token makes it the private token; the lost one stops working.
+            record.PrivateTokenHash = hash;
+            record.RecoveryTokenHash = null;
+            await db.SaveChangesAsync(ct);
+        }
+        return record;
+    }
+
+    /// <summary>
+    /// <c>POST /token/recover</c>: mails a new token to the digest address of each record for the domain. The answer is
+    /// the same whether or not the domain is monitored (no one learns which domains are), and the old token keeps
+    /// working until the mailed one is used (<see cref="DmarcDomain.RecoveryTokenHash"/>).
+    /// </summary>
+    public async Task<DmarcRecoverResult> RecoverAsync(DmarcRecoverRequest request, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.Owner)) throw new MailroomException(422, "'owner' is required.");
+        var domain = request.Owner.Trim().TrimEnd('.').ToLowerInvariant();
+        var records = await db.DmarcDomains.Where(d => d.Domain == domain).ToListAsync(ct);
+        var mails = new List<Queue.QueuedMessage>();
+        foreach (var record in records)
+        {
+            var token = Secrets.NewToken();
+            record.RecoveryTokenHash = Secrets.Hash(token);
+            mails.Add(DmarcTokenEmail.Compose(record, token, platform, clock.GetUtcNow()));
+        }
+        await db.SaveChangesAsync(ct);
+        if (mails.Count > 0) await queue.EnqueueAsync(mails, ct);
+        log.LogInformation("DMARC token recovery for {Domain}: {Count} record(s) mailed", domain, records.Count);
+        return new DmarcRecoverResult(true);
+    }
+
+    public DmarcRecord Describe(DmarcDomain d) =>
+        new(d.Domain, d.PublicToken, Iso(d.CreatedAt), "mailto:" + ReportingAddress(platform, d), d.Email);
+
+    public async Task<DmarcRecord> PatchAsync(DmarcDomain d, DmarcPatchRecordRequest request, CancellationToken ct)
+    {
+        d.Email = ValidEmail(request.Email);
+        await db.SaveChangesAsync(ct);
+        return Describe(d);
+    }
+
+    /// <summary>Stops monitoring: the domain and its reports are deleted; its reporting address no longer accepts mail.</summary>
+    public async Task DeleteAsync(DmarcDomain d, CancellationToken ct)
+    {
+        db.DmarcDomains.Remove(d);
+        await db.SaveChangesAsync(ct);
+        log.LogInformation("DMARC monitoring deleted for {Domain} ({Id})", d.Domain, d.Id);
+    }
+
+    /// <summary>The suggested <c>_dmarc</c> record, as Postmark words it: the value in quotes, starting at p=none.</summary>
+    public DmarcDnsSnippet Dns(DmarcDomain d) =>
+        new($"_dmarc.{d.Domain}.", $"\"v=DMARC1; p=none; pct=100; rua=mailto:{ReportingAddress(platform, d)}; sp=none; aspf=r;\"");
+
+    /// <summary>True when a <c>v=DMARC1</c> TXT record at <c>_dmarc.&lt;domain&gt;</c> sends aggregate reports to the
+    /// hosted address (its <c>rua=</c> list names it, RFC 7489 §6.4), looked up through the configured resolver.</summary>
+    public async Task<DmarcVerifyResult> VerifyAsync(DmarcDomain d, CancellationToken ct)
+    {
+        var name = "_dmarc." + d.Domain;
+        var present = await checks.TxtStartingWithAsync(name, "v=DMARC1", ct);
+        if (!present.Passed) return new DmarcVerifyResult(false);
+        var answer = await dns.TxtAsync(name, ct);
+        var address = ReportingAddress(platform, d);
+        var verified = answer.Values.Where(v => v.TrimStart().StartsWith("v=DMARC1", StringComparison.OrdinalIgnoreCase))
+            .Any(v => RuaAddresses(v).Contains(address, StringComparer.OrdinalIgnoreCase));
+        return new DmarcVerifyResult(verified);
+    }
+
+    /// <summary>The mailto addresses of a DMARC record's <c>rua</c> tag (RFC 7489 §6.4: comma-separated URIs, each
+    /// with an optional <c>!size</c> suffix).</summary>
+    internal static IEnumerable<string> RuaAddresses(string record)
+    {
+        foreach (var tag in record.Split(';'))
+        {
+            var eq = tag.IndexOf('=');
+            if (eq < 0 || !tag[..eq].Trim().Equals("rua", StringComparison.OrdinalIgnoreCase)) continue;
+            foreach (var uri in tag[(eq + 1)..].Split(','))
+            {
+                var u = uri.Trim();
+                if (!u.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase)) continue;
+                u = u["mailto:".Length..];
+                var bang = u.IndexOf('!');
+                yield return Uri.UnescapeDataString(bang >= 0 ? u[..bang] : u);
+            }
+        }
+    }
+
+    public async Task<DmarcRotatedToken> RotateTokenAsync(DmarcDomain d, CancellationToken ct)
+    {
+        var token = Secrets.NewToken();
+        d.PrivateTokenHash = Secrets.Hash(token);
+        await db.SaveChangesAsync(ct);
+        return new DmarcRotatedToken(token);
+    }
+
+    public async Task<DmarcReportsPage> ListReportsAsync(DmarcDomain d, string? fromDate, string? toDate, int? limit, long? after,
+        CancellationToken ct)
+    {
+        var from = ParseDate(fromDate, "from_date");
+        var to = ParseDate(toDate, "to_date");
+        var take = limit ?? 30;
+        if (take < 1 || take > MaxReportsPerPage)
+            throw new MailroomException(422, $"'limit' must be between 1 and {MaxReportsPerPage}.");
+        var query = db.DmarcReports.AsNoTracking().Where(r => r.DomainId == d.Id);
+        // A report belongs to the days its period starts on: from_date and to_date are whole UTC days, both included.
+        if (from is { } f) query = query.Where(r => r.DateRangeBegin >= f);
+        if (to is { } t) { var end = t.AddDays(1); query = query.Where(r => r.DateRangeBegin < end); }
+        var total = await query.CountAsync(ct);
+        var page = query;
+        if (after is { } a) page = page.Where(r => r.Id > a);
+        var rows = await page.OrderBy(r => r.Id).Take(take + 1)
+            .Select(r => new { r.Id, r.PolicyDomain, r.DateRangeBegin, r.DateRangeEnd, r.CreatedAt, r.ExternalId, r.OrganizationName })
+            .ToListAsync(ct);
+        var more = rows.Count > take;
+        if (more) rows.RemoveAt(rows.Count - 1);
+        long? next = more ? rows[^1].Id : null;
+        var nextUrl = next is null ? null
+            : $"/records/my/reports?from_date={fromDate?.Trim()}&to_date={toDate?.Trim()}&limit={take}&after={next}";
+        return new DmarcReportsPage(new DmarcReportsMeta(next, nextUrl, total),
+            rows.Select(r => new DmarcReportEntry(r.Id, r.PolicyDomain, Iso(r.DateRangeBegin), Iso(r.DateRangeEnd), Iso(r.CreatedAt),
+                r.ExternalId, r.OrganizationName)).ToList());
+    }
+
+    private async Task<DmarcReport> FindReportAsync(DmarcDomain d, long id, CancellationToken ct) =>
+        await db.DmarcReports.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.DomainId == d.Id, ct)
+        ?? throw new MailroomException(404, $"Report {id} was not found.", 404);
+
+    public async Task<DmarcReportDetails> GetReportAsync(DmarcDomain d, long id, CancellationToken ct)
+    {
+        var r = await FindReportAsync(d, id, ct);
+        var rows = await db.DmarcReportRows.AsNoTracking().Where(x => x.ReportId == r.Id).OrderBy(x => x.RowNum).ToListAsync(ct);
+        return new DmarcReportDetails(r.Id, r.PolicyDomain, Iso(r.DateRangeBegin), Iso(r.DateRangeEnd), r.SourceUri, r.ExternalId, r.Email,
+            r.OrganizationName, Iso(r.CreatedAt), r.ExtraContactInfo, r.DkimAlignmentMode, r.SpfAlignmentMode, r.DomainPolicy,
+            r.SubdomainPolicy, r.FilteringPercentage, r.RawSize, rows.Select(x => Flatten(r, x)).ToList());
+    }
+
+    /// <summary>The report document as received (decompressed XML).</summary>
+    public async Task<byte[]> GetRawReportAsync(DmarcDomain d, long id, CancellationToken ct)
+    {
+        var r = await FindReportAsync(d, id, ct);
+        using var gzip = new GZipStream(new MemoryStream(r.RawXmlGzip), CompressionMode.Decompress);
+        var xml = new MemoryStream();
+        await gzip.CopyToAsync(xml, ct);
+        return xml.ToArray();
+    }
+
+    /// <summary>
+    /// One SPF and one DKIM result per row, as Postmark's API has it: the first result that passes and is aligned with
+    /// the header From domain (relaxed alignment, RFC 7489 §3.1: the same domain or one a subdomain of the other;
+    /// approximated without the public suffix list), else the first result. All results stay in dkim_results/spf_results.
+    /// </summary>
+    internal static DmarcReportRecord Flatten(DmarcReport report, DmarcReportRow row)
+    {
+        var auth = DmarcAuthResults.FromJson(row.AuthResults);
+        var dkim = auth.Dkim.FirstOrDefault(x => x.Result == "pass" && Aligned(x.Domain, row.HeaderFrom)) ?? auth.Dkim.FirstOrDefault();
+        var spf = auth.Spf.FirstOrDefault(x => x.Result == "pass" && Aligned(x.Domain, row.HeaderFrom)) ?? auth.Spf.FirstOrDefault();
+        return new DmarcReportRecord(row.Id, report.Id, row.RowNum, row.HeaderFrom, row.SourceIp, row.SourceIpVersion, null, row.Count,
+            row.PolicySpf, row.PolicyDkim, row.Disposition, row.ReasonType, row.ReasonComment, spf?.Domain ?? "", spf?.Result ?? "",
+            dkim?.Domain ?? "", dkim?.Result ?? "", Iso(report.CreatedAt), auth.Dkim, auth.Spf);
+    }
+
+    internal static bool Aligned(string? domain, string headerFrom)
+    {
+        if (string.IsNullOrEmpty(domain) || string.IsNullOrEmpty(headerFrom)) return false;
+        return domain == headerFrom || domain.EndsWith("." + headerFrom, StringComparison.Ordinal) ||
+               headerFrom.EndsWith("." + domain, StringComparison.Ordinal);
+    }
+
+    public static string Iso(DateTime t) => DateTime.SpecifyKind(t, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public static DateTime? ParseDate(string? value, string name)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        if (DateTime.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture,
+                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var date))
+            return DateTime.SpecifyKind(date, DateTimeKind.Utc);
+        throw new MailroomException(422, $"'{name}' must be a date as YYYY-MM-DD.");
+    }
+
+    private static string ValidDomain(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) throw new MailroomException(422, "'domain' is required.");
+        var name = value.Trim().TrimEnd('.').ToLowerInvariant();
+        if (name.Length > 253 || !EmailAddress.IsValidDomain(name) || !name.Contains('.'))
+            throw new MailroomException(422, $"'{value.Trim()}' is not a valid domain name.");
+        return name;
+    }
+
+    private static string ValidEmail(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) throw new MailroomException(422, "'email' is required.");
+        var email = value.Trim();
+        if (email.Length > 320 || !EmailAddress.IsValid(email)) throw new MailroomException(422, $"'{email}' is not a valid email address.");
+        return email;
+    }
+
+    /// <summary>20 random lower-case letters and digits (about 103 bits): the local part of the reporting address, so
+    /// it must survive every mail system's case folding.</summary>
+    private static string NewPublicToken()
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        return RandomNumberGenerator.GetString(alphabet, 20);
+    }
+}
+
+/// <summary>Every DKIM and SPF result of a row, as stored (JSON).</summary>
+public sealed record DmarcAuthResults(IReadOnlyList<DmarcDkimResult> Dkim, IReadOnlyList<DmarcSpfResult> Spf)
+{
+    private static readonly JsonSerializerOptions Json = new();
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static DmarcAuthResults FromJson(string json) =>
+        string.IsNullOrEmpty(json) ? new([], []) : JsonSerializer.Deserialize<DmarcAuthResults>(json, Json) ?? new([], []);
+}
