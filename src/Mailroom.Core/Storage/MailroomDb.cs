@@ -11,7 +11,8 @@ namespace Mailroom.Core.Storage;
 /// <see cref="PostgresMailroomDb"/>), each with its own migrations folder; entity configuration lives in one
 /// class per entity beside this file.
 /// </summary>
-public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
+public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
+    Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.IDataProtectionKeyContext
 {
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<Server> Servers => Set<Server>();
@@ -29,6 +30,10 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<SenderSignature> SenderSignatures => Set<SenderSignature>();
     public DbSet<SenderConfirmation> SenderConfirmations => Set<SenderConfirmation>();
     public DbSet<PlatformSecret> PlatformSecrets => Set<PlatformSecret>();
+    public DbSet<NodeRecord> Nodes => Set<NodeRecord>();
+    /// <summary>The Data Protection key ring on PostgreSQL (one for every node); unused on SQLite (keys stay in the data folder).</summary>
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys =>
+        Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -34,9 +34,6 @@ public sealed class DeliveryWorker(DeliveryRunner runner, DeliverySignal signal,
 {
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
-        var released = await runner.ReleaseLeasesOfPreviousRunAsync(ct);
-        if (released > 0)
-            log.LogWarning("Took back {Count} deliveries this node had claimed before it stopped; they are sent again", released);
         while (!ct.IsCancellationRequested)
         {
             try
