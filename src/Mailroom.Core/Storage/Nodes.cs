@@ -103,6 +103,19 @@ public sealed class NodeRegistry(NodeIdentity node, Delivery.DeliveryOptions del
         return (released, removed);
     }
 
+    /// <summary>
+    /// SQLite only (one file, one process): every claim not this process's is a previous run's (crashed or killed), so
+    /// it is released at start instead of after its lease. Returns how many.
+    /// </summary>
+    public async Task<int> ReleasePreviousRunAsync(MailroomDb db, CancellationToken ct)
+    {
+        if (db is not SqliteMailroomDb)
+            return 0;
+        return await db.Deliveries
+            .Where(d => d.State == Queue.DeliveryState.Pending && d.LeaseOwner != null && d.LeaseOwner != node.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), ct);
+    }
+
     /// <summary>On a clean stop: the row goes, so nobody waits for this node's heartbeat to age.</summary>
     public Task LeaveAsync(MailroomDb db, CancellationToken ct) =>
         db.Nodes.Where(n => n.Id == node.Id).ExecuteDeleteAsync(ct);

@@ -18,6 +18,17 @@ public sealed class NodeHeartbeatWorker(IServiceProvider services, NodeRegistry 
             return;
         log.LogInformation("Node {Node} started", node.Id);
         var roles = settings.Roles;
+        try
+        {
+            await using var scope = services.CreateAsyncScope();
+            var released = await registry.ReleasePreviousRunAsync(scope.ServiceProvider.GetRequiredService<MailroomDb>(), ct);
+            if (released > 0)
+                log.LogWarning("Took back {Count} deliveries claimed by this store's previous run; they are sent again", released);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "Releasing the previous run's claims failed; they are taken again when their lease expires");
+        }
         while (!ct.IsCancellationRequested)
         {
             try
