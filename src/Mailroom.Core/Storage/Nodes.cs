@@ -73,18 +73,12 @@ public sealed class NodeRegistry(NodeIdentity node, Delivery.DeliveryOptions del
     public async Task BeatAsync(MailroomDb db, string roles, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var updated = await db.Nodes.Where(n => n.Id == node.Id).ExecuteUpdateAsync(u => u.SetProperty(n => n.LastSeenAt, now), ct);
-        if (updated > 0)
-            return;
-        db.Nodes.Add(new NodeRecord { Id = node.Id, StartedAt = now, LastSeenAt = now, Roles = roles });
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        finally
-        {
-            db.ChangeTracker.Clear();
-        }
+        // One statement (both providers know ON CONFLICT): a first beat racing another never collides on the key.
+        await db.Database.ExecuteSqlRawAsync(
+            """
+            INSERT INTO nodes ("Id", "StartedAt", "LastSeenAt", "Roles") VALUES ({0}, {1}, {1}, {2})
+            ON CONFLICT ("Id") DO UPDATE SET "LastSeenAt" = excluded."LastSeenAt"
+            """, [node.Id, now, roles], ct);
     }
 
     /// <summary>Releases the pending claims of nodes silent for longer than <see cref="DeadAfter"/> and removes

@@ -26,11 +26,13 @@ public sealed class StartupMigrator(IServiceProvider services, Readiness readine
             await DatabaseSetup.MigrateAsync(db, ct);
             if (db is PostgresMailroomDb)
                 await ImportFolderKeysAsync(db, scope.ServiceProvider.GetRequiredService<Mailroom.Cli.MailroomSettings>(), ct);
-            // Reading the key ring makes its first key if there is none, and stores it before the lock is released.
+            // The canary first: a node with the wrong master key stops before it could add a key to the shared ring.
+            await CheckSecretsAsync(db, scope.ServiceProvider.GetRequiredService<Secrets>(), scope.ServiceProvider.GetRequiredService<MasterKey>(), ct);
+            // Reading the key ring makes its first key if there is none, and stores it before the lock is released:
+            // nodes started together find one key, not one each.
             scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>()
                 .CreateProtector("Mailroom.Startup").Protect([1]);
         }
-        await CheckSecretsAsync(db, scope.ServiceProvider.GetRequiredService<Secrets>(), scope.ServiceProvider.GetRequiredService<MasterKey>(), ct);
         log.LogInformation("Database ready ({Provider})", db.Database.ProviderName);
         readiness.MarkReady();
     }
