@@ -31,9 +31,14 @@ public static class MailroomApp
         // still read; every new key is encrypted.
         var masterKey = settings.LoadMasterKey();
         services.AddSingleton(masterKey);
-        services.AddDataProtection()
-            .SetApplicationName("Mailroom")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(data, "keys")));
+        // SQLite (one process): the key ring in the data folder. PostgreSQL (possibly several nodes): in the database,
+        // one ring for every node (data_protection_keys), so a secret one node encrypted is read by all; the operator
+        // gives every node the same master key. The first key is made at start under the setup lock (StartupMigrator).
+        var dataProtection = services.AddDataProtection().SetApplicationName("Mailroom");
+        if (settings.DatabaseSettings.IsPostgres)
+            dataProtection.PersistKeysToDbContext<PostgresMailroomDb>();
+        else
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(data, "keys")));
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new MasterKeyXmlEncryptor(masterKey));
         services.AddSingleton<Secrets>();
         services.AddMailroomDatabase(settings.DatabaseSettings);
@@ -59,11 +64,14 @@ public static class MailroomApp
         services.AddScoped<MessageLog>();
         services.AddScoped<MessageRetention>();
         services.AddSingleton<MessagePreparer>();
+        var node = new NodeIdentity();
+        services.AddSingleton(node);
+        services.AddSingleton<NodeRegistry>();
         services.AddSingleton(new DeliveryOptions
         {
             Port = settings.DeliveryPort,
             HeloName = settings.HeloName ?? MessageIdDomain(settings),
-            NodeId = NodeId(data),
+            NodeId = node.Id,
             Relay = settings.Relay is { } relay
                 ? new RelayHost(HostPort.Parse(relay, 587).Host, HostPort.Parse(relay, 587).Port, settings.RelayUsername, settings.RelayPassword)
                 : null,
@@ -90,7 +98,7 @@ public static class MailroomApp
         services.AddSingleton(new Mailroom.Core.Webhooks.WebhookOptions
         {
             AllowPrivateDestinations = settings.AllowPrivateWebhooks,
-            NodeId = NodeId(data),
+            NodeId = node.Id,
         });
         services.AddSingleton<Mailroom.Core.Webhooks.WebhookOutbox>();
         services.AddSingleton<Mailroom.Core.Webhooks.WebhookSender>();
@@ -101,17 +109,6 @@ public static class MailroomApp
         services.AddScoped<Mailroom.Core.Dmarc.DmarcIngestion>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcSourcesReport>();
         return services;
-    }
-
-    /// <summary>A name for this node, made once and kept in the data folder.</summary>
-    private static string NodeId(string data)
-    {
-        var file = Path.Combine(data, "node-id");
-        if (File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } existing)
-            return existing;
-        var id = $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
-        File.WriteAllText(file, id);
-        return id;
     }
 
     private static string MessageIdDomain(MailroomSettings settings)
@@ -148,6 +145,12 @@ public static class MailroomApp
         builder.Services.AddSingleton<StoreHealth>();
         builder.Services.AddHostedService<StartupMigrator>();
         builder.Services.AddHostedService<PlatformKeySetup>();
+        builder.Services.AddHostedService<NodeHeartbeatWorker>();
+        if (settings.DatabaseSettings.IsPostgres)
+        {
+            builder.Services.AddSingleton<SettingsChangeListener>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<SettingsChangeListener>());
+        }
         builder.Services.AddHostedService<StreamPurgeWorker>();
         if (settings.HasRole("smtp"))
         {

@@ -18,14 +18,19 @@ public sealed record DeliveryOptions
     public int MaxConnections { get; init; } = 32;
     /// <summary>Most messages sent over one connection before it is closed and opened afresh.</summary>
     public int MaxMessagesPerConnection { get; init; } = 100;
-    /// <summary>How long a claimed delivery stays with its worker before another may take it.</summary>
-    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>How long a claimed delivery stays with its worker before another may take it. Short, because a round
+    /// renews its claims every <see cref="LeaseRenewal"/> while it works on them: a node killed mid-round holds its
+    /// claims at most this long (and less when another node sees its heartbeat stop, see NodeRegistry).</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How often a round in progress pushes its claims' lease forward (a third of the lease: two renewals
+    /// may fail before a live node's claims expire).</summary>
+    public TimeSpan LeaseRenewal { get; init; } = TimeSpan.FromSeconds(20);
     /// <summary>Deliveries claimed per round.</summary>
     public int ClaimBatch { get; init; } = 500;
     public RetrySchedule Retries { get; init; } = RetrySchedule.Default;
-    /// <summary>This node's stable name (kept in the data folder): a restarted node takes back the leases its
-    /// previous run held instead of waiting for them to expire.</summary>
-    public string NodeId { get; init; } = Environment.MachineName;
+    /// <summary>This process's node identity (<see cref="Storage.NodeIdentity"/>, made at start): the owner of its
+    /// claims.</summary>
+    public string NodeId { get; init; } = new Storage.NodeIdentity().Id;
 }
 
 /// <summary>A smart host (<c>--relay HOST:PORT</c>) with optional AUTH credentials.</summary>

@@ -16,28 +16,17 @@ namespace Mailroom.Core.Delivery;
 /// destination domain, resolves each domain's MX hosts, hands each group to <see cref="SmtpDeliverer"/> (several
 /// messages per connection, at most <see cref="DeliveryOptions.MaxConnectionsPerDomain"/> connections a domain),
 /// and records every outcome with its event before the lease is released. A worker that dies leaves its rows
-/// leased; when the lease expires another worker takes them again (at least once). A round that fails while its
+/// leased; when the lease expires (it is short and renewed while the round works, see <see cref="RenewLeasesAsync"/>), or
+/// when its node's heartbeat stops, another worker takes them again (at least once). A round that fails while its
 /// worker lives releases its unrecorded claims at once (<see cref="RunOnceAsync"/>). The lanes share a message only as
 /// its stored bytes, never as a parsed message or a stream (see <see cref="SmtpDeliverer"/>).
 /// </summary>
 public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, SmtpDeliverer smtp, DeliveryOptions options,
     TimeProvider clock, ILogger<DeliveryRunner> log, VerpKeyring verpKeys)
 {
-    private readonly string _owner = $"{options.NodeId}/{Guid.NewGuid():N}";
-
-    /// <summary>
-    /// At start: deliveries this node claimed in a previous run (it crashed or was killed mid-round) are released
-    /// at once. Their outcome was not recorded, so they are sent again: at least once.
-    /// </summary>
-    public async Task<int> ReleaseLeasesOfPreviousRunAsync(CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-        var prefix = options.NodeId + "/";
-        return await db.Deliveries
-            .Where(d => d.State == DeliveryState.Pending && d.LeaseOwner != null && d.LeaseOwner.StartsWith(prefix) && d.LeaseOwner != _owner)
-            .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), ct);
-    }
+    /// <summary>The claims' owner: this process's node identity, whose heartbeat (<c>nodes</c>) tells the other nodes
+    /// whether it is alive (NodeRegistry releases a silent node's claims).</summary>
+    private readonly string _owner = options.NodeId;
 
     /// <summary>
     /// Runs one round; returns how many deliveries it handled (0 = nothing was due). If anything fails between the
@@ -53,25 +42,35 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
         using var activity = MailroomMetrics.Source.StartActivity("mailroom.deliver")?.SetTag("mailroom.deliveries", claimed.Count);
         var outcomes = new ConcurrentQueue<(RecipientDelivery Delivery, DeliveryOutcome Outcome)>();
         var failures = new ConcurrentQueue<Exception>();
+        using var renewing = new CancellationTokenSource();
+        var renewal = RenewLeasesAsync(claimed.Select(d => d.Id).ToList(), renewing.Token);
         try
         {
-            await DeliverAsync(claimed, outcomes, failures, ct);
-        }
-        catch (Exception e)
-        {
-            failures.Enqueue(e); // cancellation, or a failure outside the lanes (loading the messages)
-        }
-        var recorded = false;
-        try
-        {
-            // A failed round still records what it did: those copies are not sent twice.
-            await RecordAsync(outcomes.ToList(), failures.IsEmpty ? ct : CancellationToken.None);
-            recorded = true;
+            try
+            {
+                await DeliverAsync(claimed, outcomes, failures, ct);
+            }
+            catch (Exception e)
+            {
+                failures.Enqueue(e); // cancellation, or a failure outside the lanes (loading the messages)
+            }
+            var recorded = false;
+            try
+            {
+                // A failed round still records what it did: those copies are not sent twice.
+                await RecordAsync(outcomes.ToList(), failures.IsEmpty ? ct : CancellationToken.None);
+                recorded = true;
+            }
+            finally
+            {
+                if (!recorded || outcomes.Count < claimed.Count)
+                    await ReleaseAsync(claimed, outcomes.Count, recorded, failures.TryPeek(out var first) ? first : null);
+            }
         }
         finally
         {
-            if (!recorded || outcomes.Count < claimed.Count)
-                await ReleaseAsync(claimed, outcomes.Count, recorded, failures.TryPeek(out var first) ? first : null);
+            await renewing.CancelAsync();
+            await renewal;
         }
         if (failures.TryDequeue(out var failure))
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
@@ -172,6 +171,38 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
         {
             // The database is out of reach: the lease expiry takes the rows back later (at least once all the same).
             log.LogError(e, "Releasing {Count} claimed deliveries failed; they are taken again when their lease expires", ids.Count);
+        }
+    }
+
+    /// <summary>
+    /// While a round works on its claims (SMTP sessions may take minutes), pushes their lease forward every
+    /// <see cref="DeliveryOptions.LeaseRenewal"/>, so a short lease never runs out under a live node, and a dead node's
+    /// claims run out within <see cref="DeliveryOptions.Lease"/>. Only rows still pending and still this node's are
+    /// renewed; a failed renewal is logged and tried again at the next tick.
+    /// </summary>
+    private async Task RenewLeasesAsync(List<long> ids, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(options.LeaseRenewal, clock, ct);
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+                var until = clock.GetUtcNow().ToUnixTimeMilliseconds() + (long)options.Lease.TotalMilliseconds;
+                var renewed = await db.Deliveries
+                    .Where(d => ids.Contains(d.Id) && d.State == DeliveryState.Pending && d.LeaseOwner == _owner)
+                    .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, until), ct);
+                log.LogDebug("Renewed the lease of {Renewed} of {Claimed} claimed deliveries until {Until}", renewed, ids.Count, until);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogWarning(e, "Renewing the lease of {Count} claimed deliveries failed; trying again", ids.Count);
+            }
         }
     }
 

@@ -90,7 +90,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
 
     // Step Queue
     private const string MarkFailed =
-        "UPDATE outbound_messages SET \"Stage\" = 2, \"StageDetail\" = @Detail WHERE \"Id\" = @Id AND \"Stage\" = 0";
+        "UPDATE outbound_messages SET \"Stage\" = 2, \"Status\" = @Status, \"StageDetail\" = @Detail WHERE \"Id\" = @Id AND \"Stage\" = 0";
 
     private const string MarkPrepared =
         "UPDATE outbound_messages SET \"Stage\" = 1, \"Status\" = @Status, \"Mime\" = @Mime, \"ReturnPathDomain\" = @ReturnPath, \"Sandboxed\" = @Sandboxed " +
@@ -106,7 +106,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
         await using var rows = await RowStatements.BeginAsync(db, ct);
         var failed = prepared.Where(p => p.Failure is not null).ToList();
         var ok = prepared.Where(p => p.Failure is null).ToList();
-        var failedMoved = await rows.ExecuteEachAsync(MarkFailed, failed, (p, r) => r.Guid("Id", p.Message.Id).Add("Detail", p.Failure), ct);
+        var failedMoved = await rows.ExecuteEachAsync(MarkFailed, failed, (p, r) => r.Guid("Id", p.Message.Id).Add("Status", (int)MessageStatus.Failed).Add("Detail", p.Failure), ct);
         var okMoved = await rows.ExecuteEachAsync(MarkPrepared, ok, (p, r) => r
             .Guid("Id", p.Message.Id).Add("Status", (int)MessageStatus.Sent).Bytes("Mime", p.Mime).Add("ReturnPath", p.ReturnPathDomain)
             .Add("Sandboxed", p.Message.DeliveryType == DeliveryType.Sandbox), ct);

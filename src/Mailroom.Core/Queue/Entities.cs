@@ -76,7 +76,8 @@ public sealed class MessageEvent
 }
 
 // Persisted enums carry explicit numbers; EnumNumbersTests freezes them.
-public enum MessageStatus { Queued = 0, Sent = 1, Processed = 2 }
+/// <summary>As the Messages API shows it; Failed: Preparation could not sign or queue it (the reason is in its Bounced events).</summary>
+public enum MessageStatus { Queued = 0, Sent = 1, Processed = 2, Failed = 3 }
 
 /// <summary>Where a message is on its path: accepted (durable, not yet signed), prepared (signed, deliveries
 /// queued), failed in preparation.</summary>

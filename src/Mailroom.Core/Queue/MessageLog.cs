@@ -29,8 +29,9 @@ public sealed class MessageLog(MailroomDb db)
             q = status.ToLowerInvariant() switch
             {
                 "queued" => q.Where(m => m.Status == MessageStatus.Queued),
-                "sent" or "processed" => q.Where(m => m.Status != MessageStatus.Queued),
-                _ => throw new MailroomException(700, $"Invalid 'status': '{status}'. Use queued, sent or processed."),
+                "sent" or "processed" => q.Where(m => m.Status == MessageStatus.Sent || m.Status == MessageStatus.Processed),
+                "failed" => q.Where(m => m.Status == MessageStatus.Failed),
+                _ => throw new MailroomException(700, $"Invalid 'status': '{status}'. Use queued, sent, processed or failed."),
             };
         }
         if (s.FromDate is { } fd)

@@ -49,6 +49,7 @@ public static class DatabaseSetup
     {
         services.AddSingleton(settings);
         services.AddSingleton<SettingsCache>();
+        services.AddSingleton<SettingsChangeNotifier>();
         services.AddSingleton<SettingsWriteInterceptor>();
         if (settings.IsPostgres)
         {
@@ -71,7 +72,77 @@ public static class DatabaseSetup
         return services;
     }
 
-    /// <summary>Applies pending migrations; SQLite is switched to WAL first (a property of the file, kept).</summary>
+    /// <summary>Key of the PostgreSQL advisory lock that serializes one-time setup between nodes (any constant
+    /// unlikely to clash with another application's: "MAILROOM" in ASCII).</summary>
+    public const long SetupLockKey = 0x4D41494C524F4F4D;
+
+    /// <summary>
+    /// Holds the cluster-wide setup lock until disposed: on PostgreSQL a session advisory lock (<c>pg_advisory_lock</c>)
+    /// on a dedicated connection, taken after creating the database if it does not exist yet; on SQLite nothing (one
+    /// file, one process). Nodes started at the same instant on an empty database run migrations and one-time setup
+    /// (the first key of the key ring, the platform DKIM key) one after another: the first does the work, the others
+    /// find it done. The lock goes with the connection, so a node that dies holding it frees it.
+    /// </summary>
+    public static async Task<IAsyncDisposable> SetupLockAsync(DatabaseSettings settings, CancellationToken ct = default)
+    {
+        if (!settings.IsPostgres)
+            return NoLock.Instance;
+        var conn = DatabaseSettings.NormalizePostgres(settings.PostgresConnection!);
+        await EnsureDatabaseAsync(conn, ct);
+        var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(conn) { Pooling = false }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(ct);
+            await using var cmd = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({SetupLockKey})", connection) { CommandTimeout = 0 };
+            await cmd.ExecuteNonQueryAsync(ct);
+            return connection; // closing the session releases the lock
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates the configured database when it does not exist, through the server's maintenance database. Several
+    /// nodes may try at once: "already exists" (42P04, or 23505 when two CREATE DATABASE collide in the catalog) means
+    /// another node won, which is success.
+    /// </summary>
+    public static async Task EnsureDatabaseAsync(string connection, CancellationToken ct = default)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connection) { Pooling = false };
+        try
+        {
+            await using var probe = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+            await probe.OpenAsync(ct);
+            return;
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == "3D000") // invalid_catalog_name: no such database
+        {
+        }
+        var name = builder.Database ?? throw new InvalidOperationException("The PostgreSQL connection names no database");
+        var admin = new Npgsql.NpgsqlConnectionStringBuilder(builder.ConnectionString) { Database = "postgres" };
+        await using var conn = new Npgsql.NpgsqlConnection(admin.ConnectionString);
+        await conn.OpenAsync(ct);
+        try
+        {
+            await using var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{name.Replace("\"", "\"\"")}\"", conn);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState is "42P04" or "23505")
+        {
+        }
+    }
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>Applies pending migrations; SQLite is switched to WAL first (a property of the file, kept).
+    /// Several nodes on PostgreSQL: call under <see cref="SetupLockAsync"/>.</summary>
     public static async Task MigrateAsync(MailroomDb db, CancellationToken ct = default)
     {
         if (db is SqliteMailroomDb)

@@ -12,7 +12,8 @@ namespace Mailroom.Core.Storage;
 /// <see cref="PostgresMailroomDb"/>), each with its own migrations folder; entity configuration lives in one
 /// class per entity beside this file.
 /// </summary>
-public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
+public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
+    Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.IDataProtectionKeyContext
 {
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<Server> Servers => Set<Server>();
@@ -38,6 +39,10 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<Dmarc.DmarcReport> DmarcReports => Set<Dmarc.DmarcReport>();
     public DbSet<Dmarc.DmarcReportRow> DmarcReportRows => Set<Dmarc.DmarcReportRow>();
     public DbSet<Dmarc.DmarcFailureReport> DmarcFailureReports => Set<Dmarc.DmarcFailureReport>();
+    public DbSet<NodeRecord> Nodes => Set<NodeRecord>();
+    /// <summary>The Data Protection key ring on PostgreSQL (one for every node); unused on SQLite (keys stay in the data folder).</summary>
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys =>
+        Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

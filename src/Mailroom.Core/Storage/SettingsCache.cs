@@ -13,8 +13,9 @@ namespace Mailroom.Core.Storage;
 /// <para>
 /// Freshness: every write of this node to a settings table (<see cref="SettingsTables"/>) empties the cache, through
 /// <see cref="SettingsWriteInterceptor"/> on every <see cref="MailroomDb"/> command, so a change made here is seen by the
-/// next request. Another node's change is seen within <see cref="MaxAge"/> at most (entries are reloaded after
-/// that); that bound is what several nodes on one database trade for not asking the database on every send.
+/// next request. On PostgreSQL another node's committed change arrives as a notification
+/// (<see cref="SettingsChangeListener"/>) and empties the cache at once; <see cref="MaxAge"/> (entries are reloaded
+/// after that) remains the bound should a notification be lost (the listener reconnecting).
 /// </para>
 /// </summary>
 public sealed class SettingsCache
@@ -73,9 +74,10 @@ public sealed class SettingsCache
 /// Empties the <see cref="SettingsCache"/> when a command writes a settings table (INSERT INTO, UPDATE, DELETE FROM
 /// one of <see cref="SettingsCache.SettingsTables"/>, as EF writes them for SaveChanges, ExecuteUpdate and
 /// ExecuteDelete on both providers: quoted on SQLite, bare on PostgreSQL): once when the statement ran and, inside a transaction, again at its commit, so
-/// an answer read between the two cannot outlive the commit.
+/// an answer read between the two cannot outlive the commit. Each committed write is also announced to the other nodes
+/// (<see cref="SettingsChangeNotifier"/>: PostgreSQL NOTIFY), whose listeners empty their caches.
 /// </summary>
-public sealed class SettingsWriteInterceptor(SettingsCache cache) : IDbCommandInterceptor, IDbTransactionInterceptor
+public sealed class SettingsWriteInterceptor(SettingsCache cache, SettingsChangeNotifier? notifier = null) : IDbCommandInterceptor, IDbTransactionInterceptor
 {
     private static readonly SearchValues<string> Writes = SearchValues.Create(
         // SQLite's provider quotes every table name; Npgsql's leaves lower-case ones bare, followed by a space or, in
@@ -87,65 +89,79 @@ public sealed class SettingsWriteInterceptor(SettingsCache cache) : IDbCommandIn
 
     private readonly ConditionalWeakTable<DbTransaction, object> _dirty = new();
 
-    private void Check(DbCommand command)
+    /// <summary>Empties the cache if the command wrote a settings table; true when the write is committed already
+    /// (no transaction), so other nodes are to be told now.</summary>
+    private bool Check(DbCommand command)
     {
         if (command.CommandText.AsSpan().IndexOfAny(Writes) < 0)
-            return;
+            return false;
         cache.Invalidate();
         if (command.Transaction is { } tx)
+        {
             _dirty.AddOrUpdate(tx, this);
+            return false;
+        }
+        return true;
     }
 
-    private void Committed(DbTransaction tx)
+    private bool Committed(DbTransaction tx)
     {
-        if (_dirty.TryGetValue(tx, out _))
-        {
-            _dirty.Remove(tx);
-            cache.Invalidate();
-        }
+        if (!_dirty.TryGetValue(tx, out _))
+            return false;
+        _dirty.Remove(tx);
+        cache.Invalidate();
+        return true;
     }
+
+    /// <summary>The synchronous paths do not wait for the NOTIFY; the asynchronous ones (every API write) do, so a
+    /// request that deleted a server answers after every node was told.</summary>
+    private void Announce(bool committed)
+    {
+        if (committed && notifier is { Enabled: true })
+            _ = notifier.NotifyAsync();
+    }
+
+    private Task AnnounceAsync(bool committed) =>
+        committed && notifier is { Enabled: true } ? notifier.NotifyAsync() : Task.CompletedTask;
 
     public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
     {
-        Check(command);
+        Announce(Check(command));
         return result;
     }
 
-    public ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
+    public async ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        Check(command);
-        return ValueTask.FromResult(result);
+        await AnnounceAsync(Check(command));
+        return result;
     }
 
     public DbDataReader ReaderExecuted(DbCommand command, CommandExecutedEventData eventData, DbDataReader result)
     {
-        Check(command);
+        Announce(Check(command));
         return result;
     }
 
-    public ValueTask<DbDataReader> ReaderExecutedAsync(DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
+    public async ValueTask<DbDataReader> ReaderExecutedAsync(DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
     {
-        Check(command);
-        return ValueTask.FromResult(result);
+        await AnnounceAsync(Check(command));
+        return result;
     }
 
     public object? ScalarExecuted(DbCommand command, CommandExecutedEventData eventData, object? result)
     {
-        Check(command);
+        Announce(Check(command));
         return result;
     }
 
-    public ValueTask<object?> ScalarExecutedAsync(DbCommand command, CommandExecutedEventData eventData, object? result, CancellationToken cancellationToken = default)
+    public async ValueTask<object?> ScalarExecutedAsync(DbCommand command, CommandExecutedEventData eventData, object? result, CancellationToken cancellationToken = default)
     {
-        Check(command);
-        return ValueTask.FromResult(result);
+        await AnnounceAsync(Check(command));
+        return result;
     }
 
-    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Committed(transaction);
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Announce(Committed(transaction));
 
-    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
-    {
-        Committed(transaction);
-        return Task.CompletedTask;
-    }
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default) =>
+        AnnounceAsync(Committed(transaction));
 }

@@ -186,8 +186,14 @@ public static partial class MailroomCommandLine
     {
         var services = new ServiceCollection().AddLogging().AddMailroomCore(Resolve(parse)).BuildServiceProvider();
         var scope = services.CreateAsyncScope();
-        await Mailroom.Operations.SchemaGuard.CheckAsync(scope.ServiceProvider.GetRequiredService<MailroomDb>(), ct);
-        await DatabaseSetup.MigrateAsync(scope.ServiceProvider.GetRequiredService<MailroomDb>(), ct);
+        // Under the setup lock, like `serve`: a command may meet nodes starting on the same new database.
+        await using (await DatabaseSetup.SetupLockAsync(scope.ServiceProvider.GetRequiredService<DatabaseSettings>(), ct))
+        {
+            await Mailroom.Operations.SchemaGuard.CheckAsync(scope.ServiceProvider.GetRequiredService<MailroomDb>(), ct);
+            await DatabaseSetup.MigrateAsync(scope.ServiceProvider.GetRequiredService<MailroomDb>(), ct);
+            scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>()
+                .CreateProtector("Mailroom.Startup").Protect([1]);
+        }
         return scope;
     }
 

@@ -20,7 +20,11 @@ public sealed class PlatformKeySetup(IServiceProvider services, PlatformSettings
             return;
         }
         await using var scope = services.CreateAsyncScope();
-        var key = await scope.ServiceProvider.GetRequiredService<DkimKeyStore>().PlatformKeyAsync(ct);
+        // Under the setup lock: nodes started together on a new database make exactly one Active platform key (the
+        // first makes it, the others find it).
+        StoredDkimKey key;
+        await using (await Mailroom.Core.Storage.DatabaseSetup.SetupLockAsync(scope.ServiceProvider.GetRequiredService<Mailroom.Core.Storage.DatabaseSettings>(), ct))
+            key = await scope.ServiceProvider.GetRequiredService<DkimKeyStore>().PlatformKeyAsync(ct);
         log.LogInformation("Platform domain {Domain}: DKIM selector {Selector} (publish {Host}; `mailroom dns` prints every record)",
             domain, key.Selector, DkimKeyStore.Host(key, domain));
     }

@@ -47,9 +47,9 @@ public sealed class DeliveryWorker(DeliveryRunner runner, DeliverySignal signal,
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<Mailroom.Core.Storage.MailroomDb>();
-            var prefix = options.NodeId + "/";
+            var owner = options.NodeId; // this process's identity is the claim owner (NodeIdentity)
             var released = await db.Deliveries
-                .Where(d => d.State == DeliveryState.Pending && d.LeaseOwner != null && d.LeaseOwner.StartsWith(prefix))
+                .Where(d => d.State == DeliveryState.Pending && d.LeaseOwner == owner)
                 .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), CancellationToken.None);
             if (released > 0)
                 log.LogInformation("Stopping: released {Count} claimed deliveries", released);
@@ -62,9 +62,6 @@ public sealed class DeliveryWorker(DeliveryRunner runner, DeliverySignal signal,
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
-        var released = await runner.ReleaseLeasesOfPreviousRunAsync(ct);
-        if (released > 0)
-            log.LogWarning("Took back {Count} deliveries this node had claimed before it stopped; they are sent again", released);
         while (!ct.IsCancellationRequested)
         {
             try

@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Mailroom.Contracts;
 using Mailroom.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Mailroom.Tests.Core;
@@ -14,11 +16,15 @@ public sealed class MasterKeyTests
     {
         await using var host = await MailroomHost.StartAsync();
         await host.CreateTenantAsync(); // a server token: Data Protection made and stored its key
-        var keys = Directory.GetFiles(Path.Combine(host.DataDirectory, "keys"), "key-*.xml");
+        // SQLite: the key ring in the data folder; PostgreSQL: in the database, shared by every node.
+        var keys = TestDatabase.IsPostgres
+            ? await host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Storage.MailroomDb>().DataProtectionKeys.Select(k => k.Xml!).ToArrayAsync())
+            : await Task.WhenAll(Directory.GetFiles(Path.Combine(host.DataDirectory, "keys"), "key-*.xml").Select(f => File.ReadAllTextAsync(f)));
         Assert.NotEmpty(keys);
-        foreach (var file in keys)
+        if (TestDatabase.IsPostgres)
+            Assert.False(Directory.Exists(Path.Combine(host.DataDirectory, "keys")), "on PostgreSQL no key is kept in the data folder");
+        foreach (var xml in keys)
         {
-            var xml = await File.ReadAllTextAsync(file);
             Assert.Contains("<encryptedKey", xml);
             Assert.DoesNotContain("<masterKey", xml); // Data Protection's element for the plaintext key material
         }

@@ -62,6 +62,11 @@ public sealed class MailroomProcess : IAsyncDisposable
     public static Task<MailroomProcess> StartAsync(IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null) =>
         StartAsync(extraArgs, timeout, previous: null);
 
+    /// <summary>Starts <c>mailroom serve</c> on the given PostgreSQL database (which may not exist yet), with its own data
+    /// folder: one node of several sharing that database.</summary>
+    public static Task<MailroomProcess> StartNodeAsync(string database, IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null) =>
+        StartAsync(extraArgs, timeout, previous: null, database);
+
     /// <summary>Starts <c>mailroom serve</c> again on a killed server's data folder, database and port.</summary>
     public Task<MailroomProcess> RestartAsync(IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null) =>
         StartAsync(extraArgs, timeout, previous: this);
@@ -94,10 +99,10 @@ public sealed class MailroomProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    private static async Task<MailroomProcess> StartAsync(IEnumerable<string>? extraArgs, TimeSpan? timeout, MailroomProcess? previous)
+    private static async Task<MailroomProcess> StartAsync(IEnumerable<string>? extraArgs, TimeSpan? timeout, MailroomProcess? previous, string? givenDatabase = null)
     {
         var data = previous?.DataDirectory ?? TestPaths.NewTempDirectory("mailroom-proc");
-        var database = previous is null ? await TestDatabase.CreateAsync() : previous.Database;
+        var database = givenDatabase ?? (previous is null ? await TestDatabase.CreateAsync() : previous.Database);
         var port = previous?.Port ?? FreeTcpPort();
         var args = new List<string> { "serve", "--data", data, "--http", $"http://127.0.0.1:{port}" };
         if (database is not null)
