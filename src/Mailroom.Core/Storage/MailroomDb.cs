@@ -2,6 +2,7 @@ using Mailroom.Core.Accounts;
 using Mailroom.Core.Events;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Queue;
+using Mailroom.Core.Templates;
 using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Core.Storage;
@@ -29,6 +30,8 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<SenderSignature> SenderSignatures => Set<SenderSignature>();
     public DbSet<SenderConfirmation> SenderConfirmations => Set<SenderConfirmation>();
     public DbSet<PlatformSecret> PlatformSecrets => Set<PlatformSecret>();
+    public DbSet<Template> Templates => Set<Template>();
+    public DbSet<TemplateVersion> TemplateVersions => Set<TemplateVersion>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
