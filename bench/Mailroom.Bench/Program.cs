@@ -8,6 +8,7 @@ var commands = new Dictionary<string, (string Help, Func<BenchArgs, Cancellation
     ["api"] = (ApiLoad.Help, ApiLoad.RunAsync),
     ["send"] = (SendLoad.Help, SendLoad.RunAsync),
     ["dkim"] = (DkimLoad.Help, DkimLoad.RunAsync),
+    ["templates"] = (TemplateLoad.Help, TemplateLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

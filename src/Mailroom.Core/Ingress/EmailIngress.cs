@@ -91,7 +91,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         if (templates is null)
             throw new InvalidOperationException("Templates are not registered.");
         var results = new SendResult[requests.Count];
-        var rendered = new List<(int Index, EmailRequest Request)>(requests.Count);
+        var rendered = new List<(int Index, EmailRequest Request, TemplateRendering.Rendered Content)>(requests.Count);
         for (var i = 0; i < requests.Count; i++)
         {
             if (requests[i] is not { } r)
@@ -108,7 +108,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
                     TrackOpens = r.TrackOpens, TrackLinks = r.TrackLinks, Metadata = r.Metadata, Attachments = r.Attachments,
                     MessageStream = r.MessageStream,
                     Subject = content.Subject, HtmlBody = content.HtmlBody, TextBody = content.TextBody,
-                }));
+                }, content));
             }
             catch (MailroomException e)
             {
@@ -118,6 +118,10 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         var sent = await SendBatchAsync(server, rendered.Select(x => (EmailRequest?)x.Request).ToList(), ct);
         for (var i = 0; i < rendered.Count; i++)
             results[rendered[i].Index] = sent[i];
+        // After the messages are durable: which template version each came from (details only, not delivery).
+        await templates.RecordSendsAsync(server.ServerId,
+            rendered.Select((x, i) => (sent[i].MessageID, x.Content)).Where(x => x.MessageID is not null)
+                .Select(x => (x.MessageID!.Value, x.Content)).ToList(), ct);
         return results;
     }
 

@@ -32,6 +32,7 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options)
     public DbSet<PlatformSecret> PlatformSecrets => Set<PlatformSecret>();
     public DbSet<Template> Templates => Set<Template>();
     public DbSet<TemplateVersion> TemplateVersions => Set<TemplateVersion>();
+    public DbSet<TemplateSend> TemplateSends => Set<TemplateSend>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

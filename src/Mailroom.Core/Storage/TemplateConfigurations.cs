@@ -32,3 +32,13 @@ internal sealed class TemplateVersionConfiguration : IEntityTypeConfiguration<Te
         b.HasOne<Template>().WithMany().HasForeignKey(v => v.TemplateId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class TemplateSendConfiguration : IEntityTypeConfiguration<TemplateSend>
+{
+    public void Configure(EntityTypeBuilder<TemplateSend> b)
+    {
+        b.ToTable("template_sends");
+        b.HasKey(s => s.MessageId);
+        // No foreign key: the row outlives neither the message's meaning nor a deleted template's history.
+    }
+}

@@ -39,3 +39,15 @@ public sealed class TemplateVersion
 
 // Persisted enum: explicit numbers.
 public enum TemplateType { Standard = 0, Layout = 1 }
+
+/// <summary>
+/// Which template and version a sent message was rendered from (Mailroom's extension, shown in the message's
+/// details). Kept beside the message rather than on it, so the queue's hot insert is unchanged.
+/// </summary>
+public sealed class TemplateSend
+{
+    public Guid MessageId { get; set; }
+    public int ServerId { get; set; }
+    public int TemplateId { get; set; }
+    public int TemplateVersion { get; set; }
+}

@@ -60,6 +60,19 @@ public sealed class TemplateRendering(MailroomDb db, TemplateService templates)
         }
     }
 
+    /// <summary>Records which template and version each accepted message was rendered from.</summary>
+    public async Task RecordSendsAsync(int serverId, IReadOnlyList<(Guid MessageId, Rendered Content)> sent, CancellationToken ct)
+    {
+        if (sent.Count == 0)
+            return;
+        db.TemplateSends.AddRange(sent.Select(s => new TemplateSend
+        {
+            MessageId = s.MessageId, ServerId = serverId, TemplateId = s.Content.TemplateId, TemplateVersion = s.Content.Version,
+        }));
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+    }
+
     private async Task<Prepared> PrepareAsync(int serverId, string idOrAlias, CancellationToken ct)
     {
         if (_prepared.TryGetValue(idOrAlias, out var cached))

@@ -81,6 +81,28 @@ public sealed class TemplatedSendingTests : IAsyncLifetime
         var details = await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson();
         Assert.Equal("welcome", details.GetProperty("Tag").GetString());
         Assert.Equal("Welcome, <Jo>!", details.GetProperty("Subject").GetString());
+        // Mailroom's extension: the template and version the message was rendered from.
+        var template = await t.ServerApi.GetAsync("/templates/welcome").OkJson();
+        Assert.Equal(template.GetProperty("TemplateId").GetInt32(), details.GetProperty("TemplateId").GetInt32());
+        Assert.Equal(1, details.GetProperty("TemplateVersion").GetInt32());
+    }
+
+    [Fact]
+    public async Task DetailsNameTheVersionAMessageWasRenderedFrom()
+    {
+        var t = await TenantWithTemplatesAsync();
+        await t.ServerApi.PutAsJsonAsync("/templates/welcome", new { Subject = "v2 {{name}}" }).OkJson();
+        var r = await t.ServerApi.PostAsJsonAsync("/email/batchWithTemplates", new
+        {
+            Messages = new[] { new { From = "app@mailroom.test", To = "jo@example.net", TemplateAlias = "welcome", TemplateModel = Model } },
+        }).OkJson();
+        var id = r[0].GetProperty("MessageID").GetString();
+        var details = await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson();
+        Assert.Equal(2, details.GetProperty("TemplateVersion").GetInt32());
+        Assert.Equal("v2 <Jo>", details.GetProperty("Subject").GetString());
+        var plain = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "jo@example.net", Subject = "s", TextBody = "x" }).OkJson();
+        var plainDetails = await t.ServerApi.GetAsync($"/messages/outbound/{plain.GetProperty("MessageID").GetString()}/details").OkJson();
+        Assert.Equal(JsonValueKind.Null, plainDetails.GetProperty("TemplateId").ValueKind);
     }
 
     [Fact]

@@ -880,6 +880,26 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("templates", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Templates.TemplateSend", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TemplateId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TemplateVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MessageId");
+
+                    b.ToTable("template_sends", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Templates.TemplateVersion", b =>
                 {
                     b.Property<long>("Id")

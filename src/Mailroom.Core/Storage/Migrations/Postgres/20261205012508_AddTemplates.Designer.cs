@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Mailroom.Core.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresMailroomDb))]
-    [Migration("20261205010744_AddTemplates")]
+    [Migration("20261205012508_AddTemplates")]
     partial class AddTemplates
     {
         /// <inheritdoc />
@@ -918,6 +918,26 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("templates", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Templates.TemplateSend", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TemplateId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TemplateVersion")
+                        .HasColumnType("integer");
+
+                    b.HasKey("MessageId");
+
+                    b.ToTable("template_sends", (string)null);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Templates.TemplateVersion", b =>

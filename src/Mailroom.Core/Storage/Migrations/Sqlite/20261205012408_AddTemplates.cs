@@ -12,6 +12,20 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "template_sends",
+                columns: table => new
+                {
+                    MessageId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ServerId = table.Column<int>(type: "INTEGER", nullable: false),
+                    TemplateId = table.Column<int>(type: "INTEGER", nullable: false),
+                    TemplateVersion = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_template_sends", x => x.MessageId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "templates",
                 columns: table => new
                 {
@@ -89,6 +103,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "template_sends");
+
             migrationBuilder.DropTable(
                 name: "template_versions");
 

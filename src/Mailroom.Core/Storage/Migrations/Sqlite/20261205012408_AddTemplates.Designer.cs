@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Mailroom.Core.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteMailroomDb))]
-    [Migration("20261205010650_AddTemplates")]
+    [Migration("20261205012408_AddTemplates")]
     partial class AddTemplates
     {
         /// <inheritdoc />
@@ -881,6 +881,26 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("templates", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Templates.TemplateSend", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TemplateId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TemplateVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MessageId");
+
+                    b.ToTable("template_sends", (string)null);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Templates.TemplateVersion", b =>
