@@ -65,13 +65,16 @@ public sealed class TemplateRendering(MailroomDb db, TemplateService templates)
     {
         if (sent.Count == 0)
             return;
-        db.TemplateSends.AddRange(sent.Select(s => new TemplateSend
-        {
-            MessageId = s.MessageId, ServerId = serverId, TemplateId = s.Content.TemplateId, TemplateVersion = s.Content.Version,
-        }));
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
+        // One statement per row on the queue's plain-SQL path: EF's change tracking would cost more than the insert.
+        await using var rows = await RowStatements.BeginAsync(db, ct);
+        await rows.ExecuteEachAsync(InsertSend, sent, (s, r) => r
+            .Guid("MessageId", s.MessageId).Add("ServerId", serverId).Add("TemplateId", s.Content.TemplateId)
+            .Add("TemplateVersion", s.Content.Version), ct);
+        await rows.CommitAsync(ct);
     }
+
+    private const string InsertSend =
+        "INSERT INTO template_sends (\"MessageId\", \"ServerId\", \"TemplateId\", \"TemplateVersion\") VALUES (@MessageId, @ServerId, @TemplateId, @TemplateVersion)";
 
     private async Task<Prepared> PrepareAsync(int serverId, string idOrAlias, CancellationToken ct)
     {
