@@ -10,6 +10,7 @@ var commands = new Dictionary<string, (string Help, Func<BenchArgs, Cancellation
     ["dkim"] = (DkimLoad.Help, DkimLoad.RunAsync),
     ["webhooks"] = (WebhookLoad.Help, WebhookLoad.RunAsync),
     ["dmarc"] = (DmarcLoad.Help, DmarcLoad.RunAsync),
+    ["templates"] = (TemplateLoad.Help, TemplateLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

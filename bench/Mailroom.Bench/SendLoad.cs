@@ -244,12 +244,12 @@ public static class SendLoad
                 string.Create(Inv, $"p50 {Report.Median(single.Select(x => x.Latencies.PercentileMs(50))):0.0} ms, p99 {Report.Median(single.Select(x => x.Latencies.PercentileMs(99))):0.0} ms; mailroom CPU {Report.Median(single.Select(x => x.ServerCpuPercent)):0}%, {Report.Median(single.Select(x => x.ServerCpuMsPerRequest)):0.00} ms/req; by round {string.Join(" / ", single.Select(x => x.RequestsPerSecond.ToString("0", Inv)))}; errors {single.Sum(x => x.Errors)}")));
     }
 
-    private sealed record BatchResult(double Rate, double P50Ms, int Errors, int Completed, double ServerCpu, double Machine, double CpuMsPerMsg);
+    internal sealed record BatchResult(double Rate, double P50Ms, int Errors, int Completed, double ServerCpu, double Machine, double CpuMsPerMsg);
 
     /// <summary>Closed loop of <paramref name="clients"/> batch posters. A 500-message batch can take longer than a
     /// short window on a loaded machine, so each batch counts pro rata: 500 × (the part of its [start, end] inside
     /// the window) / (its duration); msgs/s = that sum / window.</summary>
-    private static async Task<BatchResult> BatchCellAsync(int clients, TimeSpan warmup, TimeSpan window,
+    internal static async Task<BatchResult> BatchCellAsync(int clients, TimeSpan warmup, TimeSpan window,
         Func<int, long, CancellationToken, Task<Outcome>> send, Process? server, CancellationToken ct)
     {
         var origin = Stopwatch.StartNew();
@@ -422,7 +422,7 @@ public static class SendLoad
 
     // ---------------- setup and payloads ----------------
 
-    private static async Task<string> SetupAsync(MailroomProcess mailroom, CancellationToken ct)
+    internal static async Task<string> SetupAsync(MailroomProcess mailroom, CancellationToken ct)
     {
         Console.WriteLine($"mailroom: {mailroom.Dll} (built {File.GetLastWriteTimeUtc(mailroom.Dll):yyyy-MM-dd HH:mm} UTC), pid {mailroom.Process?.Id}, {mailroom.Store}");
         var account = await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct);

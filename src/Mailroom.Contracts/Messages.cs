@@ -43,6 +43,9 @@ public sealed record OutboundMessageDetails : OutboundMessageResponse
     public string HtmlBody { get; init; } = "";
     public string Body { get; init; } = "";
     public IReadOnlyList<MessageEventResponse> MessageEvents { get; init; } = [];
+    /// <summary>Mailroom's extension: the template and version the message was rendered from (null when sent without one).</summary>
+    public int? TemplateId { get; init; }
+    public int? TemplateVersion { get; init; }
 }
 
 public sealed record MessageDump(string Body);

@@ -55,6 +55,8 @@ public static class MailroomApp
         services.AddScoped<RecipientSuppressions>();
         services.AddScoped<OutboundAdmission>();
         services.AddScoped<EmailIngress>();
+        services.AddScoped<Mailroom.Core.Templates.TemplateService>();
+        services.AddScoped<Mailroom.Core.Templates.TemplateRendering>();
         services.AddScoped<SmtpIngress>();
         services.AddScoped<SmtpTokenService>();
         services.AddSingleton<SmtpSubmissionLimits>();
@@ -181,6 +183,7 @@ public static class MailroomApp
             app.MapMessageStreamsApi();
             app.MapSmtpTokensApi();
             app.MapEmailApi();
+            app.MapTemplatesApi();
             app.MapMessagesApi();
             app.MapSenderSignaturesApi();
             app.MapDomainsApi();

@@ -3,6 +3,7 @@ using Mailroom.Contracts;
 using Mailroom.Core.Accounts;
 using Mailroom.Core.Queue;
 using Mailroom.Core.Storage;
+using Mailroom.Core.Templates;
 using Mailroom.Mail.Addresses;
 using Mailroom.Mail.Composition;
 using Microsoft.EntityFrameworkCore;
@@ -16,7 +17,7 @@ namespace Mailroom.Core.Ingress;
 /// shares with SMTP submission (stream, limits, sender authorization, inactive recipients, enqueue) live in
 /// <see cref="OutboundAdmission"/>. Nothing is answered "accepted" before it is committed.
 /// </summary>
-public sealed class EmailIngress(OutboundAdmission admission, MessageComposer composer, TimeProvider clock)
+public sealed class EmailIngress(OutboundAdmission admission, MessageComposer composer, TimeProvider clock, TemplateRendering? templates = null)
 {
     public const int MaxRecipients = OutboundAdmission.MaxRecipients;
     public const int MaxBatch = 500;
@@ -68,6 +69,59 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
                 ? new SendResult { ErrorCode = refused.ErrorCode, Message = refused.Message }
                 : new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = 0, Message = "OK" };
         }
+        return results;
+    }
+
+    /// <summary><c>POST /email/withTemplate</c>: renders, then sends the rendered message like <see cref="SendAsync"/>.</summary>
+    public async Task<SendResult> SendWithTemplateAsync(ServerIdentity server, TemplatedEmailRequest request, CancellationToken ct)
+    {
+        var r = (await SendBatchWithTemplatesAsync(server, [request], ct))[0];
+        return r.ErrorCode != 0 ? throw new MailroomException(r.ErrorCode, r.Message) : r;
+    }
+
+    /// <summary>
+    /// <c>POST /email/batchWithTemplates</c> (spec §2.4): each message is rendered before anything is accepted, so a
+    /// bad template or model is that message's error; the rendered ones take the single/batch path above and are
+    /// queued, signed and tracked like any other. Results in request order.
+    /// </summary>
+    public async Task<IReadOnlyList<SendResult>> SendBatchWithTemplatesAsync(ServerIdentity server, IReadOnlyList<TemplatedEmailRequest?> requests, CancellationToken ct)
+    {
+        if (requests.Count > MaxBatch)
+            throw new MailroomException(410, $"Batch of {requests.Count} messages refused: at most {MaxBatch} are allowed.");
+        if (templates is null)
+            throw new InvalidOperationException("Templates are not registered.");
+        var results = new SendResult[requests.Count];
+        var rendered = new List<(int Index, EmailRequest Request, TemplateRendering.Rendered Content)>(requests.Count);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (requests[i] is not { } r)
+            {
+                results[i] = new SendResult { ErrorCode = 402, Message = "The batch holds an item that is not a message object." };
+                continue;
+            }
+            try
+            {
+                var content = await templates.RenderForSendAsync(server.ServerId, r, ct);
+                rendered.Add((i, new EmailRequest
+                {
+                    From = r.From, To = r.To, Cc = r.Cc, Bcc = r.Bcc, Tag = r.Tag, ReplyTo = r.ReplyTo, Headers = r.Headers,
+                    TrackOpens = r.TrackOpens, TrackLinks = r.TrackLinks, Metadata = r.Metadata, Attachments = r.Attachments,
+                    MessageStream = r.MessageStream,
+                    Subject = content.Subject, HtmlBody = content.HtmlBody, TextBody = content.TextBody,
+                }, content));
+            }
+            catch (MailroomException e)
+            {
+                results[i] = new SendResult { ErrorCode = e.ErrorCode, Message = e.Message };
+            }
+        }
+        var sent = await SendBatchAsync(server, rendered.Select(x => (EmailRequest?)x.Request).ToList(), ct);
+        for (var i = 0; i < rendered.Count; i++)
+            results[rendered[i].Index] = sent[i];
+        // After the messages are durable: which template version each came from (details only, not delivery).
+        await templates.RecordSendsAsync(server.ServerId,
+            rendered.Select((x, i) => (sent[i].MessageID, x.Content)).Where(x => x.MessageID is not null)
+                .Select(x => (x.MessageID!.Value, x.Content)).ToList(), ct);
         return results;
     }
 

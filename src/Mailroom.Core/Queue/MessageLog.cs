@@ -66,10 +66,13 @@ public sealed class MessageLog(MailroomDb db)
             .FirstOrDefaultAsync(ct) ?? throw NotFound(id);
         var events = await db.MessageEvents.AsNoTracking().Where(e => e.MessageId == id && e.ServerId == serverId)
             .OrderBy(e => e.At).ThenBy(e => e.Id).ToListAsync(ct);
+        var template = await db.TemplateSends.AsNoTracking().FirstOrDefaultAsync(t => t.MessageId == id && t.ServerId == serverId, ct);
         var r = ToResponse(m.Row);
         var (text, html) = Bodies(m.Mime);
         return new OutboundMessageDetails(r)
         {
+            TemplateId = template?.TemplateId,
+            TemplateVersion = template?.TemplateVersion,
             TextBody = text,
             HtmlBody = html,
             Body = m.Mime is null ? "" : Encoding.UTF8.GetString(m.Mime),

@@ -3,6 +3,7 @@ using Mailroom.Core.Events;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Queue;
 using Mailroom.Core.Webhooks;
+using Mailroom.Core.Templates;
 using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Core.Storage;
@@ -43,6 +44,9 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
     /// <summary>The Data Protection key ring on PostgreSQL (one for every node); unused on SQLite (keys stay in the data folder).</summary>
     public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys =>
         Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
+    public DbSet<Template> Templates => Set<Template>();
+    public DbSet<TemplateVersion> TemplateVersions => Set<TemplateVersion>();
+    public DbSet<TemplateSend> TemplateSends => Set<TemplateSend>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -13,6 +13,8 @@ public static class EmailApi
         var g = app.MapGroup("/email").RequireServerToken();
         g.MapPost("/", Send).Accepts<EmailRequest>("application/json").Produces<SendResult>();
         g.MapPost("/batch", SendBatch).Accepts<List<EmailRequest>>("application/json").Produces<List<SendResult>>();
+        g.MapPost("/withTemplate", SendWithTemplate);
+        g.MapPost("/batchWithTemplates", SendBatchWithTemplates);
     }
 
     private static async Task<IResult> Send(HttpContext http, EmailIngress ingress)
@@ -27,9 +29,24 @@ public static class EmailApi
         if (requests.Count == 0)
             throw new MailroomException(300, "The batch is empty: send a JSON array of messages.");
         var results = await ingress.SendBatchAsync(http.Server(), requests, http.RequestAborted);
-        // Failed items carry only ErrorCode and Message (spec §2.2).
-        return Ok(results.Select(r => r.ErrorCode == 0
-            ? (object)r
-            : new ErrorResponse(r.ErrorCode, r.Message)).ToList());
+        return Ok(BatchAnswer(results));
+    }
+
+    // Failed items carry only ErrorCode and Message (spec §2.2).
+    private static List<object> BatchAnswer(IReadOnlyList<SendResult> results) =>
+        results.Select(r => r.ErrorCode == 0 ? (object)r : new ErrorResponse(r.ErrorCode, r.Message)).ToList();
+
+    private static async Task<IResult> SendWithTemplate(HttpContext http, EmailIngress ingress)
+    {
+        var request = await ReadBodyAsync(http, () => new TemplatedEmailRequest(), EmailIngress.MaxMessageBytes + 1024 * 1024);
+        return Ok(await ingress.SendWithTemplateAsync(http.Server(), request, http.RequestAborted));
+    }
+
+    private static async Task<IResult> SendBatchWithTemplates(HttpContext http, EmailIngress ingress)
+    {
+        var body = await ReadBodyAsync(http, () => new TemplatedBatchRequest(), 50 * 1024 * 1024);
+        if (body.Messages is not { Count: > 0 } messages)
+            throw new MailroomException(300, "The batch is empty: send {\"Messages\": [...]} with at least one message.");
+        return Ok(BatchAnswer(await ingress.SendBatchWithTemplatesAsync(http.Server(), messages, http.RequestAborted)));
     }
 }
