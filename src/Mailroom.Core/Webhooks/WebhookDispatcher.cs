@@ -37,17 +37,6 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>At start: rows this node claimed before it stopped are released at once (posted again: at least once).</summary>
-    public async Task<int> ReleaseLeasesOfPreviousRunAsync(CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-        var prefix = options.NodeId + "/";
-        return await db.WebhookDeliveries
-            .Where(d => d.State == WebhookDeliveryState.Pending && d.LeaseOwner != null && d.LeaseOwner.StartsWith(prefix) && d.LeaseOwner != _owner)
-            .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseUntil, 0L).SetProperty(d => d.LeaseOwner, (string?)null), ct);
-    }
-
     /// <summary>Claims what is due and posts it; returns when those POSTs are done (tests drive rounds with it).</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {

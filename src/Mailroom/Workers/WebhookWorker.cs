@@ -11,9 +11,7 @@ public sealed class WebhookWorker(WebhookDispatcher dispatcher, ILogger<WebhookW
 {
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
-        var released = await dispatcher.ReleaseLeasesOfPreviousRunAsync(ct);
-        if (released > 0)
-            log.LogWarning("Took back {Count} webhook deliveries this node had claimed before it stopped; they are posted again", released);
+        // Claims of a previous run (SQLite) or of a silent node (PostgreSQL) are released by NodeRegistry, as for mail.
         var running = new List<Task>();
         while (!ct.IsCancellationRequested)
         {
