@@ -109,23 +109,47 @@ public sealed record DmarcSpfResult(
     [property: JsonPropertyName("scope")] string? Scope,
     [property: JsonPropertyName("result")] string? Result);
 
-/// <summary>Mailroom extension <c>GET /records/my/sources</c>: who sends as the domain, one entry per source IP.</summary>
+/// <summary>Mailroom extension <c>GET /records/my/sources</c>: who sends as the domain. <c>dmarc_fail_count</c> is what
+/// <c>p=quarantine</c> would send to spam and <c>p=reject</c> would refuse; <c>mailroom_delivered_count</c> is what this
+/// Mailroom's send log says it delivered from the domain in the reports' window (null until the domain's DMARC record
+/// sends its reports here), beside <c>mailroom_reported_count</c>, what the reporters saw from Mailroom's addresses.</summary>
 public sealed record DmarcSources(
     [property: JsonPropertyName("from_date")] string? FromDate,
     [property: JsonPropertyName("to_date")] string? ToDate,
     [property: JsonPropertyName("total_count")] long TotalCount,
+    [property: JsonPropertyName("dmarc_fail_count")] long DmarcFailCount,
+    [property: JsonPropertyName("mailroom_reported_count")] long MailroomReportedCount,
+    [property: JsonPropertyName("mailroom_delivered_count")] long? MailroomDeliveredCount,
+    [property: JsonPropertyName("groups")] IReadOnlyList<DmarcSourceGroup> Groups,
     [property: JsonPropertyName("sources")] IReadOnlyList<DmarcSource> Sources);
 
+/// <summary>The sources of one sender: this Mailroom, one known service or forwarder, or one organizational domain (by
+/// PTR), or one lone IP.</summary>
+public sealed record DmarcSourceGroup(
+    [property: JsonPropertyName("classification")] string Classification,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("source_ips")] IReadOnlyList<string> SourceIps,
+    [property: JsonPropertyName("count")] long Count,
+    [property: JsonPropertyName("dmarc_pass")] long DmarcPass,
+    [property: JsonPropertyName("dmarc_fail")] long DmarcFail,
+    [property: JsonPropertyName("dkim_pass")] long DkimPass,
+    [property: JsonPropertyName("spf_pass")] long SpfPass,
+    [property: JsonPropertyName("dmarc_pass_rate")] double DmarcPassRate,
+    [property: JsonPropertyName("delivered_count")] long? DeliveredCount);
+
 /// <summary>One sending IP: <c>classification</c> is <c>mailroom</c> (an address this Mailroom delivers from),
-/// <c>known</c> (a known sending service, by the DKIM or SPF domains it authenticated as) or <c>unknown</c>.
-/// Rates are message-weighted (each row counts <c>count</c> times).</summary>
+/// <c>known</c> (a known sending service), <c>forwarder</c> (a forwarder or mailing list) or <c>unknown</c>; <c>ptr</c> is
+/// the IP's forward-confirmed reverse DNS name. Rates are message-weighted (each row counts <c>count</c> times).</summary>
 public sealed record DmarcSource(
     [property: JsonPropertyName("source_ip")] string SourceIp,
     [property: JsonPropertyName("source_ip_version")] int SourceIpVersion,
     [property: JsonPropertyName("classification")] string Classification,
     [property: JsonPropertyName("service")] string? Service,
+    [property: JsonPropertyName("ptr")] string? Ptr,
+    [property: JsonPropertyName("organizational_domain")] string? OrganizationalDomain,
     [property: JsonPropertyName("count")] long Count,
     [property: JsonPropertyName("dmarc_pass")] long DmarcPass,
+    [property: JsonPropertyName("dmarc_fail")] long DmarcFail,
     [property: JsonPropertyName("dkim_pass")] long DkimPass,
     [property: JsonPropertyName("spf_pass")] long SpfPass,
     [property: JsonPropertyName("dmarc_pass_rate")] double DmarcPassRate,

@@ -110,6 +110,7 @@ public static class MailroomApp
         services.AddScoped<Mailroom.Core.Dmarc.DmarcService>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcIngestion>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcSourcesReport>();
+        services.AddScoped<Mailroom.Core.Dmarc.DmarcDigest>();
         return services;
     }
 
@@ -154,6 +155,7 @@ public static class MailroomApp
             builder.Services.AddHostedService(sp => sp.GetRequiredService<SettingsChangeListener>());
         }
         builder.Services.AddHostedService<StreamPurgeWorker>();
+        builder.Services.AddHostedService<DmarcDigestWorker>();
         if (settings.HasRole("smtp"))
         {
             builder.Services.AddSingleton(SmtpSubmissionOptions.From(settings, settings.HeloName ?? MessageIdDomain(settings)));

@@ -16,6 +16,9 @@ public sealed class DmarcDomain
     /// when first used, so a stranger asking for recovery cannot lock the owner out.</summary>
     public string? RecoveryTokenHash { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>The first day (a Monday, UTC) of the last week a digest was sent for; null before the first one.
+    /// Claimed with a conditional update, so one node sends each week's digest.</summary>
+    public DateTime? LastDigestWeek { get; set; }
 }
 
 /// <summary>One aggregate report received for a monitored domain. <see cref="DedupKey"/> is the SHA-256 of

@@ -70,6 +70,15 @@ public sealed class DnsLookup
     public Task<DnsAnswer> AddressesAsync(string name, CancellationToken ct = default) =>
         QueryAsync(name, QueryType.A, r => r is ARecord a ? a.Address.ToString() : null, ct);
 
+    /// <summary>The PTR names of <paramref name="address"/> (RFC 1035 §3.5 in-addr.arpa, RFC 3596 §2.5 ip6.arpa), lower case
+    /// without the trailing dot.</summary>
+    public Task<DnsAnswer> PtrAsync(IPAddress address, CancellationToken ct = default) =>
+        QueryAsync(address.GetArpaName(), QueryType.PTR, r => r is PtrRecord p ? HostName(p.PtrDomainName.Value) : null, ct);
+
+    /// <summary>IPv6 addresses (AAAA) at <paramref name="name"/>.</summary>
+    public Task<DnsAnswer> Ipv6AddressesAsync(string name, CancellationToken ct = default) =>
+        QueryAsync(name, QueryType.AAAA, r => r is AaaaRecord a ? a.Address.ToString() : null, ct);
+
     /// <summary>MX hosts at <paramref name="name"/>, most preferred first.</summary>
     public async Task<DnsAnswer> MxAsync(string name, CancellationToken ct = default)
     {

@@ -66,6 +66,9 @@ public sealed class TestDnsServer : IDisposable
 
     public void AddA(string name, IPAddress address) => Add(new ARecord(Name(name), 60, address));
 
+    /// <summary>A PTR record for <paramref name="address"/> (its in-addr.arpa or ip6.arpa name) naming <paramref name="host"/>.</summary>
+    public void AddPtr(IPAddress address, string host) => Add(new PtrRecord(address.GetReverseLookupDomain(), 60, Name(host)));
+
     /// <summary>Removes the records at <paramref name="name"/>: all of them, or those of one type.</summary>
     public void Remove(string name, RecordType? type = null)
     {

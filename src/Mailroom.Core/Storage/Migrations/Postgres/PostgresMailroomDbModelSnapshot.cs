@@ -304,6 +304,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .HasMaxLength(320)
                         .HasColumnType("character varying(320)");
 
+                    b.Property<DateTime?>("LastDigestWeek")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("PrivateTokenHash")
                         .IsRequired()
                         .HasMaxLength(64)

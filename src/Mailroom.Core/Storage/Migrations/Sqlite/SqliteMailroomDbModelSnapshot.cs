@@ -287,6 +287,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("LastDigestWeek")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PrivateTokenHash")
                         .IsRequired()
                         .HasMaxLength(64)
