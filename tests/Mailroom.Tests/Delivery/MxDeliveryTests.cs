@@ -150,20 +150,5 @@ public sealed class MxDeliveryTests : IAsyncLifetime
         _ => new { From = from, To = "jo@example.net", Subject = "Hello", TextBody = "Hello there" },
     };
 
-    private static async Task<string> VerifyAsync(byte[] message, string txt, string dnsName)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"dkim-{Guid.NewGuid():N}.eml");
-        await File.WriteAllBytesAsync(file, message);
-        try
-        {
-            var script = Path.Combine(TestPaths.RepoRoot, "tests", "Mailroom.Mail.Tests", "Dkim", "verify_dkim.py");
-            var result = await MailroomProcess.RunAsync("/bin/sh", ["-c", "/usr/bin/python3 \"$0\" \"$1\" \"$2\" < \"$3\"", script, txt, dnsName, file]);
-            Assert.True(result.ExitCode == 0, "python3-dkim is needed (apt-get install python3-dkim): " + result);
-            return result.StandardOutput.Trim();
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
+    private static Task<string> VerifyAsync(byte[] message, string txt, string dnsName) => PythonDkim.VerifyAsync(message, txt, dnsName);
 }

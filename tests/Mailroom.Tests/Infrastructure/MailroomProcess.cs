@@ -67,6 +67,11 @@ public sealed class MailroomProcess : IAsyncDisposable
     public static Task<MailroomProcess> StartNodeAsync(string database, IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null) =>
         StartAsync(extraArgs, timeout, previous: null, database);
 
+    /// <summary>Starts <c>mailroom serve</c> on an existing data folder with its SQLite store (e.g. one made by an older
+    /// version), whatever database the suite runs on.</summary>
+    public static Task<MailroomProcess> StartOnDataFolderAsync(string data, IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null) =>
+        StartAsync(extraArgs, timeout, previous: null, givenDatabase: null, givenData: data);
+
     /// <summary>Starts <c>mailroom serve</c> again on a killed server's data folder, database and port.</summary>
     public Task<MailroomProcess> RestartAsync(IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null) =>
         StartAsync(extraArgs, timeout, previous: this);
@@ -99,10 +104,11 @@ public sealed class MailroomProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    private static async Task<MailroomProcess> StartAsync(IEnumerable<string>? extraArgs, TimeSpan? timeout, MailroomProcess? previous, string? givenDatabase = null)
+    private static async Task<MailroomProcess> StartAsync(IEnumerable<string>? extraArgs, TimeSpan? timeout, MailroomProcess? previous, string? givenDatabase = null,
+        string? givenData = null)
     {
-        var data = previous?.DataDirectory ?? TestPaths.NewTempDirectory("mailroom-proc");
-        var database = givenDatabase ?? (previous is null ? await TestDatabase.CreateAsync() : previous.Database);
+        var data = previous?.DataDirectory ?? givenData ?? TestPaths.NewTempDirectory("mailroom-proc");
+        var database = givenData is not null ? null : givenDatabase ?? (previous is null ? await TestDatabase.CreateAsync() : previous.Database);
         var port = previous?.Port ?? FreeTcpPort();
         var args = new List<string> { "serve", "--data", data, "--http", $"http://127.0.0.1:{port}" };
         if (database is not null)
