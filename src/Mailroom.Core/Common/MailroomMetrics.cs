@@ -58,11 +58,34 @@ public static class MailroomMetrics
     public static void SmtpSession(string listener, TimeSpan duration) =>
         SmtpSessionDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("listener", listener));
 
+    /// <summary>
+    /// Starts the trace of one message's path: a <c>mailroom.accept</c> span (a child of the request or SMTP session's
+    /// span when there is one) and returns its W3C <c>traceparent</c>, stored with the message so Preparation and Delivery
+    /// parent their spans of it here (<see cref="MessageSpan"/>, <see cref="DeliveryAttempt"/>). Null, at no cost, when no
+    /// one listens (tracing off).
+    /// </summary>
+    public static string? AcceptSpan(Guid messageId)
+    {
+        using var span = Source.StartActivity("mailroom.accept", ActivityKind.Internal);
+        return span?.SetTag("mailroom.message_id", messageId.ToString()).Id;
+    }
+
+    /// <summary>A span of one stage's work on one message, in the message's trace when <paramref name="traceParent"/>
+    /// names it (else a child of the current span). Dispose when the work is done; null when tracing is off.</summary>
+    public static Activity? MessageSpan(string name, Guid messageId, string? traceParent)
+    {
+        var span = traceParent is not null && ActivityContext.TryParse(traceParent, null, out var parent)
+            ? Source.StartActivity(name, ActivityKind.Internal, parent)
+            : Source.StartActivity(name, ActivityKind.Internal);
+        return span?.SetTag("mailroom.message_id", messageId.ToString());
+    }
+
     /// <summary>Times a group commit and traces it; dispose when the commit is done.</summary>
     public static Timed CommitTimer(int messages) => new(CommitDuration, Source.StartActivity("mailroom.queue.commit")?.SetTag("mailroom.messages", messages));
 
     /// <summary>Counts one recorded delivery attempt and logs it (one event per attempt: no body, no tokens).</summary>
-    public static void DeliveryAttempt(ILogger? log, RecipientDelivery d, DeliveryOutcome o, MessageEventType result, string? stream, long claimedAtMs, long nowMs)
+    public static void DeliveryAttempt(ILogger? log, RecipientDelivery d, DeliveryOutcome o, MessageEventType result, string? stream, long claimedAtMs, long nowMs,
+        string? traceParent = null)
     {
         var streamTag = new KeyValuePair<string, object?>("stream", StreamTag(stream));
         var domain = DomainTag(d.Domain);
@@ -73,6 +96,15 @@ public static class MailroomMetrics
         var seconds = Math.Max(0, nowMs - claimedAtMs) / 1000.0;
         AttemptDuration.Record(seconds, new KeyValuePair<string, object?>("domain", domain));
         Activity.Current?.AddEvent(new ActivityEvent("mailroom.delivery.attempt"));
+        // The attempt as a span of the message's trace, from the claim to the recorded outcome.
+        if (traceParent is not null && ActivityContext.TryParse(traceParent, null, out var parent))
+        {
+            using var span = Source.StartActivity("mailroom.deliver.recipient", ActivityKind.Client, parent,
+                startTime: DateTimeOffset.FromUnixTimeMilliseconds(claimedAtMs));
+            span?.SetTag("mailroom.message_id", d.MessageId.ToString()).SetTag("mailroom.destination_domain", d.Domain)
+                .SetTag("mailroom.outcome", outcome).SetTag("mailroom.attempt", d.Attempts).SetTag("smtp.reply_code", o.SmtpCode)
+                .SetEndTime(DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(nowMs, claimedAtMs)).UtcDateTime);
+        }
         log?.LogInformation("Delivery {Outcome}: message {MessageId} stream {Stream} to {Recipient} via {DestinationServer} ({DestinationIP}), attempt {Attempt}: {SmtpCode} {Reply} in {DurationMs} ms",
             outcome, d.MessageId, stream, d.Recipient, o.Host, o.Ip, d.Attempts, o.SmtpCode, o.Reply, (long)(seconds * 1000));
     }

@@ -305,7 +305,7 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
         var ids = outcomes.Select(o => o.Delivery.MessageId).Distinct().ToList();
         var messages = await db.OutboundMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id))
-            .Select(m => new { m.Id, m.ServerId, m.Stream, m.From, m.Subject, m.Tag }).ToDictionaryAsync(m => m.Id, ct);
+            .Select(m => new { m.Id, m.ServerId, m.Stream, m.From, m.Subject, m.Tag, m.TraceParent }).ToDictionaryAsync(m => m.Id, ct);
         var events = new List<(MessageEvent Event, Dictionary<string, string> Details, Bounce? Bounce)>();
         foreach (var (d, o) in outcomes)
         {
@@ -368,7 +368,8 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
                 Type = type,
                 At = nowMs,
             }, details, bounce));
-            MailroomMetrics.DeliveryAttempt(log, d, o, type, messages.TryGetValue(d.MessageId, out var sent) ? sent.Stream : null, claimedAt, nowMs);
+            var sent = messages.GetValueOrDefault(d.MessageId);
+            MailroomMetrics.DeliveryAttempt(log, d, o, type, sent?.Stream, claimedAt, nowMs, sent?.TraceParent);
         }
         if (events.Any(e => e.Bounce is not null))
             await db.SaveChangesAsync(ct);

@@ -170,6 +170,7 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
         TrackLinks = m.TrackLinks.ToString(),
         Mime = m.Mime,
         ReceivedAt = m.ReceivedAt.ToUnixTimeMilliseconds(),
+        TraceParent = MailroomMetrics.AcceptSpan(m.Id),
     }, recipients);
 
     /// <summary><c>Name &lt;address&gt;</c> as the Messages API shows a sender, encoded like a header (RFC 2047) when needed.</summary>

@@ -35,7 +35,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
                            where m.Stage == MessageStage.Accepted
                            orderby m.ReceivedAt
                            select new Candidate(m.Id, m.AccountId, m.ServerId, m.From, m.Mime, m.RecipientsJson,
-                               db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault()))
+                               db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault(), m.TraceParent))
                           .Take(BatchSize).ToListAsync(ct);
         if (batch.Count == 0)
             return 0;
@@ -45,7 +45,9 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
         // Signing is the CPU-heavy step: spread it over the cores.
         await Parallel.ForAsync(0, batch.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (i, token) =>
         {
+            using var span = MailroomMetrics.MessageSpan("mailroom.prepare.message", batch[i].Id, batch[i].TraceParent);
             prepared[i] = await PrepareOneAsync(batch[i], now, token);
+            span?.SetTag("mailroom.outcome", prepared[i].Failure is null ? "prepared" : "failed");
         });
         await StoreAsync(db, prepared, now, ct);
         MailroomMetrics.Prepared(batch.Count);
@@ -56,7 +58,8 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     /// sends these bytes as they are. (<see cref="FormatOptions.Default"/> writes the platform's new line, LF on Linux.)</summary>
     private static readonly FormatOptions WireFormat = new() { NewLineFormat = NewLineFormat.Dos };
 
-    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string From, byte[]? Mime, string RecipientsJson, DeliveryType? DeliveryType);
+    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string From, byte[]? Mime, string RecipientsJson, DeliveryType? DeliveryType,
+        string? TraceParent);
 
     private sealed record Prepared(Candidate Message, byte[]? Mime, string ReturnPathDomain, IReadOnlyList<string> Recipients, string? Failure);
 

@@ -30,6 +30,9 @@ public sealed class OutboundMessage
     /// <summary>Domain of the envelope sender: each recipient's MAIL FROM is the VERP address
     /// <c>pm_bounces+&lt;id&gt;-&lt;index&gt;-&lt;mac&gt;@ReturnPathDomain</c>, so a bounce names its message and recipient.</summary>
     public string ReturnPathDomain { get; set; } = "";
+    /// <summary>W3C <c>traceparent</c> of the message's accept span, when tracing is on (null otherwise): Preparation and
+    /// Delivery parent their spans of this message to it, so one trace shows its path (accept → prepare → deliver).</summary>
+    public string? TraceParent { get; set; }
     /// <summary>The message: as composed or submitted until Preparation, then as sent (DKIM-signed).
     /// Null once purged after the retention period.</summary>
     public byte[]? Mime { get; set; }

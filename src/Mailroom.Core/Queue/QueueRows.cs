@@ -15,7 +15,7 @@ public static class QueueRows
     private static readonly string InsertMessage = Insert("outbound_messages",
         "Id", "AccountId", "ServerId", "Stream", "From", "Subject", "Tag", "ToJson", "CcJson", "BccJson", "MetadataJson",
         "AttachmentNamesJson", "TrackOpens", "TrackLinks", "Sandboxed", "ReturnPathDomain", "Mime", "RecipientsJson", "Stage",
-        "StageDetail", "Status", "ReceivedAt");
+        "StageDetail", "Status", "ReceivedAt", "TraceParent");
 
     private static readonly string InsertDelivery = Insert("deliveries",
         "MessageId", "Recipient", "RecipientIndex", "Domain", "State", "Attempts", "NextAttemptAt", "LeaseUntil", "LeaseOwner",
@@ -41,7 +41,8 @@ public static class QueueRows
             .Add("BccJson", m.BccJson).Add("MetadataJson", m.MetadataJson).Add("AttachmentNamesJson", m.AttachmentNamesJson)
             .Add("TrackOpens", m.TrackOpens).Add("TrackLinks", m.TrackLinks).Add("Sandboxed", m.Sandboxed)
             .Add("ReturnPathDomain", m.ReturnPathDomain).Bytes("Mime", m.Mime).Add("RecipientsJson", m.RecipientsJson)
-            .Add("Stage", (int)m.Stage).Add("StageDetail", m.StageDetail).Add("Status", (int)m.Status).Add("ReceivedAt", m.ReceivedAt), ct);
+            .Add("Stage", (int)m.Stage).Add("StageDetail", m.StageDetail).Add("Status", (int)m.Status).Add("ReceivedAt", m.ReceivedAt)
+            .Add("TraceParent", m.TraceParent), ct);
 
     public static Task InsertDeliveriesAsync(RowStatements rows, IReadOnlyList<RecipientDelivery> deliveries, CancellationToken ct) =>
         rows.ExecuteEachAsync(InsertDelivery, deliveries, (d, r) => r

@@ -10,6 +10,7 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
     {
         b.ToTable("outbound_messages");
         b.Property(m => m.Id).ValueGeneratedNever();
+        b.Property(m => m.TraceParent).HasMaxLength(64); // "00-<32 hex>-<16 hex>-<2 hex>", 55 characters
         b.HasIndex(m => new { m.ServerId, m.Stream, m.ReceivedAt });
         b.HasIndex(m => m.ReceivedAt);
         // Preparation's question: the oldest accepted messages (a scan of every message without it).

@@ -147,3 +147,48 @@ public sealed class TelemetryTests
             Assert.False(all.Contains(secretText, StringComparison.Ordinal), $"the logs contain '{secretText}'");
     }
 }
+
+/// <summary>One trace per message: accept → prepare → deliver spans share the message's trace, whatever batch or round
+/// carried it (the accept span's traceparent is stored with the message).</summary>
+public sealed class MessageTraceTests
+{
+    [Fact]
+    public async Task AcceptPrepareAndDeliverSpansOfAMessageShareItsTrace()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name == Mailroom.Core.MailroomMetrics.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        await using var sink = new SmtpSink();
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{sink.Port}" });
+        var t = await host.CreateTenantAsync();
+        var first = Guid.Parse((await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "jo@example.net", Subject = "A", TextBody = "Hi" }).OkJson())
+            .GetProperty("MessageID").GetString()!);
+        var second = Guid.Parse((await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "al@example.net", Subject = "B", TextBody = "Hi" }).OkJson())
+            .GetProperty("MessageID").GetString()!);
+        await host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
+        await host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+
+        // Other tests run beside this one and the listener hears their spans too: look at these two messages only.
+        List<System.Diagnostics.Activity> Of(Guid id) => spans.Where(a => a.GetTagItem("mailroom.message_id") as string == id.ToString()).ToList();
+        foreach (var id in new[] { first, second })
+        {
+            var path = Of(id);
+            var accept = Assert.Single(path, a => a.OperationName == "mailroom.accept");
+            var prepare = Assert.Single(path, a => a.OperationName == "mailroom.prepare.message");
+            var deliver = Assert.Single(path, a => a.OperationName == "mailroom.deliver.recipient");
+            Assert.Equal(accept.TraceId, prepare.TraceId);
+            Assert.Equal(accept.TraceId, deliver.TraceId);
+            Assert.Equal(accept.SpanId, prepare.ParentSpanId);
+            Assert.Equal(accept.SpanId, deliver.ParentSpanId);
+            Assert.Equal("delivered", deliver.GetTagItem("mailroom.outcome"));
+            Assert.Equal(250, deliver.GetTagItem("smtp.reply_code"));
+        }
+        // Two requests, two traces, though one preparation batch and one delivery round carried both.
+        Assert.NotEqual(Of(first)[0].TraceId, Of(second)[0].TraceId);
+    }
+}

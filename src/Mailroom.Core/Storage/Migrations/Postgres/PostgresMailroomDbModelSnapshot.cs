@@ -1093,6 +1093,10 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("TrackLinks")
                         .IsRequired()
                         .HasColumnType("text");

@@ -1052,6 +1052,10 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("TrackLinks")
                         .IsRequired()
                         .HasColumnType("TEXT");
