@@ -11,6 +11,7 @@ using Mailroom.Core.Storage;
 using Mailroom.Mail.Composition;
 using Mailroom.Smtp;
 using Mailroom.Operations;
+using Mailroom.Web;
 using Mailroom.Workers;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -142,6 +143,8 @@ public static class MailroomApp
         // delivery claims; whatever is still running after this long is cancelled.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddMailroomApiReference();
+        if (settings.HasRole("api"))
+            builder.Services.AddMailroomWeb();
         builder.AddMailroomTelemetry(settings);
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<StoreHealth>();
@@ -192,6 +195,7 @@ public static class MailroomApp
             app.MapSuppressionsApi();
             app.MapWebhooksApi();
             app.MapDmarcApi();
+            app.UseMailroomWeb();
         }
         return app;
     }
