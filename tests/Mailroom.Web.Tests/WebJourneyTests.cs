@@ -141,7 +141,7 @@ public sealed class WebJourneyTests(WebAppFixture app) : IClassFixture<WebAppFix
         var rpHost = (await page.Locator("tr.record-return-path td:nth-child(3) code").InnerTextAsync()).Trim();
         var rpValue = (await page.Locator("tr.record-return-path td:nth-child(4) code").InnerTextAsync()).Trim();
         Assert.EndsWith(domain, dkimHost);
-        Assert.StartsWith("v=DKIM1", dkimValue);
+        Assert.Contains("p=", dkimValue);
         app.Dns.AddTxt(dkimHost, dkimValue);
         app.Dns.AddCname(rpHost, rpValue);
 
