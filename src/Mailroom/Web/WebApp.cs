@@ -32,7 +32,7 @@ public static class WebApp
         {
             o.RootDirectory = "/Web/Pages";
             o.Conventions.AuthorizeFolder("/"); // every page signed in, but those marked [AllowAnonymous]
-        });
+        }).AddApplicationPart(typeof(WebApp).Assembly); // found also when another assembly is the entry (an in-process test host)
         services.AddHttpContextAccessor();
         services.AddScoped<WebUserService>();
         services.AddSingleton<SignInThrottle>();
@@ -128,7 +128,8 @@ public static class WebApp
         });
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapGet(Prefix, () => Results.Redirect(Prefix + "/servers"));
-        app.MapRazorPages();
+        // The pages are not API operations: kept out of the OpenAPI document.
+        app.MapGet(Prefix, () => Results.Redirect(Prefix + "/servers")).ExcludeFromDescription();
+        app.MapRazorPages().ExcludeFromDescription();
     }
 }
