@@ -104,6 +104,14 @@ public sealed class WebJourneyTests(WebAppFixture app) : IClassFixture<WebAppFix
             Assert.Equal(HttpStatusCode.Unauthorized, (await old.GetAsync("/server")).StatusCode);
         }
 
+        // An SMTP token: its secret shown once, in the answer to the POST; afterwards only its access key.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create SMTP token" }).ClickAsync();
+        var secret = (await page.Locator("code.smtp-secret").InnerTextAsync()).Trim();
+        Assert.False(string.IsNullOrEmpty(secret));
+        await page.GotoAsync($"/app/servers/{serverId}");
+        Assert.DoesNotContain(secret, await page.ContentAsync());
+        await Expect(page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Delete SMTP token") })).ToHaveCountAsync(1);
+
         // Pause the outbound stream with a reason; the page shows it; resume.
         await page.GetByLabel("Reason").First.FillAsync("Investigating a complaint spike");
         await page.GetByRole(AriaRole.Button, new() { Name = "Pause" }).First.ClickAsync();

@@ -13,6 +13,9 @@ namespace Mailroom.Web.Pages.Servers;
 public sealed class ActivityModel(MessageLog log) : WebPageModel
 {
     public const int PageSize = 50;
+    /// <summary>The Messages API's own limit on count + offset (10,000): narrow the search to go further back.</summary>
+    public const int MaxOffset = 10_000 - PageSize;
+    public bool TotalIsCapped => Total > MaxOffset + PageSize;
     [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty(SupportsGet = true)] public string? Recipient { get; set; }
@@ -38,12 +41,12 @@ public sealed class ActivityModel(MessageLog log) : WebPageModel
         StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == Id && s.Type != MessageStreamType.Inbound)
             .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(ct);
         Stream = Stream is { } s && StreamIds.Contains(s) ? s : StreamIds.FirstOrDefault() ?? DefaultStreams.Outbound;
-        Offset = Math.Clamp(Offset, 0, 10_000 - PageSize); // the Messages API's own limit on count + offset
+        Offset = Math.Clamp(Offset, 0, MaxOffset);
         try
         {
             var search = new MessageSearch(new Paging(PageSize, Offset), Blank(Recipient), Blank(FromEmail), Blank(Tag), Blank(Status),
                 MessageLog.ParseDate(Blank(FromDate), "fromdate", endOfDay: false), MessageLog.ParseDate(Blank(ToDate), "todate", endOfDay: true),
-                Blank(Subject), Stream, null);
+                Blank(Subject), Stream, null) { CountLimit = MaxOffset + PageSize + 1 };
             var result = await log.SearchAsync(Id, search, ct);
             Messages = result.Messages;
             Total = result.TotalCount;

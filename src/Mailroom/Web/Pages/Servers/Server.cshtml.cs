@@ -5,8 +5,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Web.Pages.Servers;
 
-public sealed class ServerModel(ServerService servers, MessageStreamService streams) : WebPageModel
+public sealed class ServerModel(ServerService servers, MessageStreamService streams, SmtpTokenService smtpTokens) : WebPageModel
 {
+    public List<SmtpToken> SmtpTokens { get; private set; } = [];
+    public SmtpTokenCreated? NewSmtpToken { get; private set; }
+
     [BindProperty(SupportsGet = true)] public int Id { get; set; }
     public Server Server { get; private set; } = null!;
     public bool CanWrite { get; private set; }
@@ -26,6 +29,7 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
         CanWrite = access.CanWrite;
         Streams = (await streams.ListAsync(Id, null, includeArchived: true, HttpContext.RequestAborted)).MessageStreams;
         TokenCount = await Db.ServerTokens.CountAsync(t => t.ServerId == Id, HttpContext.RequestAborted);
+        SmtpTokens = await Db.SmtpTokens.AsNoTracking().Where(t => t.ServerId == Id).OrderBy(t => t.Id).Take(500).ToListAsync(HttpContext.RequestAborted);
         return true;
     }
 
@@ -36,6 +40,35 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
             return NotFoundPage();
         RevealedTokens = (await servers.GetAsync(AccountId, Id, HttpContext.RequestAborted)).ApiTokens;
         return Page();
+    }
+
+    /// <summary>The secret is shown in this response only (never put in a redirect, a cookie or a URL).</summary>
+    public async Task<IActionResult> OnPostSmtpCreateAsync(string stream)
+    {
+        if (await ServerAsync(Id, write: true) is null)
+            return NotFoundPage();
+        try
+        {
+            NewSmtpToken = await smtpTokens.CreateAsync(Id, stream, HttpContext.RequestAborted);
+        }
+        catch (Mailroom.Core.MailroomException e)
+        {
+            FlashError = e.Message;
+            return LocalRedirect(Back);
+        }
+        await LoadAsync(write: true);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostSmtpDeleteAsync(string stream, string accessKey)
+    {
+        if (await ServerAsync(Id, write: true) is null)
+            return NotFoundPage();
+        return await ChangeAsync(async () =>
+        {
+            await smtpTokens.DeleteAsync(Id, stream, accessKey, HttpContext.RequestAborted);
+            return $"SMTP token {accessKey} deleted.";
+        }, Back);
     }
 
     public async Task<IActionResult> OnPostRotateAsync()
