@@ -6,7 +6,7 @@
 # instead of the whole solution.
 set -uo pipefail
 cd "$(dirname "$0")"
-scripts/test-deps.sh   # python3-dkim, swaks, Node + the official client, PostgreSQL: installed when missing (needs root)
+scripts/test-deps.sh   # python3-dkim, swaks, Node + the official client and axe-core, Chromium, PostgreSQL: installed when missing (needs root)
 results=${TEST_RESULTS:-TestResults/run-$(date +%Y%m%d-%H%M%S)-$$}
 mkdir -p "$results"
 dotnet test "${TEST_TARGET:-Mailroom.slnx}" --logger "trx" --results-directory "$results" "$@"

@@ -11,6 +11,7 @@ need=()
 command -v swaks >/dev/null || need+=(swaks)
 perl -MNet::SSLeay -e1 2>/dev/null || need+=(libnet-ssleay-perl)
 command -v node >/dev/null || need+=(nodejs npm)
+[ -x /usr/bin/chromium ] || need+=(chromium)   # the web app's Playwright tests (tests/Mailroom.Web.Tests) drive Debian's Chromium
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && sudo="sudo -n"; }
@@ -23,7 +24,8 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "test-deps: warning: missing ${need[*]} and no root to install them (apt-get install ${need[*]}); the tests that use them will fail" >&2
   fi
 fi
-if [ -f tests/node/package.json ] && [ ! -d tests/node/node_modules ] && command -v npm >/dev/null; then
+# npm ci when node_modules is missing or lacks a package added since (axe-core, for the web app's accessibility checks).
+if [ -f tests/node/package.json ] && { [ ! -d tests/node/node_modules ] || [ ! -d tests/node/node_modules/axe-core ]; } && command -v npm >/dev/null; then
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error) || echo "test-deps: warning: npm ci failed; Node client tests will fail" >&2
 fi
 exit 0

@@ -182,6 +182,20 @@ public sealed class MailroomProcess : IAsyncDisposable
             ?? throw new BenchException($"no AccountToken in: {json}");
     }
 
+    /// <summary>Runs another <c>mailroom</c> command on the same store; returns its standard output.</summary>
+    public async Task<string> CommandAsync(IEnumerable<string> command, CancellationToken ct)
+    {
+        var args = new List<string>(command);
+        args.AddRange(StoreArgs());
+        using var p = Process.Start(StartInfo(args)) ?? throw new BenchException("could not start mailroom " + string.Join(' ', command));
+        var stdout = p.StandardOutput.ReadToEndAsync(ct);
+        var stderr = p.StandardError.ReadToEndAsync(ct);
+        await p.WaitForExitAsync(ct);
+        if (p.ExitCode != 0)
+            throw new BenchException($"mailroom {string.Join(' ', command)} failed ({p.ExitCode}): {await stderr}{await stdout}");
+        return await stdout;
+    }
+
     public string LogTail(int lines = 30)
     {
         lock (_log)

@@ -11,6 +11,7 @@ using Mailroom.Core.Storage;
 using Mailroom.Mail.Composition;
 using Mailroom.Smtp;
 using Mailroom.Operations;
+using Mailroom.Web;
 using Mailroom.Workers;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -143,6 +144,8 @@ public static class MailroomApp
         // delivery claims; whatever is still running after this long is cancelled.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddMailroomApiReference();
+        if (settings.HasRole("api"))
+            builder.Services.AddMailroomWeb();
         builder.AddMailroomTelemetry(settings);
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<StoreHealth>();
@@ -194,6 +197,7 @@ public static class MailroomApp
             app.MapSuppressionsApi();
             app.MapWebhooksApi();
             app.MapDmarcApi();
+            app.UseMailroomWeb();
         }
         return app;
     }

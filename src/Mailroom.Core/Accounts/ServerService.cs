@@ -86,6 +86,24 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>
+    /// Replaces the server's API tokens with one new token (the web app's "rotate"): every request with an old token
+    /// is refused from now on (the settings cache empties on this write). Returns the new token.
+    /// </summary>
+    public async Task<string> RotateTokenAsync(int accountId, int serverId, CancellationToken ct = default)
+    {
+        var server = await LoadAsync(accountId, serverId, tracking: true, ct);
+        var token = Secrets.NewToken();
+        db.ServerTokens.RemoveRange(server.Tokens);
+        db.ServerTokens.Add(new ServerToken
+        {
+            ServerId = server.Id, TokenHash = Secrets.Hash(token), ProtectedToken = secrets.ProtectToken(token),
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        });
+        await db.SaveChangesAsync(ct);
+        return token;
+    }
+
     private async Task<Server> LoadAsync(int accountId, int serverId, bool tracking, CancellationToken ct)
     {
         var q = tracking ? db.Servers : db.Servers.AsNoTracking();

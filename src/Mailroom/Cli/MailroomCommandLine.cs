@@ -35,6 +35,7 @@ public static partial class MailroomCommandLine
         root.Subcommands.Add(Backup());
         root.Subcommands.Add(Restore());
         root.Subcommands.Add(DmarcCommand.Build(OpenStoreAsync, Options("Data", "Database").Append(ConfigOption)));
+        root.Subcommands.Add(UsersCommand.Build(OpenStoreAsync, Options("Data", "Database", "Http", "PublicUrl").Append(ConfigOption)));
         return root;
     }
 

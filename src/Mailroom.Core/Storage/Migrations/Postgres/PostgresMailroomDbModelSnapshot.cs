@@ -283,6 +283,78 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.ToTable("smtp_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUser", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("AccountId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("NormalizedEmail")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("PasswordHash")
+                        .HasColumnType("text");
+
+                    b.Property<int>("Role")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("SecurityStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime?>("SetPasswordExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SetPasswordTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccountId");
+
+                    b.HasIndex("NormalizedEmail")
+                        .IsUnique();
+
+                    b.HasIndex("SetPasswordTokenHash");
+
+                    b.ToTable("web_users", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUserServer", b =>
+                {
+                    b.Property<int>("WebUserId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("CanWrite")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("WebUserId", "ServerId");
+
+                    b.HasIndex("ServerId");
+
+                    b.ToTable("web_user_servers", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Dmarc.DmarcDomain", b =>
                 {
                     b.Property<int>("Id")
@@ -1603,6 +1675,30 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUser", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUserServer", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Mailroom.Core.Accounts.WebUser", null)
+                        .WithMany("Servers")
+                        .HasForeignKey("WebUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Mailroom.Core.Dmarc.DmarcFailureReport", b =>
                 {
                     b.HasOne("Mailroom.Core.Dmarc.DmarcDomain", null)
@@ -1772,6 +1868,11 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
             modelBuilder.Entity("Mailroom.Core.Accounts.Server", b =>
                 {
                     b.Navigation("Tokens");
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUser", b =>
+                {
+                    b.Navigation("Servers");
                 });
 
             modelBuilder.Entity("Mailroom.Core.Identities.SenderSignature", b =>

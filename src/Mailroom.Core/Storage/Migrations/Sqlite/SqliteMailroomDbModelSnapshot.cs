@@ -268,6 +268,76 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("smtp_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUser", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AccountId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NormalizedEmail")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PasswordHash")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Role")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SecurityStamp")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SetPasswordExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SetPasswordTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccountId");
+
+                    b.HasIndex("NormalizedEmail")
+                        .IsUnique();
+
+                    b.HasIndex("SetPasswordTokenHash");
+
+                    b.ToTable("web_users", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUserServer", b =>
+                {
+                    b.Property<int>("WebUserId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CanWrite")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("WebUserId", "ServerId");
+
+                    b.HasIndex("ServerId");
+
+                    b.ToTable("web_user_servers", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Dmarc.DmarcDomain", b =>
                 {
                     b.Property<int>("Id")
@@ -1546,6 +1616,30 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUser", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUserServer", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Mailroom.Core.Accounts.WebUser", null)
+                        .WithMany("Servers")
+                        .HasForeignKey("WebUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Mailroom.Core.Dmarc.DmarcFailureReport", b =>
                 {
                     b.HasOne("Mailroom.Core.Dmarc.DmarcDomain", null)
@@ -1715,6 +1809,11 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
             modelBuilder.Entity("Mailroom.Core.Accounts.Server", b =>
                 {
                     b.Navigation("Tokens");
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Accounts.WebUser", b =>
+                {
+                    b.Navigation("Servers");
                 });
 
             modelBuilder.Entity("Mailroom.Core.Identities.SenderSignature", b =>

@@ -1,0 +1,33 @@
+namespace Mailroom.Core.Accounts;
+
+/// <summary>A person who signs in to the web app. Belongs to one account; its role says what it may do there.</summary>
+public sealed class WebUser
+{
+    public int Id { get; set; }
+    public int AccountId { get; set; }
+    public required string Email { get; set; }
+    /// <summary>Lower-case <see cref="Email"/>: unique over the platform (one sign-in name, one account).</summary>
+    public required string NormalizedEmail { get; set; }
+    public WebRole Role { get; set; }
+    /// <summary>ASP.NET Core Identity's PasswordHasher format; null until the user sets a password from the link.</summary>
+    public string? PasswordHash { get; set; }
+    /// <summary>Changes on a password change and on "sign out everywhere": every cookie carrying an older stamp is refused.</summary>
+    public required string SecurityStamp { get; set; }
+    /// <summary>SHA-256 of the one-time set-password token; null once used.</summary>
+    public string? SetPasswordTokenHash { get; set; }
+    public DateTime? SetPasswordExpiresAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public List<WebUserServer> Servers { get; set; } = [];
+}
+
+/// <summary>A member's access to one server of its account (owners and admins reach every server).</summary>
+public sealed class WebUserServer
+{
+    public int WebUserId { get; set; }
+    public int ServerId { get; set; }
+    /// <summary>False: read-only (activity, settings shown); true: may change the server, its streams and suppressions.</summary>
+    public bool CanWrite { get; set; }
+}
+
+// Persisted enums carry explicit numbers.
+public enum WebRole { Owner = 0, Admin = 1, Member = 2 }

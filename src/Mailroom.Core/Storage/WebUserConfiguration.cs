@@ -1,0 +1,33 @@
+using Mailroom.Core.Accounts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Mailroom.Core.Storage;
+
+internal sealed class WebUserConfiguration : IEntityTypeConfiguration<WebUser>
+{
+    public void Configure(EntityTypeBuilder<WebUser> b)
+    {
+        b.ToTable("web_users");
+        b.Property(u => u.Email).HasMaxLength(255);
+        b.Property(u => u.NormalizedEmail).HasMaxLength(255);
+        b.Property(u => u.SecurityStamp).HasMaxLength(64);
+        b.Property(u => u.SetPasswordTokenHash).HasMaxLength(64);
+        b.HasIndex(u => u.NormalizedEmail).IsUnique();
+        b.HasIndex(u => u.SetPasswordTokenHash);
+        b.HasIndex(u => u.AccountId);
+        b.HasOne<Account>().WithMany().HasForeignKey(u => u.AccountId).OnDelete(DeleteBehavior.Cascade);
+        b.HasMany(u => u.Servers).WithOne().HasForeignKey(s => s.WebUserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class WebUserServerConfiguration : IEntityTypeConfiguration<WebUserServer>
+{
+    public void Configure(EntityTypeBuilder<WebUserServer> b)
+    {
+        b.ToTable("web_user_servers");
+        b.HasKey(s => new { s.WebUserId, s.ServerId });
+        b.HasIndex(s => s.ServerId);
+        b.HasOne<Server>().WithMany().HasForeignKey(s => s.ServerId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,49 @@
+using Mailroom.Contracts;
+using Mailroom.Core;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Events;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mailroom.Web.Pages.Servers;
+
+public sealed class BouncesModel(BounceService bounces) : WebPageModel
+{
+    public const int PageSize = 50;
+    [BindProperty(SupportsGet = true)] public int Id { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Email { get; set; }
+    [BindProperty(SupportsGet = true)] public bool Inactive { get; set; }
+    [BindProperty(SupportsGet = true)] public int Offset { get; set; }
+    public Server Server { get; private set; } = null!;
+    public bool CanWrite { get; private set; }
+    public List<string> StreamIds { get; private set; } = [];
+    public BounceList List { get; private set; } = new(0, []);
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (await ServerAsync(Id) is not { } access)
+            return NotFoundPage();
+        Server = access.Server;
+        CanWrite = access.CanWrite;
+        var ct = HttpContext.RequestAborted;
+        StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == Id && s.Type != MessageStreamType.Inbound)
+            .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(ct);
+        Stream = Stream is { } s && StreamIds.Contains(s) ? s : StreamIds.FirstOrDefault() ?? DefaultStreams.Outbound;
+        Offset = Math.Clamp(Offset, 0, 10_000 - PageSize);
+        List = await bounces.ListAsync(Id, new BounceQuery(new Paging(PageSize, Offset), Inactive: Inactive ? true : null,
+            EmailFilter: string.IsNullOrWhiteSpace(Email) ? null : Email.Trim(), Stream: Stream), ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostActivateAsync(long bounceId)
+    {
+        if (await ServerAsync(Id, write: true) is null)
+            return NotFoundPage();
+        return await ChangeAsync(async () =>
+        {
+            var r = await bounces.ActivateAsync(Id, bounceId, HttpContext.RequestAborted);
+            return r.Message;
+        }, $"/app/servers/{Id}/bounces");
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text;
+using Mailroom.Contracts;
+using Mailroom.Core;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Queue;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Mailroom.Web.Pages.Servers;
+
+public sealed class MessageModel(MessageLog log) : WebPageModel
+{
+    private const int RawPreviewChars = 256 * 1024;
+    [BindProperty(SupportsGet = true)] public int Id { get; set; }
+    [BindProperty(SupportsGet = true)] public Guid MessageId { get; set; }
+    public Server Server { get; private set; } = null!;
+    public OutboundMessageDetails Details { get; private set; } = null!;
+    public string Headers { get; private set; } = "";
+    public string RawPreview { get; private set; } = "";
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (await LoadAsync() is { } missing)
+            return missing;
+        var raw = Details.Body;
+        // The header section ends at the first empty line (RFC 5322 §2.1).
+        var end = raw.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        if (end < 0) end = raw.IndexOf("\n\n", StringComparison.Ordinal);
+        Headers = end < 0 ? raw : raw[..end];
+        RawPreview = raw.Length > RawPreviewChars ? raw[..RawPreviewChars] + "\n… (truncated: download the whole message)" : raw;
+        return Page();
+    }
+
+    /// <summary>
+    /// The message's HTML, for the message page's iframe only. Its own CSP makes it a sandboxed document with a unique
+    /// origin (no script, no forms, no access to the app's cookies or DOM) and no network but inline images, so
+    /// neither script nor tracking pixels in customer mail run or load in the operator's browser.
+    /// </summary>
+    public async Task<IActionResult> OnGetHtmlAsync()
+    {
+        if (await LoadAsync() is { } missing)
+            return missing;
+        Response.Headers.ContentSecurityPolicy = WebApp.MessageHtmlPolicy;
+        Response.Headers.XFrameOptions = "SAMEORIGIN";
+        return Content(Details.HtmlBody, "text/html; charset=utf-8");
+    }
+
+    public async Task<IActionResult> OnGetRawAsync()
+    {
+        if (await LoadAsync() is { } missing)
+            return missing;
+        Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
+        return File(Encoding.UTF8.GetBytes(Details.Body), "message/rfc822", $"{MessageId}.eml");
+    }
+
+    private async Task<IActionResult?> LoadAsync()
+    {
+        if (await ServerAsync(Id) is not { } access)
+            return NotFoundPage();
+        Server = access.Server;
+        try
+        {
+            Details = await log.DetailsAsync(Id, MessageId, HttpContext.RequestAborted);
+            return null;
+        }
+        catch (MailroomException)
+        {
+            return NotFoundPage();
+        }
+    }
+}
