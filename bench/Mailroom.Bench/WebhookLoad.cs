@@ -39,6 +39,8 @@ public static class WebhookLoad
         var received = 0;
         var bodies = new ConcurrentQueue<string>();
         var keep = true;
+        var target = int.MaxValue;
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var rb = WebApplication.CreateSlimBuilder();
         rb.WebHost.UseUrls("http://127.0.0.1:0");
         rb.Logging.ClearProviders();
@@ -49,7 +51,8 @@ public static class WebhookLoad
             var body = await reader.ReadToEndAsync();
             if (Volatile.Read(ref keep))
                 bodies.Enqueue(body);
-            Interlocked.Increment(ref received);
+            if (Interlocked.Increment(ref received) == Volatile.Read(ref target))
+                all.TrySetResult();
             http.Response.StatusCode = 200;
         });
         await receiver.StartAsync(ct);
@@ -95,16 +98,19 @@ public static class WebhookLoad
                 bodies.Clear();
                 Volatile.Write(ref keep, true);
                 Volatile.Write(ref received, 0);
+                all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref target, events);
+                // The worker's own loop, until the receiver has every event and the last batch is recorded.
+                using var stop = new CancellationTokenSource();
                 var watch = Stopwatch.StartNew();
-                var running = new List<Task>();
-                while (Volatile.Read(ref received) < events)
-                {
-                    running.AddRange(await dispatcher.StartDueAsync(ct));
-                    running.RemoveAll(t => t.IsCompleted);
-                    await dispatcher.WaitHostFreedAsync(TimeSpan.FromMilliseconds(500), ct);
-                }
-                await Task.WhenAll(running);
+                var loop = dispatcher.RunAsync(stop.Token);
+                await all.Task.WaitAsync(ct);
+                while (dispatcher.InFlight > 0)
+                    await Task.Delay(1, ct);
                 watch.Stop();
+                await stop.CancelAsync();
+                await loop;
+                Volatile.Write(ref target, int.MaxValue);
                 ours.Add(events / watch.Elapsed.TotalSeconds);
                 Volatile.Write(ref keep, false);
 
