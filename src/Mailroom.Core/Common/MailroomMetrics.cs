@@ -43,6 +43,10 @@ public static class MailroomMetrics
             "Accepted messages not yet prepared");
         Meter.CreateObservableGauge("mailroom.queue.oldest.age", () => QueueSource is { } f ? f().OldestAge.TotalSeconds : 0.0, "s",
             "Age of the oldest waiting delivery");
+        Meter.CreateObservableGauge("mailroom.webhooks.pending", () => QueueSource is { } f ? f().PendingWebhooks : 0L, "{delivery}",
+            "Webhook deliveries waiting to be posted (due, leased or scheduled for a retry)");
+        Meter.CreateObservableGauge("mailroom.webhooks.oldest.age", () => QueueSource is { } f ? f().OldestWebhookAge.TotalSeconds : 0.0, "s",
+            "Age of the oldest webhook delivery waiting to be posted");
     }
 
     public static void Accepted(IEnumerable<OutboundMessage> messages)
@@ -141,4 +145,5 @@ public static class MailroomMetrics
 }
 
 /// <summary>What the queue gauges show.</summary>
-public sealed record QueueFigures(long PendingDeliveries, long UnpreparedMessages, TimeSpan OldestAge);
+public sealed record QueueFigures(long PendingDeliveries, long UnpreparedMessages, TimeSpan OldestAge, long PendingWebhooks = 0,
+    TimeSpan OldestWebhookAge = default);

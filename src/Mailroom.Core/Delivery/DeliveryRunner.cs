@@ -343,6 +343,11 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
                     details["Summary"] = $"Delivery gave up after {d.Attempts} attempts over {options.Retries.MaxAge.TotalHours:0} hours. Last reply: {o.Reply}";
                     details["DeliveryMessage"] = o.Reply;
                     details["BounceID"] = "";
+                    // A bounce row (soft: the address stays active) so the give-up is in the Bounces API and its
+                    // Bounce webhook carries that row's ID, as Postmark's do.
+                    if (messages.TryGetValue(d.MessageId, out var gaveUp) && gaveUp.ServerId is { } gaveUpServer)
+                        bounce = await bounces.AddAsync(db, new BounceFacts(gaveUpServer, gaveUp.Stream, d.MessageId, d.Recipient, BounceType.SoftBounce,
+                            details["Summary"], gaveUp.From, gaveUp.Subject, gaveUp.Tag, Content: null, Suppress: false), ct);
                     break;
                 default:
                     d.State = DeliveryState.Failed;

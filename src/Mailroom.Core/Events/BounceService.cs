@@ -10,7 +10,7 @@ public sealed record BounceQuery(Paging Paging, string? Type = null, bool? Inact
     string? MessageId = null, DateTimeOffset? FromDate = null, DateTimeOffset? ToDate = null, string Stream = Mailroom.Contracts.DefaultStreams.Outbound);
 
 /// <summary>The Bounce API (spec §6) over one server's bounces: every query filters by server id.</summary>
-public sealed class BounceService(MailroomDb db)
+public sealed class BounceService(MailroomDb db, Mailroom.Core.Webhooks.WebhookOutbox webhooks)
 {
     public async Task<DeliveryStats> StatsAsync(int serverId, CancellationToken ct)
     {
@@ -81,11 +81,21 @@ public sealed class BounceService(MailroomDb db)
             && s.Reason == SuppressionReason.SpamComplaint, ct);
         if (complaint)
             throw new MailroomException(1003, "This address cannot be activated: the recipient marked a message as spam.");
-        await db.Suppressions.Where(s => s.ServerId == serverId && s.Stream == bounce.Stream && s.Email == bounce.Email
-            && s.Reason == SuppressionReason.HardBounce).ExecuteDeleteAsync(ct);
+        // The removed suppression, the bounces made active and the SubscriptionChange webhook (SuppressSending false, as
+        // Postmark posts on reactivation) commit together: the outbox's rule.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var removed = await db.Suppressions.Where(s => s.ServerId == serverId && s.Stream == bounce.Stream && s.Email == bounce.Email
+            && s.Reason == SuppressionReason.HardBounce).ToListAsync(ct);
+        foreach (var suppression in removed)
+        {
+            db.Suppressions.Remove(suppression);
+            await webhooks.AddSubscriptionChangeAsync(db, suppression, suppress: false, ct);
+        }
         await db.Bounces.Where(b => b.ServerId == serverId && b.Stream == bounce.Stream && b.Email == bounce.Email && b.Inactive)
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.Inactive, false), ct);
         bounce.Inactive = false;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return new BounceActivated("OK", ToResponse(bounce, withContent: true));
     }
 

@@ -6,7 +6,7 @@ namespace Mailroom.Core.Queue;
 /// <summary>
 /// Message content is kept for a retention period (Postmark: 45 days), then purged: the message, its delivery
 /// rows and its events go together. Deliveries still pending are never purged. Bounces and received reports follow
-/// the same period; a bounce's raw dump goes after 30 days (Postmark keeps dumps 30 days) or the retention, if shorter.
+/// the same period, and so do webhook events, deliveries and attempts (<see cref="Mailroom.Core.Webhooks.WebhookRetention"/>); a bounce's raw dump goes after 30 days (Postmark keeps dumps 30 days) or the retention, if shorter.
 /// Suppressions are never purged: an inactive address stays inactive until someone reactivates it.
 /// </summary>
 public sealed class MessageRetention(MailroomDb db, PlatformSettings platform, TimeProvider clock)
@@ -32,6 +32,7 @@ public sealed class MessageRetention(MailroomDb db, PlatformSettings platform, T
                     .ExecuteUpdateAsync(u => u.SetProperty(b => b.Content, (string?)null), ct);
                 await db.Bounces.Where(b => b.BouncedAt < cutoff).ExecuteDeleteAsync(ct);
                 await db.InboundReports.Where(r => r.ReceivedAt < cutoff).ExecuteDeleteAsync(ct);
+                await Mailroom.Core.Webhooks.WebhookRetention.PurgeAsync(db, cutoff, ct);
                 return total;
             }
             await db.MessageEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);

@@ -15,7 +15,9 @@ public sealed class WebhookOptions
     public int MaxConcurrencyPerHost { get; init; } = 4;
     /// <summary>POSTs in flight in all.</summary>
     public int MaxConcurrency { get; init; } = 64;
-    public int ClaimBatch { get; init; } = 200;
+    /// <summary>Rows of one host claimed at once: large enough that a claim and a record (each a commit) are spread over
+    /// many POSTs; a batch stops starting POSTs after half the lease, so a slow host cannot outlive its claim.</summary>
+    public int ClaimBatch { get; init; } = 500;
     public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Bytes of a response body read at most (the rest is discarded with the connection).</summary>
     public int MaxResponseBytes { get; init; } = 64 * 1024;

@@ -83,28 +83,21 @@ public sealed class WebhookOutbox(TimeProvider clock)
         }
     }
 
-    /// <summary>Delivery hook: Delivered outcomes, and the give-up after the retry schedule's maximum age (a soft
-    /// bounce with no bounce record, so its payload's <c>ID</c> is 0). Adds and saves in the caller's transaction.</summary>
+    /// <summary>Delivery hook: Delivered outcomes. Bounces, the give-up after the retry schedule's maximum age included,
+    /// are bounce rows whose webhooks <see cref="BounceRecorder"/> adds. Adds and saves in the caller's transaction.</summary>
     public async Task AddDeliveryOutcomesAsync(MailroomDb db, IEnumerable<(MessageEvent Event, Dictionary<string, string> Details, Bounce? Bounce)> outcomes,
         IReadOnlyDictionary<Guid, (string Stream, string From, string Subject, string Tag)> messages, CancellationToken ct)
     {
         var pending = new List<PendingWebhookEvent>();
-        foreach (var (ev, details, bounce) in outcomes)
+        foreach (var (ev, details, _) in outcomes)
         {
             if (ev.ServerId is not { } serverId || !messages.TryGetValue(ev.MessageId, out var m))
                 continue;
-            var at = DateTimeOffset.FromUnixTimeMilliseconds(ev.At);
             if (ev.Type == MessageEventType.Delivered)
                 pending.Add(new PendingWebhookEvent(serverId, m.Stream, "Delivery",
-                    WebhookPayloads.Delivery(serverId, m.Stream, ev.MessageId, ev.Recipient, m.Tag, at, details.GetValueOrDefault("DeliveryMessage", ""), []),
+                    WebhookPayloads.Delivery(serverId, m.Stream, ev.MessageId, ev.Recipient, m.Tag, DateTimeOffset.FromUnixTimeMilliseconds(ev.At),
+                        details.GetValueOrDefault("DeliveryMessage", ""), []),
                     ev.MessageId, null));
-            else if (ev.Type == MessageEventType.Bounced && bounce is null)
-                pending.Add(new PendingWebhookEvent(serverId, m.Stream, "Bounce", WebhookPayloads.Bounce(new Bounce
-                {
-                    ServerId = serverId, Stream = m.Stream, MessageId = ev.MessageId, Type = Mailroom.Mail.Bounces.BounceType.SoftBounce,
-                    Email = ev.Recipient, From = m.From, Subject = m.Subject, Tag = m.Tag, Details = details.GetValueOrDefault("Summary", ""),
-                    BouncedAt = ev.At, CanActivate = true,
-                }, []), ev.MessageId, null));
         }
         if (pending.Count == 0)
             return;

@@ -94,7 +94,13 @@ public sealed class QueueFiguresReader(IServiceScopeFactory scopes, TimeProvider
                 var oldest = depth == 0 ? (long?)null : pending.Min(d => (long?)d.CreatedAt);
                 var unprepared = db.OutboundMessages.LongCount(m => m.Stage == MessageStage.Accepted);
                 var age = oldest is { } created ? clock.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(created) : TimeSpan.Zero;
-                _last = new QueueFigures(depth, unprepared, age < TimeSpan.Zero ? TimeSpan.Zero : age);
+                // The webhook backlog: an endpoint that is down for hours shows here before customers ask.
+                var hooks = db.WebhookDeliveries.Where(d => d.State == Mailroom.Core.Webhooks.WebhookDeliveryState.Pending);
+                var hookDepth = hooks.LongCount();
+                var hookOldest = hookDepth == 0 ? (long?)null : hooks.Min(d => (long?)d.CreatedAt);
+                var hookAge = hookOldest is { } written ? clock.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(written) : TimeSpan.Zero;
+                _last = new QueueFigures(depth, unprepared, age < TimeSpan.Zero ? TimeSpan.Zero : age, hookDepth,
+                    hookAge < TimeSpan.Zero ? TimeSpan.Zero : hookAge);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -95,6 +95,50 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheRetentionJobPurgesOldEventsDeliveriesAndAttemptsButNotPendingOnes()
+    {
+        var t = await _host.CreateTenantAsync();
+        await CreateHookAsync(t, _receiver.BaseUrl + "/r");
+        foreach (var email in new[] { "a1@example.net", "a2@example.net", "a3@example.net" })
+            await SuppressAsync(t, email);
+        Assert.Equal(3, await RoundAsync());
+        await SuppressAsync(t, "pending@example.net"); // old, never posted: must survive the purge
+        _host.Clock.Advance(TimeSpan.FromDays(40));
+        await SuppressAsync(t, "young@example.net");
+        _host.Clock.Advance(TimeSpan.FromDays(6)); // the first four are now past the 45-day retention
+        await _host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Queue.MessageRetention>().PurgeAsync());
+
+        var (events, deliveries, attempts) = await _host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            return (await db.WebhookEvents.CountAsync(e => e.ServerId == t.Server.ID),
+                await db.WebhookDeliveries.CountAsync(d => d.ServerId == t.Server.ID),
+                await db.WebhookAttempts.CountAsync(a => a.ServerId == t.Server.ID));
+        });
+        Assert.Equal((2, 2, 0), (events, deliveries, attempts));
+        var replay = await t.ServerApi.GetAsync("/events?count=10").OkJson();
+        Assert.Equal(["pending@example.net", "young@example.net"],
+            replay.GetProperty("Events").EnumerateArray().Select(e => e.GetProperty("Recipient").GetString()));
+        // The old pending event is still posted.
+        Assert.Equal(2, await RoundAsync());
+        Assert.Contains(_receiver.At("/r"), r => r.Body.Contains("pending@example.net"));
+    }
+
+    [Fact]
+    public async Task WebhookPurgeWorksInBatchesUntilNothingOldIsLeft()
+    {
+        var t = await _host.CreateTenantAsync();
+        await CreateHookAsync(t, _receiver.BaseUrl + "/b");
+        for (var i = 0; i < 5; i++)
+            await SuppressAsync(t, $"b{i}@example.net");
+        Assert.Equal(5, await RoundAsync());
+        var cutoff = _host.Clock.GetUtcNow().AddMinutes(1).ToUnixTimeMilliseconds();
+        var purged = await _host.ScopedAsync(sp => WebhookRetention.PurgeAsync(sp.GetRequiredService<MailroomDb>(), cutoff, CancellationToken.None, batch: 2));
+        Assert.Equal(5, purged);
+        Assert.Equal(0, await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().WebhookEvents.CountAsync(e => e.ServerId == t.Server.ID)));
+    }
+
+    [Fact]
     public async Task UserinfoInTheUrlGivesBasicAuth()
     {
         var t = await _host.CreateTenantAsync();

@@ -141,6 +141,50 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ActivatingAHardBounceIsASubscriptionChangeThatStopsSuppressing()
+    {
+        var t = await TenantWithHookAsync("/a");
+        _sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 User unknown") : null;
+        await SendAsync(t, "gone@example.net");
+        await DeliverAsync();
+        Assert.Equal(2, await WebhooksAsync()); // Bounce, SubscriptionChange (SuppressSending true)
+        var bounceId = Bodies("/a").Single(x => x.GetProperty("RecordType").GetString() == "Bounce").GetProperty("ID").GetInt64();
+
+        var activated = await t.ServerApi.PutAsJsonAsync($"/bounces/{bounceId}/activate", new { }).OkJson();
+        Assert.False(activated.GetProperty("Bounce").GetProperty("Inactive").GetBoolean());
+        Assert.Equal(1, await WebhooksAsync());
+        var changes = Bodies("/a").Where(x => x.GetProperty("RecordType").GetString() == "SubscriptionChange").ToList();
+        Assert.Equal([true, false], changes.Select(c => c.GetProperty("SuppressSending").GetBoolean()));
+        var reactivated = changes[1];
+        Assert.Equal("gone@example.net", reactivated.GetProperty("Recipient").GetString());
+        Assert.Equal("outbound", reactivated.GetProperty("MessageStream").GetString());
+        Assert.Equal(JsonValueKind.Null, reactivated.GetProperty("SuppressionReason").ValueKind);
+        // The address is no longer suppressed: the next message to it is delivered.
+        _sink.RecipientReply = _ => null;
+        await SendAsync(t, "gone@example.net");
+        await DeliverAsync();
+        Assert.Equal(1, await WebhooksAsync());
+        Assert.Equal("Delivery", Bodies("/a")[^1].GetProperty("RecordType").GetString());
+    }
+
+    [Fact]
+    public async Task DeletingABounceSuppressionIsASubscriptionChangeThatStopsSuppressing()
+    {
+        var t = await TenantWithHookAsync("/s");
+        _sink.RecipientReply = _ => (550, "5.1.1 User unknown");
+        await SendAsync(t, "gone@example.net");
+        await DeliverAsync();
+        Assert.Equal(2, await WebhooksAsync());
+        await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions/delete",
+            new { Suppressions = new[] { new { EmailAddress = "gone@example.net" } } }).OkJson();
+        Assert.Equal(1, await WebhooksAsync());
+        var last = Bodies("/s")[^1];
+        Assert.Equal("SubscriptionChange", last.GetProperty("RecordType").GetString());
+        Assert.False(last.GetProperty("SuppressSending").GetBoolean());
+        Assert.Equal("gone@example.net", last.GetProperty("Recipient").GetString());
+    }
+
+    [Fact]
     public async Task AComplaintAtTheMxListenerIsASpamComplaintPayload()
     {
         var t = await TenantWithHookAsync("/c");
@@ -170,7 +214,7 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GivingUpAfterTheMaximumAgeIsABouncePayload()
+    public async Task GivingUpAfterTheMaximumAgeIsABouncePayloadWithTheBounceRowsId()
     {
         var t = await TenantWithHookAsync("/g");
         _sink.RecipientReply = _ => (451, "4.3.0 try later");
@@ -185,6 +229,12 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
         Assert.Equal("SoftBounce", b.GetProperty("Type").GetString());
         Assert.Equal("slow@example.net", b.GetProperty("Email").GetString());
         Assert.Contains("4.3.0", b.GetProperty("Details").GetString());
+        // The give-up is a bounce row of the Bounces API (soft: the address stays active) and the payload carries its ID.
+        var stored = Assert.Single((await t.ServerApi.GetAsync("/bounces?count=10&offset=0").OkJson()).GetProperty("Bounces").EnumerateArray());
+        Assert.True(b.GetProperty("ID").GetInt64() > 0);
+        Assert.Equal(stored.GetProperty("ID").GetInt64(), b.GetProperty("ID").GetInt64());
+        Assert.Equal("SoftBounce", stored.GetProperty("Type").GetString());
+        Assert.False(stored.GetProperty("Inactive").GetBoolean());
     }
 
     [Fact]

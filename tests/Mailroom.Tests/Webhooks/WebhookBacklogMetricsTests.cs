@@ -1,0 +1,36 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Mailroom.Tests.Infrastructure;
+using Xunit;
+
+namespace Mailroom.Tests.Webhooks;
+
+/// <summary>The webhook backlog on /metrics: deliveries waiting to be posted and the age of the oldest.</summary>
+public sealed class WebhookBacklogMetricsTests
+{
+    [Fact]
+    public async Task MetricsShowPendingWebhookDeliveriesAndTheOldestAge()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Metrics = "on", AllowPrivateWebhooks = true });
+        var t = await host.CreateTenantAsync();
+        await t.ServerApi.PostAsJsonAsync("/webhooks", new
+        {
+            Url = receiver.BaseUrl + "/m", Triggers = new { SubscriptionChange = new { Enabled = true } },
+        }).OkJson();
+        foreach (var email in new[] { "one@example.net", "two@example.net" })
+        {
+            await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions",
+                new { Suppressions = new[] { new { EmailAddress = email } } }).OkJson();
+            host.Clock.Advance(TimeSpan.FromSeconds(45));
+        }
+
+        // Role api: no worker posts them, so both wait; the first was written 90 s ago on the injected clock.
+        var text = await host.Client().GetStringAsync("/metrics");
+        Assert.Matches("""(?m)^mailroom_webhooks_pending(\{[^}]*\})? 2$""", text);
+        var age = Regex.Match(text, """(?m)^mailroom_webhooks_oldest_age_seconds(\{[^}]*\})? ([0-9.eE+]+)$""");
+        Assert.True(age.Success, "mailroom_webhooks_oldest_age_seconds is exported");
+        Assert.Equal(90, double.Parse(age.Groups[2].Value, CultureInfo.InvariantCulture), 0.5);
+    }
+}
