@@ -66,6 +66,10 @@ public sealed class TrackingTokenSigner
         token = default;
         if (text is null || text.Length != 48)
             return false;
+        // Base64Url.TryDecodeFromChars throws (rather than answering false) on a character outside the alphabet.
+        foreach (var c in text)
+            if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_')
+                return false;
         Span<byte> bytes = stackalloc byte[TokenLength + 2];
         if (!Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != TokenLength)
             return false;
