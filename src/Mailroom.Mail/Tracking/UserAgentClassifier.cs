@@ -51,7 +51,7 @@ public sealed class UserAgentClassifier
             Regex pattern;
             try
             {
-                pattern = new Regex(f[1], RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(50));
+                pattern = new Regex(f[1], RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
             }
             catch (ArgumentException e)
             {
@@ -109,7 +109,8 @@ public sealed class UserAgentClassifier
             }
             catch (RegexMatchTimeoutException)
             {
-                // A pathological agent string: this rule does not apply.
+                // A pathological agent string: this rule does not apply. (The bound is generous: on a loaded machine a
+                // short one made ordinary agents time out and come out unknown.)
             }
         }
         return (null, null);
