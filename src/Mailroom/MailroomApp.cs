@@ -68,7 +68,7 @@ public static class MailroomApp
         services.AddSingleton(settings.Tracking);
         services.AddSingleton<Mailroom.Core.Tracking.TrackingKeyring>();
         services.AddSingleton<Mailroom.Core.Tracking.GeoLocator>();
-        services.AddScoped<Mailroom.Core.Tracking.EngagementRecorder>();
+        services.AddSingleton<Mailroom.Core.Tracking.EngagementRecorder>();
         services.AddScoped<Mailroom.Core.Tracking.EngagementLog>();
         services.AddSingleton<MessagePreparer>();
         var node = new NodeIdentity();

@@ -1,12 +1,14 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Mailroom.Contracts;
 using Mailroom.Core.Queue;
 using Mailroom.Core.Storage;
 using Mailroom.Core.Webhooks;
 using Mailroom.Mail.Tracking;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Mailroom.Core.Tracking;
@@ -18,6 +20,10 @@ public sealed record EngagementRequest(string Token, string? UserAgent, IPAddres
 /// Records opens and clicks: the one place where an open or click becomes rows. Each event, its message event (the
 /// first open of a recipient, every click) and its webhook outbox rows are written in ONE transaction, so a webhook
 /// is never sent for an event that was not stored nor lost for one that was.
+/// <para>Group commit, as for accepted mail (<see cref="Queue.OutboundQueue"/>): the image endpoint is hit by every
+/// mail client that shows a message, so requests that arrive while a commit runs share the next one (one transaction
+/// and one fsync for many opens). A caller's answer waits for its commit: what the endpoint answered is recorded.
+/// Verifying the token is pure CPU and happens before queueing, so forged tokens never reach the database.</para>
 /// <para>Facts: the user agent's client, OS and platform (<see cref="UserAgentClassifier"/>), geography from the
 /// operator's GeoIP database if any (<see cref="GeoLocator"/>), and Mailroom's <c>Machine</c> flag:</para>
 /// <list type="bullet">
@@ -30,127 +36,208 @@ public sealed record EngagementRequest(string Token, string? UserAgent, IPAddres
 /// </list>
 /// Machine events are kept and listed, marked; they still fire webhooks (Postmark's receivers see proxy opens too).
 /// </summary>
-public sealed class EngagementRecorder(MailroomDb db, TrackingKeyring keys, WebhookOutbox webhooks, GeoLocator geo, TrackingOptions options,
-    TimeProvider clock, ILogger<EngagementRecorder> log)
+public sealed class EngagementRecorder : IAsyncDisposable
 {
+    public const int MaxPerCommit = 500;
+
     private static readonly UserAgentClassifier Agents = UserAgentClassifier.Default;
+
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TrackingKeyring _keys;
+    private readonly WebhookOutbox _webhooks;
+    private readonly GeoLocator _geo;
+    private readonly TrackingOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<EngagementRecorder> _log;
+    private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public EngagementRecorder(IServiceScopeFactory scopes, TrackingKeyring keys, WebhookOutbox webhooks, GeoLocator geo, TrackingOptions options,
+        TimeProvider clock, ILogger<EngagementRecorder> log)
+    {
+        _scopes = scopes;
+        _keys = keys;
+        _webhooks = webhooks;
+        _geo = geo;
+        _options = options;
+        _clock = clock;
+        _log = log;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>One verified request waiting for its commit. Done: the redirect URL of a click, "" for an open; null
+    /// when nothing was recorded (the message is no longer kept, the link is not in it).</summary>
+    private sealed record Pending(EngagementKind Kind, TrackingToken Token, EngagementRequest Request, DateTimeOffset At)
+    {
+        public TaskCompletionSource<string?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     /// <summary>Records an open; false (nothing recorded, logged) when the token is not one Mailroom signed or its message is gone.</summary>
     public async Task<bool> RecordOpenAsync(EngagementRequest request, CancellationToken ct)
     {
-        var signer = await keys.SignerAsync(ct);
+        var signer = await _keys.SignerAsync(ct);
         if (!signer.TryVerify(request.Token, TrackingKind.Open, out var token))
         {
-            log.LogWarning("Open pixel with an invalid token from {Address}: nothing recorded", request.Address);
+            _log.LogWarning("Open image with an invalid token from {Address}: nothing recorded", request.Address);
             return false;
         }
-        var target = await TargetAsync(token, ct);
-        if (target is null)
-            return false;
-        await RecordAsync(target, EngagementKind.Open, request, null, ct);
-        return true;
+        return await HandAsync(new Pending(EngagementKind.Open, token, request, _clock.GetUtcNow())) is not null;
     }
 
     /// <summary>Records a click and answers the URL to redirect to; null (nothing recorded, logged) for a token Mailroom
     /// did not sign, or a link that is not in the message.</summary>
     public async Task<string?> RecordClickAsync(EngagementRequest request, CancellationToken ct)
     {
-        var signer = await keys.SignerAsync(ct);
+        var signer = await _keys.SignerAsync(ct);
         if (!signer.TryVerify(request.Token, TrackingKind.Click, out var token))
         {
-            log.LogWarning("Click with an invalid token from {Address}: refused", request.Address);
+            _log.LogWarning("Click with an invalid token from {Address}: refused", request.Address);
             return null;
         }
-        var target = await TargetAsync(token, ct);
-        if (target is null)
-            return null;
-        var link = await db.TrackedLinks.AsNoTracking().Where(l => l.MessageId == token.MessageId && l.LinkIndex == token.LinkIndex).FirstOrDefaultAsync(ct);
-        if (link is null)
-        {
-            log.LogWarning("Click token of message {MessageId} names link {Link}, which the message does not have: refused", token.MessageId, token.LinkIndex);
-            return null;
-        }
-        await RecordAsync(target, EngagementKind.Click, request, link, ct);
-        return link.Url;
+        return await HandAsync(new Pending(EngagementKind.Click, token, request, _clock.GetUtcNow()));
     }
 
-    private sealed record Target(Guid MessageId, int ServerId, string Stream, string Tag, string Recipient);
+    private Task<string?> HandAsync(Pending p) =>
+        _pending.Writer.TryWrite(p) ? p.Done.Task : throw new InvalidOperationException("The engagement recorder is shut down.");
 
-    private async Task<Target?> TargetAsync(TrackingToken token, CancellationToken ct)
+    private async Task WriteLoopAsync()
     {
-        var m = await db.OutboundMessages.AsNoTracking().Where(x => x.Id == token.MessageId)
-            .Select(x => new { x.ServerId, x.Stream, x.Tag, x.RecipientsJson }).FirstOrDefaultAsync(ct);
-        if (m?.ServerId is not { } serverId)
+        var batch = new List<Pending>();
+        while (await _pending.Reader.WaitToReadAsync())
         {
-            log.LogInformation("Tracking token of message {MessageId}, which is no longer kept: nothing recorded", token.MessageId);
-            return null;
+            batch.Clear();
+            while (batch.Count < MaxPerCommit && _pending.Reader.TryRead(out var p))
+                batch.Add(p);
+            try
+            {
+                var results = await WriteAsync(batch);
+                for (var i = 0; i < batch.Count; i++)
+                    batch[i].Done.TrySetResult(results[i]);
+            }
+            catch (Exception e)
+            {
+                _log.LogWarning(e, "Group commit of {Count} opens and clicks failed; writing each alone", batch.Count);
+                foreach (var p in batch)
+                {
+                    try
+                    {
+                        p.Done.TrySetResult((await WriteAsync([p]))[0]);
+                    }
+                    catch (Exception alone)
+                    {
+                        p.Done.TrySetException(alone);
+                    }
+                }
+            }
         }
-        var recipients = JsonSerializer.Deserialize<List<string>>(m.RecipientsJson) ?? [];
-        if (token.RecipientIndex >= recipients.Count)
-            return null;
-        return new Target(token.MessageId, serverId, m.Stream, m.Tag, recipients[token.RecipientIndex]);
     }
 
-    private async Task RecordAsync(Target t, EngagementKind kind, EngagementRequest request, TrackedLinkRecord? link, CancellationToken ct)
+    private async Task<string?[]> WriteAsync(List<Pending> batch)
     {
-        var now = clock.GetUtcNow();
-        var agent = Agents.Classify(request.UserAgent);
-        var place = geo.Locate(request.Address);
-        var deliveredAt = await db.MessageEvents.AsNoTracking()
-            .Where(e => e.MessageId == t.MessageId && e.Recipient == t.Recipient && e.Type == MessageEventType.Delivered)
-            .Select(e => (long?)e.At).MinAsync(ct);
-        var sinceDelivery = deliveredAt is { } at ? now - DateTimeOffset.FromUnixTimeMilliseconds(at) : (TimeSpan?)null;
-        var machine = agent.Machine
-            || (kind == EngagementKind.Open && agent.Proxy && sinceDelivery is { } s1 && s1 < options.ProxyPrefetchWindow)
-            || (kind == EngagementKind.Click && sinceDelivery is { } s2 && s2 < options.ScannerClickWindow);
+        var ct = CancellationToken.None; // once handed over, an event is written whether or not its caller waits
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        var ids = batch.Select(p => p.Token.MessageId).Distinct().ToList();
+        var messages = await db.OutboundMessages.AsNoTracking().Where(m => ids.Contains(m.Id))
+            .Select(m => new { m.Id, m.ServerId, m.Stream, m.Tag, m.RecipientsJson }).ToDictionaryAsync(m => m.Id, ct);
+        var clickIds = batch.Where(p => p.Kind == EngagementKind.Click).Select(p => p.Token.MessageId).Distinct().ToList();
+        var links = clickIds.Count == 0 ? []
+            : await db.TrackedLinks.AsNoTracking().Where(l => clickIds.Contains(l.MessageId)).ToDictionaryAsync(l => (l.MessageId, l.LinkIndex), ct);
+        var delivered = (await db.MessageEvents.AsNoTracking().Where(e => ids.Contains(e.MessageId) && e.Type == MessageEventType.Delivered)
+                .Select(e => new { e.MessageId, e.Recipient, e.At }).ToListAsync(ct))
+            .GroupBy(e => (e.MessageId, e.Recipient)).ToDictionary(g => g.Key, g => g.Min(e => e.At));
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // Inside the transaction, so two opens racing are not both first on a store that serializes writers.
-        var first = kind == EngagementKind.Open
-            && !await db.EngagementEvents.AnyAsync(e => e.MessageId == t.MessageId && e.Kind == EngagementKind.Open && e.Recipient == t.Recipient, ct);
-        var ev = new EngagementEvent
+        // Inside the transaction, and this node's writer is the only one adding opens here, so a recipient's first
+        // open is first once (two nodes racing on the same recipient's first open could each call theirs first).
+        var opened = (await db.EngagementEvents.AsNoTracking().Where(e => ids.Contains(e.MessageId) && e.Kind == EngagementKind.Open)
+            .Select(e => new { e.MessageId, e.Recipient }).Distinct().ToListAsync(ct)).Select(e => (e.MessageId, e.Recipient)).ToHashSet();
+        var results = new string?[batch.Count];
+        var hooks = new List<PendingWebhookEvent>();
+        for (var i = 0; i < batch.Count; i++)
         {
-            ServerId = t.ServerId, MessageId = t.MessageId, Stream = t.Stream, Tag = t.Tag, Recipient = t.Recipient, Kind = kind,
-            At = now.ToUnixTimeMilliseconds(), FirstOpen = first,
-            UserAgent = Truncate(request.UserAgent ?? "", 1000), Platform = agent.Platform,
+            var p = batch[i];
+            if (!messages.TryGetValue(p.Token.MessageId, out var m) || m.ServerId is not { } serverId)
+            {
+                _log.LogInformation("Tracking token of message {MessageId}, which is no longer kept: nothing recorded", p.Token.MessageId);
+                continue;
+            }
+            var recipients = JsonSerializer.Deserialize<List<string>>(m.RecipientsJson) ?? [];
+            if (p.Token.RecipientIndex >= recipients.Count)
+                continue;
+            var recipient = recipients[p.Token.RecipientIndex];
+            TrackedLinkRecord? link = null;
+            if (p.Kind == EngagementKind.Click && !links.TryGetValue((p.Token.MessageId, p.Token.LinkIndex), out link))
+            {
+                _log.LogWarning("Click token of message {MessageId} names link {Link}, which the message does not have: refused", p.Token.MessageId, p.Token.LinkIndex);
+                continue;
+            }
+            var ev = Event(p, serverId, m.Stream, m.Tag, recipient, link,
+                delivered.TryGetValue((p.Token.MessageId, recipient), out var at) ? at : null,
+                first: p.Kind == EngagementKind.Open && opened.Add((p.Token.MessageId, recipient)));
+            db.EngagementEvents.Add(ev);
+            // Message details show the first open of each recipient (Postmark keeps only that one there) and every click.
+            if (link is not null)
+                db.MessageEvents.Add(new MessageEvent
+                {
+                    MessageId = ev.MessageId, ServerId = serverId, Recipient = recipient, Type = MessageEventType.LinkClicked, At = ev.At,
+                    DetailsJson = JsonSerializer.Serialize(new Dictionary<string, string>
+                    {
+                        ["Summary"] = $"Clicked a link in the {link.Location} part" + (ev.Machine ? " (machine: link scanner)" : ""),
+                        ["Link"] = link.Url,
+                        ["ClickLocation"] = link.Location.ToString(),
+                    }),
+                });
+            else if (ev.FirstOpen)
+                db.MessageEvents.Add(new MessageEvent
+                {
+                    MessageId = ev.MessageId, ServerId = serverId, Recipient = recipient, Type = MessageEventType.Opened, At = ev.At,
+                    DetailsJson = JsonSerializer.Serialize(new Dictionary<string, string>
+                    {
+                        ["Summary"] = "Opened" + (ev.ClientName.Length > 0 ? $" with {ev.ClientName}" : "") + (ev.Machine ? " (machine: prefetch)" : ""),
+                    }),
+                });
+            hooks.Add(new PendingWebhookEvent(serverId, m.Stream, p.Kind == EngagementKind.Open ? "Open" : "Click",
+                p.Kind == EngagementKind.Open ? Payload(ToOpen(ev)) : Payload(ToClick(ev)), ev.MessageId, null));
+
+            // >>> STATS HOOK (stats branch): increment the per-day engagement counters of (server, stream, tag, day) here,
+            // >>> in this transaction, from `ev` (Kind, FirstOpen, Platform, ClientFamily, ClickLocation, Machine). <<<
+
+            results[i] = link?.Url ?? "";
+        }
+        await _webhooks.AddAsync(db, hooks, ct);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return results;
+    }
+
+    private EngagementEvent Event(Pending p, int serverId, string stream, string tag, string recipient, TrackedLinkRecord? link, long? deliveredAt, bool first)
+    {
+        var agent = Agents.Classify(p.Request.UserAgent);
+        var place = _geo.Locate(p.Request.Address);
+        var sinceDelivery = deliveredAt is { } d ? p.At - DateTimeOffset.FromUnixTimeMilliseconds(d) : (TimeSpan?)null;
+        var machine = agent.Machine
+            || (p.Kind == EngagementKind.Open && agent.Proxy && sinceDelivery is { } s1 && s1 < _options.ProxyPrefetchWindow)
+            || (p.Kind == EngagementKind.Click && sinceDelivery is { } s2 && s2 < _options.ScannerClickWindow);
+        return new EngagementEvent
+        {
+            ServerId = serverId, MessageId = p.Token.MessageId, Stream = stream, Tag = tag, Recipient = recipient, Kind = p.Kind,
+            At = p.At.ToUnixTimeMilliseconds(), FirstOpen = first,
+            UserAgent = Truncate(p.Request.UserAgent ?? "", 1000), Platform = agent.Platform,
             ClientName = agent.ClientName, ClientCompany = agent.ClientCompany, ClientFamily = agent.ClientFamily,
             OsName = agent.OsName, OsCompany = agent.OsCompany, OsFamily = agent.OsFamily,
-            Ip = request.Address?.ToString() ?? "",
+            Ip = p.Request.Address?.ToString() ?? "",
             CountryIsoCode = place.CountryIsoCode, Country = place.Country, RegionIsoCode = place.RegionIsoCode, Region = place.Region,
             City = place.City, Zip = place.Zip, Coords = place.Coords,
             ClickLocation = link?.Location ?? LinkLocation.HTML, OriginalLink = link?.Url ?? "",
             Machine = machine,
         };
-        db.EngagementEvents.Add(ev);
-        // Message details show the first open of each recipient (Postmark keeps only that one there) and every click.
-        if (kind == EngagementKind.Click)
-            db.MessageEvents.Add(new MessageEvent
-            {
-                MessageId = t.MessageId, ServerId = t.ServerId, Recipient = t.Recipient, Type = MessageEventType.LinkClicked, At = ev.At,
-                DetailsJson = JsonSerializer.Serialize(new Dictionary<string, string>
-                {
-                    ["Summary"] = $"Clicked a link in the {link!.Location} part" + (machine ? " (machine: link scanner)" : ""),
-                    ["Link"] = link.Url,
-                    ["ClickLocation"] = link.Location.ToString(),
-                }),
-            });
-        else if (first)
-            db.MessageEvents.Add(new MessageEvent
-            {
-                MessageId = t.MessageId, ServerId = t.ServerId, Recipient = t.Recipient, Type = MessageEventType.Opened, At = ev.At,
-                DetailsJson = JsonSerializer.Serialize(new Dictionary<string, string>
-                {
-                    ["Summary"] = "Opened" + (agent.ClientName.Length > 0 ? $" with {agent.ClientName}" : "") + (machine ? " (machine: prefetch)" : ""),
-                }),
-            });
-        var payload = kind == EngagementKind.Open ? Payload(ToOpen(ev)) : Payload(ToClick(ev));
-        await webhooks.AddAsync(db, [new PendingWebhookEvent(t.ServerId, t.Stream, kind == EngagementKind.Open ? "Open" : "Click", payload, t.MessageId, null)], ct);
+    }
 
-        // >>> STATS HOOK (stats branch): increment the per-day engagement counters of (server, stream, tag, day) here,
-        // >>> in this transaction, from `ev` (Kind, FirstOpen, Platform, ClientFamily, ClickLocation, Machine). <<<
-
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await _writer;
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
