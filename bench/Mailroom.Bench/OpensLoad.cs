@@ -8,7 +8,7 @@ namespace Mailroom.Bench;
 
 /// <summary>
 /// <c>opens</c>: the open-tracking image endpoint beside <c>GET /health</c> in the same run. A real Mailroom (all roles,
-/// relay to a loopback sink) prepares one tracked message; its image URL is read from the message dump, then both
+/// relay to a loopback sink) prepares one tracked message; its image URL is read from the message details, then both
 /// endpoints get closed-loop load, alternating, over rounds. Every image fetch records an open (a transaction with its
 /// webhook outbox rows); /health answers from a probe cached for a second, so it is the HTTP stack's ceiling.
 /// </summary>
@@ -104,7 +104,7 @@ public static partial class OpensLoad
         return doc.RootElement.GetProperty("ApiTokens")[0].GetString()!;
     }
 
-    /// <summary>Sends one tracked message and waits until Preparation has put its image in (read from the dump).</summary>
+    /// <summary>Sends one tracked message and waits until Preparation has put its image in (read from the details' HtmlBody).</summary>
     private static async Task<string> TrackedPixelAsync(HttpClient http, string serverToken, CancellationToken ct)
     {
         using var send = new HttpRequestMessage(HttpMethod.Post, "email");
@@ -117,12 +117,12 @@ public static partial class OpensLoad
         var id = JsonDocument.Parse(body).RootElement.GetProperty("MessageID").GetString();
         for (var i = 0; i < 600; i++)
         {
-            using var dump = new HttpRequestMessage(HttpMethod.Get, $"messages/outbound/{id}/dump");
+            using var dump = new HttpRequestMessage(HttpMethod.Get, $"messages/outbound/{id}/details");
             dump.Headers.TryAddWithoutValidation("X-Postmark-Server-Token", serverToken);
             using var res = await http.SendAsync(dump, ct);
             var text = await res.Content.ReadAsStringAsync(ct);
-            // The dump is the MIME: quoted-printable may fold the URL, so unfold soft line breaks first.
-            var m = PixelPath().Match(text.Replace("=\r\n", "").Replace("=\n", "").Replace("=3D", "="));
+            // Details carry the decoded HtmlBody (the dump is MIME, where the part may be base64 or quoted-printable).
+            var m = PixelPath().Match(res.StatusCode == HttpStatusCode.OK ? JsonDocument.Parse(text).RootElement.GetProperty("HtmlBody").GetString() ?? "" : "");
             if (m.Success)
                 return m.Value;
             await Task.Delay(100, ct);

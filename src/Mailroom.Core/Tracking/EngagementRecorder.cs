@@ -150,8 +150,16 @@ public sealed class EngagementRecorder : IAsyncDisposable
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Inside the transaction, and this node's writer is the only one adding opens here, so a recipient's first
         // open is first once (two nodes racing on the same recipient's first open could each call theirs first).
-        var opened = (await db.EngagementEvents.AsNoTracking().Where(e => ids.Contains(e.MessageId) && e.Kind == EngagementKind.Open)
-            .Select(e => new { e.MessageId, e.Recipient }).Distinct().ToListAsync(ct)).Select(e => (e.MessageId, e.Recipient)).ToHashSet();
+        // One indexed probe per recipient opening in this batch (not a scan of a message's opens, which grow).
+        var opened = new HashSet<(Guid, string)>();
+        foreach (var (mid, index) in batch.Where(p => p.Kind == EngagementKind.Open).Select(p => (p.Token.MessageId, p.Token.RecipientIndex)).Distinct())
+        {
+            if (!messages.TryGetValue(mid, out var om) || (JsonSerializer.Deserialize<List<string>>(om.RecipientsJson) ?? []) is not { } rs || index >= rs.Count)
+                continue;
+            var rcpt = rs[index];
+            if (await db.EngagementEvents.AnyAsync(e => e.MessageId == mid && e.Kind == EngagementKind.Open && e.Recipient == rcpt, ct))
+                opened.Add((mid, rcpt));
+        }
         var results = new string?[batch.Count];
         var hooks = new List<PendingWebhookEvent>();
         for (var i = 0; i < batch.Count; i++)
