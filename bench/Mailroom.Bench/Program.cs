@@ -12,6 +12,7 @@ var commands = new Dictionary<string, (string Help, Func<BenchArgs, Cancellation
     ["dmarc"] = (DmarcLoad.Help, DmarcLoad.RunAsync),
     ["templates"] = (TemplateLoad.Help, TemplateLoad.RunAsync),
     ["web"] = (WebActivityLoad.Help, WebActivityLoad.RunAsync),
+    ["opens"] = (OpensLoad.Help, OpensLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

@@ -66,6 +66,11 @@ public static class MailroomApp
         services.AddSingleton<SmtpAuthThrottle>();
         services.AddScoped<MessageLog>();
         services.AddScoped<MessageRetention>();
+        services.AddSingleton(settings.Tracking);
+        services.AddSingleton<Mailroom.Core.Tracking.TrackingKeyring>();
+        services.AddSingleton<Mailroom.Core.Tracking.GeoLocator>();
+        services.AddSingleton<Mailroom.Core.Tracking.EngagementRecorder>();
+        services.AddScoped<Mailroom.Core.Tracking.EngagementLog>();
         services.AddSingleton<MessagePreparer>();
         var node = new NodeIdentity();
         services.AddSingleton(node);
@@ -190,6 +195,7 @@ public static class MailroomApp
             app.MapEmailApi();
             app.MapTemplatesApi();
             app.MapMessagesApi();
+            app.MapTrackingApi();
             app.MapSenderSignaturesApi();
             app.MapDomainsApi();
             app.MapPlatformDnsApi();

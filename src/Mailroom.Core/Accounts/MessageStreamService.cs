@@ -142,6 +142,9 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
             // The stream's data goes with it: messages (with their deliveries and events), suppressions, SMTP tokens.
             var ids = db.OutboundMessages.Where(m => m.ServerId == s.ServerId && m.Stream == s.StreamId).Select(m => m.Id);
             await db.MessageEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);
+            await db.EngagementEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);
+            await db.TrackedCopies.Where(c => ids.Contains(c.MessageId)).ExecuteDeleteAsync(ct);
+            await db.TrackedLinks.Where(l => ids.Contains(l.MessageId)).ExecuteDeleteAsync(ct);
             await db.Deliveries.Where(d => ids.Contains(d.MessageId)).ExecuteDeleteAsync(ct);
             await db.OutboundMessages.Where(m => m.ServerId == s.ServerId && m.Stream == s.StreamId).ExecuteDeleteAsync(ct);
             await db.Suppressions.Where(x => x.ServerId == s.ServerId && x.Stream == s.StreamId).ExecuteDeleteAsync(ct);

@@ -82,7 +82,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
     private async Task DeliverAsync(List<RecipientDelivery> claimed, ConcurrentQueue<(RecipientDelivery, DeliveryOutcome)> outcomes,
         ConcurrentQueue<Exception> failures, CancellationToken ct)
     {
-        var messages = await LoadMessagesAsync(claimed.Select(d => d.MessageId).Distinct().ToList(), ct);
+        var messages = await LoadMessagesAsync(claimed, ct);
         var byDomain = claimed.GroupBy(d => options.Relay is null ? d.Domain : "(relay)").ToList();
         using var connections = new SemaphoreSlim(options.MaxConnections);
         await Parallel.ForEachAsync(byDomain, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConnections, CancellationToken = ct }, async (group, token) =>
@@ -129,7 +129,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
                     foreach (var d in chunk)
                     {
                         if (messages.TryGetValue(d.MessageId, out var m))
-                            items.Add(new DeliveryItem(d.Id, d.Recipient, (await verpKeys.SignerAsync(t2)).Encode(d.MessageId, d.RecipientIndex, m.ReturnPathDomain), m.Mime));
+                            items.Add(new DeliveryItem(d.Id, d.Recipient, (await verpKeys.SignerAsync(t2)).Encode(d.MessageId, d.RecipientIndex, m.ReturnPathDomain), m.For(d.RecipientIndex)));
                         else
                             outcomes.Enqueue((d, new DeliveryOutcome(d.Id, OutcomeKind.Permanent, null, "Message content is no longer available", "", "", null, null)));
                     }
@@ -239,16 +239,30 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
         return await db.Deliveries.FromSqlRaw(sql, _owner, until, now, options.ClaimBatch).AsNoTracking().ToListAsync(ct);
     }
 
-    /// <summary>A message's stored signed bytes: shared by every lane that delivers it, never written.</summary>
-    private sealed record LoadedMessage(string ReturnPathDomain, byte[] Mime);
-
-    private async Task<Dictionary<Guid, LoadedMessage>> LoadMessagesAsync(List<Guid> ids, CancellationToken ct)
+    /// <summary>A message's stored signed bytes: shared by every lane that delivers it, never written. With open or
+    /// click tracking, recipients after the first have signed copies of their own (<c>tracked_copies</c>, see the
+    /// Preparation README): each recipient is sent exactly the bytes stored for it.</summary>
+    private sealed record LoadedMessage(string ReturnPathDomain, byte[] Mime, Dictionary<int, byte[]>? Copies)
     {
+        public byte[] For(int recipientIndex) => Copies is not null && Copies.TryGetValue(recipientIndex, out var copy) ? copy : Mime;
+    }
+
+    private async Task<Dictionary<Guid, LoadedMessage>> LoadMessagesAsync(List<RecipientDelivery> claimed, CancellationToken ct)
+    {
+        var ids = claimed.Select(d => d.MessageId).Distinct().ToList();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         var rows = await db.OutboundMessages.AsNoTracking().Where(m => ids.Contains(m.Id) && m.Mime != null)
             .Select(m => new { m.Id, m.ReturnPathDomain, m.Mime }).ToListAsync(ct);
-        return rows.ToDictionary(r => r.Id, r => new LoadedMessage(r.ReturnPathDomain, r.Mime!));
+        var wanted = claimed.Where(d => d.RecipientIndex > 0).Select(d => (d.MessageId, d.RecipientIndex)).ToHashSet();
+        var copyIds = wanted.Select(w => w.MessageId).Distinct().ToList();
+        // One query for the copies of the claimed recipients' messages (at most 50 recipients a message).
+        var copies = copyIds.Count == 0 ? []
+            : await db.TrackedCopies.AsNoTracking().Where(c => copyIds.Contains(c.MessageId)).ToListAsync(ct);
+        var copyBytes = new Dictionary<Guid, Dictionary<int, byte[]>>();
+        foreach (var c in copies.Where(c => wanted.Contains((c.MessageId, c.RecipientIndex))))
+            (copyBytes.TryGetValue(c.MessageId, out var d) ? d : copyBytes[c.MessageId] = [])[c.RecipientIndex] = c.Mime;
+        return rows.ToDictionary(r => r.Id, r => new LoadedMessage(r.ReturnPathDomain, r.Mime!, copyBytes.GetValueOrDefault(r.Id)));
     }
 
     private async Task RecordAsync(List<(RecipientDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct)

@@ -2,7 +2,9 @@ using System.Text.Json;
 using Mailroom.Core.Accounts;
 using Mailroom.Core.Queue;
 using Mailroom.Core.Storage;
+using Mailroom.Core.Tracking;
 using Mailroom.Mail.Dkim;
+using Mailroom.Mail.Tracking;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -15,14 +17,17 @@ namespace Mailroom.Core.Preparation;
 /// any of which may stop it:
 /// <list type="number">
 /// <item><c>ResolveSigning</c>: which DKIM key and Return-Path domain the From address earns (sender identities).</item>
-/// <item><c>Sign</c>: DKIM-sign the composed MIME (RFC 6376, rsa-sha256, relaxed/relaxed).</item>
+/// <item><c>Track</c>: with open or link tracking, put the tracking image and click URLs in (<see cref="TrackingRewrite"/>),
+/// one copy per recipient since each carries its own signed tokens; before signing, so the signature covers them.</item>
+/// <item><c>Sign</c>: DKIM-sign the composed MIME (RFC 6376, rsa-sha256, relaxed/relaxed), each copy on its own.</item>
 /// <item><c>Queue</c>: store the signed message and one delivery row per envelope recipient, in one commit; a
 /// sandbox server's message is marked delivered to the sandbox instead, and nothing leaves.</item>
 /// </list>
 /// Preparing is idempotent: the row moves from Accepted to Prepared only once (a guarded update), so two nodes
 /// racing on the same message queue its deliveries once.
 /// </summary>
-public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver signing, TimeProvider clock, ILogger<MessagePreparer> log)
+public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver signing, TrackingKeyring trackingKeys, TrackingOptions tracking,
+    TimeProvider clock, ILogger<MessagePreparer> log)
 {
     public const int BatchSize = 256;
 
@@ -34,7 +39,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
         var batch = await (from m in db.OutboundMessages.AsNoTracking()
                            where m.Stage == MessageStage.Accepted
                            orderby m.ReceivedAt
-                           select new Candidate(m.Id, m.AccountId, m.ServerId, m.From, m.Mime, m.RecipientsJson,
+                           select new Candidate(m.Id, m.AccountId, m.ServerId, m.From, m.Mime, m.RecipientsJson, m.TrackOpens, m.TrackLinks,
                                db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault(), m.TraceParent))
                           .Take(BatchSize).ToListAsync(ct);
         if (batch.Count == 0)
@@ -58,10 +63,14 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     /// sends these bytes as they are. (<see cref="FormatOptions.Default"/> writes the platform's new line, LF on Linux.)</summary>
     private static readonly FormatOptions WireFormat = new() { NewLineFormat = NewLineFormat.Dos };
 
-    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string From, byte[]? Mime, string RecipientsJson, DeliveryType? DeliveryType,
-        string? TraceParent);
+    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string From, byte[]? Mime, string RecipientsJson,
+        bool TrackOpens, string TrackLinks, DeliveryType? DeliveryType, string? TraceParent);
 
-    private sealed record Prepared(Candidate Message, byte[]? Mime, string ReturnPathDomain, IReadOnlyList<string> Recipients, string? Failure);
+    /// <param name="Mime">The signed message: recipient 0's copy when tracking made copies.</param>
+    /// <param name="Copies">The signed copies of recipients 1.. (tracking only; empty otherwise).</param>
+    /// <param name="Links">The message's tracked links (what click tokens may redirect to).</param>
+    private sealed record Prepared(Candidate Message, byte[]? Mime, string ReturnPathDomain, IReadOnlyList<string> Recipients, string? Failure,
+        IReadOnlyList<TrackedCopy>? Copies = null, IReadOnlyList<TrackedLink>? Links = null);
 
     private async Task<Prepared> PrepareOneAsync(Candidate m, DateTimeOffset now, CancellationToken ct)
     {
@@ -74,15 +83,28 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             var material = await signing.ResolveAsync(m.AccountId, m.From, ct);
             if (material.Refusal is { } refusal)
                 return new Prepared(m, null, "", recipients, refusal);
+            // Step Track: each recipient's copy gets its own tokens (a token names the recipient), so a tracked
+            // message with several recipients is signed once per recipient. Untracked mail is signed once.
+            if (TrackingRewrite.Wanted(m.TrackOpens, m.TrackLinks) && m.DeliveryType != DeliveryType.Sandbox && recipients.Count > 0)
+            {
+                var signer = await trackingKeys.SignerAsync(ct);
+                var links = new LinkTable();
+                var first = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), persistent: false, ct);
+                if (TrackingRewrite.Apply(first, m.Id, 0, m.TrackOpens, m.TrackLinks, signer, tracking, links) > 0)
+                {
+                    var copies = new List<TrackedCopy>();
+                    for (var i = 1; i < recipients.Count; i++)
+                    {
+                        var copy = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), persistent: false, ct);
+                        TrackingRewrite.Apply(copy, m.Id, i, m.TrackOpens, m.TrackLinks, signer, tracking, new LinkTable());
+                        copies.Add(new TrackedCopy { MessageId = m.Id, RecipientIndex = i, Mime = Sign(copy, material.Key, now, m.Mime.Length, ct) });
+                    }
+                    return new Prepared(m, Sign(first, material.Key, now, m.Mime.Length, ct), material.ReturnPathDomain, recipients, null, copies, links.Links);
+                }
+            }
             // Step Sign
             var message = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), persistent: true, ct);
-            if (material.Key is { } key)
-                DkimSigning.Sign(message, key, now); // encodes for a 7-bit transport first
-            else
-                message.Prepare(EncodingConstraint.SevenBit);
-            using var output = new MemoryStream(m.Mime.Length + 1024);
-            message.WriteTo(WireFormat, output, ct);
-            return new Prepared(m, output.ToArray(), material.ReturnPathDomain, recipients, null);
+            return new Prepared(m, Sign(message, material.Key, now, m.Mime.Length, ct), material.ReturnPathDomain, recipients, null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -91,7 +113,24 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
         }
     }
 
+    private static byte[] Sign(MimeMessage message, DkimKey? key, DateTimeOffset now, int sizeHint, CancellationToken ct)
+    {
+        if (key is not null)
+            DkimSigning.Sign(message, key, now); // encodes for a 7-bit transport first
+        else
+            message.Prepare(EncodingConstraint.SevenBit);
+        using var output = new MemoryStream(sizeHint + 1024);
+        message.WriteTo(WireFormat, output, ct);
+        return output.ToArray();
+    }
+
     // Step Queue
+    private const string InsertCopy =
+        "INSERT INTO tracked_copies (\"MessageId\", \"RecipientIndex\", \"Mime\") VALUES (@MessageId, @RecipientIndex, @Mime)";
+
+    private const string InsertLink =
+        "INSERT INTO tracked_links (\"MessageId\", \"LinkIndex\", \"Url\", \"Location\") VALUES (@MessageId, @LinkIndex, @Url, @Location)";
+
     private const string MarkFailed =
         "UPDATE outbound_messages SET \"Stage\" = 2, \"Status\" = @Status, \"StageDetail\" = @Detail WHERE \"Id\" = @Id AND \"Stage\" = 0";
 
@@ -154,6 +193,11 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
                 });
             }
         }
+        var moved = ok.Where((_, i) => okMoved[i] != 0).ToList();
+        await rows.ExecuteEachAsync(InsertCopy, moved.SelectMany(p => p.Copies ?? []).ToList(), (c, r) => r
+            .Guid("MessageId", c.MessageId).Add("RecipientIndex", c.RecipientIndex).Bytes("Mime", c.Mime), ct);
+        await rows.ExecuteEachAsync(InsertLink, moved.SelectMany(p => (p.Links ?? []).Select(l => (p.Message.Id, l))).ToList(), (x, r) => r
+            .Guid("MessageId", x.Id).Add("LinkIndex", x.l.Index).Add("Url", x.l.Url).Add("Location", (int)x.l.Location), ct);
         await QueueRows.InsertDeliveriesAsync(rows, deliveries, ct);
         await QueueRows.InsertEventsAsync(rows, events, ct);
         await rows.CommitAsync(ct);

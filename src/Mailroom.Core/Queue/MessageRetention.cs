@@ -36,6 +36,9 @@ public sealed class MessageRetention(MailroomDb db, PlatformSettings platform, T
                 return total;
             }
             await db.MessageEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);
+            await db.EngagementEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);
+            await db.TrackedCopies.Where(c => ids.Contains(c.MessageId)).ExecuteDeleteAsync(ct);
+            await db.TrackedLinks.Where(l => ids.Contains(l.MessageId)).ExecuteDeleteAsync(ct);
             await db.Deliveries.Where(d => ids.Contains(d.MessageId)).ExecuteDeleteAsync(ct);
             total += await db.OutboundMessages.Where(m => ids.Contains(m.Id)).ExecuteDeleteAsync(ct);
         }

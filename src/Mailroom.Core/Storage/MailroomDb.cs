@@ -49,6 +49,9 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
     public DbSet<Template> Templates => Set<Template>();
     public DbSet<TemplateVersion> TemplateVersions => Set<TemplateVersion>();
     public DbSet<TemplateSend> TemplateSends => Set<TemplateSend>();
+    public DbSet<Tracking.TrackedCopy> TrackedCopies => Set<Tracking.TrackedCopy>();
+    public DbSet<Tracking.TrackedLinkRecord> TrackedLinks => Set<Tracking.TrackedLinkRecord>();
+    public DbSet<Tracking.EngagementEvent> EngagementEvents => Set<Tracking.EngagementEvent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -17,8 +17,8 @@ public sealed record PendingWebhookEvent(int ServerId, string Stream, string Rec
 /// at all. A crash after the commit loses nothing: the dispatcher finds the rows.
 /// <para>Endpoints: the stream's webhooks, and the server's legacy hook URLs (spec §3.2) as an implicit webhook on the
 /// <c>outbound</c> stream: <c>BounceHookUrl</c> gets Bounce and SpamComplaint (with <c>Content</c> when
-/// <c>IncludeBounceContentInHook</c>), <c>DeliveryHookUrl</c> gets Delivery. Opens and clicks are not tracked, so
-/// <c>OpenHookUrl</c> and <c>ClickHookUrl</c> receive nothing.</para>
+/// <c>IncludeBounceContentInHook</c>), <c>DeliveryHookUrl</c> gets Delivery, <c>OpenHookUrl</c> Open (every open) and
+/// <c>ClickHookUrl</c> Click. A webhook's Open trigger with <c>PostFirstOpenOnly</c> gets only a recipient's first open.</para>
 /// </summary>
 public sealed class WebhookOutbox(TimeProvider clock)
 {
@@ -29,8 +29,8 @@ public sealed class WebhookOutbox(TimeProvider clock)
             return;
         var serverIds = events.Select(e => e.ServerId).Distinct().ToList();
         var hooks = await db.Webhooks.AsNoTracking().Where(w => serverIds.Contains(w.ServerId)).ToListAsync(ct);
-        var legacy = await db.Servers.AsNoTracking().Where(s => serverIds.Contains(s.Id) && (s.BounceHookUrl != "" || s.DeliveryHookUrl != ""))
-            .Select(s => new { s.Id, s.BounceHookUrl, s.DeliveryHookUrl, s.IncludeBounceContentInHook }).ToDictionaryAsync(s => s.Id, ct);
+        var legacy = await db.Servers.AsNoTracking().Where(s => serverIds.Contains(s.Id) && (s.BounceHookUrl != "" || s.DeliveryHookUrl != "" || s.OpenHookUrl != "" || s.ClickHookUrl != ""))
+            .Select(s => new { s.Id, s.BounceHookUrl, s.DeliveryHookUrl, s.OpenHookUrl, s.ClickHookUrl, s.IncludeBounceContentInHook }).ToDictionaryAsync(s => s.Id, ct);
         var messageIds = events.Where(e => e.WithMessageMetadata && e.MessageId is not null).Select(e => e.MessageId!.Value).Distinct().ToList();
         var messages = messageIds.Count == 0
             ? []
@@ -64,6 +64,8 @@ public sealed class WebhookOutbox(TimeProvider clock)
                     "Bounce" => (w.BounceEnabled, w.BounceIncludeContent),
                     "SpamComplaint" => (w.SpamComplaintEnabled, w.SpamComplaintIncludeContent),
                     "SubscriptionChange" => (w.SubscriptionChangeEnabled, false),
+                    "Open" => (w.OpenEnabled && (!w.OpenPostFirstOpenOnly || (bool?)e.Payload["FirstOpen"] == true), false),
+                    "Click" => (w.ClickEnabled, false),
                     _ => (false, false),
                 };
                 if (wants)
@@ -75,6 +77,8 @@ public sealed class WebhookOutbox(TimeProvider clock)
                 {
                     "Delivery" => l.DeliveryHookUrl,
                     "Bounce" or "SpamComplaint" => l.BounceHookUrl,
+                    "Open" => l.OpenHookUrl,
+                    "Click" => l.ClickHookUrl,
                     _ => "",
                 };
                 if (url.Length > 0)

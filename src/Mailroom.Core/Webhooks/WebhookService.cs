@@ -157,12 +157,6 @@ public sealed partial class WebhookService(MailroomDb db, Secrets secrets, TimeP
             }
             if (t.SubscriptionChange is { } sub) w.SubscriptionChangeEnabled = sub.Enabled ?? w.SubscriptionChangeEnabled;
         }
-        // Mailroom records no opens or clicks (no tracking pixel or link rewriting yet): a trigger that could never
-        // fire is refused rather than silently accepted.
-        if (w.OpenEnabled)
-            throw new MailroomException(1353, $"The 'Open' trigger is not supported on the stream '{w.Stream}': Mailroom does not track opens.");
-        if (w.ClickEnabled)
-            throw new MailroomException(1353, $"The 'Click' trigger is not supported on the stream '{w.Stream}': Mailroom does not track link clicks.");
     }
 
     private static readonly string[] Reserved = ["Content-Type", "Content-Length", "Host", "Authorization", "X-PM-Retries-Remaining",

@@ -19,6 +19,10 @@ public sealed record MailroomSettings
     public string? MasterKey { get; init; }
     public string Http { get; init; } = "http://127.0.0.1:5080";
     public string? PublicUrl { get; init; }
+    /// <summary>Base of tracking URLs; null = the public URL.</summary>
+    public string? TrackingUrl { get; init; }
+    /// <summary>MaxMind City database for the Geo of opens and clicks; null = none.</summary>
+    public string? GeoIpDatabase { get; init; }
     public string InboundHost { get; init; } = "inbound.mailroom.localhost";
     /// <summary>Port of remote MX hosts (25; tests use a loopback sink).</summary>
     public int DeliveryPort { get; init; } = 25;
@@ -87,6 +91,12 @@ public sealed record MailroomSettings
         SenderConfirmationLifetime = SenderConfirmationLifetime,
     };
 
+    public Mailroom.Core.Tracking.TrackingOptions Tracking => new()
+    {
+        BaseUrl = TrackingUrl ?? Platform.PublicUrl,
+        GeoIpDatabase = GeoIpDatabase,
+    };
+
     /// <summary>The resolver the <c>Dns</c> setting names, or null for the system's.</summary>
     public System.Net.IPEndPoint? DnsServer => Dns is null ? null : Mailroom.Core.Identities.DnsLookup.ParseServer(Dns);
 
@@ -113,6 +123,13 @@ public sealed record MailroomSettings
             MasterKey = Get("MasterKey"),
             Http = Get("Http") ?? defaults.Http,
             PublicUrl = Get("PublicUrl"),
+            TrackingUrl = Get("TrackingUrl") is { } tracking
+                ? Uri.TryCreate(tracking.Trim(), UriKind.Absolute, out var tu) && tu.Scheme is "http" or "https" ? tracking.Trim()
+                    : throw new ArgumentException($"TrackingUrl: '{tracking}' is not an http(s) URL.")
+                : null,
+            GeoIpDatabase = Get("GeoIpDatabase") is { } geoIp
+                ? File.Exists(geoIp) ? geoIp : throw new ArgumentException($"GeoIpDatabase: '{geoIp}' does not exist.")
+                : null,
             InboundHost = Get("InboundHost") ?? defaults.InboundHost,
             DeliveryPort = Integer(Get("DeliveryPort"), "DeliveryPort", 1, 65535) ?? defaults.DeliveryPort,
             Relay = Get("Relay"),

@@ -20,5 +20,11 @@ public sealed class EnumNumbersTests
         Assert.Equal(["Pending", "Processed", "Unmatched", "Failed"], Enum.GetNames<Mailroom.Core.Events.InboundReportState>());
         Assert.Equal([0, 1, 2], Enum.GetValues<WebRole>().Select(v => (int)v));
         Assert.Equal(["Owner", "Admin", "Member"], Enum.GetNames<WebRole>());
+        // Tracking (engagement_events, tracked_links); the names are also Postmark's API values (Platform, ClickLocation).
+        Assert.Equal([0, 1], Enum.GetValues<Mailroom.Core.Tracking.EngagementKind>().Select(v => (int)v));
+        Assert.Equal([0, 1, 2, 3], Enum.GetValues<Mailroom.Mail.Tracking.EngagementPlatform>().Select(v => (int)v));
+        Assert.Equal(["Unknown", "Desktop", "WebMail", "Mobile"], Enum.GetNames<Mailroom.Mail.Tracking.EngagementPlatform>());
+        Assert.Equal([0, 1], Enum.GetValues<Mailroom.Mail.Tracking.LinkLocation>().Select(v => (int)v));
+        Assert.Equal(["HTML", "Text"], Enum.GetNames<Mailroom.Mail.Tracking.LinkLocation>());
     }
 }

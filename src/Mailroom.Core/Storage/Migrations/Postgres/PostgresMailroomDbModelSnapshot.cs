@@ -1390,6 +1390,160 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.ToTable("template_versions", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Tracking.EngagementEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("At")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("City")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("ClickLocation")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ClientCompany")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ClientFamily")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("ClientName")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Coords")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Country")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("CountryIsoCode")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<bool>("FirstOpen")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Ip")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("Machine")
+                        .HasColumnType("boolean");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OriginalLink")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("OsCompany")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("OsFamily")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("OsName")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Platform")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Recipient")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Region")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("RegionIsoCode")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Stream")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Tag")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("UserAgent")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Zip")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId", "Kind", "Recipient");
+
+                    b.HasIndex("ServerId", "Kind", "At");
+
+                    b.ToTable("engagement_events", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Tracking.TrackedCopy", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("RecipientIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("Mime")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("MessageId", "RecipientIndex");
+
+                    b.ToTable("tracked_copies", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Tracking.TrackedLinkRecord", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("LinkIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Location")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("MessageId", "LinkIndex");
+
+                    b.ToTable("tracked_links", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Webhooks.Webhook", b =>
                 {
                     b.Property<int>("Id")
@@ -1811,6 +1965,33 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.HasOne("Mailroom.Core.Templates.Template", null)
                         .WithMany()
                         .HasForeignKey("TemplateId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Tracking.EngagementEvent", b =>
+                {
+                    b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Tracking.TrackedCopy", b =>
+                {
+                    b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Tracking.TrackedLinkRecord", b =>
+                {
+                    b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

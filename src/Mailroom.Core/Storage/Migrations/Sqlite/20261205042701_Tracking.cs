@@ -1,0 +1,122 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Mailroom.Core.Storage.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Tracking : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "engagement_events",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ServerId = table.Column<int>(type: "INTEGER", nullable: false),
+                    MessageId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Stream = table.Column<string>(type: "TEXT", nullable: false),
+                    Tag = table.Column<string>(type: "TEXT", nullable: false),
+                    Recipient = table.Column<string>(type: "TEXT", nullable: false),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    FirstOpen = table.Column<bool>(type: "INTEGER", nullable: false),
+                    UserAgent = table.Column<string>(type: "TEXT", nullable: false),
+                    Platform = table.Column<int>(type: "INTEGER", nullable: false),
+                    ClientName = table.Column<string>(type: "TEXT", nullable: false),
+                    ClientCompany = table.Column<string>(type: "TEXT", nullable: false),
+                    ClientFamily = table.Column<string>(type: "TEXT", nullable: false),
+                    OsName = table.Column<string>(type: "TEXT", nullable: false),
+                    OsCompany = table.Column<string>(type: "TEXT", nullable: false),
+                    OsFamily = table.Column<string>(type: "TEXT", nullable: false),
+                    Ip = table.Column<string>(type: "TEXT", nullable: false),
+                    CountryIsoCode = table.Column<string>(type: "TEXT", nullable: false),
+                    Country = table.Column<string>(type: "TEXT", nullable: false),
+                    RegionIsoCode = table.Column<string>(type: "TEXT", nullable: false),
+                    Region = table.Column<string>(type: "TEXT", nullable: false),
+                    City = table.Column<string>(type: "TEXT", nullable: false),
+                    Zip = table.Column<string>(type: "TEXT", nullable: false),
+                    Coords = table.Column<string>(type: "TEXT", nullable: false),
+                    ClickLocation = table.Column<int>(type: "INTEGER", nullable: false),
+                    OriginalLink = table.Column<string>(type: "TEXT", nullable: false),
+                    Machine = table.Column<bool>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_engagement_events", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_engagement_events_outbound_messages_MessageId",
+                        column: x => x.MessageId,
+                        principalTable: "outbound_messages",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "tracked_copies",
+                columns: table => new
+                {
+                    MessageId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    RecipientIndex = table.Column<int>(type: "INTEGER", nullable: false),
+                    Mime = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_tracked_copies", x => new { x.MessageId, x.RecipientIndex });
+                    table.ForeignKey(
+                        name: "FK_tracked_copies_outbound_messages_MessageId",
+                        column: x => x.MessageId,
+                        principalTable: "outbound_messages",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "tracked_links",
+                columns: table => new
+                {
+                    MessageId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    LinkIndex = table.Column<int>(type: "INTEGER", nullable: false),
+                    Url = table.Column<string>(type: "TEXT", nullable: false),
+                    Location = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_tracked_links", x => new { x.MessageId, x.LinkIndex });
+                    table.ForeignKey(
+                        name: "FK_tracked_links_outbound_messages_MessageId",
+                        column: x => x.MessageId,
+                        principalTable: "outbound_messages",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_engagement_events_MessageId_Kind_Recipient",
+                table: "engagement_events",
+                columns: new[] { "MessageId", "Kind", "Recipient" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_engagement_events_ServerId_Kind_At",
+                table: "engagement_events",
+                columns: new[] { "ServerId", "Kind", "At" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "engagement_events");
+
+            migrationBuilder.DropTable(
+                name: "tracked_copies");
+
+            migrationBuilder.DropTable(
+                name: "tracked_links");
+        }
+    }
+}

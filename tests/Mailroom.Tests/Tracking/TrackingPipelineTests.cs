@@ -1,0 +1,349 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Mailroom.Core.Delivery;
+using Mailroom.Core.Identities;
+using Mailroom.Core.Preparation;
+using Mailroom.Core.Storage;
+using Mailroom.Core.Tracking;
+using Mailroom.Core.Webhooks;
+using Mailroom.Tests.Infrastructure;
+using Mailroom.Tests.Webhooks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using Xunit;
+
+namespace Mailroom.Tests.Tracking;
+
+/// <summary>
+/// Open and click tracking end to end: the API accepts a tracked message, Preparation puts the image and click URLs
+/// in before signing, Delivery hands each recipient its own signed bytes at a loopback sink, python3-dkim verifies
+/// them, and fetching the image and following links with real user agents records opens and clicks seen in the
+/// opens/clicks lists, message details and a webhook receiver.
+/// </summary>
+public sealed partial class TrackingPipelineTests : IAsyncLifetime
+{
+    private const string IosMail = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
+    private const string GmailProxy = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)";
+    private const string Chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+    private const string Scanner = "Mozilla/5.0 (compatible; Barracuda Sentinel (EE))";
+
+    private SmtpSink _sink = null!;
+    private MailroomHost _host = null!;
+    private WebhookReceiver _receiver = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _sink = new SmtpSink(tls: false);
+        _receiver = await WebhookReceiver.StartAsync();
+        _host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}", Roles = "api", AllowPrivateWebhooks = true });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _sink.DisposeAsync();
+        await _receiver.DisposeAsync();
+    }
+
+    private async Task DeliverAsync()
+    {
+        await _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
+        await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+    }
+
+    private const string Html = """
+        <html><body><h1>Spring sale</h1>
+        <p><a href="https://shop.example/sale?utm=mail">See the sale</a> or <a href="mailto:help@shop.example">write to us</a>.</p>
+        <p><a href="#terms">Terms</a> · <a href="{{{ pm:unsubscribe }}}">Unsubscribe</a> · <a href="https://shop.example/unsubscribe?u=1">Leave</a></p>
+        </body></html>
+        """;
+
+    private static async Task<Guid> SendAsync(Tenant t, object to, string trackLinks = "HtmlAndText", bool trackOpens = true, string? html = Html) =>
+        Guid.Parse((await t.ServerApi.PostAsJsonAsync("/email", new
+        {
+            From = "Shop <shop@mailroom.test>", To = to, Subject = "Spring sale", Tag = "spring",
+            HtmlBody = html, TextBody = "The sale: https://shop.example/sale?utm=mail. Questions: mailto:help@shop.example",
+            TrackOpens = trackOpens, TrackLinks = trackLinks,
+            Metadata = new Dictionary<string, string> { ["campaign"] = "spring" },
+        }).OkJson()).GetProperty("MessageID").GetString()!);
+
+    [GeneratedRegex("/t/o/([A-Za-z0-9_-]{48})")]
+    private static partial Regex PixelPath();
+
+    [GeneratedRegex("/t/c/([A-Za-z0-9_-]{48})")]
+    private static partial Regex ClickPath();
+
+    private static (string Html, string Text) Bodies(byte[] data)
+    {
+        var m = MimeMessage.Load(new MemoryStream(data));
+        return (m.HtmlBody ?? "", m.TextBody ?? "");
+    }
+
+    private async Task<HttpResponseMessage> GetAsync(string path, string userAgent)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
+        return await _host.Client().SendAsync(request);
+    }
+
+    [Fact]
+    public async Task DeliveredHtmlCarriesThePixelAndRewrittenLinksAndItsSignatureStillVerifies()
+    {
+        var t = await _host.CreateTenantAsync();
+        await SendAsync(t, "jo@example.net");
+        await DeliverAsync();
+        var delivered = Assert.Single(_sink.Messages);
+        var (html, text) = Bodies(delivered.Data);
+        Assert.Single(PixelPath().Matches(html));
+        Assert.Contains("<img src=\"http://mailroom.test/t/o/", html);
+        Assert.Single(ClickPath().Matches(html)); // the sale link; not mailto, #terms, the placeholder or the unsubscribe link
+        Assert.DoesNotContain("https://shop.example/sale", html);
+        Assert.Contains("href=\"mailto:help@shop.example\"", html);
+        Assert.Contains("href=\"#terms\"", html);
+        Assert.Contains("href=\"{{{ pm:unsubscribe }}}\"", html);
+        Assert.Contains("href=\"https://shop.example/unsubscribe?u=1\"", html);
+        Assert.Single(ClickPath().Matches(text));
+        Assert.DoesNotContain("/t/o/", text); // no image in a text part
+        Assert.Contains("mailto:help@shop.example", text);
+
+        // The wire carries the stored signed bytes, and the signature covers the rewritten bodies.
+        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().Select(m => m.Mime).SingleAsync());
+        Assert.Equal(stored, (byte[])[.. delivered.Data, (byte)'\r', (byte)'\n']);
+        var key = await _host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
+        Assert.Equal("pass", await DkimVerifier.VerifyAsync(delivered.Data, $"k=rsa; p={key.PublicKey}", $"{key.Selector}._domainkey.mailroom.test"));
+        var tampered = Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(delivered.Data).Replace("/t/c/", "/t/x/"));
+        Assert.Equal("fail", await DkimVerifier.VerifyAsync(tampered, $"k=rsa; p={key.PublicKey}", $"{key.Selector}._domainkey.mailroom.test"));
+    }
+
+    [Fact]
+    public async Task EachRecipientGetsItsOwnSignedCopyWithItsOwnTokens()
+    {
+        var t = await _host.CreateTenantAsync();
+        var id = await SendAsync(t, "jo@example.net, al@example.org");
+        await DeliverAsync();
+        Assert.Equal(2, _sink.Messages.Count);
+        var jo = _sink.Messages.Single(m => m.Recipients.Contains("jo@example.net"));
+        var al = _sink.Messages.Single(m => m.Recipients.Contains("al@example.org"));
+        var joPixel = PixelPath().Match(Bodies(jo.Data).Html).Groups[1].Value;
+        var alPixel = PixelPath().Match(Bodies(al.Data).Html).Groups[1].Value;
+        Assert.NotEqual(joPixel, alPixel);
+        var key = await _host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
+        foreach (var copy in new[] { jo, al })
+            Assert.Equal("pass", await DkimVerifier.VerifyAsync(copy.Data, $"k=rsa; p={key.PublicKey}", $"{key.Selector}._domainkey.mailroom.test"));
+        // Each copy went out as stored: the first recipient's is the message's, the other's its tracked copy.
+        var copyBytes = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().TrackedCopies.AsNoTracking().Where(c => c.MessageId == id).Select(c => c.Mime).SingleAsync());
+        Assert.Equal(copyBytes, (byte[])[.. al.Data, (byte)'\r', (byte)'\n']);
+
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        (await GetAsync("/t/o/" + alPixel, IosMail)).EnsureSuccessStatusCode();
+        var opens = await t.ServerApi.GetAsync($"/messages/outbound/opens/{id}?count=10&offset=0").OkJson();
+        Assert.Equal("al@example.org", Assert.Single(opens.GetProperty("Opens").EnumerateArray()).GetProperty("Recipient").GetString());
+    }
+
+    [Fact]
+    public async Task OpeningAndClickingWithRealAgentsRecordsOpensAndClicksSeenInTheApiAndWebhooks()
+    {
+        var t = await _host.CreateTenantAsync();
+        await t.ServerApi.PostAsJsonAsync("/webhooks", new
+        {
+            Url = _receiver.BaseUrl + "/engagement",
+            Triggers = new { Open = new { Enabled = true, PostFirstOpenOnly = true }, Click = new { Enabled = true } },
+        }).OkJson();
+        var id = await SendAsync(t, "jo@example.net");
+        await DeliverAsync();
+        var (html, text) = Bodies(Assert.Single(_sink.Messages).Data);
+        var pixel = PixelPath().Match(html).Groups[1].Value;
+        var htmlLink = ClickPath().Match(html).Groups[1].Value;
+        var textLink = ClickPath().Match(text).Groups[1].Value;
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+
+        var image = await GetAsync("/t/o/" + pixel, IosMail);
+        Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+        Assert.Equal("image/gif", image.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("GIF89a", Encoding.ASCII.GetString((await image.Content.ReadAsByteArrayAsync())[..6]));
+        Assert.Contains("no-store", image.Headers.CacheControl!.ToString());
+        _host.Clock.Advance(TimeSpan.FromMinutes(1));
+        (await GetAsync("/t/o/" + pixel, GmailProxy)).EnsureSuccessStatusCode(); // a later open: recorded too
+        var click = await GetAsync("/t/c/" + htmlLink, Chrome);
+        Assert.Equal(HttpStatusCode.Redirect, click.StatusCode);
+        Assert.Equal("https://shop.example/sale?utm=mail", click.Headers.Location!.OriginalString);
+        var textClick = await GetAsync("/t/c/" + textLink, Chrome);
+        Assert.Equal("https://shop.example/sale?utm=mail", textClick.Headers.Location!.OriginalString);
+
+        var opens = await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0").OkJson();
+        Assert.Equal(2, opens.GetProperty("TotalCount").GetInt32());
+        var list = opens.GetProperty("Opens").EnumerateArray().ToList();
+        var first = list.Single(o => o.GetProperty("FirstOpen").GetBoolean());
+        Assert.Equal(["RecordType", "FirstOpen", "Client", "OS", "Platform", "UserAgent", "ReadSeconds", "Geo", "MessageID", "MessageStream",
+            "ReceivedAt", "Tag", "Recipient", "Machine"], first.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Open", first.GetProperty("RecordType").GetString());
+        Assert.Equal("Apple Mail", first.GetProperty("Client").GetProperty("Family").GetString());
+        Assert.Equal("iOS", first.GetProperty("OS").GetProperty("Family").GetString());
+        Assert.Equal("Mobile", first.GetProperty("Platform").GetString());
+        Assert.Equal(IosMail, first.GetProperty("UserAgent").GetString());
+        Assert.Equal(id.ToString(), first.GetProperty("MessageID").GetString());
+        Assert.Equal("spring", first.GetProperty("Tag").GetString());
+        Assert.Equal("jo@example.net", first.GetProperty("Recipient").GetString());
+        Assert.False(first.GetProperty("Machine").GetBoolean());
+        var later = list.Single(o => !o.GetProperty("FirstOpen").GetBoolean());
+        Assert.Equal("Gmail", later.GetProperty("Client").GetProperty("Name").GetString());
+        Assert.Equal("WebMail", later.GetProperty("Platform").GetString());
+        Assert.False(later.GetProperty("Machine").GetBoolean()); // 11 minutes after delivery: a reader behind Gmail's proxy
+
+        // Filters of spec §8.1.
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0&platform=Mobile").OkJson()).GetProperty("TotalCount").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0&client_family=gmail").OkJson()).GetProperty("TotalCount").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0&os_name=iOS%2017.1").OkJson()).GetProperty("TotalCount").GetInt32());
+        Assert.Equal(2, (await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0&tag=spring&recipient=jo@").OkJson()).GetProperty("TotalCount").GetInt32());
+        Assert.Equal(0, (await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0&tag=autumn").OkJson()).GetProperty("TotalCount").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/messages/outbound/opens?count=1&offset=1").OkJson()).GetProperty("Opens").GetArrayLength());
+        await t.ServerApi.GetAsync("/messages/outbound/opens?count=501&offset=0").Error(422, 700);
+
+        var clicks = await t.ServerApi.GetAsync($"/messages/outbound/clicks/{id}?count=10&offset=0").OkJson();
+        Assert.Equal(2, clicks.GetProperty("TotalCount").GetInt32());
+        var c = clicks.GetProperty("Clicks").EnumerateArray().ToList();
+        Assert.Equal(["HTML", "Text"], c.Select(x => x.GetProperty("ClickLocation").GetString()).Order());
+        Assert.All(c, x =>
+        {
+            Assert.Equal("Click", x.GetProperty("RecordType").GetString());
+            Assert.Equal("https://shop.example/sale?utm=mail", x.GetProperty("OriginalLink").GetString());
+            Assert.Equal("Chrome", x.GetProperty("Client").GetProperty("Family").GetString());
+            Assert.Equal("Desktop", x.GetProperty("Platform").GetString());
+        });
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/messages/outbound/clicks?count=10&offset=0&platform=desktop&os_family=windows").OkJson())
+            .GetProperty("Clicks").EnumerateArray().Count(x => x.GetProperty("ClickLocation").GetString() == "Text"));
+
+        var details = await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson();
+        var types = details.GetProperty("MessageEvents").EnumerateArray().Select(e => e.GetProperty("Type").GetString()).ToList();
+        Assert.Equal(["Delivered", "Opened", "LinkClicked", "LinkClicked"], types); // only the first open is an event there
+        var clicked = details.GetProperty("MessageEvents").EnumerateArray().First(e => e.GetProperty("Type").GetString() == "LinkClicked");
+        Assert.Equal("https://shop.example/sale?utm=mail", clicked.GetProperty("Details").GetProperty("Link").GetString());
+
+        // Webhooks: the first open only (PostFirstOpenOnly), and both clicks.
+        await _host.App.Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None);
+        var posted = _receiver.At("/engagement").Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
+        var open = Assert.Single(posted, p => p.GetProperty("RecordType").GetString() == "Open");
+        Assert.True(open.GetProperty("FirstOpen").GetBoolean());
+        Assert.Equal("spring", open.GetProperty("Metadata").GetProperty("campaign").GetString());
+        Assert.False(open.TryGetProperty("ServerID", out _));
+        Assert.Equal(2, posted.Count(p => p.GetProperty("RecordType").GetString() == "Click"));
+    }
+
+    [Fact]
+    public async Task ForgedOrAlteredTokensAreRefusedAndRecordNothing()
+    {
+        var t = await _host.CreateTenantAsync();
+        var id = await SendAsync(t, "jo@example.net");
+        await DeliverAsync();
+        var (html, _) = Bodies(Assert.Single(_sink.Messages).Data);
+        var pixel = PixelPath().Match(html).Groups[1].Value;
+        var link = ClickPath().Match(html).Groups[1].Value;
+        var altered = link[..20] + (link[20] == 'A' ? 'B' : 'A') + link[21..];
+
+        var refused = await GetAsync("/t/c/" + altered, Chrome);
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        Assert.Null(refused.Headers.Location);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("/t/c/" + pixel, Chrome)).StatusCode); // an open token is no click token
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("/t/c/not-a-token", Chrome)).StatusCode);
+        // Signed with the real key but naming a link the message does not have: still no redirect.
+        var signer = await _host.App.Services.GetRequiredService<TrackingKeyring>().SignerAsync(CancellationToken.None);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("/t/c/" + signer.Click(id, 0, 99), Chrome)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("/t/c/" + signer.Click(Guid.NewGuid(), 0, 0), Chrome)).StatusCode);
+        // A bad image token still gets the image (a mail client shows no error), and nothing is recorded.
+        var image = await GetAsync("/t/o/" + pixel[..47] + (pixel[47] == 'A' ? 'B' : 'A'), IosMail);
+        Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+        Assert.Equal("image/gif", image.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/t/o/x", IosMail)).StatusCode);
+
+        Assert.Equal(0, (await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0").OkJson()).GetProperty("TotalCount").GetInt32());
+        Assert.Equal(0, (await t.ServerApi.GetAsync("/messages/outbound/clicks?count=10&offset=0").OkJson()).GetProperty("TotalCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task OneServersOpensAndClicksAreInvisibleToAnother()
+    {
+        var a = await _host.CreateTenantAsync("A");
+        var b = await _host.CreateTenantAsync("B");
+        var id = await SendAsync(a, "jo@example.net");
+        await DeliverAsync();
+        var (html, _) = Bodies(Assert.Single(_sink.Messages).Data);
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        (await GetAsync("/t/o/" + PixelPath().Match(html).Groups[1].Value, IosMail)).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Redirect, (await GetAsync("/t/c/" + ClickPath().Match(html).Groups[1].Value, Chrome)).StatusCode);
+
+        Assert.Equal(1, (await a.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0").OkJson()).GetProperty("TotalCount").GetInt32());
+        Assert.Equal(0, (await b.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0").OkJson()).GetProperty("TotalCount").GetInt32());
+        Assert.Equal(0, (await b.ServerApi.GetAsync("/messages/outbound/clicks?count=10&offset=0").OkJson()).GetProperty("TotalCount").GetInt32());
+        await b.ServerApi.GetAsync($"/messages/outbound/opens/{id}?count=10&offset=0").Error(422, 701);
+        await b.ServerApi.GetAsync($"/messages/outbound/clicks/{id}?count=10&offset=0").Error(422, 701);
+    }
+
+    [Fact]
+    public async Task PrefetchesAndLinkScannersAreKeptAndMarkedMachine()
+    {
+        var t = await _host.CreateTenantAsync();
+        await SendAsync(t, "jo@example.net");
+        await DeliverAsync();
+        var (html, _) = Bodies(Assert.Single(_sink.Messages).Data);
+        var pixel = PixelPath().Match(html).Groups[1].Value;
+        var link = ClickPath().Match(html).Groups[1].Value;
+        _host.Clock.Advance(TimeSpan.FromSeconds(2));
+        (await GetAsync("/t/o/" + pixel, GmailProxy)).EnsureSuccessStatusCode(); // the proxy fetching on arrival
+        (await GetAsync("/t/o/" + pixel, "Mozilla/5.0")).EnsureSuccessStatusCode(); // Apple Mail Privacy Protection
+        Assert.Equal(HttpStatusCode.Redirect, (await GetAsync("/t/c/" + link, Scanner)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await GetAsync("/t/c/" + link, Chrome)).StatusCode); // 2 s after delivery: a scanner
+        _host.Clock.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(HttpStatusCode.Redirect, (await GetAsync("/t/c/" + link, Chrome)).StatusCode); // a person
+
+        var opens = (await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0").OkJson()).GetProperty("Opens").EnumerateArray().ToList();
+        Assert.Equal(2, opens.Count);
+        Assert.All(opens, o => Assert.True(o.GetProperty("Machine").GetBoolean()));
+        var clicks = (await t.ServerApi.GetAsync("/messages/outbound/clicks?count=10&offset=0").OkJson()).GetProperty("Clicks").EnumerateArray().ToList();
+        Assert.Equal([false, true, true], clicks.Select(c => c.GetProperty("Machine").GetBoolean())); // newest first
+    }
+
+    [Fact]
+    public async Task TextOnlyMailGetsNoImageAndTextOnlyTrackingLeavesHtmlLinks()
+    {
+        var t = await _host.CreateTenantAsync();
+        await SendAsync(t, "jo@example.net", trackLinks: "None", trackOpens: true, html: null);
+        await DeliverAsync();
+        var (_, text) = Bodies(Assert.Single(_sink.Messages).Data);
+        Assert.DoesNotContain("/t/", text);
+        Assert.Contains("https://shop.example/sale?utm=mail", text);
+        Assert.Equal(0, await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().TrackedLinks.CountAsync()));
+
+        _sink.Messages.Clear();
+        await SendAsync(t, "al@example.net", trackLinks: "TextOnly", trackOpens: false);
+        await DeliverAsync();
+        var (html2, text2) = Bodies(Assert.Single(_sink.Messages).Data);
+        Assert.Contains("href=\"https://shop.example/sale?utm=mail\"", html2);
+        Assert.DoesNotContain("/t/o/", html2);
+        Assert.Single(ClickPath().Matches(text2));
+    }
+}
+
+/// <summary>Debian's python3-dkim through tests/Mailroom.Mail.Tests/Dkim/verify_dkim.py: a verifier independent of MimeKit.</summary>
+internal static class DkimVerifier
+{
+    public static async Task<string> VerifyAsync(byte[] message, string txt, string dnsName)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"dkim-{Guid.NewGuid():N}.eml");
+        await File.WriteAllBytesAsync(file, message);
+        try
+        {
+            var script = Path.Combine(TestPaths.RepoRoot, "tests", "Mailroom.Mail.Tests", "Dkim", "verify_dkim.py");
+            var result = await MailroomProcess.RunAsync("/bin/sh", ["-c", "/usr/bin/python3 \"$0\" \"$1\" \"$2\" < \"$3\"", script, txt, dnsName, file]);
+            Assert.True(result.ExitCode == 0, "python3-dkim is needed (apt-get install python3-dkim): " + result);
+            return result.StandardOutput.Trim();
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
