@@ -107,6 +107,12 @@ public static class MailroomApp
         services.AddSingleton<Mailroom.Core.Webhooks.WebhookDispatcher>();
         services.AddScoped<Mailroom.Core.Webhooks.WebhookService>();
         services.AddScoped<Mailroom.Core.Webhooks.WebhookEventReplay>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundRecipients>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundProcessor>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundAuthentication>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundRuleService>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundLog>();
+        services.AddSingleton<Mailroom.Core.Inbound.InboundSignal>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcService>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcIngestion>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcSourcesReport>();
@@ -168,7 +174,10 @@ public static class MailroomApp
         }
         builder.Services.AddHostedService<IdentityRecheckWorker>();
         if (settings.HasRole("mx") && settings.Mx is not null)
+        {
             builder.Services.AddHostedService<Mailroom.Smtp.MxListener>();
+            builder.Services.AddHostedService<InboundWorker>();
+        }
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -185,6 +194,7 @@ public static class MailroomApp
             app.MapEmailApi();
             app.MapTemplatesApi();
             app.MapMessagesApi();
+            app.MapInboundApi();
             app.MapSenderSignaturesApi();
             app.MapDomainsApi();
             app.MapPlatformDnsApi();

@@ -32,6 +32,9 @@ public sealed class MessageRetention(MailroomDb db, PlatformSettings platform, T
                     .ExecuteUpdateAsync(u => u.SetProperty(b => b.Content, (string?)null), ct);
                 await db.Bounces.Where(b => b.BouncedAt < cutoff).ExecuteDeleteAsync(ct);
                 await db.InboundReports.Where(r => r.ReceivedAt < cutoff).ExecuteDeleteAsync(ct);
+                // Inbound mail is kept as long as outbound (spec §8), once it is no longer waiting to be processed or posted.
+                await db.InboundMessages.Where(m => m.ReceivedAt < cutoff && m.Status != Inbound.InboundStatus.Received
+                    && m.Status != Inbound.InboundStatus.Queued && m.Status != Inbound.InboundStatus.Scheduled).ExecuteDeleteAsync(ct);
                 return total;
             }
             await db.MessageEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);

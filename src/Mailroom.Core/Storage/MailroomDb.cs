@@ -47,6 +47,8 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
     public DbSet<Template> Templates => Set<Template>();
     public DbSet<TemplateVersion> TemplateVersions => Set<TemplateVersion>();
     public DbSet<TemplateSend> TemplateSends => Set<TemplateSend>();
+    public DbSet<Inbound.InboundMessage> InboundMessages => Set<Inbound.InboundMessage>();
+    public DbSet<Inbound.InboundRule> InboundRules => Set<Inbound.InboundRule>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
