@@ -19,7 +19,7 @@ namespace Mailroom.Tests.Smtp;
 public sealed class MxListenerLimitsTests : IAsyncLifetime
 {
     private const string Rcpt = "pm_bounces+probe@pm-bounces.mailroom.test";
-    private const int MxSize = 25 * 1024 * 1024;
+    private const int MxSize = 35 * 1024 * 1024;
     private MailroomHost _host = null!;
     private int _mxPort;
 
