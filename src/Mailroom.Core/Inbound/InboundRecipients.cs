@@ -35,6 +35,8 @@ public sealed class InboundRecipients(MailroomDb db, PlatformSettings platform, 
         if (server is null)
             return null;
         var mx = await dns.MxAsync(host, ct);
+        if (mx.Outcome == DnsOutcome.Failed)
+            throw new InboundDnsUnavailableException($"The MX of {host} could not be looked up: {mx.Detail}");
         return mx.Values.Contains(DnsLookup.HostName(platform.InboundHost)) ? server : null;
     }
 
@@ -46,3 +48,7 @@ public sealed class InboundRecipients(MailroomDb db, PlatformSettings platform, 
         return IsInboundHost(host) || await db.Servers.AsNoTracking().AnyAsync(s => s.InboundDomain == host, ct);
     }
 }
+
+/// <summary>The resolver could not answer whether a domain's MX points here: the sender should try again later
+/// (RFC 5321 §4.2.1, 451), not be told the mailbox does not exist.</summary>
+public sealed class InboundDnsUnavailableException(string message) : Exception(message);

@@ -77,7 +77,16 @@ internal sealed class MxMailboxFilter(SmtpListenerLimits limits, IServiceScopeFa
         await using var scope = scopes.CreateAsyncScope();
         // A server's inbound address (or its inbound domain) first; then the return-path hosts of reports.
         var inbound = scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundRecipients>();
-        if (await inbound.ServerOfAsync(to.AsAddress(), ct) is null)
+        int? server;
+        try
+        {
+            server = await inbound.ServerOfAsync(to.AsAddress(), ct);
+        }
+        catch (Mailroom.Core.Inbound.InboundDnsUnavailableException)
+        {
+            throw CommandGate.Refuse(451, "4.4.3", "Temporary DNS failure checking this domain, try again later");
+        }
+        if (server is null)
         {
             if (await inbound.IsInboundDomainAsync(to.Host ?? "", ct))
                 throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.MailboxUnavailable, "5.1.1 No such mailbox here"));

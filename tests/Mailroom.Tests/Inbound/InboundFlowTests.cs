@@ -230,6 +230,19 @@ public sealed class InboundFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnInboundDomainWhoseMxCannotBeLookedUpGetsATemporaryRefusal()
+    {
+        var t = await InboundTenantAsync("/dns");
+        await t.ServerApi.PutAsJsonAsync("/server", new { InboundDomain = "slow.customer.example" }).OkJson();
+        _dns.Silence("slow.customer.example");
+        using var client = await ConnectAsync(_mxPort);
+        var e = await Assert.ThrowsAsync<SmtpCommandException>(() =>
+            client.SendAsync(Mail("help@slow.customer.example"), MailboxAddress.Parse("a@sender.example"), [MailboxAddress.Parse("help@slow.customer.example")]));
+        Assert.Equal(451, (int)e.StatusCode);
+        Assert.StartsWith("4.4.3", e.Message);
+    }
+
+    [Fact]
     public async Task BlockedSenderIsNotPostedAndBypassPostsIt()
     {
         var t = await InboundTenantAsync("/blocked");
