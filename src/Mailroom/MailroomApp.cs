@@ -127,6 +127,8 @@ public static class MailroomApp
 
     public static WebApplication Build(MailroomSettings settings, Action<WebApplicationBuilder>? configure = null)
     {
+        // Every charset MimeKit knows, for received mail (before anything parses a message).
+        Mailroom.Mail.Inbound.Charsets.Register();
         // No appsettings*.json reloading: Mailroom's settings are MailroomSettings, and the reload watches the working
         // folder with inotify; with the data folder beneath it, every WAL write and fsync woke the watcher (3 % of an
         // SMTP submission's CPU in a profile).

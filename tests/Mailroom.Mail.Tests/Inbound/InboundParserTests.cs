@@ -11,7 +11,6 @@ namespace Mailroom.Mail.Tests.Inbound;
 /// </summary>
 public sealed class InboundParserTests
 {
-    static InboundParserTests() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
     private static readonly Guid Id = Guid.Parse("73e6d360-66eb-11e1-8e72-a8904824019b");
     private const string Hash = "4d6ccf2a0f4b4e1c8e2d4e6b5c7a9f10";
