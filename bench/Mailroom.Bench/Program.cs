@@ -13,6 +13,7 @@ var commands = new Dictionary<string, (string Help, Func<BenchArgs, Cancellation
     ["templates"] = (TemplateLoad.Help, TemplateLoad.RunAsync),
     ["web"] = (WebActivityLoad.Help, WebActivityLoad.RunAsync),
     ["opens"] = (OpensLoad.Help, OpensLoad.RunAsync),
+    ["inbound"] = (InboundLoad.Help, InboundLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

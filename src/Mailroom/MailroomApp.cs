@@ -113,6 +113,12 @@ public static class MailroomApp
         services.AddSingleton<Mailroom.Core.Webhooks.WebhookDispatcher>();
         services.AddScoped<Mailroom.Core.Webhooks.WebhookService>();
         services.AddScoped<Mailroom.Core.Webhooks.WebhookEventReplay>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundRecipients>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundProcessor>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundAuthentication>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundRuleService>();
+        services.AddScoped<Mailroom.Core.Inbound.InboundLog>();
+        services.AddSingleton<Mailroom.Core.Inbound.InboundSignal>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcService>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcIngestion>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcSourcesReport>();
@@ -128,6 +134,8 @@ public static class MailroomApp
 
     public static WebApplication Build(MailroomSettings settings, Action<WebApplicationBuilder>? configure = null)
     {
+        // Every charset MimeKit knows, for received mail (before anything parses a message).
+        Mailroom.Mail.Inbound.Charsets.Register();
         // No appsettings*.json reloading: Mailroom's settings are MailroomSettings, and the reload watches the working
         // folder with inotify; with the data folder beneath it, every WAL write and fsync woke the watcher (3 % of an
         // SMTP submission's CPU in a profile).
@@ -178,7 +186,10 @@ public static class MailroomApp
         }
         builder.Services.AddHostedService<IdentityRecheckWorker>();
         if (settings.HasRole("mx") && settings.Mx is not null)
+        {
             builder.Services.AddHostedService<Mailroom.Smtp.MxListener>();
+            builder.Services.AddHostedService<InboundWorker>();
+        }
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -196,6 +207,7 @@ public static class MailroomApp
             app.MapTemplatesApi();
             app.MapMessagesApi();
             app.MapTrackingApi();
+            app.MapInboundApi();
             app.MapSenderSignaturesApi();
             app.MapDomainsApi();
             app.MapPlatformDnsApi();

@@ -84,6 +84,9 @@ public sealed class WebAppFixture : IAsyncLifetime
     {
         context ??= await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Server.BaseUrl, BypassCSP = true });
         var page = await context.NewPageAsync();
+        // Generous waits: CI machines run the whole suite beside these tests (2 cores), and a page can take seconds there.
+        page.SetDefaultTimeout(90_000);
+        page.SetDefaultNavigationTimeout(90_000);
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync(); // the confirm() of destructive forms
         return page;
     }

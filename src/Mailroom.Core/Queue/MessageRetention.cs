@@ -33,6 +33,9 @@ public sealed class MessageRetention(MailroomDb db, PlatformSettings platform, T
                 await db.Bounces.Where(b => b.BouncedAt < cutoff).ExecuteDeleteAsync(ct);
                 await db.InboundReports.Where(r => r.ReceivedAt < cutoff).ExecuteDeleteAsync(ct);
                 await Mailroom.Core.Webhooks.WebhookRetention.PurgeAsync(db, cutoff, ct);
+                // Inbound mail is kept as long as outbound (spec §8), once it is no longer waiting to be processed or posted.
+                await db.InboundMessages.Where(m => m.ReceivedAt < cutoff && m.Status != Inbound.InboundStatus.Received
+                    && m.Status != Inbound.InboundStatus.Queued && m.Status != Inbound.InboundStatus.Scheduled).ExecuteDeleteAsync(ct);
                 return total;
             }
             await db.MessageEvents.Where(e => ids.Contains(e.MessageId)).ExecuteDeleteAsync(ct);

@@ -52,6 +52,8 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
     public DbSet<Tracking.TrackedCopy> TrackedCopies => Set<Tracking.TrackedCopy>();
     public DbSet<Tracking.TrackedLinkRecord> TrackedLinks => Set<Tracking.TrackedLinkRecord>();
     public DbSet<Tracking.EngagementEvent> EngagementEvents => Set<Tracking.EngagementEvent>();
+    public DbSet<Inbound.InboundMessage> InboundMessages => Set<Inbound.InboundMessage>();
+    public DbSet<Inbound.InboundRule> InboundRules => Set<Inbound.InboundRule>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

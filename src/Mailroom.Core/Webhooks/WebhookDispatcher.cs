@@ -261,10 +261,13 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         if (ev is null || (d.WebhookId is not null && hook is null))
             // The webhook was deleted after the event was written (its rows go with it); nothing left to post.
             return new WebhookSendResult(false, false, 0, "The webhook or its event no longer exists.", 0);
-        var body = WebhookPayloads.Final(ev.PayloadJson, ev.BounceId, d.IncludeContent);
+        var inbound = ev.RecordType == Inbound.InboundRetrySchedule.RecordType;
+        // Inbound payloads are posted as stored (their attachments' Content is not a trigger option).
+        var body = inbound ? ev.PayloadJson : WebhookPayloads.Final(ev.PayloadJson, ev.BounceId, d.IncludeContent);
+        var remaining = inbound ? Inbound.InboundRetrySchedule.RetriesRemaining(d.Attempts) : WebhookRetrySchedule.RetriesRemaining(d.Attempts);
         var headers = new List<(string, string)>((hook?.Headers.Count ?? 0) + 3)
         {
-            ("X-PM-Retries-Remaining", WebhookRetrySchedule.RetriesRemaining(d.Attempts).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("X-PM-Retries-Remaining", remaining.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("X-PM-Webhook-Trace-Id", $"{ev.Id}-{d.Id}"),
         };
         if (hook is not null)
@@ -293,11 +296,11 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         var now = clock.GetUtcNow();
         var rows = new List<(WebhookDelivery D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long Next, string Outcome, string Last)>();
         var released = new List<long>();
-        foreach (var (d, ev, r) in results)
+        foreach (var (d, ev, result) in results)
         {
             if (d is null)
                 continue;
-            if (r is null)
+            if (result is not { } r)
             {
                 released.Add(d.Id);
                 continue;
@@ -306,7 +309,24 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             WebhookDeliveryState state;
             long next = d.NextAttemptAt;
             string outcome;
-            if (r.Success)
+            if (ev?.RecordType == Inbound.InboundRetrySchedule.RecordType)
+            {
+                // Inbound (spec §10.4): only 200 succeeds, 403 stops, anything else (or no answer) waits for the next row
+                // of the inbound schedule; a refused destination cannot improve and fails at once.
+                if (r.Success && Inbound.InboundRetrySchedule.IsSuccess(r.StatusCode))
+                    (state, outcome) = (WebhookDeliveryState.Delivered, "Done");
+                else if (Inbound.InboundRetrySchedule.Stops(r.StatusCode) || (r.StatusCode == 0 && !r.Retry))
+                    (state, outcome) = (WebhookDeliveryState.Failed, "Failed");
+                else if (Inbound.InboundRetrySchedule.Next(attempts) is { } inboundDelay)
+                {
+                    (state, outcome) = (WebhookDeliveryState.Pending, "Retry");
+                    next = (now + inboundDelay).ToUnixTimeMilliseconds();
+                }
+                else
+                    (state, outcome) = (WebhookDeliveryState.Failed, "Failed");
+                r = r with { Success = state == WebhookDeliveryState.Delivered, Error = r.Error.Length == 0 && state != WebhookDeliveryState.Delivered ? $"HTTP {r.StatusCode}" : r.Error };
+            }
+            else if (r.Success)
                 (state, outcome) = (WebhookDeliveryState.Delivered, "Done");
             else if (!r.Retry)
                 (state, outcome) = (WebhookDeliveryState.Dropped, "Dropped");
@@ -374,8 +394,21 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             .Add("DeliveryId", x.D.Id).Add("EventId", x.D.EventId).Add("ServerId", x.D.ServerId).Add("WebhookId", x.D.WebhookId)
             .Add("RecordType", x.RecordType).Add("At", at).Add("StatusCode", x.R.StatusCode).Add("DurationMs", x.R.DurationMs)
             .Add("Error", x.R.Success ? "" : x.Last).Add("Outcome", x.Outcome), ct);
+        // Inbound rows carry their message's status (spec §8.2): Processed, Scheduled (a retry is due) or Failed.
+        var inboundRows = rows.Where(x => x.RecordType == Inbound.InboundRetrySchedule.RecordType).ToList();
+        if (inboundRows.Count > 0)
+            await statements.ExecuteEachAsync(UpdateInboundStatus, inboundRows, (x, row) => row
+                .Add("EventId", x.D.EventId)
+                .Add("Status", (int)(x.State switch
+                {
+                    WebhookDeliveryState.Delivered => Inbound.InboundStatus.Processed,
+                    WebhookDeliveryState.Pending => Inbound.InboundStatus.Scheduled,
+                    _ => Inbound.InboundStatus.Failed,
+                })), ct);
         await statements.CommitAsync(ct);
     }
+
+    private const string UpdateInboundStatus = "UPDATE inbound_messages SET \"Status\" = @Status WHERE \"WebhookEventId\" = @EventId";
 
     private static void Add(System.Data.Common.DbCommand command, string name, object? value)
     {

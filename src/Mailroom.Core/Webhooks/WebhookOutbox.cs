@@ -134,6 +134,24 @@ public sealed class WebhookOutbox(TimeProvider clock)
             WebhookPayloads.SubscriptionChange(s.ServerId, s.Stream, null, s.Email, clock.GetUtcNow(), "Customer", suppress,
                 suppress ? s.Reason.ToString() : null, "", []), null, null, WithMessageMetadata: false)], ct);
 
+    /// <summary>Inbound mail (spec §10.6): one event on the <c>inbound</c> stream and its delivery to the server's
+    /// <c>InboundHookUrl</c>, posted on the inbound schedule (<see cref="Inbound.InboundRetrySchedule"/>). The caller saves.</summary>
+    public WebhookEvent AddInbound(MailroomDb db, int serverId, string hookUrl, string payloadJson)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var ev = new WebhookEvent
+        {
+            ServerId = serverId,
+            Stream = Mailroom.Contracts.DefaultStreams.Inbound,
+            RecordType = Inbound.InboundRetrySchedule.RecordType,
+            PayloadJson = payloadJson,
+            CreatedAt = now,
+        };
+        db.WebhookEvents.Add(ev);
+        db.WebhookDeliveries.Add(Row(ev, serverId, null, hookUrl, false, now));
+        return ev;
+    }
+
     private static WebhookDelivery Row(WebhookEvent ev, int serverId, int? webhookId, string url, bool includeContent, long now) => new()
     {
         Event = ev,

@@ -10,12 +10,13 @@ using SmtpServer.Storage;
 namespace Mailroom.Smtp;
 
 /// <summary>
-/// The inbound MX listener (role <c>mx</c>): receives what comes back to return paths — RFC 3464 DSNs, RFC 5965
-/// complaints, RFC 3834 auto-replies — on the SmtpServer library. Protocol only: which recipients it accepts is
+/// The inbound MX listener (role <c>mx</c>): receives mail for servers' inbound streams (their <c>InboundAddress</c> and
+/// <c>InboundDomain</c>, <see cref="Mailroom.Core.Inbound.InboundRecipients"/>) and what comes back to return paths — RFC 3464
+/// DSNs, RFC 5965 complaints, RFC 3834 auto-replies — on the SmtpServer library. Protocol only: which recipients it accepts is
 /// <see cref="MxMailboxFilter"/>, what it does with a message is <see cref="MxMessageStore"/>, both calling Core.
-/// No AUTH: it accepts mail only for the return-path hosts Mailroom manages and relays nothing.
+/// No AUTH: it accepts mail only for inbound addresses and the return-path hosts Mailroom manages, and relays nothing.
 /// It faces anyone on the internet, so it runs on the same listener, pipe and gate as submission
-/// (<see cref="SmtpListenerSetup"/>) with its own limits, <see cref="SmtpListenerLimits.Mx"/>: SIZE 25 MB enforced while
+/// (<see cref="SmtpListenerSetup"/>) with its own limits, <see cref="SmtpListenerLimits.Mx"/>: SIZE 35 MB enforced while
 /// DATA is read, 4 KB command lines, 100 connections per address and 1,000 in all (421 4.7.0 at connect), 128 MB of
 /// content held at once, and command, data and session timeouts.
 /// </summary>
@@ -74,8 +75,24 @@ internal sealed class MxMailboxFilter(SmtpListenerLimits limits, IServiceScopeFa
         var session = ClientSession.Of(context);
         session.CheckRoomForRecipient(limits);
         await using var scope = scopes.CreateAsyncScope();
-        if (!await scope.ServiceProvider.GetRequiredService<ReturnPathHosts>().IsManagedAsync(to.Host ?? "", ct))
-            throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.MailboxUnavailable, "5.7.1 Relaying denied: not a return path of this server"));
+        // A server's inbound address (or its inbound domain) first; then the return-path hosts of reports.
+        var inbound = scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundRecipients>();
+        int? server;
+        try
+        {
+            server = await inbound.ServerOfAsync(to.AsAddress(), ct);
+        }
+        catch (Mailroom.Core.Inbound.InboundDnsUnavailableException)
+        {
+            throw CommandGate.Refuse(451, "4.4.3", "Temporary DNS failure checking this domain, try again later");
+        }
+        if (server is null)
+        {
+            if (await inbound.IsInboundDomainAsync(to.Host ?? "", ct))
+                throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.MailboxUnavailable, "5.1.1 No such mailbox here"));
+            if (!await scope.ServiceProvider.GetRequiredService<ReturnPathHosts>().IsManagedAsync(to.Host ?? "", ct))
+                throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.MailboxUnavailable, "5.7.1 Relaying denied: not a return path of this server"));
+        }
         session.Recipients++;
         return true;
     }
@@ -99,11 +116,34 @@ internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) :
             if (session.Pipe.Guard.ContentRefusal(buffer.Length) is { } refusal)
                 return CommandGate.Response(refusal);
             long id;
+            var mailFrom = transaction.From?.AsAddress() ?? "";
+            var raw = buffer.ToArray();
+            List<string> reportRecipients;
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                id = await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().StoreAsync(
-                    transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), buffer.ToArray(), ct);
+                // Mail for servers' inbound streams: one row per recipient, committed before the 250 (accepted means
+                // durable); parsing, checks and posting happen later (InboundWorker).
+                var inbound = scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundRecipients>();
+                var servers = new List<(int ServerId, string Recipient)>();
+                reportRecipients = [];
+                foreach (var rcpt in transaction.To.Select(t => t.AsAddress()))
+                {
+                    if (await inbound.ServerOfAsync(rcpt, ct) is { } serverId)
+                        servers.Add((serverId, rcpt));
+                    else
+                        reportRecipients.Add(rcpt);
+                }
+                if (servers.Count > 0)
+                {
+                    await scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundProcessor>().StoreAsync(
+                        servers, mailFrom, raw, session.ClientAddress, session.ClientName, ct);
+                    scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundSignal>().Pulse();
+                    Mailroom.Core.MailroomMetrics.MxReport("inbound_received");
+                }
+                if (reportRecipients.Count == 0)
+                    return SmtpResponse.Ok;
+                id = await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().StoreAsync(mailFrom, reportRecipients, raw, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -67,16 +67,16 @@ public sealed record SmtpListenerLimits
     };
 
     /// <summary>
-    /// The MX listener, open to anyone without AUTH: 25 MB (a bounce carries the original message, and Mailroom sends at
-    /// most 10 MB); 100 recipients (RFC 5321 §4.5.3.1.8's minimum); 4,096-octet lines (512 for the command plus room for
+    /// The MX listener, open to anyone without AUTH: 35 MB (Postmark's inbound limit; a bounce carries the original
+    /// message, and Mailroom sends at most 10 MB); 100 recipients (RFC 5321 §4.5.3.1.8's minimum); 4,096-octet lines (512 for the command plus room for
     /// ESMTP parameters); 100 connections per address and 1,000 in all (a remote MTA opens a handful, 21,000 idle
-    /// connections once took a node down); 128 MB of content in flight (five maximal messages: reports are mostly a few
+    /// connections once took a node down); 128 MB of content in flight (three maximal messages: reports are mostly a few
     /// KB, and storing and parsing one copies it); 10 minutes for DATA
     /// (RFC 5321 §4.5.3.2.6's final-reply wait).
     /// </summary>
     public static SmtpListenerLimits Mx { get; } = new()
     {
-        MaxMessageBytes = 25 * 1024 * 1024,
+        MaxMessageBytes = 35 * 1024 * 1024,
         MaxRecipients = 100,
         MaxCommandLineBytes = 4096,
         MaxConnectionsPerAddress = 100,

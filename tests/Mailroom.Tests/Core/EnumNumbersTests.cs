@@ -26,5 +26,7 @@ public sealed class EnumNumbersTests
         Assert.Equal(["Unknown", "Desktop", "WebMail", "Mobile"], Enum.GetNames<Mailroom.Mail.Tracking.EngagementPlatform>());
         Assert.Equal([0, 1], Enum.GetValues<Mailroom.Mail.Tracking.LinkLocation>().Select(v => (int)v));
         Assert.Equal(["HTML", "Text"], Enum.GetNames<Mailroom.Mail.Tracking.LinkLocation>());
+        Assert.Equal([0, 1, 2, 3, 4, 5], Enum.GetValues<Mailroom.Core.Inbound.InboundStatus>().Select(v => (int)v));
+        Assert.Equal(["Received", "Queued", "Processed", "Blocked", "Failed", "Scheduled"], Enum.GetNames<Mailroom.Core.Inbound.InboundStatus>());
     }
 }

@@ -19,7 +19,7 @@ namespace Mailroom.Tests.Smtp;
 public sealed class MxListenerLimitsTests : IAsyncLifetime
 {
     private const string Rcpt = "pm_bounces+probe@pm-bounces.mailroom.test";
-    private const int MxSize = 25 * 1024 * 1024;
+    private const int MxSize = 35 * 1024 * 1024;
     private MailroomHost _host = null!;
     private int _mxPort;
 
@@ -84,7 +84,7 @@ public sealed class MxListenerLimitsTests : IAsyncLifetime
         Assert.Equal(250, (await d.SendAsync("MAIL FROM:<>")).Code);
         Assert.Equal(250, (await d.SendAsync($"RCPT TO:<{Rcpt}>")).Code);
         Assert.Equal(354, (await d.SendAsync("DATA")).Code);
-        await WriteContentAsync(d, 30);
+        await WriteContentAsync(d, 40);
         var big = await d.SendAsync(".");
         Assert.Equal(552, big.Code);
         Assert.StartsWith("5.3.4 ", big.Text);
@@ -216,7 +216,7 @@ public sealed class MxListenerMemoryTests
         var reply = await d.SendAsync(".");
         var peak = StatusKb(server.ProcessId, "VmHWM");
         Assert.Equal(552, reply.Code);
-        // Content up to the 25 MB limit is held (it could still be a report), then dropped; a listener that kept
+        // Content up to the 35 MB limit is held (it could still be a report), then dropped; a listener that kept
         // the whole 100 MB (and its copy for the store) would grow by 200 MB or more.
         var growthMb = (peak - before) / 1024;
         TestContext.Current.TestOutputHelper?.WriteLine($"RSS before {before / 1024} MB, peak {peak / 1024} MB: +{growthMb} MB for a 100 MB message");
