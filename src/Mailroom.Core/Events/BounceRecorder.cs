@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mailroom.Core.Queue;
+using Mailroom.Core.Stats;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Bounces;
 using Microsoft.EntityFrameworkCore;
@@ -8,7 +9,7 @@ namespace Mailroom.Core.Events;
 
 /// <summary>What is known about one bounce before it is stored.</summary>
 public sealed record BounceFacts(int ServerId, string Stream, Guid? MessageId, string Email, BounceType Type, string Details,
-    string From, string Subject, string Tag, string? Content, bool Suppress);
+    string From, string Subject, string Tag, string? Content, bool Suppress, string? MxHost = null);
 
 /// <summary>
 /// Adds a <see cref="Bounce"/> to a unit of work, and when the bounce makes the address inactive (hard bounce,
@@ -72,6 +73,11 @@ public sealed class BounceRecorder(TimeProvider clock, Mailroom.Core.Webhooks.We
             }
         }
         db.Bounces.Add(bounce);
+        // Its stats counter, in the caller's transaction: a complaint is counted as SpamComplaint, any other type as a
+        // bounce of that type (spec §9 /stats/outbound/bounces keys are the type names).
+        await StatsCounters.AddAsync(db, [f.Type == BounceType.SpamComplaint
+            ? StatsIncrement.For(f.ServerId, f.Stream, f.Tag, clock.GetUtcNow(), StatsMetric.SpamComplaint, email, mxHost: f.MxHost)
+            : StatsIncrement.For(f.ServerId, f.Stream, f.Tag, clock.GetUtcNow(), StatsMetric.Bounced, email, f.Type.ToString(), f.MxHost)], ct);
         // Its webhook deliveries (Bounce or SpamComplaint, and SubscriptionChange when it suppressed) in the same unit of work.
         await webhooks.AddBounceAsync(db, bounce, suppressed: bounce.Inactive, ct);
         return bounce;

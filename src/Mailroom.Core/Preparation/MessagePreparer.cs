@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mailroom.Core.Accounts;
 using Mailroom.Core.Queue;
+using Mailroom.Core.Stats;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Dkim;
 using Microsoft.EntityFrameworkCore;
@@ -34,7 +35,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
         var batch = await (from m in db.OutboundMessages.AsNoTracking()
                            where m.Stage == MessageStage.Accepted
                            orderby m.ReceivedAt
-                           select new Candidate(m.Id, m.AccountId, m.ServerId, m.From, m.Mime, m.RecipientsJson,
+                           select new Candidate(m.Id, m.AccountId, m.ServerId, m.Stream, m.Tag, m.TrackOpens, m.TrackLinks, m.From, m.Mime, m.RecipientsJson,
                                db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault()))
                           .Take(BatchSize).ToListAsync(ct);
         if (batch.Count == 0)
@@ -56,7 +57,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     /// sends these bytes as they are. (<see cref="FormatOptions.Default"/> writes the platform's new line, LF on Linux.)</summary>
     private static readonly FormatOptions WireFormat = new() { NewLineFormat = NewLineFormat.Dos };
 
-    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string From, byte[]? Mime, string RecipientsJson, DeliveryType? DeliveryType);
+    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string Stream, string Tag, bool TrackOpens, string TrackLinks, string From, byte[]? Mime, string RecipientsJson, DeliveryType? DeliveryType);
 
     private sealed record Prepared(Candidate Message, byte[]? Mime, string ReturnPathDomain, IReadOnlyList<string> Recipients, string? Failure);
 
@@ -113,6 +114,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
 
         var events = new List<Queue.MessageEvent>();
         var deliveries = new List<RecipientDelivery>();
+        var counters = new List<StatsIncrement>();
         for (var i = 0; i < failed.Count; i++)
         {
             if (failedMoved[i] == 0)
@@ -129,6 +131,8 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             for (var index = 0; index < recipients.Count; index++)
             {
                 var rcpt = recipients[index];
+                if (m.ServerId is { } serverId)
+                    counters.AddRange(SentCounters(serverId, m, rcpt, now));
                 if (m.DeliveryType == DeliveryType.Sandbox)
                 {
                     events.Add(Event(m, rcpt, Queue.MessageEventType.Delivered, nowMs, new()
@@ -153,7 +157,22 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
         }
         await QueueRows.InsertDeliveriesAsync(rows, deliveries, ct);
         await QueueRows.InsertEventsAsync(rows, events, ct);
+        await StatsCounters.AddAsync(rows, counters, ct);
         await rows.CommitAsync(ct);
+    }
+
+    /// <summary>Stats count per recipient (spec §9): each recipient of a prepared message is one sent, and one tracked
+    /// when the message asks for open or link tracking.</summary>
+    private static IEnumerable<StatsIncrement> SentCounters(int serverId, Candidate m, string recipient, DateTimeOffset now)
+    {
+        yield return StatsIncrement.For(serverId, m.Stream, m.Tag, now, StatsMetric.Sent, recipient);
+        var links = !string.IsNullOrEmpty(m.TrackLinks) && !m.TrackLinks.Equals("None", StringComparison.OrdinalIgnoreCase);
+        if (m.TrackOpens)
+            yield return StatsIncrement.For(serverId, m.Stream, m.Tag, now, StatsMetric.WithOpenTracking, recipient);
+        if (links)
+            yield return StatsIncrement.For(serverId, m.Stream, m.Tag, now, StatsMetric.WithLinkTracking, recipient);
+        if (m.TrackOpens || links)
+            yield return StatsIncrement.For(serverId, m.Stream, m.Tag, now, StatsMetric.Tracked, recipient);
     }
 
     private static Queue.MessageEvent Event(Candidate m, string recipient, Queue.MessageEventType type, long at, Dictionary<string, string> details) => new()

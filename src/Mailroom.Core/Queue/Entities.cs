@@ -60,6 +60,10 @@ public sealed class RecipientDelivery
     public string? LeaseOwner { get; set; }
     public long CreatedAt { get; set; }
     public string LastResult { get; set; } = "";
+    /// <summary>This recipient's own signed message, when it differs from the message's stored one: streams whose
+    /// unsubscribes Mailroom handles give each recipient their own signed List-Unsubscribe link (Preparation README).
+    /// Null: the recipient gets the message's bytes.</summary>
+    public byte[]? Mime { get; set; }
 }
 
 /// <summary>What happened to a message for one recipient (Messages API MessageEvents; later webhooks).</summary>

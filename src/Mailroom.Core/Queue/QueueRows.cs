@@ -19,7 +19,7 @@ public static class QueueRows
 
     private static readonly string InsertDelivery = Insert("deliveries",
         "MessageId", "Recipient", "RecipientIndex", "Domain", "State", "Attempts", "NextAttemptAt", "LeaseUntil", "LeaseOwner",
-        "CreatedAt", "LastResult");
+        "CreatedAt", "LastResult", "Mime");
 
     private static readonly string InsertEvent = Insert("message_events",
         "MessageId", "ServerId", "Recipient", "Type", "At", "DetailsJson");
@@ -47,7 +47,7 @@ public static class QueueRows
         rows.ExecuteEachAsync(InsertDelivery, deliveries, (d, r) => r
             .Guid("MessageId", d.MessageId).Add("Recipient", d.Recipient).Add("RecipientIndex", d.RecipientIndex)
             .Add("Domain", d.Domain).Add("State", (int)d.State).Add("Attempts", d.Attempts).Add("NextAttemptAt", d.NextAttemptAt)
-            .Add("LeaseUntil", d.LeaseUntil).Add("LeaseOwner", d.LeaseOwner).Add("CreatedAt", d.CreatedAt).Add("LastResult", d.LastResult), ct);
+            .Add("LeaseUntil", d.LeaseUntil).Add("LeaseOwner", d.LeaseOwner).Add("CreatedAt", d.CreatedAt).Add("LastResult", d.LastResult).Bytes("Mime", d.Mime), ct);
 
     public static Task InsertEventsAsync(RowStatements rows, IReadOnlyList<MessageEvent> events, CancellationToken ct) =>
         rows.ExecuteEachAsync(InsertEvent, events, (e, r) => r

@@ -47,6 +47,7 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
     public DbSet<Template> Templates => Set<Template>();
     public DbSet<TemplateVersion> TemplateVersions => Set<TemplateVersion>();
     public DbSet<TemplateSend> TemplateSends => Set<TemplateSend>();
+    public DbSet<Stats.StatsCounter> StatsCounters => Set<Stats.StatsCounter>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

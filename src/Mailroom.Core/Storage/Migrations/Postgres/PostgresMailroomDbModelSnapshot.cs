@@ -1139,6 +1139,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.Property<Guid>("MessageId")
                         .HasColumnType("uuid");
 
+                    b.Property<byte[]>("Mime")
+                        .HasColumnType("bytea");
+
                     b.Property<long>("NextAttemptAt")
                         .HasColumnType("bigint");
 
@@ -1159,6 +1162,42 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.HasIndex("State", "NextAttemptAt");
 
                     b.ToTable("deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Stats.StatsCounter", b =>
+                {
+                    b.Property<int>("ServerId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Metric")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Stream")
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)");
+
+                    b.Property<string>("Tag")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int>("Provider")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ServerId", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
+
+                    b.HasIndex("ServerId", "Tag", "Day");
+
+                    b.ToTable("stats_counters", (string)null);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Storage.NodeRecord", b =>
@@ -1690,6 +1729,15 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
                         .WithMany()
                         .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Stats.StatsCounter", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1096,6 +1096,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<Guid>("MessageId")
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("Mime")
+                        .HasColumnType("BLOB");
+
                     b.Property<long>("NextAttemptAt")
                         .HasColumnType("INTEGER");
 
@@ -1116,6 +1119,42 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.HasIndex("State", "NextAttemptAt");
 
                     b.ToTable("deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Stats.StatsCounter", b =>
+                {
+                    b.Property<int>("ServerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Metric")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stream")
+                        .HasMaxLength(30)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Tag")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Provider")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ServerId", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
+
+                    b.HasIndex("ServerId", "Tag", "Day");
+
+                    b.ToTable("stats_counters", (string)null);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Storage.NodeRecord", b =>
@@ -1633,6 +1672,15 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
                         .WithMany()
                         .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Stats.StatsCounter", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
