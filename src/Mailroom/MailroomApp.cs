@@ -94,6 +94,7 @@ public static class MailroomApp
         services.AddSingleton(settings.Breaker);
         services.AddSingleton<Mailroom.Core.Events.StreamBreaker>();
         services.AddScoped<Mailroom.Core.Events.BounceService>();
+        services.AddScoped<Mailroom.Core.Stats.StatsService>();
         services.AddScoped<Mailroom.Core.Events.SuppressionService>();
         services.AddScoped<Mailroom.Core.Events.InboundReportProcessor>();
         services.AddScoped<Mailroom.Core.Events.ReturnPathHosts>();
@@ -192,6 +193,7 @@ public static class MailroomApp
             app.MapSuppressionsApi();
             app.MapWebhooksApi();
             app.MapDmarcApi();
+            app.MapStatsApi();
         }
         return app;
     }
