@@ -91,6 +91,8 @@ public static class MailroomApp
         services.AddScoped<PlatformDnsRecords>();
         services.AddSingleton<Mailroom.Core.Events.BounceRecorder>();
         services.AddSingleton<Mailroom.Core.Events.VerpKeyring>();
+        services.AddSingleton<Mailroom.Core.Events.UnsubscribeKeyring>();
+        services.AddScoped<Mailroom.Core.Events.UnsubscribeService>();
         services.AddSingleton(settings.Breaker);
         services.AddSingleton<Mailroom.Core.Events.StreamBreaker>();
         services.AddScoped<Mailroom.Core.Events.BounceService>();
@@ -194,6 +196,7 @@ public static class MailroomApp
             app.MapWebhooksApi();
             app.MapDmarcApi();
             app.MapStatsApi();
+            app.MapUnsubscribeApi();
         }
         return app;
     }

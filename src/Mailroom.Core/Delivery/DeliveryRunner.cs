@@ -130,7 +130,7 @@ public sealed class DeliveryRunner(IServiceScopeFactory scopes, MxResolver mx, S
                     foreach (var d in chunk)
                     {
                         if (messages.TryGetValue(d.MessageId, out var m))
-                            items.Add(new DeliveryItem(d.Id, d.Recipient, (await verpKeys.SignerAsync(t2)).Encode(d.MessageId, d.RecipientIndex, m.ReturnPathDomain), m.Mime));
+                            items.Add(new DeliveryItem(d.Id, d.Recipient, (await verpKeys.SignerAsync(t2)).Encode(d.MessageId, d.RecipientIndex, m.ReturnPathDomain), d.Mime ?? m.Mime));
                         else
                             outcomes.Enqueue((d, new DeliveryOutcome(d.Id, OutcomeKind.Permanent, null, "Message content is no longer available", "", "", null, null)));
                     }

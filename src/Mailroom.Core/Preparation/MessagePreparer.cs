@@ -23,7 +23,8 @@ namespace Mailroom.Core.Preparation;
 /// Preparing is idempotent: the row moves from Accepted to Prepared only once (a guarded update), so two nodes
 /// racing on the same message queue its deliveries once.
 /// </summary>
-public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver signing, TimeProvider clock, ILogger<MessagePreparer> log)
+public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver signing, Events.UnsubscribeKeyring unsubscribeKeys, PlatformSettings platform,
+    TimeProvider clock, ILogger<MessagePreparer> log)
 {
     public const int BatchSize = 256;
 
@@ -36,7 +37,10 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
                            where m.Stage == MessageStage.Accepted
                            orderby m.ReceivedAt
                            select new Candidate(m.Id, m.AccountId, m.ServerId, m.Stream, m.Tag, m.TrackOpens, m.TrackLinks, m.From, m.Mime, m.RecipientsJson,
-                               db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault()))
+                               db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault(),
+                               db.MessageStreams.Where(s => s.ServerId == m.ServerId && s.StreamId == m.Stream)
+                                   .Select(s => s.Type == MessageStreamType.Broadcasts && s.UnsubscribeHandling != UnsubscribeHandlingType.Custom
+                                                || s.UnsubscribeHandling == UnsubscribeHandlingType.Postmark).FirstOrDefault()))
                           .Take(BatchSize).ToListAsync(ct);
         if (batch.Count == 0)
             return 0;
@@ -57,9 +61,13 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     /// sends these bytes as they are. (<see cref="FormatOptions.Default"/> writes the platform's new line, LF on Linux.)</summary>
     private static readonly FormatOptions WireFormat = new() { NewLineFormat = NewLineFormat.Dos };
 
-    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string Stream, string Tag, bool TrackOpens, string TrackLinks, string From, byte[]? Mime, string RecipientsJson, DeliveryType? DeliveryType);
+    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string Stream, string Tag, bool TrackOpens, string TrackLinks, string From, byte[]? Mime, string RecipientsJson, DeliveryType? DeliveryType,
+        bool HandlesUnsubscribes);
 
-    private sealed record Prepared(Candidate Message, byte[]? Mime, string ReturnPathDomain, IReadOnlyList<string> Recipients, string? Failure);
+    /// <summary><paramref name="PerRecipient"/>: each recipient's own signed message (unsubscribe links), index 0 being
+    /// <paramref name="Mime"/>; null when every recipient gets <paramref name="Mime"/>.</summary>
+    private sealed record Prepared(Candidate Message, byte[]? Mime, string ReturnPathDomain, IReadOnlyList<string> Recipients, string? Failure,
+        byte[][]? PerRecipient = null);
 
     private async Task<Prepared> PrepareOneAsync(Candidate m, DateTimeOffset now, CancellationToken ct)
     {
@@ -72,21 +80,41 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             var material = await signing.ResolveAsync(m.AccountId, m.From, ct);
             if (material.Refusal is { } refusal)
                 return new Prepared(m, null, "", recipients, refusal);
+            // Step Unsubscribe (streams whose unsubscribes Mailroom handles): each recipient gets their own signed links,
+            // hence their own signed message; see the README.
+            if (m.HandlesUnsubscribes && m.ServerId is { } serverId && recipients.Count > 0)
+            {
+                var tokens = await unsubscribeKeys.TokensAsync(ct);
+                var variants = new byte[recipients.Count][];
+                for (var i = 0; i < recipients.Count; i++)
+                {
+                    var token = tokens.Create(new Events.UnsubscribeTarget(serverId, m.Stream, recipients[i], m.Id));
+                    variants[i] = Sign(m.Mime, material.Key, now, message => Mailroom.Mail.Composition.UnsubscribeLinks.Apply(message,
+                        Events.UnsubscribeService.HttpsUrl(platform, token), Events.UnsubscribeService.MailtoUrl(platform, token)), ct);
+                }
+                return new Prepared(m, variants[0], material.ReturnPathDomain, recipients, null, variants);
+            }
             // Step Sign
-            var message = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), persistent: true, ct);
-            if (material.Key is { } key)
-                DkimSigning.Sign(message, key, now); // encodes for a 7-bit transport first
-            else
-                message.Prepare(EncodingConstraint.SevenBit);
-            using var output = new MemoryStream(m.Mime.Length + 1024);
-            message.WriteTo(WireFormat, output, ct);
-            return new Prepared(m, output.ToArray(), material.ReturnPathDomain, recipients, null);
+            return new Prepared(m, Sign(m.Mime, material.Key, now, null, ct), material.ReturnPathDomain, recipients, null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             log.LogError(e, "Preparing message {MessageId} failed", m.Id);
             return new Prepared(m, null, "", recipients, "Preparation failed: " + e.Message);
         }
+    }
+
+    private static byte[] Sign(byte[] mime, Mailroom.Mail.Dkim.DkimKey? key, DateTimeOffset now, Action<MimeMessage>? change, CancellationToken ct)
+    {
+        var message = MimeMessage.Load(new MemoryStream(mime, writable: false), persistent: true, ct);
+        change?.Invoke(message); // before signing: what is added is covered by the signature
+        if (key is not null)
+            DkimSigning.Sign(message, key, now); // encodes for a 7-bit transport first
+        else
+            message.Prepare(EncodingConstraint.SevenBit);
+        using var output = new MemoryStream(mime.Length + 1024);
+        message.WriteTo(WireFormat, output, ct);
+        return output.ToArray();
     }
 
     // Step Queue
@@ -152,6 +180,8 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
                     State = DeliveryState.Pending,
                     NextAttemptAt = nowMs,
                     CreatedAt = nowMs,
+                    // Recipient 0's message is the stored one (what the Messages API shows); the others carry their own.
+                    Mime = index > 0 ? ok[i].PerRecipient?[index] : null,
                 });
             }
         }
