@@ -11,6 +11,7 @@ var commands = new Dictionary<string, (string Help, Func<BenchArgs, Cancellation
     ["webhooks"] = (WebhookLoad.Help, WebhookLoad.RunAsync),
     ["dmarc"] = (DmarcLoad.Help, DmarcLoad.RunAsync),
     ["templates"] = (TemplateLoad.Help, TemplateLoad.RunAsync),
+    ["stats"] = (StatsLoad.Help, StatsLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

@@ -14,7 +14,8 @@ public sealed record BounceFacts(int ServerId, string Stream, Guid? MessageId, s
 /// <summary>
 /// Adds a <see cref="Bounce"/> to a unit of work, and when the bounce makes the address inactive (hard bounce,
 /// spam complaint) a <see cref="Suppression"/> in that message's stream only, with a SubscriptionChanged event.
-/// The caller saves: the bounce's ID exists after its SaveChanges. Used by delivery (a 5xx during SMTP,
+/// The caller saves, inside a transaction it holds and commits: the bounce's ID exists after its SaveChanges, and the
+/// bounce's stats counter (<see cref="StatsCounters"/>) is written at once in that transaction. Used by delivery (a 5xx during SMTP,
 /// RFC 5321 §4.2.1) and by the MX path (reports that come back to the return path).
 /// </summary>
 public sealed class BounceRecorder(TimeProvider clock, Mailroom.Core.Webhooks.WebhookOutbox webhooks)

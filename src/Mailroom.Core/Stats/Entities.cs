@@ -9,8 +9,11 @@ namespace Mailroom.Core.Stats;
 public sealed class StatsCounter
 {
     public int ServerId { get; set; }
+    /// <summary>A roll-up over every tag (its <see cref="Tag"/> is empty): each increment is added to its tag's row and to
+    /// this one, so a query without a tag reads one row per day, stream, provider and key however many tags there are.</summary>
+    public bool AllTags { get; set; }
     public string Stream { get; set; } = "";
-    /// <summary>The message's tag; empty when it has none.</summary>
+    /// <summary>The message's tag; empty when it has none (and on <see cref="AllTags"/> rows).</summary>
     public string Tag { get; set; } = "";
     /// <summary>The day in the stats calendar (<see cref="StatsCalendar"/>) as yyyymmdd, so ranges compare as numbers.</summary>
     public int Day { get; set; }

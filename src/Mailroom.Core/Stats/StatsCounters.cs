@@ -24,9 +24,9 @@ public sealed record StatsIncrement(int ServerId, string Stream, string? Tag, Da
 public static class StatsCounters
 {
     private const string Upsert =
-        "INSERT INTO stats_counters (\"ServerId\", \"Day\", \"Metric\", \"Stream\", \"Tag\", \"Key\", \"Provider\", \"Count\") " +
-        "VALUES (@ServerId, @Day, @Metric, @Stream, @Tag, @Key, @Provider, @Count) " +
-        "ON CONFLICT (\"ServerId\", \"Day\", \"Metric\", \"Stream\", \"Tag\", \"Key\", \"Provider\") " +
+        "INSERT INTO stats_counters (\"ServerId\", \"AllTags\", \"Day\", \"Metric\", \"Stream\", \"Tag\", \"Key\", \"Provider\", \"Count\") " +
+        "VALUES (@ServerId, @AllTags, @Day, @Metric, @Stream, @Tag, @Key, @Provider, @Count) " +
+        "ON CONFLICT (\"ServerId\", \"AllTags\", \"Day\", \"Metric\", \"Stream\", \"Tag\", \"Key\", \"Provider\") " +
         "DO UPDATE SET \"Count\" = stats_counters.\"Count\" + excluded.\"Count\"";
 
     /// <summary>Longest breakdown key kept (user-agent derived names); longer keys are cut.</summary>
@@ -38,7 +38,7 @@ public static class StatsCounters
         var summed = Sum(increments);
         if (summed.Count > 0)
             await rows.ExecuteEachAsync(Upsert, summed, (c, r) => r
-                .Add("ServerId", c.ServerId).Add("Day", c.Day).Add("Metric", (int)c.Metric).Add("Stream", c.Stream).Add("Tag", c.Tag)
+                .Add("ServerId", c.ServerId).Add("AllTags", c.AllTags).Add("Day", c.Day).Add("Metric", (int)c.Metric).Add("Stream", c.Stream).Add("Tag", c.Tag)
                 .Add("Key", c.Key).Add("Provider", (int)c.Provider).Add("Count", c.Count), ct);
     }
 
@@ -50,24 +50,28 @@ public static class StatsCounters
         await AddAsync(rows, increments, ct);
     }
 
+    /// <summary>Each increment counts twice: on its tag's row and on the all-tags roll-up of its stream.</summary>
     private static List<StatsCounter> Sum(IEnumerable<StatsIncrement> increments)
     {
-        var sums = new Dictionary<(int, int, StatsMetric, string, string, string, MailboxProvider), long>();
+        var sums = new Dictionary<(int, bool, int, StatsMetric, string, string, string, MailboxProvider), long>();
         foreach (var i in increments)
         {
             if (i.Count == 0)
                 continue;
             var key = i.Key.Length > MaxKeyLength ? i.Key[..MaxKeyLength] : i.Key;
-            var k = (i.ServerId, StatsCalendar.DayOf(i.At), i.Metric, i.Stream, i.Tag ?? "", key, i.Provider);
-            sums[k] = sums.GetValueOrDefault(k) + i.Count;
+            var day = StatsCalendar.DayOf(i.At);
+            var tagged = (i.ServerId, false, day, i.Metric, i.Stream, i.Tag ?? "", key, i.Provider);
+            var all = (i.ServerId, true, day, i.Metric, i.Stream, "", key, i.Provider);
+            sums[tagged] = sums.GetValueOrDefault(tagged) + i.Count;
+            sums[all] = sums.GetValueOrDefault(all) + i.Count;
         }
         return sums
             .Select(s => new StatsCounter
             {
-                ServerId = s.Key.Item1, Day = s.Key.Item2, Metric = s.Key.Item3, Stream = s.Key.Item4, Tag = s.Key.Item5, Key = s.Key.Item6,
-                Provider = s.Key.Item7, Count = s.Value,
+                ServerId = s.Key.Item1, AllTags = s.Key.Item2, Day = s.Key.Item3, Metric = s.Key.Item4, Stream = s.Key.Item5, Tag = s.Key.Item6,
+                Key = s.Key.Item7, Provider = s.Key.Item8, Count = s.Value,
             })
-            .OrderBy(c => c.ServerId).ThenBy(c => c.Day).ThenBy(c => c.Metric).ThenBy(c => c.Stream, StringComparer.Ordinal)
+            .OrderBy(c => c.ServerId).ThenBy(c => c.AllTags).ThenBy(c => c.Day).ThenBy(c => c.Metric).ThenBy(c => c.Stream, StringComparer.Ordinal)
             .ThenBy(c => c.Tag, StringComparer.Ordinal).ThenBy(c => c.Key, StringComparer.Ordinal).ThenBy(c => c.Provider)
             .ToList();
     }

@@ -34,7 +34,7 @@ public sealed class StatsService(MailroomDb db)
             throw new MailroomException(1502, "The 'fromdate' must not be later than the 'todate'.");
         if (q.Stream is { } stream && !await db.MessageStreams.AnyAsync(s => s.ServerId == serverId && s.StreamId == stream, ct))
             throw new MailroomException(1226, $"The message stream for the provided 'ID' was not found: '{stream}'.");
-        var rows = db.StatsCounters.AsNoTracking().Where(c => c.ServerId == serverId && metrics.Contains(c.Metric));
+        var rows = db.StatsCounters.AsNoTracking().Where(c => c.ServerId == serverId);
         if (q.From is { } from)
         {
             var day = StatsCalendar.Number(from);
@@ -45,12 +45,16 @@ public sealed class StatsService(MailroomDb db)
             var day = StatsCalendar.Number(to);
             rows = rows.Where(c => c.Day <= day);
         }
+        // A tag reads that tag's rows; no tag reads the all-tags roll-up (one row per day, stream, provider and key).
         if (q.Tag is { } tag)
-            rows = rows.Where(c => c.Tag == tag);
+            rows = rows.Where(c => !c.AllTags && c.Tag == tag);
+        else
+            rows = rows.Where(c => c.AllTags);
         if (q.Stream is { } st)
             rows = rows.Where(c => c.Stream == st);
         if (q.Provider is { } p)
             rows = rows.Where(c => c.Provider == p);
+        rows = rows.Where(c => metrics.Contains(c.Metric));
         var grouped = await rows.GroupBy(c => new { c.Day, c.Metric, c.Key, c.Provider })
             .Select(g => new { g.Key.Day, g.Key.Metric, g.Key.Key, g.Key.Provider, Count = g.Sum(c => c.Count) })
             .ToListAsync(ct);

@@ -9,8 +9,9 @@ internal sealed class StatsCounterConfiguration : IEntityTypeConfiguration<Stats
     public void Configure(EntityTypeBuilder<StatsCounter> b)
     {
         b.ToTable("stats_counters");
-        // The upsert's conflict target. Server and day lead: a stats query reads one server's days in a range.
-        b.HasKey(c => new { c.ServerId, c.Day, c.Metric, c.Stream, c.Tag, c.Key, c.Provider });
+        // The upsert's conflict target. Server, roll-up flag and day lead: a query without a tag reads one server's
+        // roll-up rows of a range of days.
+        b.HasKey(c => new { c.ServerId, c.AllTags, c.Day, c.Metric, c.Stream, c.Tag, c.Key, c.Provider });
         b.Property(c => c.Stream).HasMaxLength(30);
         b.Property(c => c.Tag).HasMaxLength(1000);
         b.Property(c => c.Key).HasMaxLength(StatsCounters.MaxKeyLength);

@@ -1169,6 +1169,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.Property<int>("ServerId")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("AllTags")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("Day")
                         .HasColumnType("integer");
 
@@ -1193,7 +1196,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.Property<long>("Count")
                         .HasColumnType("bigint");
 
-                    b.HasKey("ServerId", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
+                    b.HasKey("ServerId", "AllTags", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
 
                     b.HasIndex("ServerId", "Tag", "Day");
 

@@ -1126,6 +1126,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<int>("ServerId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("AllTags")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Day")
                         .HasColumnType("INTEGER");
 
@@ -1150,7 +1153,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<long>("Count")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("ServerId", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
+                    b.HasKey("ServerId", "AllTags", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
 
                     b.HasIndex("ServerId", "Tag", "Day");
 

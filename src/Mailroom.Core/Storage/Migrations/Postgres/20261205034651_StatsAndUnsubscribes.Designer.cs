@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Mailroom.Core.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresMailroomDb))]
-    [Migration("20261205031325_StatsAndUnsubscribes")]
+    [Migration("20261205034651_StatsAndUnsubscribes")]
     partial class StatsAndUnsubscribes
     {
         /// <inheritdoc />
@@ -1172,6 +1172,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.Property<int>("ServerId")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("AllTags")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("Day")
                         .HasColumnType("integer");
 
@@ -1196,7 +1199,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.Property<long>("Count")
                         .HasColumnType("bigint");
 
-                    b.HasKey("ServerId", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
+                    b.HasKey("ServerId", "AllTags", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
 
                     b.HasIndex("ServerId", "Tag", "Day");
 

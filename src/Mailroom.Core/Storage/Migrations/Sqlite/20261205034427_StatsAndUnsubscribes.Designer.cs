@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Mailroom.Core.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteMailroomDb))]
-    [Migration("20261205031314_StatsAndUnsubscribes")]
+    [Migration("20261205034427_StatsAndUnsubscribes")]
     partial class StatsAndUnsubscribes
     {
         /// <inheritdoc />
@@ -1129,6 +1129,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<int>("ServerId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("AllTags")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Day")
                         .HasColumnType("INTEGER");
 
@@ -1153,7 +1156,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<long>("Count")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("ServerId", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
+                    b.HasKey("ServerId", "AllTags", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
 
                     b.HasIndex("ServerId", "Tag", "Day");
 

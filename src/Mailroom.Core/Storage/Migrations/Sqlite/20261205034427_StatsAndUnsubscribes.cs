@@ -1,8 +1,9 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Mailroom.Core.Storage.Migrations.Postgres
+namespace Mailroom.Core.Storage.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class StatsAndUnsubscribes : Migration
@@ -10,28 +11,33 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "LastDigestWeek",
+                table: "dmarc_domains");
+
             migrationBuilder.AddColumn<byte[]>(
                 name: "Mime",
                 table: "deliveries",
-                type: "bytea",
+                type: "BLOB",
                 nullable: true);
 
             migrationBuilder.CreateTable(
                 name: "stats_counters",
                 columns: table => new
                 {
-                    ServerId = table.Column<int>(type: "integer", nullable: false),
-                    Stream = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
-                    Tag = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    Day = table.Column<int>(type: "integer", nullable: false),
-                    Metric = table.Column<int>(type: "integer", nullable: false),
-                    Key = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Provider = table.Column<int>(type: "integer", nullable: false),
-                    Count = table.Column<long>(type: "bigint", nullable: false)
+                    ServerId = table.Column<int>(type: "INTEGER", nullable: false),
+                    AllTags = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Stream = table.Column<string>(type: "TEXT", maxLength: 30, nullable: false),
+                    Tag = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Day = table.Column<int>(type: "INTEGER", nullable: false),
+                    Metric = table.Column<int>(type: "INTEGER", nullable: false),
+                    Key = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Provider = table.Column<int>(type: "INTEGER", nullable: false),
+                    Count = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_stats_counters", x => new { x.ServerId, x.Day, x.Metric, x.Stream, x.Tag, x.Key, x.Provider });
+                    table.PrimaryKey("PK_stats_counters", x => new { x.ServerId, x.AllTags, x.Day, x.Metric, x.Stream, x.Tag, x.Key, x.Provider });
                     table.ForeignKey(
                         name: "FK_stats_counters_servers_ServerId",
                         column: x => x.ServerId,
@@ -55,6 +61,12 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "Mime",
                 table: "deliveries");
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "LastDigestWeek",
+                table: "dmarc_domains",
+                type: "TEXT",
+                nullable: true);
         }
     }
 }
