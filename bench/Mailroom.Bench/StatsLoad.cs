@@ -48,8 +48,9 @@ public static class StatsLoad
         Console.WriteLine("# Mailroom.Bench stats");
         Report.Environment(repo, postgres is null ? "SQLite" : "PostgreSQL",
             $"{events} events over 45 days, then {warmup:0.#} s warm-up + {seconds:0.#} s measured per cell, {rounds} round(s), clients {string.Join(",", concurrency)}");
-        await using var mailroom = await MailroomProcess.StartAsync(repo, dll, postgres, keep, ct);
-        Console.WriteLine($"mailroom: {mailroom.Dll}, {mailroom.Store}");
+        // Role api only: the HTTP API is what is measured, and no SMTP port is taken.
+        await using var mailroom = await MailroomProcess.StartAsync(repo, dll, postgres, keep, ct, ["--roles", "api"]);
+        Console.WriteLine($"mailroom: {mailroom.Dll}, {mailroom.Store}, roles api");
         var accountToken = await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct);
         using var setup = LoadRunner.CreateClient(mailroom.BaseAddress, 1);
         var (serverId, serverToken) = await CreateServerAsync(setup, accountToken, ct);

@@ -46,10 +46,11 @@ public sealed class StatsService(MailroomDb db)
             rows = rows.Where(c => c.Day <= day);
         }
         // A tag reads that tag's rows; no tag reads the all-tags roll-up (one row per day, stream, provider and key).
+        // (An equality on the flag, not a bare boolean test, so SQLite can use it as a key column of the primary key.)
+        var allTags = q.Tag is null;
+        rows = rows.Where(c => c.AllTags == allTags);
         if (q.Tag is { } tag)
-            rows = rows.Where(c => !c.AllTags && c.Tag == tag);
-        else
-            rows = rows.Where(c => c.AllTags);
+            rows = rows.Where(c => c.Tag == tag);
         if (q.Stream is { } st)
             rows = rows.Where(c => c.Stream == st);
         if (q.Provider is { } p)

@@ -1,5 +1,4 @@
-﻿using System;
-using Microsoft.EntityFrameworkCore.Migrations;
+﻿using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
@@ -11,10 +10,6 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropColumn(
-                name: "LastDigestWeek",
-                table: "dmarc_domains");
-
             migrationBuilder.AddColumn<byte[]>(
                 name: "Mime",
                 table: "deliveries",
@@ -61,12 +56,6 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "Mime",
                 table: "deliveries");
-
-            migrationBuilder.AddColumn<DateTime>(
-                name: "LastDigestWeek",
-                table: "dmarc_domains",
-                type: "timestamp with time zone",
-                nullable: true);
         }
     }
 }
