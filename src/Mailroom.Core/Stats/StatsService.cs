@@ -28,7 +28,9 @@ public sealed class StatsService(MailroomDb db)
         }
     }
 
-    private async Task<List<Row>> ReadAsync(int serverId, StatsQuery q, StatsMetric[] metrics, CancellationToken ct)
+    /// <summary>The counters of the query summed per day (<paramref name="byDay"/>) or over the whole range (Day 0):
+    /// the overview has no Days, so it is summed in the database and few rows come back.</summary>
+    private async Task<List<Row>> ReadAsync(int serverId, StatsQuery q, StatsMetric[] metrics, CancellationToken ct, bool byDay = true)
     {
         if (q.From is { } f && q.To is { } t && f > t)
             throw new MailroomException(1502, "The 'fromdate' must not be later than the 'todate'.");
@@ -56,6 +58,11 @@ public sealed class StatsService(MailroomDb db)
         if (q.Provider is { } p)
             rows = rows.Where(c => c.Provider == p);
         rows = rows.Where(c => metrics.Contains(c.Metric));
+        if (!byDay)
+            return (await rows.GroupBy(c => new { c.Metric, c.Key, c.Provider })
+                    .Select(g => new { g.Key.Metric, g.Key.Key, g.Key.Provider, Count = g.Sum(c => c.Count) })
+                    .ToListAsync(ct))
+                .Select(g => new Row(0, g.Metric, g.Key, g.Provider, g.Count)).ToList();
         var grouped = await rows.GroupBy(c => new { c.Day, c.Metric, c.Key, c.Provider })
             .Select(g => new { g.Key.Day, g.Key.Metric, g.Key.Key, g.Key.Provider, Count = g.Sum(c => c.Count) })
             .ToListAsync(ct);
@@ -144,13 +151,13 @@ public sealed class StatsService(MailroomDb db)
 
     /// <summary><c>/stats/outbound</c>: the overview, totals only (no <c>Days</c>), every key present even when zero.</summary>
     public async Task<Dictionary<string, object>> OverviewAsync(int serverId, StatsQuery q, CancellationToken ct) =>
-        Overview(await ReadAsync(serverId, q, OverviewMetrics, ct));
+        Overview(await ReadAsync(serverId, q, OverviewMetrics, ct, byDay: false));
 
     /// <summary>Beyond Postmark: the overview per recipient mailbox provider (those with any counts), plus
     /// <c>Delivered</c>.</summary>
     public async Task<Dictionary<string, object>> ProvidersAsync(int serverId, StatsQuery q, CancellationToken ct)
     {
-        var rows = await ReadAsync(serverId, q, OverviewMetrics, ct);
+        var rows = await ReadAsync(serverId, q, OverviewMetrics, ct, byDay: false);
         var providers = new List<Dictionary<string, object>>();
         foreach (var provider in Enum.GetValues<MailboxProvider>())
         {
