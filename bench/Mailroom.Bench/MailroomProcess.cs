@@ -18,6 +18,8 @@ public sealed class MailroomProcess : IAsyncDisposable
     private readonly string _dll;
     private readonly string _tempDir;
     private readonly string? _database;        // connection string of the fresh PostgreSQL database
+    /// <summary>The PostgreSQL connection string Mailroom runs on, or null on SQLite (the file is DataDirectory/mailroom.db).</summary>
+    public string? DatabaseConnection => _database;
     private readonly string? _adminConnection; // the --postgres connection, to drop it afterwards
     private readonly string? _databaseName;
     private readonly bool _keep;

@@ -14,6 +14,7 @@ var commands = new Dictionary<string, (string Help, Func<BenchArgs, Cancellation
     ["web"] = (WebActivityLoad.Help, WebActivityLoad.RunAsync),
     ["opens"] = (OpensLoad.Help, OpensLoad.RunAsync),
     ["inbound"] = (InboundLoad.Help, InboundLoad.RunAsync),
+    ["stats"] = (StatsLoad.Help, StatsLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

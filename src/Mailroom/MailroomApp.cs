@@ -97,9 +97,12 @@ public static class MailroomApp
         services.AddScoped<PlatformDnsRecords>();
         services.AddSingleton<Mailroom.Core.Events.BounceRecorder>();
         services.AddSingleton<Mailroom.Core.Events.VerpKeyring>();
+        services.AddSingleton<Mailroom.Core.Events.UnsubscribeKeyring>();
+        services.AddScoped<Mailroom.Core.Events.UnsubscribeService>();
         services.AddSingleton(settings.Breaker);
         services.AddSingleton<Mailroom.Core.Events.StreamBreaker>();
         services.AddScoped<Mailroom.Core.Events.BounceService>();
+        services.AddScoped<Mailroom.Core.Stats.StatsService>();
         services.AddScoped<Mailroom.Core.Events.SuppressionService>();
         services.AddScoped<Mailroom.Core.Events.InboundReportProcessor>();
         services.AddScoped<Mailroom.Core.Events.ReturnPathHosts>();
@@ -216,6 +219,8 @@ public static class MailroomApp
             app.MapWebhooksApi();
             app.MapDmarcApi();
             app.UseMailroomWeb();
+            app.MapStatsApi();
+            app.MapUnsubscribeApi();
         }
         return app;
     }

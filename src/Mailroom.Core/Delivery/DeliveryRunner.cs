@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Mailroom.Core.Events;
 using Mailroom.Core.Queue;
+using Mailroom.Core.Stats;
 using Mailroom.Mail.Bounces;
 using Mailroom.Mail.Addresses;
 using Mailroom.Core.Storage;
@@ -321,6 +322,7 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
             .Where(m => ids.Contains(m.Id))
             .Select(m => new { m.Id, m.ServerId, m.Stream, m.From, m.Subject, m.Tag, m.TraceParent }).ToDictionaryAsync(m => m.Id, ct);
         var events = new List<(MessageEvent Event, Dictionary<string, string> Details, Bounce? Bounce)>();
+        var delivered = new List<StatsIncrement>();
         foreach (var (d, o) in outcomes)
         {
             var claimedAt = d.LeaseUntil - (long)options.Lease.TotalMilliseconds;
@@ -341,6 +343,8 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
                     details["DestinationIP"] = o.Ip;
                     details["TlsProtocol"] = o.TlsProtocol ?? "";
                     details["TlsCertificateVerified"] = o.TlsCertificateValid is { } v ? (v ? "True" : "False") : "";
+                    if (messages.TryGetValue(d.MessageId, out var dm) && dm.ServerId is { } deliveredServer)
+                        delivered.Add(StatsIncrement.For(deliveredServer, dm.Stream, dm.Tag, now, StatsMetric.Delivered, d.Recipient, mxHost: o.Host));
                     break;
                 case OutcomeKind.Transient when options.Retries.Next(d.Attempts, DateTimeOffset.FromUnixTimeMilliseconds(d.CreatedAt), now) is { } next:
                     d.State = DeliveryState.Pending;
@@ -375,7 +379,7 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
                     {
                         var bounceType = SmtpReplyClassifier.Classify(o.SmtpCode ?? 0, null, o.Reply);
                         bounce = await bounces.AddAsync(db, new BounceFacts(serverId, m.Stream, d.MessageId, d.Recipient, bounceType, o.Reply,
-                            m.From, m.Subject, m.Tag, Content: null, Suppress: bounceType.SuppressesRecipient), ct);
+                            m.From, m.Subject, m.Tag, Content: null, Suppress: bounceType.SuppressesRecipient, MxHost: o.Host), ct);
                     }
                     break;
             }
@@ -402,6 +406,7 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
             .Add("Id", o.Delivery.Id).Add("State", (int)o.Delivery.State).Add("Attempts", o.Delivery.Attempts)
             .Add("NextAttemptAt", o.Delivery.NextAttemptAt).Add("LastResult", o.Delivery.LastResult), ct);
         await QueueRows.InsertEventsAsync(rows, events.Select(e => e.Event).ToList(), ct);
+        await StatsCounters.AddAsync(rows, delivered, ct);
         await webhooks.AddDeliveryOutcomesAsync(db, events, messages.Where(m => m.Value.ServerId is not null)
             .ToDictionary(m => m.Key, m => (m.Value.Stream, m.Value.From, m.Value.Subject, m.Value.Tag)), ct);
         await rows.CommitAsync(ct);

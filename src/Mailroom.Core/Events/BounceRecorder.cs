@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mailroom.Core.Queue;
+using Mailroom.Core.Stats;
 using Mailroom.Core.Storage;
 using Mailroom.Mail.Bounces;
 using Microsoft.EntityFrameworkCore;
@@ -8,12 +9,13 @@ namespace Mailroom.Core.Events;
 
 /// <summary>What is known about one bounce before it is stored.</summary>
 public sealed record BounceFacts(int ServerId, string Stream, Guid? MessageId, string Email, BounceType Type, string Details,
-    string From, string Subject, string Tag, string? Content, bool Suppress);
+    string From, string Subject, string Tag, string? Content, bool Suppress, string? MxHost = null);
 
 /// <summary>
 /// Adds a <see cref="Bounce"/> to a unit of work, and when the bounce makes the address inactive (hard bounce,
 /// spam complaint) a <see cref="Suppression"/> in that message's stream only, with a SubscriptionChanged event.
-/// The caller saves: the bounce's ID exists after its SaveChanges. Used by delivery (a 5xx during SMTP,
+/// The caller saves, inside a transaction it holds and commits: the bounce's ID exists after its SaveChanges, and the
+/// bounce's stats counter (<see cref="StatsCounters"/>) is written at once in that transaction. Used by delivery (a 5xx during SMTP,
 /// RFC 5321 §4.2.1) and by the MX path (reports that come back to the return path).
 /// </summary>
 public sealed class BounceRecorder(TimeProvider clock, Mailroom.Core.Webhooks.WebhookOutbox webhooks)
@@ -72,6 +74,11 @@ public sealed class BounceRecorder(TimeProvider clock, Mailroom.Core.Webhooks.We
             }
         }
         db.Bounces.Add(bounce);
+        // Its stats counter, in the caller's transaction: a complaint is counted as SpamComplaint, any other type as a
+        // bounce of that type (spec §9 /stats/outbound/bounces keys are the type names).
+        await StatsCounters.AddAsync(db, [f.Type == BounceType.SpamComplaint
+            ? StatsIncrement.For(f.ServerId, f.Stream, f.Tag, clock.GetUtcNow(), StatsMetric.SpamComplaint, email, mxHost: f.MxHost)
+            : StatsIncrement.For(f.ServerId, f.Stream, f.Tag, clock.GetUtcNow(), StatsMetric.Bounced, email, f.Type.ToString(), f.MxHost)], ct);
         // Its webhook deliveries (Bounce or SpamComplaint, and SubscriptionChange when it suppressed) in the same unit of work.
         await webhooks.AddBounceAsync(db, bounce, suppressed: bounce.Inactive, ct);
         return bounce;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mailroom.Core.Accounts;
 using Mailroom.Core.Queue;
+using Mailroom.Core.Stats;
 using Mailroom.Core.Storage;
 using Mailroom.Core.Tracking;
 using Mailroom.Mail.Dkim;
@@ -27,7 +28,7 @@ namespace Mailroom.Core.Preparation;
 /// racing on the same message queue its deliveries once.
 /// </summary>
 public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver signing, TrackingKeyring trackingKeys, TrackingOptions tracking,
-    TimeProvider clock, ILogger<MessagePreparer> log)
+    Events.UnsubscribeKeyring unsubscribeKeys, PlatformSettings platform, TimeProvider clock, ILogger<MessagePreparer> log)
 {
     public const int BatchSize = 256;
 
@@ -39,8 +40,11 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
         var batch = await (from m in db.OutboundMessages.AsNoTracking()
                            where m.Stage == MessageStage.Accepted
                            orderby m.ReceivedAt
-                           select new Candidate(m.Id, m.AccountId, m.ServerId, m.From, m.Mime, m.RecipientsJson, m.TrackOpens, m.TrackLinks,
-                               db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault(), m.TraceParent))
+                           select new Candidate(m.Id, m.AccountId, m.ServerId, m.Stream, m.Tag, m.From, m.Mime, m.RecipientsJson, m.TrackOpens, m.TrackLinks,
+                               db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault(), m.TraceParent,
+                               db.MessageStreams.Where(s => s.ServerId == m.ServerId && s.StreamId == m.Stream)
+                                   .Select(s => s.Type == MessageStreamType.Broadcasts && s.UnsubscribeHandling != UnsubscribeHandlingType.Custom
+                                                || s.UnsubscribeHandling == UnsubscribeHandlingType.Postmark).FirstOrDefault()))
                           .Take(BatchSize).ToListAsync(ct);
         if (batch.Count == 0)
             return 0;
@@ -63,11 +67,13 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     /// sends these bytes as they are. (<see cref="FormatOptions.Default"/> writes the platform's new line, LF on Linux.)</summary>
     private static readonly FormatOptions WireFormat = new() { NewLineFormat = NewLineFormat.Dos };
 
-    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string From, byte[]? Mime, string RecipientsJson,
-        bool TrackOpens, string TrackLinks, DeliveryType? DeliveryType, string? TraceParent);
+    /// <param name="HandlesUnsubscribes">The stream's unsubscribes are Mailroom's (UnsubscribeHandlingType Postmark, or a
+    /// Broadcasts stream not set to Custom): each recipient gets their own signed List-Unsubscribe links.</param>
+    private sealed record Candidate(Guid Id, int? AccountId, int? ServerId, string Stream, string Tag, string From, byte[]? Mime, string RecipientsJson,
+        bool TrackOpens, string TrackLinks, DeliveryType? DeliveryType, string? TraceParent, bool HandlesUnsubscribes);
 
-    /// <param name="Mime">The signed message: recipient 0's copy when tracking made copies.</param>
-    /// <param name="Copies">The signed copies of recipients 1.. (tracking only; empty otherwise).</param>
+    /// <param name="Mime">The signed message: recipient 0's copy when personal copies were made.</param>
+    /// <param name="Copies">The signed copies of recipients 1.. (tracking or unsubscribe links; empty otherwise).</param>
     /// <param name="Links">The message's tracked links (what click tokens may redirect to).</param>
     private sealed record Prepared(Candidate Message, byte[]? Mime, string ReturnPathDomain, IReadOnlyList<string> Recipients, string? Failure,
         IReadOnlyList<TrackedCopy>? Copies = null, IReadOnlyList<TrackedLink>? Links = null);
@@ -83,23 +89,37 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             var material = await signing.ResolveAsync(m.AccountId, m.From, ct);
             if (material.Refusal is { } refusal)
                 return new Prepared(m, null, "", recipients, refusal);
-            // Step Track: each recipient's copy gets its own tokens (a token names the recipient), so a tracked
-            // message with several recipients is signed once per recipient. Untracked mail is signed once.
-            if (TrackingRewrite.Wanted(m.TrackOpens, m.TrackLinks) && m.DeliveryType != DeliveryType.Sandbox && recipients.Count > 0)
+            // Steps Track and Unsubscribe: a recipient's copy carries their own signed tokens (tracking tokens name the
+            // recipient index; unsubscribe tokens name the recipient), so such a message is signed once per recipient.
+            // Other mail is signed once. See the README.
+            var track = TrackingRewrite.Wanted(m.TrackOpens, m.TrackLinks) && m.DeliveryType != DeliveryType.Sandbox;
+            var unsubscribe = m.HandlesUnsubscribes && m.ServerId is not null;
+            if ((track || unsubscribe) && recipients.Count > 0)
             {
-                var signer = await trackingKeys.SignerAsync(ct);
+                var signer = track ? await trackingKeys.SignerAsync(ct) : null;
+                var unsubscribeTokens = unsubscribe ? await unsubscribeKeys.TokensAsync(ct) : null;
                 var links = new LinkTable();
-                var first = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), persistent: false, ct);
-                if (TrackingRewrite.Apply(first, m.Id, 0, m.TrackOpens, m.TrackLinks, signer, tracking, links) > 0)
+                MimeMessage Personal(int index, LinkTable table, out int tracked)
+                {
+                    var copy = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), persistent: false, ct);
+                    tracked = signer is null ? 0 : TrackingRewrite.Apply(copy, m.Id, index, m.TrackOpens, m.TrackLinks, signer, tracking, table);
+                    if (unsubscribeTokens is not null)
+                    {
+                        // Before signing, so the headers and links are inside the signature (RFC 8058 §4).
+                        var token = unsubscribeTokens.Create(new Events.UnsubscribeTarget(m.ServerId!.Value, m.Stream, recipients[index], m.Id));
+                        Mailroom.Mail.Composition.UnsubscribeLinks.Apply(copy, Events.UnsubscribeService.HttpsUrl(platform, token),
+                            Events.UnsubscribeService.MailtoUrl(platform, token));
+                    }
+                    return copy;
+                }
+                var first = Personal(0, links, out var changed);
+                if (changed > 0 || unsubscribe)
                 {
                     var copies = new List<TrackedCopy>();
                     for (var i = 1; i < recipients.Count; i++)
-                    {
-                        var copy = MimeMessage.Load(new MemoryStream(m.Mime, writable: false), persistent: false, ct);
-                        TrackingRewrite.Apply(copy, m.Id, i, m.TrackOpens, m.TrackLinks, signer, tracking, new LinkTable());
-                        copies.Add(new TrackedCopy { MessageId = m.Id, RecipientIndex = i, Mime = Sign(copy, material.Key, now, m.Mime.Length, ct) });
-                    }
-                    return new Prepared(m, Sign(first, material.Key, now, m.Mime.Length, ct), material.ReturnPathDomain, recipients, null, copies, links.Links);
+                        copies.Add(new TrackedCopy { MessageId = m.Id, RecipientIndex = i, Mime = Sign(Personal(i, new LinkTable(), out _), material.Key, now, m.Mime.Length, ct) });
+                    return new Prepared(m, Sign(first, material.Key, now, m.Mime.Length, ct), material.ReturnPathDomain, recipients, null, copies,
+                        changed > 0 ? links.Links : null);
                 }
             }
             // Step Sign
@@ -155,6 +175,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
 
         var events = new List<Queue.MessageEvent>();
         var deliveries = new List<RecipientDelivery>();
+        var counters = new List<StatsIncrement>();
         for (var i = 0; i < failed.Count; i++)
         {
             if (failedMoved[i] == 0)
@@ -171,6 +192,8 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             for (var index = 0; index < recipients.Count; index++)
             {
                 var rcpt = recipients[index];
+                if (m.ServerId is { } serverId)
+                    counters.AddRange(SentCounters(serverId, m, rcpt, now));
                 if (m.DeliveryType == DeliveryType.Sandbox)
                 {
                     events.Add(Event(m, rcpt, Queue.MessageEventType.Delivered, nowMs, new()
@@ -200,7 +223,22 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             .Guid("MessageId", x.Id).Add("LinkIndex", x.l.Index).Add("Url", x.l.Url).Add("Location", (int)x.l.Location), ct);
         await QueueRows.InsertDeliveriesAsync(rows, deliveries, ct);
         await QueueRows.InsertEventsAsync(rows, events, ct);
+        await StatsCounters.AddAsync(rows, counters, ct);
         await rows.CommitAsync(ct);
+    }
+
+    /// <summary>Stats count per recipient (spec §9): each recipient of a prepared message is one sent, and one tracked
+    /// when the message asks for open or link tracking.</summary>
+    private static IEnumerable<StatsIncrement> SentCounters(int serverId, Candidate m, string recipient, DateTimeOffset now)
+    {
+        yield return StatsIncrement.For(serverId, m.Stream, m.Tag, now, StatsMetric.Sent, recipient);
+        var links = !string.IsNullOrEmpty(m.TrackLinks) && !m.TrackLinks.Equals("None", StringComparison.OrdinalIgnoreCase);
+        if (m.TrackOpens)
+            yield return StatsIncrement.For(serverId, m.Stream, m.Tag, now, StatsMetric.WithOpenTracking, recipient);
+        if (links)
+            yield return StatsIncrement.For(serverId, m.Stream, m.Tag, now, StatsMetric.WithLinkTracking, recipient);
+        if (m.TrackOpens || links)
+            yield return StatsIncrement.For(serverId, m.Stream, m.Tag, now, StatsMetric.Tracked, recipient);
     }
 
     private static Queue.MessageEvent Event(Candidate m, string recipient, Queue.MessageEventType type, long at, Dictionary<string, string> details) => new()

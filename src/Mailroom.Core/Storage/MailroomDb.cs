@@ -54,6 +54,7 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
     public DbSet<Tracking.EngagementEvent> EngagementEvents => Set<Tracking.EngagementEvent>();
     public DbSet<Inbound.InboundMessage> InboundMessages => Set<Inbound.InboundMessage>();
     public DbSet<Inbound.InboundRule> InboundRules => Set<Inbound.InboundRule>();
+    public DbSet<Stats.StatsCounter> StatsCounters => Set<Stats.StatsCounter>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -14,12 +14,14 @@ public sealed class RowStatements : IAsyncDisposable
 {
     private readonly MailroomDb _db;
     private readonly DbConnection _connection;
+    private readonly bool _owned;
 
-    private RowStatements(MailroomDb db, DbConnection connection, DbTransaction transaction)
+    private RowStatements(MailroomDb db, DbConnection connection, DbTransaction transaction, bool owned = true)
     {
         _db = db;
         _connection = connection;
         Transaction = transaction;
+        _owned = owned;
     }
 
     public DbTransaction Transaction { get; }
@@ -41,6 +43,13 @@ public sealed class RowStatements : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Statements in the context's current transaction (begun by EF or by <see cref="BeginAsync"/> and handed to
+    /// EF with <c>UseTransaction</c>); its owner commits it, and disposing this changes nothing.</summary>
+    public static RowStatements InCurrentTransaction(MailroomDb db) =>
+        db.Database.CurrentTransaction is { } tx
+            ? new RowStatements(db, db.Database.GetDbConnection(), Microsoft.EntityFrameworkCore.Storage.DbContextTransactionExtensions.GetDbTransaction(tx), owned: false)
+            : throw new InvalidOperationException("These statements must run in the transaction of the change they belong to.");
 
     /// <summary>Runs <paramref name="sql"/> once per item with the parameters <paramref name="bind"/> sets; returns the
     /// rows each affected, in order.</summary>
@@ -81,6 +90,8 @@ public sealed class RowStatements : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (!_owned)
+            return;
         await Transaction.DisposeAsync();
         await _db.Database.CloseConnectionAsync();
     }

@@ -162,6 +162,8 @@ public sealed class EngagementRecorder : IAsyncDisposable
         }
         var results = new string?[batch.Count];
         var hooks = new List<PendingWebhookEvent>();
+        var counters = new List<Stats.StatsIncrement>();
+        var clickedLinks = new HashSet<(Guid, string, string)>();
         for (var i = 0; i < batch.Count; i++)
         {
             var p = batch[i];
@@ -208,15 +210,50 @@ public sealed class EngagementRecorder : IAsyncDisposable
             hooks.Add(new PendingWebhookEvent(serverId, m.Stream, p.Kind == EngagementKind.Open ? "Open" : "Click",
                 p.Kind == EngagementKind.Open ? Payload(ToOpen(ev)) : Payload(ToClick(ev)), ev.MessageId, null));
 
-            // >>> STATS HOOK (stats branch): increment the per-day engagement counters of (server, stream, tag, day) here,
-            // >>> in this transaction, from `ev` (Kind, FirstOpen, Platform, ClientFamily, ClickLocation, Machine). <<<
+            // Stats counters (Core/Stats), in this transaction: every open and click, the first open of a recipient and the
+            // first click of a link by a recipient, and the breakdowns (platform, client or browser, place, country) of
+            // those first ones, as Postmark's stats count them.
+            var firstClick = link is not null && clickedLinks.Add((ev.MessageId, recipient, link.Url))
+                && !await db.EngagementEvents.AnyAsync(e => e.MessageId == ev.MessageId && e.Kind == EngagementKind.Click
+                    && e.Recipient == recipient && e.OriginalLink == link.Url, ct);
+            counters.AddRange(EngagementCounters(ev, firstClick));
 
             results[i] = link?.Url ?? "";
         }
         await _webhooks.AddAsync(db, hooks, ct);
         await db.SaveChangesAsync(ct);
+        await Stats.StatsCounters.AddAsync(db, counters, ct);
         await transaction.CommitAsync(ct);
         return results;
+    }
+
+    private static IEnumerable<Stats.StatsIncrement> EngagementCounters(EngagementEvent ev, bool firstClick)
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(ev.At);
+        Stats.StatsIncrement Count(Stats.StatsMetric metric, string key = "") =>
+            Stats.StatsIncrement.For(ev.ServerId, ev.Stream, ev.Tag, at, metric, ev.Recipient, key);
+        var client = ev.ClientFamily.Length > 0 ? ev.ClientFamily : ev.ClientName.Length > 0 ? ev.ClientName : "Unknown";
+        if (ev.Kind == EngagementKind.Open)
+        {
+            yield return Count(Stats.StatsMetric.Opened);
+            if (ev.Machine) yield return Count(Stats.StatsMetric.MachineOpen);
+            if (!ev.FirstOpen) yield break;
+            yield return Count(Stats.StatsMetric.UniqueOpen);
+            yield return Count(Stats.StatsMetric.OpenPlatform, ev.Platform.ToString());
+            yield return Count(Stats.StatsMetric.OpenClient, client);
+            if (ev.Country.Length > 0) yield return Count(Stats.StatsMetric.OpenCountry, ev.Country);
+        }
+        else
+        {
+            yield return Count(Stats.StatsMetric.Clicked);
+            if (ev.Machine) yield return Count(Stats.StatsMetric.MachineClick);
+            if (!firstClick) yield break;
+            yield return Count(Stats.StatsMetric.UniqueClick);
+            yield return Count(Stats.StatsMetric.ClickBrowser, client);
+            yield return Count(Stats.StatsMetric.ClickPlatform, ev.Platform.ToString());
+            yield return Count(Stats.StatsMetric.ClickLocation, ev.ClickLocation.ToString());
+            if (ev.Country.Length > 0) yield return Count(Stats.StatsMetric.ClickCountry, ev.Country);
+        }
     }
 
     private EngagementEvent Event(Pending p, int serverId, string stream, string tag, string recipient, TrackedLinkRecord? link, long? deliveredAt, bool first)

@@ -130,9 +130,14 @@ public sealed class WebhookOutbox(TimeProvider clock)
     /// <summary>Suppressions API hook: a customer suppressed (<paramref name="suppress"/>) or reactivated an address.
     /// The caller saves.</summary>
     public Task AddSubscriptionChangeAsync(MailroomDb db, Suppression s, bool suppress, CancellationToken ct) =>
+        AddSubscriptionChangeAsync(db, s, suppress, "Customer", null, "", ct);
+
+    /// <summary>A subscription change made by <paramref name="origin"/> (Customer, Recipient, Admin); with the message it
+    /// came from (a recipient's unsubscribe link), whose metadata the payload then carries. The caller saves.</summary>
+    public Task AddSubscriptionChangeAsync(MailroomDb db, Suppression s, bool suppress, string origin, Guid? messageId, string tag, CancellationToken ct) =>
         AddAsync(db, [new PendingWebhookEvent(s.ServerId, s.Stream, "SubscriptionChange",
-            WebhookPayloads.SubscriptionChange(s.ServerId, s.Stream, null, s.Email, clock.GetUtcNow(), "Customer", suppress,
-                suppress ? s.Reason.ToString() : null, "", []), null, null, WithMessageMetadata: false)], ct);
+            WebhookPayloads.SubscriptionChange(s.ServerId, s.Stream, messageId, s.Email, clock.GetUtcNow(), origin, suppress,
+                suppress ? s.Reason.ToString() : null, tag, []), messageId, null, WithMessageMetadata: messageId is not null)], ct);
 
     /// <summary>Inbound mail (spec §10.6): one event on the <c>inbound</c> stream and its delivery to the server's
     /// <c>InboundHookUrl</c>, posted on the inbound schedule (<see cref="Inbound.InboundRetrySchedule"/>). The caller saves.</summary>

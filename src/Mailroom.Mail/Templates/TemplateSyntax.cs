@@ -137,7 +137,11 @@ public static partial class TemplateParser
                 stack.Peek().Children.Add(new TextNode(source[idx..m.Index]));
             idx = m.Index + m.Length;
             var tag = m.Value;
-            if (ContentTag().IsMatch(tag))
+            if (Composition.UnsubscribeLinks.Placeholder().IsMatch(tag) && Composition.UnsubscribeLinks.Placeholder().Match(tag).Length == tag.Length)
+                // Postmark's unsubscribe placeholder (spec §11) is not a model path: it stays in the output, and
+                // Preparation puts each recipient's link there.
+                stack.Peek().Children.Add(new TextNode(tag));
+            else if (ContentTag().IsMatch(tag))
             {
                 if (!allowContent)
                     Error(m.Index, "'{{{ @content }}}' may only be used in a layout.");

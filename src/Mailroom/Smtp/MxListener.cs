@@ -51,8 +51,9 @@ public sealed class MxListener(MailroomSettings settings, [FromKeyedServices(Smt
         try
         {
             var dmarc = scope.ServiceProvider.GetRequiredService<Mailroom.Core.Dmarc.DmarcIngestion>();
+            var unsubscribes = scope.ServiceProvider.GetRequiredService<UnsubscribeService>();
             foreach (var id in await processor.PendingAsync(ct))
-                if (!await dmarc.TryProcessInboundAsync(id, ct))
+                if (!await unsubscribes.TryProcessInboundAsync(id, ct) && !await dmarc.TryProcessInboundAsync(id, ct))
                     await processor.ProcessAsync(id, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -151,8 +152,10 @@ internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) :
                 return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "4.3.0 Temporary failure storing the message, try again later");
             }
             await using (var scope = scopes.CreateAsyncScope())
-                // Mail to a hosted DMARC reporting address is an aggregate report; anything else a bounce or complaint.
-                if (!await scope.ServiceProvider.GetRequiredService<Mailroom.Core.Dmarc.DmarcIngestion>().TryProcessInboundAsync(id, ct))
+                // Mail to the unsubscribe mailbox is a recipient's unsubscribe (RFC 2369 mailto); to a hosted DMARC
+                // reporting address an aggregate report; anything else a bounce or complaint.
+                if (!await scope.ServiceProvider.GetRequiredService<UnsubscribeService>().TryProcessInboundAsync(id, ct)
+                    && !await scope.ServiceProvider.GetRequiredService<Mailroom.Core.Dmarc.DmarcIngestion>().TryProcessInboundAsync(id, ct))
                     await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
             Mailroom.Core.MailroomMetrics.MxReport("received");
             return SmtpResponse.Ok;

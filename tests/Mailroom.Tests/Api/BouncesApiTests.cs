@@ -22,9 +22,12 @@ public sealed class BouncesApiTests : IAsyncLifetime
         _host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
+            // As delivery and the MX path do: the bounce, its suppression and its stats counter in one transaction.
+            await using var tx = await db.Database.BeginTransactionAsync();
             var b = await sp.GetRequiredService<BounceRecorder>().AddAsync(db, new BounceFacts(t.Server.ID, stream, messageId, email, type,
                 "550 5.1.1 unknown", "app@mailroom.test", "Hello", tag, content, type.SuppressesRecipient), CancellationToken.None);
             await db.SaveChangesAsync();
+            await tx.CommitAsync();
             return b.Id;
         });
 

@@ -22,8 +22,12 @@ public sealed class SuppressionsApiTests : IAsyncLifetime
         _host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
+            // As delivery and the MX path do: the bounce, its suppression and its stats counter in one transaction.
+            await using var tx = await db.Database.BeginTransactionAsync();
             await sp.GetRequiredService<BounceRecorder>().AddAsync(db, new BounceFacts(t.Server.ID, "outbound", null, email, type, "", "", "", "", null, true), CancellationToken.None);
-            return await db.SaveChangesAsync();
+            var saved = await db.SaveChangesAsync();
+            await tx.CommitAsync();
+            return saved;
         });
 
     [Fact]

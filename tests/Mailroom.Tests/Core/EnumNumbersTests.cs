@@ -28,5 +28,8 @@ public sealed class EnumNumbersTests
         Assert.Equal(["HTML", "Text"], Enum.GetNames<Mailroom.Mail.Tracking.LinkLocation>());
         Assert.Equal([0, 1, 2, 3, 4, 5], Enum.GetValues<Mailroom.Core.Inbound.InboundStatus>().Select(v => (int)v));
         Assert.Equal(["Received", "Queued", "Processed", "Blocked", "Failed", "Scheduled"], Enum.GetNames<Mailroom.Core.Inbound.InboundStatus>());
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 30, 31],
+            Enum.GetValues<Mailroom.Core.Stats.StatsMetric>().Select(v => (int)v));
+        Assert.Equal(["Other", "Gmail", "Microsoft", "Yahoo", "Apple"], Enum.GetNames<Mailroom.Core.Stats.MailboxProvider>());
     }
 }

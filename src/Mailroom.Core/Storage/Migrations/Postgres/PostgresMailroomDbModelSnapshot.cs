@@ -1347,6 +1347,45 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.ToTable("deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Stats.StatsCounter", b =>
+                {
+                    b.Property<int>("ServerId")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("AllTags")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Metric")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Stream")
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)");
+
+                    b.Property<string>("Tag")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int>("Provider")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ServerId", "AllTags", "Day", "Metric", "Stream", "Tag", "Key", "Provider");
+
+                    b.HasIndex("ServerId", "Tag", "Day");
+
+                    b.ToTable("stats_counters", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Storage.NodeRecord", b =>
                 {
                     b.Property<string>("Id")
@@ -2077,6 +2116,15 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.HasOne("Mailroom.Core.Queue.OutboundMessage", null)
                         .WithMany()
                         .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Stats.StatsCounter", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
