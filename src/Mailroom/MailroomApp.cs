@@ -119,6 +119,8 @@ public static class MailroomApp
         services.AddScoped<Mailroom.Core.Inbound.InboundRecipients>();
         services.AddScoped<Mailroom.Core.Inbound.InboundProcessor>();
         services.AddScoped<Mailroom.Core.Inbound.InboundAuthentication>();
+        services.AddSingleton(new Mailroom.Core.Inbound.SpamdOptions(settings.Spamd is { } spamd ? System.Net.IPEndPoint.Parse(spamd) : null));
+        services.AddSingleton<Mailroom.Core.Inbound.SpamdCheck>();
         services.AddScoped<Mailroom.Core.Inbound.InboundRuleService>();
         services.AddScoped<Mailroom.Core.Inbound.InboundLog>();
         services.AddSingleton<Mailroom.Core.Inbound.InboundSignal>();

@@ -28,6 +28,7 @@ public static class MailroomMetrics
     private static readonly Counter<long> BouncedCounter = Meter.CreateCounter<long>("mailroom.messages.bounced", "{delivery}", "Recipient deliveries that failed for good");
     private static readonly Counter<long> AttemptCounter = Meter.CreateCounter<long>("mailroom.delivery.attempts", "{attempt}", "Delivery attempts by destination domain and SMTP reply class");
     private static readonly Histogram<double> AttemptDuration = Meter.CreateHistogram<double>("mailroom.delivery.attempt.duration", "s", "From claim to recorded outcome");
+    private static readonly Counter<long> WebhookAttemptCounter = Meter.CreateCounter<long>("mailroom.webhooks.attempts", "{attempt}", "Webhook posts by record type and outcome (done, retry, dropped, failed)");
     private static readonly Counter<long> MxReportCounter = Meter.CreateCounter<long>("mailroom.mx.reports", "{report}", "Reports (bounces, complaints, auto-replies) received by the MX listener");
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("mailroom.queue.commit.duration", "s", "Group commits of accepted messages");
     private static readonly Histogram<double> SmtpSessionDuration = Meter.CreateHistogram<double>("mailroom.smtp.session.duration", "s", "SMTP sessions (submission and MX)");
@@ -56,6 +57,11 @@ public static class MailroomMetrics
     }
 
     public static void Prepared(int count) => PreparedCounter.Add(count);
+
+    /// <summary>Counts one recorded webhook post: <paramref name="outcome"/> Done, Retry, Dropped or Failed.</summary>
+    public static void WebhookAttempt(string recordType, string outcome) => WebhookAttemptCounter.Add(1,
+        new KeyValuePair<string, object?>("record_type", recordType.Length == 0 ? "unknown" : recordType),
+        new KeyValuePair<string, object?>("outcome", outcome.ToLowerInvariant()));
 
     public static void MxReport(string kind) => MxReportCounter.Add(1, new KeyValuePair<string, object?>("kind", kind));
 

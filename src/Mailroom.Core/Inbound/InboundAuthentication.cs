@@ -102,19 +102,16 @@ public sealed class InboundAuthentication(DnsLookup dns, PlatformSettings platfo
         return tags;
     }
 
-    /// <summary>RFC 7489 §6.6: the policy at <c>_dmarc.&lt;From domain&gt;</c> (or its parent, an approximation of the
-    /// organizational domain without the public suffix list); pass when an authenticated domain is aligned (relaxed).</summary>
+    /// <summary>RFC 7489 §6.6.3: the policy at <c>_dmarc.&lt;From domain&gt;</c>, else at its organizational domain (Public
+    /// Suffix List, <see cref="Mailroom.Mail.Addresses.OrganizationalDomain"/>); pass when an authenticated domain is aligned
+    /// (relaxed, §3.1).</summary>
     private async Task<string> DmarcAsync(string fromDomain, string? spfDomain, IEnumerable<string> dkimDomains, CancellationToken ct)
     {
         if (fromDomain.Length == 0)
             return "none";
         var record = await DmarcRecordAsync(fromDomain, ct);
-        if (record is null)
-        {
-            var dot = fromDomain.IndexOf('.');
-            if (dot > 0 && fromDomain[(dot + 1)..].Contains('.'))
-                record = await DmarcRecordAsync(fromDomain[(dot + 1)..], ct);
-        }
+        if (record is null && Mailroom.Mail.Addresses.OrganizationalDomain.Of(fromDomain) is { } organizational && organizational != fromDomain)
+            record = await DmarcRecordAsync(organizational, ct);
         if (record is null)
             return "none";
         var aligned = (spfDomain is not null && Aligned(spfDomain, fromDomain)) || dkimDomains.Any(d => Aligned(d, fromDomain));
@@ -127,9 +124,10 @@ public sealed class InboundAuthentication(DnsLookup dns, PlatformSettings platfo
         return txt.Values.FirstOrDefault(v => v.TrimStart().StartsWith("v=DMARC1", StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>Relaxed alignment: the same domain, or one a subdomain of the other.</summary>
+    /// <summary>Relaxed alignment (RFC 7489 §3.1.1, §3.1.2): the same organizational domain.</summary>
     private static bool Aligned(string a, string b) =>
-        a == b || a.EndsWith("." + b, StringComparison.Ordinal) || b.EndsWith("." + a, StringComparison.Ordinal);
+        string.Equals(a, b, StringComparison.OrdinalIgnoreCase)
+        || (Mailroom.Mail.Addresses.OrganizationalDomain.Of(a) is { } oa && oa == Mailroom.Mail.Addresses.OrganizationalDomain.Of(b));
 
     private sealed class DnsKeyLocator(DnsLookup dns) : DkimPublicKeyLocatorBase
     {

@@ -15,7 +15,8 @@ namespace Mailroom.Core.Inbound;
 /// outbox, in the transaction that moves the row out of Received. Any node may process any row; the move is
 /// conditional, so a row is handed to the outbox once.
 /// </summary>
-public sealed class InboundProcessor(MailroomDb db, WebhookOutbox outbox, InboundAuthentication auth, TimeProvider clock, ILogger<InboundProcessor> log)
+public sealed class InboundProcessor(MailroomDb db, WebhookOutbox outbox, InboundAuthentication auth, SpamdCheck spamd, TimeProvider clock,
+    ILogger<InboundProcessor> log)
 {
     internal static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = null, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -73,21 +74,30 @@ public sealed class InboundProcessor(MailroomDb db, WebhookOutbox outbox, Inboun
         if (row is null)
             return false;
         var server = await db.Servers.AsNoTracking().Where(s => s.Id == row.ServerId)
-            .Select(s => new { s.InboundHookUrl, s.RawEmailEnabled }).FirstAsync(ct);
+            .Select(s => new { s.InboundHookUrl, s.RawEmailEnabled, s.InboundSpamThreshold }).FirstAsync(ct);
         var message = InboundParser.Load(row.Raw);
         var extra = await auth.CheckAsync(row, message, ct);
+        // SpamAssassin's verdict when the operator runs spamd (the Spamd setting): its headers go to the customer, and a
+        // score at or over the server's InboundSpamThreshold (0: off) blocks the message like an inbound rule.
+        var spam = await spamd.CheckAsync(row.Raw, ct);
+        if (spam is not null)
+            extra = [.. extra, .. spam.Headers()];
         var payload = InboundParser.Parse(message, row.Raw, new InboundEnvelope(row.MailFrom, row.Recipient, extra), row.Id,
             DefaultStreams.Inbound, server.RawEmailEnabled);
 
         var blockedBy = from == InboundStatus.Blocked ? null : await MatchingRuleAsync(row.ServerId, payload.From, ct);
+        var spamBlocked = from != InboundStatus.Blocked && blockedBy is null && spam is not null && server.InboundSpamThreshold > 0
+            && spam.Score >= server.InboundSpamThreshold;
         var summary = payload with
         {
             RawEmail = null,
             Attachments = payload.Attachments.Select(a => a with { Content = "" }).ToList(),
         };
-        var post = blockedBy is null && server.InboundHookUrl.Length > 0;
-        var status = blockedBy is not null ? InboundStatus.Blocked : post ? InboundStatus.Queued : InboundStatus.Processed;
-        var reason = blockedBy is null ? "" : $"Blocked by the inbound rule '{blockedBy}'.";
+        var post = blockedBy is null && !spamBlocked && server.InboundHookUrl.Length > 0;
+        var status = blockedBy is not null || spamBlocked ? InboundStatus.Blocked : post ? InboundStatus.Queued : InboundStatus.Processed;
+        var reason = blockedBy is not null ? $"Blocked by the inbound rule '{blockedBy}'."
+            : spamBlocked ? $"Blocked as spam: score {spam!.Score.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} is at or over the server's InboundSpamThreshold of {server.InboundSpamThreshold}."
+            : "";
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var moved = await db.InboundMessages.Where(m => m.Id == id && m.Status == from).ExecuteUpdateAsync(u => u

@@ -341,6 +341,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             if (last.Length > 1000)
                 last = last[..1000];
             rows.Add((d, ev?.RecordType ?? "", r, state, attempts, next, outcome, last));
+            MailroomMetrics.WebhookAttempt(ev?.RecordType ?? "", outcome);
             if (!r.Success)
                 log.LogInformation("Webhook {Delivery} to {Host}: {Outcome} ({Error})", d.Id, d.Host, outcome, r.Error);
         }

@@ -58,6 +58,8 @@ public sealed record MailroomSettings
 
     /// <summary>Prometheus scraping: "off", "on" (the HTTP port) or IP:PORT (a port of its own).</summary>
     public string Metrics { get; init; } = "off";
+    /// <summary>SpamAssassin spamd IP:PORT that scores inbound mail; null = no spam check.</summary>
+    public string? Spamd { get; init; }
     /// <summary>OTLP collector for traces; null = no tracing.</summary>
     public string? OtlpEndpoint { get; init; }
     /// <summary>Console log format: text or json.</summary>
@@ -156,6 +158,10 @@ public sealed record MailroomSettings
                 ? Flag(plain, "SmtpAllowPlainAuth") : defaults.SmtpAllowPlainAuth,
             SmtpLoopbackToken = Get("SmtpLoopbackToken"),
             Metrics = MetricsValue(Get("Metrics")) ?? defaults.Metrics,
+            Spamd = Get("Spamd") is { } spamd
+                ? System.Net.IPEndPoint.TryParse(spamd.Trim(), out var spamdEp) && spamdEp.Port > 0 ? spamd.Trim()
+                    : throw new ArgumentException($"Spamd: '{spamd}' is not IP:PORT.")
+                : null,
             OtlpEndpoint = Get("OtlpEndpoint") is { } otlp
                 ? Uri.TryCreate(otlp.Trim(), UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? otlp.Trim()
                     : throw new ArgumentException($"OtlpEndpoint: '{otlp}' is not an http(s) URL.")

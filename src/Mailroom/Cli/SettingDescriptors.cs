@@ -84,6 +84,8 @@ public static class SettingDescriptors
             "TCP_NODELAY on SMTP connections; `false` only to measure what it buys (`bench/smtp`)"),
         new("Metrics", "MAILROOM_METRICS", "--metrics", "MODE", "`off`",
             "Prometheus metrics at `/metrics`: `off`, `on` (on the `--http` port) or `IP:PORT` (a port of its own that serves only `/metrics`)"),
+        new("Spamd", "MAILROOM_SPAMD", "--spamd", "IP:PORT", "none",
+            "SpamAssassin `spamd` that scores inbound mail (`X-Spam-Status`, `X-Spam-Score`, `X-Spam-Tests` in the payload's `Headers`; a server's `InboundSpamThreshold` blocks at that score); none: no spam check"),
         new("OtlpEndpoint", "MAILROOM_OTLP_ENDPOINT", "--otlp-endpoint", "URL", "none",
             "OpenTelemetry collector (OTLP/gRPC, e.g. `http://127.0.0.1:4317`) that receives traces of each message's path; none: no tracing"),
         new("LogFormat", "MAILROOM_LOG_FORMAT", "--log-format", "FORMAT", "`text`",
