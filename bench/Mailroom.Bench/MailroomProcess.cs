@@ -26,6 +26,8 @@ public sealed class MailroomProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private Process? _process;
     private IReadOnlyList<string> _extraServeArgs = [];
+    /// <summary>CPU the process is pinned to with <c>taskset -c</c> (Linux), or null.</summary>
+    private int? _cpu;
 
     public Uri BaseAddress { get; }
     public string DataDirectory { get; }
@@ -91,6 +93,32 @@ public sealed class MailroomProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts another node on <paramref name="first"/>'s PostgreSQL database (not dropped by this one), with its own
+    /// data folder and <paramref name="first"/>'s master key (the nodes share one key ring), pinned to <paramref name="cpu"/>
+    /// with <c>taskset</c> when given.</summary>
+    public static async Task<MailroomProcess> StartNodeAsync(MailroomProcess first, int? cpu, IReadOnlyList<string> extraServeArgs, CancellationToken ct)
+    {
+        if (first._database is null)
+            throw new BenchException("several nodes need PostgreSQL (--postgres)");
+        var temp = Directory.CreateTempSubdirectory("mailroom-bench-node-").FullName;
+        var m = new MailroomProcess(first._dotnet, first._dll, temp, FreePort(), first._database, null, null, first._keep)
+        {
+            _extraServeArgs = [.. extraServeArgs, "--master-key-file", Path.Combine(first.DataDirectory, "master.key")],
+            _cpu = cpu,
+        };
+        try
+        {
+            m.Start();
+            await m.WaitHealthyAsync(TimeSpan.FromSeconds(90), ct);
+            return m;
+        }
+        catch
+        {
+            await m.DisposeAsync();
+            throw;
+        }
+    }
+
     private List<string> StoreArgs()
     {
         var args = new List<string> { "--data", DataDirectory };
@@ -101,13 +129,19 @@ public sealed class MailroomProcess : IAsyncDisposable
 
     private ProcessStartInfo StartInfo(IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo(_dotnet)
+        var psi = new ProcessStartInfo(_cpu is null ? _dotnet : "taskset")
         {
             WorkingDirectory = _tempDir, // no stray ./mailroom.json is read
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (_cpu is { } cpu)
+        {
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            psi.ArgumentList.Add(_dotnet);
+        }
         psi.ArgumentList.Add(_dll);
         foreach (var a in args)
             psi.ArgumentList.Add(a);

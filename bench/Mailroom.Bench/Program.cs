@@ -15,6 +15,7 @@ var commands = new Dictionary<string, (string Help, Func<BenchArgs, Cancellation
     ["opens"] = (OpensLoad.Help, OpensLoad.RunAsync),
     ["inbound"] = (InboundLoad.Help, InboundLoad.RunAsync),
     ["stats"] = (StatsLoad.Help, StatsLoad.RunAsync),
+    ["nodes"] = (NodesLoad.Help, NodesLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

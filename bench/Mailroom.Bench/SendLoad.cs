@@ -344,7 +344,7 @@ public static class SendLoad
             string.Create(Inv, $"accept phase {submitted.Count / acceptSeconds:0} msgs/s; vs RSA {rate / rsa:0.00}, vs SMTP {rate / smtp:0.00}; mailroom CPU {usage.ServerPercent:0}%; {(done ? "all delivered" : "timed out")}; last message: {details}"));
     }
 
-    private static async Task<List<string>> SubmitAsync(HttpClient http, string token, string body, int messages, int clients, CancellationToken ct)
+    internal static async Task<List<string>> SubmitAsync(HttpClient http, string token, string body, int messages, int clients, CancellationToken ct)
     {
         var ids = new List<string>();
         var next = 0;
