@@ -8,7 +8,6 @@ using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using MimeKit;
-using MimeKit.Utils;
 
 namespace Mailroom.Core.Dmarc;
 
@@ -106,27 +105,8 @@ public sealed class DmarcDigest(MailroomDb db, DmarcSourcesReport sources, Outbo
     {
         var from = new MailboxAddress("Mailroom DMARC", platform.PlatformDomain is { } d ? "dmarc@" + d : "no-reply@" + platform.MailDomain);
         var subject = $"DMARC weekly digest for {record.Domain}: {s.WeekStart:yyyy-MM-dd} to {s.WeekEnd:yyyy-MM-dd}";
-        var message = new MimeMessage { Subject = subject, Date = now, MessageId = MimeUtils.GenerateMessageId(platform.MailDomain) };
-        message.From.Add(from);
-        message.To.Add(MailboxAddress.Parse(record.Email));
-        message.Headers.Add("Auto-Submitted", "auto-generated"); // RFC 3834 §5
-        var body = new BodyBuilder { TextBody = Text(s), HtmlBody = Html(s) };
-        message.Body = body.ToMessageBody();
-        using var mime = new MemoryStream();
-        message.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, mime);
-        var stored = new OutboundMessage
-        {
-            Id = Guid.NewGuid(),
-            ServerId = null,
-            From = from.ToString(),
-            Subject = subject,
-            Tag = Tag,
-            ToJson = JsonSerializer.Serialize(new[] { new { Email = record.Email, Name = "" } }),
-            ReturnPathDomain = platform.ReturnPathHost,
-            Mime = mime.ToArray(),
-            Status = MessageStatus.Queued,
-        };
-        return new QueuedMessage(stored, [record.Email]);
+        return PlatformEmail.Compose(platform, from, MailboxAddress.Parse(record.Email), subject, Tag,
+            new BodyBuilder { TextBody = Text(s), HtmlBody = Html(s) }.ToMessageBody(), now);
     }
 
     private static string Percent(long part, long whole) =>

@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using Mailroom.Core.Queue;
 using MimeKit;
-using MimeKit.Utils;
 
 namespace Mailroom.Core.Identities;
 
@@ -48,29 +46,8 @@ public static class SenderConfirmationEmail
             .Append("<p style=\"color:#666\">If you did not expect this message, ignore it: nothing will be sent from your address, and the link expires.</p>")
             .Append("</body></html>");
 
-        var message = new MimeMessage { Subject = subject, Date = now, MessageId = MimeUtils.GenerateMessageId(platform.MailDomain) };
-        message.From.Add(from);
-        message.To.Add(to);
-        // RFC 3834 §5: an automatic message; auto-responders must not answer it.
-        message.Headers.Add("Auto-Submitted", "auto-generated");
-        message.Body = new BodyBuilder { TextBody = text.ToString(), HtmlBody = html.ToString() }.ToMessageBody();
-
-        using var mime = new MemoryStream();
-        // SMTP lines end in CRLF (RFC 5321 §2.3.8); store the message as it will travel.
-        message.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, mime);
-        var stored = new OutboundMessage
-        {
-            Id = Guid.NewGuid(),
-            ServerId = null,
-            From = from.ToString(),
-            Subject = subject,
-            Tag = Tag,
-            ToJson = JsonSerializer.Serialize(new[] { new { Email = signature.EmailAddress, Name = signature.Name } }),
-            ReturnPathDomain = platform.ReturnPathHost,
-            Mime = mime.ToArray(),
-            Status = MessageStatus.Queued,
-        };
-        return new QueuedMessage(stored, [signature.EmailAddress]);
+        return PlatformEmail.Compose(platform, from, to, subject, Tag,
+            new BodyBuilder { TextBody = text.ToString(), HtmlBody = html.ToString() }.ToMessageBody(), now);
     }
 
     private static string Html(string s) => WebUtility.HtmlEncode(s);
