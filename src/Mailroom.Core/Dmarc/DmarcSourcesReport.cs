@@ -73,7 +73,7 @@ public sealed class DmarcSourcesReport(MailroomDb db, DnsLookup dns, PlatformSet
         var mailroomReported = sources.Where(s => s.Classification == "mailroom").Sum(s => s.Count);
         if (rows.Count > 0 && (await dmarc.VerifyAsync(domain, ct)).Verified)
         {
-            delivered = await DeliveredAsync(domain.Domain, rows.Min(r => r.Begin), rows.Max(r => r.End), ct);
+            delivered = await DeliveredAsync(domain.Domain, domain.AccountId, rows.Min(r => r.Begin), rows.Max(r => r.End), ct);
             groups = groups.Select(g => g.Classification == "mailroom" ? g with { DeliveredCount = delivered } : g).ToList();
         }
 
@@ -132,16 +132,19 @@ public sealed class DmarcSourcesReport(MailroomDb db, DnsLookup dns, PlatformSet
     /// <summary>
     /// Recipients Mailroom delivered mail to from <paramref name="domain"/> or its subdomains (relaxed alignment, RFC 7489
     /// §3.1) between <paramref name="begin"/> and <paramref name="end"/>, by the send log: Delivered events of messages
-    /// whose From is at the domain, across every server (the domain is one sender, whichever customer folder sends).
+    /// whose From is at the domain, across every server (the domain is one sender, whichever customer folder sends). A
+    /// record monitored from an account's side counts that account's mail only: another account may send as a domain of
+    /// the same name, and tenants never see each other's volume.
     /// </summary>
-    private async Task<long> DeliveredAsync(string domain, DateTime begin, DateTime end, CancellationToken ct)
+    private async Task<long> DeliveredAsync(string domain, int? accountId, DateTime begin, DateTime end, CancellationToken ct)
     {
         var from = new DateTimeOffset(DateTime.SpecifyKind(begin, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
         var until = new DateTimeOffset(DateTime.SpecifyKind(end, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
         string exact = "@" + domain, exactClosed = "@" + domain + ">", sub = "." + domain, subClosed = "." + domain + ">";
         return await db.MessageEvents.AsNoTracking()
             .Where(e => e.Type == MessageEventType.Delivered && e.At >= from && e.At <= until)
-            .Join(db.OutboundMessages.AsNoTracking(), e => e.MessageId, m => m.Id, (e, m) => m.From)
+            .Join(db.OutboundMessages.AsNoTracking().Where(m => accountId == null || m.AccountId == accountId), e => e.MessageId, m => m.Id,
+                (e, m) => m.From)
             .CountAsync(f => f.EndsWith(exact) || f.EndsWith(exactClosed) || f.EndsWith(sub) || f.EndsWith(subClosed), ct);
     }
 

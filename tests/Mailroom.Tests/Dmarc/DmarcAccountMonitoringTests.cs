@@ -31,9 +31,15 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
 
     private async Task<(HttpClient Api, string Email)> AccountAsync()
     {
+        var (api, _, email) = await AccountWithIdAsync();
+        return (api, email);
+    }
+
+    private async Task<(HttpClient Api, int Id, string Email)> AccountWithIdAsync()
+    {
         var email = $"owner{Guid.NewGuid():N}"[..14] + "@acct.example";
         var account = await _host.CreateAccountAsync("Acct", email);
-        return (_host.AccountClient(account.AccountToken), email);
+        return (_host.AccountClient(account.AccountToken), account.AccountID, email);
     }
 
     private async Task<int> DomainAsync(HttpClient api, string name, bool verify = true)
@@ -176,6 +182,45 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
         var bRecord = await b.PostAsync($"/domains/{bSame}/dmarc", null).OkJson();
         var aRecord = await a.GetAsync($"/domains/{watched}/dmarc").OkJson();
         Assert.NotEqual(aRecord.GetProperty("public_token").GetString(), bRecord.GetProperty("public_token").GetString());
+    }
+
+    [Fact]
+    public async Task MailroomsDeliveredCountForAnAccountsRecordCountsThatAccountsMailOnly()
+    {
+        var ours = IPAddress.Parse("198.51.100.25");
+        _dns.AddA("pm-bounces.mailroom.test", ours);
+        var (a, aId, _) = await AccountWithIdAsync();
+        var (_, bId, _) = await AccountWithIdAsync();
+        var id = await DomainAsync(a, "shared.example");
+        var on = await a.PostAsync($"/domains/{id}/dmarc", null).OkJson();
+        var publicToken = on.GetProperty("public_token").GetString()!;
+        _dns.AddTxt("_dmarc.shared.example", on.GetProperty("dns").GetProperty("value").GetString()!.Trim('"'));
+        var begin = new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero);
+        await IngestAsync(publicToken, $"""
+            <feedback><report_metadata><org_name>google.com</org_name><report_id>shared-1</report_id><date_range><begin>{begin.ToUnixTimeSeconds()}</begin><end>{begin.ToUnixTimeSeconds() + 86399}</end></date_range></report_metadata>
+            <policy_published><domain>shared.example</domain><p>none</p></policy_published>
+            <record><row><source_ip>{ours}</source_ip><count>5</count><policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row>
+            <identifiers><header_from>shared.example</header_from></identifiers><auth_results><dkim><domain>shared.example</domain><result>pass</result></dkim></auth_results></record></feedback>
+            """);
+        // The send log: one delivery by account A, and one by account B from a domain of the same name.
+        await _host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            foreach (var (account, rcpt) in new[] { (aId, "a@example.net"), (bId, "b@example.net") })
+            {
+                var m = new Mailroom.Core.Queue.OutboundMessage
+                    { Id = Guid.NewGuid(), AccountId = account, From = "news@shared.example", Subject = "s", Status = Mailroom.Core.Queue.MessageStatus.Sent };
+                db.OutboundMessages.Add(m);
+                db.MessageEvents.Add(new Mailroom.Core.Queue.MessageEvent
+                    { MessageId = m.Id, Recipient = rcpt, Type = Mailroom.Core.Queue.MessageEventType.Delivered, At = begin.AddHours(2).ToUnixTimeMilliseconds() });
+            }
+            return await db.SaveChangesAsync();
+        });
+
+        var sources = await RecordApi(on.GetProperty("private_token").GetString()!).GetAsync("/records/my/sources").OkJson();
+
+        Assert.Equal(5, sources.GetProperty("mailroom_reported_count").GetInt64());
+        Assert.Equal(1, sources.GetProperty("mailroom_delivered_count").GetInt64());
     }
 
     [Fact]
