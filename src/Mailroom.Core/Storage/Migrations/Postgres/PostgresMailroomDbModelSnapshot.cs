@@ -363,6 +363,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<int?>("AccountId")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -393,7 +396,12 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<int?>("SendingDomainId")
+                        .HasColumnType("integer");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("AccountId");
 
                     b.HasIndex("Domain");
 
@@ -404,6 +412,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .IsUnique();
 
                     b.HasIndex("RecoveryTokenHash");
+
+                    b.HasIndex("SendingDomainId")
+                        .IsUnique();
 
                     b.ToTable("dmarc_domains", (string)null);
                 });
@@ -1997,6 +2008,19 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .HasForeignKey("WebUserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Dmarc.DmarcDomain", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("Mailroom.Core.Identities.SendingDomain", null)
+                        .WithMany()
+                        .HasForeignKey("SendingDomainId")
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Dmarc.DmarcFailureReport", b =>

@@ -344,6 +344,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("AccountId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -374,7 +377,12 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("SendingDomainId")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("AccountId");
 
                     b.HasIndex("Domain");
 
@@ -385,6 +393,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .IsUnique();
 
                     b.HasIndex("RecoveryTokenHash");
+
+                    b.HasIndex("SendingDomainId")
+                        .IsUnique();
 
                     b.ToTable("dmarc_domains", (string)null);
                 });
@@ -1934,6 +1945,19 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .HasForeignKey("WebUserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Dmarc.DmarcDomain", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("Mailroom.Core.Identities.SendingDomain", null)
+                        .WithMany()
+                        .HasForeignKey("SendingDomainId")
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("Mailroom.Core.Dmarc.DmarcFailureReport", b =>
