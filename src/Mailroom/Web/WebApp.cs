@@ -111,7 +111,8 @@ public static class WebApp
                         h["Content-Security-Policy"] = ContentSecurityPolicy;
                     if (!h.ContainsKey("X-Frame-Options"))
                         h["X-Frame-Options"] = "DENY";
-                    h["Referrer-Policy"] = "same-origin";
+                    if (!h.ContainsKey("Referrer-Policy")) // the customer view says no-referrer: its URL holds the link's token
+                        h["Referrer-Policy"] = "same-origin";
                     h["X-Content-Type-Options"] = "nosniff";
                     h["Cross-Origin-Opener-Policy"] = "same-origin";
                     if (!h.ContainsKey("Cache-Control"))
