@@ -52,9 +52,19 @@ public sealed class WebAuthJourneyTests(WebAppFixture app) : IClassFixture<WebAp
         var (account, accountApi) = await app.NewAccountAsync();
         var (shared, sharedToken) = await WebAppFixture.NewServerAsync(accountApi, "Acme Storefront");
         var (hidden, hiddenToken) = await WebAppFixture.NewServerAsync(accountApi, "Internal");
+        // The customer's own domain, published in the loopback DNS server and verified, so its mail is From it.
+        var domain = app.Unique("acme") + ".example";
+        var made = await accountApi.PostAsJsonAsync("/domains", new { Name = domain, ReturnPathDomain = "pm-bounces." + domain });
+        Assert.True(made.IsSuccessStatusCode, await made.Content.ReadAsStringAsync());
+        var details = (await made.Content.ReadFromJsonAsync<Mailroom.Contracts.DomainDetails>())!;
+        app.Dns.AddTxt(details.DKIMHost.Length > 0 ? details.DKIMHost : details.DKIMPendingHost,
+            details.DKIMTextValue.Length > 0 ? details.DKIMTextValue : details.DKIMPendingTextValue);
+        app.Dns.AddCname(details.ReturnPathDomain, details.ReturnPathDomainCNAMEValue);
+        Assert.True((await accountApi.PutAsync($"/domains/{details.ID}/verifyDkim", null)).IsSuccessStatusCode);
+        Assert.True((await accountApi.PutAsync($"/domains/{details.ID}/verifyReturnPath", null)).IsSuccessStatusCode);
         var subject = "Order shipped " + app.Unique("s");
-        var mine = await SendAsync(sharedToken, subject);
-        var theirs = await SendAsync(hiddenToken, "Internal report");
+        var mine = await SendAsync(sharedToken, subject, "orders@" + domain);
+        var theirs = await SendAsync(hiddenToken, "Internal report", "shop@mailroom.test");
 
         var owner = await app.SignInNewUserAsync(account.AccountID, "owner");
         await owner.GotoAsync($"/app/servers/{shared}/sharing");
@@ -73,6 +83,8 @@ public sealed class WebAuthJourneyTests(WebAppFixture app) : IClassFixture<WebAp
         await Expect(customer.GetByRole(AriaRole.Link, new() { Name = subject })).ToBeVisibleAsync();
         await Expect(customer.GetByText("Internal report")).ToHaveCountAsync(0);
         await Expect(customer.GetByRole(AriaRole.Link, new() { Name = "Servers" })).ToHaveCountAsync(0);
+        await Expect(customer.Locator("tr.domain", new() { HasText = domain })).ToContainTextAsync("Verified");
+        await Expect(customer.Locator(".figure.sent")).ToHaveTextAsync("1");
         await app.AssertAccessibleAsync(customer);
         await WebAppFixture.ScreenshotAsync(customer, "customer-view");
         await customer.GetByRole(AriaRole.Link, new() { Name = subject }).ClickAsync();
@@ -93,11 +105,11 @@ public sealed class WebAuthJourneyTests(WebAppFixture app) : IClassFixture<WebAp
         Assert.Equal(410, (await customer.GotoAsync($"{path}/messages/{mine}"))!.Status);
     }
 
-    private async Task<Guid> SendAsync(string serverToken, string subject)
+    private async Task<Guid> SendAsync(string serverToken, string subject, string from)
     {
         using var api = new HttpClient { BaseAddress = new Uri(app.Server.BaseUrl) };
         api.DefaultRequestHeaders.Add("X-Postmark-Server-Token", serverToken);
-        var sent = await api.PostAsJsonAsync("/email", new { From = "shop@mailroom.test", To = "buyer@customer.example", Subject = subject, TextBody = "On its way." });
+        var sent = await api.PostAsJsonAsync("/email", new { From = from, To = "buyer@customer.example", Subject = subject, TextBody = "On its way." });
         Assert.True(sent.IsSuccessStatusCode, await sent.Content.ReadAsStringAsync());
         return (await sent.Content.ReadFromJsonAsync<Mailroom.Contracts.SendResult>())!.MessageID!.Value;
     }

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Mailroom.Web.Pages;
 
-public sealed class AccountModel(WebUserService users, TwoFactorService twoFactor) : WebPageModel
+public sealed class AccountModel(WebUserService users, TwoFactorService twoFactor, SignInThrottle throttle) : WebPageModel
 {
     public List<WebUser> Users { get; private set; } = [];
     public TotpSetup? Setup { get; private set; }
@@ -44,8 +44,14 @@ public sealed class AccountModel(WebUserService users, TwoFactorService twoFacto
         return Page();
     }
 
+    /// <summary>Needs the password and a code, counted in the sign-in throttle: a stolen session cannot guess either.</summary>
     public async Task<IActionResult> OnPostTotpDisableAsync(string? password, string? code)
     {
+        if (throttle.IsBlocked(CurrentUser.Email, ClientIp))
+        {
+            FlashError = "Too many failed attempts. Wait 15 minutes and try again.";
+            return LocalRedirect("/app/account");
+        }
         try
         {
             await twoFactor.DisableAsync(UserId, password, code, HttpContext.RequestAborted);
@@ -53,6 +59,7 @@ public sealed class AccountModel(WebUserService users, TwoFactorService twoFacto
         }
         catch (Mailroom.Core.MailroomException e)
         {
+            throttle.Failed(CurrentUser.Email, ClientIp);
             FlashError = e.Message;
         }
         return LocalRedirect("/app/account");
