@@ -23,7 +23,9 @@ public sealed class SharingModel(ShareLinkService links, TimeProvider clock) : W
         try
         {
             // The URL is shown in the answer to this POST only (its token is stored hashed).
-            Created = await links.CreateAsync(AccountId, Id, label, TimeSpan.FromDays(days), UserId, HttpContext.RequestAborted);
+            // Out of range (a hand-made form) becomes zero, which CreateAsync refuses with its message.
+            var lifetime = days is >= 1 and <= 365 ? TimeSpan.FromDays(days) : TimeSpan.Zero;
+            Created = await links.CreateAsync(AccountId, Id, label, lifetime, UserId, HttpContext.RequestAborted);
             Links = await links.ListAsync(AccountId, Id, HttpContext.RequestAborted);
             return Page();
         }
