@@ -87,7 +87,7 @@ public static class ApiLoad
         await using var mailroom = await MailroomProcess.StartAsync(repo, dll, postgres, keep, ct);
         Console.WriteLine($"mailroom: {mailroom.Dll} (built {File.GetLastWriteTimeUtc(mailroom.Dll):yyyy-MM-dd HH:mm} UTC)");
         Console.WriteLine($"          {mailroom.BaseAddress} pid {mailroom.Process?.Id}, {mailroom.Store}, data {mailroom.DataDirectory}");
-        accountToken = await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct);
+        accountToken = (await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct)).AccountToken;
 
         using var setup = LoadRunner.CreateClient(mailroom.BaseAddress, 1);
         serverToken = await CreateServerAsync(setup, accountToken, $"bench target {Environment.ProcessId}", ct);

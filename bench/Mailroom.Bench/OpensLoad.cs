@@ -52,7 +52,7 @@ public static partial class OpensLoad
         await using var mailroom = await MailroomProcess.StartAsync(repo, dll, postgres, keep, ct,
             ["--roles", "all", "--platform-domain", "bench.test", "--dns", "127.0.0.1:9", "--relay", $"127.0.0.1:{sink.Port}", "--helo", "bench.test"]);
         Console.WriteLine($"mailroom: {mailroom.Dll}, {mailroom.Store}");
-        var accountToken = await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct);
+        var accountToken = (await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct)).AccountToken;
         using var setup = LoadRunner.CreateClient(mailroom.BaseAddress, 1);
         var serverToken = await ServerTokenAsync(setup, accountToken, ct);
         var pixel = await TrackedPixelAsync(setup, serverToken, ct);

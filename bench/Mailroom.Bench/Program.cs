@@ -59,7 +59,7 @@ catch (OperationCanceledException) when (shutdown.Token.IsCancellationRequested)
     Console.Error.WriteLine("interrupted; cleaned up");
     return 130;
 }
-catch (BenchException e)
+catch (Exception e) when (e is BenchException or MailroomProcessException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;

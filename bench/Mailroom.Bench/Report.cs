@@ -12,8 +12,8 @@ public static class Report
     public static void Environment(string? repo, string store, string plan)
     {
         string commit;
-        try { commit = Git(repo ?? MailroomProcess.FindRepo(), "rev-parse --short HEAD") + (Git(repo ?? MailroomProcess.FindRepo(), "status --porcelain --untracked-files=no -- src").Length > 0 ? " (src modified)" : ""); }
-        catch (Exception e) when (e is BenchException or System.ComponentModel.Win32Exception or InvalidOperationException) { commit = "?"; }
+        try { commit = Git(repo ?? TestPaths.FindRepoRoot(), "rev-parse --short HEAD") + (Git(repo ?? TestPaths.FindRepoRoot(), "status --porcelain --untracked-files=no -- src").Length > 0 ? " (src modified)" : ""); }
+        catch (Exception e) when (e is BenchException or MailroomProcessException or System.ComponentModel.Win32Exception or InvalidOperationException) { commit = "?"; }
         Console.WriteLine($"date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; checkout {commit}");
         Console.WriteLine($"machine: {System.Environment.ProcessorCount} cores, {CpuModel()}, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
         Console.WriteLine($"store: {store}; {plan}");

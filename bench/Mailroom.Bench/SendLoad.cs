@@ -425,7 +425,7 @@ public static class SendLoad
     internal static async Task<string> SetupAsync(MailroomProcess mailroom, CancellationToken ct)
     {
         Console.WriteLine($"mailroom: {mailroom.Dll} (built {File.GetLastWriteTimeUtc(mailroom.Dll):yyyy-MM-dd HH:mm} UTC), pid {mailroom.Process?.Id}, {mailroom.Store}");
-        var account = await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct);
+        var account = (await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct)).AccountToken;
         using var http = LoadRunner.CreateClient(mailroom.BaseAddress, 1);
         using var req = new HttpRequestMessage(HttpMethod.Post, "servers");
         req.Headers.TryAddWithoutValidation(AccountTokenHeader, account);

@@ -51,7 +51,7 @@ public static class StatsLoad
         // Role api only: the HTTP API is what is measured, and no SMTP port is taken.
         await using var mailroom = await MailroomProcess.StartAsync(repo, dll, postgres, keep, ct, ["--roles", "api"]);
         Console.WriteLine($"mailroom: {mailroom.Dll}, {mailroom.Store}, roles api");
-        var accountToken = await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct);
+        var accountToken = (await mailroom.CreateAccountAsync("Bench", "bench@example.com", ct)).AccountToken;
         using var setup = LoadRunner.CreateClient(mailroom.BaseAddress, 1);
         var (serverId, serverToken) = await CreateServerAsync(setup, accountToken, ct);
 
@@ -59,7 +59,7 @@ public static class StatsLoad
         var options = postgres is null
             ? (DbContextOptions)new DbContextOptionsBuilder<SqliteMailroomDb>()
                 .UseSqlite($"Data Source={Path.Combine(mailroom.DataDirectory, "mailroom.db")};Default Timeout=60").Options
-            : new DbContextOptionsBuilder<PostgresMailroomDb>().UseNpgsql(mailroom.DatabaseConnection!).Options;
+            : new DbContextOptionsBuilder<PostgresMailroomDb>().UseNpgsql(mailroom.Database!).Options;
         var today = DateTimeOffset.UtcNow;
         var random = new Random(42);
         var watch = Stopwatch.StartNew();

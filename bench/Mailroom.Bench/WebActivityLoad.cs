@@ -36,7 +36,7 @@ public static partial class WebActivityLoad
         args.RejectUnknown();
 
         await using var mailroom = await MailroomProcess.StartAsync(repo, dll, null, keep, ct);
-        var accountToken = await mailroom.CreateAccountAsync("Bench", "bench@bench.test", ct);
+        var accountToken = (await mailroom.CreateAccountAsync("Bench", "bench@bench.test", ct)).AccountToken;
         using var api = new HttpClient { BaseAddress = mailroom.BaseAddress };
         api.DefaultRequestHeaders.Add("X-Postmark-Account-Token", accountToken);
         var created = await api.PostAsJsonAsync("/servers", new { Name = "Busy" }, ct);
@@ -47,7 +47,7 @@ public static partial class WebActivityLoad
         await SeedAsync(Path.Combine(mailroom.DataDirectory, "mailroom.db"), serverId, messages, ct);
         Console.WriteLine($"seeded {messages:N0} messages in {seed.Elapsed.TotalSeconds:0.0} s");
 
-        var output = await mailroom.CommandAsync(["users", "create", "--account", "1", "--email", "bench@bench.test", "--role", "owner", "--json"], ct);
+        var output = await mailroom.CommandOutputAsync(["users", "create", "--account", "1", "--email", "bench@bench.test", "--role", "owner", "--json"], ct);
         var link = JsonDocument.Parse(output.Trim().Split('\n').Last(l => l.StartsWith('{'))).RootElement.GetProperty("SetPasswordLink").GetString()!;
         var cookies = new CookieContainer();
         using var web = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = mailroom.BaseAddress };

@@ -7,7 +7,7 @@ public sealed record WebhookResponse
 {
     public int ID { get; init; }
     public string Url { get; init; } = "";
-    public string MessageStream { get; init; } = "outbound";
+    public string MessageStream { get; init; } = DefaultStreams.Outbound;
     public WebhookHttpAuth? HttpAuth { get; init; }
     public IReadOnlyList<WebhookHeader> HttpHeaders { get; init; } = [];
     public WebhookTriggers Triggers { get; init; } = new();

@@ -1,3 +1,4 @@
+using Mailroom.Contracts;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -119,10 +120,10 @@ public static class MailroomMetrics
             outcome, d.MessageId, stream, d.Recipient, o.Host, o.Ip, d.Attempts, o.SmtpCode, o.Reply, (long)(seconds * 1000));
     }
 
-    private static readonly string[] DefaultStreams = ["outbound", "broadcast", "inbound"];
+    private static readonly string[] KnownStreams = [DefaultStreams.Outbound, DefaultStreams.Broadcast, DefaultStreams.Inbound];
 
     private static string StreamTag(string? stream) =>
-        stream is not null && Array.IndexOf(DefaultStreams, stream) >= 0 ? stream : "other";
+        stream is not null && Array.IndexOf(KnownStreams, stream) >= 0 ? stream : "other";
 
     private static readonly ConcurrentDictionary<string, string> Domains = new(StringComparer.OrdinalIgnoreCase);
 

@@ -332,17 +332,13 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
             d.LastResult = Truncate(o.Reply, 1000);
             MessageEventType type;
             Bounce? bounce = null;
-            var details = new Dictionary<string, string>();
+            Dictionary<string, string> details;
             switch (o.Kind)
             {
                 case OutcomeKind.Delivered:
                     d.State = DeliveryState.Delivered;
                     type = MessageEventType.Delivered;
-                    details["DeliveryMessage"] = o.Reply;
-                    details["DestinationServer"] = o.Host;
-                    details["DestinationIP"] = o.Ip;
-                    details["TlsProtocol"] = o.TlsProtocol ?? "";
-                    details["TlsCertificateVerified"] = o.TlsCertificateValid is { } v ? (v ? "True" : "False") : "";
+                    details = EventDetails.Delivered(o.Reply, o.Host, o.Ip, o.TlsProtocol, o.TlsCertificateValid);
                     if (messages.TryGetValue(d.MessageId, out var dm) && dm.ServerId is { } deliveredServer)
                         delivered.Add(StatsIncrement.For(deliveredServer, dm.Stream, dm.Tag, now, StatsMetric.Delivered, d.Recipient, mxHost: o.Host));
                     break;
@@ -350,31 +346,23 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
                     d.State = DeliveryState.Pending;
                     d.NextAttemptAt = next.ToUnixTimeMilliseconds();
                     type = MessageEventType.Transient;
-                    details["DeliveryMessage"] = o.Reply;
-                    details["DestinationServer"] = o.Host;
-                    details["DestinationIP"] = o.Ip;
-                    details["NextAttemptAt"] = next.ToString("o");
+                    details = EventDetails.Deferred(o.Reply, o.Host, o.Ip, next);
                     break;
                 case OutcomeKind.Transient:
                     d.State = DeliveryState.Failed;
                     type = MessageEventType.Bounced;
-                    details["Summary"] = $"Delivery gave up after {d.Attempts} attempts over {options.Retries.MaxAge.TotalHours:0} hours. Last reply: {o.Reply}";
-                    details["DeliveryMessage"] = o.Reply;
-                    details["BounceID"] = "";
+                    var gaveUpSummary = $"Delivery gave up after {d.Attempts} attempts over {options.Retries.MaxAge.TotalHours:0} hours. Last reply: {o.Reply}";
+                    details = EventDetails.Bounced(gaveUpSummary, o.Reply);
                     // A bounce row (soft: the address stays active) so the give-up is in the Bounces API and its
                     // Bounce webhook carries that row's ID, as Postmark's do.
                     if (messages.TryGetValue(d.MessageId, out var gaveUp) && gaveUp.ServerId is { } gaveUpServer)
                         bounce = await bounces.AddAsync(db, new BounceFacts(gaveUpServer, gaveUp.Stream, d.MessageId, d.Recipient, BounceType.SoftBounce,
-                            details["Summary"], gaveUp.From, gaveUp.Subject, gaveUp.Tag, Content: null, Suppress: false), ct);
+                            gaveUpSummary, gaveUp.From, gaveUp.Subject, gaveUp.Tag, Content: null, Suppress: false), ct);
                     break;
                 default:
                     d.State = DeliveryState.Failed;
                     type = MessageEventType.Bounced;
-                    details["Summary"] = $"The recipient's server refused the message: {o.Reply}";
-                    details["DeliveryMessage"] = o.Reply;
-                    details["DestinationServer"] = o.Host;
-                    details["DestinationIP"] = o.Ip;
-                    details["BounceID"] = "";
+                    details = EventDetails.Bounced($"The recipient's server refused the message: {o.Reply}", o.Reply, o.Host, o.Ip);
                     if (messages.TryGetValue(d.MessageId, out var m) && m.ServerId is { } serverId)
                     {
                         var bounceType = SmtpReplyClassifier.Classify(o.SmtpCode ?? 0, null, o.Reply);
@@ -399,7 +387,7 @@ public sealed class DeliveryOutcomeRecorder(DeliveryOptions options, TimeProvide
         foreach (var (ev, details, bounce) in events)
         {
             if (bounce is not null)
-                details["BounceID"] = bounce.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                EventDetails.SetBounce(details, bounce.Id);
             ev.DetailsJson = JsonSerializer.Serialize(details);
         }
         await rows.ExecuteEachAsync(UpdateDelivery, outcomes, (o, r) => r

@@ -64,12 +64,8 @@ public sealed class BounceRecorder(TimeProvider clock, Mailroom.Core.Webhooks.We
                         Recipient = email,
                         Type = MessageEventType.SubscriptionChanged,
                         At = now,
-                        DetailsJson = JsonSerializer.Serialize(new Dictionary<string, string>
-                        {
-                            ["Origin"] = "Recipient",
-                            ["SuppressSending"] = "True",
-                            ["SuppressionReason"] = f.Type == BounceType.SpamComplaint ? "SpamComplaint" : "HardBounce",
-                        }),
+                        DetailsJson = JsonSerializer.Serialize(EventDetails.SuppressedByRecipient(
+                            f.Type == BounceType.SpamComplaint ? nameof(SuppressionReason.SpamComplaint) : nameof(SuppressionReason.HardBounce))),
                     });
             }
         }

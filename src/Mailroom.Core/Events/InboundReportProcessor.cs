@@ -153,11 +153,7 @@ public sealed class InboundReportProcessor(MailroomDb db, BounceRecorder bounces
             Recipient = delivery.Recipient,
             Type = MessageEventType.Bounced,
             At = now,
-            DetailsJson = JsonSerializer.Serialize(new Dictionary<string, string>
-            {
-                ["Summary"] = $"{bounce.Type.Name}: {bounce.Details}",
-                ["BounceID"] = bounce.Id.ToString(CultureInfo.InvariantCulture),
-            }),
+            DetailsJson = JsonSerializer.Serialize(WithBounce(EventDetails.Bounced($"{bounce.Type.Name}: {bounce.Details}"), bounce.Id)),
         });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -220,16 +216,18 @@ public sealed class InboundReportProcessor(MailroomDb db, BounceRecorder bounces
                 Recipient = email,
                 Type = MessageEventType.Bounced,
                 At = now,
-                DetailsJson = JsonSerializer.Serialize(new Dictionary<string, string>
-                {
-                    ["Summary"] = Cut($"Unverified report ({reported.Type.Name}: {reported.Diagnostic ?? reported.Status ?? parsed.FeedbackType ?? parsed.Subject ?? ""}); "
-                        + "it did not come to the message's signed return path, so nothing was suppressed.", 4000),
-                    ["BounceID"] = "",
-                    ["Verified"] = "False",
-                }),
+                DetailsJson = JsonSerializer.Serialize(EventDetails.UnverifiedReport(
+                    Cut($"Unverified report ({reported.Type.Name}: {reported.Diagnostic ?? reported.Status ?? parsed.FeedbackType ?? parsed.Subject ?? ""}); "
+                        + "it did not come to the message's signed return path, so nothing was suppressed.", 4000))),
             });
         await db.SaveChangesAsync(ct);
         return ([], matched.Count, $"information only: {matched.Count} unverified report(s) for message {message.Id}, nothing suppressed");
+    }
+
+    private static Dictionary<string, string> WithBounce(Dictionary<string, string> details, long bounceId)
+    {
+        EventDetails.SetBounce(details, bounceId);
+        return details;
     }
 
     /// <summary>Mailroom's Message-ID header is <c>&lt;guid@domain&gt;</c>; anything else names no message of ours.</summary>

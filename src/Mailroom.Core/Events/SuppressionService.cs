@@ -53,18 +53,16 @@ public sealed class SuppressionService(MailroomDb db, TimeProvider clock, Mailro
     /// <summary>Adds customer suppressions (ManualSuppression, origin Customer). Result items keep request order.</summary>
     public async Task<SuppressionResults> CreateAsync(int serverId, string stream, SuppressionRequest? request, CancellationToken ct)
     {
-        var items = Validate(request);
-        await RequireStreamAsync(serverId, stream, ct);
+        var items = await ReadItemsAsync(serverId, stream, request, ct);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var results = new List<SuppressionResult>();
-        foreach (var raw in items)
+        foreach (var (raw, email) in items)
         {
-            if (!IsAddress(raw))
+            if (email is null)
             {
-                results.Add(new SuppressionResult(raw, "Failed", "Invalid email address."));
+                results.Add(InvalidAddress(raw));
                 continue;
             }
-            var email = raw.Trim().ToLowerInvariant();
             var exists = db.Suppressions.Local.Any(s => s.ServerId == serverId && s.Stream == stream && s.Email == email)
                 || await db.Suppressions.AnyAsync(s => s.ServerId == serverId && s.Stream == stream && s.Email == email, ct);
             if (!exists)
@@ -83,6 +81,17 @@ public sealed class SuppressionService(MailroomDb db, TimeProvider clock, Mailro
         return new SuppressionResults(results);
     }
 
+    /// <summary>What creating and deleting share: a valid body on an existing stream; each item with its address
+    /// normalized (lower case), or null when it is not an address.</summary>
+    private async Task<List<(string Raw, string? Email)>> ReadItemsAsync(int serverId, string stream, SuppressionRequest? request, CancellationToken ct)
+    {
+        var items = Validate(request);
+        await RequireStreamAsync(serverId, stream, ct);
+        return items.Select(raw => (raw, IsAddress(raw) ? raw.Trim().ToLowerInvariant() : (string?)null)).ToList();
+    }
+
+    private static SuppressionResult InvalidAddress(string raw) => new(raw, "Failed", "Invalid email address.");
+
     /// <summary>
     /// Deletes suppressions: hard bounces (which reactivates the bounce) and the customer's own manual suppressions.
     /// Spam complaints, recipient unsubscribes and admin suppressions fail (spec §7.2). An address that is not
@@ -90,17 +99,15 @@ public sealed class SuppressionService(MailroomDb db, TimeProvider clock, Mailro
     /// </summary>
     public async Task<SuppressionResults> DeleteAsync(int serverId, string stream, SuppressionRequest? request, CancellationToken ct)
     {
-        var items = Validate(request);
-        await RequireStreamAsync(serverId, stream, ct);
+        var items = await ReadItemsAsync(serverId, stream, request, ct);
         var results = new List<SuppressionResult>();
-        foreach (var raw in items)
+        foreach (var (raw, email) in items)
         {
-            if (!IsAddress(raw))
+            if (email is null)
             {
-                results.Add(new SuppressionResult(raw, "Failed", "Invalid email address."));
+                results.Add(InvalidAddress(raw));
                 continue;
             }
-            var email = raw.Trim().ToLowerInvariant();
             var row = await db.Suppressions.FirstOrDefaultAsync(s => s.ServerId == serverId && s.Stream == stream && s.Email == email, ct);
             if (row is null)
             {

@@ -59,10 +59,7 @@ public sealed partial class UnsubscribeService(MailroomDb db, UnsubscribeKeyring
             db.MessageEvents.Add(new MessageEvent
             {
                 MessageId = t.MessageId, ServerId = t.ServerId, Recipient = email, Type = MessageEventType.SubscriptionChanged, At = now,
-                DetailsJson = JsonSerializer.Serialize(new Dictionary<string, string>
-                {
-                    ["Origin"] = "Recipient", ["SuppressSending"] = "True", ["SuppressionReason"] = "ManualSuppression",
-                }),
+                DetailsJson = JsonSerializer.Serialize(EventDetails.SuppressedByRecipient(nameof(SuppressionReason.ManualSuppression))),
             });
         await webhooks.AddSubscriptionChangeAsync(db, suppression, true, "Recipient", message is null ? null : t.MessageId, message?.Tag ?? "", ct);
         try

@@ -43,7 +43,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
     public async Task<IReadOnlyList<SendResult>> SendBatchAsync(ServerIdentity server, IReadOnlyList<EmailRequest?> requests, CancellationToken ct)
     {
         if (requests.Count > MaxBatch)
-            throw new MailroomException(410, $"Batch of {requests.Count} messages refused: at most {MaxBatch} are allowed.");
+            throw new MailroomException(PostmarkErrors.TooManyBatchMessages, $"Batch of {requests.Count} messages refused: at most {MaxBatch} are allowed.");
         var context = await admission.LoadServerAsync(server, ct);
         var results = new SendResult[requests.Count];
         var accepted = new List<(int Index, QueuedMessage Message, string To)>(requests.Count);
@@ -87,7 +87,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
     public async Task<IReadOnlyList<SendResult>> SendBatchWithTemplatesAsync(ServerIdentity server, IReadOnlyList<TemplatedEmailRequest?> requests, CancellationToken ct)
     {
         if (requests.Count > MaxBatch)
-            throw new MailroomException(410, $"Batch of {requests.Count} messages refused: at most {MaxBatch} are allowed.");
+            throw new MailroomException(PostmarkErrors.TooManyBatchMessages, $"Batch of {requests.Count} messages refused: at most {MaxBatch} are allowed.");
         if (templates is null)
             throw new InvalidOperationException("Templates are not registered.");
         var results = new SendResult[requests.Count];
@@ -125,125 +125,148 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         return results;
     }
 
+    /// <summary>One message of a request, checked in Postmark's order (each step throws its refusal): stream, addresses,
+    /// content, tracking, sender identity; then composed and made a queue row.</summary>
     private async Task<(QueuedMessage, string)> AcceptOneAsync(SendingServer context, EmailRequest? r,
         DateTimeOffset now, CancellationToken ct)
     {
         if (r is null)
-            throw new MailroomException(402, "The batch holds an item that is not a message object.");
+            throw new MailroomException(PostmarkErrors.InvalidJson, "The batch holds an item that is not a message object.");
         // Stream first: an unknown stream makes every other check moot.
         var streamId = OutboundAdmission.ResolveStream(context, r.MessageStream);
+        var addresses = ReadAddresses(r);
+        var content = ReadContent(r);
+        var trackLinks = OutboundAdmission.CheckTrackLinks(context, r.TrackLinks);
+        var trackOpens = OutboundAdmission.TrackOpens(context, r.TrackOpens);
+        // Sender identity: 400 / 401 (spec §5.3).
+        await admission.AuthorizeSenderAsync(context, addresses.From.Address, ct);
 
-        // Addresses.
+        var id = Guid.NewGuid();
+        var mime = Compose(r, addresses, content, id, now, ct);
+        var recipients = addresses.To.Concat(addresses.Cc).Concat(addresses.Bcc).Select(a => a.Address)
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var queued = OutboundAdmission.ToQueued(context, new AdmittedMessage
+        {
+            Id = id,
+            Stream = streamId,
+            From = addresses.From,
+            To = addresses.To,
+            Cc = addresses.Cc,
+            Bcc = addresses.Bcc,
+            Subject = r.Subject ?? "",
+            Tag = content.Tag,
+            Metadata = content.Metadata,
+            AttachmentNames = content.Attachments.Select(a => a.Name).ToList(),
+            TrackOpens = trackOpens,
+            TrackLinks = trackLinks,
+            Mime = mime,
+            ReceivedAt = now,
+        }, recipients);
+        return (queued, string.Join(", ", addresses.To.Select(OutboundAdmission.Format)));
+    }
+
+    private sealed record Addresses(NamedAddress From, IReadOnlyList<NamedAddress> To, IReadOnlyList<NamedAddress> Cc,
+        IReadOnlyList<NamedAddress> Bcc, IReadOnlyList<NamedAddress> ReplyTo);
+
+    /// <summary>Step: exactly one From, readable To/Cc/Bcc/ReplyTo lists, and a recipient count within the limit.</summary>
+    private static Addresses ReadAddresses(EmailRequest r)
+    {
         if (string.IsNullOrWhiteSpace(r.From))
-            throw new MailroomException(300, "Invalid 'From' address: ''.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "Invalid 'From' address: ''.");
         var from = ParseList(r.From, "From");
         if (from.Count != 1)
-            throw new MailroomException(300, $"Invalid 'From' address: '{r.From}'.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Invalid 'From' address: '{r.From}'.");
         var to = ParseList(r.To, "To");
         var cc = ParseList(r.Cc, "Cc");
         var bcc = ParseList(r.Bcc, "Bcc");
         var replyTo = ParseList(r.ReplyTo, "ReplyTo");
         OutboundAdmission.CheckRecipientCount(to.Count + cc.Count + bcc.Count);
+        return new Addresses(from[0], to, cc, bcc, replyTo);
+    }
 
-        // Content.
+    private sealed record Content(string Tag, Dictionary<string, string> Metadata, List<MessageHeader> Headers, List<MessageAttachment> Attachments);
+
+    /// <summary>Step: a body, field limits, tag, metadata, headers, and attachments (allowed types, base64, total size).</summary>
+    private static Content ReadContent(EmailRequest r)
+    {
         if (string.IsNullOrEmpty(r.TextBody) && string.IsNullOrEmpty(r.HtmlBody))
-            throw new MailroomException(300, "Provide either email TextBody or HtmlBody or both.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "Provide either email TextBody or HtmlBody or both.");
         if (r.Subject is { Length: > 2000 })
-            throw new MailroomException(300, "The 'Subject' is longer than 2000 characters.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "The 'Subject' is longer than 2000 characters.");
         var tag = OutboundAdmission.CheckTag(r.Tag);
         long size = (r.TextBody?.Length ?? 0) + (r.HtmlBody?.Length ?? 0);
         if ((r.TextBody?.Length ?? 0) > 5 * 1024 * 1024 || (r.HtmlBody?.Length ?? 0) > 5 * 1024 * 1024)
-            throw new MailroomException(300, "The 'TextBody' and 'HtmlBody' may each be at most 5 MB.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "The 'TextBody' and 'HtmlBody' may each be at most 5 MB.");
         var metadata = OutboundAdmission.CheckMetadata(r.Metadata);
         var headers = new List<MessageHeader>();
         foreach (var h in r.Headers ?? [])
         {
             if (h is null || string.IsNullOrWhiteSpace(h.Name))
-                throw new MailroomException(300, "Each item of 'Headers' needs a 'Name'.");
+                throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "Each item of 'Headers' needs a 'Name'.");
             headers.Add(new MessageHeader(h.Name, h.Value ?? ""));
         }
         var attachments = new List<MessageAttachment>();
         foreach (var a in r.Attachments ?? [])
         {
             if (a is null || string.IsNullOrWhiteSpace(a.Name))
-                throw new MailroomException(300, "Each attachment needs a 'Name'.");
+                throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "Each attachment needs a 'Name'.");
             var ext = Path.GetExtension(a.Name).TrimStart('.');
             if (ForbiddenExtensions.Contains(ext))
-                throw new MailroomException(411, $"Attachment '{a.Name}' is of a forbidden type ('.{ext}').");
+                throw new MailroomException(PostmarkErrors.ForbiddenAttachmentType, $"Attachment '{a.Name}' is of a forbidden type ('.{ext}').");
             if (a.Content is null)
-                throw new MailroomException(300, $"Attachment '{a.Name}' has no 'Content'.");
+                throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Attachment '{a.Name}' has no 'Content'.");
             size += a.Content.Length;
             if (size > MaxMessageBytes)
-                throw new MailroomException(300, "The message is larger than 10 MB.");
-            byte[] content;
+                throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "The message is larger than 10 MB.");
+            byte[] bytes;
             try
             {
-                content = Convert.FromBase64String(a.Content);
+                bytes = Convert.FromBase64String(a.Content);
             }
             catch (FormatException)
             {
-                throw new MailroomException(300, $"Attachment '{a.Name}' has 'Content' that is not valid base64.");
+                throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Attachment '{a.Name}' has 'Content' that is not valid base64.");
             }
             var cid = string.IsNullOrWhiteSpace(a.ContentID) ? null : a.ContentID.Trim();
             if (cid is not null && cid.StartsWith("cid:", StringComparison.OrdinalIgnoreCase))
                 cid = cid[4..];
-            attachments.Add(new MessageAttachment(a.Name, content, string.IsNullOrWhiteSpace(a.ContentType) ? null : a.ContentType, cid));
+            attachments.Add(new MessageAttachment(a.Name, bytes, string.IsNullOrWhiteSpace(a.ContentType) ? null : a.ContentType, cid));
         }
         if (size > MaxMessageBytes)
-            throw new MailroomException(300, "The message is larger than 10 MB.");
-        var trackLinks = OutboundAdmission.CheckTrackLinks(context, r.TrackLinks);
-        var trackOpens = OutboundAdmission.TrackOpens(context, r.TrackOpens);
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "The message is larger than 10 MB.");
+        return new Content(tag, metadata, headers, attachments);
+    }
 
-        // Sender identity: 400 / 401 (spec §5.3).
-        await admission.AuthorizeSenderAsync(context, from[0].Address, ct);
-
-        var recipients = to.Concat(cc).Concat(bcc).Select(a => a.Address).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-
-        var id = Guid.NewGuid();
+    /// <summary>Step: the MIME message as accepted (not yet encoded for transport: Preparation does that, once, before
+    /// signing).</summary>
+    private byte[] Compose(EmailRequest r, Addresses addresses, Content content, Guid id, DateTimeOffset now, CancellationToken ct)
+    {
         MimeMessage mime;
         try
         {
             mime = composer.Compose(new OutboundMessageSpec
             {
-                From = from[0],
-                To = to,
-                Cc = cc,
-                Bcc = bcc,
-                ReplyTo = replyTo,
+                From = addresses.From,
+                To = addresses.To,
+                Cc = addresses.Cc,
+                Bcc = addresses.Bcc,
+                ReplyTo = addresses.ReplyTo,
                 Subject = r.Subject,
                 TextBody = r.TextBody,
                 HtmlBody = r.HtmlBody,
-                Headers = headers,
-                Attachments = attachments,
+                Headers = content.Headers,
+                Attachments = content.Attachments,
                 MessageId = id,
                 Date = now,
-            }, prepareForTransport: false); // Preparation encodes for transport, once, before signing
+            }, prepareForTransport: false);
         }
         catch (CompositionException e)
         {
-            throw new MailroomException(300, e.Message);
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, e.Message);
         }
         using var bytes = new MemoryStream();
         mime.WriteTo(FormatOptions.Default, bytes, ct);
-
-        var queued = OutboundAdmission.ToQueued(context, new AdmittedMessage
-        {
-            Id = id,
-            Stream = streamId,
-            From = from[0],
-            To = to,
-            Cc = cc,
-            Bcc = bcc,
-            Subject = r.Subject ?? "",
-            Tag = tag,
-            Metadata = metadata,
-            AttachmentNames = attachments.Select(a => a.Name).ToList(),
-            TrackOpens = trackOpens,
-            TrackLinks = trackLinks,
-            Mime = bytes.ToArray(),
-            ReceivedAt = now,
-        }, recipients);
-        return (queued, string.Join(", ", to.Select(OutboundAdmission.Format)));
+        return bytes.ToArray();
     }
 
     private static IReadOnlyList<NamedAddress> ParseList(string? value, string field)
@@ -251,7 +274,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         if (string.IsNullOrWhiteSpace(value))
             return [];
         if (!AddressListParser.TryParse(value, field, out var list, out var error))
-            throw new MailroomException(300, error.Message);
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, error.Message);
         return list;
     }
 }

@@ -63,34 +63,34 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
                 return null;
             var streams = await db.MessageStreams.AsNoTracking().Where(s => s.ServerId == id.ServerId).ToDictionaryAsync(s => s.StreamId, ct);
             return new SendingServer(id, server, streams);
-        }) ?? throw new MailroomException(10, "The server API token is not valid.", 401);
+        }) ?? throw new MailroomException(PostmarkErrors.InvalidToken, "The server API token is not valid.", 401);
 
     /// <summary>The stream a message goes to (default <c>outbound</c>): 1235 if unknown or archived, 1236 if inbound.</summary>
     public static string ResolveStream(SendingServer server, string? requested, string field = "MessageStream")
     {
         var streamId = string.IsNullOrWhiteSpace(requested) ? Mailroom.Contracts.DefaultStreams.Outbound : requested.Trim();
         if (!server.Streams.TryGetValue(streamId, out var stream) || stream.ArchivedAt is not null)
-            throw new MailroomException(1235, $"The message stream for the provided '{field}' was not found: '{streamId}'.");
+            throw new MailroomException(PostmarkErrors.MessageStreamNotFound, $"The message stream for the provided '{field}' was not found: '{streamId}'.");
         if (stream.Type == MessageStreamType.Inbound)
-            throw new MailroomException(1236, $"The message stream '{streamId}' is an inbound stream and cannot send mail.");
+            throw new MailroomException(PostmarkErrors.MessageStreamCannotSend, $"The message stream '{streamId}' is an inbound stream and cannot send mail.");
         return streamId;
     }
 
     public static void CheckRecipientCount(int count)
     {
         if (count == 0)
-            throw new MailroomException(300, "Zero recipients specified.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "Zero recipients specified.");
         if (count > MaxRecipients)
-            throw new MailroomException(300, $"Too many recipients: {count}. A message may have at most {MaxRecipients} To, Cc and Bcc recipients together.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Too many recipients: {count}. A message may have at most {MaxRecipients} To, Cc and Bcc recipients together.");
     }
 
     /// <summary>One tag of at most 1000 characters on one line; absent is "".</summary>
     public static string CheckTag(string? tag, string field = "Tag")
     {
         if (tag is { Length: > MaxTagLength })
-            throw new MailroomException(300, $"The '{field}' is longer than {MaxTagLength} characters.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"The '{field}' is longer than {MaxTagLength} characters.");
         if (tag is not null && tag.AsSpan().IndexOfAny('\r', '\n') >= 0)
-            throw new MailroomException(300, $"The '{field}' must not contain line breaks.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"The '{field}' must not contain line breaks.");
         return tag ?? "";
     }
 
@@ -102,15 +102,15 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
             return result;
         var items = metadata.ToList();
         if (items.Count > MaxMetadataKeys)
-            throw new MailroomException(300, $"'Metadata' may hold at most {MaxMetadataKeys} keys.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"'Metadata' may hold at most {MaxMetadataKeys} keys.");
         foreach (var (key, value) in items)
         {
             if (string.IsNullOrWhiteSpace(key) || key.Length > MaxMetadataKeyLength)
-                throw new MailroomException(300, $"Metadata key '{key}' must be 1 to {MaxMetadataKeyLength} characters.");
+                throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Metadata key '{key}' must be 1 to {MaxMetadataKeyLength} characters.");
             if (value is { Length: > MaxMetadataValueLength })
-                throw new MailroomException(300, $"Metadata value of '{key}' is longer than {MaxMetadataValueLength} characters.");
+                throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Metadata value of '{key}' is longer than {MaxMetadataValueLength} characters.");
             if (!result.TryAdd(key, value ?? ""))
-                throw new MailroomException(300, $"Metadata key '{key}' is given twice.");
+                throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Metadata key '{key}' is given twice.");
         }
         return result;
     }
@@ -121,7 +121,7 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
         if (requested is null)
             return server.Server.TrackLinks;
         if (!Enum.TryParse<LinkTracking>(requested.Trim(), ignoreCase: true, out var value) || !Enum.IsDefined(value) || int.TryParse(requested, out _))
-            throw new MailroomException(300, $"Invalid '{field}': '{requested}'. Use None, HtmlAndText, HtmlOnly or TextOnly.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Invalid '{field}': '{requested}'. Use None, HtmlAndText, HtmlOnly or TextOnly.");
         return value;
     }
 
@@ -147,7 +147,7 @@ public sealed class OutboundAdmission(MailroomDb db, OutboundQueue queue, Signin
     {
         var inactive = await queue.EnqueueActiveAsync(messages, ct);
         return messages.Select((m, i) => inactive[i].Count > 0 && inactive[i].Count == m.Recipients.Count
-            ? new MailroomException(406, $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", inactive[i])}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.")
+            ? new MailroomException(PostmarkErrors.InactiveRecipient, $"You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: {string.Join(", ", inactive[i])}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.")
             : null).ToList();
     }
 

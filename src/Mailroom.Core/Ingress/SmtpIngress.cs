@@ -240,7 +240,7 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         {
             null => null,
             var v when bool.TryParse(v.Trim(), out var b) => b,
-            var v => throw new MailroomException(300, $"Invalid 'X-PM-TrackOpens': '{v}'. Use true or false."),
+            var v => throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Invalid 'X-PM-TrackOpens': '{v}'. Use true or false."),
         };
         return new CheckedFields(tag, metadata, trackOpens, trackLinks);
     }
@@ -330,7 +330,7 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
                     mime.Headers.RemoveAt(i);
                     break;
                 case HeaderUse.Refuse:
-                    throw new MailroomException(300, HeaderRules.Refusal(field));
+                    throw new MailroomException(PostmarkErrors.InvalidEmailRequest, HeaderRules.Refusal(field));
             }
         }
     }

@@ -217,7 +217,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             if (failedMoved[i] == 0)
                 continue;
             foreach (var r in failed[i].Recipients)
-                events.Add(Event(failed[i].Message, r, Queue.MessageEventType.Bounced, nowMs, new() { ["Summary"] = failed[i].Failure!, ["BounceID"] = "" }));
+                events.Add(Event(failed[i].Message, r, Queue.MessageEventType.Bounced, nowMs, EventDetails.Bounced(failed[i].Failure!)));
         }
         for (var i = 0; i < ok.Count; i++)
         {

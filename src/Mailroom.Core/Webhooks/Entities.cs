@@ -1,3 +1,5 @@
+using Mailroom.Contracts;
+
 namespace Mailroom.Core.Webhooks;
 
 /// <summary>
@@ -8,7 +10,7 @@ public sealed class Webhook
 {
     public int Id { get; set; }
     public int ServerId { get; set; }
-    public string Stream { get; set; } = "outbound";
+    public string Stream { get; set; } = DefaultStreams.Outbound;
     public string Url { get; set; } = "";
     public string? HttpAuthUsername { get; set; }
     /// <summary>Encrypted (Secrets.ProtectKey); null when no password.</summary>
@@ -40,7 +42,7 @@ public sealed class WebhookEvent
 {
     public long Id { get; set; }
     public int ServerId { get; set; }
-    public string Stream { get; set; } = "outbound";
+    public string Stream { get; set; } = DefaultStreams.Outbound;
     /// <summary>Delivery, Bounce, SpamComplaint, SubscriptionChange.</summary>
     public string RecordType { get; set; } = "";
     /// <summary>The payload; a Bounce or SpamComplaint carries <c>"ID": 0</c> and its real ID in <see cref="BounceId"/>

@@ -1,3 +1,4 @@
+using Mailroom.Contracts;
 using System.Text.Json.Nodes;
 using Mailroom.Core.Events;
 using Mailroom.Core.Queue;
@@ -71,7 +72,7 @@ public sealed class WebhookOutbox(TimeProvider clock)
                 if (wants)
                     db.WebhookDeliveries.Add(Row(ev, e.ServerId, w.Id, w.Url, content, now));
             }
-            if (e.Stream == "outbound" && legacy.TryGetValue(e.ServerId, out var l))
+            if (e.Stream == DefaultStreams.Outbound && legacy.TryGetValue(e.ServerId, out var l))
             {
                 var url = e.RecordType switch
                 {
@@ -100,7 +101,7 @@ public sealed class WebhookOutbox(TimeProvider clock)
             if (ev.Type == MessageEventType.Delivered)
                 pending.Add(new PendingWebhookEvent(serverId, m.Stream, "Delivery",
                     WebhookPayloads.Delivery(serverId, m.Stream, ev.MessageId, ev.Recipient, m.Tag, DateTimeOffset.FromUnixTimeMilliseconds(ev.At),
-                        details.GetValueOrDefault("DeliveryMessage", ""), []),
+                        details.GetValueOrDefault(EventDetails.DeliveryMessageKey, ""), []),
                     ev.MessageId, null));
         }
         if (pending.Count == 0)

@@ -38,7 +38,7 @@ public sealed partial class WebhookService(MailroomDb db, Secrets secrets, TimeP
             throw new MailroomException(1355, "The request body is empty: a webhook needs at least a 'Url'.");
         if (r.ID is not null)
             throw new MailroomException(1356, "Do not give an 'ID' when creating a webhook.");
-        var streamId = string.IsNullOrWhiteSpace(r.MessageStream) ? "outbound" : r.MessageStream.Trim();
+        var streamId = string.IsNullOrWhiteSpace(r.MessageStream) ? DefaultStreams.Outbound : r.MessageStream.Trim();
         var stream = await db.MessageStreams.AsNoTracking().FirstOrDefaultAsync(s => s.ServerId == serverId && s.StreamId == streamId, ct)
             ?? throw new MailroomException(1226, $"The message stream for the provided 'ID' was not found: '{streamId}'.");
         if (stream.ArchivedAt is not null)

@@ -31,7 +31,7 @@ public static class ApiConventions
     public static IResult Error(int errorCode, string message, int httpStatus = 422) =>
         Results.Json(new ErrorResponse(errorCode, message), Json, statusCode: httpStatus);
 
-    public static IResult Done(string message) => Ok(new ErrorResponse(0, message));
+    public static IResult Done(string message) => Ok(new ErrorResponse(PostmarkErrors.None, message));
 
     /// <summary>
     /// Reads a JSON body. Absent, empty or <c>{}</c> bodies give <paramref name="empty"/> (the .NET client sends
@@ -41,12 +41,12 @@ public static class ApiConventions
     {
         var req = http.Request;
         if (req.ContentLength is > 0 && req.ContentLength > maxBytes)
-            throw new MailroomException(300, $"The request body is larger than {maxBytes / (1024 * 1024)} MB.", 413);
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"The request body is larger than {maxBytes / (1024 * 1024)} MB.", 413);
         var contentType = req.ContentType;
         if (!string.IsNullOrEmpty(contentType) && req.ContentLength is not 0 &&
             !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) &&
             !contentType.Contains("+json", StringComparison.OrdinalIgnoreCase))
-            throw new MailroomException(409, "Please send the body as JSON with the header 'Content-Type: application/json'.", 415);
+            throw new MailroomException(PostmarkErrors.JsonRequired, "Please send the body as JSON with the header 'Content-Type: application/json'.", 415);
 
         using var buffer = new MemoryStream();
         var read = new byte[81920];
@@ -55,7 +55,7 @@ public static class ApiConventions
         {
             buffer.Write(read, 0, n);
             if (buffer.Length > maxBytes)
-                throw new MailroomException(300, $"The request body is larger than {maxBytes / (1024 * 1024)} MB.", 413);
+                throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"The request body is larger than {maxBytes / (1024 * 1024)} MB.", 413);
         }
         var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         // A UTF-8 byte order mark, as .NET's Encoding.UTF8 writers put first: RFC 8259 §8.1 lets a parser ignore it,
@@ -79,9 +79,9 @@ public static class ApiConventions
             }
             catch (JsonException)
             {
-                throw new MailroomException(402, "Received invalid JSON input.");
+                throw new MailroomException(PostmarkErrors.InvalidJson, "Received invalid JSON input.");
             }
-            throw new MailroomException(403, $"The request has a field of the wrong type or shape: {Describe(e)}");
+            throw new MailroomException(PostmarkErrors.InvalidRequestFields, $"The request has a field of the wrong type or shape: {Describe(e)}");
         }
     }
 
@@ -204,7 +204,7 @@ public static class ApiConventions
             {
                 var id = Guid.NewGuid().ToString("N")[..12];
                 app.Logger.LogError(e, "Unexpected error {ErrorId} on {Method} {Path}", id, http.Request.Method, http.Request.Path);
-                await Write(http, 500, 101, $"An unexpected error occurred (error id {id}).");
+                await Write(http, 500, PostmarkErrors.UnexpectedError, $"An unexpected error occurred (error id {id}).");
             }
         });
         app.UseStatusCodePages(async ctx =>

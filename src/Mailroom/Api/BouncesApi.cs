@@ -48,7 +48,7 @@ public static class BouncesApi
     private static long Id(string value) =>
         long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0
             ? id
-            : throw new MailroomException(1001, $"No bounce was found with ID '{value}'.");
+            : throw new MailroomException(PostmarkErrors.BounceNotFound, $"No bounce was found with ID '{value}'.");
 
     /// <summary>Dates are parsed as the Messages API parses them, but refused with the bounce family's code (1000).</summary>
     internal static DateTimeOffset? Date(HttpContext http, string name, bool endOfDay, int errorCode = 1000)

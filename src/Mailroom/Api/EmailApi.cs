@@ -27,14 +27,14 @@ public static class EmailApi
     {
         var requests = await ReadBodyAsync<List<EmailRequest?>>(http, () => [], 50 * 1024 * 1024);
         if (requests.Count == 0)
-            throw new MailroomException(300, "The batch is empty: send a JSON array of messages.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "The batch is empty: send a JSON array of messages.");
         var results = await ingress.SendBatchAsync(http.Server(), requests, http.RequestAborted);
         return Ok(BatchAnswer(results));
     }
 
     // Failed items carry only ErrorCode and Message (spec §2.2).
     private static List<object> BatchAnswer(IReadOnlyList<SendResult> results) =>
-        results.Select(r => r.ErrorCode == 0 ? (object)r : new ErrorResponse(r.ErrorCode, r.Message)).ToList();
+        results.Select(r => r.ErrorCode == PostmarkErrors.None ? (object)r : new ErrorResponse(r.ErrorCode, r.Message)).ToList();
 
     private static async Task<IResult> SendWithTemplate(HttpContext http, EmailIngress ingress)
     {
@@ -46,7 +46,7 @@ public static class EmailApi
     {
         var body = await ReadBodyAsync(http, () => new TemplatedBatchRequest(), 50 * 1024 * 1024);
         if (body.Messages is not { Count: > 0 } messages)
-            throw new MailroomException(300, "The batch is empty: send {\"Messages\": [...]} with at least one message.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "The batch is empty: send {\"Messages\": [...]} with at least one message.");
         return Ok(BatchAnswer(await ingress.SendBatchWithTemplatesAsync(http.Server(), messages, http.RequestAborted)));
     }
 }

@@ -57,7 +57,7 @@ public static class InboundApi
 
     private static async Task<IResult> DeleteRule(string id, HttpContext http, InboundRuleService rules)
     {
-        var ruleId = RouteId(id, _ => new MailroomException(812, $"Inbound rule {id} was not found."));
+        var ruleId = RouteId(id, _ => new MailroomException(PostmarkErrors.InboundRuleNotFound, $"Inbound rule {id} was not found."));
         await rules.DeleteAsync(http.Server().ServerId, ruleId, http.RequestAborted);
         return Done($"Rule {id} removed.");
     }

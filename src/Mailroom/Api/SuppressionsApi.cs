@@ -1,3 +1,4 @@
+using Mailroom.Core;
 using Mailroom.Contracts;
 using Mailroom.Core.Events;
 using static Mailroom.Api.ApiConventions;
@@ -32,9 +33,9 @@ public static class SuppressionsApi
         {
             return await ReadBodyAsync<SuppressionRequest?>(http, () => null);
         }
-        catch (Mailroom.Core.MailroomException e) when (e.ErrorCode is 402 or 403)
+        catch (MailroomException e) when (e.ErrorCode is PostmarkErrors.InvalidJson or PostmarkErrors.InvalidRequestFields)
         {
-            throw new Mailroom.Core.MailroomException(1409, e.Message);
+            throw new MailroomException(PostmarkErrors.InvalidSuppressionRequest, e.Message);
         }
     }
 }

@@ -21,7 +21,7 @@ public static class WebhooksApi
         app.MapGroup("/events").RequireServerToken().MapGet("/", Replay);
     }
 
-    private static int Id(string id) => RouteId(id, _ => new MailroomException(1352, $"No webhook was found with ID {id}."));
+    private static int Id(string id) => RouteId(id, _ => new MailroomException(PostmarkErrors.WebhookNotFound, $"No webhook was found with ID {id}."));
 
     private static async Task<IResult> List(HttpContext http, WebhookService hooks) =>
         Ok(await hooks.ListAsync(http.Server().ServerId, http.QueryString("MessageStream"), http.RequestAborted));
@@ -60,9 +60,9 @@ public static class WebhooksApi
         {
             return await ReadBodyAsync<WebhookRequest?>(http, () => null);
         }
-        catch (MailroomException e) when (e.ErrorCode is 402 or 403)
+        catch (MailroomException e) when (e.ErrorCode is PostmarkErrors.InvalidJson or PostmarkErrors.InvalidRequestFields)
         {
-            throw new MailroomException(1361, e.Message);
+            throw new MailroomException(PostmarkErrors.InvalidWebhookField, e.Message);
         }
     }
 }

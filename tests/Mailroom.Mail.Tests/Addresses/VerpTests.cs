@@ -10,7 +10,7 @@ public class VerpTests
     static readonly VerpSigner Signer = new(Key);
 
     [Fact]
-    public void Format_is_documented_form()
+    public void FormatIsDocumentedForm()
     {
         var address = Signer.Encode(Id, 0, "pm-bounces.example.com");
         Assert.Matches("^pm_bounces\\+1d4b5f2a0c9e4e37b1f2a3c4d5e6f708-0-[0-9a-f]{13}@pm-bounces\\.example\\.com$", address);
@@ -31,7 +31,7 @@ public class VerpTests
     [InlineData(1)]
     [InlineData(49)]
     [InlineData(Verp.MaxRecipientIndex)]
-    public void Round_trip(int index)
+    public void RoundTrip(int index)
     {
         var id = Guid.NewGuid();
         var address = Signer.Encode(id, index, "bounces.example.com");
@@ -43,7 +43,7 @@ public class VerpTests
     }
 
     [Fact]
-    public void Local_part_stays_within_64_octets_of_atext()
+    public void LocalPartStaysWithin64OctetsOfAtext()
     {
         // Longest case: the largest index (6 digits).
         var local = EmailAddress.LocalPartOf(Signer.Encode(Guid.NewGuid(), Verp.MaxRecipientIndex, "a-very-long-return-path-host.bounces.example.com"));
@@ -52,7 +52,7 @@ public class VerpTests
     }
 
     [Fact]
-    public void Decoding_ignores_case_and_angle_brackets()
+    public void DecodingIgnoresCaseAndAngleBrackets()
     {
         var address = Signer.Encode(Id, 3, "bounces.example.com");
         Assert.True(Signer.TryDecodeVerified(address.ToUpperInvariant(), out var upper));
@@ -64,7 +64,7 @@ public class VerpTests
     }
 
     [Fact]
-    public void A_wrong_key_fails_verification()
+    public void AWrongKeyFailsVerification()
     {
         var address = Signer.Encode(Id, 0, "bounces.example.com");
         Assert.True(Verp.TryDecode(address, out var decoded)); // the shape alone is readable by anyone
@@ -73,7 +73,7 @@ public class VerpTests
     }
 
     [Fact]
-    public void A_previous_key_still_verifies_but_does_not_sign()
+    public void APreviousKeyStillVerifiesButDoesNotSign()
     {
         var old = Signer.Encode(Id, 0, "bounces.example.com");
         var rotated = new VerpSigner(OtherKey, Key);
@@ -84,7 +84,7 @@ public class VerpTests
     }
 
     [Fact]
-    public void Tampered_index_mac_id_or_domain_fails_verification()
+    public void TamperedIndexMacIdOrDomainFailsVerification()
     {
         var address = Signer.Encode(Id, 1, "bounces.example.com");
         var mac = Mac(address);
@@ -118,7 +118,7 @@ public class VerpTests
     [InlineData("pm_bounces+1d4b5f2a0c9e4e37b1f2a3c4d5e6f708-1-0123456789abc@")]
     [InlineData("pm_bounces+1d4b5f2a0c9e4e37b1f2a3c4d5e6f708-1-0123456789abc")]
     [InlineData("pm_bounces+1d4b5f2a0c9e4e37b1f2a3c4d5e6f708-1-0123456789abc@localhost")]
-    public void Other_addresses_do_not_decode(string? address)
+    public void OtherAddressesDoNotDecode(string? address)
     {
         Assert.False(Verp.TryDecode(address, out var decoded));
         Assert.Equal(default, decoded);
@@ -126,7 +126,7 @@ public class VerpTests
     }
 
     [Fact]
-    public void Bad_arguments_are_refused()
+    public void BadArgumentsAreRefused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Signer.Encode(Id, -1, "bounces.example.com"));
         Assert.Throws<ArgumentOutOfRangeException>(() => Signer.Encode(Id, Verp.MaxRecipientIndex + 1, "bounces.example.com"));
@@ -136,7 +136,7 @@ public class VerpTests
     }
 
     [Fact]
-    public void Local_part_helpers()
+    public void LocalPartHelpers()
     {
         Assert.Equal("a.b", EmailAddress.LocalPartOf("a.b@example.com"));
         Assert.Equal("example.com", EmailAddress.DomainOf("a.b@Example.COM"));

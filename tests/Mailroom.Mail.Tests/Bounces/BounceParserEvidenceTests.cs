@@ -43,7 +43,7 @@ public class BounceParserEvidenceTests
         """;
 
     [Fact]
-    public void Dsn_forwarded_inside_message_rfc822_is_opened()
+    public void DsnForwardedInsideMessageRfc822IsOpened()
     {
         var forwarded = $"""
             From: Helpdesk <helpdesk@mailroom.example>
@@ -75,7 +75,7 @@ public class BounceParserEvidenceTests
     }
 
     [Fact]
-    public void Contact_address_offered_by_the_notice_is_never_the_failed_recipient()
+    public void ContactAddressOfferedByTheNoticeIsNeverTheFailedRecipient()
     {
         var report = Parse("""
             From: Mail Delivery System <MAILER-DAEMON@relay.example.net>
@@ -102,7 +102,7 @@ public class BounceParserEvidenceTests
     }
 
     [Fact]
-    public void Failed_recipient_equal_to_the_bounce_To_is_kept()
+    public void FailedRecipientEqualToTheBounceToIsKept()
     {
         // A local delivery failure reported to the mailbox itself (the bounce's To: is the failed recipient).
         var report = Parse("""
@@ -127,7 +127,7 @@ public class BounceParserEvidenceTests
     }
 
     [Fact]
-    public void Challenge_that_requires_confirmation_is_not_a_hard_bounce()
+    public void ChallengeThatRequiresConfirmationIsNotAHardBounce()
     {
         var report = Parse("""
             From: Mail Delivery System <postmaster@protected.example>

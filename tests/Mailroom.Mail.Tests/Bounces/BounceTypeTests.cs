@@ -32,7 +32,7 @@ public class BounceTypeTests
     };
 
     [Fact]
-    public void Enum_numbers_are_postmark_type_codes()
+    public void EnumNumbersArePostmarkTypeCodes()
     {
         var actual = Enum.GetValues<BounceType>().ToDictionary(t => t.ToString(), t => (int)t);
         Assert.Equal(PostmarkTypeCodes.OrderBy(p => p.Key), actual.OrderBy(p => p.Key));
@@ -40,7 +40,7 @@ public class BounceTypeTests
     }
 
     [Fact]
-    public void Every_type_has_a_name_and_a_description()
+    public void EveryTypeHasANameAndADescription()
     {
         foreach (var type in Enum.GetValues<BounceType>())
         {
@@ -58,7 +58,7 @@ public class BounceTypeTests
     [InlineData(BounceType.Blocked, "ISP block", null)]
     [InlineData(BounceType.AutoResponder, "Auto responder", null)]
     [InlineData(BounceType.SpamComplaint, "Spam complaint", null)]
-    public void Names_follow_postmark(BounceType type, string name, string? description)
+    public void NamesFollowPostmark(BounceType type, string name, string? description)
     {
         Assert.Equal(name, type.Name);
         if (description is not null)
@@ -66,7 +66,7 @@ public class BounceTypeTests
     }
 
     [Fact]
-    public void Only_hard_bounces_complaints_bad_addresses_and_manual_deactivation_suppress()
+    public void OnlyHardBouncesComplaintsBadAddressesAndManualDeactivationSuppress()
     {
         var suppressing = Enum.GetValues<BounceType>().Where(t => t.SuppressesRecipient).ToHashSet();
         Assert.Equal(

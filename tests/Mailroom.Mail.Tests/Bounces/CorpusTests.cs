@@ -26,7 +26,7 @@ public class CorpusTests
     }
 
     [Fact]
-    public void Corpus_is_found_with_all_files()
+    public void CorpusIsFoundWithAllFiles()
     {
         Assert.True(Corpus.Root is not null && Directory.Exists(Corpus.Root), "corpus not found: tests/corpus of the repository");
         Assert.Equal(160, Corpus.Entries.Count);
@@ -35,7 +35,7 @@ public class CorpusTests
 
     [Theory]
     [MemberData(nameof(Files))]
-    public void Parses_corpus_file(string file)
+    public void ParsesCorpusFile(string file)
     {
         var entry = Entry(file);
         var bytes = File.ReadAllBytes(Corpus.PathOf(entry));
@@ -128,7 +128,7 @@ public class CorpusAgreementTests
 {
     /// <remarks>Measured 141/149 (94.6 %); the floor leaves room for small parser changes, not for regressions.</remarks>
     [Fact]
-    public void Classification_agrees_with_stated_reasons_for_at_least_93_percent()
+    public void ClassificationAgreesWithStatedReasonsForAtLeast93Percent()
     {
         var result = Agreement.Measure(Corpus.Entries, Corpus.PathOf);
         var summary = result.Summary("Visible corpus");
@@ -140,7 +140,7 @@ public class CorpusAgreementTests
     }
 
     [Fact]
-    public void Every_stated_reason_is_mapped()
+    public void EveryStatedReasonIsMapped()
     {
         var unmapped = Corpus.Entries.Concat(Corpus.HeldOut).SelectMany(e => e.Reasons).Where(r => r.Length > 0 && !SourceReasonMapping.Map.ContainsKey(r)).Distinct().ToList();
         Assert.Empty(unmapped);
@@ -160,7 +160,7 @@ public class CorpusComplaintTests
 
     [Theory]
     [MemberData(nameof(ComplaintFiles))]
-    public void Complaint_file_is_a_spam_complaint(string file)
+    public void ComplaintFileIsASpamComplaint(string file)
     {
         var entry = Corpus.Entries.Single(e => e.File == file);
         using var stream = File.OpenRead(Corpus.PathOf(entry));

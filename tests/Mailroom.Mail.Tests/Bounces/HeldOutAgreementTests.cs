@@ -24,7 +24,7 @@ public class HeldOutAgreementTests
     }
 
     [Fact]
-    public void Held_out_corpus_is_in_the_repository_with_both_halves()
+    public void HeldOutCorpusIsInTheRepositoryWithBothHalves()
     {
         Assert.True(Corpus.HeldOut.Count >= 400, $"held-out corpus has {Corpus.HeldOut.Count} entries");
         Assert.All(Corpus.HeldOut, e => Assert.True(File.Exists(Corpus.HeldOutPathOf(e)), e.File));
@@ -43,7 +43,7 @@ public class HeldOutAgreementTests
     /// <summary>Every held-out file parses without relying on BounceParser's catch-all (same answer unguarded).</summary>
     [Theory]
     [MemberData(nameof(HeldOutFiles))]
-    public void Held_out_file_parses_without_an_exception(string file)
+    public void HeldOutFileParsesWithoutAnException(string file)
     {
         var entry = Corpus.HeldOut.Single(e => e.File == file);
         var bytes = File.ReadAllBytes(Corpus.HeldOutPathOf(entry));
@@ -55,7 +55,7 @@ public class HeldOutAgreementTests
     }
 
     [Fact]
-    public void Classification_agrees_on_the_development_half_for_at_least_76_percent()
+    public void ClassificationAgreesOnTheDevelopmentHalfForAtLeast76Percent()
     {
         var result = MeasureSplit("dev");
         Assert.True(result.Files >= 100, $"only {result.Files} files");
@@ -63,7 +63,7 @@ public class HeldOutAgreementTests
     }
 
     [Fact]
-    public void Classification_agrees_on_the_untouched_half_for_at_least_76_percent()
+    public void ClassificationAgreesOnTheUntouchedHalfForAtLeast76Percent()
     {
         var result = MeasureSplit("untouched");
         Assert.True(result.Files >= 100, $"only {result.Files} files");

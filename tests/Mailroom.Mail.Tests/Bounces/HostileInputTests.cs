@@ -27,7 +27,7 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Multiparts_nested_1000_deep()
+    public void MultipartsNested1000Deep()
     {
         var sb = new StringBuilder("From: MAILER-DAEMON@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n");
         sb.Append("Content-Type: multipart/report; report-type=delivery-status; boundary=\"b0\"\r\n\r\n");
@@ -48,7 +48,7 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Message_rfc822_nested_1000_deep()
+    public void MessageRfc822Nested1000Deep()
     {
         var sb = new StringBuilder();
         for (var i = 0; i < 1000; i++)
@@ -60,7 +60,7 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Five_megabyte_header_line()
+    public void FiveMegabyteHeaderLine()
     {
         var huge = new string('a', 5 * 1024 * 1024);
         // MimeKit's own loading of a 5 MB header dominates the time; the parsers read at most a bounded prefix.
@@ -75,7 +75,7 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Five_megabyte_single_line_bodies()
+    public void FiveMegabyteSingleLineBodies()
     {
         var line = string.Concat(Enumerable.Repeat("user@", 1024 * 1024));
         var text = "From: MAILER-DAEMON@example.com\r\nSubject: failure notice\r\nContent-Type: text/plain\r\n\r\n" + line + "\r\n";
@@ -88,7 +88,7 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Many_recipients_and_addresses()
+    public void ManyRecipientsAndAddresses()
     {
         var sb = new StringBuilder("From: MAILER-DAEMON@example.com\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n");
         for (var i = 0; i < 20000; i++)
@@ -107,7 +107,7 @@ public class HostileInputTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public void Random_bytes(int seed)
+    public void RandomBytes(int seed)
     {
         var random = new Random(seed);
         var bytes = new byte[64 * 1024 * seed];
@@ -122,7 +122,7 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Empty_inputs()
+    public void EmptyInputs()
     {
         Assert.Equal(BounceReportKind.None, ParseBytes([]).Kind);
         Assert.Equal(BounceReportKind.None, ParseBytes("\r\n\r\n"u8.ToArray()).Kind);
@@ -133,7 +133,7 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Malformed_sample_file()
+    public void MalformedSampleFile()
     {
         // Its only failed recipient is empty and its status 9.9.9 is no status (RFC 3463 §3.1): nothing to suppress.
         var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "malformed.eml"));
@@ -143,7 +143,7 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void Classifier_accepts_anything()
+    public void ClassifierAcceptsAnything()
     {
         Assert.Equal(BounceType.Unknown, SmtpReplyClassifier.Classify(0, null, (string?)null));
         Assert.Equal(BounceType.Unknown, SmtpReplyClassifier.Classify(-1, "garbage", ""));

@@ -84,7 +84,7 @@ public class SmtpReplyClassifierTests
 
     [Theory]
     [MemberData(nameof(Replies))]
-    public void Classifies_real_replies(int code, string? status, string text, BounceType expected) =>
+    public void ClassifiesRealReplies(int code, string? status, string text, BounceType expected) =>
         Assert.Equal(expected, SmtpReplyClassifier.Classify(code, status, text));
 
     /// <summary>Issue 10: the RFC 3463 status decides before wording ("rejected" never outranks 5.1.1).</summary>
@@ -95,7 +95,7 @@ public class SmtpReplyClassifierTests
     [InlineData(550, null, "550 5.7.26 Rejected: unauthenticated", BounceType.DMARCPolicy)]
     [InlineData(553, null, "553 5.1.7 The sender address is not valid", BounceType.Blocked)]
     [InlineData(451, null, "451 4.1.1 Recipient temporarily rejected: user unknown", BounceType.Transient)]
-    public void Enhanced_status_outranks_wording(int code, string? status, string text, BounceType expected) =>
+    public void EnhancedStatusOutranksWording(int code, string? status, string text, BounceType expected) =>
         Assert.Equal(expected, SmtpReplyClassifier.Classify(code, status, text));
 
     /// <summary>Issue 10: "junkmail@…" is an address, not spam wording; host names and URLs are not wording either.</summary>
@@ -105,7 +105,7 @@ public class SmtpReplyClassifierTests
     [InlineData("550 spam-filter.example.net: mailbox unavailable for <blocked.user@example.com>", BounceType.HardBounce)]
     [InlineData("550 User unknown; see https://example.com/help/spam-blacklist-policy", BounceType.HardBounce)]
     [InlineData("550 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org", BounceType.Blocked)]
-    public void Rules_never_match_inside_addresses_hosts_or_urls(string text, BounceType expected) =>
+    public void RulesNeverMatchInsideAddressesHostsOrUrls(string text, BounceType expected) =>
         Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
 
     /// <summary>Issue 10: wordings from Exim, glibc's resolver, challenge systems, Postfix/Exim DATA-stage reports.</summary>
@@ -122,11 +122,11 @@ public class SmtpReplyClassifierTests
     [InlineData("550 Bad SPF records for [example.org:192.0.2.1]", BounceType.DMARCPolicy)]
     [InlineData("550 5.7.1 Your message was rejected due to spam classification. Set up SPF records for your domain.", BounceType.SpamNotification)]
     [InlineData("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints", BounceType.Blocked)]
-    public void Wordings_documented_by_mail_systems_are_classified(string text, BounceType expected) =>
+    public void WordingsDocumentedByMailSystemsAreClassified(string text, BounceType expected) =>
         Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
 
     [Fact]
-    public void Codes_are_found_in_the_text_when_not_given()
+    public void CodesAreFoundInTheTextWhenNotGiven()
     {
         Assert.Equal(BounceType.HardBounce, SmtpReplyClassifier.Classify(0, null, "550 5.1.1 <a@example.com>... no thanks"));
         Assert.Equal(BounceType.Transient, SmtpReplyClassifier.Classify(0, null, "451 4.0.0 please come back"));
@@ -134,7 +134,7 @@ public class SmtpReplyClassifierTests
     }
 
     [Fact]
-    public void Every_text_rule_is_exercised_by_the_table()
+    public void EveryTextRuleIsExercisedByTheTable()
     {
         var texts = Replies.Select(row => row.Data.Item3).ToList();
         foreach (var (pattern, type) in SmtpReplyClassifier.TextRules)
@@ -152,7 +152,7 @@ public class SmtpReplyClassifierTests
     [InlineData("smtp; 5.1.0 - Unknown address error 550-'5.7.1 <a@example.com>... Access denied'", 550)]
     [InlineData("unable to connect to remote server [192.0.2.222:25]: Operation timed out", null)]
     [InlineData("Received at Thu, 29 Apr 2010 23:45:10 -0600 from 192.0.2.250", null)]
-    public void Smtp_codes_are_found_in_diagnostics(string text, int? code) =>
+    public void SmtpCodesAreFoundInDiagnostics(string text, int? code) =>
         Assert.Equal(code, SmtpReplyText.FindSmtpCode(text));
 
     [Theory]
@@ -160,7 +160,7 @@ public class SmtpReplyClassifierTests
     [InlineData("4.7.650", 4, 7, 650)]
     [InlineData("5.0.0 (permanent failure)", 5, 0, 0)]
     [InlineData("  2.6.0", 2, 6, 0)]
-    public void Enhanced_status_codes_parse(string text, int c, int s, int d)
+    public void EnhancedStatusCodesParse(string text, int c, int s, int d)
     {
         Assert.True(EnhancedStatusCode.TryParse(text, out var code));
         Assert.Equal(new EnhancedStatusCode(c, s, d), code);
@@ -171,6 +171,6 @@ public class SmtpReplyClassifierTests
     [InlineData("Exim 4.72")]
     [InlineData("8.14.4/8.14.4")]
     [InlineData("3.1.1")]
-    public void Enhanced_status_codes_are_not_found_in_addresses_and_versions(string text) =>
+    public void EnhancedStatusCodesAreNotFoundInAddressesAndVersions(string text) =>
         Assert.Null(EnhancedStatusCode.Find(text));
 }

@@ -11,7 +11,7 @@ public class SyntheticMessageTests
         MimeMessage.Load(Path.Combine(AppContext.BaseDirectory, "TestData", name), TestContext.Current.CancellationToken);
 
     [Fact]
-    public void Gmail_550_5_1_1_is_a_hard_bounce_with_the_original_headers()
+    public void Gmail550511IsAHardBounceWithTheOriginalHeaders()
     {
         var report = BounceParser.Parse(Load("gmail-550-5.1.1.eml"));
 
@@ -44,7 +44,7 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Office365_ndr_is_a_hard_bounce()
+    public void Office365NdrIsAHardBounce()
     {
         var report = BounceParser.Parse(Load("office365-ndr.eml"));
 
@@ -62,7 +62,7 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Office365_ndr_without_the_report_part_is_read_from_its_html()
+    public void Office365NdrWithoutTheReportPartIsReadFromItsHtml()
     {
         // Same NDR, but only the HTML explanation survived (some gateways strip message/delivery-status).
         var full = Load("office365-ndr.eml");
@@ -82,7 +82,7 @@ public class SyntheticMessageTests
     [Theory]
     [InlineData("out-of-office.eml", "dana.okafor@fabrikam.example")]
     [InlineData("vacation-precedence.eml", "lee.ng@tailspin.example")]
-    public void Out_of_office_reply_is_an_auto_responder_and_never_suppresses(string file, string who)
+    public void OutOfOfficeReplyIsAnAutoResponderAndNeverSuppresses(string file, string who)
     {
         var report = BounceParser.Parse(Load(file));
 
@@ -96,14 +96,14 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Out_of_office_reply_points_at_the_original_through_in_reply_to()
+    public void OutOfOfficeReplyPointsAtTheOriginalThroughInReplyTo()
     {
         var report = BounceParser.Parse(Load("out-of-office.eml"));
         Assert.Equal("20250306075959.5E6F7A8B@mailroom.example", report.Original?.MessageId);
     }
 
     [Fact]
-    public void Challenge_response_is_a_challenge_verification_and_not_a_bounce()
+    public void ChallengeResponseIsAChallengeVerificationAndNotABounce()
     {
         var report = BounceParser.Parse(Load("challenge-response.eml"));
 
@@ -116,7 +116,7 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Address_change_notice_is_recognised()
+    public void AddressChangeNoticeIsRecognised()
     {
         var report = BounceParser.Parse(Load("address-change.eml"));
 
@@ -127,7 +127,7 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Amazon_ses_bounce_notification_is_read()
+    public void AmazonSesBounceNotificationIsRead()
     {
         var report = BounceParser.Parse(Load("ses-bounce.eml"));
 
@@ -145,7 +145,7 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Delay_warning_keeps_its_temporary_cause_a_full_mailbox_is_a_soft_bounce()
+    public void DelayWarningKeepsItsTemporaryCauseAFullMailboxIsASoftBounce()
     {
         // Not final (Action: delayed), so never suppressing; the cause is stated, and Postmark's SoftBounce is
         // "unable to temporarily deliver message (i.e. mailbox full …)".
@@ -163,7 +163,7 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Complaint_not_spam_is_not_a_complaint()
+    public void ComplaintNotSpamIsNotAComplaint()
     {
         var message = MimeMessage.Load(new MemoryStream("""
             From: fbl@isp.example
@@ -197,7 +197,7 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Success_dsn_is_not_a_delivery_failure()
+    public void SuccessDsnIsNotADeliveryFailure()
     {
         var message = MimeMessage.Load(new MemoryStream("""
             From: MAILER-DAEMON@mx.mailroom.example (Mail Delivery System)
@@ -238,7 +238,7 @@ public class SyntheticMessageTests
     }
 
     [Fact]
-    public void Ordinary_mail_is_not_recognised()
+    public void OrdinaryMailIsNotRecognised()
     {
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse("friend@example.org"));

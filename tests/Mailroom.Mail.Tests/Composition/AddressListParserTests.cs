@@ -6,7 +6,7 @@ namespace Mailroom.Mail.Tests.Composition;
 public class AddressListParserTests
 {
     [Fact]
-    public void Comma_inside_quotes_does_not_split()
+    public void CommaInsideQuotesDoesNotSplit()
     {
         var list = AddressListParser.Parse("\"Smith, Jo\" <jo@x.com>, b@y.org", "To");
         Assert.Equal([new NamedAddress("Smith, Jo", "jo@x.com"), new NamedAddress(null, "b@y.org")], list);
@@ -26,7 +26,7 @@ public class AddressListParserTests
     [InlineData("\"Quote <not@addr.com>\" <real@x.com>", "Quote <not@addr.com>", "real@x.com")]
     [InlineData("Jo (Sales, EU) <jo@x.com>", "Jo (Sales, EU)", "jo@x.com")]
     [InlineData("Jo <jo@x.com>  ", "Jo", "jo@x.com")]
-    public void Single_entries(string input, string? name, string address)
+    public void SingleEntries(string input, string? name, string address)
     {
         Assert.Equal([new NamedAddress(name, address)], AddressListParser.Parse(input, "To"));
     }
@@ -36,14 +36,14 @@ public class AddressListParserTests
     [InlineData("")]
     [InlineData("   ")]
     [InlineData(" , ,")]
-    public void Blank_lists_are_empty(string? input)
+    public void BlankListsAreEmpty(string? input)
     {
         Assert.Empty(AddressListParser.Parse(input, "Cc"));
         Assert.Equal(0, AddressListParser.CountRecipients(input));
     }
 
     [Fact]
-    public void Trailing_and_doubled_commas_are_ignored()
+    public void TrailingAndDoubledCommasAreIgnored()
     {
         Assert.Equal(2, AddressListParser.Parse("a@x.com,, b@y.org ,", "To").Count);
     }
@@ -61,7 +61,7 @@ public class AddressListParserTests
     [InlineData("\"Evil\r\nBcc: v@x.com\" <jo@x.com>")]
     [InlineData("jo@x.com\nBcc: v@x.com")]
     [InlineData("Group: a@x.com;")]
-    public void Invalid_lists_fail_with_the_field_named(string input)
+    public void InvalidListsFailWithTheFieldNamed(string input)
     {
         Assert.False(AddressListParser.TryParse(input, "ReplyTo", out var addresses, out var error));
         Assert.Empty(addresses);
@@ -72,21 +72,21 @@ public class AddressListParserTests
     }
 
     [Fact]
-    public void Error_quotes_the_bad_entry()
+    public void ErrorQuotesTheBadEntry()
     {
         var error = Assert.Throws<CompositionException>(() => AddressListParser.Parse("ok@x.com, Bad <bad@>", "To"));
         Assert.Contains("Bad <bad@>", error.Message);
     }
 
     [Fact]
-    public void Recipients_are_counted_across_lists()
+    public void RecipientsAreCountedAcrossLists()
     {
         Assert.Equal(4, AddressListParser.CountRecipients("a@x.com, \"B, b\" <b@x.com>", null, "c@x.com,", "Jo (x, y) <d@x.com>"));
         Assert.Equal(0, AddressListParser.CountRecipients());
     }
 
     [Fact]
-    public void Parsed_addresses_compose()
+    public void ParsedAddressesCompose()
     {
         var to = AddressListParser.Parse("\"Smith, Jo\" <jo@x.com>, b@y.org", "To");
         var message = Samples.Composer.Compose(Samples.Simple() with { To = to });

@@ -26,7 +26,7 @@ public class HeaderRulesTests
     [InlineData("X-PM-Tag", HeaderUse.Refuse, HeaderUse.Read)]
     [InlineData("X-Campaign", HeaderUse.Keep, HeaderUse.Keep)]
     [InlineData("List-Unsubscribe", HeaderUse.Keep, HeaderUse.Keep)]
-    public void Each_path_has_its_column_in_one_table(string name, HeaderUse api, HeaderUse smtp)
+    public void EachPathHasItsColumnInOneTable(string name, HeaderUse api, HeaderUse smtp)
     {
         Assert.Equal(api, HeaderRules.ApiUse(name));
         Assert.Equal(smtp, HeaderRules.SmtpUse(name));
@@ -34,7 +34,7 @@ public class HeaderRulesTests
     }
 
     [Fact]
-    public void Refusals_name_the_field_and_are_ascii_for_smtp_replies()
+    public void RefusalsNameTheFieldAndAreAsciiForSmtpReplies()
     {
         foreach (var rule in HeaderRules.Table)
         {
@@ -47,7 +47,7 @@ public class HeaderRulesTests
     }
 
     [Fact]
-    public void A_clean_header_section_passes_and_the_body_is_not_looked_at()
+    public void ACleanHeaderSectionPassesAndTheBodyIsNotLookedAt()
     {
         Assert.Null(Check("Subject: Hi\r\nX-Folded: one\r\n\ttwo\r\n"));
         // 8-bit and long lines in the body are the body's business (Preparation re-encodes it).
@@ -64,7 +64,7 @@ public class HeaderRulesTests
     [InlineData("X\0A: b\r\n", "The header name contains the control character U+0000")]
     [InlineData("X A: b\r\n", "'X A' is not a valid header name")]
     [InlineData("no colon at all\r\n", "'no colon at all' is not a valid header name")]
-    public void Control_characters_and_malformed_lines_are_refused_with_the_api_words(string headers, string words)
+    public void ControlCharactersAndMalformedLinesAreRefusedWithTheApiWords(string headers, string words)
     {
         var fault = Check(headers);
         Assert.NotNull(fault);
@@ -73,7 +73,7 @@ public class HeaderRulesTests
     }
 
     [Fact]
-    public void Lines_are_at_most_998_octets()
+    public void LinesAreAtMost998Octets()
     {
         Assert.Null(Check("X-A: " + new string('a', 998 - 5) + "\r\n"));
         var fault = Check("X-A: " + new string('a', 999 - 5) + "\r\n");
@@ -84,7 +84,7 @@ public class HeaderRulesTests
     }
 
     [Fact]
-    public void Eight_bit_header_text_needs_smtputf8_and_then_utf8()
+    public void EightBitHeaderTextNeedsSmtputf8AndThenUtf8()
     {
         Assert.Equal(HeaderFaultKind.EightBit, Check("Subject: Grüße\r\n")?.Kind);
         Assert.Contains("'Subject'", Check("Subject: Grüße\r\n")!.Message);

@@ -42,7 +42,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Text_only_is_a_single_text_plain_part()
+    public void TextOnlyIsASingleTextPlainPart()
     {
         var (message, wire) = RoundTrip(Samples.Simple());
         var part = Assert.IsType<TextPart>(message.Body);
@@ -54,21 +54,21 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Html_only_is_a_single_text_html_part()
+    public void HtmlOnlyIsASingleTextHtmlPart()
     {
         var (message, _) = RoundTrip(Samples.Simple() with { TextBody = null, HtmlBody = "<p>x</p>" });
         Assert.True(Assert.IsType<TextPart>(message.Body).IsHtml);
     }
 
     [Fact]
-    public void No_body_gives_an_empty_text_part()
+    public void NoBodyGivesAnEmptyTextPart()
     {
         var (message, _) = RoundTrip(Samples.Simple() with { TextBody = null });
         Assert.Equal("", Lines(Assert.IsType<TextPart>(message.Body).Text));
     }
 
     [Fact]
-    public void Text_and_html_make_multipart_alternative_text_first()
+    public void TextAndHtmlMakeMultipartAlternativeTextFirst()
     {
         var (message, _) = RoundTrip(Samples.Simple() with { HtmlBody = "<p>x</p>" });
         var alternative = Assert.IsType<MultipartAlternative>(message.Body);
@@ -78,7 +78,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Full_structure_is_mixed_alternative_related()
+    public void FullStructureIsMixedAlternativeRelated()
     {
         var (message, _) = RoundTrip(Samples.Rich());
         var mixed = Assert.IsType<Multipart>(message.Body);
@@ -106,7 +106,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Inline_attachment_without_html_is_a_regular_attachment()
+    public void InlineAttachmentWithoutHtmlIsARegularAttachment()
     {
         var (message, _) = RoundTrip(Samples.Simple() with { Attachments = [new("logo.png", Samples.Png, "image/png", "cid:logo.png")] });
         var mixed = Assert.IsType<Multipart>(message.Body);
@@ -115,7 +115,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Attachment_without_content_type_is_octet_stream_and_unicode_name_survives()
+    public void AttachmentWithoutContentTypeIsOctetStreamAndUnicodeNameSurvives()
     {
         var (message, wire) = RoundTrip(Samples.Simple() with { Attachments = [new("résumé 東京.bin", [1, 2, 3])] });
         var part = (MimePart)((Multipart)message.Body!)[1];
@@ -125,7 +125,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Message_rfc822_attachment_is_carried_as_a_message()
+    public void MessageRfc822AttachmentIsCarriedAsAMessage()
     {
         var inner = "From: a@example.com\r\nSubject: inner\r\n\r\nbody\r\n"u8.ToArray();
         var (message, _) = RoundTrip(Samples.Simple() with { Attachments = [new("fwd.eml", inner, "message/rfc822")] });
@@ -135,7 +135,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Bcc_is_never_written_but_is_an_envelope_recipient()
+    public void BccIsNeverWrittenButIsAnEnvelopeRecipient()
     {
         var spec = Samples.Rich();
         var (message, wire) = RoundTrip(spec);
@@ -147,14 +147,14 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Envelope_recipients_are_deduplicated_ignoring_case()
+    public void EnvelopeRecipientsAreDeduplicatedIgnoringCase()
     {
         var spec = Samples.Simple() with { Cc = [NamedAddress.Of("JO@example.org")], Bcc = [NamedAddress.Of("x@example.org")] };
         Assert.Equal(["jo@example.org", "x@example.org"], spec.EnvelopeRecipients());
     }
 
     [Fact]
-    public void Addresses_subject_date_and_message_id_are_written()
+    public void AddressesSubjectDateAndMessageIdAreWritten()
     {
         var (message, wire) = RoundTrip(Samples.Rich());
         Assert.Equal("\"Sender\" <sender@mail.example.com>", message.From.ToString());
@@ -174,14 +174,14 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void No_subject_means_no_subject_header()
+    public void NoSubjectMeansNoSubjectHeader()
     {
         var (message, _) = RoundTrip(Samples.Simple() with { Subject = null });
         Assert.DoesNotContain(message.Headers, h => h.Id == HeaderId.Subject);
     }
 
     [Fact]
-    public void Custom_headers_are_written_in_order()
+    public void CustomHeadersAreWrittenInOrder()
     {
         var (message, wire) = RoundTrip(Samples.Rich() with
         {
@@ -194,7 +194,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Unicode_subject_and_names_are_rfc2047_encoded()
+    public void UnicodeSubjectAndNamesAreRfc2047Encoded()
     {
         const string subject = "Grüße — 日本語の件名 🚀 with some more words to make it longer than one line of seventy-eight";
         var (message, wire) = RoundTrip(Samples.Simple() with
@@ -212,7 +212,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Long_lines_are_encoded_to_short_lines_and_decode_back()
+    public void LongLinesAreEncodedToShortLinesAndDecodeBack()
     {
         var text = "before\n" + Samples.LongLine(5000) + "\nafter";
         var html = "<p>" + Samples.LongLine(2500) + "</p>";
@@ -224,7 +224,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Eight_bit_text_is_transfer_encoded_and_decodes_back()
+    public void EightBitTextIsTransferEncodedAndDecodesBack()
     {
         const string text = "à é è ù ç œ ß ñ ø å «» € — 東京";
         var (message, wire) = RoundTrip(Samples.Simple(text) with { HtmlBody = "<p>" + text + "</p>" });
@@ -236,7 +236,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Line_breaks_are_normalized_to_crlf()
+    public void LineBreaksAreNormalizedToCrlf()
     {
         var (message, wire) = RoundTrip(Samples.Simple("a\nb\rc\r\nd"));
         AssertCrlfOnly(wire);
@@ -256,7 +256,7 @@ public class MessageComposerTests
     [InlineData("Subject\nX-Evil: 1")]
     [InlineData("Subject\r")]
     [InlineData("nul\0byte")]
-    public void Subject_injection_is_refused(string subject)
+    public void SubjectInjectionIsRefused(string subject)
     {
         var error = Refused(Samples.Simple() with { Subject = subject }, "Subject");
         Assert.Contains("Subject", error.Message);
@@ -270,7 +270,7 @@ public class MessageComposerTests
     [InlineData("X:Colon", "value", "Headers[0].Name")]
     [InlineData("Naïve", "value", "Headers[0].Name")]
     [InlineData("", "value", "Headers[0].Name")]
-    public void Header_injection_and_bad_names_are_refused(string name, string value, string field)
+    public void HeaderInjectionAndBadNamesAreRefused(string name, string value, string field)
     {
         Refused(Samples.Simple() with { Headers = [new(name, value)] }, field);
     }
@@ -278,13 +278,13 @@ public class MessageComposerTests
     [Theory]
     [InlineData("List-Unsubscribe", "<https://exämple.com/ü>")]
     [InlineData("References", "<ü@example.com>")]
-    public void Non_ascii_in_structured_headers_is_refused(string name, string value)
+    public void NonAsciiInStructuredHeadersIsRefused(string name, string value)
     {
         Refused(Samples.Simple() with { Headers = [new(name, value)] }, "Headers[0].Value");
     }
 
     [Fact]
-    public void Error_names_the_index_of_the_bad_header()
+    public void ErrorNamesTheIndexOfTheBadHeader()
     {
         Refused(Samples.Simple() with { Headers = [new("X-A", "ok"), new("X-B", "bad\r\n")] }, "Headers[1].Value");
     }
@@ -311,7 +311,7 @@ public class MessageComposerTests
     [InlineData("Resent-Bcc")]
     [InlineData("Authentication-Results")]
     [InlineData("ARC-Seal")]
-    public void Reserved_headers_are_refused(string name)
+    public void ReservedHeadersAreRefused(string name)
     {
         var error = Refused(Samples.Simple() with { Headers = [new(name, "x@example.com")] }, "Headers[0].Name");
         Assert.Contains(name, error.Message);
@@ -324,16 +324,16 @@ public class MessageComposerTests
     [InlineData("In-Reply-To")]
     [InlineData("References")]
     [InlineData("Feedback-ID")]
-    public void Ordinary_headers_are_not_reserved(string name) => Assert.False(MessageComposer.IsReservedHeader(name));
+    public void OrdinaryHeadersAreNotReserved(string name) => Assert.False(MessageComposer.IsReservedHeader(name));
 
     [Fact]
-    public void Single_use_headers_may_not_repeat()
+    public void SingleUseHeadersMayNotRepeat()
     {
         Refused(Samples.Simple() with { Headers = [new("In-Reply-To", "<a@b.c>"), new("in-reply-to", "<d@e.f>")] }, "Headers[1].Name");
     }
 
     [Fact]
-    public void Custom_message_id_only_when_allowed()
+    public void CustomMessageIdOnlyWhenAllowed()
     {
         Refused(Samples.Simple() with { Headers = [new("Message-ID", "<custom@example.com>")] }, "Headers[0].Name");
 
@@ -348,7 +348,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Word_too_long_for_a_header_line_is_refused()
+    public void WordTooLongForAHeaderLineIsRefused()
     {
         Refused(Samples.Simple() with { Headers = [new("X-Long", Samples.LongLine(1000))] }, "Headers[0].Value");
         Refused(Samples.Simple() with { Subject = Samples.LongLine(995) }, "Subject");
@@ -364,7 +364,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Display_name_injection_is_refused_with_the_field_named()
+    public void DisplayNameInjectionIsRefusedWithTheFieldNamed()
     {
         Refused(Samples.Simple() with { From = new NamedAddress("Evil\r\nBcc: x@example.com", "sender@mail.example.com") }, "From");
         Refused(Samples.Simple() with { To = [new NamedAddress("Evil\n", "jo@example.org")] }, "To");
@@ -373,7 +373,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Invalid_addresses_are_refused_with_the_field_named()
+    public void InvalidAddressesAreRefusedWithTheFieldNamed()
     {
         Refused(Samples.Simple() with { From = NamedAddress.Of("not-an-address") }, "From");
         Refused(Samples.Simple() with { To = [NamedAddress.Of("jo@example.org\r\nBcc: x@y.z")] }, "To");
@@ -383,7 +383,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void A_recipient_is_required()
+    public void ARecipientIsRequired()
     {
         Refused(Samples.Simple() with { To = [] }, "To");
         Assert.NotNull(Compose(Samples.Simple() with { To = [], Bcc = [NamedAddress.Of("only@example.org")] }));
@@ -397,7 +397,7 @@ public class MessageComposerTests
     [InlineData("a.png", "multipart/mixed", null, "Attachments[0].ContentType")]
     [InlineData("a.png", "image/png", "cid:bad id", "Attachments[0].ContentID")]
     [InlineData("a.png", "image/png", "cid:x\r\nX-Evil: 1", "Attachments[0].ContentID")]
-    public void Bad_attachments_are_refused(string name, string contentType, string? contentId, string field)
+    public void BadAttachmentsAreRefused(string name, string contentType, string? contentId, string field)
     {
         Refused(Samples.Simple() with { HtmlBody = "<p/>", Attachments = [new(name, [1], contentType, contentId)] }, field);
     }
@@ -407,7 +407,7 @@ public class MessageComposerTests
     [InlineData("logo.png")]
     [InlineData("<logo.png>")]
     [InlineData("CID:logo.png")]
-    public void Content_id_forms_are_accepted(string contentId)
+    public void ContentIdFormsAreAccepted(string contentId)
     {
         var (message, _) = RoundTrip(Samples.Simple() with { TextBody = null, HtmlBody = "<img src=\"cid:logo.png\">", Attachments = [new("logo.png", Samples.Png, "image/png", contentId)] });
         var related = Assert.IsType<MultipartRelated>(message.Body);
@@ -415,7 +415,7 @@ public class MessageComposerTests
     }
 
     [Fact]
-    public void Options_require_a_valid_message_id_domain()
+    public void OptionsRequireAValidMessageIdDomain()
     {
         Assert.Throws<ArgumentException>(() => new MessageComposer(new MessageComposerOptions { MessageIdDomain = "not a domain" }));
     }

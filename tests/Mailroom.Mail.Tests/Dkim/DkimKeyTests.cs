@@ -6,7 +6,7 @@ namespace Mailroom.Mail.Tests.Dkim;
 public class DkimKeyTests
 {
     [Fact]
-    public void Generated_pair_has_pkcs8_pem_and_spki_public_key()
+    public void GeneratedPairHasPkcs8PemAndSpkiPublicKey()
     {
         var pair = Samples.Key;
         Assert.Equal(2048, pair.KeySizeBits);
@@ -25,7 +25,7 @@ public class DkimKeyTests
     }
 
     [Fact]
-    public void Txt_value_splits_into_255_octet_strings()
+    public void TxtValueSplitsInto255OctetStrings()
     {
         var strings = Samples.Key.DnsTxtStrings();
         Assert.Equal(2, strings.Count);
@@ -34,7 +34,7 @@ public class DkimKeyTests
     }
 
     [Fact]
-    public void Pair_is_rebuilt_from_stored_pem_pkcs8_or_pkcs1()
+    public void PairIsRebuiltFromStoredPemPkcs8OrPkcs1()
     {
         Assert.Equal(Samples.Key.PublicKeyBase64, DkimKeyPair.FromPrivateKeyPem(Samples.Key.PrivateKeyPem).PublicKeyBase64);
 
@@ -46,7 +46,7 @@ public class DkimKeyTests
     }
 
     [Fact]
-    public void Unusable_keys_are_refused()
+    public void UnusableKeysAreRefused()
     {
         using var rsa = RSA.Create();
         rsa.ImportFromPem(Samples.Key.PrivateKeyPem);
@@ -66,14 +66,14 @@ public class DkimKeyTests
     [InlineData("example.com", "", "Selector")]
     [InlineData("example.com", "bad_selector", "Selector")]
     [InlineData("example.com", "-s1", "Selector")]
-    public void Invalid_domain_or_selector_is_refused(string domain, string selector, string param)
+    public void InvalidDomainOrSelectorIsRefused(string domain, string selector, string param)
     {
         var error = Assert.Throws<ArgumentException>(() => DkimSigningKey.Load(new DkimKey(domain, selector, Samples.Key.PrivateKeyPem)));
         Assert.Equal(param, error.ParamName);
     }
 
     [Fact]
-    public void Selector_has_postmark_dated_form_in_utc()
+    public void SelectorHasPostmarkDatedFormInUtc()
     {
         Assert.Equal("20261129051950pm", DkimSelector.FromTime(new DateTimeOffset(2026, 11, 29, 5, 19, 50, TimeSpan.Zero)));
         Assert.Equal("20261129051950pm", DkimSelector.FromTime(new DateTimeOffset(2026, 11, 29, 7, 19, 50, TimeSpan.FromHours(2))));
@@ -92,16 +92,16 @@ public class DkimKeyTests
     [InlineData("a_b", false)]
     [InlineData("a b", false)]
     [InlineData("-a", false)]
-    public void Selector_syntax(string? selector, bool valid) => Assert.Equal(valid, DkimSelector.IsValid(selector));
+    public void SelectorSyntax(string? selector, bool valid) => Assert.Equal(valid, DkimSelector.IsValid(selector));
 
     [Fact]
-    public void Dns_name_is_selector_domainkey_domain()
+    public void DnsNameIsSelectorDomainkeyDomain()
     {
         Assert.Equal("s1._domainkey.example.com", DkimSelector.DnsName("s1", "example.com"));
     }
 
     [Fact]
-    public void Cache_loads_each_key_once_and_forgets_failures()
+    public void CacheLoadsEachKeyOnceAndForgetsFailures()
     {
         var cache = new DkimKeyCache();
         var first = cache.Get(Samples.DkimKey);
@@ -117,7 +117,7 @@ public class DkimKeyTests
     }
 
     [Fact]
-    public void Cache_empties_itself_past_capacity()
+    public void CacheEmptiesItselfPastCapacity()
     {
         var cache = new DkimKeyCache(capacity: 2);
         cache.Get(Samples.DkimKey with { Selector = "a" });
@@ -127,13 +127,13 @@ public class DkimKeyTests
     }
 
     [Fact]
-    public void Domain_is_lower_cased_for_d_tag()
+    public void DomainIsLowerCasedForDTag()
     {
         Assert.Equal("mail.example.com", DkimSigningKey.Load(Samples.DkimKey with { Domain = "Mail.Example.COM" }).Domain);
     }
 
     [Fact]
-    public void Key_record_never_prints_the_private_key()
+    public void KeyRecordNeverPrintsThePrivateKey()
     {
         var text = Samples.DkimKey.ToString();
         Assert.DoesNotContain("PRIVATE", text);

@@ -74,7 +74,7 @@ public class DkimSigningTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void Independent_verifier_accepts_signed_message(string kind)
+    public void IndependentVerifierAcceptsSignedMessage(string kind)
     {
         var signed = ComposeAndSign(Spec(kind));
         Assert.StartsWith("DKIM-Signature:", Samples.Ascii(signed));
@@ -83,7 +83,7 @@ public class DkimSigningTests
     }
 
     [Fact]
-    public void Message_survives_a_reparse_and_reserialization()
+    public void MessageSurvivesAReparseAndReserialization()
     {
         // What a relay does: parse, then write again. The signature must still hold.
         var signed = ComposeAndSign(Samples.Rich());
@@ -92,7 +92,7 @@ public class DkimSigningTests
     }
 
     [Fact]
-    public void Tampered_body_fails()
+    public void TamperedBodyFails()
     {
         var signed = Samples.Ascii(ComposeAndSign(Samples.Simple("Pay invoice 100 EUR\n")));
         Assert.Contains("100 EUR", signed);
@@ -100,14 +100,14 @@ public class DkimSigningTests
     }
 
     [Fact]
-    public void Tampered_signed_header_fails()
+    public void TamperedSignedHeaderFails()
     {
         var signed = Samples.Ascii(ComposeAndSign(Samples.Simple()));
         AssertFails(Encoding.ASCII.GetBytes(signed.Replace("Subject: Test message", "Subject: Test massage")));
     }
 
     [Fact]
-    public void Added_second_From_fails_because_From_is_oversigned()
+    public void AddedSecondFromFailsBecauseFromIsOversigned()
     {
         var signed = Samples.Ascii(ComposeAndSign(Samples.Simple()));
         var body = signed.IndexOf("\r\n\r\n", StringComparison.Ordinal);
@@ -116,13 +116,13 @@ public class DkimSigningTests
     }
 
     [Fact]
-    public void Wrong_public_key_fails()
+    public void WrongPublicKeyFails()
     {
         AssertFails(ComposeAndSign(Samples.Simple()), Samples.OtherKey.DnsTxtValue);
     }
 
     [Fact]
-    public void Signature_tags_are_as_documented()
+    public void SignatureTagsAreAsDocumented()
     {
         var message = Samples.Composer.Compose(Samples.Rich());
         DkimSigning.Sign(message, Samples.DkimKey, Samples.SigningTime);
@@ -146,7 +146,7 @@ public class DkimSigningTests
     /// field are signed now, which a verifier checks as usual (RFC 6376 §5.4.2: bottom-up).
     /// </summary>
     [Fact]
-    public void Repeated_signed_fields_are_signed_at_most_ten_times_and_still_verify()
+    public void RepeatedSignedFieldsAreSignedAtMostTenTimesAndStillVerify()
     {
         var message = Samples.Composer.Compose(Samples.Simple());
         for (var i = 0; i < 300; i++)
@@ -160,14 +160,14 @@ public class DkimSigningTests
     }
 
     [Fact]
-    public void Only_present_headers_are_signed_plus_oversigned_From()
+    public void OnlyPresentHeadersAreSignedPlusOversignedFrom()
     {
         var message = Samples.Composer.Compose(Samples.Simple());
         Assert.Equal(["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type", "From"], DkimSigning.HeadersToSign(message));
     }
 
     [Fact]
-    public void Signature_equals_stock_MimeKit_signer_output()
+    public void SignatureEqualsStockMimeKitSignerOutput()
     {
         // Same canonicalization and layout; only the RSA step differs, and PKCS#1 v1.5 is deterministic.
         var ours = Samples.Composer.Compose(Samples.Rich());
@@ -186,7 +186,7 @@ public class DkimSigningTests
     }
 
     [Fact]
-    public void Concurrent_signing_gives_the_single_threaded_signature()
+    public void ConcurrentSigningGivesTheSingleThreadedSignature()
     {
         var bytes = WireFormat.ToBytes(Samples.Composer.Compose(Samples.Rich()));
         var key = DkimKeyCache.Shared.Get(Samples.DkimKey);
@@ -214,14 +214,14 @@ public class DkimSigningTests
     }
 
     [Fact]
-    public void Message_without_From_is_refused()
+    public void MessageWithoutFromIsRefused()
     {
         var message = new MimeMessage { Subject = "x", Body = new TextPart("plain") { Text = "x" } };
         Assert.Throws<ArgumentException>(() => DkimSigning.Sign(message, Samples.DkimKey, Samples.SigningTime));
     }
 
     [Fact]
-    public void Signing_prepares_unprepared_messages_for_7bit()
+    public void SigningPreparesUnpreparedMessagesFor7bit()
     {
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Ünal", "sender@mail.example.com"));

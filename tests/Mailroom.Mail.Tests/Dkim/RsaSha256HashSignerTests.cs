@@ -13,7 +13,7 @@ public class RsaSha256HashSignerTests
     }
 
     [Fact]
-    public void Signature_is_pkcs1_sha256_of_everything_fed_in()
+    public void SignatureIsPkcs1Sha256OfEverythingFedIn()
     {
         using var rsa = Rsa();
         var signer = new RsaSha256HashSigner(rsa);
@@ -29,7 +29,7 @@ public class RsaSha256HashSignerTests
     }
 
     [Fact]
-    public void Signer_starts_over_after_a_signature_or_reset()
+    public void SignerStartsOverAfterASignatureOrReset()
     {
         using var rsa = Rsa();
         var signer = new RsaSha256HashSigner(rsa);
@@ -46,14 +46,14 @@ public class RsaSha256HashSignerTests
     }
 
     [Fact]
-    public void Verification_mode_is_not_offered()
+    public void VerificationModeIsNotOffered()
     {
         using var rsa = Rsa();
         Assert.Throws<NotSupportedException>(() => new RsaSha256HashSigner(rsa).Init(false, null!));
     }
 
     [Fact]
-    public void Shared_rsa_signs_concurrently()
+    public void SharedRsaSignsConcurrently()
     {
         using var rsa = Rsa();
         var digests = Enumerable.Range(0, 64).Select(i => SHA256.HashData(BitConverter.GetBytes(i))).ToArray();

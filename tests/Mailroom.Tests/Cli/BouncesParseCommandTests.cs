@@ -21,7 +21,7 @@ public class BouncesParseCommandTests
     }
 
     [Fact]
-    public async Task Json_prints_one_object_per_file_with_type_and_recipients()
+    public async Task JsonPrintsOneObjectPerFileWithTypeAndRecipients()
     {
         var dsn = CorpusFile("bounces/kumomta_rfc3464_2.eml");
         var challenge = CorpusFile("bounces/mdsbp_boxbe-cr.eml");
@@ -61,7 +61,7 @@ public class BouncesParseCommandTests
     }
 
     [Fact]
-    public async Task Without_json_prints_a_readable_line_per_file()
+    public async Task WithoutJsonPrintsAReadableLinePerFile()
     {
         var file = CorpusFile("bounces/kumomta_rfc3464_1.eml");
 
@@ -73,7 +73,7 @@ public class BouncesParseCommandTests
     }
 
     [Fact]
-    public async Task Unreadable_file_is_reported_and_the_others_still_parsed()
+    public async Task UnreadableFileIsReportedAndTheOthersStillParsed()
     {
         var missing = Path.Combine(TestPaths.NewTempDirectory(), "missing.eml");
         var file = CorpusFile("bounces/kumomta_rfc3464_1.eml");
@@ -86,7 +86,7 @@ public class BouncesParseCommandTests
     }
 
     [Fact]
-    public async Task Runs_as_the_mailroom_executable()
+    public async Task RunsAsTheMailroomExecutable()
     {
         var file = CorpusFile("bounces/kumomta_rfc3464_3.eml");
 

@@ -31,5 +31,39 @@ public sealed class EnumNumbersTests
         Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 30, 31],
             Enum.GetValues<Mailroom.Core.Stats.StatsMetric>().Select(v => (int)v));
         Assert.Equal(["Other", "Gmail", "Microsoft", "Yahoo", "Apple"], Enum.GetNames<Mailroom.Core.Stats.MailboxProvider>());
+        Assert.Equal([0, 1, 2, 3, 4], Enum.GetValues<Mailroom.Core.Stats.MailboxProvider>().Select(v => (int)v));
+    }
+
+    [Fact]
+    public void QueueEventWebhookAndKeyEnumNumbersAreFrozen()
+    {
+        // The queue: message status and stage, delivery state, message event type.
+        Assert.Equal([0, 1, 2, 3], Enum.GetValues<Mailroom.Core.Queue.MessageStatus>().Select(v => (int)v));
+        Assert.Equal(["Queued", "Sent", "Processed", "Failed"], Enum.GetNames<Mailroom.Core.Queue.MessageStatus>());
+        Assert.Equal([0, 1, 2], Enum.GetValues<Mailroom.Core.Queue.MessageStage>().Select(v => (int)v));
+        Assert.Equal(["Accepted", "Prepared", "Failed"], Enum.GetNames<Mailroom.Core.Queue.MessageStage>());
+        Assert.Equal([0, 1, 2, 3], Enum.GetValues<Mailroom.Core.Queue.DeliveryState>().Select(v => (int)v));
+        Assert.Equal(["Pending", "Delivered", "Failed", "Held"], Enum.GetNames<Mailroom.Core.Queue.DeliveryState>());
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6], Enum.GetValues<Mailroom.Core.Queue.MessageEventType>().Select(v => (int)v));
+        Assert.Equal(["Queued", "Delivered", "Transient", "Bounced", "Opened", "LinkClicked", "SubscriptionChanged"],
+            Enum.GetNames<Mailroom.Core.Queue.MessageEventType>());
+        // Suppressions: reason and origin.
+        Assert.Equal([0, 1, 2], Enum.GetValues<Mailroom.Core.Events.SuppressionReason>().Select(v => (int)v));
+        Assert.Equal(["HardBounce", "SpamComplaint", "ManualSuppression"], Enum.GetNames<Mailroom.Core.Events.SuppressionReason>());
+        Assert.Equal([0, 1, 2], Enum.GetValues<Mailroom.Core.Events.SuppressionOrigin>().Select(v => (int)v));
+        Assert.Equal(["Recipient", "Customer", "Admin"], Enum.GetNames<Mailroom.Core.Events.SuppressionOrigin>());
+        // Bounces: the type is Postmark's own type codes (the API's TypeCode), so also a wire value.
+        Assert.Equal([1, 2, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 100000, 100001, 100002, 100003, 100006, 100007, 100008, 100009, 100010],
+            Enum.GetValues<Mailroom.Mail.Bounces.BounceType>().Select(v => (int)v));
+        Assert.Equal(["HardBounce", "Transient", "Unsubscribe", "Subscribe", "AutoResponder", "AddressChange", "DnsError", "SpamNotification",
+            "OpenRelayTest", "Unknown", "SoftBounce", "VirusNotification", "ChallengeVerification", "BadEmailAddress", "SpamComplaint",
+            "ManuallyDeactivated", "Unconfirmed", "Blocked", "SMTPApiError", "InboundError", "DMARCPolicy", "TemplateRenderingFailed"],
+            Enum.GetNames<Mailroom.Mail.Bounces.BounceType>());
+        // Webhook delivery state, DKIM key state, a stream's unsubscribe handling.
+        Assert.Equal([0, 1, 2, 3], Enum.GetValues<Mailroom.Core.Webhooks.WebhookDeliveryState>().Select(v => (int)v));
+        Assert.Equal(["Pending", "Delivered", "Dropped", "Failed"], Enum.GetNames<Mailroom.Core.Webhooks.WebhookDeliveryState>());
+        Assert.Equal([0, 1, 2], Enum.GetValues<Mailroom.Core.Identities.DkimKeyState>().Select(v => (int)v));
+        Assert.Equal(["Pending", "Active", "Revoked"], Enum.GetNames<Mailroom.Core.Identities.DkimKeyState>());
+        Assert.Equal(["None", "Postmark", "Custom"], Enum.GetNames<UnsubscribeHandlingType>());
     }
 }

@@ -28,24 +28,8 @@ public sealed class DmarcMxFlowTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
-    private async Task SendToMxAsync(MimeMessage message, string rcpt)
-    {
-        using var client = new SmtpClient();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await client.ConnectAsync("127.0.0.1", _mxPort, MailKit.Security.SecureSocketOptions.None);
-                break;
-            }
-            catch (System.Net.Sockets.SocketException) when (attempt < 50)
-            {
-                await Task.Delay(100); // the listener binds in the background at start
-            }
-        }
-        await client.SendAsync(message, new MailboxAddress("", "noreply-dmarc-support@google.com"), [MailboxAddress.Parse(rcpt)]);
-        await client.DisconnectAsync(true);
-    }
+    private Task SendToMxAsync(MimeMessage message, string rcpt) =>
+        RemoteMta.SendAsync(_mxPort, message, "noreply-dmarc-support@google.com", rcpt);
 
     /// <summary>A report mail as Google sends them: the whole message body is the gzip, labelled application/gzip.</summary>
     private static MimeMessage ReportMail(string to, byte[] gzip)

@@ -68,24 +68,8 @@ public sealed class BounceFlowTests : IAsyncLifetime
     }
 
     /// <summary>Sends a report to the MX listener as a remote MTA would: MAIL FROM &lt;&gt; (RFC 5321 §4.5.5).</summary>
-    private async Task SendToMxAsync(MimeMessage report, string rcpt)
-    {
-        using var client = new SmtpClient();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await client.ConnectAsync("127.0.0.1", _mxPort, MailKit.Security.SecureSocketOptions.None);
-                break;
-            }
-            catch (System.Net.Sockets.SocketException) when (attempt < 50)
-            {
-                await Task.Delay(100); // the listener binds in the background at start
-            }
-        }
-        await client.SendAsync(report, new MailboxAddress("", "mailer-daemon@mx.example.net"), [MailboxAddress.Parse(rcpt)]);
-        await client.DisconnectAsync(true);
-    }
+    private Task SendToMxAsync(MimeMessage report, string rcpt) =>
+        RemoteMta.SendAsync(_mxPort, report, "mailer-daemon@mx.example.net", rcpt);
 
     private static MimeMessage Dsn(string verp, string recipient, string status, string diagnostic, byte[] original, string action = "failed")
     {

@@ -11,7 +11,7 @@ public sealed class IdentitySettingsTests
         string? path = null;
         if (file is not null)
         {
-            path = Path.Combine(Mailroom.Tests.Infrastructure.TestPaths.NewTempDirectory(), "mailroom.json");
+            path = Path.Combine(TestPaths.NewTempDirectory(), "mailroom.json");
             File.WriteAllText(path, file);
         }
         return MailroomSettings.Resolve(cli ?? [], path, name => env is not null && env.TryGetValue(name, out var v) ? v : null);

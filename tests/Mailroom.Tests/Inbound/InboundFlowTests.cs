@@ -60,29 +60,10 @@ public sealed class InboundFlowTests : IAsyncLifetime
         return t;
     }
 
-    private static async Task<SmtpClient> ConnectAsync(int port)
-    {
-        var client = new SmtpClient { LocalDomain = "mta.sender.example" };
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await client.ConnectAsync("127.0.0.1", port, MailKit.Security.SecureSocketOptions.None);
-                return client;
-            }
-            catch (System.Net.Sockets.SocketException) when (attempt < 50)
-            {
-                await Task.Delay(100); // the listener binds in the background at start
-            }
-        }
-    }
+    private static Task<SmtpClient> ConnectAsync(int port) => RemoteMta.ConnectAsync(port, "mta.sender.example");
 
-    private async Task SendAsync(MimeMessage message, string rcpt, string mailFrom = "bounces@sender.example")
-    {
-        using var client = await ConnectAsync(_mxPort);
-        await client.SendAsync(message, MailboxAddress.Parse(mailFrom), [MailboxAddress.Parse(rcpt)]);
-        await client.DisconnectAsync(true);
-    }
+    private Task SendAsync(MimeMessage message, string rcpt, string mailFrom = "bounces@sender.example") =>
+        RemoteMta.SendAsync(_mxPort, message, mailFrom, rcpt, "mta.sender.example");
 
     private async Task<List<InboundMessage>> RowsAsync(int serverId) =>
         await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().InboundMessages.AsNoTracking()

@@ -52,24 +52,8 @@ public sealed class InboundSpamTests : IAsyncLifetime
         return m;
     }
 
-    private async Task SendAsync(MimeMessage message, string rcpt)
-    {
-        using var client = new SmtpClient { LocalDomain = "mta.sender.example" };
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await client.ConnectAsync("127.0.0.1", _mxPort, MailKit.Security.SecureSocketOptions.None);
-                break;
-            }
-            catch (System.Net.Sockets.SocketException) when (attempt < 50)
-            {
-                await Task.Delay(100);
-            }
-        }
-        await client.SendAsync(message, new MailboxAddress("", "bounces@sender.example"), [MailboxAddress.Parse(rcpt)]);
-        await client.DisconnectAsync(true);
-    }
+    private Task SendAsync(MimeMessage message, string rcpt) =>
+        RemoteMta.SendAsync(_mxPort, message, "bounces@sender.example", rcpt, "mta.sender.example");
 
     private async Task<List<InboundMessage>> RowsAsync(int serverId) =>
         await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().InboundMessages.AsNoTracking().Where(m => m.ServerId == serverId).ToListAsync());

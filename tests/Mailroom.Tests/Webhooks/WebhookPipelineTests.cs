@@ -253,24 +253,8 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
         Assert.False(b.TryGetProperty("Content", out _)); // IncludeBounceContentInHook is off
     }
 
-    private async Task SendToMxAsync(MimeMessage report, string rcpt)
-    {
-        using var client = new SmtpClient();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await client.ConnectAsync("127.0.0.1", _mxPort, MailKit.Security.SecureSocketOptions.None);
-                break;
-            }
-            catch (System.Net.Sockets.SocketException) when (attempt < 50)
-            {
-                await Task.Delay(100); // the listener binds in the background at start
-            }
-        }
-        await client.SendAsync(report, new MailboxAddress("", "mailer-daemon@mx.example.net"), [MailboxAddress.Parse(rcpt)]);
-        await client.DisconnectAsync(true);
-    }
+    private Task SendToMxAsync(MimeMessage report, string rcpt) =>
+        RemoteMta.SendAsync(_mxPort, report, "mailer-daemon@mx.example.net", rcpt);
 
     private static MimeMessage Arf(string verp, string recipient, byte[] original)
     {

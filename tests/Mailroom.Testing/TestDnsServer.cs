@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
 
-namespace Mailroom.Tests.Infrastructure;
+namespace Mailroom.Testing;
 
 /// <summary>
 /// An authoritative-looking DNS server on 127.0.0.1 (UDP and TCP on one free port) whose records a test changes

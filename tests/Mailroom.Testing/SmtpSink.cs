@@ -10,7 +10,7 @@ using SmtpServer.Mail;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
-namespace Mailroom.Tests.Infrastructure;
+namespace Mailroom.Testing;
 
 /// <summary>A message the sink accepted, with its envelope and session facts.</summary>
 public sealed record SinkMessage(string MailFrom, IReadOnlyList<string> Recipients, byte[] Data, Guid SessionId, bool Secure);

@@ -1,0 +1,2 @@
+// The process runner is shared with the tests (tests/Mailroom.Testing).
+global using Mailroom.Testing;
