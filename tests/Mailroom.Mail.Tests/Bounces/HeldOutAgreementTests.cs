@@ -17,7 +17,9 @@ public class HeldOutAgreementTests
     {
         var entries = Corpus.HeldOut.Where(e => e.Split == split).ToList();
         var result = Agreement.Measure(entries, Corpus.HeldOutPathOf);
-        var summary = result.Summary($"Held-out corpus, {split} half");
+        // The untouched half reports its figure only: printing its disagreements would show its files' details
+        // to whoever corrects the rules, and it would stop measuring generalisation.
+        var summary = split == "untouched" ? result.Figure($"Held-out corpus, {split} half") : result.Summary($"Held-out corpus, {split} half");
         TestContext.Current.SendDiagnosticMessage(summary);
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         return result;
@@ -67,6 +69,6 @@ public class HeldOutAgreementTests
     {
         var result = MeasureSplit("untouched");
         Assert.True(result.Files >= 100, $"only {result.Files} files");
-        Assert.True(result.Share >= 76.0, result.Summary("untouched"));
+        Assert.True(result.Share >= 76.0, result.Figure("untouched"));
     }
 }
