@@ -156,6 +156,9 @@ public static partial class SmtpReplyClassifier
         text = UrlToken().Replace(text, " xlink ");
         text = BounceAddresses.AddressPattern().Replace(text, " xaddr ");
         text = HostToken().Replace(text, m => BlocklistOperator().IsMatch(m.Value) ? " blocklist " : " xhost ");
+        // Success lines of a session transcript ("Out: 250-STARTTLS", "<<< 250 2.1.5 Ok") list capabilities and accepted
+        // commands: an EHLO keyword such as STARTTLS there is not a TLS requirement, and no 2xx reply states a failure.
+        text = SuccessTranscriptLine().Replace(text, " ");
         text = ContinuationPrefix().Replace(text, " ");
         // RFC 3464 §2.1.2 type names ("Remote-MTA: dns; ...", "Diagnostic-Code: smtp; ...") are not wording.
         text = TypeNamePrefix().Replace(text, " ");
@@ -249,6 +252,7 @@ public static partial class SmtpReplyClassifier
             (1, 10) => BounceType.HardBounce,      // RFC 7505 null MX; Microsoft: recipient not found
             (1, _) when status.Detail != 0 => BounceType.HardBounce, // addressing status
             (3, 2) => BounceType.DnsError,         // system not accepting network messages
+            (3, _) => BounceType.Transient,        // mail system status: the receiving system failed, not the address
             (4, 3) => BounceType.DnsError,         // directory server failure
             (4, _) => BounceType.Transient,        // network and routing status
             (6, _) => BounceType.Blocked,          // message content or media status
@@ -327,6 +331,9 @@ public static partial class SmtpReplyClassifier
 
     [GeneratedRegex(@"spamhaus|spamcop|sorbs|barracudacentral|uceprotect|abuseat|surbl|uribl|dnsbl|\brbl|blocklist|blacklist|blackhole|mailspike|senderscore|invaluement", Options, TimeoutMs)]
     private static partial Regex BlocklistOperator();
+
+    [GeneratedRegex(@"^[ \t]*(?:Out:|<<<|S:)?[ \t]*2\d\d[ -][^\r\n]*", RegexOptions.CultureInvariant | RegexOptions.Multiline, TimeoutMs)]
+    private static partial Regex SuccessTranscriptLine();
 
     // Continuation lines of a multi-line reply (RFC 5321 §4.2.1: "550-5.7.1 text"), which split sentences.
     [GeneratedRegex(@"(?<![\w.])[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?", RegexOptions.CultureInvariant, TimeoutMs)]

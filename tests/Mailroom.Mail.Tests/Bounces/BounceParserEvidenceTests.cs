@@ -236,4 +236,30 @@ public class BounceParserEvidenceTests
         Assert.Equal(BounceType.Blocked, r.Type);
         Assert.False(r.Suppress);
     }
+
+    [Fact]
+    public void Notice_from_post_master_quoting_the_rfc5321_reply_is_a_bounce()
+    {
+        // No bounce-like subject; the sender is a daemon spelled "post_master" and the body quotes RFC 5321's 550 text.
+        var report = Parse("""
+            From: post_master@sms.example.net
+            To: writer@sender.example
+            Subject: Re: hello
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            Error: Invalid user address
+
+            Error message below:
+            550 - Requested action not taken: no such user here
+
+            Message details:
+              RCPT TO: absent@sms.example.net
+            """);
+
+        Assert.True(report.IsDeliveryFailure);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("absent@sms.example.net", r.Email);
+        Assert.Equal(BounceType.HardBounce, r.Type);
+    }
 }

@@ -223,4 +223,12 @@ public class SmtpReplyClassifierTests
     [InlineData("550 5.1.1 unknown, then 250 2.0.0 reset", "5.1.1")]
     public void Failing_status_in_a_transcript_wins_over_earlier_success(string text, string expected) =>
         Assert.Equal(expected, EnhancedStatusCode.Find(text)?.ToString());
+
+    /// <summary>RFC 3463 X.3.x is the receiving mail system's status: a failure there is not the address's fault.</summary>
+    [Theory]
+    [InlineData(" Out: 250-STARTTLS\n Out: 250 2.1.5 Ok\n In:  DATA\n Out: 451 4.3.0 Error: queue file write error", BounceType.Transient)]
+    [InlineData("554 5.3.0 Internal mail system failure", BounceType.Transient)]
+    [InlineData("530 5.7.0 Must issue a STARTTLS command first", BounceType.Blocked)]
+    public void Mail_system_status_is_transient_and_transcript_capabilities_are_not_wording(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
 }
