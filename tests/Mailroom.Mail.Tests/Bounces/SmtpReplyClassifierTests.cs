@@ -231,4 +231,17 @@ public class SmtpReplyClassifierTests
     [InlineData("530 5.7.0 Must issue a STARTTLS command first", BounceType.Blocked)]
     public void Mail_system_status_is_transient_and_transcript_capabilities_are_not_wording(string text, BounceType expected) =>
         Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
+
+    /// <summary>A filter named for spam ("SpamAssassin", "spam pattern", a content filter) judged the content; a mailbox holding too many messages is full.</summary>
+    [Theory]
+    [InlineData("550 5.7.1 Blocked by SpamAssassin", BounceType.SpamNotification)]
+    [InlineData("553 Blocked using spam pattern", BounceType.SpamNotification)]
+    [InlineData("550 Message refused by SpamFilterPro", BounceType.SpamNotification)]
+    [InlineData("554 5.7.1 Rejected by the content filter", BounceType.SpamNotification)]
+    [InlineData("550 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org", BounceType.Blocked)]
+    [InlineData("550 Mailbox holds too many messages in the mailbox, try later", BounceType.SoftBounce)]
+    [InlineData("550 User has too many messages on the server", BounceType.SoftBounce)]
+    [InlineData("421 Too many messages from your IP, slow down", BounceType.Blocked)]
+    public void Spam_filters_and_full_mailboxes_are_told_by_their_wording(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
 }
