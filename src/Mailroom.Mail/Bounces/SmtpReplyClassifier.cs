@@ -159,6 +159,9 @@ public static partial class SmtpReplyClassifier
         // Success lines of a session transcript ("Out: 250-STARTTLS", "<<< 250 2.1.5 Ok") list capabilities and accepted
         // commands: an EHLO keyword such as STARTTLS there is not a TLS requirement, and no 2xx reply states a failure.
         text = SuccessTranscriptLine().Replace(text, " ");
+        // The reporting MTA's preamble naming the remote server (Postfix "host mx.example[192.0.2.1] said:", Exim
+        // "host mx.example [192.0.2.1]:") is not the server's wording: "host ... blocked by X" must not read as a host block.
+        text = RemoteHostPreamble().Replace(text, " xremote ");
         text = ContinuationPrefix().Replace(text, " ");
         // RFC 3464 §2.1.2 type names ("Remote-MTA: dns; ...", "Diagnostic-Code: smtp; ...") are not wording.
         text = TypeNamePrefix().Replace(text, " ");
@@ -334,6 +337,9 @@ public static partial class SmtpReplyClassifier
 
     [GeneratedRegex(@"^[ \t]*(?:Out:|<<<|S:)?[ \t]*2\d\d[ -][^\r\n]*", RegexOptions.CultureInvariant | RegexOptions.Multiline, TimeoutMs)]
     private static partial Regex SuccessTranscriptLine();
+
+    [GeneratedRegex(@"\b(?:remote )?host\s+xhost\s*\[[0-9A-Fa-f.:]{1,45}\](?:\s*said)?:?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeoutMs)]
+    private static partial Regex RemoteHostPreamble();
 
     // Continuation lines of a multi-line reply (RFC 5321 §4.2.1: "550-5.7.1 text"), which split sentences.
     [GeneratedRegex(@"(?<![\w.])[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?", RegexOptions.CultureInvariant, TimeoutMs)]

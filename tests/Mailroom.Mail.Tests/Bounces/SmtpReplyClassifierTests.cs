@@ -237,6 +237,8 @@ public class SmtpReplyClassifierTests
     [InlineData("550 5.7.1 Blocked by SpamAssassin", BounceType.SpamNotification)]
     [InlineData("553 Blocked using spam pattern", BounceType.SpamNotification)]
     [InlineData("550 Message refused by SpamFilterPro", BounceType.SpamNotification)]
+    [InlineData("host mx.example.com[192.0.2.4] said: 550 5.7.1 Blocked by SpamAssassin (in reply to end of DATA command)", BounceType.SpamNotification)]
+    [InlineData("host mx.example.com[192.0.2.4] said: 554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using bl.example.org", BounceType.Blocked)]
     [InlineData("554 5.7.1 Rejected by the content filter", BounceType.SpamNotification)]
     [InlineData("550 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org", BounceType.Blocked)]
     [InlineData("550 Mailbox holds too many messages in the mailbox, try later", BounceType.SoftBounce)]
