@@ -5,7 +5,9 @@ namespace Mailroom.Mail.Tests.Bounces;
 /// samples outside the visible corpus, with go-sisimai's stated reasons). The split was fixed by a hash of
 /// the file name before any file was read: rules were corrected after looking at <c>dev</c> failures only;
 /// the <c>untouched</c> half measures generalisation. The target was 95 %; measured (once, after the rules were
-/// final): dev 186/240 (77.5 %), untouched 168/215 (78.1 %), up from 64.6 % and 69.3 % before this work. Most of
+/// final): dev 186/240 (77.5 %), untouched 168/215 (78.1 %), up from 64.6 % and 69.3 % before that work. A second
+/// rework (RFC 5321 stage and reply-class rules, transcript reading, DSN group splitting) moved dev to 193/240
+/// (80.4 %) and untouched to 167/215 (77.7 %): no generalisation gain (src/Mailroom.Mail/Bounces/README.md). Most of
 /// the remaining disagreement is vocabulary, not misreading: sisimai calls an "unknown user" refusal "filtered"
 /// when it believes the recipient's filter answered so (after DATA, or at Japanese carriers), which the mapping
 /// sends to Blocked while Mailroom follows the reply (HardBounce); see src/Mailroom.Mail/Bounces/README.md. The
@@ -57,11 +59,11 @@ public class HeldOutAgreementTests
     }
 
     [Fact]
-    public void Classification_agrees_on_the_development_half_for_at_least_76_percent()
+    public void Classification_agrees_on_the_development_half_for_at_least_80_percent()
     {
         var result = MeasureSplit("dev");
         Assert.True(result.Files >= 100, $"only {result.Files} files");
-        Assert.True(result.Share >= 76.0, result.Summary("dev"));
+        Assert.True(result.Share >= 80.0, result.Summary("dev"));
     }
 
     [Fact]

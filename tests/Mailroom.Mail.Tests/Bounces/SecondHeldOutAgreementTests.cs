@@ -48,13 +48,14 @@ public class SecondHeldOutAgreementTests
         Assert.Equal(report.Type, unguarded.Type);
     }
 
-    // Floors guard against regressions; they are set from the one measurement, not a target (the target is 95 %).
+    // Measured once with the final rules: dev 40/42 (95.2 %, after its 7 failures were read and 5 fixed), untouched
+    // 35/43 (81.4 %). The floors guard against regressions; they are not the target (95 % on unseen files).
     [Fact]
     public void Classification_agrees_on_the_second_development_half()
     {
         var result = MeasureSplit("dev");
         Assert.True(result.Files >= 40, $"only {result.Files} files");
-        Assert.True(result.Share >= 0.0, result.Summary("dev"));
+        Assert.True(result.Share >= 90.0, result.Summary("dev"));
     }
 
     [Fact]
@@ -62,6 +63,6 @@ public class SecondHeldOutAgreementTests
     {
         var result = MeasureSplit("untouched");
         Assert.True(result.Files >= 40, $"only {result.Files} files");
-        Assert.True(result.Share >= 0.0, result.Figure("untouched"));
+        Assert.True(result.Share >= 79.0, result.Figure("untouched"));
     }
 }
