@@ -39,7 +39,7 @@ internal static partial class BounceAddresses
             if (found.Count >= MaxCandidates)
                 break;
             var address = m.Value;
-            if (exclusions.Own.Contains(address) || IsDaemon(address) || InsideUrl(text, m.Index) || IsMessageId(text, m.Index, address) || !seen.Add(address))
+            if (exclusions.Own.Contains(address) || IsDaemon(address) || InsideUrl(text, m.Index) || IsMessageId(text, m.Index, address) || IsExpandedFrom(text, m.Index) || !seen.Add(address))
                 continue;
             if (exclusions.Demoted.Contains(address) || IsRole(address) || IsOfferedContact(text, m.Index))
                 fallback.Add((address, m.Index));
@@ -64,6 +64,19 @@ internal static partial class BounceAddresses
         var start = Math.Max(lineStart, index - 80);
         return ContactLeadIn().IsMatch(text.AsSpan(start, index - start));
     }
+
+    /// <summary>
+    /// Postfix names an alias's target as "&lt;final@…&gt; (expanded from &lt;alias@…&gt;): reason": the address after
+    /// "expanded from" is the one the message was sent to, already reported through its expansion, not a second recipient.
+    /// </summary>
+    private static bool IsExpandedFrom(string text, int index)
+    {
+        var start = Math.Max(0, index - 30);
+        return ExpandedFromLeadIn().IsMatch(text.AsSpan(start, index - start));
+    }
+
+    [GeneratedRegex(@"\(expanded\s+from\s*<?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex ExpandedFromLeadIn();
 
     /// <summary>A Message-ID (RFC 5322 §3.6.4 msg-id looks like an address): after a Message-ID/References label, or a timestamp-like local part.</summary>
     private static bool IsMessageId(string text, int index, string address)

@@ -37,10 +37,20 @@ public readonly partial record struct EnhancedStatusCode(int Class, int Subject,
     {
         if (string.IsNullOrEmpty(text))
             return null;
+        // As with reply codes: a failure status after transcript lines of success ("250 2.1.5 Ok") is the one reported.
+        EnhancedStatusCode? first = null;
+        var seen = 0;
         foreach (Match m in AnywhereCode().Matches(text))
-            if (TryCreate(m, out var code))
+        {
+            if (++seen > 50)
+                break;
+            if (!TryCreate(m, out var code))
+                continue;
+            if (code.Class != 2)
                 return code;
-        return null;
+            first ??= code;
+        }
+        return first;
     }
 
     private static bool TryCreate(Match m, out EnhancedStatusCode code)

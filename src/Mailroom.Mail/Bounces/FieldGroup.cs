@@ -68,7 +68,37 @@ internal sealed class FieldGroup
         }
         if (groups.Count == 0 || groups.TrueForAll(g => g._fields.Count == 0))
             groups = Parse(NotificationParts.ReadText(part, NotificationParts.MaxTextChars));
-        return groups;
+        return SplitRecipients(groups);
+    }
+
+    /// <summary>
+    /// RFC 3464 §2.1 separates per-recipient groups by blank lines, but some MTAs (AOL's outbound relay among
+    /// them) write the groups back to back. A recipient field that the group already has starts the next
+    /// recipient's group, so the second recipient is neither lost nor merged into the first.
+    /// </summary>
+    private static List<FieldGroup> SplitRecipients(List<FieldGroup> groups)
+    {
+        if (!groups.Exists(g => g.All("Final-Recipient").Skip(1).Any() || g.All("Original-Recipient").Skip(1).Any()))
+            return groups;
+        var split = new List<FieldGroup>();
+        foreach (var group in groups)
+        {
+            var current = new FieldGroup();
+            foreach (var (name, value) in group._fields)
+            {
+                var startsRecipient = name.Equals("Final-Recipient", StringComparison.OrdinalIgnoreCase)
+                    || name.Equals("Original-Recipient", StringComparison.OrdinalIgnoreCase);
+                if (startsRecipient && current.Has(name) && split.Count < MaxGroups)
+                {
+                    split.Add(current);
+                    current = new FieldGroup();
+                }
+                current.Add(name, value);
+            }
+            if (current._fields.Count > 0 && split.Count < MaxGroups)
+                split.Add(current);
+        }
+        return split;
     }
 
     /// <summary>
@@ -122,7 +152,7 @@ internal sealed class FieldGroup
         Flush();
         if (current._fields.Count > 0)
             groups.Add(current);
-        return groups;
+        return SplitRecipients(groups);
     }
 
     private static bool IsFieldName(ReadOnlySpan<char> name)

@@ -72,6 +72,14 @@ public static partial class SmtpReplyClassifier
 
         if (type == BounceType.HardBounce && byStatus is null && RefusedAtData(evidence) && !AccountGone(primary))
             type = BounceType.Blocked;
+        // RFC 5321 §3.3: the reply to MAIL FROM judges the reverse-path (the sender), before any recipient is named, so
+        // "does not exist" or a 550/553 there says nothing about the recipient's mailbox or domain: the sender was refused.
+        if (type is BounceType.HardBounce or BounceType.BadEmailAddress or BounceType.DnsError && RefusedAtMailFrom(evidence))
+            type = BounceType.Blocked;
+        // A transient reply (RFC 5321 §4.2.1: 4yz, "the command was not accepted ... the client SHOULD try again") that
+        // names no cause beyond a generic "refused" and asks to try later is a temporary failure, not a block.
+        if (replyClass == 4 && type == BounceType.Blocked && byStatus is null && OnlyGenericRefusal(primary))
+            type = BounceType.Transient;
         if (replyClass == 4 && type is BounceType.HardBounce or BounceType.BadEmailAddress)
             return BounceType.Transient;
         return type.Value;
@@ -99,6 +107,31 @@ public static partial class SmtpReplyClassifier
         return false;
     }
 
+    /// <summary>The failure was the reply to MAIL FROM, as Exim ("after MAIL FROM:") and Postfix ("in reply to MAIL FROM command") report it.</summary>
+    private static bool RefusedAtMailFrom(ReadOnlySpan<string?> evidence)
+    {
+        foreach (var text in evidence)
+            if (!string.IsNullOrEmpty(text) && MailFromStageRule().IsMatch(text.Length <= MaxTextLength ? text : text[..MaxTextLength]))
+                return true;
+        return false;
+    }
+
+    /// <summary>The reply's only cause is the generic refusal wording, and it asks to try again later.</summary>
+    private static bool OnlyGenericRefusal(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return false;
+        var masked = Mask(text.Length <= MaxTextLength ? text : text[..MaxTextLength]);
+        foreach (var (pattern, type) in TextRules)
+        {
+            if (ReferenceEquals(pattern, RefusalRule()))
+                return TemporaryRule().IsMatch(masked);
+            if (pattern.IsMatch(masked))
+                return false;
+        }
+        return false;
+    }
+
     /// <summary>The first <see cref="TextRules"/> entry matching <paramref name="text"/>, or null.</summary>
     internal static BounceType? MatchText(string? text)
     {
@@ -123,6 +156,12 @@ public static partial class SmtpReplyClassifier
         text = UrlToken().Replace(text, " xlink ");
         text = BounceAddresses.AddressPattern().Replace(text, " xaddr ");
         text = HostToken().Replace(text, m => BlocklistOperator().IsMatch(m.Value) ? " blocklist " : " xhost ");
+        // Success lines of a session transcript ("Out: 250-STARTTLS", "<<< 250 2.1.5 Ok") list capabilities and accepted
+        // commands: an EHLO keyword such as STARTTLS there is not a TLS requirement, and no 2xx reply states a failure.
+        text = SuccessTranscriptLine().Replace(text, " ");
+        // The reporting MTA's preamble naming the remote server (Postfix "host mx.example[192.0.2.1] said:", Exim
+        // "host mx.example [192.0.2.1]:") is not the server's wording: "host ... blocked by X" must not read as a host block.
+        text = RemoteHostPreamble().Replace(text, " xremote ");
         text = ContinuationPrefix().Replace(text, " ");
         // RFC 3464 §2.1.2 type names ("Remote-MTA: dns; ...", "Diagnostic-Code: smtp; ...") are not wording.
         text = TypeNamePrefix().Replace(text, " ");
@@ -151,7 +190,8 @@ public static partial class SmtpReplyClassifier
         // Exchange Online directory-based edge blocking: the recipient does not exist in the tenant.
         (DirectoryRejectionRule(), BounceType.HardBounce),
         // Blocks aimed at the sending host, IP, domain or envelope sender: blocklists, reputation,
-        // missing PTR, rate limits, relaying, HELO, TLS, authentication required.
+        // missing PTR, rate limits, relaying, HELO, TLS, authentication required, and sessions the server refused
+        // (Postfix "refused to talk to me": a non-2xx greeting, RFC 5321 §3.1).
         // A URL or domain in the message found on a content blocklist (SURBL, URIBL): the content, not the sender's IP.
         (ContentBlocklistRule(), BounceType.SpamNotification),
         (SenderBlockRule(), BounceType.Blocked),
@@ -215,6 +255,7 @@ public static partial class SmtpReplyClassifier
             (1, 10) => BounceType.HardBounce,      // RFC 7505 null MX; Microsoft: recipient not found
             (1, _) when status.Detail != 0 => BounceType.HardBounce, // addressing status
             (3, 2) => BounceType.DnsError,         // system not accepting network messages
+            (3, _) => BounceType.Transient,        // mail system status: the receiving system failed, not the address
             (4, 3) => BounceType.DnsError,         // directory server failure
             (4, _) => BounceType.Transient,        // network and routing status
             (6, _) => BounceType.Blocked,          // message content or media status
@@ -250,7 +291,7 @@ public static partial class SmtpReplyClassifier
     [GeneratedRegex(@"recipient address rejected: access denied|(?<![\d.])5\.4\.1 .{0,80}access denied", Options, TimeoutMs)]
     private static partial Regex DirectoryRejectionRule();
 
-    [GeneratedRegex(@"black ?list|block ?list|deny ?list|(?<!not )listed (at|in|on|by)\b|\brbl\b|dnsbl|spamhaus|spamcop|\bsorbs\b|abuseat|barracudacentral|uceprotect|reputation|\bbanned\b|client host (\S+ )?(rejected|blocked)|(\bip\b|host|network|sender|domain)\b.{0,40}\b(blocked|banned|not allowed|blacklisted)|blocked (using|by|ip|for)|not (allowed|authori[sz]ed|permitted) to send|(sender|from) address (rejected|denied|refused|invalid)|\bsender\b.{0,40}\b(rejected|denied|refused|not allowed|verify failed)|unroutable sender|domain of sender|sender domain|mail from.{0,60}(rejected|refused|denied)|my name was rejected|invalid (helo|ehlo)|(helo|ehlo)\b.{0,40}\b(rejected|invalid|refused)|invalid domain name|reverse (dns|lookup)|\bptr\b|\brdns\b|relay(ing)? (access )?(denied|not permitted|prohibited|refused)|not (configured|permitted|allowed|authori[sz]ed) to relay|unable to relay|as a relay|do not relay|access denied|auth(entication)? required|(requires?|must use|does ?n[o']t support|not support) (tls|starttls|encryption|a secure)|tls (is )?required|\bstarttls\b|rate[- ]limit|too many (connections|messages|recipients|concurrent|sessions|mails|e-?mails)|frequency limit|connection rate|sending rate|at a rate that|throttl|(relay|sending|daily) (quota|limit)|daily (sending |message )?(limit|quota)|(do not|don'?t|may not) have permission to (post|send)|(unexpected|excessive|unusual|high) (volume|rate)|user complaints|invalid ip\b|(ip|address) (is )?not (allowed|permitted|authori[sz]ed) to send|(?<![\d.])[45]\.7\.25(?!\d)", Options, TimeoutMs)]
+    [GeneratedRegex(@"black ?list|block ?list|deny ?list|(?<!not )listed (at|in|on|by)\b|\brbl\b|dnsbl|spamhaus|spamcop|\bsorbs\b|abuseat|barracudacentral|uceprotect|reputation|\bbanned\b|client host (\S+ )?(rejected|blocked)|(\bip\b|host|network|sender|domain)\b.{0,40}\b(blocked|banned|not allowed|blacklisted)|blocked (using|by|ip|for)(?! (an? |the )?spam)|not (allowed|authori[sz]ed|permitted) to send|(sender|from) address (rejected|denied|refused|invalid)|\bsender\b.{0,40}\b(rejected|denied|refused|not allowed|verify failed)|unroutable sender|domain of sender|sender domain|mail from.{0,60}(rejected|refused|denied)|my name was rejected|invalid (helo|ehlo)|(helo|ehlo)\b.{0,40}\b(rejected|invalid|refused)|invalid domain name|reverse (dns|lookup)|\bptr\b|\brdns\b|relay(ing)? (access )?(denied|not permitted|prohibited|refused)|not (configured|permitted|allowed|authori[sz]ed) to relay|unable to relay|as a relay|do not relay|access denied|auth(entication)? required|(requires?|must use|does ?n[o']t support|not support) (tls|starttls|encryption|a secure)|tls (is )?required|\bstarttls\b|rate[- ]limit|too many (connections|messages|recipients|concurrent|sessions|mails|e-?mails)(?! (on|in|stored) (the |this |your |his |her )?(server|mail ?box|account|folder|inbox))|frequency limit|connection rate|sending rate|at a rate that|throttl|(relay|sending|daily) (quota|limit)|daily (sending |message )?(limit|quota)|(do not|don'?t|may not) have permission to (post|send)|(unexpected|excessive|unusual|high) (volume|rate)|user complaints|invalid ip\b|(ip|address) (is )?not (allowed|permitted|authori[sz]ed) to send|refused to talk to me|(?<![\d.])[45]\.7\.25(?!\d)", Options, TimeoutMs)]
     private static partial Regex SenderBlockRule();
 
     [GeneratedRegex(@"(black|block|deny) ?list(ed)? (url|link|uri|domain in (the )?(message|body))|\b(surbl|uribl)\b", Options, TimeoutMs)]
@@ -259,16 +300,16 @@ public static partial class SmtpReplyClassifier
     [GeneratedRegex(@"not (rfc ?\d{3,4} )?compliant|\brfc ?(5322|2822|822) (violation|compliance|non-?compliant)|multiple\b.{0,40}\bheaders?\b|improper use of 8-bit|8-?bit data|header error|invalid (message )?header|malformed (message|header)|protocol violation|duplicate (\S+ )?header", Options, TimeoutMs)]
     private static partial Regex MessageFormatRule();
 
-    [GeneratedRegex(@"\bspam(my)?\b|spamming|\bUBE\b|unsolicited|bulk (e-?mail|mail)|junk ?mail|content (was )?(rejected|filtered|flagged)|message content|scored as|classified as|looks like|suspicious|phishing", Options, TimeoutMs)]
+    [GeneratedRegex(@"\bspam\w*|content[- ]filter|\bUBE\b|unsolicited|bulk (e-?mail|mail)|junk ?mail|content (was )?(rejected|filtered|flagged)|message content|scored as|classified as|looks like|suspicious|phishing", Options, TimeoutMs)]
     private static partial Regex SpamContentRule();
 
-    [GeneratedRegex(@"mail ?box (is )?full|mail ?box.{0,30}\b(full|over ?quota|exceeds?)|over ?quota|quota (exceeded|full|limit)|exceed(s|ed)?\b.{0,40}\b(quota|storage|size|allowed)|disk quota|insufficient (disk |system |mail )?(space|storage)|out of (disk )?(space|storage)|storage (allocation|limit|space|full)|not enough (disk )?(space|storage)|\bis full\b|full mail ?box|message (is )?too (large|big)|(message|mail) size.{0,40}(limit|exceed)|size limit|too (large|big) for|message length exceeds|line (length )?limit exceeded|recipsizelimit|(?<![\d.])[45]\.(2\.[23]|3\.[14])(?!\d)", Options, TimeoutMs)]
+    [GeneratedRegex(@"too many (messages|mails|e-?mails) (on|in|stored) (the |this |your |his |her )?(server|mail ?box|account|folder|inbox)|mail ?box (is )?full|mail ?box.{0,30}\b(full|over ?quota|exceeds?)|over ?quota|quota (exceeded|full|limit)|exceed(s|ed)?\b.{0,40}\b(quota|storage|size|allowed)|disk quota|insufficient (disk |system |mail )?(space|storage)|out of (disk )?(space|storage)|storage (allocation|limit|space|full)|not enough (disk )?(space|storage)|\bis full\b|full mail ?box|message (is )?too (large|big)|(message|mail) size.{0,40}(limit|exceed)|size limit|too (large|big) for|message length exceeds|line (length )?limit exceeded|recipsizelimit|(?<![\d.])[45]\.(2\.[23]|3\.[14])(?!\d)", Options, TimeoutMs)]
     private static partial Regex MailboxFullRule();
 
     [GeneratedRegex(@"bad (destination )?(mailbox )?address syntax|address syntax|syntax (error )?(in|of) (the )?(recipient |e-?mail |destination )?address|(invalid|malformed|illegal) (e-?mail )?address (syntax|format)|address (is )?malformed|(?<![\d.])5\.1\.3(?!\d)", Options, TimeoutMs)]
     private static partial Regex AddressSyntaxRule();
 
-    [GeneratedRegex(@"user unknown|unknown user|(\buser|mail ?box|recipient|address|account|addressee)\b(?!@).{0,25}\b(unknown|not found|does ?n[o']t exist|not exist|no longer exists?|not known|invalid|unavailable|not available|not valid)|unknown (local[- ]?part|recipient|mail ?box|address|alias|account)|no such (user|mail ?box|recipient|address|account|local user|person)|invalid (recipient|mail ?box|user|address|destination)|not listed in|recipient name is not recognized|not (our|a local|a valid) (user|customer|recipient|mailbox)|unrouteable address|no mail ?box|recip(ient)?notfound|does ?n[o']t have an? (\S+ )?account|no longer (on (this |the )?server|in use|valid|active|available|employed|with)|not a registered|bad destination mail ?box|user (is )?not (local|found)|(account|mail ?box|\buser|address)\b(?!@).{0,60}\b(disabled|suspended|deactivated|discontinued|inactive|locked|closed|terminated|expired|cancell?ed)|(disabled|suspended|deactivated|inactive|closed) (account|mail ?box|user)|\[suspend\]|(account|mail ?box) (is |has been )?(blocked|locked|frozen)|address (could ?n[o']t|could not|can'?t|cannot) be found|no valid recipients?|not a (registered|known) (gateway )?user|invalid (final delivery )?user ?id", Options, TimeoutMs)]
+    [GeneratedRegex(@"user unknown|unknown user|(\buser|mail ?box|recipient|address|account|addressee)\b(?!@).{0,25}\b(unknown|not found|does ?n[o']t exist|not exist|no longer exists?|not known|invalid|unavailable|not available|not valid)|unknown (local[- ]?part|recipient|mail ?box|address|alias|account)|no such (user|mail ?box|recipient|address|account|local user|person)|invalid (recipient|mail ?box|user|address|destination)|not listed in|recipient name is not recognized|not (our|a local|a valid) (user|customer|recipient|mailbox)|unrouteable address|no mail ?box|recip(ient)?notfound|does ?n[o']t have an? (\S+ )?account|no longer (on (this |the )?server|in use|valid|active|available|employed|with)|not a registered|bad destination mail ?box|user (is )?not (local|found)|(account|mail ?box|\buser|address)\b(?!@).{0,60}\b(disabled|suspended|deactivated|discontinued|inactive|locked|closed|terminated|expired|cancell?ed)|(disabled|suspended|deactivated|inactive|closed) (account|mail ?box|user)|\[suspend\]|(account|mail ?box) (is |has been )?(blocked|locked|frozen)|address (could ?n[o']t|could not|can'?t|cannot) be found|no valid recipients?|not a (registered|known) (gateway )?user|invalid (final delivery )?user ?id|\baddress rejected\s*(\.|$)", Options, TimeoutMs)]
     private static partial Regex UnknownRecipientRule();
 
     [GeneratedRegex(@"host (or domain name )?not found|host unknown|unknown host|could ?n[o']t find any host|no such (host|domain)|name ?service error|name server|domain (name )?(does ?n[o']t exist|not found|not exist|unknown)|domain\b.{0,40}\b(not found|does not exist|not reachable|unreachable)|no (mx|mail exchanger|dns|a record)|could ?n[o']t find a mail exchanger|\bdns\b|nxdomain|unrouteable mail domain|unable to route|\bmx (record|lookup)|null mx|does not accept (e-?)?mail|accepts no mail|routing loop|mail loop|too many hops|name or service not known|no address associated with (host ?)?name|temporary failure in name resolution|(mx|srv) records? indicated? no (smtp )?service|no mx found|domain has no (mx|mail)|host ?name lookup fail|not accepting (network )?messages|(mx records? )?points? to non-?existent hosts?", Options, TimeoutMs)]
@@ -276,6 +317,9 @@ public static partial class SmtpReplyClassifier
 
     [GeneratedRegex(@"in\s+reply\s+to\s+(end\s+of\s+)?DATA\s+command|after\s+end\s+of\s+data\b|SMTP\s+command\s+DATA\b", Options, TimeoutMs)]
     private static partial Regex DataStageRule();
+
+    [GeneratedRegex(@"\bafter\s+MAIL\s+FROM\b|in\s+reply\s+to\s+MAIL\s+FROM\s+command", Options, TimeoutMs)]
+    private static partial Regex MailFromStageRule();
 
     [GeneratedRegex(@"disabled|suspended|deactivated|discontinued|does ?n[o']t have an? (\S+ )?account", Options, TimeoutMs)]
     private static partial Regex AccountGoneRule();
@@ -290,6 +334,12 @@ public static partial class SmtpReplyClassifier
 
     [GeneratedRegex(@"spamhaus|spamcop|sorbs|barracudacentral|uceprotect|abuseat|surbl|uribl|dnsbl|\brbl|blocklist|blacklist|blackhole|mailspike|senderscore|invaluement", Options, TimeoutMs)]
     private static partial Regex BlocklistOperator();
+
+    [GeneratedRegex(@"^[ \t]*(?:Out:|<<<|S:)?[ \t]*2\d\d[ -][^\r\n]*", RegexOptions.CultureInvariant | RegexOptions.Multiline, TimeoutMs)]
+    private static partial Regex SuccessTranscriptLine();
+
+    [GeneratedRegex(@"\b(?:remote )?host\s+xhost\s*\[[0-9A-Fa-f.:]{1,45}\](?:\s*said)?:?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeoutMs)]
+    private static partial Regex RemoteHostPreamble();
 
     // Continuation lines of a multi-line reply (RFC 5321 §4.2.1: "550-5.7.1 text"), which split sentences.
     [GeneratedRegex(@"(?<![\w.])[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?", RegexOptions.CultureInvariant, TimeoutMs)]
@@ -310,7 +360,7 @@ public static partial class SmtpReplyClassifier
     [GeneratedRegex(@"timed? ?out|time-?out|connection (refused|reset|lost|closed|dropped)|expired|retry time|queue too long|too long in (the )?queue|unable to connect|could ?n[o']t connect|no route to host|network is unreachable|lost connection|could not be delivered within|all (relevant )?hosts? (have|has) been failing|retry time ?out (exceeded|reached)|could not deliver for the last|delivery failed \d+ attempts|socket error|did not accept our requests to connect|in the queue too long|too many (delivery )?(attempts|retries)|message expired|after (multiple|several|many|\d+) (retries|attempts)|not (been )?delivered within|(host|server) is not responding", Options, TimeoutMs)]
     private static partial Regex ConnectionRule();
 
-    [GeneratedRegex(@"polic(y|ies)|violation|not accepted|not allowed|not permitted|refused|rejected|denied|blocked|prohibited|forbidden|filtered", Options, TimeoutMs)]
+    [GeneratedRegex(@"polic(y|ies)|violation|not accepting connections|no smtp service|not accepted|not allowed|not permitted|refused|rejected|denied|blocked|prohibited|forbidden|filtered", Options, TimeoutMs)]
     private static partial Regex RefusalRule();
 
     [GeneratedRegex(@"temporar|try again|deferred|delayed|later|busy|congest|resources|local error|system error|service (is )?(currently |temporarily )?(not available|unavailable)", Options, TimeoutMs)]

@@ -17,14 +17,27 @@ internal static partial class SmtpReplyText
     {
         if (string.IsNullOrEmpty(text))
             return null;
+        // A transcript ("Out: 250 2.1.5 Ok ... Out: 451 4.3.0 Error") holds the successful replies before the failing
+        // one; the notice reports the failure, so the first 4xx/5xx reply of a pattern wins over an earlier 2xx/3xx.
         foreach (var find in (ReadOnlySpan<Func<string, Match>>)[PairedCode().Match, LeadInCode, BareCode().Match])
         {
+            int? first = null;
             var m = find(text);
-            if (m.Success && int.TryParse(m.Groups["code"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var code))
-                return code;
+            for (var seen = 0; m.Success && seen < MaxRepliesScanned; seen++, m = m.NextMatch())
+            {
+                if (!int.TryParse(m.Groups["code"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var code))
+                    continue;
+                if (code >= 400)
+                    return code;
+                first ??= code;
+            }
+            if (first is not null)
+                return first;
         }
         return null;
     }
+
+    private const int MaxRepliesScanned = 50;
 
     /// <summary>Where the remote server's reply starts in a paragraph: the line of the first reply code or enhanced status; -1 if none.</summary>
     public static int ReplyStart(string text)

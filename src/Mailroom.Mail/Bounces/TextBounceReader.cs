@@ -56,6 +56,7 @@ internal static partial class TextBounceReader
             if (local.Equals("mailer-daemon", StringComparison.OrdinalIgnoreCase)
                 || local.Equals("postmaster", StringComparison.OrdinalIgnoreCase)
                 || local.Equals("mailer_daemon", StringComparison.OrdinalIgnoreCase)
+                || local.Equals("post_master", StringComparison.OrdinalIgnoreCase)
                 || (from.Name ?? "").Contains("mail delivery", StringComparison.OrdinalIgnoreCase)
                 || (from.Name ?? "").Contains("mailer-daemon", StringComparison.OrdinalIgnoreCase)
                 || (from.Name ?? "").Contains("postmaster", StringComparison.OrdinalIgnoreCase))
@@ -148,7 +149,7 @@ internal static partial class TextBounceReader
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex NdrSubject();
 
-    [GeneratedRegex(@"could ?n[o']t be delivered|was not delivered|not be delivered|did not reach|undeliverable|unable to deliver|could not deliver|failed permanently|permanent (fatal )?error|has been delayed|temporary failure|non-?delivery|returned mail|remote host said|smtp error|server message|user unknown|unknown user|not listed in|failure reasons|delivery failure|error delivering",
+    [GeneratedRegex(@"could ?n[o']t be delivered|was not delivered|not be delivered|did not reach|undeliverable|unable to deliver|could not deliver|failed permanently|permanent (fatal )?error|has been delayed|temporary failure|non-?delivery|returned mail|remote host said|smtp error|server message|user unknown|unknown user|not listed in|failure reasons|delivery failure|error delivering|requested (mail )?action not taken",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex NdrBody();
 

@@ -17,6 +17,9 @@ public static class Agreement
 
         public double RecipientShare => Recipients == 0 ? 0 : 100.0 * AgreeingRecipients / Recipients;
 
+        public string Figure(string name) =>
+            $"{name}: {AgreeingFiles}/{Files} files stating a reason agree ({Share:F1}%), {AgreeingRecipients}/{Recipients} recipients ({RecipientShare:F1}%).";
+
         public string Summary(string name) =>
             $"{name}: {AgreeingFiles}/{Files} files stating a reason agree ({Share:F1}%), {AgreeingRecipients}/{Recipients} recipients ({RecipientShare:F1}%).\n"
             + $"Disagreements ({Disagreements.Count}):\n{string.Join('\n', Disagreements)}";

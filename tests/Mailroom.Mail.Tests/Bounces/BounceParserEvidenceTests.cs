@@ -147,4 +147,119 @@ public class BounceParserEvidenceTests
         Assert.False(report.IsDeliveryFailure);
         Assert.False(report.ShouldSuppress);
     }
+
+    [Fact]
+    public void RecipientGroupsWrittenWithoutBlankLinesAreEachRead()
+    {
+        // RFC 3464 §2.1 separates per-recipient groups with blank lines; some relays write them back to back.
+        var report = Parse("""
+            From: MAILER-DAEMON@relay.example.net
+            To: bounces+abc@mailroom.example
+            Subject: Undelivered Mail
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+            --b
+            Content-Type: text/plain
+
+            Delivery failed.
+
+            --b
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; relay.example.net
+
+            Original-Recipient: rfc822; full@example.org
+            Final-Recipient: rfc822; full@example.org
+            Action: failed
+            Status: 5.2.2
+            Diagnostic-Code: smtp; 552 5.2.2 Mailbox full
+            Original-Recipient: rfc822; gone@example.org
+            Final-Recipient: rfc822; gone@example.org
+            Action: failed
+            Status: 5.1.1
+            Diagnostic-Code: smtp; 550 5.1.1 No such user
+
+            --b--
+            """);
+
+        Assert.Equal(2, report.Recipients.Count);
+        Assert.Equal(BounceType.SoftBounce, report.Recipients.Single(r => r.Email == "full@example.org").Type);
+        Assert.Equal(BounceType.HardBounce, report.Recipients.Single(r => r.Email == "gone@example.org").Type);
+    }
+
+    [Fact]
+    public void AliasNamedByExpandedFromIsNotASecondRecipient()
+    {
+        var report = Parse("""
+            From: MAILER-DAEMON@relay.example.net (Mail Delivery System)
+            To: bounces+abc@mailroom.example
+            Subject: Undelivered Mail Returned to Sender
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            This is the mail system at host relay.example.net.
+
+            <target@example.org> (expanded from
+                <alias@example.net>): host mx.example.org[192.0.2.8] said: 550 5.1.1
+                <target@example.org>: Recipient address rejected: User unknown
+            """);
+
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("target@example.org", r.Email);
+        Assert.Equal(BounceType.HardBounce, r.Type);
+    }
+
+    [Fact]
+    public void SenderRefusedAfterMailFromIsNotABadRecipient()
+    {
+        var report = Parse("""
+            From: Mail Delivery System <Mailer-Daemon@relay.example.net>
+            To: bounces+abc@mailroom.example
+            Subject: Mail delivery failed: returning message to sender
+            X-Failed-Recipients: reader@example.org
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            This message was created automatically by mail delivery software.
+
+            A message that you sent could not be delivered to one or more of its
+            recipients. This is a permanent error. The following address(es) failed:
+
+              reader@example.org
+                host mx.example.org [192.0.2.4]
+                SMTP error from remote mail server after MAIL FROM:<writer@sender.example> SIZE=1500:
+                553 5.1.0 sender.example does not exist
+            """);
+
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal(BounceType.Blocked, r.Type);
+        Assert.False(r.Suppress);
+    }
+
+    [Fact]
+    public void NoticeFromPostMasterQuotingTheRfc5321ReplyIsABounce()
+    {
+        // No bounce-like subject; the sender is a daemon spelled "post_master" and the body quotes RFC 5321's 550 text.
+        var report = Parse("""
+            From: post_master@sms.example.net
+            To: writer@sender.example
+            Subject: Re: hello
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            Error: Invalid user address
+
+            Error message below:
+            550 - Requested action not taken: no such user here
+
+            Message details:
+              RCPT TO: absent@sms.example.net
+            """);
+
+        Assert.True(report.IsDeliveryFailure);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("absent@sms.example.net", r.Email);
+        Assert.Equal(BounceType.HardBounce, r.Type);
+    }
 }

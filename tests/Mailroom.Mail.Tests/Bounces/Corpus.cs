@@ -11,6 +11,7 @@ public static class Corpus
     private static readonly Lazy<string?> RepositoryRoot = new(FindRepositoryRoot);
     private static readonly Lazy<IReadOnlyList<CorpusEntry>> AllEntries = new(() => Load(Root));
     private static readonly Lazy<IReadOnlyList<CorpusEntry>> HeldOutEntries = new(() => Load(HeldOutRoot));
+    private static readonly Lazy<IReadOnlyList<CorpusEntry>> SecondHeldOutEntries = new(() => Load(SecondHeldOutRoot));
 
     /// <summary><c>tests/corpus</c> of this repository, or null when the test binaries run outside a checkout.</summary>
     public static string? Root => RepositoryRoot.Value is { } repo ? Path.Combine(repo, "tests", "corpus") : null;
@@ -18,7 +19,14 @@ public static class Corpus
     /// <summary><c>tests/corpus/heldout</c>: real bounces the classification rules were not written from.</summary>
     public static string? HeldOutRoot => Root is { } root ? Path.Combine(root, "heldout") : null;
 
+    /// <summary><c>tests/corpus/heldout-mdsbp</c>: a second source (Mail::DeliveryStatus::BounceParser's corpus) the rules were not written from.</summary>
+    public static string? SecondHeldOutRoot => Root is { } root ? Path.Combine(root, "heldout-mdsbp") : null;
+
     public static IReadOnlyList<CorpusEntry> Entries => AllEntries.Value;
+
+    public static IReadOnlyList<CorpusEntry> SecondHeldOut => SecondHeldOutEntries.Value;
+
+    public static string SecondHeldOutPathOf(CorpusEntry entry) => Path.Combine(SecondHeldOutRoot!, entry.File);
 
     public static IReadOnlyList<CorpusEntry> HeldOut => HeldOutEntries.Value;
 

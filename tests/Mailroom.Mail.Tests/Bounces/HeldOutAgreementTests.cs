@@ -5,7 +5,9 @@ namespace Mailroom.Mail.Tests.Bounces;
 /// samples outside the visible corpus, with go-sisimai's stated reasons). The split was fixed by a hash of
 /// the file name before any file was read: rules were corrected after looking at <c>dev</c> failures only;
 /// the <c>untouched</c> half measures generalisation. The target was 95 %; measured (once, after the rules were
-/// final): dev 186/240 (77.5 %), untouched 168/215 (78.1 %), up from 64.6 % and 69.3 % before this work. Most of
+/// final): dev 186/240 (77.5 %), untouched 168/215 (78.1 %), up from 64.6 % and 69.3 % before that work. A second
+/// rework (RFC 5321 stage and reply-class rules, transcript reading, DSN group splitting) moved dev to 193/240
+/// (80.4 %) and untouched to 167/215 (77.7 %): no generalisation gain (src/Mailroom.Mail/Bounces/README.md). Most of
 /// the remaining disagreement is vocabulary, not misreading: sisimai calls an "unknown user" refusal "filtered"
 /// when it believes the recipient's filter answered so (after DATA, or at Japanese carriers), which the mapping
 /// sends to Blocked while Mailroom follows the reply (HardBounce); see src/Mailroom.Mail/Bounces/README.md. The
@@ -17,7 +19,9 @@ public class HeldOutAgreementTests
     {
         var entries = Corpus.HeldOut.Where(e => e.Split == split).ToList();
         var result = Agreement.Measure(entries, Corpus.HeldOutPathOf);
-        var summary = result.Summary($"Held-out corpus, {split} half");
+        // The untouched half reports its figure only: printing its disagreements would show its files' details
+        // to whoever corrects the rules, and it would stop measuring generalisation.
+        var summary = split == "untouched" ? result.Figure($"Held-out corpus, {split} half") : result.Summary($"Held-out corpus, {split} half");
         TestContext.Current.SendDiagnosticMessage(summary);
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         return result;
@@ -55,11 +59,11 @@ public class HeldOutAgreementTests
     }
 
     [Fact]
-    public void ClassificationAgreesOnTheDevelopmentHalfForAtLeast76Percent()
+    public void ClassificationAgreesOnTheDevelopmentHalfForAtLeast80Percent()
     {
         var result = MeasureSplit("dev");
         Assert.True(result.Files >= 100, $"only {result.Files} files");
-        Assert.True(result.Share >= 76.0, result.Summary("dev"));
+        Assert.True(result.Share >= 80.0, result.Summary("dev"));
     }
 
     [Fact]
@@ -67,6 +71,6 @@ public class HeldOutAgreementTests
     {
         var result = MeasureSplit("untouched");
         Assert.True(result.Files >= 100, $"only {result.Files} files");
-        Assert.True(result.Share >= 76.0, result.Summary("untouched"));
+        Assert.True(result.Share >= 76.0, result.Figure("untouched"));
     }
 }

@@ -125,6 +125,46 @@ public class SmtpReplyClassifierTests
     public void WordingsDocumentedByMailSystemsAreClassified(string text, BounceType expected) =>
         Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
 
+    /// <summary>A recipient address refused with no stated cause is the address family of RFC 5321 §4.2.2 550 "mailbox unavailable".</summary>
+    [Theory]
+    [InlineData("550 <reader@example.org>: Recipient address rejected.", BounceType.HardBounce)]
+    [InlineData("550 #5.1.0 Address rejected.", BounceType.HardBounce)]
+    [InlineData("550 5.1.0 <reader@example.org>: Address rejected", BounceType.HardBounce)]
+    [InlineData("553 5.1.8 <writer@example.net>: Sender address rejected.", BounceType.Blocked)]
+    [InlineData("550 <reader@example.org>: Recipient address rejected: Rejected by local policy", BounceType.Blocked)]
+    [InlineData("450 4.1.0 <reader@example.org>: Recipient address rejected.", BounceType.Transient)]
+    public void RecipientAddressRejectedWithoutACauseIsAHardBounce(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
+
+    /// <summary>RFC 5321 §3.3: the reply to MAIL FROM judges the sender; nothing in it is about the recipient's mailbox or domain.</summary>
+    [Theory]
+    [InlineData("SMTP error from remote mail server after MAIL FROM:<writer@example.net> SIZE=2048:\n553 5.1.0 example.net does not exist", BounceType.Blocked)]
+    [InlineData("host mx.example.org[192.0.2.9] said: 550 No such domain (in reply to MAIL FROM command)", BounceType.Blocked)]
+    [InlineData("host mx.example.org[192.0.2.9] said: 550 5.1.1 No such user here (in reply to MAIL FROM command)", BounceType.Blocked)]
+    [InlineData("SMTP error from remote mail server after MAIL FROM:<writer@example.net>:\n552 5.3.4 Message size exceeds fixed limit", BounceType.SoftBounce)]
+    [InlineData("host mx.example.org[192.0.2.9] said: 550 5.1.1 No such user here (in reply to RCPT TO command)", BounceType.HardBounce)]
+    public void RefusalInReplyToMailFromIsABlockOfTheSender(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
+
+    /// <summary>RFC 5321 §4.2.1: a 4yz reply is transient; a bare "refused, try later" names no block.</summary>
+    [Theory]
+    [InlineData("421 4.2.0 Service refused, please try again later", BounceType.Transient)]
+    [InlineData("451 Request refused, try later", BounceType.Transient)]
+    [InlineData("421 4.7.0 Connection refused: your IP is on a blocklist, try later", BounceType.Blocked)]
+    [InlineData("421 Too many concurrent connections from your host, rejected, try later", BounceType.Blocked)]
+    [InlineData("554 5.0.0 Service refused, please try again later", BounceType.Blocked)]
+    public void TransientGenericRefusalIsTransientUnlessABlockIsNamed(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
+
+    /// <summary>A server that refuses the client's session (RFC 5321 §3.1 554 greeting, Postfix "refused to talk to me") blocks the sender.</summary>
+    [Theory]
+    [InlineData("554 mx.example.org ESMTP not accepting connections", BounceType.Blocked)]
+    [InlineData("554 No SMTP service here", BounceType.Blocked)]
+    [InlineData("host mx.example.org[192.0.2.5] refused to talk to me: 421 Service not available, closing transmission channel", BounceType.Blocked)]
+    [InlineData("host mx.example.org[192.0.2.5] refused to talk to me: 554 Access from your address is not allowed", BounceType.Blocked)]
+    public void RefusedSessionIsABlock(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
+
     [Fact]
     public void CodesAreFoundInTheTextWhenNotGiven()
     {
@@ -152,6 +192,8 @@ public class SmtpReplyClassifierTests
     [InlineData("smtp; 5.1.0 - Unknown address error 550-'5.7.1 <a@example.com>... Access denied'", 550)]
     [InlineData("unable to connect to remote server [192.0.2.222:25]: Operation timed out", null)]
     [InlineData("Received at Thu, 29 Apr 2010 23:45:10 -0600 from 192.0.2.250", null)]
+    [InlineData("Out: 250 2.1.5 Ok\nIn:  DATA\nOut: 354 End data with <CR><LF>.<CR><LF>\nOut: 451 4.3.0 Error: queue file write error", 451)]
+    [InlineData("<<< 250 2.1.0 Sender ok\n<<< 550 5.1.1 Mailbox unknown", 550)]
     public void SmtpCodesAreFoundInDiagnostics(string text, int? code) =>
         Assert.Equal(code, SmtpReplyText.FindSmtpCode(text));
 
@@ -173,4 +215,35 @@ public class SmtpReplyClassifierTests
     [InlineData("3.1.1")]
     public void EnhancedStatusCodesAreNotFoundInAddressesAndVersions(string text) =>
         Assert.Null(EnhancedStatusCode.Find(text));
+
+    /// <summary>A transcript's success replies come before the failing one; the failure is what the notice reports.</summary>
+    [Theory]
+    [InlineData("Out: 250 2.1.5 Ok\nOut: 354 End data\nOut: 451 4.3.0 Error: queue file write error", "4.3.0")]
+    [InlineData("250 2.0.0 Ok", "2.0.0")]
+    [InlineData("550 5.1.1 unknown, then 250 2.0.0 reset", "5.1.1")]
+    public void FailingStatusInATranscriptWinsOverEarlierSuccess(string text, string expected) =>
+        Assert.Equal(expected, EnhancedStatusCode.Find(text)?.ToString());
+
+    /// <summary>RFC 3463 X.3.x is the receiving mail system's status: a failure there is not the address's fault.</summary>
+    [Theory]
+    [InlineData(" Out: 250-STARTTLS\n Out: 250 2.1.5 Ok\n In:  DATA\n Out: 451 4.3.0 Error: queue file write error", BounceType.Transient)]
+    [InlineData("554 5.3.0 Internal mail system failure", BounceType.Transient)]
+    [InlineData("530 5.7.0 Must issue a STARTTLS command first", BounceType.Blocked)]
+    public void MailSystemStatusIsTransientAndTranscriptCapabilitiesAreNotWording(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
+
+    /// <summary>A filter named for spam ("SpamAssassin", "spam pattern", a content filter) judged the content; a mailbox holding too many messages is full.</summary>
+    [Theory]
+    [InlineData("550 5.7.1 Blocked by SpamAssassin", BounceType.SpamNotification)]
+    [InlineData("553 Blocked using spam pattern", BounceType.SpamNotification)]
+    [InlineData("550 Message refused by SpamFilterPro", BounceType.SpamNotification)]
+    [InlineData("host mx.example.com[192.0.2.4] said: 550 5.7.1 Blocked by SpamAssassin (in reply to end of DATA command)", BounceType.SpamNotification)]
+    [InlineData("host mx.example.com[192.0.2.4] said: 554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using bl.example.org", BounceType.Blocked)]
+    [InlineData("554 5.7.1 Rejected by the content filter", BounceType.SpamNotification)]
+    [InlineData("550 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org", BounceType.Blocked)]
+    [InlineData("550 Mailbox holds too many messages in the mailbox, try later", BounceType.SoftBounce)]
+    [InlineData("550 User has too many messages on the server", BounceType.SoftBounce)]
+    [InlineData("421 Too many messages from your IP, slow down", BounceType.Blocked)]
+    public void SpamFiltersAndFullMailboxesAreToldByTheirWording(string text, BounceType expected) =>
+        Assert.Equal(expected, SmtpReplyClassifier.Classify(0, null, text));
 }
