@@ -381,6 +381,12 @@ public sealed partial class TrackingPipelineTests : IAsyncLifetime
         {
             Relay = $"127.0.0.1:{_sink.Port}", Roles = "api", AllowPrivateWebhooks = true, TrackReadTime = true,
         });
+        return await TrackedMessageAsync();
+    }
+
+    /// <summary>A tenant whose tracked message to jo@example.net was delivered 10 minutes ago, and its image token.</summary>
+    private async Task<(Tenant Tenant, string Pixel)> TrackedMessageAsync()
+    {
         var t = await _host.CreateTenantAsync();
         await SendAsync(t, "jo@example.net");
         await DeliverAsync();
@@ -460,6 +466,72 @@ public sealed partial class TrackingPipelineTests : IAsyncLifetime
         Assert.All(opens, o => Assert.Equal(0, o.GetProperty("ReadSeconds").GetInt32()));
         var overview = await t.ServerApi.GetAsync("/stats/outbound").OkJson();
         Assert.False(overview.TryGetProperty("WithReadTimeRecorded", out var w) && w.GetInt32() != 0);
+    }
+
+    [Fact]
+    public async Task WithAGeoIpDatabaseOpensAndClicksCarryWhereTheirAddressIs()
+    {
+        // MaxMind's own test database (tests/fixtures/geoip, MIT): 214.78.120.0/22 is San Diego there. The address is a
+        // value handed to the recorder, as Kestrel would from the connection; nothing connects to it.
+        await _host.DisposeAsync();
+        _host = await MailroomHost.StartAsync(tweak: s => s with
+        {
+            Relay = $"127.0.0.1:{_sink.Port}", Roles = "api",
+            GeoIpDatabase = Path.Combine(TestPaths.RepoRoot, "tests", "fixtures", "geoip", "GeoIP2-City-Test.mmdb"),
+        });
+        var (t, pixel) = await TrackedMessageAsync();
+        var link = ClickPath().Match(Bodies(Assert.Single(_sink.Messages).Data).Html).Groups[1].Value;
+        var recorder = _host.App.Services.GetRequiredService<EngagementRecorder>();
+        var sanDiego = IPAddress.Parse("214.78.120.5");
+        Assert.True(await recorder.RecordOpenAsync(new EngagementRequest(pixel, IosMail, sanDiego), CancellationToken.None));
+        Assert.NotNull(await recorder.RecordClickAsync(new EngagementRequest(link, Chrome, sanDiego), CancellationToken.None));
+        Assert.True(await recorder.RecordOpenAsync(new EngagementRequest(pixel, IosMail, IPAddress.Loopback), CancellationToken.None)); // not in the database
+
+        var opens = (await OpensAsync(t, 2)).GetProperty("Opens").EnumerateArray().ToList();
+        var geo = opens.Single(o => o.GetProperty("FirstOpen").GetBoolean()).GetProperty("Geo");
+        var click = Assert.Single((await t.ServerApi.GetAsync("/messages/outbound/clicks?count=10&offset=0").OkJson()).GetProperty("Clicks").EnumerateArray());
+        foreach (var g in new[] { geo, click.GetProperty("Geo") })
+        {
+            Assert.Equal("US", g.GetProperty("CountryISOCode").GetString());
+            Assert.Equal("United States", g.GetProperty("Country").GetString());
+            Assert.Equal("CA", g.GetProperty("RegionISOCode").GetString());
+            Assert.Equal("California", g.GetProperty("Region").GetString());
+            Assert.Equal("San Diego", g.GetProperty("City").GetString());
+            Assert.Equal("92105", g.GetProperty("Zip").GetString());
+            Assert.Equal("32.7405,-117.0935", g.GetProperty("Coords").GetString());
+            Assert.Equal("214.78.120.5", g.GetProperty("IP").GetString());
+        }
+        var unknown = opens.Single(o => !o.GetProperty("FirstOpen").GetBoolean()).GetProperty("Geo");
+        Assert.Equal("127.0.0.1", unknown.GetProperty("IP").GetString());
+        Assert.False(unknown.TryGetProperty("Country", out var c) && c.ValueKind == JsonValueKind.String);
+
+        // Counted per country (beyond Postmark: /opens/countries, /clicks/countries); the click's place in the message
+        // stays /clicks/location's business (HTML or Text).
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/opens/countries").OkJson()).GetProperty("United States").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/clicks/countries").OkJson()).GetProperty("United States").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/clicks/location").OkJson()).GetProperty("HTML").GetInt32());
+    }
+
+    [Fact]
+    public async Task SandboxServersTrackLikeLiveOnesButDeliverNothing()
+    {
+        var t = await _host.CreateTenantAsync(deliveryType: "Sandbox");
+        var id = await SendAsync(t, "jo@example.net");
+        await DeliverAsync();
+        Assert.Empty(_sink.Messages);
+        var html = (await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson()).GetProperty("HtmlBody").GetString()!;
+        var pixel = PixelPath().Match(html).Groups[1].Value;
+        var link = ClickPath().Match(html).Groups[1].Value;
+        Assert.NotEmpty(pixel);
+        Assert.NotEmpty(link);
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        (await GetAsync("/t/o/" + pixel, IosMail)).EnsureSuccessStatusCode();
+        var click = await GetAsync("/t/c/" + link, Chrome);
+        Assert.Equal(HttpStatusCode.Redirect, click.StatusCode);
+        Assert.Equal("https://shop.example/sale?utm=mail", click.Headers.Location!.OriginalString);
+        Assert.Equal("jo@example.net", Assert.Single((await OpensAsync(t, 1)).GetProperty("Opens").EnumerateArray()).GetProperty("Recipient").GetString());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/opens").OkJson()).GetProperty("Unique").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/clicks").OkJson()).GetProperty("Clicks").GetInt32());
     }
 
     [Fact]
