@@ -9,8 +9,10 @@ namespace Mailroom.Bench;
 /// <summary>
 /// <c>opens</c>: the open-tracking image endpoint beside <c>GET /health</c> in the same run. A real Mailroom (all roles,
 /// relay to a loopback sink) prepares one tracked message; its image URL is read from the message details, then both
-/// endpoints get closed-loop load, alternating, over rounds. Every image fetch records an open (a transaction with its
-/// webhook outbox rows); /health answers from a probe cached for a second, so it is the HTTP stack's ceiling.
+/// endpoints get closed-loop load, alternating, over rounds. Every image fetch records an open: verified, queued and
+/// written by the recorder's batching writer (one transaction per batch with its webhook outbox rows and counters; a full
+/// queue slows the image down, so the writer's pace is measured too); /health answers from a probe cached for a second,
+/// so it is the HTTP stack's ceiling.
 /// </summary>
 public static partial class OpensLoad
 {

@@ -126,7 +126,8 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             // Steps Track and Unsubscribe: a recipient's copy carries their own signed tokens (tracking tokens name the
             // recipient index; unsubscribe tokens name the recipient), so such a message is signed once per recipient.
             // Other mail is signed once. See the README.
-            var track = TrackingRewrite.Wanted(m.TrackOpens, m.TrackLinks) && m.DeliveryType != DeliveryType.Sandbox;
+            // Sandbox servers track like live ones (only delivery differs): their stored copies carry working tokens.
+            var track = TrackingRewrite.Wanted(m.TrackOpens, m.TrackLinks);
             var unsubscribe = m.HandlesUnsubscribes && m.ServerId is not null;
             if ((track || unsubscribe) && recipients.Count > 0)
             {

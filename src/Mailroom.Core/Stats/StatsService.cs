@@ -142,6 +142,14 @@ public sealed class StatsService(MailroomDb db)
     public Task<Dictionary<string, object>> ClickLocationsAsync(int serverId, StatsQuery q, CancellationToken ct) =>
         BreakdownAsync(serverId, q, [StatsMetric.ClickLocation], ByKey("HTML", "Text"), ct);
 
+    /// <summary>Beyond Postmark: first opens per country (ISO name from the operator's GeoIP database; none without one).</summary>
+    public Task<Dictionary<string, object>> OpenCountriesAsync(int serverId, StatsQuery q, CancellationToken ct) =>
+        BreakdownAsync(serverId, q, [StatsMetric.OpenCountry], ByKey(), ct);
+
+    /// <summary>Beyond Postmark: first clicks of a link per country (as <see cref="OpenCountriesAsync"/>).</summary>
+    public Task<Dictionary<string, object>> ClickCountriesAsync(int serverId, StatsQuery q, CancellationToken ct) =>
+        BreakdownAsync(serverId, q, [StatsMetric.ClickCountry], ByKey(), ct);
+
     private static readonly StatsMetric[] OverviewMetrics =
     [
         StatsMetric.Sent, StatsMetric.Bounced, StatsMetric.SpamComplaint, StatsMetric.Delivered, StatsMetric.Tracked, StatsMetric.WithOpenTracking,

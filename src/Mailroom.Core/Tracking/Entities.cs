@@ -62,4 +62,7 @@ public sealed class EngagementEvent
     /// <summary>Mailroom's own flag: an image proxy's prefetch, Apple's privacy prefetch, a link scanner (see
     /// <see cref="EngagementRecorder"/>). Kept and listed, marked.</summary>
     public bool Machine { get; set; }
+    /// <summary>Opens: whole seconds the image stayed open in the mail client (see <see cref="ReadTime"/>); null when
+    /// not measured (read-time measuring off, a proxy or prefetch, a client that closed nothing we could see).</summary>
+    public int? ReadSeconds { get; set; }
 }

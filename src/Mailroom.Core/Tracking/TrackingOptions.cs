@@ -7,6 +7,9 @@ public sealed record TrackingOptions
     public string BaseUrl { get; init; } = "http://127.0.0.1:5080";
     /// <summary>A MaxMind GeoIP2/GeoLite2 City database supplied by the operator; none: no geography.</summary>
     public string? GeoIpDatabase { get; init; }
+    /// <summary>Stream the open image to measure read time (<see cref="Mail.Tracking.ReadTime"/>). Off by default: each
+    /// reader's mail client then holds a connection for up to 21 s, and the image is no longer answered at once.</summary>
+    public bool ReadTime { get; init; }
     /// <summary>A click this soon after delivery is a link scanner's (mail gateways fetch every link on arrival).</summary>
     public TimeSpan ScannerClickWindow { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>An image proxy's fetch this soon after delivery is a prefetch on arrival, not a reader.</summary>

@@ -9,7 +9,9 @@ namespace Mailroom.Api;
 /// Stats API, spec §9 (server token): <c>tag</c>, <c>fromdate</c>, <c>todate</c> (inclusive days, yyyy-MM-dd, Eastern as
 /// Postmark counts them), <c>messagestream</c> (absent = all streams). Beyond Postmark: <c>mailboxprovider</c>
 /// (Gmail, Microsoft, Yahoo, Apple, Other) narrows any of them to one recipient mailbox provider, and
-/// <c>/stats/outbound/providers</c> gives the overview for each provider.
+/// <c>/stats/outbound/providers</c> gives the overview for each provider. Errors: 900 (not a date), 1500 (fromdate more
+/// than a year ago), 1502 (fromdate after todate), 1226 (unknown stream); 1501 ("count out of range") cannot arise, as
+/// no stats endpoint takes a count — Mailroom answers it for an unknown <c>mailboxprovider</c>.
 /// </summary>
 public static class StatsApi
 {
@@ -30,6 +32,9 @@ public static class StatsApi
         g.MapGet("/clicks/platforms", (HttpContext h, StatsService s) => Run(h, s.ClickPlatformsAsync));
         g.MapGet("/clicks/location", (HttpContext h, StatsService s) => Run(h, s.ClickLocationsAsync));
         g.MapGet("/providers", (HttpContext h, StatsService s) => Run(h, s.ProvidersAsync));
+        // Beyond Postmark: first opens and first clicks per country, from the operator's GeoIP database (--geoip-database).
+        g.MapGet("/opens/countries", (HttpContext h, StatsService s) => Run(h, s.OpenCountriesAsync));
+        g.MapGet("/clicks/countries", (HttpContext h, StatsService s) => Run(h, s.ClickCountriesAsync));
     }
 
     private static async Task<IResult> Run(HttpContext http, Func<int, StatsQuery, CancellationToken, Task<Dictionary<string, object>>> read) =>
@@ -42,7 +47,14 @@ public static class StatsApi
             provider = MailboxProviders.TryParse(p, out var parsed)
                 ? parsed
                 : throw new MailroomException(1501, $"Invalid 'mailboxprovider': '{p}' (Gmail, Microsoft, Yahoo, Apple or Other).");
-        return new StatsQuery(Day(http, "fromdate"), Day(http, "todate"), http.QueryString("tag"), http.QueryString("messagestream"), provider);
+        var from = Day(http, "fromdate");
+        var to = Day(http, "todate");
+        if (from is { } f && to is { } t && f > t)
+            throw new MailroomException(1502, "The 'fromdate' must not be later than the 'todate'.");
+        // Error 1500 (spec §1 error table): a fromdate more than a year before today (the stats calendar's day).
+        if (from is { } first && first < StatsCalendar.Today(http.RequestServices.GetRequiredService<TimeProvider>()).AddYears(-1))
+            throw new MailroomException(1500, $"The 'fromdate' cannot be more than a year ago: '{first:yyyy-MM-dd}'.");
+        return new StatsQuery(from, to, http.QueryString("tag"), http.QueryString("messagestream"), provider);
     }
 
     /// <summary>A day, yyyy-MM-dd (a full timestamp is accepted and its date in the stats calendar used).</summary>

@@ -23,6 +23,8 @@ public sealed record MailroomSettings
     public string? TrackingUrl { get; init; }
     /// <summary>MaxMind City database for the Geo of opens and clicks; null = none.</summary>
     public string? GeoIpDatabase { get; init; }
+    /// <summary>Measure read time by streaming the open image (see <c>Mail/Tracking/ReadTime</c>).</summary>
+    public bool TrackReadTime { get; init; }
     public string InboundHost { get; init; } = "inbound.mailroom.localhost";
     /// <summary>Port of remote MX hosts (25; tests use a loopback sink).</summary>
     public int DeliveryPort { get; init; } = 25;
@@ -97,6 +99,7 @@ public sealed record MailroomSettings
     {
         BaseUrl = TrackingUrl ?? Platform.PublicUrl,
         GeoIpDatabase = GeoIpDatabase,
+        ReadTime = TrackReadTime,
     };
 
     /// <summary>The resolver the <c>Dns</c> setting names, or null for the system's.</summary>
@@ -132,6 +135,7 @@ public sealed record MailroomSettings
             GeoIpDatabase = Get("GeoIpDatabase") is { } geoIp
                 ? File.Exists(geoIp) ? geoIp : throw new ArgumentException($"GeoIpDatabase: '{geoIp}' does not exist.")
                 : null,
+            TrackReadTime = Get("TrackReadTime") is { } readTime ? Flag(readTime, "TrackReadTime") : defaults.TrackReadTime,
             InboundHost = Get("InboundHost") ?? defaults.InboundHost,
             DeliveryPort = Integer(Get("DeliveryPort"), "DeliveryPort", 1, 65535) ?? defaults.DeliveryPort,
             Relay = Get("Relay"),

@@ -49,6 +49,8 @@ public static class SettingDescriptors
             "base of open-tracking images and click-tracking links put in tracked mail (`/t/o/...`, `/t/c/...` under it); must reach the `api` role"),
         new("GeoIpDatabase", "MAILROOM_GEOIP_DATABASE", "--geoip-database", "FILE", "none: no geography",
             "a MaxMind GeoIP2 or GeoLite2 City database (`.mmdb`) that gives opens and clicks their `Geo`"),
+        new("TrackReadTime", "MAILROOM_TRACK_READ_TIME", "--track-read-time", null, "`false`",
+            "measure opens' `ReadSeconds`: the open image is streamed a frame a second (up to 21 s) until the mail client closes the message; each reader holds a connection that long"),
         new("InboundHost", "MAILROOM_INBOUND_HOST", "--inbound-host", "HOST", "`inbound.mailroom.localhost`", "host of servers' `InboundAddress`"),
         new("PlatformDomain", "MAILROOM_PLATFORM_DOMAIN", "--platform-domain", "DOMAIN", "none",
             "the platform's own mail domain: every account may send From it (see \"Sender identities\")"),

@@ -266,6 +266,12 @@ public sealed class StatsApiTests : IAsyncLifetime
         var t = await KnownEventsAsync();
         await t.ServerApi.GetAsync("/stats/outbound/sends?fromdate=yesterday").Error(422, 900);
         await t.ServerApi.GetAsync("/stats/outbound/sends?fromdate=2026-12-02&todate=2026-12-01").Error(422, 1502);
+        // 1500: more than a year before today (the test clock's day is 2026-11-30, Eastern, after the known events); a
+        // year ago exactly is fine.
+        await t.ServerApi.GetAsync("/stats/outbound/opens?fromdate=2025-11-29").Error(422, 1500);
+        await t.ServerApi.GetAsync("/stats/outbound/sends?fromdate=2025-11-29&todate=2026-11-30").Error(422, 1500);
+        Assert.Equal(7, N(await t.ServerApi.GetAsync("/stats/outbound/sends?fromdate=2025-11-30").OkJson(), "Sent"));
+        await t.ServerApi.GetAsync("/stats/outbound/sends?fromdate=2024-12-02&todate=2024-12-01").Error(422, 1502); // both wrong: 1502 first
         await t.ServerApi.GetAsync("/stats/outbound?messagestream=nope").Error(422, 1226);
         var other = await _host.CreateTenantAsync();
         var o = await other.ServerApi.GetAsync("/stats/outbound").OkJson();

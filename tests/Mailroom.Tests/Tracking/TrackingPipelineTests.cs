@@ -9,6 +9,7 @@ using Mailroom.Core.Preparation;
 using Mailroom.Core.Storage;
 using Mailroom.Core.Tracking;
 using Mailroom.Core.Webhooks;
+using Mailroom.Mail.Tracking;
 using Mailroom.Tests.Infrastructure;
 using Mailroom.Tests.Webhooks;
 using Microsoft.EntityFrameworkCore;
@@ -83,6 +84,20 @@ public sealed partial class TrackingPipelineTests : IAsyncLifetime
         return (m.HtmlBody ?? "", m.TextBody ?? "");
     }
 
+    /// <summary>Opens are written after the image is answered (EngagementRecorder's queue): polls the opens list until
+    /// it holds <paramref name="count"/> opens, and answers it.</summary>
+    private static async Task<JsonElement> OpensAsync(Tenant t, int count, string query = "")
+    {
+        JsonElement list = default;
+        await Eventually.True(async () =>
+        {
+            list = await t.ServerApi.GetAsync("/messages/outbound/opens?count=50&offset=0" + query).OkJson();
+            return list.GetProperty("TotalCount").GetInt32() >= count;
+        }, because: $"{count} open(s) written");
+        Assert.Equal(count, list.GetProperty("TotalCount").GetInt32());
+        return list;
+    }
+
     private async Task<HttpResponseMessage> GetAsync(string path, string userAgent)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -140,6 +155,7 @@ public sealed partial class TrackingPipelineTests : IAsyncLifetime
 
         _host.Clock.Advance(TimeSpan.FromMinutes(10));
         (await GetAsync("/t/o/" + alPixel, IosMail)).EnsureSuccessStatusCode();
+        await OpensAsync(t, 1);
         var opens = await t.ServerApi.GetAsync($"/messages/outbound/opens/{id}?count=10&offset=0").OkJson();
         Assert.Equal("al@example.org", Assert.Single(opens.GetProperty("Opens").EnumerateArray()).GetProperty("Recipient").GetString());
     }
@@ -174,8 +190,7 @@ public sealed partial class TrackingPipelineTests : IAsyncLifetime
         var textClick = await GetAsync("/t/c/" + textLink, Chrome);
         Assert.Equal("https://shop.example/sale?utm=mail", textClick.Headers.Location!.OriginalString);
 
-        var opens = await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0").OkJson();
-        Assert.Equal(2, opens.GetProperty("TotalCount").GetInt32());
+        var opens = await OpensAsync(t, 2);
         var list = opens.GetProperty("Opens").EnumerateArray().ToList();
         var first = list.Single(o => o.GetProperty("FirstOpen").GetBoolean());
         Assert.Equal(["RecordType", "FirstOpen", "Client", "OS", "Platform", "UserAgent", "ReadSeconds", "Geo", "MessageID", "MessageStream",
@@ -275,7 +290,7 @@ public sealed partial class TrackingPipelineTests : IAsyncLifetime
         (await GetAsync("/t/o/" + PixelPath().Match(html).Groups[1].Value, IosMail)).EnsureSuccessStatusCode();
         Assert.Equal(HttpStatusCode.Redirect, (await GetAsync("/t/c/" + ClickPath().Match(html).Groups[1].Value, Chrome)).StatusCode);
 
-        Assert.Equal(1, (await a.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0").OkJson()).GetProperty("TotalCount").GetInt32());
+        await OpensAsync(a, 1);
         Assert.Equal(0, (await b.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0").OkJson()).GetProperty("TotalCount").GetInt32());
         Assert.Equal(0, (await b.ServerApi.GetAsync("/messages/outbound/clicks?count=10&offset=0").OkJson()).GetProperty("TotalCount").GetInt32());
         await b.ServerApi.GetAsync($"/messages/outbound/opens/{id}?count=10&offset=0").Error(422, 701);
@@ -299,11 +314,224 @@ public sealed partial class TrackingPipelineTests : IAsyncLifetime
         _host.Clock.Advance(TimeSpan.FromMinutes(30));
         Assert.Equal(HttpStatusCode.Redirect, (await GetAsync("/t/c/" + link, Chrome)).StatusCode); // a person
 
-        var opens = (await t.ServerApi.GetAsync("/messages/outbound/opens?count=10&offset=0").OkJson()).GetProperty("Opens").EnumerateArray().ToList();
-        Assert.Equal(2, opens.Count);
+        var opens = (await OpensAsync(t, 2)).GetProperty("Opens").EnumerateArray().ToList();
         Assert.All(opens, o => Assert.True(o.GetProperty("Machine").GetBoolean()));
         var clicks = (await t.ServerApi.GetAsync("/messages/outbound/clicks?count=10&offset=0").OkJson()).GetProperty("Clicks").EnumerateArray().ToList();
         Assert.Equal([false, true, true], clicks.Select(c => c.GetProperty("Machine").GetBoolean())); // newest first
+    }
+
+    [Fact]
+    public async Task QueuedOpensAreAllWrittenWhenTheRecorderStops()
+    {
+        var t = await _host.CreateTenantAsync();
+        await SendAsync(t, "jo@example.net");
+        await DeliverAsync();
+        var pixel = PixelPath().Match(Bodies(Assert.Single(_sink.Messages).Data).Html).Groups[1].Value;
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        var fetches = Enumerable.Range(0, 200).Select(async _ => (await GetAsync("/t/o/" + pixel, IosMail)).EnsureSuccessStatusCode());
+        await Task.WhenAll(fetches);
+
+        // A graceful stop disposes the recorder, which drains its queue before it returns.
+        await _host.App.Services.GetRequiredService<EngagementRecorder>().DisposeAsync();
+        var (opens, firsts) = await _host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            return (await db.EngagementEvents.CountAsync(e => e.Kind == EngagementKind.Open),
+                await db.EngagementEvents.CountAsync(e => e.Kind == EngagementKind.Open && e.FirstOpen));
+        });
+        Assert.Equal(200, opens);
+        Assert.Equal(1, firsts);
+        var stats = await t.ServerApi.GetAsync("/stats/outbound/opens").OkJson();
+        Assert.Equal(200, stats.GetProperty("Opens").GetInt32());
+        Assert.Equal(1, stats.GetProperty("Unique").GetInt32());
+    }
+
+    [Fact]
+    public async Task ARecipientsEarlierOpenIsFoundInTheDatabaseByAWriterThatNeverSawIt()
+    {
+        var t = await _host.CreateTenantAsync();
+        var id = await SendAsync(t, "jo@example.net");
+        await DeliverAsync();
+        var html = Bodies(Assert.Single(_sink.Messages).Data).Html;
+        var pixel = PixelPath().Match(html).Groups[1].Value;
+        var link = ClickPath().Match(html).Groups[1].Value;
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        (await GetAsync("/t/o/" + pixel, IosMail)).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Redirect, (await GetAsync("/t/c/" + link, Chrome)).StatusCode);
+        await OpensAsync(t, 1);
+
+        // A second recorder (as after a restart): it remembers nothing, so it must ask the database.
+        await using var fresh = ActivatorUtilities.CreateInstance<EngagementRecorder>(_host.App.Services);
+        Assert.True(await fresh.RecordOpenAsync(new EngagementRequest(pixel, IosMail, IPAddress.Loopback), CancellationToken.None));
+        Assert.Equal("https://shop.example/sale?utm=mail", await fresh.RecordClickAsync(new EngagementRequest(link, Chrome, IPAddress.Loopback), CancellationToken.None));
+        var opens = (await OpensAsync(t, 2)).GetProperty("Opens").EnumerateArray().ToList();
+        Assert.Single(opens, o => o.GetProperty("FirstOpen").GetBoolean());
+        var stats = await t.ServerApi.GetAsync("/stats/outbound/opens").OkJson();
+        Assert.Equal(1, stats.GetProperty("Unique").GetInt32());
+        var clicks = await t.ServerApi.GetAsync("/stats/outbound/clicks").OkJson();
+        Assert.Equal(2, clicks.GetProperty("Clicks").GetInt32());
+        Assert.Equal(1, clicks.GetProperty("Unique").GetInt32());
+        Assert.Equal(2, (await t.ServerApi.GetAsync($"/messages/outbound/clicks/{id}?count=10&offset=0").OkJson()).GetProperty("TotalCount").GetInt32());
+    }
+
+    private async Task<(Tenant Tenant, string Pixel)> ReadTimeSetupAsync()
+    {
+        await _host.DisposeAsync();
+        _host = await MailroomHost.StartAsync(tweak: s => s with
+        {
+            Relay = $"127.0.0.1:{_sink.Port}", Roles = "api", AllowPrivateWebhooks = true, TrackReadTime = true,
+        });
+        return await TrackedMessageAsync();
+    }
+
+    /// <summary>A tenant whose tracked message to jo@example.net was delivered 10 minutes ago, and its image token.</summary>
+    private async Task<(Tenant Tenant, string Pixel)> TrackedMessageAsync()
+    {
+        var t = await _host.CreateTenantAsync();
+        await SendAsync(t, "jo@example.net");
+        await DeliverAsync();
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        return (t, PixelPath().Match(Bodies(Assert.Single(_sink.Messages).Data).Html).Groups[1].Value);
+    }
+
+    [Fact]
+    public async Task ReadSecondsAreTheSecondsTheImageStayedOpenUntilTheClientClosedIt()
+    {
+        var (t, pixel) = await ReadTimeSetupAsync();
+        var request = new HttpRequestMessage(HttpMethod.Get, "/t/o/" + pixel);
+        request.Headers.TryAddWithoutValidation("User-Agent", IosMail);
+        var response = await _host.Client().SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("image/gif", response.Content.Headers.ContentType!.MediaType);
+        var body = await response.Content.ReadAsStreamAsync();
+        var head = new byte[ReadTime.Head.Length + ReadTime.Frame.Length];
+        await body.ReadExactlyAsync(head);
+        Assert.Equal([.. ReadTime.Head, .. ReadTime.Frame], head);
+        for (var s = 1; s <= 7; s++)
+        {
+            _host.Clock.Advance(TimeSpan.FromSeconds(1));
+            var frame = new byte[ReadTime.Frame.Length];
+            await body.ReadExactlyAsync(frame); // a frame a second while the message is shown
+            Assert.Equal(ReadTime.Frame, frame);
+        }
+        _host.Clock.Advance(TimeSpan.FromMilliseconds(600));
+        response.Dispose(); // the reader closes the message
+
+        var open = Assert.Single((await OpensAsync(t, 1)).GetProperty("Opens").EnumerateArray());
+        Assert.Equal(7, open.GetProperty("ReadSeconds").GetInt32());
+        var readTimes = await t.ServerApi.GetAsync("/stats/outbound/opens/readtimes").OkJson();
+        Assert.Equal(1, readTimes.GetProperty("7s").GetInt32());
+        Assert.Equal(1, readTimes.GetProperty("Days")[0].GetProperty("7s").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound").OkJson()).GetProperty("WithReadTimeRecorded").GetInt32());
+    }
+
+    [Fact]
+    public async Task AnImageStillShownAfterTwentySecondsEndsAndCountsAsMoreThanTwentySeconds()
+    {
+        var (t, pixel) = await ReadTimeSetupAsync();
+        var request = new HttpRequestMessage(HttpMethod.Get, "/t/o/" + pixel);
+        request.Headers.TryAddWithoutValidation("User-Agent", IosMail);
+        using var response = await _host.Client().SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var body = await response.Content.ReadAsStreamAsync();
+        var received = new MemoryStream();
+        var expected = ReadTime.Head.Length + (ReadTime.MaxSeconds + 1) * ReadTime.Frame.Length + ReadTime.Trailer.Length;
+        var buffer = new byte[1024];
+        while (received.Length < expected)
+        {
+            var read = await body.ReadAsync(buffer);
+            if (read == 0)
+                break;
+            received.Write(buffer, 0, read);
+            _host.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(0, await body.ReadAsync(buffer)); // the GIF ended: trailer, then the end of the response
+        var gif = received.ToArray();
+        Assert.Equal(expected, gif.Length);
+        Assert.Equal(0x3B, gif[^1]);
+
+        var open = Assert.Single((await OpensAsync(t, 1)).GetProperty("Opens").EnumerateArray());
+        Assert.Equal(ReadTime.MaxSeconds, open.GetProperty("ReadSeconds").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/opens/readtimes").OkJson()).GetProperty("20s+").GetInt32());
+    }
+
+    [Fact]
+    public async Task ImageProxiesAndPrefetchesGetThePlainImageAndNoReadTime()
+    {
+        var (t, pixel) = await ReadTimeSetupAsync();
+        foreach (var agent in new[] { GmailProxy, "Mozilla/5.0" })
+        {
+            var image = await GetAsync("/t/o/" + pixel, agent); // answered without the clock moving: not streamed
+            Assert.Equal(42, image.Content.Headers.ContentLength);
+        }
+        var opens = (await OpensAsync(t, 2)).GetProperty("Opens").EnumerateArray().ToList();
+        Assert.All(opens, o => Assert.Equal(0, o.GetProperty("ReadSeconds").GetInt32()));
+        var overview = await t.ServerApi.GetAsync("/stats/outbound").OkJson();
+        Assert.False(overview.TryGetProperty("WithReadTimeRecorded", out var w) && w.GetInt32() != 0);
+    }
+
+    [Fact]
+    public async Task WithAGeoIpDatabaseOpensAndClicksCarryWhereTheirAddressIs()
+    {
+        // MaxMind's own test database (tests/fixtures/geoip, MIT): 214.78.120.0/22 is San Diego there. The address is a
+        // value handed to the recorder, as Kestrel would from the connection; nothing connects to it.
+        await _host.DisposeAsync();
+        _host = await MailroomHost.StartAsync(tweak: s => s with
+        {
+            Relay = $"127.0.0.1:{_sink.Port}", Roles = "api",
+            GeoIpDatabase = Path.Combine(TestPaths.RepoRoot, "tests", "fixtures", "geoip", "GeoIP2-City-Test.mmdb"),
+        });
+        var (t, pixel) = await TrackedMessageAsync();
+        var link = ClickPath().Match(Bodies(Assert.Single(_sink.Messages).Data).Html).Groups[1].Value;
+        var recorder = _host.App.Services.GetRequiredService<EngagementRecorder>();
+        var sanDiego = IPAddress.Parse("214.78.120.5");
+        Assert.True(await recorder.RecordOpenAsync(new EngagementRequest(pixel, IosMail, sanDiego), CancellationToken.None));
+        Assert.NotNull(await recorder.RecordClickAsync(new EngagementRequest(link, Chrome, sanDiego), CancellationToken.None));
+        Assert.True(await recorder.RecordOpenAsync(new EngagementRequest(pixel, IosMail, IPAddress.Loopback), CancellationToken.None)); // not in the database
+
+        var opens = (await OpensAsync(t, 2)).GetProperty("Opens").EnumerateArray().ToList();
+        var geo = opens.Single(o => o.GetProperty("FirstOpen").GetBoolean()).GetProperty("Geo");
+        var click = Assert.Single((await t.ServerApi.GetAsync("/messages/outbound/clicks?count=10&offset=0").OkJson()).GetProperty("Clicks").EnumerateArray());
+        foreach (var g in new[] { geo, click.GetProperty("Geo") })
+        {
+            Assert.Equal("US", g.GetProperty("CountryISOCode").GetString());
+            Assert.Equal("United States", g.GetProperty("Country").GetString());
+            Assert.Equal("CA", g.GetProperty("RegionISOCode").GetString());
+            Assert.Equal("California", g.GetProperty("Region").GetString());
+            Assert.Equal("San Diego", g.GetProperty("City").GetString());
+            Assert.Equal("92105", g.GetProperty("Zip").GetString());
+            Assert.Equal("32.7405,-117.0935", g.GetProperty("Coords").GetString());
+            Assert.Equal("214.78.120.5", g.GetProperty("IP").GetString());
+        }
+        var unknown = opens.Single(o => !o.GetProperty("FirstOpen").GetBoolean()).GetProperty("Geo");
+        Assert.Equal("127.0.0.1", unknown.GetProperty("IP").GetString());
+        Assert.False(unknown.TryGetProperty("Country", out var c) && c.ValueKind == JsonValueKind.String);
+
+        // Counted per country (beyond Postmark: /opens/countries, /clicks/countries); the click's place in the message
+        // stays /clicks/location's business (HTML or Text).
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/opens/countries").OkJson()).GetProperty("United States").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/clicks/countries").OkJson()).GetProperty("United States").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/clicks/location").OkJson()).GetProperty("HTML").GetInt32());
+    }
+
+    [Fact]
+    public async Task SandboxServersTrackLikeLiveOnesButDeliverNothing()
+    {
+        var t = await _host.CreateTenantAsync(deliveryType: "Sandbox");
+        var id = await SendAsync(t, "jo@example.net");
+        await DeliverAsync();
+        Assert.Empty(_sink.Messages);
+        var html = (await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson()).GetProperty("HtmlBody").GetString()!;
+        var pixel = PixelPath().Match(html).Groups[1].Value;
+        var link = ClickPath().Match(html).Groups[1].Value;
+        Assert.NotEmpty(pixel);
+        Assert.NotEmpty(link);
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        (await GetAsync("/t/o/" + pixel, IosMail)).EnsureSuccessStatusCode();
+        var click = await GetAsync("/t/c/" + link, Chrome);
+        Assert.Equal(HttpStatusCode.Redirect, click.StatusCode);
+        Assert.Equal("https://shop.example/sale?utm=mail", click.Headers.Location!.OriginalString);
+        Assert.Equal("jo@example.net", Assert.Single((await OpensAsync(t, 1)).GetProperty("Opens").EnumerateArray()).GetProperty("Recipient").GetString());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/opens").OkJson()).GetProperty("Unique").GetInt32());
+        Assert.Equal(1, (await t.ServerApi.GetAsync("/stats/outbound/clicks").OkJson()).GetProperty("Clicks").GetInt32());
     }
 
     [Fact]

@@ -1686,6 +1686,9 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.Property<int>("Platform")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("ReadSeconds")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Recipient")
                         .IsRequired()
                         .HasColumnType("text");

@@ -1631,6 +1631,9 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.Property<int>("Platform")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("ReadSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Recipient")
                         .IsRequired()
                         .HasColumnType("TEXT");
