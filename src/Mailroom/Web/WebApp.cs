@@ -36,6 +36,7 @@ public static class WebApp
         services.AddHttpContextAccessor();
         services.AddScoped<WebUserService>();
         services.AddSingleton<SignInThrottle>();
+        services.AddSingleton<TemplatePreviews>();
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "mailroom.af";
