@@ -20,6 +20,23 @@ public sealed class WebPagesJourneyTests(WebAppFixture app) : IClassFixture<WebA
         return api;
     }
 
+    /// <summary>The signed-in session of <paramref name="signedIn"/> in a context that enforces the app's CSP (the
+    /// fixture's pages bypass it to inject axe-core), with every CSP refusal and script error collected.</summary>
+    private async Task<(IPage Page, List<string> Errors)> EnforcingCspAsync(IPage signedIn)
+    {
+        var context = await app.Browser.NewContextAsync(new() { BaseURL = app.Server.BaseUrl, StorageState = await signedIn.Context.StorageStateAsync() });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(90_000);
+        var errors = new List<string>();
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error" && (m.Text.Contains("Content Security Policy", StringComparison.Ordinal) || m.Text.Contains("Refused", StringComparison.Ordinal)))
+                lock (errors) errors.Add(m.Text);
+        };
+        page.PageError += (_, e) => { lock (errors) errors.Add(e); };
+        return (page, errors);
+    }
+
     [Fact]
     public async Task AWebhookMadeInTheFormIsListedAndInTheApiAndShowsItsDeliveryAttempt()
     {
@@ -119,11 +136,21 @@ public sealed class WebPagesJourneyTests(WebAppFixture app) : IClassFixture<WebA
         var framed = await page.Context.APIRequest.GetAsync(src!);
         Assert.StartsWith("sandbox", framed.Headers["content-security-policy"]);
 
+        // The same under the app's own CSP: the script and the framed preview run with no violation.
+        var (strict, errors) = await EnforcingCspAsync(page);
+        await strict.GotoAsync($"/app/servers/{serverId}/templates/new");
+        await strict.GetByLabel("Test model (JSON)").FillAsync("{\"name\": \"Lin\", \"product_name\": \"Mailroom\"}");
+        await Expect(strict.FrameLocator("#preview-html").Locator("h1")).ToHaveTextAsync("Hello Lin");
+        await strict.Context.CloseAsync();
+        Assert.Empty(errors);
+
         // A syntax error is shown with its place.
         await page.GetByLabel("HTML body").FillAsync("<p>Hello {{#each}}</p>");
         await Expect(page.Locator("#preview-errors")).ToContainTextAsync("HTML body");
         await page.GetByLabel("HTML body").FillAsync("<p>Hello <b>{{name}}</b>, welcome to {{product_name}}.</p>");
         await Expect(page.Locator("#preview-errors")).ToBeHiddenAsync();
+        await Expect(page.FrameLocator("#preview-html").Locator("b")).ToHaveTextAsync("Ada");
+        await WebAppFixture.ScreenshotAsync(page, "template");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save template" }).ClickAsync();
         await Expect(page.GetByText("Template 'Welcome' saved.")).ToBeVisibleAsync();
         var stored = await api.GetFromJsonAsync<JsonElement>("/templates/welcome-web");
@@ -131,7 +158,6 @@ public sealed class WebPagesJourneyTests(WebAppFixture app) : IClassFixture<WebA
         Assert.Contains("<b>{{name}}</b>", stored.GetProperty("HtmlBody").GetString());
         var templateId = stored.GetProperty("TemplateId").GetInt32();
         await app.AssertAccessibleAsync(page);
-        await WebAppFixture.ScreenshotAsync(page, "template");
 
         // Without script: the Preview button posts the form and the page comes back with the rendering.
         var context = await app.Browser.NewContextAsync(new() { BaseURL = app.Server.BaseUrl, JavaScriptEnabled = false,
@@ -178,8 +204,13 @@ public sealed class WebPagesJourneyTests(WebAppFixture app) : IClassFixture<WebA
         await Expect(page.Locator("#total-sent")).ToHaveTextAsync(overview.GetProperty("Sent").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(page.Locator("#total-bounced")).ToHaveTextAsync(overview.GetProperty("Bounced").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(page.Locator("table.stats-days tfoot td").First).ToHaveTextAsync("3");
-        // The charts are drawn (uPlot's canvases), from the same figures as the table.
+        // The charts are drawn (uPlot's canvases), from the same figures as the table, under the app's own CSP.
         await Expect(page.Locator(".plot canvas")).ToHaveCountAsync(3);
+        var (strict, errors) = await EnforcingCspAsync(page);
+        await strict.GotoAsync($"/app/servers/{serverId}/stats");
+        await Expect(strict.Locator(".plot canvas")).ToHaveCountAsync(3);
+        await strict.Context.CloseAsync();
+        Assert.Empty(errors);
         await app.AssertAccessibleAsync(page);
         await WebAppFixture.ScreenshotAsync(page, "stats");
 
