@@ -315,6 +315,12 @@ public sealed class WebPagesJourneyTests(WebAppFixture app) : IClassFixture<WebA
         await Expect(member.GetByRole(AriaRole.Button, new() { Name = "Delete template" })).ToHaveCountAsync(0);
         await Expect(member.Locator("#preview-subject")).ToHaveTextAsync(new Regex("^Receipt "));
         Assert.Equal(404, (await member.GotoAsync($"/app/servers/{serverId}/templates/new"))!.Status);
+        // A webhook of another server of the same account, by its ID under this server's URL: not found.
+        var (_, otherToken) = await WebAppFixture.NewServerAsync(accountApi, "Not shared");
+        using var other = ServerApi(otherToken);
+        var theirs = await other.PostAsJsonAsync("/webhooks", new { Url = "https://hooks.example.test/y" });
+        var theirId = (await theirs.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ID").GetInt32();
+        Assert.Equal(404, (await member.GotoAsync($"/app/servers/{serverId}/webhooks/{theirId}"))!.Status);
         Assert.Equal(200, (await member.GotoAsync($"/app/servers/{serverId}/stats"))!.Status);
         Assert.Equal(200, (await member.GotoAsync($"/app/servers/{serverId}/inbound"))!.Status);
     }
