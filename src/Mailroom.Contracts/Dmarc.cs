@@ -28,6 +28,20 @@ public sealed record DmarcRecord(
     [property: JsonPropertyName("reporting_uri")] string ReportingUri,
     [property: JsonPropertyName("email")] string Email);
 
+/// <summary>Mailroom's account-side monitoring of a sending domain (<c>/domains/{id}/dmarc</c>, account token): the same
+/// fields as the DMARC API's record, snake_case like it, with the suggested DNS record, the record's id and the domain's id.
+/// <c>private_token</c> (for the <c>/records/my…</c> calls) is given once, in the answer that turned monitoring on.</summary>
+public sealed record DmarcAccountRecord(
+    [property: JsonPropertyName("id")] int Id,
+    [property: JsonPropertyName("domain_id")] int? DomainId,
+    [property: JsonPropertyName("domain")] string Domain,
+    [property: JsonPropertyName("public_token")] string PublicToken,
+    [property: JsonPropertyName("created_at")] string CreatedAt,
+    [property: JsonPropertyName("reporting_uri")] string ReportingUri,
+    [property: JsonPropertyName("email")] string Email,
+    [property: JsonPropertyName("private_token")] string? PrivateToken,
+    [property: JsonPropertyName("dns")] DmarcDnsSnippet Dns);
+
 public sealed record DmarcDnsSnippet(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("value")] string Value);

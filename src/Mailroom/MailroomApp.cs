@@ -125,6 +125,7 @@ public static class MailroomApp
         services.AddScoped<Mailroom.Core.Inbound.InboundLog>();
         services.AddSingleton<Mailroom.Core.Inbound.InboundSignal>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcService>();
+        services.AddSingleton<Mailroom.Core.Dmarc.DmarcPtrNames>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcIngestion>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcSourcesReport>();
         services.AddScoped<Mailroom.Core.Dmarc.DmarcDigest>();

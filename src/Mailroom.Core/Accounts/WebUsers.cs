@@ -17,7 +17,34 @@ public sealed class WebUser
     public string? SetPasswordTokenHash { get; set; }
     public DateTime? SetPasswordExpiresAt { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>The TOTP key (RFC 6238), encrypted with Data Protection; set from "set up" on, in use once
+    /// <see cref="TotpEnabledAt"/> is set (the user proved it with a code).</summary>
+    public string? TotpSecret { get; set; }
+    public DateTime? TotpEnabledAt { get; set; }
+    /// <summary>The last time step whose code was accepted: a code of that step or an earlier one is refused
+    /// (RFC 6238 §5.2: a verifier must not accept the second attempt of the same OTP).</summary>
+    public long TotpLastStep { get; set; }
+    /// <summary>SHA-256 of each unused recovery code, space-separated; a used code is removed.</summary>
+    public string? RecoveryCodeHashes { get; set; }
     public List<WebUserServer> Servers { get; set; } = [];
+}
+
+/// <summary>
+/// A signed, expiring link an owner or admin gives a customer: it opens a read-only view of one server (activity,
+/// figures, DNS status). Only the SHA-256 of the link's token is stored; revoking sets <see cref="RevokedAt"/>.
+/// </summary>
+public sealed class ServerShareLink
+{
+    public int Id { get; set; }
+    public int AccountId { get; set; }
+    public int ServerId { get; set; }
+    public required string TokenHash { get; set; }
+    /// <summary>Who the link is for, as the owner wrote it ("Acme's marketing team").</summary>
+    public required string Label { get; set; }
+    public int? CreatedByUserId { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
 }
 
 /// <summary>A member's access to one server of its account (owners and admins reach every server).</summary>

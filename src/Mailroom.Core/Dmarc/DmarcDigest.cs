@@ -83,19 +83,29 @@ public sealed class DmarcDigest(MailroomDb db, DmarcSourcesReport sources, Outbo
     {
         var weekEnd = weekStart.AddDays(6);
         var current = await sources.BuildAsync(domain, Day(weekStart), Day(weekEnd), null, null, ct);
-        var previous = await sources.BuildAsync(domain, Day(weekStart.AddDays(-7)), Day(weekStart.AddDays(-1)), null, null, ct);
-        var before = await sources.BuildAsync(domain, Day(weekStart.AddDays(-7 * NewSourceLookbackWeeks)), Day(weekStart.AddDays(-1)), null,
-            null, ct);
-        var seen = before.Sources.Select(s => s.SourceIp).ToHashSet();
         var start = Day(weekStart);
         var end = Day(weekEnd).AddDays(1);
+        // The week before and the weeks before that need no classification, reverse DNS or send log: totals and the
+        // set of source IPs come straight from the rows.
+        var previous = await RowsBetween(domain, start.AddDays(-7), start)
+            .GroupBy(x => 1)
+            .Select(g => new { Count = g.Sum(x => x.Count), Pass = g.Sum(x => x.PolicyDkim == "pass" || x.PolicySpf == "pass" ? x.Count : 0) })
+            .SingleOrDefaultAsync(ct);
+        var seen = (await RowsBetween(domain, start.AddDays(-7 * NewSourceLookbackWeeks), start).Select(x => x.SourceIp).Distinct()
+            .ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var reports = await db.DmarcReports.CountAsync(r => r.DomainId == domain.Id && r.DateRangeBegin >= start && r.DateRangeBegin < end, ct);
-        long prevPass = previous.Sources.Sum(s => s.DmarcPass);
+        long prevCount = previous?.Count ?? 0, prevPass = previous?.Pass ?? 0;
         return new DmarcDigestSummary(domain.Domain, weekStart, weekEnd, reports, current.TotalCount, current.Sources.Sum(s => s.DmarcPass),
-            current.Sources.Sum(s => s.DkimPass), current.Sources.Sum(s => s.SpfPass), current.DmarcFailCount, previous.TotalCount,
-            previous.TotalCount == 0 ? null : Math.Round((double)prevPass / previous.TotalCount, 4),
+            current.Sources.Sum(s => s.DkimPass), current.Sources.Sum(s => s.SpfPass), current.DmarcFailCount, prevCount,
+            prevCount == 0 ? null : Math.Round((double)prevPass / prevCount, 4),
             current.Groups, current.Sources.Where(s => s.Classification == "unknown" && !seen.Contains(s.SourceIp)).ToList());
     }
+
+    /// <summary>Rows of the domain's reports whose period begins in [<paramref name="from"/>, <paramref name="until"/>)
+    /// (a report belongs to the day its period starts on, as everywhere else).</summary>
+    private IQueryable<DmarcReportRow> RowsBetween(DmarcDomain domain, DateTime from, DateTime until) =>
+        db.DmarcReports.AsNoTracking().Where(r => r.DomainId == domain.Id && r.DateRangeBegin >= from && r.DateRangeBegin < until)
+            .Join(db.DmarcReportRows.AsNoTracking(), r => r.Id, x => x.ReportId, (r, x) => x);
 
     private static DateTime Day(DateOnly d) => d.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
 

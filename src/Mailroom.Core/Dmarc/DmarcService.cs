@@ -17,9 +17,12 @@ namespace Mailroom.Core.Dmarc;
 /// missing or wrong token, 422 for validation, 404 for a report that is not the token's.
 /// </summary>
 public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLookup dns, PlatformSettings platform, TimeProvider clock,
-    Queue.OutboundQueue queue, ILogger<DmarcService> log)
+    Queue.OutboundQueue queue, DmarcPtrNames ptrNames, ILogger<DmarcService> log)
 {
     public const int MaxReportsPerPage = 100;
+
+    /// <summary>Distinct source IPs of one report given a <c>host_name</c> (the largest first); the rest answer null.</summary>
+    public const int MaxHostNamesPerReport = 100;
 
     /// <summary>The host of the hosted reporting addresses. It must reach the MX listener, and RFC 7489 §7.1 needs the
     /// wildcard <c>*._report._dmarc.&lt;mail domain&gt;</c> TXT record for receivers to send reports to it.</summary>
@@ -46,6 +49,90 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
         return new DmarcCreatedRecord(record.Domain, record.PublicToken, Iso(record.CreatedAt), token,
             "mailto:" + ReportingAddress(platform, record), record.Email);
     }
+
+    /// <summary>Error code of the account-side calls when the domain is not monitored (Mailroom's; Postmark has no such call).</summary>
+    public const int NotMonitoredErrorCode = 530;
+
+    /// <summary>Error code when monitoring is asked for a domain whose DKIM record is not verified yet.</summary>
+    public const int NotVerifiedErrorCode = 531;
+
+    /// <summary>
+    /// Account-side monitoring (<c>POST /domains/{id}/dmarc</c>, the web app): one of the account's domains whose DKIM
+    /// record is verified, so the account has shown it controls the domain's DNS, gets a record bound to the account
+    /// without a separate sign-up. The digest goes to <paramref name="email"/>, else to the account's address. A second
+    /// call answers the existing record (without a token). The answer carries a private token once, so Postmark's DMARC
+    /// API (<c>/records/my…</c>) works for the record too.
+    /// </summary>
+    public async Task<DmarcAccountRecord> EnableForDomainAsync(int accountId, int domainId, string? email, CancellationToken ct)
+    {
+        var domain = await SendingDomainAsync(accountId, domainId, ct);
+        if (await db.DmarcDomains.FirstOrDefaultAsync(d => d.SendingDomainId == domain.Id, ct) is { } existing)
+            return DescribeForAccount(existing, null);
+        if (!domain.DkimVerified)
+            throw new MailroomException(NotVerifiedErrorCode,
+                $"The domain '{domain.Name}' is not verified yet: publish and verify its DKIM record before monitoring DMARC.");
+        var digest = string.IsNullOrWhiteSpace(email)
+            ? await db.Accounts.Where(a => a.Id == accountId).Select(a => a.Email).SingleAsync(ct)
+            : ValidEmail(email);
+        var token = Secrets.NewToken();
+        var record = new DmarcDomain
+        {
+            Domain = domain.Name,
+            Email = digest,
+            PublicToken = NewPublicToken(),
+            PrivateTokenHash = Secrets.Hash(token),
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+            AccountId = accountId,
+            SendingDomainId = domain.Id,
+        };
+        db.DmarcDomains.Add(record);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two requests at once: the unique index on SendingDomainId kept one; answer it.
+            db.ChangeTracker.Clear();
+            return DescribeForAccount(await db.DmarcDomains.AsNoTracking().SingleAsync(d => d.SendingDomainId == domain.Id, ct), null);
+        }
+        log.LogInformation("DMARC monitoring turned on for {Domain} ({Id}) by account {Account}", domain.Name, record.Id, accountId);
+        return DescribeForAccount(record, token);
+    }
+
+    /// <summary>The monitoring record of one of the account's domains; 510 for a domain that is not the account's,
+    /// <see cref="NotMonitoredErrorCode"/> when monitoring is off.</summary>
+    public async Task<DmarcAccountRecord> GetForDomainAsync(int accountId, int domainId, CancellationToken ct) =>
+        DescribeForAccount(await MonitoredAsync(accountId, domainId, ct), null);
+
+    /// <summary>Turns account-side monitoring off: the record and its reports are deleted, its reporting address stops
+    /// accepting mail. Returns the domain name.</summary>
+    public async Task<string> DisableForDomainAsync(int accountId, int domainId, CancellationToken ct)
+    {
+        var record = await MonitoredAsync(accountId, domainId, ct);
+        await DeleteAsync(record, ct);
+        return record.Domain;
+    }
+
+    /// <summary>A monitoring record of the account by its own id (the web app's URLs); null when it is not the account's.</summary>
+    public Task<DmarcDomain?> FindForAccountAsync(int accountId, int id, CancellationToken ct) =>
+        db.DmarcDomains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id && d.AccountId == accountId, ct);
+
+    public DmarcAccountRecord DescribeForAccount(DmarcDomain d, string? privateToken) =>
+        new(d.Id, d.SendingDomainId, d.Domain, d.PublicToken, Iso(d.CreatedAt), "mailto:" + ReportingAddress(platform, d), d.Email,
+            privateToken, Dns(d));
+
+    private async Task<DmarcDomain> MonitoredAsync(int accountId, int domainId, CancellationToken ct)
+    {
+        var domain = await SendingDomainAsync(accountId, domainId, ct);
+        return await db.DmarcDomains.FirstOrDefaultAsync(d => d.SendingDomainId == domain.Id && d.AccountId == accountId, ct)
+               ?? throw MailroomException.NotFound(NotMonitoredErrorCode, $"DMARC monitoring is not on for '{domain.Name}'.");
+    }
+
+    /// <summary>The account's domain, or 510 exactly as the Domains API answers for a domain that is not there (or not the account's).</summary>
+    private async Task<SendingDomain> SendingDomainAsync(int accountId, int domainId, CancellationToken ct) =>
+        await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == domainId && d.AccountId == accountId, ct)
+        ?? throw MailroomException.NotFound(510, $"Domain '{domainId}' was not found.");
 
     /// <summary>The record the private token belongs to; 401 otherwise.</summary>
     public async Task<DmarcDomain> AuthenticateAsync(string? token, CancellationToken ct)
@@ -187,9 +274,12 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
     {
         var r = await FindReportAsync(d, id, ct);
         var rows = await db.DmarcReportRows.AsNoTracking().Where(x => x.ReportId == r.Id).OrderBy(x => x.RowNum).ToListAsync(ct);
+        // host_name as Postmark gives it: the source IP's reverse-DNS name (forward-confirmed here, and cached).
+        var names = await ptrNames.ResolveAsync(rows.GroupBy(x => x.SourceIp).OrderByDescending(g => g.Sum(x => x.Count))
+            .Take(MaxHostNamesPerReport).Select(g => g.Key), ct);
         return new DmarcReportDetails(r.Id, r.PolicyDomain, Iso(r.DateRangeBegin), Iso(r.DateRangeEnd), r.SourceUri, r.ExternalId, r.Email,
             r.OrganizationName, Iso(r.CreatedAt), r.ExtraContactInfo, r.DkimAlignmentMode, r.SpfAlignmentMode, r.DomainPolicy,
-            r.SubdomainPolicy, r.FilteringPercentage, r.RawSize, rows.Select(x => Flatten(r, x)).ToList());
+            r.SubdomainPolicy, r.FilteringPercentage, r.RawSize, rows.Select(x => Flatten(r, x, names.GetValueOrDefault(x.SourceIp))).ToList());
     }
 
     /// <summary>The report document as received (decompressed XML).</summary>
@@ -207,12 +297,12 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
     /// the header From domain (relaxed alignment, RFC 7489 §3.1: the same domain or one a subdomain of the other;
     /// approximated without the public suffix list), else the first result. All results stay in dkim_results/spf_results.
     /// </summary>
-    internal static DmarcReportRecord Flatten(DmarcReport report, DmarcReportRow row)
+    internal static DmarcReportRecord Flatten(DmarcReport report, DmarcReportRow row, string? hostName)
     {
         var auth = DmarcAuthResults.FromJson(row.AuthResults);
         var dkim = auth.Dkim.FirstOrDefault(x => x.Result == "pass" && Aligned(x.Domain, row.HeaderFrom)) ?? auth.Dkim.FirstOrDefault();
         var spf = auth.Spf.FirstOrDefault(x => x.Result == "pass" && Aligned(x.Domain, row.HeaderFrom)) ?? auth.Spf.FirstOrDefault();
-        return new DmarcReportRecord(row.Id, report.Id, row.RowNum, row.HeaderFrom, row.SourceIp, row.SourceIpVersion, null, row.Count,
+        return new DmarcReportRecord(row.Id, report.Id, row.RowNum, row.HeaderFrom, row.SourceIp, row.SourceIpVersion, hostName, row.Count,
             row.PolicySpf, row.PolicyDkim, row.Disposition, row.ReasonType, row.ReasonComment, spf?.Domain ?? "", spf?.Result ?? "",
             dkim?.Domain ?? "", dkim?.Result ?? "", Iso(report.CreatedAt), auth.Dkim, auth.Spf);
     }

@@ -1,4 +1,3 @@
-using System.Net;
 using Mailroom.Contracts;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Queue;
@@ -28,7 +27,7 @@ namespace Mailroom.Core.Dmarc;
 /// domain in the reports' window, once the domain's DMARC record sends its reports here (so no one learns another
 /// domain's volume by creating a record for it).
 /// </summary>
-public sealed class DmarcSourcesReport(MailroomDb db, DnsLookup dns, PlatformSettings platform, DmarcService dmarc)
+public sealed class DmarcSourcesReport(MailroomDb db, DnsLookup dns, PlatformSettings platform, DmarcService dmarc, DmarcPtrNames ptrNames)
 {
     /// <summary>Most rows read for one answer; older rows past it are left out (the newest reports count first).</summary>
     public const int MaxRows = 200_000;
@@ -59,7 +58,7 @@ public sealed class DmarcSourcesReport(MailroomDb db, DnsLookup dns, PlatformSet
         var ours = await DeliveryAddressesAsync(ct);
         var byIp = rows.GroupBy(r => (r.SourceIp, r.SourceIpVersion)).Select(g => (g.Key, Rows: g.ToList(), Count: g.Sum(r => r.Count)))
             .OrderByDescending(g => g.Count).ThenBy(g => g.Key.SourceIp, StringComparer.Ordinal).ToList();
-        var names = await PtrNamesAsync(byIp.Take(MaxPtrLookups).Select(g => g.Key.SourceIp).Where(ip => !ours.Contains(ip)), ct);
+        var names = await ptrNames.ResolveAsync(byIp.Take(MaxPtrLookups).Select(g => g.Key.SourceIp).Where(ip => !ours.Contains(ip)), ct);
 
         var sources = byIp.Select(g => Describe(g.Key.SourceIp, g.Key.SourceIpVersion, g.Rows, domain.Domain, ours,
             names.GetValueOrDefault(g.Key.SourceIp))).ToList();
@@ -74,7 +73,7 @@ public sealed class DmarcSourcesReport(MailroomDb db, DnsLookup dns, PlatformSet
         var mailroomReported = sources.Where(s => s.Classification == "mailroom").Sum(s => s.Count);
         if (rows.Count > 0 && (await dmarc.VerifyAsync(domain, ct)).Verified)
         {
-            delivered = await DeliveredAsync(domain.Domain, rows.Min(r => r.Begin), rows.Max(r => r.End), ct);
+            delivered = await DeliveredAsync(domain.Domain, domain.AccountId, rows.Min(r => r.Begin), rows.Max(r => r.End), ct);
             groups = groups.Select(g => g.Classification == "mailroom" ? g with { DeliveredCount = delivered } : g).ToList();
         }
 
@@ -131,44 +130,21 @@ public sealed class DmarcSourcesReport(MailroomDb db, DnsLookup dns, PlatformSet
     }
 
     /// <summary>
-    /// Forward-confirmed reverse DNS (RFC 8601 §3's "iprev"): a PTR name counts only when it resolves back to the address,
-    /// since anyone controlling an IP's reverse zone can name it "mail.google.com". Lookups run 8 at a time.
-    /// </summary>
-    private async Task<Dictionary<string, string>> PtrNamesAsync(IEnumerable<string> ips, CancellationToken ct)
-    {
-        var found = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
-        await Parallel.ForEachAsync(ips, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (ip, token) =>
-        {
-            if (!IPAddress.TryParse(ip, out var address)) return;
-            var ptr = await dns.PtrAsync(address, token);
-            foreach (var name in ptr.Values.Take(3))
-            {
-                var back = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-                    ? await dns.Ipv6AddressesAsync(name, token)
-                    : await dns.AddressesAsync(name, token);
-                if (back.Values.Any(v => IPAddress.TryParse(v, out var a) && a.Equals(address)))
-                {
-                    found[ip] = name;
-                    return;
-                }
-            }
-        });
-        return new Dictionary<string, string>(found);
-    }
-
-    /// <summary>
     /// Recipients Mailroom delivered mail to from <paramref name="domain"/> or its subdomains (relaxed alignment, RFC 7489
     /// §3.1) between <paramref name="begin"/> and <paramref name="end"/>, by the send log: Delivered events of messages
-    /// whose From is at the domain, across every server (the domain is one sender, whichever customer folder sends).
+    /// whose From is at the domain, across every server (the domain is one sender, whichever customer folder sends). A
+    /// record monitored from an account's side counts that account's mail only: another account may send as a domain of
+    /// the same name, and tenants never see each other's volume.
     /// </summary>
-    private async Task<long> DeliveredAsync(string domain, DateTime begin, DateTime end, CancellationToken ct)
+    private async Task<long> DeliveredAsync(string domain, int? accountId, DateTime begin, DateTime end, CancellationToken ct)
     {
         var from = new DateTimeOffset(DateTime.SpecifyKind(begin, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
         var until = new DateTimeOffset(DateTime.SpecifyKind(end, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
         string exact = "@" + domain, exactClosed = "@" + domain + ">", sub = "." + domain, subClosed = "." + domain + ">";
         return await db.MessageEvents.AsNoTracking()
             .Where(e => e.Type == MessageEventType.Delivered && e.At >= from && e.At <= until)
-            .Join(db.OutboundMessages.AsNoTracking(), e => e.MessageId, m => m.Id, (e, m) => m.From)
+            .Join(db.OutboundMessages.AsNoTracking().Where(m => accountId == null || m.AccountId == accountId), e => e.MessageId, m => m.Id,
+                (e, m) => m.From)
             .CountAsync(f => f.EndsWith(exact) || f.EndsWith(exactClosed) || f.EndsWith(sub) || f.EndsWith(subClosed), ct);
     }
 

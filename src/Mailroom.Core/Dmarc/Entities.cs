@@ -16,6 +16,12 @@ public sealed class DmarcDomain
     /// when first used, so a stranger asking for recovery cannot lock the owner out.</summary>
     public string? RecoveryTokenHash { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>The account that turned monitoring on for one of its verified domains (<c>POST /domains/{id}/dmarc</c> or the
+    /// web app); null for a Postmark-style sign-up through <c>POST /records</c>, which belongs to whoever holds its token.</summary>
+    public int? AccountId { get; set; }
+    /// <summary>The account's sending domain this record monitors (with <see cref="AccountId"/>); deleting that domain
+    /// stops the monitoring with it.</summary>
+    public int? SendingDomainId { get; set; }
     /// <summary>The first day (a Monday, UTC) of the last week a digest was sent for; null before the first one.
     /// Claimed with a conditional update, so one node sends each week's digest.</summary>
     public DateTime? LastDigestWeek { get; set; }

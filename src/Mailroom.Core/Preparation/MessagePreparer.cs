@@ -37,8 +37,42 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-        var batch = await (from m in db.OutboundMessages.AsNoTracking()
-                           where m.Stage == MessageStage.Accepted
+        // Several nodes share one PostgreSQL queue: the round's rows are locked for the round (FOR UPDATE SKIP LOCKED:
+        // another node's round takes the next ones), so no two nodes sign the same message only for one of them to
+        // lose the guarded update. The lock lives in the round's transaction: a node that dies drops its connection
+        // and its rows are free at once. SQLite is one process; its round takes no lock (a write transaction held
+        // while signing would stop every other writer).
+        RowStatements? claim = null;
+        try
+        {
+            var accepted = db.OutboundMessages.AsNoTracking().Where(m => m.Stage == MessageStage.Accepted);
+            if (db is PostgresMailroomDb)
+            {
+                claim = await RowStatements.BeginAsync(db, ct);
+                await db.Database.UseTransactionAsync(claim.Transaction, ct);
+                var ids = await db.Database.SqlQueryRaw<Guid>(ClaimRound, (int)MessageStage.Accepted, BatchSize).ToListAsync(ct);
+                if (ids.Count == 0)
+                    return 0;
+                accepted = accepted.Where(m => ids.Contains(m.Id));
+            }
+            return await PrepareRoundAsync(db, accepted, claim, ct);
+        }
+        finally
+        {
+            if (claim is not null)
+            {
+                await db.Database.UseTransactionAsync(null, CancellationToken.None);
+                await claim.DisposeAsync();
+            }
+        }
+    }
+
+    private const string ClaimRound =
+        "SELECT \"Id\" AS \"Value\" FROM outbound_messages WHERE \"Stage\" = {0} ORDER BY \"ReceivedAt\" LIMIT {1} FOR UPDATE SKIP LOCKED";
+
+    private async Task<int> PrepareRoundAsync(MailroomDb db, IQueryable<OutboundMessage> accepted, RowStatements? claim, CancellationToken ct)
+    {
+        var batch = await (from m in accepted
                            orderby m.ReceivedAt
                            select new Candidate(m.Id, m.AccountId, m.ServerId, m.Stream, m.Tag, m.From, m.Mime, m.RecipientsJson, m.TrackOpens, m.TrackLinks,
                                db.Servers.Where(s => s.Id == m.ServerId).Select(s => (DeliveryType?)s.DeliveryType).FirstOrDefault(), m.TraceParent,
@@ -58,7 +92,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
             prepared[i] = await PrepareOneAsync(batch[i], now, token);
             span?.SetTag("mailroom.outcome", prepared[i].Failure is null ? "prepared" : "failed");
         });
-        await StoreAsync(db, prepared, now, ct);
+        await StoreAsync(db, claim, prepared, now, ct);
         MailroomMetrics.Prepared(batch.Count);
         return batch.Count;
     }
@@ -162,10 +196,12 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     /// One transaction for the whole round, as plain SQL (<see cref="RowStatements"/>): each message moves from Accepted
     /// once (a guarded update; 0 rows = another node prepared it), then its deliveries or events are inserted.
     /// </summary>
-    private static async Task StoreAsync(MailroomDb db, Prepared[] prepared, DateTimeOffset now, CancellationToken ct)
+    private static async Task StoreAsync(MailroomDb db, RowStatements? claim, Prepared[] prepared, DateTimeOffset now, CancellationToken ct)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        await using var rows = await RowStatements.BeginAsync(db, ct);
+        // In the claim's transaction when there is one (its locks are this round's), else a transaction of its own.
+        await using var own = claim is null ? await RowStatements.BeginAsync(db, ct) : null;
+        var rows = claim ?? own!;
         var failed = prepared.Where(p => p.Failure is not null).ToList();
         var ok = prepared.Where(p => p.Failure is null).ToList();
         var failedMoved = await rows.ExecuteEachAsync(MarkFailed, failed, (p, r) => r.Guid("Id", p.Message.Id).Add("Status", (int)MessageStatus.Failed).Add("Detail", p.Failure), ct);

@@ -18,6 +18,11 @@ internal sealed class DmarcDomainConfiguration : IEntityTypeConfiguration<DmarcD
         b.HasIndex(d => d.PrivateTokenHash).IsUnique();
         b.HasIndex(d => d.RecoveryTokenHash);
         b.HasIndex(d => d.Domain);
+        b.HasOne<Accounts.Account>().WithMany().HasForeignKey(d => d.AccountId).OnDelete(DeleteBehavior.Cascade);
+        // One monitoring record per sending domain (NULLs, the Postmark-style sign-ups, never collide).
+        b.HasOne<Identities.SendingDomain>().WithMany().HasForeignKey(d => d.SendingDomainId).OnDelete(DeleteBehavior.Cascade);
+        b.HasIndex(d => d.SendingDomainId).IsUnique();
+        b.HasIndex(d => d.AccountId);
     }
 }
 

@@ -43,6 +43,7 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
     public DbSet<NodeRecord> Nodes => Set<NodeRecord>();
     public DbSet<WebUser> WebUsers => Set<WebUser>();
     public DbSet<WebUserServer> WebUserServers => Set<WebUserServer>();
+    public DbSet<ServerShareLink> ServerShareLinks => Set<ServerShareLink>();
     /// <summary>The Data Protection key ring on PostgreSQL (one for every node); unused on SQLite (keys stay in the data folder).</summary>
     public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys =>
         Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();

@@ -127,12 +127,22 @@ public sealed class WebhookSender : IDisposable
     /// <summary>Reads at most MaxResponseBytes of the body: an endpoint cannot make the dispatcher hold a large answer.</summary>
     private async Task DrainAsync(HttpResponseMessage response, CancellationToken ct)
     {
+        // Most endpoints answer an empty 200: nothing to read, no buffer to rent.
+        if (response.Content.Headers.ContentLength == 0)
+            return;
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
-        var buffer = new byte[8192];
-        var total = 0;
-        int n;
-        while (total < _options.MaxResponseBytes && (n = await stream.ReadAsync(buffer.AsMemory(0, Math.Min(buffer.Length, _options.MaxResponseBytes - total)), ct)) > 0)
-            total += n;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(8192);
+        try
+        {
+            var total = 0;
+            int n;
+            while (total < _options.MaxResponseBytes && (n = await stream.ReadAsync(buffer.AsMemory(0, Math.Min(8192, _options.MaxResponseBytes - total)), ct)) > 0)
+                total += n;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)

@@ -1,4 +1,5 @@
 using Mailroom.Contracts;
+using Mailroom.Core.Dmarc;
 using Mailroom.Core.Identities;
 using static Mailroom.Api.ApiConventions;
 
@@ -20,6 +21,17 @@ public static class DomainsApi
         g.MapPut("/{id:int}/verifyReturnPath", VerifyReturnPath);
         g.MapPost("/{id:int}/verifySpf", VerifySpf);
         g.MapPost("/{id:int}/rotateDkim", RotateDkim);
+        // Mailroom extension: DMARC monitoring of a verified domain from the account's side (issue 17), answered in the
+        // DMARC API's snake_case shape (DmarcAccountRecord).
+        g.MapGet("/{id:int}/dmarc", async (int id, HttpContext http, DmarcService dmarc) =>
+            Ok(await dmarc.GetForDomainAsync(http.AccountId(), id, http.RequestAborted)));
+        g.MapPost("/{id:int}/dmarc", async (int id, HttpContext http, DmarcService dmarc) =>
+        {
+            var body = await ReadBodyAsync(http, () => new DmarcPatchRecordRequest(null), maxBytes: 64 * 1024);
+            return Ok(await dmarc.EnableForDomainAsync(http.AccountId(), id, body.Email, http.RequestAborted));
+        });
+        g.MapDelete("/{id:int}/dmarc", async (int id, HttpContext http, DmarcService dmarc) =>
+            Done($"DMARC monitoring of {await dmarc.DisableForDomainAsync(http.AccountId(), id, http.RequestAborted)} turned off."));
     }
 
     private static async Task<IResult> List(HttpContext http, DomainService domains) =>

@@ -32,9 +32,12 @@ public static class WebApp
         {
             o.RootDirectory = "/Web/Pages";
             o.Conventions.AuthorizeFolder("/"); // every page signed in, but those marked [AllowAnonymous]
+            o.Conventions.AllowAnonymousToFolder("/Share"); // the customer view: the link's signed token is the credential
         }).AddApplicationPart(typeof(WebApp).Assembly); // found also when another assembly is the entry (an in-process test host)
         services.AddHttpContextAccessor();
         services.AddScoped<WebUserService>();
+        services.AddScoped<TwoFactorService>();
+        services.AddScoped<ShareLinkService>();
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<TemplatePreviews>();
         services.AddAntiforgery(o =>
@@ -109,7 +112,8 @@ public static class WebApp
                         h["Content-Security-Policy"] = ContentSecurityPolicy;
                     if (!h.ContainsKey("X-Frame-Options"))
                         h["X-Frame-Options"] = "DENY";
-                    h["Referrer-Policy"] = "same-origin";
+                    if (!h.ContainsKey("Referrer-Policy")) // the customer view says no-referrer: its URL holds the link's token
+                        h["Referrer-Policy"] = "same-origin";
                     h["X-Content-Type-Options"] = "nosniff";
                     h["Cross-Origin-Opener-Policy"] = "same-origin";
                     if (!h.ContainsKey("Cache-Control"))

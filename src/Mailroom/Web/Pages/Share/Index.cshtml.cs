@@ -1,0 +1,87 @@
+using Mailroom.Contracts;
+using Mailroom.Core;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Identities;
+using Mailroom.Core.Queue;
+using Mailroom.Mail.Bounces;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mailroom.Web.Pages.Share;
+
+public sealed record SharedFigures(int Sent, int Bounced, int Complaints);
+
+/// <summary>The customer view of one server: the last 30 days' figures, the stored DNS status of the domains and
+/// sender signatures its recent mail was sent from, and its activity (the Messages API's search, paged on the server).</summary>
+public sealed class ShareIndexModel(MessageLog log, TimeProvider clock) : ShareViewPage
+{
+    public const int PageSize = 50;
+    /// <summary>How many of the newest messages name the From addresses whose DNS status is shown.</summary>
+    private const int FromSample = 500;
+    [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Recipient { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Subject { get; set; }
+    [BindProperty(SupportsGet = true)] public int Offset { get; set; }
+    public List<string> StreamIds { get; private set; } = [];
+    public SharedFigures Figures { get; private set; } = new(0, 0, 0);
+    public List<SendingDomain> Domains { get; private set; } = [];
+    public List<SenderSignature> Signatures { get; private set; } = [];
+    public IReadOnlyList<OutboundMessageResponse> Messages { get; private set; } = [];
+    public int Total { get; private set; }
+    public string? Error { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (await OpenAsync() is { } refused)
+            return refused;
+        var ct = HttpContext.RequestAborted;
+        var id = Server.Id;
+        var since = clock.GetUtcNow().AddDays(-30).ToUnixTimeMilliseconds();
+        var sent = await Db.OutboundMessages.AsNoTracking().CountAsync(m => m.ServerId == id && m.ReceivedAt >= since, ct);
+        var bounces = await Db.Bounces.AsNoTracking().Where(b => b.ServerId == id && b.BouncedAt >= since)
+            .GroupBy(b => b.Type == BounceType.SpamComplaint).Select(g => new { Complaint = g.Key, N = g.Count() }).ToListAsync(ct);
+        Figures = new(sent, bounces.Where(b => !b.Complaint).Sum(b => b.N), bounces.Where(b => b.Complaint).Sum(b => b.N));
+
+        // The identities this server sends from: those of its newest messages' From addresses (a bounded sample, so the
+        // page costs the same for a server with a million messages), looked up in its own account only.
+        var froms = await Db.OutboundMessages.AsNoTracking().Where(m => m.ServerId == id).OrderByDescending(m => m.ReceivedAt)
+            .Take(FromSample).Select(m => m.From).ToListAsync(ct);
+        var addresses = froms.Select(f => MimeKit.MailboxAddress.TryParse(f, out var a) ? a.Address.ToLowerInvariant() : null)
+            .OfType<string>().Distinct().ToList();
+        var domains = addresses.Select(a => a[(a.LastIndexOf('@') + 1)..]).Distinct().ToList();
+        Domains = await Db.Domains.AsNoTracking().Where(d => d.AccountId == Link.AccountId && domains.Contains(d.Name)).OrderBy(d => d.Name).ToListAsync(ct);
+        Signatures = await Db.SenderSignatures.AsNoTracking().Where(s => s.AccountId == Link.AccountId && addresses.Contains(s.NormalizedEmail))
+            .OrderBy(s => s.NormalizedEmail).ToListAsync(ct);
+
+        StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == id && s.Type != MessageStreamType.Inbound)
+            .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(ct);
+        Stream = Stream is { } st && StreamIds.Contains(st) ? st : StreamIds.FirstOrDefault() ?? DefaultStreams.Outbound;
+        Offset = Math.Clamp(Offset, 0, 10_000 - PageSize);
+        try
+        {
+            var search = new MessageSearch(new Paging(PageSize, Offset), Blank(Recipient), null, null, null, null, null, Blank(Subject), Stream, null)
+                { CountLimit = 10_000 + 1 };
+            var result = await log.SearchAsync(id, search, ct);
+            Messages = result.Messages;
+            Total = result.TotalCount;
+        }
+        catch (MailroomException e)
+        {
+            Error = e.Message;
+        }
+        return Page();
+    }
+
+    public string PageLink(int offset)
+    {
+        var q = new QueryBuilder();
+        foreach (var (k, v) in new[] { ("stream", Stream), ("recipient", Recipient), ("subject", Subject) })
+            if (!string.IsNullOrEmpty(v))
+                q.Add(k, v);
+        q.Add("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return Base + q;
+    }
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+}
