@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Mailroom.Contracts;
 using Mailroom.Tests.Infrastructure;
+using Mailroom.Tests.Webhooks;
 using Microsoft.Playwright;
 
 namespace Mailroom.Web.Tests;
@@ -17,6 +18,9 @@ public sealed class WebAppFixture : IAsyncLifetime
     public TestDnsServer Dns { get; private set; } = null!;
     public SmtpSink Sink { get; private set; } = null!;
     public MailroomProcess Server { get; private set; } = null!;
+    /// <summary>A loopback HTTP endpoint for webhooks and inbound posts.</summary>
+    public WebhookReceiver Receiver { get; private set; } = null!;
+    public int MxPort { get; private set; }
     public IBrowser Browser { get; private set; } = null!;
     private IPlaywright? _playwright;
     private string _axe = "";
@@ -29,8 +33,13 @@ public sealed class WebAppFixture : IAsyncLifetime
         _axe = await File.ReadAllTextAsync(axe);
         Dns = TestDnsServer.Start();
         Sink = new SmtpSink(tls: false);
+        Receiver = await WebhookReceiver.StartAsync();
+        // 200 for every post, but the first to a path under /refuse-first/ gets 403 (an inbound posting stops: Failed).
+        Receiver.Respond = (path, n) => path.StartsWith("/refuse-first/", StringComparison.Ordinal) && n == 1 ? (403, null) : (200, null);
+        MxPort = SmtpSink.FreeTcpPort();
+        // The MX listener (inbound pages) and webhooks to loopback (the receiver above): both on 127.0.0.1 only.
         Server = await MailroomProcess.StartAsync(["--platform-domain", "mailroom.test", "--dns", Dns.Address, "--roles", "all",
-            "--relay", $"127.0.0.1:{Sink.Port}"]);
+            "--relay", $"127.0.0.1:{Sink.Port}", "--mx", $"127.0.0.1:{MxPort}", "--allow-private-webhooks"]);
         _playwright = await Playwright.CreateAsync();
         // Debian's Chromium (scripts/test-deps.sh installs it): Playwright cannot download browsers here. No sandbox:
         // the suite runs as root in CI, where Chromium refuses its sandbox.
@@ -46,6 +55,7 @@ public sealed class WebAppFixture : IAsyncLifetime
         _playwright?.Dispose();
         if (Server is not null) await Server.DisposeAsync();
         if (Sink is not null) await Sink.DisposeAsync();
+        if (Receiver is not null) await Receiver.DisposeAsync();
         Dns?.Dispose();
     }
 

@@ -39,6 +39,7 @@ public static class WebApp
         services.AddScoped<TwoFactorService>();
         services.AddScoped<ShareLinkService>();
         services.AddSingleton<SignInThrottle>();
+        services.AddSingleton<TemplatePreviews>();
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "mailroom.af";
