@@ -169,7 +169,41 @@ public sealed class MailroomProcess : IAsyncDisposable
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillChild();
     }
 
-    public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken ct)
+    /// <summary>Kills the process and starts it again on the same store with <paramref name="extraServeArgs"/>;
+    /// returns the time from the new process's start to its first <c>GET /health</c> = 200 (polled every 20 ms).</summary>
+    public async Task<TimeSpan> RestartAsync(IReadOnlyList<string> extraServeArgs, CancellationToken ct)
+    {
+        if (_process is not null)
+        {
+            KillChild();
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try { await _process.WaitForExitAsync(wait.Token); } catch (OperationCanceledException) { }
+            _process.Dispose();
+            _process = null;
+        }
+        _extraServeArgs = extraServeArgs;
+        var sw = Stopwatch.StartNew();
+        Start();
+        await WaitHealthyAsync(TimeSpan.FromSeconds(90), ct, TimeSpan.FromMilliseconds(20));
+        return sw.Elapsed;
+    }
+
+    /// <summary>Resident set size of the process (Linux /proc/PID/status VmRSS), bytes; 0 if unknown.</summary>
+    public long RssBytes()
+    {
+        try
+        {
+            if (_process is not { HasExited: false } p)
+                return 0;
+            foreach (var line in File.ReadLines($"/proc/{p.Id}/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or UnauthorizedAccessException) { }
+        return 0;
+    }
+
+    public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken ct, TimeSpan? poll = null)
     {
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
@@ -188,7 +222,7 @@ public sealed class MailroomProcess : IAsyncDisposable
             catch (TaskCanceledException) when (!ct.IsCancellationRequested) { }
             if (deadline.Elapsed > timeout)
                 throw new BenchException($"GET /health did not answer 200 within {timeout.TotalSeconds:0} s:\n{LogTail()}");
-            await Task.Delay(100, ct);
+            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(100), ct);
         }
     }
 
