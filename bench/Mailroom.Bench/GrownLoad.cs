@@ -13,11 +13,11 @@ namespace Mailroom.Bench;
 /// <c>grown</c>: cost as the store grows (issue 18). Two <c>mailroom serve</c> processes side by side, one on an empty
 /// store, one on a store filled with N messages over ~46 days (<see cref="StoreFiller"/>); every grown-store figure is
 /// printed beside the same figure on the empty store, measured in interleaved rounds of the same run:
-/// (a) accept (<c>POST /email/batch</c>, <c>POST /email</c>) and DKIM-signed delivery to a loopback sink;
+/// (a) accept (<c>POST /email/batch</c>, <c>POST /email</c>; roles api) and DKIM-signed delivery to a loopback sink (roles api,delivery);
 /// (b) p50/p99 of the Messages API searches with each filter, message details, <c>/bounces</c>, <c>/deliverystats</c>;
 /// (c) the retention purge of one day of messages (restart with <c>--retention-days</c> one lower) while
 ///     <c>POST /email</c> runs, beside the same cold start with nothing to purge;
-/// (d) RSS of the grown-store process under load, and of a process with 100,000 messages waiting for a sink that
+/// (d) RSS of the grown-store process under load, and of a process (roles api,delivery) with 100,000 messages waiting for a sink that
 ///     accepts one message a second;
 /// (e) start to healthy on the grown store, beside the empty store's.
 /// </summary>
@@ -213,7 +213,8 @@ public static class GrownLoad
                 var (p99, n, _, _) = await SingleWhileAsync(grown, grownHttp, grownToken, singleJson, ApiArgs(retention), purgeSeconds, false, ct);
                 without.Add(p99);
                 Console.WriteLine(string.Create(Inv, $"round {r}/{rounds}  restart, retention {retention} d (nothing to purge): POST /email p99 {p99:0.0} ms over {n} requests"));
-                retention--;
+                // The filled span is `days` days: the first purge round cuts at days - 1 (one day), each next one day more.
+                retention = r == 1 ? days - 1 : retention - 1;
                 var (dp99, dn, purged, purgeSecs) = await SingleWhileAsync(grown, grownHttp, grownToken, singleJson, ApiArgs(retention), purgeSeconds, true, ct);
                 during.Add(dp99);
                 purgeTimes.Add(string.Create(Inv, $"{purged} in {purgeSecs:0.0} s"));
@@ -227,7 +228,7 @@ public static class GrownLoad
         // (a) delivery, grown vs empty: both restarted with all roles, relaying to the sink.
         if (!skip.Contains("delivery"))
         {
-            string[] AllArgs() => ["--roles", "all", "--platform-domain", "bench.test", "--dns", "127.0.0.1:9", "--relay", $"127.0.0.1:{sink.Port}",
+            string[] AllArgs() => ["--roles", "api,delivery", "--platform-domain", "bench.test", "--dns", "127.0.0.1:9", "--relay", $"127.0.0.1:{sink.Port}",
                 "--helo", "bench.test", "--retention-days", retention.ToString(Inv)];
             // The accept rounds left messages unprepared (the api role does not deliver): mark them done so they are
             // not delivered here and counted at the sink.
@@ -434,7 +435,7 @@ public static class GrownLoad
     {
         await using var slowSink = new SmtpSink(TimeSpan.FromSeconds(1));
         await using var m = await MailroomProcess.StartAsync(repo, dll, postgres, keep, ct,
-            ["--roles", "all", "--platform-domain", "bench.test", "--dns", "127.0.0.1:9", "--relay", $"127.0.0.1:{slowSink.Port}", "--helo", "bench.test"]);
+            ["--roles", "api,delivery", "--platform-domain", "bench.test", "--dns", "127.0.0.1:9", "--relay", $"127.0.0.1:{slowSink.Port}", "--helo", "bench.test"]);
         var token = await SendLoad.SetupAsync(m, ct);
         using var http = LoadRunner.CreateClient(m.BaseAddress, 8);
         using var rss = new RssSampler(m);
