@@ -1291,6 +1291,8 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
                     b.HasIndex("ServerId", "Stream", "ReceivedAt");
 
+                    b.HasIndex("ServerId", "Stream", "Tag", "ReceivedAt");
+
                     b.ToTable("outbound_messages", (string)null);
                 });
 
@@ -1340,7 +1342,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageId");
+                    b.HasIndex("MessageId", "State");
 
                     b.HasIndex("State", "NextAttemptAt");
 
