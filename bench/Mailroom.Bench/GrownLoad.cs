@@ -82,6 +82,9 @@ public static class GrownLoad
         var emptyToken = await SendLoad.SetupAsync(empty, ct);
         var grownToken = await SendLoad.SetupAsync(grown, ct);
         var (accountId, serverId) = await ServerOfAsync(grown, grownToken, ct);
+        // A few messages in the empty store, so its details figure has a message to show even with --skip accept.
+        using (var setupHttp = LoadRunner.CreateClient(empty.BaseAddress, 1))
+            await SendLoad.SubmitAsync(setupHttp, emptyToken, body, 10, 1, ct);
         var filled = await StoreFiller.FillAsync(postgres is null ? Path.Combine(grown.DataDirectory, "mailroom.db") : null,
             grown.DatabaseConnection, accountId, serverId, messages, days, ct);
         Console.WriteLine($"store size: {StoreSize(grown)}");
