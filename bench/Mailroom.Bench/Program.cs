@@ -16,6 +16,7 @@ var commands = new Dictionary<string, (string Help, Func<BenchArgs, Cancellation
     ["inbound"] = (InboundLoad.Help, InboundLoad.RunAsync),
     ["stats"] = (StatsLoad.Help, StatsLoad.RunAsync),
     ["nodes"] = (NodesLoad.Help, NodesLoad.RunAsync),
+    ["grown"] = (GrownLoad.Help, GrownLoad.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

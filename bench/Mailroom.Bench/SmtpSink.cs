@@ -24,8 +24,18 @@ public sealed class SmtpSink : IAsyncDisposable
     public long Messages => Interlocked.Read(ref _messages);
     public long Connections => Interlocked.Read(ref _connections);
 
-    public SmtpSink()
+    /// <summary>Minimum time between two accepted messages over all connections (a slow destination), or zero.</summary>
+    private readonly long _pacingTicks;
+    private long _nextSlot;
+
+    public SmtpSink() : this(TimeSpan.Zero) { }
+
+    /// <param name="pacing">When positive, the sink answers the end of each message's DATA no sooner than one
+    /// <paramref name="pacing"/> after the previous one's (all connections share the pace): a destination that
+    /// accepts one message per <paramref name="pacing"/>.</param>
+    public SmtpSink(TimeSpan pacing)
     {
+        _pacingTicks = (long)(pacing.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(512);
@@ -73,6 +83,7 @@ public sealed class SmtpSink : IAsyncDisposable
                 var result = await reader.ReadAsync(_stop.Token);
                 var buffer = result.Buffer;
                 var wrote = false;
+                var paced = 0;
                 var sr = new SequenceReader<byte>(buffer);
                 while (sr.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
                 {
@@ -81,6 +92,7 @@ public sealed class SmtpSink : IAsyncDisposable
                         if (IsDot(line))
                         {
                             inData = false;
+                            paced++;
                             Interlocked.Increment(ref _messages);
                             writer.Write(Queued);
                             wrote = true;
@@ -94,6 +106,9 @@ public sealed class SmtpSink : IAsyncDisposable
                         break;
                 }
                 reader.AdvanceTo(sr.Position, buffer.End);
+                // A slow destination: the replies to this read's message ends go out once each has had its slot.
+                for (var i = 0; _pacingTicks > 0 && i < paced; i++)
+                    await PaceAsync();
                 if (wrote)
                     await writer.FlushAsync(_stop.Token);
                 if (result.IsCompleted)
@@ -106,6 +121,23 @@ public sealed class SmtpSink : IAsyncDisposable
             await reader.CompleteAsync();
             await writer.CompleteAsync();
         }
+    }
+
+    /// <summary>Waits for this message's slot: slots are <see cref="_pacingTicks"/> apart, taken in arrival order.</summary>
+    private async Task PaceAsync()
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        long slot;
+        while (true)
+        {
+            var next = Interlocked.Read(ref _nextSlot);
+            slot = Math.Max(next, now);
+            if (Interlocked.CompareExchange(ref _nextSlot, slot + _pacingTicks, next) == next)
+                break;
+        }
+        var wait = System.Diagnostics.Stopwatch.GetElapsedTime(now, slot);
+        if (wait > TimeSpan.Zero)
+            await Task.Delay(wait, _stop.Token);
     }
 
     private static bool IsDot(ReadOnlySequence<byte> line)

@@ -33,7 +33,7 @@ public sealed class MailroomProcess : IAsyncDisposable
     private sealed record Launch(string Dotnet, string Dll, string DataDirectory, string? Database, int Port,
         IReadOnlyList<string> ExtraArgs, string WorkingDirectory, string? LogPath, int? Cpu);
 
-    private readonly Launch _launch;
+    private Launch _launch;
     private readonly StringBuilder _output = new();
     private readonly StreamWriter? _log;
     private Process? _process;
@@ -190,6 +190,41 @@ public sealed class MailroomProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Bench: kills the process and starts it again in place (same store, port, log) with
+    /// <paramref name="extraServeArgs"/>; returns the time from the new start to its first <c>GET /health</c> = 200
+    /// (polled every 20 ms).</summary>
+    public async Task<TimeSpan> RestartAsync(IReadOnlyList<string> extraServeArgs, CancellationToken ct)
+    {
+        if (_process is not null)
+        {
+            KillTree();
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try { await _process.WaitForExitAsync(wait.Token); } catch (OperationCanceledException) { }
+            _process.Dispose();
+            _process = null;
+        }
+        _launch = _launch with { ExtraArgs = extraServeArgs };
+        var watch = Stopwatch.StartNew();
+        Start();
+        await WaitHealthyAsync(TimeSpan.FromSeconds(90), ct, TimeSpan.FromMilliseconds(20));
+        return watch.Elapsed;
+    }
+
+    /// <summary>Resident set size of the process (Linux <c>/proc/PID/status</c> VmRSS), bytes; 0 if unknown.</summary>
+    public long RssBytes()
+    {
+        try
+        {
+            if (_process is not { HasExited: false } p)
+                return 0;
+            foreach (var line in File.ReadLines($"/proc/{p.Id}/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or UnauthorizedAccessException) { }
+        return 0;
+    }
+
     // ---- Both ----
 
     private async Task StartAndWaitAsync(TimeSpan timeout, CancellationToken ct)
@@ -241,7 +276,7 @@ public sealed class MailroomProcess : IAsyncDisposable
         : StartInfo(_launch.Dotnet, [_launch.Dll, .. args], _launch.WorkingDirectory);
 
     /// <summary>Waits until <c>GET /health</c> answers 200; fails at once when the process has exited.</summary>
-    public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken ct)
+    public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken ct, TimeSpan? poll = null)
     {
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var until = Stopwatch.StartNew();
@@ -260,7 +295,7 @@ public sealed class MailroomProcess : IAsyncDisposable
             catch (TaskCanceledException) when (!ct.IsCancellationRequested) { }
             if (until.Elapsed > timeout)
                 throw new MailroomProcessException($"mailroom serve did not become healthy within {timeout.TotalSeconds:0} s:\n{LogTail(200)}");
-            await Task.Delay(100, ct);
+            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(100), ct);
         }
     }
 

@@ -12,6 +12,9 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
         b.Property(m => m.Id).ValueGeneratedNever();
         b.Property(m => m.TraceParent).HasMaxLength(64); // "00-<32 hex>-<16 hex>-<2 hex>", 55 characters
         b.HasIndex(m => new { m.ServerId, m.Stream, m.ReceivedAt });
+        // The Messages API's and Activity page's tag filter (exact match), newest first: without it a tag search reads
+        // every row of the server's stream (a million-message server: seconds on SQLite).
+        b.HasIndex(m => new { m.ServerId, m.Stream, m.Tag, m.ReceivedAt });
         b.HasIndex(m => m.ReceivedAt);
         // Preparation's question: the oldest accepted messages (a scan of every message without it).
         b.HasIndex(m => new { m.Stage, m.ReceivedAt });
@@ -24,7 +27,10 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Recipient
     {
         b.ToTable("deliveries");
         b.HasIndex(d => new { d.State, d.NextAttemptAt });
-        b.HasIndex(d => d.MessageId);
+        // (MessageId, State), not MessageId alone: the retention job asks "has this message a pending delivery?" for
+        // every candidate; with only (State, ...) matching both terms, SQLite walked every pending delivery per message
+        // (quadratic with a backlog waiting for a slow destination).
+        b.HasIndex(d => new { d.MessageId, d.State });
         b.HasOne<OutboundMessage>().WithMany().HasForeignKey(d => d.MessageId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -1364,6 +1364,8 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
                     b.HasIndex("ServerId", "Stream", "ReceivedAt");
 
+                    b.HasIndex("ServerId", "Stream", "Tag", "ReceivedAt");
+
                     b.ToTable("outbound_messages", (string)null);
                 });
 
@@ -1413,7 +1415,7 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageId");
+                    b.HasIndex("MessageId", "State");
 
                     b.HasIndex("State", "NextAttemptAt");
 

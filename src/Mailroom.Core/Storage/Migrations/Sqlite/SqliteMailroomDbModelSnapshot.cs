@@ -1317,6 +1317,8 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
 
                     b.HasIndex("ServerId", "Stream", "ReceivedAt");
 
+                    b.HasIndex("ServerId", "Stream", "Tag", "ReceivedAt");
+
                     b.ToTable("outbound_messages", (string)null);
                 });
 
@@ -1364,7 +1366,7 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageId");
+                    b.HasIndex("MessageId", "State");
 
                     b.HasIndex("State", "NextAttemptAt");
 
