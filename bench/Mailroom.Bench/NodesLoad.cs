@@ -35,9 +35,9 @@ public static class NodesLoad
         var two = new List<double>();
         for (var round = 1; round <= rounds; round++)
         {
-            one.Add((await MeasureAsync(postgres, sink, body, messages, [0], ct)).Rate);
+            one.Add(await MeasureAsync(postgres, sink, body, messages, [0], ct));
             Console.WriteLine(string.Create(Inv, $"round {round}: 1 node on cpu 0          {one[^1],7:0} msgs/s"));
-            two.Add((await MeasureAsync(postgres, sink, body, messages, [0, 1], ct)).Rate);
+            two.Add(await MeasureAsync(postgres, sink, body, messages, [0, 1], ct));
             Console.WriteLine(string.Create(Inv, $"round {round}: 2 nodes on cpu 0 and 1   {two[^1],7:0} msgs/s   ratio {two[^1] / one[^1]:0.00}"));
         }
         double Median(List<double> xs) { var s = xs.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
@@ -45,7 +45,7 @@ public static class NodesLoad
         return 0;
     }
 
-    private static async Task<(double Rate, double CpuMsPerMessage)> MeasureAsync(string postgres, SmtpSink sink, string body, int messages, int[] cpus, CancellationToken ct)
+    private static async Task<double> MeasureAsync(string postgres, SmtpSink sink, string body, int messages, int[] cpus, CancellationToken ct)
     {
         string[] common = ["--platform-domain", "bench.test", "--dns", "127.0.0.1:9", "--relay", $"127.0.0.1:{sink.Port}", "--helo", "bench.test"];
         await using var filler = await MailroomProcess.StartAsync(null, null, postgres, keep: false, ct, ["--roles", "api", .. common]);
@@ -86,7 +86,7 @@ public static class NodesLoad
             var perMessage = 1000.0 / (messages * 0.8);
             Console.WriteLine(string.Create(Inv,
                 $"  {cpus.Length} node(s): {window:0.00} s window; cores busy: nodes {nodeCpu / window:0.00}, PostgreSQL {pgCpu / window:0.00}, sink+bench {selfCpu / window:0.00} (of {Environment.ProcessorCount}); CPU ms per message: nodes {nodeCpu * perMessage:0.00}, PostgreSQL {pgCpu * perMessage:0.00}, sink {selfCpu * perMessage:0.00}"));
-            return (messages * 0.8 / window, (nodeCpu + pgCpu + selfCpu) * perMessage);
+            return messages * 0.8 / window;
         }
         finally
         {
