@@ -106,6 +106,7 @@ public static class BounceParser
                 .Select(a => new TextBounceReader.Paragraph(a, null))];
 
         var delay = TextBounceReader.LooksLikeDelay(TextBounceReader.SubjectOf(message), reportText);
+        var groupRefusal = TextBounceReader.IsGoogleGroupsRefusal(message, reportText);
         var single = paragraphs.Count == 1;
         var recipients = new List<BouncedRecipient>();
         foreach (var p in paragraphs)
@@ -117,6 +118,8 @@ public static class BounceParser
             // A delay is not final: never a hard bounce; a stated temporary cause keeps its type.
             if (delay)
                 type = SmtpReplyClassifier.ForDelay(type);
+            else if (type == BounceType.Unknown && groupRefusal)
+                type = BounceType.Blocked;
             if (challenge)
                 type = BounceType.ChallengeVerification;
             recipients.Add(new BouncedRecipient

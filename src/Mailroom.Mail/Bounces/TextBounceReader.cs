@@ -65,6 +65,16 @@ internal static partial class TextBounceReader
         return false;
     }
 
+    /// <summary>
+    /// Google Groups' refusal of a post: the group does not exist or the sender may not post to it. Google writes
+    /// the notice in the poster's language, with no SMTP reply and no status code, so the wording cannot be matched;
+    /// every version comes from Google's mailer-daemon and links the Groups help centre. Read as the group's refusal
+    /// (Blocked) when nothing more specific was found.
+    /// </summary>
+    public static bool IsGoogleGroupsRefusal(MimeMessage message, string report) =>
+        message.From.Mailboxes.Any(m => IsDaemonSender(message) && (m.Domain.Equals("googlemail.com", StringComparison.OrdinalIgnoreCase) || m.Domain.Equals("google.com", StringComparison.OrdinalIgnoreCase)))
+        && report.Contains("groups.google.com/support", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>A delay warning rather than a final failure.</summary>
     public static bool LooksLikeDelay(string? subject, string report)
     {

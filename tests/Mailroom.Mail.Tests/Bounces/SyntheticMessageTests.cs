@@ -43,6 +43,24 @@ public class SyntheticMessageTests
         Assert.Equal("orders@shop.example", report.Original.Header("from") is { } from ? MailboxAddress.Parse(from).Address : null);
     }
 
+    /// <summary>
+    /// Google Groups refuses a post (the group is gone, or the sender may not post) with a notice written in the
+    /// poster's language and no SMTP reply or status; what every language shares is Google's mailer-daemon as the
+    /// sender and the Groups help link. A refusal by the group: Blocked, the address is not suppressed.
+    /// </summary>
+    [Fact]
+    public void GoogleGroupsRefusalInAnyLanguageIsBlocked()
+    {
+        var report = BounceParser.Parse(Load("google-groups-refusal-es.eml"));
+
+        Assert.Equal(BounceReportKind.TextNotification, report.Kind);
+        Assert.Equal(BounceType.Blocked, report.Type);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("equipo-ventas@googlegroups.com", r.Email);
+        Assert.Equal(BounceType.Blocked, r.Type);
+        Assert.False(r.Suppress);
+    }
+
     [Fact]
     public void Office365NdrIsAHardBounce()
     {
