@@ -44,6 +44,7 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
     public DbSet<WebUser> WebUsers => Set<WebUser>();
     public DbSet<WebUserServer> WebUserServers => Set<WebUserServer>();
     public DbSet<ServerShareLink> ServerShareLinks => Set<ServerShareLink>();
+    public DbSet<TemplatePreview> TemplatePreviews => Set<TemplatePreview>();
     /// <summary>The Data Protection key ring on PostgreSQL (one for every node); unused on SQLite (keys stay in the data folder).</summary>
     public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys =>
         Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();

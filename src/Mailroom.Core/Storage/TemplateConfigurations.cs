@@ -42,3 +42,17 @@ internal sealed class TemplateSendConfiguration : IEntityTypeConfiguration<Templ
         // No foreign key: the row outlives neither the message's meaning nor a deleted template's history.
     }
 }
+
+internal sealed class TemplatePreviewConfiguration : IEntityTypeConfiguration<TemplatePreview>
+{
+    public void Configure(EntityTypeBuilder<TemplatePreview> b)
+    {
+        b.ToTable("template_previews");
+        b.Property(p => p.KeyHash).HasMaxLength(64);
+        b.HasIndex(p => p.KeyHash).IsUnique();
+        b.HasIndex(p => p.ExpiresAt);
+        b.HasIndex(p => new { p.WebUserId, p.Id });
+        b.HasOne<WebUser>().WithMany().HasForeignKey(p => p.WebUserId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Server>().WithMany().HasForeignKey(p => p.ServerId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

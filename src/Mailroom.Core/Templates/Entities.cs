@@ -51,3 +51,19 @@ public sealed class TemplateSend
     public int TemplateId { get; set; }
     public int TemplateVersion { get; set; }
 }
+
+/// <summary>
+/// A rendered template draft waiting for the web editor's preview iframe: written by the node that rendered it and read
+/// by whichever node the iframe's request reaches (several nodes behind one load balancer share the store). Keyed by the
+/// SHA-256 of a random key that only the editor's page holds; it belongs to one web user and one server and lives ten
+/// minutes.
+/// </summary>
+public sealed class TemplatePreview
+{
+    public long Id { get; set; }
+    public required string KeyHash { get; set; }
+    public int WebUserId { get; set; }
+    public int ServerId { get; set; }
+    public required string Html { get; set; }
+    public DateTime ExpiresAt { get; set; }
+}

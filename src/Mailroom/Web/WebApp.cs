@@ -39,7 +39,7 @@ public static class WebApp
         services.AddScoped<TwoFactorService>();
         services.AddScoped<ShareLinkService>();
         services.AddSingleton<SignInThrottle>();
-        services.AddSingleton<TemplatePreviews>();
+        services.AddScoped<TemplatePreviews>();
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "mailroom.af";

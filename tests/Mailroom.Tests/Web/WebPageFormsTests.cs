@@ -1,5 +1,10 @@
 using Mailroom.Contracts;
 using Mailroom.Core;
+using Mailroom.Core.Accounts;
+using Mailroom.Core.Storage;
+using Mailroom.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Mailroom.Web;
 using Xunit;
 
@@ -9,17 +14,58 @@ namespace Mailroom.Tests.Web;
 /// Webhooks API's request, and the template preview store's scoping.</summary>
 public sealed class WebPageFormsTests
 {
+    /// <summary>The preview store is rows of the shared database: a draft rendered by one node is found by another (each
+    /// scope here has its own DbContext, as two nodes would), only by the user and server that made it, until it
+    /// expires; a user keeps at most <see cref="TemplatePreviews.PerUser"/> drafts.</summary>
     [Fact]
-    public void TemplatePreviewIsOnlyForTheUserAndServerThatMadeIt()
+    public async Task TemplatePreviewIsSharedByNodesButOnlyForTheUserAndServerThatMadeIt()
     {
-        using var previews = new TemplatePreviews();
-        var key = previews.Add(userId: 7, serverId: 3, "<p>draft</p>");
-        Assert.Equal("<p>draft</p>", previews.Find(key, 7, 3));
-        Assert.Null(previews.Find(key, 8, 3)); // another user
-        Assert.Null(previews.Find(key, 7, 4)); // another server
-        Assert.Null(previews.Find("0123456789abcdef0123456789abcdef", 7, 3));
-        Assert.Null(previews.Find(null, 7, 3));
-        Assert.NotEqual(key, previews.Add(7, 3, "<p>draft</p>")); // a new key each time
+        await using var host = await MailroomHost.StartAsync();
+        var tenant = await host.CreateTenantAsync();
+        var other = await host.CreateTenantAsync("Other");
+        var (alice, bob) = await host.ScopedAsync(async sp =>
+        {
+            var users = sp.GetRequiredService<WebUserService>();
+            var a = await users.CreateAsync(tenant.Account.AccountID, "alice@acme.test", WebRole.Owner, []);
+            var b = await users.CreateAsync(tenant.Account.AccountID, "bob@acme.test", WebRole.Owner, []);
+            return (a.UserId, b.UserId);
+        });
+        var serverId = tenant.Server.ID;
+
+        var key = await host.ScopedAsync(sp => sp.GetRequiredService<TemplatePreviews>().AddAsync(alice, serverId, "<p>draft</p>"));
+        await host.ScopedAsync(async sp =>
+        {
+            var previews = sp.GetRequiredService<TemplatePreviews>(); // another scope, another DbContext: another node
+            Assert.Equal("<p>draft</p>", await previews.FindAsync(key, alice, serverId));
+            Assert.Null(await previews.FindAsync(key, bob, serverId)); // another user
+            Assert.Null(await previews.FindAsync(key, alice, other.Server.ID)); // another server
+            Assert.Null(await previews.FindAsync("0123456789abcdef0123456789abcdef", alice, serverId));
+            Assert.Null(await previews.FindAsync(null, alice, serverId));
+            Assert.Null(await previews.FindAsync(key[..^1], alice, serverId));
+            Assert.NotEqual(key, await previews.AddAsync(alice, serverId, "<p>draft</p>")); // a new key each time
+            var stored = await sp.GetRequiredService<MailroomDb>().TemplatePreviews.AsNoTracking().Select(p => p.KeyHash).ToListAsync();
+            Assert.Contains(Mailroom.Core.Secrets.Hash(key), stored);
+            Assert.DoesNotContain(key, stored); // only the key's hash is kept
+            return 0;
+        });
+
+        host.Clock.Advance(TemplatePreviews.Lifetime - TimeSpan.FromSeconds(1));
+        Assert.NotNull(await host.ScopedAsync(sp => sp.GetRequiredService<TemplatePreviews>().FindAsync(key, alice, serverId)));
+        host.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(await host.ScopedAsync(sp => sp.GetRequiredService<TemplatePreviews>().FindAsync(key, alice, serverId)));
+
+        // Expired rows go at the next write; a user's drafts beyond the newest PerUser go too, another user's stay.
+        var bobs = await host.ScopedAsync(sp => sp.GetRequiredService<TemplatePreviews>().AddAsync(bob, serverId, "<p>bob</p>"));
+        for (var i = 0; i < TemplatePreviews.PerUser + 5; i++)
+            await host.ScopedAsync(sp => sp.GetRequiredService<TemplatePreviews>().AddAsync(alice, serverId, $"<p>{i}</p>"));
+        await host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            Assert.Equal(TemplatePreviews.PerUser, await db.TemplatePreviews.CountAsync(p => p.WebUserId == alice));
+            Assert.Equal(1, await db.TemplatePreviews.CountAsync(p => p.WebUserId == bob));
+            Assert.Equal("<p>bob</p>", await sp.GetRequiredService<TemplatePreviews>().FindAsync(bobs, bob, serverId));
+            return 0;
+        });
     }
 
     [Fact]

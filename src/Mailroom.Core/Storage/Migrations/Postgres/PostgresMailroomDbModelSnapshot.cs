@@ -1544,6 +1544,46 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.ToTable("templates", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Templates.TemplatePreview", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Html")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("KeyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("WebUserId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("KeyHash")
+                        .IsUnique();
+
+                    b.HasIndex("ServerId");
+
+                    b.HasIndex("WebUserId", "Id");
+
+                    b.ToTable("template_previews", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Templates.TemplateSend", b =>
                 {
                     b.Property<Guid>("MessageId")
@@ -2240,6 +2280,21 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                     b.HasOne("Mailroom.Core.Accounts.Server", null)
                         .WithMany()
                         .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Templates.TemplatePreview", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Mailroom.Core.Accounts.WebUser", null)
+                        .WithMany()
+                        .HasForeignKey("WebUserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1493,6 +1493,44 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.ToTable("templates", (string)null);
                 });
 
+            modelBuilder.Entity("Mailroom.Core.Templates.TemplatePreview", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Html")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ServerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WebUserId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("KeyHash")
+                        .IsUnique();
+
+                    b.HasIndex("ServerId");
+
+                    b.HasIndex("WebUserId", "Id");
+
+                    b.ToTable("template_previews", (string)null);
+                });
+
             modelBuilder.Entity("Mailroom.Core.Templates.TemplateSend", b =>
                 {
                     b.Property<Guid>("MessageId")
@@ -2175,6 +2213,21 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                     b.HasOne("Mailroom.Core.Accounts.Server", null)
                         .WithMany()
                         .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Mailroom.Core.Templates.TemplatePreview", b =>
+                {
+                    b.HasOne("Mailroom.Core.Accounts.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Mailroom.Core.Accounts.WebUser", null)
+                        .WithMany()
+                        .HasForeignKey("WebUserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -98,7 +98,7 @@ public sealed class TemplateModel(TemplateService templates, TemplateRendering r
     /// script, no forms, no access to the app), no network but inline images, as a message's HTML.</summary>
     public async Task<IActionResult> OnGetPreviewHtmlAsync(string? key)
     {
-        if (await ServerAsync(Id) is null || previews.Find(key, UserId, Id) is not { } html)
+        if (await ServerAsync(Id) is null || await previews.FindAsync(key, UserId, Id, HttpContext.RequestAborted) is not { } html)
             return NotFoundPage();
         Response.Headers.ContentSecurityPolicy = WebApp.MessageHtmlPolicy;
         Response.Headers.XFrameOptions = "SAMEORIGIN";
@@ -221,7 +221,10 @@ public sealed class TemplateModel(TemplateService templates, TemplateRendering r
         PreviewSubject = result.Subject.RenderedContent;
         PreviewText = result.TextBody.RenderedContent;
         if (result.HtmlBody.RenderedContent is { } html)
-            PreviewHtmlUrl = $"/app/servers/{Id}/templates/{TemplateId}?handler=PreviewHtml&key={previews.Add(UserId, Id, html)}";
+        {
+            var key = await previews.AddAsync(UserId, Id, html, HttpContext.RequestAborted);
+            PreviewHtmlUrl = $"/app/servers/{Id}/templates/{TemplateId}?handler=PreviewHtml&key={key}";
+        }
         if (fillModel && string.IsNullOrWhiteSpace(TestModel))
             TestModel = result.SuggestedTemplateModel.ToJsonString(Indented);
     }

@@ -1,0 +1,73 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Mailroom.Core.Storage.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class SharedTemplatePreviews : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "template_previews",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    KeyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    WebUserId = table.Column<int>(type: "integer", nullable: false),
+                    ServerId = table.Column<int>(type: "integer", nullable: false),
+                    Html = table.Column<string>(type: "text", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_template_previews", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_template_previews_servers_ServerId",
+                        column: x => x.ServerId,
+                        principalTable: "servers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_template_previews_web_users_WebUserId",
+                        column: x => x.WebUserId,
+                        principalTable: "web_users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_template_previews_ExpiresAt",
+                table: "template_previews",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_template_previews_KeyHash",
+                table: "template_previews",
+                column: "KeyHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_template_previews_ServerId",
+                table: "template_previews",
+                column: "ServerId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_template_previews_WebUserId_Id",
+                table: "template_previews",
+                columns: new[] { "WebUserId", "Id" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "template_previews");
+        }
+    }
+}
