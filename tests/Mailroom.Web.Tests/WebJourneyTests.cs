@@ -310,6 +310,50 @@ public sealed class WebJourneyTests(WebAppFixture app) : IClassFixture<WebAppFix
         Assert.Equal(404, (await owner.GotoAsync($"/app/servers/{otherTenant}/activity"))!.Status);
     }
 
+    [Fact]
+    public async Task AnAdminInvitesAMemberByEmailWhoSetsAPasswordAndSeesOnlyTheGrantedServer()
+    {
+        var (account, accountApi) = await app.NewAccountAsync();
+        await WebAppFixture.NewServerAsync(accountApi, "Shop");
+        await WebAppFixture.NewServerAsync(accountApi, "Blog");
+        var admin = await app.SignInNewUserAsync(account.AccountID, "admin");
+        await admin.GotoAsync("/app/account");
+        await app.AssertAccessibleAsync(admin);
+        // An admin may not make owners: the form does not offer it.
+        await Expect(admin.GetByLabel("Owner: as admin, and may make owners")).ToHaveCountAsync(0);
+
+        var invited = app.Unique("invited") + "@people.test";
+        await admin.GetByLabel("Email", new() { Exact = true }).FillAsync(invited);
+        await admin.GetByLabel("Member: only the servers ticked below").CheckAsync();
+        await admin.GetByLabel("Shop", new() { Exact = true }).CheckAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Send the invitation" }).ClickAsync();
+        await Expect(admin.GetByRole(AriaRole.Status).Filter(new() { HasText = "Invitation sent to " + invited })).ToBeVisibleAsync();
+        var row = admin.Locator("#users tr", new() { HasText = invited });
+        await Expect(row).ToContainTextAsync("Shop (read-only)");
+        await Expect(row).ToContainTextAsync("no");
+        await app.AssertAccessibleAsync(admin);
+
+        // The invitation, caught by the loopback sink, carries the one-time link.
+        SinkMessage? mail = null;
+        await Eventually.True(() => Task.FromResult((mail = app.Sink.Messages.FirstOrDefault(m => m.Recipients.Contains(invited))) is not null),
+            timeoutSeconds: 60, because: "the invitation reaches the sink\n" + app.Server.Output);
+        var message = MimeMessage.Load(new MemoryStream(mail!.Data));
+        Assert.Contains("invited you to the account", message.TextBody);
+        var link = Regex.Match(message.TextBody ?? "", @"https?://\S+/app/set-password\?token=[A-Za-z0-9_\-]+").Value;
+        Assert.False(string.IsNullOrEmpty(link), "no set-password link in:\n" + message.TextBody);
+
+        var member = await app.NewPageAsync();
+        await member.GotoAsync(new Uri(link).PathAndQuery);
+        await member.GetByLabel("New password").FillAsync(WebAppFixture.Password);
+        await member.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
+        await member.WaitForURLAsync("**/app/servers");
+        await Expect(member.GetByRole(AriaRole.Link, new() { Name = "Shop" })).ToBeVisibleAsync();
+        await Expect(member.GetByRole(AriaRole.Link, new() { Name = "Blog" })).ToHaveCountAsync(0);
+
+        await admin.GotoAsync("/app/account");
+        await Expect(admin.Locator("#users tr", new() { HasText = invited })).ToContainTextAsync("yes");
+    }
+
     private static async Task<string> EmailOfAsync(IPage page)
     {
         await page.GotoAsync("/app/account");

@@ -36,6 +36,7 @@ public static class WebApp
         }).AddApplicationPart(typeof(WebApp).Assembly); // found also when another assembly is the entry (an in-process test host)
         services.AddHttpContextAccessor();
         services.AddScoped<WebUserService>();
+        services.AddScoped<UserInvitations>();
         services.AddScoped<TwoFactorService>();
         services.AddScoped<ShareLinkService>();
         services.AddSingleton<SignInThrottle>();

@@ -24,6 +24,18 @@ public sealed class WebUserService(MailroomDb db, PlatformSettings platform, Tim
     public async Task<WebUserCreated> CreateAsync(int accountId, string email, WebRole role, IReadOnlyList<(int ServerId, bool CanWrite)> servers,
         CancellationToken ct = default)
     {
+        var (user, token) = await AddAsync(accountId, email, role, servers, ct);
+        await db.SaveChangesAsync(ct);
+        return Created(user, token);
+    }
+
+    /// <summary>
+    /// Checks and adds a new user to this unit of work without saving it, so a caller can commit it together with other
+    /// rows (the invitation email); the set-password token is returned once, only its hash is kept.
+    /// </summary>
+    internal async Task<(WebUser User, string Token)> AddAsync(int accountId, string email, WebRole role,
+        IReadOnlyList<(int ServerId, bool CanWrite)> servers, CancellationToken ct)
+    {
         email = email.Trim();
         if (!Mailroom.Mail.Addresses.EmailAddress.IsValid(email))
             throw new MailroomException(1, $"'{email}' is not a valid email address.");
@@ -47,9 +59,20 @@ public sealed class WebUserService(MailroomDb db, PlatformSettings platform, Tim
             Servers = servers.Select(s => new WebUserServer { ServerId = s.ServerId, CanWrite = s.CanWrite }).ToList(),
         };
         db.WebUsers.Add(user);
-        await db.SaveChangesAsync(ct);
-        return new WebUserCreated(user.Id, accountId, email, role, SetPasswordLink(token), user.SetPasswordExpiresAt.Value);
+        return (user, token);
     }
+
+    /// <summary>A new set-password token for a user of this unit of work (not saved): the earlier link stops working.</summary>
+    internal string RenewLink(WebUser user)
+    {
+        var token = NewToken();
+        user.SetPasswordTokenHash = Secrets.Hash(token);
+        user.SetPasswordExpiresAt = clock.GetUtcNow().UtcDateTime + LinkLifetime;
+        return token;
+    }
+
+    internal WebUserCreated Created(WebUser user, string token) =>
+        new(user.Id, user.AccountId, user.Email, user.Role, SetPasswordLink(token), user.SetPasswordExpiresAt!.Value);
 
     /// <summary>A new one-time link for an existing user (a forgotten password, an expired link).</summary>
     public async Task<WebUserCreated> ResetLinkAsync(string email, CancellationToken ct = default)
@@ -57,11 +80,9 @@ public sealed class WebUserService(MailroomDb db, PlatformSettings platform, Tim
         var normalized = email.Trim().ToLowerInvariant();
         var user = await db.WebUsers.FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct)
             ?? throw new MailroomException(1, $"No user with the email '{email}'.");
-        var token = NewToken();
-        user.SetPasswordTokenHash = Secrets.Hash(token);
-        user.SetPasswordExpiresAt = clock.GetUtcNow().UtcDateTime + LinkLifetime;
+        var token = RenewLink(user);
         await db.SaveChangesAsync(ct);
-        return new WebUserCreated(user.Id, user.AccountId, user.Email, user.Role, SetPasswordLink(token), user.SetPasswordExpiresAt.Value);
+        return Created(user, token);
     }
 
     public Task<List<WebUser>> ListAsync(int accountId, CancellationToken ct = default) =>
