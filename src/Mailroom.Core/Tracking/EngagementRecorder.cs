@@ -275,13 +275,15 @@ public sealed class EngagementRecorder : IAsyncDisposable
 
             results[i] = link?.Url ?? "";
         }
-        await _webhooks.AddAsync(db, hooks, ct);
-        await db.SaveChangesAsync(ct);
-        // The events themselves as plain statements in the same transaction (RowStatements): at one row per open, EF's
-        // change tracking cost more CPU than the insert.
+        // Message events (first opens, clicks: few) through EF; the rows of every open (its event, webhook event and
+        // deliveries, counters) as plain statements in the same transaction (RowStatements): at one row per open, EF's
+        // change tracking cost more CPU than the inserts.
+        if (db.ChangeTracker.HasChanges())
+            await db.SaveChangesAsync(ct);
         await using (var rows = RowStatements.InCurrentTransaction(db))
         {
             await rows.ExecuteEachAsync(InsertEvent, events, Bind, ct);
+            await _webhooks.AddRowsAsync(db, rows, hooks, ct);
             await Stats.StatsCounters.AddAsync(rows, counters, ct);
         }
         await transaction.CommitAsync(ct);
