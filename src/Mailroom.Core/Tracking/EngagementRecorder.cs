@@ -265,7 +265,7 @@ public sealed class EngagementRecorder : IAsyncDisposable
                     }),
                 });
             hooks.Add(new PendingWebhookEvent(serverId, m.Stream, p.Kind == EngagementKind.Open ? "Open" : "Click",
-                p.Kind == EngagementKind.Open ? Payload(ToOpen(ev)) : Payload(ToClick(ev)), ev.MessageId, null));
+                p.Kind == EngagementKind.Open ? OpenPayload(ev) : Payload(ToClick(ev)), ev.MessageId, null));
 
             // Stats counters (Core/Stats), in this transaction: every open and click, the first open of a recipient and the
             // first click of a link by a recipient, and the breakdowns (platform, client or browser, place, country) of
@@ -399,6 +399,33 @@ public sealed class EngagementRecorder : IAsyncDisposable
     };
 
     private static string? Empty(string s) => s.Length == 0 ? null : s;
+
+    /// <summary>The Open webhook payload of <paramref name="e"/>: <see cref="ToOpen"/> as the serializer writes it, built
+    /// node by node. One is built per image fetch, and serializing the record to a node (write, then parse back) cost
+    /// several times more; <c>TrackingContentTests</c> checks both give the same JSON.</summary>
+    public static JsonObject OpenPayload(EngagementEvent e) => new()
+    {
+        ["RecordType"] = "Open",
+        ["FirstOpen"] = e.FirstOpen,
+        ["Client"] = Family(e.ClientName, e.ClientCompany, e.ClientFamily),
+        ["OS"] = Family(e.OsName, e.OsCompany, e.OsFamily),
+        ["Platform"] = e.Platform.ToString(),
+        ["UserAgent"] = e.UserAgent,
+        ["ReadSeconds"] = e.ReadSeconds ?? 0,
+        ["Geo"] = new JsonObject
+        {
+            ["CountryISOCode"] = Empty(e.CountryIsoCode), ["Country"] = Empty(e.Country), ["RegionISOCode"] = Empty(e.RegionIsoCode),
+            ["Region"] = Empty(e.Region), ["City"] = Empty(e.City), ["Zip"] = Empty(e.Zip), ["Coords"] = Empty(e.Coords), ["IP"] = Empty(e.Ip),
+        },
+        ["MessageID"] = e.MessageId,
+        ["MessageStream"] = e.Stream,
+        ["ReceivedAt"] = DateTimeOffset.FromUnixTimeMilliseconds(e.At),
+        ["Tag"] = e.Tag,
+        ["Recipient"] = e.Recipient,
+        ["Machine"] = e.Machine,
+    };
+
+    private static JsonObject Family(string name, string company, string family) => new() { ["Name"] = name, ["Company"] = company, ["Family"] = family };
 
     public static OpenEventResponse ToOpen(EngagementEvent e) => new()
     {
