@@ -86,6 +86,23 @@ public sealed class RowStatements : IAsyncDisposable
         return affected;
     }
 
+    /// <summary>Runs <paramref name="sql"/> (a statement answering one value, e.g. <c>INSERT ... RETURNING "Id"</c>) once
+    /// per item; returns the values, in order.</summary>
+    public async Task<object?[]> ExecuteEachScalarAsync<T>(string sql, IReadOnlyList<T> items, Action<T, Row> bind, CancellationToken ct)
+    {
+        var values = new object?[items.Count];
+        await using var single = _connection.CreateCommand();
+        single.Transaction = Transaction;
+        single.CommandText = sql;
+        for (var i = 0; i < items.Count; i++)
+        {
+            single.Parameters.Clear();
+            bind(items[i], new Row(single.Parameters, single.CreateParameter, Postgres));
+            values[i] = await single.ExecuteScalarAsync(ct);
+        }
+        return values;
+    }
+
     public Task CommitAsync(CancellationToken ct) => Transaction.CommitAsync(ct);
 
     public async ValueTask DisposeAsync()

@@ -76,13 +76,15 @@ public sealed class TrackingTokenSigner
         bytes = bytes[..TokenLength];
         if (bytes[0] != Version || bytes[1] != (byte)expected)
             return false;
-        Span<byte> mac = stackalloc byte[MacLength];
+        Span<byte> mac = stackalloc byte[32];
         var ok = false;
-        foreach (var key in _previous.Prepend(_current))
+        // Every key is tried (no early exit), and each comparison is fixed-time: the time taken must not tell how many
+        // leading bytes of a guess were right. The keyed HMAC states are kept per thread (see Macs).
+        foreach (var hmac in Macs())
         {
-            Mac(key, bytes[..PayloadLength], mac);
-            // Fixed-time comparison: the time taken must not tell how many leading bytes of a guess were right.
-            ok |= CryptographicOperations.FixedTimeEquals(mac, bytes[PayloadLength..]);
+            hmac.AppendData(bytes[..PayloadLength]);
+            hmac.GetHashAndReset(mac);
+            ok |= CryptographicOperations.FixedTimeEquals(mac[..MacLength], bytes[PayloadLength..]);
         }
         if (!ok)
             return false;
@@ -91,6 +93,23 @@ public sealed class TrackingTokenSigner
             return false;
         token = new TrackingToken(expected, new Guid(bytes[2..18]), recipient, BinaryPrimitives.ReadUInt16BigEndian(bytes[22..24]));
         return true;
+    }
+
+    /// <summary>This thread's HMAC states keyed with the current key then the previous ones. Each image fetch verifies a
+    /// token; a one-shot HMAC sets its key up (two hash blocks, a native context) every time, a kept state only resets.</summary>
+    [ThreadStatic]
+    private static (TrackingTokenSigner Owner, IncrementalHash[] Macs)? t_macs;
+
+    private IncrementalHash[] Macs()
+    {
+        if (t_macs is { } kept && ReferenceEquals(kept.Owner, this))
+            return kept.Macs;
+        if (t_macs is { } other)
+            foreach (var h in other.Macs)
+                h.Dispose();
+        var macs = _previous.Prepend(_current).Select(k => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, k)).ToArray();
+        t_macs = (this, macs);
+        return macs;
     }
 
     private static void Mac(byte[] key, ReadOnlySpan<byte> payload, Span<byte> destination)

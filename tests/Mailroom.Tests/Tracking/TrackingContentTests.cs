@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Mailroom.Core.Tracking;
 using Mailroom.Mail.Tracking;
 using Xunit;
 
@@ -73,6 +75,40 @@ public sealed class TrackingContentTests
             url => $"https://t.example/c/{links.IndexOf(url, LinkLocation.Text)}");
         Assert.Equal("See https://t.example/c/0. Or <https://t.example/c/1>, mailto:x@y.example, https://shop.example/unsubscribe", result);
         Assert.All(links.Links, l => Assert.Equal(LinkLocation.Text, l.Location));
+    }
+
+    [Fact]
+    public void TokensOfTwoSignersVerifiedInTurnOnOneThreadEachVerifyOnlyWithTheirOwnKeys()
+    {
+        // The signer keeps its keyed HMAC states per thread: alternating signers must not verify with the other's keys.
+        var a = new TrackingTokenSigner(Key);
+        var b = new TrackingTokenSigner(Enumerable.Repeat((byte)9, 32).ToArray());
+        var id = Guid.NewGuid();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(a.TryVerify(a.Open(id, i), TrackingKind.Open, out var t));
+            Assert.Equal(i, t.RecipientIndex);
+            Assert.False(b.TryVerify(a.Open(id, i), TrackingKind.Open, out _));
+            Assert.True(b.TryVerify(b.Open(id, i), TrackingKind.Open, out _));
+            Assert.False(a.TryVerify(b.Open(id, i), TrackingKind.Open, out _));
+        }
+    }
+
+    [Fact]
+    public void TheOpenWebhookPayloadIsTheOpenEventAsTheSerializerWritesIt()
+    {
+        var full = new EngagementEvent
+        {
+            ServerId = 3, MessageId = Guid.NewGuid(), Stream = "outbound", Tag = "welcome", Recipient = "reader@example.com", Kind = EngagementKind.Open,
+            At = 1_764_900_000_123, FirstOpen = true, UserAgent = "Mozilla/5.0 (iPhone) \"quoted\" <é>", Platform = EngagementPlatform.Mobile,
+            ClientName = "Apple Mail", ClientCompany = "Apple", ClientFamily = "Apple Mail", OsName = "iOS 17", OsCompany = "Apple", OsFamily = "iOS",
+            Ip = "127.0.0.1", CountryIsoCode = "SE", Country = "Sweden", RegionIsoCode = "E", Region = "Östergötland", City = "Linköping",
+            Zip = "58", Coords = "58.4,15.6", Machine = true, ReadSeconds = 7,
+        };
+        var bare = new EngagementEvent { MessageId = Guid.NewGuid(), Stream = "broadcast", Kind = EngagementKind.Open, At = 0 };
+        var options = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        foreach (var e in new[] { full, bare })
+            Assert.Equal(JsonSerializer.SerializeToNode(EngagementRecorder.ToOpen(e))!.ToJsonString(options), EngagementRecorder.OpenPayload(e).ToJsonString(options));
     }
 
     private static int CountOf(string s, string part) => (s.Length - s.Replace(part, "").Length) / part.Length;
