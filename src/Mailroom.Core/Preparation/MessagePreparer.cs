@@ -99,7 +99,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
 
     /// <summary>The stored signed message is the wire form, CRLF line ends (RFC 5322 §2.1, RFC 5321 §2.3.8): Delivery
     /// sends these bytes as they are. (<see cref="FormatOptions.Default"/> writes the platform's new line, LF on Linux.)</summary>
-    private static readonly FormatOptions WireFormat = new() { NewLineFormat = NewLineFormat.Dos };
+    private static readonly FormatOptions WireFormat = Mailroom.Mail.Composition.WireFormat.CreateOptions();
 
     /// <param name="HandlesUnsubscribes">The stream's unsubscribes are Mailroom's (UnsubscribeHandlingType Postmark, or a
     /// Broadcasts stream not set to Custom): each recipient gets their own signed List-Unsubscribe links.</param>
@@ -171,9 +171,8 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     private static byte[] Sign(MimeMessage message, DkimKey? key, DateTimeOffset now, int sizeHint, CancellationToken ct)
     {
         if (key is not null)
-            DkimSigning.Sign(message, key, now); // encodes for a 7-bit transport first
-        else
-            message.Prepare(EncodingConstraint.SevenBit);
+            return DkimSigning.SignToWire(message, key, now, sizeHint); // encodes for a 7-bit transport, writes once, signs the bytes
+        message.Prepare(EncodingConstraint.SevenBit);
         using var output = new MemoryStream(sizeHint + 1024);
         message.WriteTo(WireFormat, output, ct);
         return output.ToArray();
