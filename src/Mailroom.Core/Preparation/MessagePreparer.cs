@@ -99,7 +99,7 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
 
     /// <summary>The stored signed message is the wire form, CRLF line ends (RFC 5322 §2.1, RFC 5321 §2.3.8): Delivery
     /// sends these bytes as they are. (<see cref="FormatOptions.Default"/> writes the platform's new line, LF on Linux.)</summary>
-    private static readonly FormatOptions WireFormat = Mailroom.Mail.Composition.WireFormat.CreateOptions();
+    private static readonly FormatOptions WireFormat = new() { NewLineFormat = NewLineFormat.Dos };
 
     /// <param name="HandlesUnsubscribes">The stream's unsubscribes are Mailroom's (UnsubscribeHandlingType Postmark, or a
     /// Broadcasts stream not set to Custom): each recipient gets their own signed List-Unsubscribe links.</param>

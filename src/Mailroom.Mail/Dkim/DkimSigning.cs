@@ -62,9 +62,13 @@ public static class DkimSigning
             throw new ArgumentException("A message without a From header cannot be DKIM signed (RFC 6376 §5.4: From MUST be signed).", nameof(message));
         message.Prepare(EncodingConstraint.SevenBit);
         using var output = new MemoryStream(sizeHint > 0 ? sizeHint + 1024 : 8192);
-        Composition.WireFormat.WriteTo(message, output);
+        // CRLF, but no line end added after a body that has none: what Preparation always stored (the SMTP client adds
+        // the CRLF before the final dot, RFC 5321 §4.1.1.4). The relaxed body hash is the same either way (§3.4.4).
+        message.WriteTo(StoredForm, output);
         return DkimWireSigner.Sign(output.GetBuffer().AsSpan(0, (int)output.Length), key, signingTime);
     }
+
+    static readonly FormatOptions StoredForm = new() { NewLineFormat = NewLineFormat.Dos };
 
     /// <inheritdoc cref="SignToWire(MimeMessage, DkimSigningKey, DateTimeOffset, int)"/>
     public static byte[] SignToWire(MimeMessage message, DkimKey key, DateTimeOffset signingTime, int sizeHint = 0) =>

@@ -75,7 +75,9 @@ public class DkimWireSignerTests
         var spec = Samples.Rich();
         var signedMessage = Samples.Composer.Compose(spec);
         DkimSigning.Sign(signedMessage, Key, Samples.SigningTime);
-        var viaMessage = WireFormat.ToBytes(signedMessage);
+        using var written = new MemoryStream();
+        signedMessage.WriteTo(new MimeKit.FormatOptions { NewLineFormat = MimeKit.NewLineFormat.Dos }, written); // as Preparation stores
+        var viaMessage = written.ToArray();
 
         var viaWire = DkimSigning.SignToWire(Samples.Composer.Compose(spec), Key, Samples.SigningTime);
 
