@@ -137,6 +137,8 @@ public static class SendLoad
     private static string Meets(Row r) => r.Target switch
     {
         "" => "",
+        _ when r.Target.EndsWith(" of RSA signing", StringComparison.Ordinal) =>
+            r.Ceiling > 0 && r.Value / r.Ceiling >= double.Parse(r.Target.Split(' ')[1], Inv) ? "yes" : "no",
         _ when r.Target.StartsWith('≥') => r.Extra.Contains("p99 ") && r.Figure.Contains("/email ")
             ? (r.Value >= ParseTarget(r.Target) && P99(r.Extra) < 50 ? "yes" : "no")
             : (r.Value >= ParseTarget(r.Target) ? "yes" : "no"),
@@ -338,10 +340,11 @@ public static class SendLoad
         Console.WriteLine($"check: GET /messages/outbound/{submitted[^1]}/details → {details}");
         Console.WriteLine();
 
-        var ceiling = Math.Min(rsa, smtp);
+        // Issue 18's target is a ratio to RSA-2048 signing on 2 threads measured in the same run (the SMTP ceiling is shown
+        // beside it: it is far higher on a quiet machine, so RSA is the one delivery can approach).
         return new Row("delivery", storeName, $"DKIM-signed delivery to loopback sink, {submitted.Count} msgs (submit → all at sink)",
-            rate, "msgs/s", $"min(RSA-2048 sign 2 threads {rsa:0}/s, MailKit→sink {smtp:0}/s)", ceiling, "≥ 2500 msgs/s",
-            string.Create(Inv, $"accept phase {submitted.Count / acceptSeconds:0} msgs/s; vs RSA {rate / rsa:0.00}, vs SMTP {rate / smtp:0.00}; mailroom CPU {usage.ServerPercent:0}%; {(done ? "all delivered" : "timed out")}; last message: {details}"));
+            rate, "msgs/s", $"RSA-2048 sign 2 threads, sig/s (MailKit→sink {smtp:0}/s)", rsa, "≥ 0.6 of RSA signing",
+            string.Create(Inv, $"accept phase {submitted.Count / acceptSeconds:0} msgs/s; vs RSA {rate / rsa:0.00}, vs SMTP {rate / smtp:0.00}; mailroom CPU {usage.ServerPercent:0}%, {usage.ServerPercent / 100 * elapsed * 1000 / Math.Max(1, delivered):0.00} ms/msg; {(done ? "all delivered" : "timed out")}; last message: {details}"));
     }
 
     internal static async Task<List<string>> SubmitAsync(HttpClient http, string token, string body, int messages, int clients, CancellationToken ct)

@@ -26,8 +26,8 @@ public sealed record DeliveryOutcome(long DeliveryId, OutcomeKind Kind, int? Smt
 /// order, uses STARTTLS whenever offered (RFC 3207; an invalid certificate is still used, as opportunistic TLS
 /// allows, and recorded), and sends several messages over one connection. A 2xx reply delivers, 4xx and
 /// connection failures are transient, 5xx permanent.
-/// <para>What goes on the wire is the stored signed message byte for byte: each send parses its own
-/// <see cref="MimeMessage"/> (persistent, over its own read-only stream of the stored bytes) and
+/// <para>What goes on the wire is the stored signed message byte for byte: each send parses only the header block of
+/// its own <see cref="StoredMessage"/> (the body is the stored slice, written as it is) and
 /// <see cref="StoredMessageClient"/> keeps MailKit from re-encoding it. Preparation already encoded it for a 7-bit
 /// transport before signing, so it suits any server, and a changed byte would break the DKIM signature.</para>
 /// </summary>
@@ -135,9 +135,9 @@ public sealed class SmtpDeliverer(DeliveryOptions options)
         MimeMessage message;
         try
         {
-            // This send's own reader of the shared bytes: persistent, so part contents stay slices of the array (no copy)
-            // and are written back as they were read.
-            message = MimeMessage.Load(new MemoryStream(item.Mime, writable: false), persistent: true, ct);
+            // The stored bytes as they are: only the header block is parsed (MailKit needs a MimeMessage), the body goes
+            // out as the stored slice (StoredBody). Each send has its own reader of the shared array.
+            message = StoredMessage.Load(item.Mime, ct);
         }
         catch (FormatException e)
         {
@@ -176,4 +176,63 @@ internal sealed class StoredMessageClient : SmtpClient
         // Headers are written as stored: no reformatting to the SMTPUTF8 form (RFC 6531).
         options.International = false;
     }
+
+    /// <summary>The SIZE parameter (RFC 1870 §3): the stored message's length, which is what goes out (before
+    /// dot-stuffing, which SIZE does not count), instead of MailKit writing the whole message once more to measure it.</summary>
+    protected override long GetSize(FormatOptions options, MimeMessage message, CancellationToken cancellationToken) =>
+        StoredMessage.Length(message) ?? base.GetSize(options, message, cancellationToken);
+}
+
+/// <summary>
+/// A stored wire-form message as a <see cref="MimeMessage"/> MailKit can send, without parsing or re-serializing its
+/// body: the header block is parsed (its fields keep their raw bytes, so they are written back as stored) and the body
+/// is a <see cref="StoredBody"/> that writes the stored bytes after the empty line as they are. MailKit's DATA filter
+/// still does the dot-stuffing (RFC 5321 §4.5.2) on the way out.
+/// </summary>
+internal static class StoredMessage
+{
+    public static MimeMessage Load(byte[] mime, CancellationToken ct)
+    {
+        var separator = mime.AsSpan().IndexOf("\r\n\r\n"u8);
+        if (separator < 0 || separator == 0)
+            return MimeMessage.Load(new MemoryStream(mime, writable: false), persistent: true, ct); // no body: nothing to spare
+        var bodyStart = separator + 4;
+        var headers = HeaderList.Load(ParserOptions.Default, new MemoryStream(mime, 0, bodyStart, writable: false), ct);
+        // MimeMessage(HeaderList) keeps every field, Content-* ones included, in stored order; it writes them, then the
+        // empty line, then the body entity's content.
+        return new MimeMessage(headers) { Body = new StoredBody(mime, bodyStart) };
+    }
+
+    /// <summary>The length of what <paramref name="message"/> writes, when it is a stored message.</summary>
+    public static long? Length(MimeMessage message) => message.Body is StoredBody body ? body.Mime.Length : null;
+}
+
+/// <summary>The body of a <see cref="StoredMessage"/>: the stored bytes from the body's start, written as they are. It has
+/// no header fields of its own (the message's fields are all in the message's header list).</summary>
+internal sealed class StoredBody : MimeEntity
+{
+    public StoredBody(byte[] mime, int bodyStart) : base(new ContentType("application", "octet-stream"))
+    {
+        Mime = mime;
+        BodyStart = bodyStart;
+        Headers.Clear(); // the Content-Type the base constructor adds is not the message's: the stored fields are
+    }
+
+    public byte[] Mime { get; }
+
+    public int BodyStart { get; }
+
+    public override void Prepare(EncodingConstraint constraint, int maxLineLength = 78)
+    {
+        // Already prepared for a 7-bit transport and signed by Preparation: nothing may change.
+    }
+
+    public override void WriteTo(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        stream.Write(Mime, BodyStart, Mime.Length - BodyStart);
+    }
+
+    public override Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default) =>
+        stream.WriteAsync(Mime, BodyStart, Mime.Length - BodyStart, cancellationToken);
 }

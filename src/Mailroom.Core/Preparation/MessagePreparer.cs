@@ -171,9 +171,8 @@ public sealed class MessagePreparer(IServiceScopeFactory scopes, SigningResolver
     private static byte[] Sign(MimeMessage message, DkimKey? key, DateTimeOffset now, int sizeHint, CancellationToken ct)
     {
         if (key is not null)
-            DkimSigning.Sign(message, key, now); // encodes for a 7-bit transport first
-        else
-            message.Prepare(EncodingConstraint.SevenBit);
+            return DkimSigning.SignToWire(message, key, now, sizeHint); // encodes for a 7-bit transport, writes once, signs the bytes
+        message.Prepare(EncodingConstraint.SevenBit);
         using var output = new MemoryStream(sizeHint + 1024);
         message.WriteTo(WireFormat, output, ct);
         return output.ToArray();

@@ -42,8 +42,37 @@ public static class DkimSigning
             throw new ArgumentException("A message without a From header cannot be DKIM signed (RFC 6376 §5.4: From MUST be signed).", nameof(message));
 
         message.Prepare(EncodingConstraint.SevenBit);
-        new SystemRsaDkimSigner(key, signingTime).Sign(FormatOptions.Default, message, HeadersToSign(message));
+        var field = DkimWireSigner.CreateSignatureField(Composition.WireFormat.ToBytes(message), key, signingTime);
+        if (!Header.TryParse(field, 0, field.Length - 2, out var header))
+            throw new InvalidOperationException("The DKIM-Signature field made could not be read back.");
+        message.Headers.Insert(0, header);
     }
+
+    /// <summary>
+    /// Prepares <paramref name="message"/> for a 7-bit transport, writes its wire form (CRLF) and returns it signed: the
+    /// <c>DKIM-Signature</c> field on top of those bytes. The cheap way when the bytes are what is wanted (Preparation):
+    /// the body is canonicalized and hashed once from the written bytes (<see cref="DkimWireSigner"/>), the message is
+    /// written once. <paramref name="message"/> itself gets no signature field.
+    /// </summary>
+    public static byte[] SignToWire(MimeMessage message, DkimSigningKey key, DateTimeOffset signingTime, int sizeHint = 0)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(key);
+        if (message.From.Count == 0)
+            throw new ArgumentException("A message without a From header cannot be DKIM signed (RFC 6376 §5.4: From MUST be signed).", nameof(message));
+        message.Prepare(EncodingConstraint.SevenBit);
+        using var output = new MemoryStream(sizeHint > 0 ? sizeHint + 1024 : 8192);
+        // CRLF, but no line end added after a body that has none: what Preparation always stored (the SMTP client adds
+        // the CRLF before the final dot, RFC 5321 §4.1.1.4). The relaxed body hash is the same either way (§3.4.4).
+        message.WriteTo(StoredForm, output);
+        return DkimWireSigner.Sign(output.GetBuffer().AsSpan(0, (int)output.Length), key, signingTime);
+    }
+
+    static readonly FormatOptions StoredForm = new() { NewLineFormat = NewLineFormat.Dos };
+
+    /// <inheritdoc cref="SignToWire(MimeMessage, DkimSigningKey, DateTimeOffset, int)"/>
+    public static byte[] SignToWire(MimeMessage message, DkimKey key, DateTimeOffset signingTime, int sizeHint = 0) =>
+        SignToWire(message, DkimKeyCache.Shared.Get(key), signingTime, sizeHint);
 
     /// <summary>
     /// Instances of one field signed at most. MimeKit's signer finds each <c>h=</c> entry by scanning the header

@@ -83,6 +83,28 @@ public sealed class DeliveryTests : IAsyncLifetime
         Assert.Single(_sink.Messages.Select(m => m.SessionId).Distinct());
     }
 
+    /// <summary>The stored bytes go out as they are (only their header block is parsed): lines that start with a dot
+    /// are dot-stuffed on the wire (RFC 5321 §4.5.2) and arrive as stored, the SIZE parameter names the stored length.</summary>
+    [Fact]
+    public async Task LinesStartingWithADotArriveAsStored()
+    {
+        var t = await _host.CreateTenantAsync();
+        var body = ".\n..two dots\n.leading dot\nmiddle\n.\n. space\nend .\n.\nlast";
+        var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "dots@example.net", Subject = "Dots", TextBody = body }).OkJson();
+        var id = Guid.Parse(r.GetProperty("MessageID").GetString()!);
+        Assert.Equal(1, await PrepareAsync());
+        Assert.Equal(1, await DeliverAsync());
+
+        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking()
+            .Where(m => m.Id == id).Select(m => m.Mime!).SingleAsync());
+        var data = Assert.Single(_sink.Messages).Data;
+        var text = System.Text.Encoding.ASCII.GetString(stored);
+        Assert.Contains("\r\n.", text); // lines that start with a dot are stored: the wire must stuff and the sink unstuff them
+        // The CRLF ending the last line is also the first CRLF of the "<CRLF>.<CRLF>" terminator (RFC 5321 §4.1.1.4):
+        // the test sink (SmtpServer) hands over the data without it.
+        Assert.Equal(text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2] : text, System.Text.Encoding.ASCII.GetString(data));
+    }
+
     [Fact]
     public async Task RetriesA4xxByTheScheduleThenDelivers()
     {
