@@ -67,7 +67,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
             var (index, message, to) = accepted[i];
             results[index] = outcome[i] is { } refused
                 ? new SendResult { ErrorCode = refused.ErrorCode, Message = refused.Message }
-                : new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = 0, Message = "OK" };
+                : new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = PostmarkErrors.None, Message = "OK" };
         }
         return results;
     }
@@ -96,7 +96,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         {
             if (requests[i] is not { } r)
             {
-                results[i] = new SendResult { ErrorCode = 402, Message = "The batch holds an item that is not a message object." };
+                results[i] = new SendResult { ErrorCode = PostmarkErrors.InvalidJson, Message = "The batch holds an item that is not a message object." };
                 continue;
             }
             try
