@@ -31,9 +31,8 @@ public sealed class ActivityModel(MessageLog log) : WebPageModel
             return NotFoundPage();
         Server = access.Server;
         var ct = HttpContext.RequestAborted;
-        StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == Id && s.Type != MessageStreamType.Inbound)
-            .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(ct);
-        Stream = Stream is { } s && StreamIds.Contains(s) ? s : StreamIds.FirstOrDefault() ?? DefaultStreams.Outbound;
+        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, ct);
+        Stream = StreamPicker.Choose(Stream, StreamIds);
         List = await ListPage<OutboundMessageResponse>.LoadAsync(Offset, async paging =>
         {
             var search = new MessageSearch(paging, Blank(Recipient), Blank(FromEmail), Blank(Tag), Blank(Status),

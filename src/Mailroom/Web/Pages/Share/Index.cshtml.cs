@@ -50,9 +50,8 @@ public sealed class ShareIndexModel(MessageLog log, TimeProvider clock) : ShareV
         Signatures = await Db.SenderSignatures.AsNoTracking().Where(s => s.AccountId == Link.AccountId && addresses.Contains(s.NormalizedEmail))
             .OrderBy(s => s.NormalizedEmail).ToListAsync(ct);
 
-        StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == id && s.Type != MessageStreamType.Inbound)
-            .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(ct);
-        Stream = Stream is { } st && StreamIds.Contains(st) ? st : StreamIds.FirstOrDefault() ?? DefaultStreams.Outbound;
+        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, id, ct);
+        Stream = StreamPicker.Choose(Stream, StreamIds);
         List = await ListPage<OutboundMessageResponse>.LoadAsync(Offset, async paging =>
         {
             var search = new MessageSearch(paging, Blank(Recipient), null, null, null, null, null, Blank(Subject), Stream, null)
