@@ -102,13 +102,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
             try
             {
                 var content = await templates.RenderForSendAsync(server.ServerId, r, ct);
-                rendered.Add((i, new EmailRequest
-                {
-                    From = r.From, To = r.To, Cc = r.Cc, Bcc = r.Bcc, Tag = r.Tag, ReplyTo = r.ReplyTo, Headers = r.Headers,
-                    TrackOpens = r.TrackOpens, TrackLinks = r.TrackLinks, Metadata = r.Metadata, Attachments = r.Attachments,
-                    MessageStream = r.MessageStream,
-                    Subject = content.Subject, HtmlBody = content.HtmlBody, TextBody = content.TextBody,
-                }, content));
+                rendered.Add((i, (EmailRequest)(r with { Subject = content.Subject, HtmlBody = content.HtmlBody, TextBody = content.TextBody }), content));
             }
             catch (MailroomException e)
             {
