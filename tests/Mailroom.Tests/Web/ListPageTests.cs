@@ -18,8 +18,8 @@ public sealed class ListPageTests
         Assert.Equal(50, page.Offset);
         Assert.Equal(50, page.Count);
         Assert.Equal(120, page.Total);
-        Assert.Equal("/app/servers/7/activity?stream=outbound&recipient=a%20b%40x.test&offset=0", page.NewerLink);
-        Assert.Equal("/app/servers/7/activity?stream=outbound&recipient=a%20b%40x.test&offset=100", page.OlderLink);
+        Assert.Equal("/app/servers/7/activity?stream=outbound&recipient=a%20b@x.test&offset=0", page.NewerLink);
+        Assert.Equal("/app/servers/7/activity?stream=outbound&recipient=a%20b@x.test&offset=100", page.OlderLink);
     }
 
     [Fact]
