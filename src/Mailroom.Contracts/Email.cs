@@ -1,7 +1,8 @@
 namespace Mailroom.Contracts;
 
-/// <summary>A message for <c>POST /email</c> and each item of <c>POST /email/batch</c> (spec §2.2).</summary>
-public sealed record EmailRequest
+/// <summary>A message for <c>POST /email</c> and each item of <c>POST /email/batch</c> (spec §2.2); the base of a
+/// templated message (<see cref="TemplatedEmailRequest"/>), which has the same fields and a template for the content.</summary>
+public record EmailRequest
 {
     public string? From { get; init; }
     public string? To { get; init; }

@@ -82,30 +82,15 @@ public sealed record TemplateVersionResponse(
 
 public sealed record TemplateVersionList(int TotalCount, IReadOnlyList<TemplateVersionResponse> Versions);
 
-/// <summary>A message of <c>POST /email/withTemplate</c> and of <c>/email/batchWithTemplates</c> (spec §2.4).</summary>
-public sealed record TemplatedEmailRequest
+/// <summary>A message of <c>POST /email/withTemplate</c> and of <c>/email/batchWithTemplates</c> (spec §2.4): a message
+/// whose content comes from the template. <c>Subject</c>, <c>HtmlBody</c> and <c>TextBody</c> given here are refused
+/// (1123); rendering fills them in.</summary>
+public sealed record TemplatedEmailRequest : EmailRequest
 {
     public int? TemplateId { get; init; }
     public string? TemplateAlias { get; init; }
     public JsonElement? TemplateModel { get; init; }
     public bool? InlineCss { get; init; }
-    public string? From { get; init; }
-    public string? To { get; init; }
-    public string? Cc { get; init; }
-    public string? Bcc { get; init; }
-    public string? Tag { get; init; }
-    public string? ReplyTo { get; init; }
-    public IReadOnlyList<EmailHeader?>? Headers { get; init; }
-    public bool? TrackOpens { get; init; }
-    public string? TrackLinks { get; init; }
-    public Dictionary<string, string?>? Metadata { get; init; }
-    public IReadOnlyList<EmailAttachment?>? Attachments { get; init; }
-    public string? MessageStream { get; init; }
-
-    // Content comes from the template: given here, they are refused (1123).
-    public string? Subject { get; init; }
-    public string? HtmlBody { get; init; }
-    public string? TextBody { get; init; }
 }
 
 public sealed record TemplatedBatchRequest

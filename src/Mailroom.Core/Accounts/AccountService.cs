@@ -12,9 +12,9 @@ public sealed class AccountService(MailroomDb db, TimeProvider clock, SettingsCa
         name = name.Trim();
         email = email.Trim();
         if (name.Length is 0 or > 255)
-            throw new MailroomException(300, "An account needs a name of 1 to 255 characters.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, "An account needs a name of 1 to 255 characters.");
         if (!Mailroom.Mail.Addresses.EmailAddress.IsValid(email))
-            throw new MailroomException(300, $"Invalid email address: '{email}'.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"Invalid email address: '{email}'.");
         var token = Secrets.NewToken();
         var account = new Account
         {

@@ -44,23 +44,23 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
     public async Task<MessageStreamResponse> CreateAsync(int serverId, MessageStreamRequest r, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(r.ID))
-            throw new MailroomException(1222, "The 'ID' field is required.");
+            throw new MailroomException(PostmarkErrors.MessageStreamIdMissing, "The 'ID' field is required.");
         var id = r.ID.Trim();
         if (id.StartsWith("pm-", StringComparison.OrdinalIgnoreCase))
-            throw new MailroomException(1233, "Stream 'ID' must not start with 'pm-'.");
+            throw new MailroomException(PostmarkErrors.MessageStreamIdReservedPrefix, "Stream 'ID' must not start with 'pm-'.");
         if (id.Length > 30 || !StreamIdFormat().IsMatch(id))
-            throw new MailroomException(1227, "Stream 'ID' must start with a letter and hold only lowercase letters, digits, '-' and '_', at most 30 characters.");
+            throw new MailroomException(PostmarkErrors.InvalidMessageStreamId, "Stream 'ID' must start with a letter and hold only lowercase letters, digits, '-' and '_', at most 30 characters.");
         if (string.IsNullOrWhiteSpace(r.Name))
-            throw new MailroomException(1223, "The 'Name' field is required.");
+            throw new MailroomException(PostmarkErrors.MessageStreamNameMissing, "The 'Name' field is required.");
         if (string.IsNullOrWhiteSpace(r.MessageStreamType))
-            throw new MailroomException(1221, "The 'MessageStreamType' field is required: 'Transactional' or 'Broadcasts'.");
+            throw new MailroomException(PostmarkErrors.InvalidMessageStreamType, "The 'MessageStreamType' field is required: 'Transactional' or 'Broadcasts'.");
         var type = ParseType(r.MessageStreamType, allowInbound: false);
         if (await db.MessageStreams.AnyAsync(s => s.ServerId == serverId && s.StreamId == id, ct))
-            throw new MailroomException(1230, $"A stream with ID '{id}' already exists on this server.");
+            throw new MailroomException(PostmarkErrors.MessageStreamExists, $"A stream with ID '{id}' already exists on this server.");
         if (Reserved.Contains(id))
-            throw new MailroomException(1237, $"The stream ID '{id}' is reserved.");
+            throw new MailroomException(PostmarkErrors.MessageStreamIdReserved, $"The stream ID '{id}' is reserved.");
         if (await db.MessageStreams.CountAsync(s => s.ServerId == serverId, ct) >= platform.MaxStreamsPerServer)
-            throw new MailroomException(1225, $"This server already has the most message streams allowed ({platform.MaxStreamsPerServer}).");
+            throw new MailroomException(PostmarkErrors.MessageStreamLimitReached, $"This server already has the most message streams allowed ({platform.MaxStreamsPerServer}).");
         var stream = new MessageStream
         {
             ServerId = serverId,
@@ -78,7 +78,7 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
         }
         catch (DbUpdateException)
         {
-            throw new MailroomException(1230, $"A stream with ID '{id}' already exists on this server.");
+            throw new MailroomException(PostmarkErrors.MessageStreamExists, $"A stream with ID '{id}' already exists on this server.");
         }
         return ToResponse(stream);
     }
@@ -87,11 +87,11 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
     {
         var stream = await LoadAsync(serverId, streamId, tracking: true, ct);
         if (r.ID is not null && r.ID != stream.StreamId)
-            throw new MailroomException(1227, "A stream's 'ID' cannot be changed.");
+            throw new MailroomException(PostmarkErrors.InvalidMessageStreamId, "A stream's 'ID' cannot be changed.");
         if (r.MessageStreamType is not null && !r.MessageStreamType.Equals(stream.Type.ToString(), StringComparison.OrdinalIgnoreCase))
-            throw new MailroomException(1221, "A stream's 'MessageStreamType' cannot be changed.");
+            throw new MailroomException(PostmarkErrors.InvalidMessageStreamType, "A stream's 'MessageStreamType' cannot be changed.");
         if (r.Name is not null && string.IsNullOrWhiteSpace(r.Name))
-            throw new MailroomException(1223, "The 'Name' field cannot be empty.");
+            throw new MailroomException(PostmarkErrors.MessageStreamNameMissing, "The 'Name' field cannot be empty.");
         Apply(stream, r);
         stream.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
@@ -102,7 +102,7 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
     {
         var stream = await LoadAsync(serverId, streamId, tracking: true, ct);
         if (stream.StreamId is Mailroom.Contracts.DefaultStreams.Outbound or Mailroom.Contracts.DefaultStreams.Inbound)
-            throw new MailroomException(1229, "The default transactional and inbound streams cannot be archived.");
+            throw new MailroomException(PostmarkErrors.DefaultStreamCannotBeArchived, "The default transactional and inbound streams cannot be archived.");
         if (stream.ArchivedAt is null)
         {
             var now = clock.GetUtcNow().UtcDateTime;
@@ -121,7 +121,7 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
         {
             var now = clock.GetUtcNow().UtcDateTime;
             if (stream.ExpectedPurgeDate is { } purge && purge <= now)
-                throw new MailroomException(1232, "This stream has passed its purge date and cannot be unarchived.");
+                throw new MailroomException(PostmarkErrors.MessageStreamCannotBeUnarchived, "This stream has passed its purge date and cannot be unarchived.");
             stream.ArchivedAt = null;
             stream.ExpectedPurgeDate = null;
             stream.UpdatedAt = now;
@@ -162,15 +162,15 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
     {
         var q = tracking ? db.MessageStreams : db.MessageStreams.AsNoTracking();
         return await q.FirstOrDefaultAsync(s => s.ServerId == serverId && s.StreamId == streamId, ct)
-            ?? throw new MailroomException(1226, $"The message stream for the provided 'ID' was not found: '{streamId}'.");
+            ?? throw new MailroomException(PostmarkErrors.MessageStreamIdNotFound, $"The message stream for the provided 'ID' was not found: '{streamId}'.");
     }
 
     private static MessageStreamType ParseType(string type, bool allowInbound)
     {
         if (!Enum.TryParse<MessageStreamType>(type, ignoreCase: true, out var t) || !Enum.IsDefined(t) || int.TryParse(type, out _))
-            throw new MailroomException(1221, $"Invalid 'MessageStreamType': '{type}'.");
+            throw new MailroomException(PostmarkErrors.InvalidMessageStreamType, $"Invalid 'MessageStreamType': '{type}'.");
         if (t == MessageStreamType.Inbound && !allowInbound)
-            throw new MailroomException(1228, "A server has exactly one inbound stream; another cannot be created.");
+            throw new MailroomException(PostmarkErrors.SecondInboundStream, "A server has exactly one inbound stream; another cannot be created.");
         return t;
     }
 
@@ -180,29 +180,29 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
         {
             var name = r.Name.Trim();
             if (name.Length > 100)
-                throw new MailroomException(1224, "The stream 'Name' must be at most 100 characters.");
+                throw new MailroomException(PostmarkErrors.MessageStreamNameTooLong, "The stream 'Name' must be at most 100 characters.");
             if (name.AsSpan().IndexOfAny('\r', '\n') >= 0)
-                throw new MailroomException(1223, "The stream 'Name' must not contain line breaks.");
+                throw new MailroomException(PostmarkErrors.MessageStreamNameMissing, "The stream 'Name' must not contain line breaks.");
             stream.Name = name;
         }
         if (r.Description is not null)
         {
             if (r.Description.Length > 1000)
-                throw new MailroomException(1231, "The stream 'Description' must be at most 1000 characters.");
+                throw new MailroomException(PostmarkErrors.MessageStreamDescriptionTooLong, "The stream 'Description' must be at most 1000 characters.");
             if (HtmlTag().IsMatch(r.Description))
-                throw new MailroomException(1234, "The stream 'Description' must not contain HTML.");
+                throw new MailroomException(PostmarkErrors.MessageStreamDescriptionHasHtml, "The stream 'Description' must not contain HTML.");
             stream.Description = r.Description;
         }
         if (r.SubscriptionManagementConfiguration?.UnsubscribeHandlingType is { } handling)
         {
             if (!Enum.TryParse<UnsubscribeHandlingType>(handling, ignoreCase: true, out var h) || !Enum.IsDefined(h) || int.TryParse(handling, out _))
-                throw new MailroomException(1240, $"Invalid 'UnsubscribeHandlingType': '{handling}'.");
+                throw new MailroomException(PostmarkErrors.InvalidUnsubscribeHandlingType, $"Invalid 'UnsubscribeHandlingType': '{handling}'.");
             if (h == UnsubscribeHandlingType.Custom)
-                throw new MailroomException(1238, "'Custom' unsubscribe handling is not enabled on this install.");
+                throw new MailroomException(PostmarkErrors.CustomUnsubscribeNotAllowed, "'Custom' unsubscribe handling is not enabled on this install.");
             if (stream.Type != MessageStreamType.Broadcasts && h != UnsubscribeHandlingType.None)
-                throw new MailroomException(1239, $"'{h}' unsubscribe handling is not supported for {stream.Type} streams.");
+                throw new MailroomException(PostmarkErrors.UnsubscribeHandlingNotSupported, $"'{h}' unsubscribe handling is not supported for {stream.Type} streams.");
             if (stream.Type == MessageStreamType.Broadcasts && h == UnsubscribeHandlingType.None)
-                throw new MailroomException(1239, "Broadcast streams must handle unsubscribes.");
+                throw new MailroomException(PostmarkErrors.UnsubscribeHandlingNotSupported, "Broadcast streams must handle unsubscribes.");
             stream.UnsubscribeHandling = h;
         }
     }

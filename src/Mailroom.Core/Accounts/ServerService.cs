@@ -31,7 +31,7 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
     {
         var name = request.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 255 || name.AsSpan().IndexOfAny('\r', '\n') >= 0)
-            throw new MailroomException(608, "The server 'Name' is required and must be 1 to 255 characters.");
+            throw new MailroomException(PostmarkErrors.InvalidServerName, "The server 'Name' is required and must be 1 to 255 characters.");
         var now = clock.GetUtcNow().UtcDateTime;
         var server = new Server { AccountId = accountId, Name = name, NormalizedName = name.ToLowerInvariant(), CreatedAt = now };
         if (request.DeliveryType is not null)
@@ -40,7 +40,7 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
             {
                 "live" => DeliveryType.Live,
                 "sandbox" => DeliveryType.Sandbox,
-                _ => throw new MailroomException(613, $"Invalid 'DeliveryType': '{request.DeliveryType}'. Use 'Live' or 'Sandbox'."),
+                _ => throw new MailroomException(PostmarkErrors.InvalidDeliveryType, $"Invalid 'DeliveryType': '{request.DeliveryType}'. Use 'Live' or 'Sandbox'."),
             };
         }
         Apply(server, request);
@@ -66,13 +66,13 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
         {
             var name = request.Name.Trim();
             if (name.Length is 0 or > 255 || name.AsSpan().IndexOfAny('\r', '\n') >= 0)
-                throw new MailroomException(608, "The server 'Name' must be 1 to 255 characters.");
+                throw new MailroomException(PostmarkErrors.InvalidServerName, "The server 'Name' must be 1 to 255 characters.");
             server.Name = name;
             server.NormalizedName = name.ToLowerInvariant();
         }
         if (request.DeliveryType is not null &&
             !string.Equals(request.DeliveryType, server.DeliveryType.ToString(), StringComparison.OrdinalIgnoreCase))
-            throw new MailroomException(613, "'DeliveryType' can only be set when the server is created.");
+            throw new MailroomException(PostmarkErrors.InvalidDeliveryType, "'DeliveryType' can only be set when the server is created.");
         Apply(server, request);
         await EnsureUniqueAsync(server, ct);
         await SaveUniqueAsync(ct);
@@ -108,7 +108,7 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
     {
         var q = tracking ? db.Servers : db.Servers.AsNoTracking();
         return await q.Include(s => s.Tokens).FirstOrDefaultAsync(s => s.Id == serverId && s.AccountId == accountId, ct)
-            ?? throw MailroomException.NotFound(601, $"Server '{serverId}' was not found.");
+            ?? throw MailroomException.NotFound(PostmarkErrors.ServerNotFound, $"Server '{serverId}' was not found.");
     }
 
     private static void Apply(Server server, ServerRequest r)
@@ -118,7 +118,7 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
             var color = r.Color.Trim().ToLowerInvariant();
             if (color == "turqoise") color = "turquoise"; // the spelling of Postmark's Swagger and .NET client
             if (!Colors.Contains(color))
-                throw new MailroomException(607, $"Invalid 'Color': '{r.Color}'. Use one of {string.Join(", ", Colors)}.");
+                throw new MailroomException(PostmarkErrors.InvalidServerColor, $"Invalid 'Color': '{r.Color}'. Use one of {string.Join(", ", Colors)}.");
             server.Color = color;
         }
         if (r.SmtpApiActivated is { } smtp) server.SmtpApiActivated = smtp;
@@ -135,21 +135,21 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
             if (domain.Length == 0)
                 server.InboundDomain = null;
             else if (!Mailroom.Mail.Addresses.EmailAddress.IsValidDomain(domain))
-                throw new MailroomException(610, $"Invalid 'InboundDomain': '{r.InboundDomain}'.");
+                throw new MailroomException(PostmarkErrors.InvalidInboundDomain, $"Invalid 'InboundDomain': '{r.InboundDomain}'.");
             else
                 server.InboundDomain = domain;
         }
         if (r.InboundSpamThreshold is { } spam)
         {
             if (spam is < 0 or > 30 || spam % 5 != 0)
-                throw new MailroomException(611, "'InboundSpamThreshold' must be 0 to 30 in steps of 5.");
+                throw new MailroomException(PostmarkErrors.InvalidSpamThreshold, "'InboundSpamThreshold' must be 0 to 30 in steps of 5.");
             server.InboundSpamThreshold = spam;
         }
         if (r.TrackOpens is { } opens) server.TrackOpens = opens;
         if (r.TrackLinks is not null)
         {
             if (!Enum.TryParse<LinkTracking>(r.TrackLinks, ignoreCase: true, out var links) || !Enum.IsDefined(links) || int.TryParse(r.TrackLinks, out _))
-                throw new MailroomException(612, $"Invalid 'TrackLinks': '{r.TrackLinks}'. Use None, HtmlAndText, HtmlOnly or TextOnly.");
+                throw new MailroomException(PostmarkErrors.InvalidTrackLinks, $"Invalid 'TrackLinks': '{r.TrackLinks}'. Use None, HtmlAndText, HtmlOnly or TextOnly.");
             server.TrackLinks = links;
         }
         if (r.IncludeBounceContentInHook is { } content) server.IncludeBounceContentInHook = content;
@@ -164,7 +164,7 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
             return "";
         if (value.Length > 2000 || !Uri.TryCreate(value, UriKind.Absolute, out var uri) ||
             (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || string.IsNullOrEmpty(uri.Host))
-            throw new MailroomException(606, $"Invalid '{field}': '{value}'. Use an absolute http or https URL.");
+            throw new MailroomException(PostmarkErrors.InvalidHookUrl, $"Invalid '{field}': '{value}'. Use an absolute http or https URL.");
         return value;
     }
 
@@ -172,10 +172,10 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
     {
         // An index lookup: the normalized name is stored (a lower() in the query would scan every server).
         if (await db.Servers.AnyAsync(s => s.AccountId == server.AccountId && s.Id != server.Id && s.NormalizedName == server.NormalizedName, ct))
-            throw new MailroomException(603, $"A server named '{server.Name}' already exists.");
+            throw new MailroomException(PostmarkErrors.ServerNameExists, $"A server named '{server.Name}' already exists.");
         if (server.InboundDomain is not null &&
             await db.Servers.AnyAsync(s => s.Id != server.Id && s.InboundDomain == server.InboundDomain, ct))
-            throw new MailroomException(602, $"The inbound domain '{server.InboundDomain}' is already in use.");
+            throw new MailroomException(PostmarkErrors.InboundDomainInUse, $"The inbound domain '{server.InboundDomain}' is already in use.");
     }
 
     /// <summary>Saves; a unique-index race that the checks above could not see answers as a duplicate name.</summary>
@@ -187,7 +187,7 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
         }
         catch (DbUpdateException)
         {
-            throw new MailroomException(603, "A server with this name or inbound domain already exists.");
+            throw new MailroomException(PostmarkErrors.ServerNameExists, "A server with this name or inbound domain already exists.");
         }
     }
 

@@ -33,7 +33,7 @@ public sealed class SmtpTokenService(MailroomDb db, TimeProvider clock)
     {
         var stream = await SendingStreamAsync(serverId, streamId, ct);
         if (await db.SmtpTokens.CountAsync(t => t.ServerId == serverId && t.StreamId == stream.StreamId, ct) >= MaxPerStream)
-            throw new MailroomException(300, $"The stream '{stream.StreamId}' already has {MaxPerStream} SMTP tokens; delete one first.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"The stream '{stream.StreamId}' already has {MaxPerStream} SMTP tokens; delete one first.");
         var secret = Secrets.NewToken();
         var token = new SmtpToken
         {
@@ -61,7 +61,7 @@ public sealed class SmtpTokenService(MailroomDb db, TimeProvider clock)
         await StreamAsync(serverId, streamId, ct);
         var deleted = await db.SmtpTokens.Where(t => t.ServerId == serverId && t.StreamId == streamId && t.AccessKey == accessKey).ExecuteDeleteAsync(ct);
         if (deleted == 0)
-            throw new MailroomException(300, $"The stream '{streamId}' has no SMTP token '{accessKey}'.");
+            throw new MailroomException(PostmarkErrors.InvalidEmailRequest, $"The stream '{streamId}' has no SMTP token '{accessKey}'.");
     }
 
     /// <summary>The server and stream an access key and secret key grant, or null.</summary>
@@ -77,15 +77,15 @@ public sealed class SmtpTokenService(MailroomDb db, TimeProvider clock)
 
     private async Task<MessageStream> StreamAsync(int serverId, string streamId, CancellationToken ct) =>
         await db.MessageStreams.AsNoTracking().FirstOrDefaultAsync(s => s.ServerId == serverId && s.StreamId == streamId, ct)
-        ?? throw new MailroomException(1226, $"The message stream for the provided 'ID' was not found: '{streamId}'.");
+        ?? throw new MailroomException(PostmarkErrors.MessageStreamIdNotFound, $"The message stream for the provided 'ID' was not found: '{streamId}'.");
 
     private async Task<MessageStream> SendingStreamAsync(int serverId, string streamId, CancellationToken ct)
     {
         var stream = await StreamAsync(serverId, streamId, ct);
         if (stream.ArchivedAt is not null)
-            throw new MailroomException(1226, $"The message stream '{streamId}' is archived.");
+            throw new MailroomException(PostmarkErrors.MessageStreamIdNotFound, $"The message stream '{streamId}' is archived.");
         if (stream.Type == MessageStreamType.Inbound)
-            throw new MailroomException(1236, $"The message stream '{streamId}' is an inbound stream and cannot send mail.");
+            throw new MailroomException(PostmarkErrors.MessageStreamCannotSend, $"The message stream '{streamId}' is an inbound stream and cannot send mail.");
         return stream;
     }
 }

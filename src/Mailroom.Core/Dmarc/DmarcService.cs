@@ -132,16 +132,16 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
     /// <summary>The account's domain, or 510 exactly as the Domains API answers for a domain that is not there (or not the account's).</summary>
     private async Task<SendingDomain> SendingDomainAsync(int accountId, int domainId, CancellationToken ct) =>
         await db.Domains.AsNoTracking().FirstOrDefaultAsync(d => d.Id == domainId && d.AccountId == accountId, ct)
-        ?? throw MailroomException.NotFound(510, $"Domain '{domainId}' was not found.");
+        ?? throw MailroomException.NotFound(PostmarkErrors.DomainNotFound, $"Domain '{domainId}' was not found.");
 
     /// <summary>The record the private token belongs to; 401 otherwise.</summary>
     public async Task<DmarcDomain> AuthenticateAsync(string? token, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(token))
-            throw new MailroomException(10, "Request does not contain a valid X-Api-Token header.", 401);
+            throw new MailroomException(PostmarkErrors.InvalidToken, "Request does not contain a valid X-Api-Token header.", 401);
         var hash = Secrets.Hash(token);
         var record = await db.DmarcDomains.FirstOrDefaultAsync(d => d.PrivateTokenHash == hash || d.RecoveryTokenHash == hash, ct)
-                     ?? throw new MailroomException(10, "The X-Api-Token is not valid.", 401);
+                     ?? throw new MailroomException(PostmarkErrors.InvalidToken, "The X-Api-Token is not valid.", 401);
         if (record.RecoveryTokenHash == hash)
         {
             // The first use of a recovered token makes it the private token; the lost one stops working.
@@ -159,7 +159,7 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
     /// </summary>
     public async Task<DmarcRecoverResult> RecoverAsync(DmarcRecoverRequest request, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(request.Owner)) throw new MailroomException(422, "'owner' is required.");
+        if (string.IsNullOrWhiteSpace(request.Owner)) throw new MailroomException(PostmarkErrors.DmarcInvalidRequest, "'owner' is required.");
         var domain = request.Owner.Trim().TrimEnd('.').ToLowerInvariant();
         var records = await db.DmarcDomains.Where(d => d.Domain == domain).ToListAsync(ct);
         var mails = new List<Queue.QueuedMessage>();
@@ -245,7 +245,7 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
         var to = ParseDate(toDate, "to_date");
         var take = limit ?? 30;
         if (take < 1 || take > MaxReportsPerPage)
-            throw new MailroomException(422, $"'limit' must be between 1 and {MaxReportsPerPage}.");
+            throw new MailroomException(PostmarkErrors.DmarcInvalidRequest, $"'limit' must be between 1 and {MaxReportsPerPage}.");
         var query = db.DmarcReports.AsNoTracking().Where(r => r.DomainId == d.Id);
         // A report belongs to the days its period starts on: from_date and to_date are whole UTC days, both included.
         if (from is { } f) query = query.Where(r => r.DateRangeBegin >= f);
@@ -268,7 +268,7 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
 
     private async Task<DmarcReport> FindReportAsync(DmarcDomain d, long id, CancellationToken ct) =>
         await db.DmarcReports.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.DomainId == d.Id, ct)
-        ?? throw new MailroomException(404, $"Report {id} was not found.", 404);
+        ?? throw new MailroomException(PostmarkErrors.DmarcNotFound, $"Report {id} was not found.", 404);
 
     public async Task<DmarcReportDetails> GetReportAsync(DmarcDomain d, long id, CancellationToken ct)
     {
@@ -322,23 +322,23 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
         if (DateTime.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture,
                 DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var date))
             return DateTime.SpecifyKind(date, DateTimeKind.Utc);
-        throw new MailroomException(422, $"'{name}' must be a date as YYYY-MM-DD.");
+        throw new MailroomException(PostmarkErrors.DmarcInvalidRequest, $"'{name}' must be a date as YYYY-MM-DD.");
     }
 
     private static string ValidDomain(string? value)
     {
-        if (string.IsNullOrWhiteSpace(value)) throw new MailroomException(422, "'domain' is required.");
+        if (string.IsNullOrWhiteSpace(value)) throw new MailroomException(PostmarkErrors.DmarcInvalidRequest, "'domain' is required.");
         var name = value.Trim().TrimEnd('.').ToLowerInvariant();
         if (name.Length > 253 || !EmailAddress.IsValidDomain(name) || !name.Contains('.'))
-            throw new MailroomException(422, $"'{value.Trim()}' is not a valid domain name.");
+            throw new MailroomException(PostmarkErrors.DmarcInvalidRequest, $"'{value.Trim()}' is not a valid domain name.");
         return name;
     }
 
     private static string ValidEmail(string? value)
     {
-        if (string.IsNullOrWhiteSpace(value)) throw new MailroomException(422, "'email' is required.");
+        if (string.IsNullOrWhiteSpace(value)) throw new MailroomException(PostmarkErrors.DmarcInvalidRequest, "'email' is required.");
         var email = value.Trim();
-        if (email.Length > 320 || !EmailAddress.IsValid(email)) throw new MailroomException(422, $"'{email}' is not a valid email address.");
+        if (email.Length > 320 || !EmailAddress.IsValid(email)) throw new MailroomException(PostmarkErrors.DmarcInvalidRequest, $"'{email}' is not a valid email address.");
         return email;
     }
 

@@ -28,7 +28,7 @@ public sealed class BounceService(MailroomDb db, Mailroom.Core.Webhooks.WebhookO
         if (q.Type is { } typeName)
         {
             if (!Enum.TryParse<BounceType>(typeName, ignoreCase: true, out var type) || int.TryParse(typeName, out _))
-                throw new MailroomException(1000, $"Unknown bounce 'type': '{typeName}'.");
+                throw new MailroomException(PostmarkErrors.InvalidBounceQuery, $"Unknown bounce 'type': '{typeName}'.");
             query = query.Where(b => b.Type == type);
         }
         if (q.Inactive is { } inactive)
@@ -76,11 +76,11 @@ public sealed class BounceService(MailroomDb db, Mailroom.Core.Webhooks.WebhookO
     {
         var bounce = await LoadAsync(serverId, id, tracking: true, ct);
         if (!bounce.CanActivate)
-            throw new MailroomException(1003, "This bounce cannot be activated: the recipient marked the message as spam.");
+            throw new MailroomException(PostmarkErrors.BounceCannotActivate, "This bounce cannot be activated: the recipient marked the message as spam.");
         var complaint = await db.Suppressions.AnyAsync(s => s.ServerId == serverId && s.Stream == bounce.Stream && s.Email == bounce.Email
             && s.Reason == SuppressionReason.SpamComplaint, ct);
         if (complaint)
-            throw new MailroomException(1003, "This address cannot be activated: the recipient marked a message as spam.");
+            throw new MailroomException(PostmarkErrors.BounceCannotActivate, "This address cannot be activated: the recipient marked a message as spam.");
         // The removed suppression, the bounces made active and the SubscriptionChange webhook (SuppressSending false, as
         // Postmark posts on reactivation) commit together: the outbox's rule.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -103,7 +103,7 @@ public sealed class BounceService(MailroomDb db, Mailroom.Core.Webhooks.WebhookO
     {
         var q = tracking ? db.Bounces : db.Bounces.AsNoTracking();
         return await q.FirstOrDefaultAsync(b => b.ServerId == serverId && b.Id == id, ct)
-            ?? throw new MailroomException(1001, $"No bounce was found with ID {id}.");
+            ?? throw new MailroomException(PostmarkErrors.BounceNotFound, $"No bounce was found with ID {id}.");
     }
 
     internal static BounceResponse ToResponse(Bounce b, bool withContent) => new()

@@ -21,13 +21,13 @@ public sealed class SuppressionService(MailroomDb db, TimeProvider clock, Mailro
         if (reason is not null)
         {
             if (!Enum.TryParse<SuppressionReason>(reason, true, out var r) || int.TryParse(reason, out _))
-                throw new MailroomException(1404, $"Invalid 'SuppressionReason': '{reason}'.");
+                throw new MailroomException(PostmarkErrors.InvalidSuppressionReason, $"Invalid 'SuppressionReason': '{reason}'.");
             q = q.Where(s => s.Reason == r);
         }
         if (origin is not null)
         {
             if (!Enum.TryParse<SuppressionOrigin>(origin, true, out var o) || int.TryParse(origin, out _))
-                throw new MailroomException(1405, $"Invalid 'Origin': '{origin}'.");
+                throw new MailroomException(PostmarkErrors.InvalidSuppressionOrigin, $"Invalid 'Origin': '{origin}'.");
             q = q.Where(s => s.Origin == o);
         }
         if (from is { } f)
@@ -137,16 +137,16 @@ public sealed class SuppressionService(MailroomDb db, TimeProvider clock, Mailro
     private static List<string> Validate(SuppressionRequest? request)
     {
         if (request?.Suppressions is not { } list)
-            throw new MailroomException(1409, "The request body must be {\"Suppressions\": [{\"EmailAddress\": ...}]}.");
+            throw new MailroomException(PostmarkErrors.InvalidSuppressionRequest, "The request body must be {\"Suppressions\": [{\"EmailAddress\": ...}]}.");
         if (list.Count > MaxItems)
-            throw new MailroomException(1410, $"At most {MaxItems} suppressions can be changed in one request.");
+            throw new MailroomException(PostmarkErrors.TooManySuppressions, $"At most {MaxItems} suppressions can be changed in one request.");
         if (list.Count == 0)
-            throw new MailroomException(1409, "The 'Suppressions' list is empty.");
+            throw new MailroomException(PostmarkErrors.InvalidSuppressionRequest, "The 'Suppressions' list is empty.");
         var result = new List<string>();
         foreach (var item in list)
         {
             if (string.IsNullOrWhiteSpace(item?.EmailAddress))
-                throw new MailroomException(1411, "Every suppression needs an 'EmailAddress'.");
+                throw new MailroomException(PostmarkErrors.SuppressionAddressRequired, "Every suppression needs an 'EmailAddress'.");
             result.Add(item.EmailAddress);
         }
         return result;
@@ -157,6 +157,6 @@ public sealed class SuppressionService(MailroomDb db, TimeProvider clock, Mailro
     private async Task RequireStreamAsync(int serverId, string stream, CancellationToken ct)
     {
         if (!await db.MessageStreams.AnyAsync(s => s.ServerId == serverId && s.StreamId == stream, ct))
-            throw new MailroomException(1226, $"The message stream for the provided 'ID' was not found: '{stream}'.");
+            throw new MailroomException(PostmarkErrors.MessageStreamIdNotFound, $"The message stream for the provided 'ID' was not found: '{stream}'.");
     }
 }

@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using Mailroom.Core.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Mailroom.Core.Events;
@@ -76,55 +74,15 @@ public sealed class UnsubscribeTokens(byte[] key)
 }
 
 /// <summary>
-/// The platform's unsubscribe key, as <see cref="VerpKeyring"/> keeps the VERP key: 32 random bytes made on first
-/// need, stored in <c>platform_secrets</c> (named <see cref="Name"/>, encrypted with Data Protection) so every node
-/// signs and verifies alike, read once per node.
+/// The platform's unsubscribe key, kept as every platform key is (<see cref="PlatformKeyring{TSigner}"/>) under
+/// <see cref="Name"/>.
 /// </summary>
 public sealed class UnsubscribeKeyring(IServiceScopeFactory scopes, Secrets secrets, TimeProvider clock)
+    : PlatformKeyring<UnsubscribeTokens>(scopes, secrets, clock, Name, previousName: null)
 {
     public const string Name = "unsubscribe";
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private UnsubscribeTokens? _tokens;
 
-    public async ValueTask<UnsubscribeTokens> TokensAsync(CancellationToken ct)
-    {
-        if (Volatile.Read(ref _tokens) is { } tokens)
-            return tokens;
-        await _gate.WaitAsync(ct);
-        try
-        {
-            if (_tokens is not null)
-                return _tokens;
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-            var stored = await FindAsync(db, ct);
-            if (stored is null)
-            {
-                db.PlatformSecrets.Add(new PlatformSecret
-                {
-                    Name = Name,
-                    ProtectedValue = secrets.ProtectKey(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))),
-                    CreatedAt = clock.GetUtcNow().UtcDateTime,
-                });
-                try
-                {
-                    await db.SaveChangesAsync(ct);
-                }
-                catch (DbUpdateException)
-                {
-                    db.ChangeTracker.Clear(); // another node's key is in: use it
-                }
-                stored = await FindAsync(db, ct) ?? throw new InvalidOperationException("The unsubscribe key could be neither stored nor read back from platform_secrets.");
-            }
-            Volatile.Write(ref _tokens, new UnsubscribeTokens(Convert.FromBase64String(secrets.UnprotectKey(stored))));
-            return _tokens!;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public ValueTask<UnsubscribeTokens> TokensAsync(CancellationToken ct) => LoadAsync(ct);
 
-    private static Task<string?> FindAsync(MailroomDb db, CancellationToken ct) =>
-        db.PlatformSecrets.AsNoTracking().Where(s => s.Name == Name).Select(s => s.ProtectedValue).FirstOrDefaultAsync(ct);
+    protected override UnsubscribeTokens Create(byte[] current, IReadOnlyList<byte[]> previous) => new(current);
 }

@@ -30,7 +30,7 @@ public sealed class DomainService(
     {
         var name = IdentityRules.DomainName(request.Name);
         if (await db.Domains.AnyAsync(d => d.AccountId == accountId && d.Name == name, ct))
-            throw new MailroomException(512, $"The domain '{name}' already exists on this account.");
+            throw new MailroomException(PostmarkErrors.DomainExists, $"The domain '{name}' already exists on this account.");
         var domain = new SendingDomain
         {
             AccountId = accountId,
@@ -49,7 +49,7 @@ public sealed class DomainService(
         }
         catch (DbUpdateException)
         {
-            throw new MailroomException(512, $"The domain '{name}' already exists on this account.");
+            throw new MailroomException(PostmarkErrors.DomainExists, $"The domain '{name}' already exists on this account.");
         }
         return ToDetails(domain);
     }
@@ -246,13 +246,13 @@ public sealed class DomainService(
     {
         var q = tracking ? db.Domains : db.Domains.AsNoTracking();
         return await q.Include(d => d.Keys).FirstOrDefaultAsync(d => d.Id == id && d.AccountId == accountId, ct)
-            ?? throw MailroomException.NotFound(510, $"Domain '{id}' was not found.");
+            ?? throw MailroomException.NotFound(PostmarkErrors.DomainNotFound, $"Domain '{id}' was not found.");
     }
 
     private static string DefaultReturnPath(string domain) => "pm-bounces." + domain;
 
     private static MailroomException RotationPending(string domain) =>
-        new(505, $"A new DKIM key for {domain} is already waiting for its DNS record; verify it before rotating again.");
+        new(PostmarkErrors.DkimRenewalPending, $"A new DKIM key for {domain} is already waiting for its DNS record; verify it before rotating again.");
 
     public DomainDetails ToDetails(SendingDomain d)
     {

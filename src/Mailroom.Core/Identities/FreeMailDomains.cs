@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Mailroom.Mail.Addresses;
 
 namespace Mailroom.Core.Identities;
 
@@ -8,7 +9,7 @@ namespace Mailroom.Core.Identities;
 /// us fails the provider's DMARC policy (RFC 7489). The list is the embedded <c>free-mail-domains.txt</c>.
 /// A domain matches when it or any parent domain is listed (<c>mail.gmail.com</c> matches <c>gmail.com</c>), or
 /// when a label of it is a listed family (<c>yahoo.*</c>) followed only by a public suffix such as <c>com</c>,
-/// <c>co.uk</c> or <c>com.br</c>.
+/// <c>co.uk</c> or <c>com.br</c> (the Public Suffix List of <see cref="OrganizationalDomain"/>, as DMARC reads it).
 /// </summary>
 public static class FreeMailDomains
 {
@@ -23,21 +24,11 @@ public static class FreeMailDomains
         {
             if (List.Exact.Contains(string.Join('.', labels[i..])))
                 return true;
-            if (List.Families.Contains(labels[i]) && IsPublicSuffix(labels[(i + 1)..]))
+            if (List.Families.Contains(labels[i]) && OrganizationalDomain.IsPublicSuffix(string.Join('.', labels[(i + 1)..])))
                 return true;
         }
         return false;
     }
-
-    /// <summary>A top-level domain (<c>de</c>), or a country's second-level registry (<c>co.uk</c>, <c>com.br</c>,
-    /// <c>ne.jp</c>): a short second label under a two-letter country code. An approximation of the Public Suffix
-    /// List that is good enough for the provider families listed.</summary>
-    private static bool IsPublicSuffix(string[] labels) =>
-        labels.Length == 1 ||
-        (labels.Length == 2 && labels[1].Length == 2 && SecondLevel.Contains(labels[0]));
-
-    private static readonly FrozenSet<string> SecondLevel =
-        new[] { "co", "com", "net", "org", "ne", "or", "ac", "gen", "biz", "info", "web" }.ToFrozenSet();
 
     private static (FrozenSet<string>, FrozenSet<string>) Load()
     {

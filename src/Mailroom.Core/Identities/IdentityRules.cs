@@ -10,12 +10,12 @@ internal static class IdentityRules
     public static string DomainName(string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
-            throw new MailroomException(514, "The 'Name' field is required.");
+            throw new MailroomException(PostmarkErrors.DomainNameRequired, "The 'Name' field is required.");
         var name = value.Trim().TrimEnd('.').ToLowerInvariant();
         if (name.Length > 255)
-            throw new MailroomException(515, "The domain 'Name' must be at most 255 characters.");
+            throw new MailroomException(PostmarkErrors.DomainNameTooLong, "The domain 'Name' must be at most 255 characters.");
         if (!EmailAddress.IsValidDomain(name))
-            throw new MailroomException(516, $"'{value.Trim()}' is not a valid domain name.");
+            throw new MailroomException(PostmarkErrors.InvalidDomainName, $"'{value.Trim()}' is not a valid domain name.");
         if (FreeMailDomains.Contains(name))
             throw PublicDomain(name);
         return name;
@@ -30,12 +30,12 @@ internal static class IdentityRules
     {
         var host = value.Trim().TrimEnd('.').ToLowerInvariant();
         if (!EmailAddress.IsValidDomain(host))
-            throw new MailroomException(522, $"'ReturnPathDomain' '{value.Trim()}' is not a valid domain name.");
+            throw new MailroomException(PostmarkErrors.InvalidAddressOrDomain, $"'ReturnPathDomain' '{value.Trim()}' is not a valid domain name.");
         if (!host.EndsWith("." + domain, StringComparison.Ordinal))
-            throw new MailroomException(522, $"'ReturnPathDomain' must be a subdomain of {domain}, e.g. pm-bounces.{domain}.");
+            throw new MailroomException(PostmarkErrors.InvalidAddressOrDomain, $"'ReturnPathDomain' must be a subdomain of {domain}, e.g. pm-bounces.{domain}.");
         return host;
     }
 
     public static MailroomException PublicDomain(string domain) =>
-        new(503, $"You cannot use a public domain ({domain}): its owner cannot publish DNS records for you. Use an address at a domain you control.");
+        new(PostmarkErrors.PublicDomainRefused, $"You cannot use a public domain ({domain}): its owner cannot publish DNS records for you. Use an address at a domain you control.");
 }

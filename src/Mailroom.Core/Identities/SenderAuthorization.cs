@@ -32,7 +32,7 @@ public sealed class SenderAuthorization(MailroomDb db, DkimKeyStore keys, Platfo
     public async Task<SenderDecision> AuthorizeAsync(int accountId, string fromAddress, CancellationToken ct = default)
     {
         if (!MailboxAddress.TryParse(fromAddress.Trim(), out var mailbox) || !EmailAddress.IsValid(mailbox.Address))
-            return SenderDecision.Refused(300, $"Invalid 'From' address: '{fromAddress}'.");
+            return SenderDecision.Refused(PostmarkErrors.InvalidEmailRequest, $"Invalid 'From' address: '{fromAddress}'.");
         var address = mailbox.Address;
         var domainName = EmailAddress.DomainOf(address);
 
@@ -51,9 +51,9 @@ public sealed class SenderAuthorization(MailroomDb db, DkimKeyStore keys, Platfo
         var signature = await db.SenderSignatures.AsNoTracking()
             .FirstOrDefaultAsync(s => s.AccountId == accountId && s.NormalizedEmail == normalized, ct);
         if (signature is null)
-            return SenderDecision.Refused(400, $"The 'From' address you supplied ({address}) is not a Sender Signature on your account. Please add and confirm this address in order to be able to use it in the 'From' field of your messages.");
+            return SenderDecision.Refused(PostmarkErrors.DmarcBadRequest, $"The 'From' address you supplied ({address}) is not a Sender Signature on your account. Please add and confirm this address in order to be able to use it in the 'From' field of your messages.");
         if (!signature.Confirmed)
-            return SenderDecision.Refused(401, $"The 'From' address you supplied ({address}) is a Sender Signature on your account that has not been confirmed yet. Please open the confirmation link we emailed to {address} to use it in the 'From' field of your messages.");
+            return SenderDecision.Refused(PostmarkErrors.SenderSignatureNotConfirmed, $"The 'From' address you supplied ({address}) is a Sender Signature on your account that has not been confirmed yet. Please open the confirmation link we emailed to {address} to use it in the 'From' field of your messages.");
         var returnPath = domainReturnPath ?? (signature.ReturnPathVerified ? signature.ReturnPathDomain : platform.ReturnPathHost);
         return new SenderDecision(true, SenderIdentity.SenderSignature, 0, "", await PlatformKeyAsync(ct), returnPath);
     }

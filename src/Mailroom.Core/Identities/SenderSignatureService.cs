@@ -37,7 +37,7 @@ public sealed class SenderSignatureService(
     public async Task<SignatureDetails> CreateAsync(int accountId, SignatureRequest request, CancellationToken ct = default)
     {
         var email = Address(request.FromEmail, "FromEmail")
-            ?? throw new MailroomException(520, "The 'FromEmail' field is required.");
+            ?? throw new MailroomException(PostmarkErrors.SenderSignatureFieldMissing, "The 'FromEmail' field is required.");
         var domain = EmailAddress.DomainOf(email);
         email = email[..email.LastIndexOf('@')] + "@" + domain;
         var name = DisplayName(request.Name);
@@ -114,7 +114,7 @@ public sealed class SenderSignatureService(
     {
         var signature = await LoadAsync(accountId, id, tracking: true, ct);
         if (signature.Confirmed)
-            throw new MailroomException(506, $"The sender signature {signature.EmailAddress} has already been confirmed.");
+            throw new MailroomException(PostmarkErrors.SenderSignatureAlreadyConfirmed, $"The sender signature {signature.EmailAddress} has already been confirmed.");
         var confirmation = await PrepareConfirmationAsync(signature, ct);
         var now = clock.GetUtcNow().UtcDateTime;
         await db.SenderConfirmations
@@ -150,7 +150,7 @@ public sealed class SenderSignatureService(
     {
         var signature = await LoadAsync(accountId, id, tracking: false, ct);
         var domainId = await db.Domains.Where(d => d.AccountId == accountId && d.Name == signature.Domain).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct)
-            ?? throw new MailroomException(508, $"There is no DKIM key to renew for {signature.Domain}: add the domain (POST /domains) to get one.");
+            ?? throw new MailroomException(PostmarkErrors.DkimNotRenewable, $"There is no DKIM key to renew for {signature.Domain}: add the domain (POST /domains) to get one.");
         await domains.RotateDkimAsync(accountId, domainId, ct);
         return $"A new DKIM key was requested for {signature.Domain}; publish it and verify the domain to start using it.";
     }
@@ -262,7 +262,7 @@ public sealed class SenderSignatureService(
     {
         var q = tracking ? db.SenderSignatures : db.SenderSignatures.AsNoTracking();
         return await q.FirstOrDefaultAsync(s => s.Id == id && s.AccountId == accountId, ct)
-            ?? throw MailroomException.NotFound(501, $"Sender signature '{id}' was not found.");
+            ?? throw MailroomException.NotFound(PostmarkErrors.SenderSignatureIdNotFound, $"Sender signature '{id}' was not found.");
     }
 
     /// <summary>A bare address, or null when absent or blank; 522 when malformed.</summary>
@@ -272,19 +272,19 @@ public sealed class SenderSignatureService(
             return null;
         var address = value.Trim();
         if (!EmailAddress.IsValid(address))
-            throw new MailroomException(522, $"'{field}' is not a valid email address: '{address}'.");
+            throw new MailroomException(PostmarkErrors.InvalidAddressOrDomain, $"'{field}' is not a valid email address: '{address}'.");
         return address;
     }
 
     private static string DisplayName(string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
-            throw new MailroomException(520, "The 'Name' field is required.");
+            throw new MailroomException(PostmarkErrors.SenderSignatureFieldMissing, "The 'Name' field is required.");
         var name = value.Trim();
         if (name.Length > 255)
-            throw new MailroomException(521, "'Name' must be at most 255 characters.");
+            throw new MailroomException(PostmarkErrors.SenderSignatureFieldTooLong, "'Name' must be at most 255 characters.");
         if (name.AsSpan().IndexOfAny('\r', '\n') >= 0)
-            throw new MailroomException(522, "'Name' must not contain line breaks.");
+            throw new MailroomException(PostmarkErrors.InvalidAddressOrDomain, "'Name' must not contain line breaks.");
         return name;
     }
 
@@ -293,11 +293,11 @@ public sealed class SenderSignatureService(
         if (value is null)
             return null;
         var note = value.Trim();
-        return note.Length <= 400 ? note : throw new MailroomException(521, "'ConfirmationPersonalNote' must be at most 400 characters.");
+        return note.Length <= 400 ? note : throw new MailroomException(PostmarkErrors.SenderSignatureFieldTooLong, "'ConfirmationPersonalNote' must be at most 400 characters.");
     }
 
     private static MailroomException Exists(string email) =>
-        new(504, $"A sender signature for {email} already exists on this account.");
+        new(PostmarkErrors.SenderSignatureExists, $"A sender signature for {email} already exists on this account.");
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -44,7 +44,7 @@ public sealed class InboundLog(MailroomDb db, InboundProcessor processor, TimePr
                 "queued" => [InboundStatus.Queued, InboundStatus.Received],
                 "failed" => [InboundStatus.Failed],
                 "scheduled" => new[] { InboundStatus.Scheduled },
-                _ => throw new MailroomException(700, $"Unknown inbound status '{status}': blocked, processed, queued, failed or scheduled."),
+                _ => throw new MailroomException(PostmarkErrors.InvalidMessagesQuery, $"Unknown inbound status '{status}': blocked, processed, queued, failed or scheduled."),
             };
             q = q.Where(m => wanted.Contains(m.Status));
         }
@@ -68,7 +68,7 @@ public sealed class InboundLog(MailroomDb db, InboundProcessor processor, TimePr
     {
         var m = await db.InboundMessages.AsNoTracking().Where(x => x.ServerId == serverId && x.Id == id)
             .Select(x => new { x.Id, x.Status, x.SummaryJson, x.Recipient, x.MailFrom, x.BlockedReason, x.WebhookEventId, x.ReceivedAt })
-            .FirstOrDefaultAsync(ct) ?? throw new MailroomException(701, $"Inbound message '{id}' was not found.");
+            .FirstOrDefaultAsync(ct) ?? throw new MailroomException(PostmarkErrors.MessageNotFound, $"Inbound message '{id}' was not found.");
         var payload = Payload(m.SummaryJson);
         var events = new List<MessageEventResponse>();
         if (m.WebhookEventId is { } evId)
@@ -95,12 +95,12 @@ public sealed class InboundLog(MailroomDb db, InboundProcessor processor, TimePr
     public async Task RetryAsync(int serverId, Guid id, CancellationToken ct)
     {
         var m = await db.InboundMessages.AsNoTracking().Where(x => x.ServerId == serverId && x.Id == id)
-            .Select(x => new { x.Status, x.WebhookEventId }).FirstOrDefaultAsync(ct) ?? throw new MailroomException(701, $"Inbound message '{id}' was not found.");
+            .Select(x => new { x.Status, x.WebhookEventId }).FirstOrDefaultAsync(ct) ?? throw new MailroomException(PostmarkErrors.MessageNotFound, $"Inbound message '{id}' was not found.");
         if (m.Status != InboundStatus.Failed || m.WebhookEventId is not { } evId)
-            throw new MailroomException(703, "Only a message whose posting failed can be retried.");
+            throw new MailroomException(PostmarkErrors.RetryFailed, "Only a message whose posting failed can be retried.");
         var url = await db.Servers.AsNoTracking().Where(s => s.Id == serverId).Select(s => s.InboundHookUrl).FirstAsync(ct);
         if (url.Length == 0)
-            throw new MailroomException(703, "The server has no InboundHookUrl to post to.");
+            throw new MailroomException(PostmarkErrors.RetryFailed, "The server has no InboundHookUrl to post to.");
         var host = Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Host.ToLowerInvariant() : "";
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -116,9 +116,9 @@ public sealed class InboundLog(MailroomDb db, InboundProcessor processor, TimePr
     public async Task BypassAsync(int serverId, Guid id, CancellationToken ct)
     {
         var status = await db.InboundMessages.AsNoTracking().Where(x => x.ServerId == serverId && x.Id == id)
-            .Select(x => (InboundStatus?)x.Status).FirstOrDefaultAsync(ct) ?? throw new MailroomException(701, $"Inbound message '{id}' was not found.");
+            .Select(x => (InboundStatus?)x.Status).FirstOrDefaultAsync(ct) ?? throw new MailroomException(PostmarkErrors.MessageNotFound, $"Inbound message '{id}' was not found.");
         if (status != InboundStatus.Blocked || !await processor.ProcessAsync(id, InboundStatus.Blocked, ct))
-            throw new MailroomException(702, "Only a blocked message can be bypassed.");
+            throw new MailroomException(PostmarkErrors.BypassFailed, "Only a blocked message can be bypassed.");
     }
 
     private static InboundPayload? Payload(string json) =>

@@ -19,14 +19,14 @@ public sealed class InboundRuleService(MailroomDb db, TimeProvider clock)
     {
         var rule = request?.Rule?.Trim().TrimEnd('.').ToLowerInvariant();
         if (string.IsNullOrEmpty(rule))
-            throw new MailroomException(809, "Provide a 'Rule': an email address or a domain to block.");
+            throw new MailroomException(PostmarkErrors.NoInboundRuleData, "Provide a 'Rule': an email address or a domain to block.");
         var valid = rule.Contains('@')
             ? Mailroom.Mail.Addresses.EmailAddress.IsValid(rule)
             : Mailroom.Mail.Addresses.EmailAddress.IsValidDomain(rule);
         if (!valid || rule.Length > 320)
-            throw new MailroomException(813, $"The rule '{request!.Rule}' is neither an email address nor a domain.");
+            throw new MailroomException(PostmarkErrors.InvalidInboundRule, $"The rule '{request!.Rule}' is neither an email address nor a domain.");
         if (await db.InboundRules.AnyAsync(r => r.ServerId == serverId && r.Rule == rule, ct))
-            throw new MailroomException(810, $"The rule '{rule}' already exists.");
+            throw new MailroomException(PostmarkErrors.InboundRuleExists, $"The rule '{rule}' already exists.");
         var row = new InboundRule { ServerId = serverId, Rule = rule, CreatedAt = clock.GetUtcNow().ToUnixTimeMilliseconds() };
         db.InboundRules.Add(row);
         await db.SaveChangesAsync(ct);
@@ -36,6 +36,6 @@ public sealed class InboundRuleService(MailroomDb db, TimeProvider clock)
     public async Task DeleteAsync(int serverId, int id, CancellationToken ct)
     {
         if (await db.InboundRules.Where(r => r.ServerId == serverId && r.Id == id).ExecuteDeleteAsync(ct) == 0)
-            throw new MailroomException(812, $"Inbound rule {id} was not found.");
+            throw new MailroomException(PostmarkErrors.InboundRuleNotFound, $"Inbound rule {id} was not found.");
     }
 }

@@ -67,7 +67,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
             var (index, message, to) = accepted[i];
             results[index] = outcome[i] is { } refused
                 ? new SendResult { ErrorCode = refused.ErrorCode, Message = refused.Message }
-                : new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = 0, Message = "OK" };
+                : new SendResult { To = to, SubmittedAt = now, MessageID = message.Message.Id, ErrorCode = PostmarkErrors.None, Message = "OK" };
         }
         return results;
     }
@@ -96,19 +96,13 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         {
             if (requests[i] is not { } r)
             {
-                results[i] = new SendResult { ErrorCode = 402, Message = "The batch holds an item that is not a message object." };
+                results[i] = new SendResult { ErrorCode = PostmarkErrors.InvalidJson, Message = "The batch holds an item that is not a message object." };
                 continue;
             }
             try
             {
                 var content = await templates.RenderForSendAsync(server.ServerId, r, ct);
-                rendered.Add((i, new EmailRequest
-                {
-                    From = r.From, To = r.To, Cc = r.Cc, Bcc = r.Bcc, Tag = r.Tag, ReplyTo = r.ReplyTo, Headers = r.Headers,
-                    TrackOpens = r.TrackOpens, TrackLinks = r.TrackLinks, Metadata = r.Metadata, Attachments = r.Attachments,
-                    MessageStream = r.MessageStream,
-                    Subject = content.Subject, HtmlBody = content.HtmlBody, TextBody = content.TextBody,
-                }, content));
+                rendered.Add((i, (EmailRequest)(r with { Subject = content.Subject, HtmlBody = content.HtmlBody, TextBody = content.TextBody }), content));
             }
             catch (MailroomException e)
             {

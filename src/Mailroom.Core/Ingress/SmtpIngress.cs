@@ -136,11 +136,11 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
     /// <summary>Postmark's error code → the SMTP reply after DATA (RFC 5321 §4.2.5, RFC 3463).</summary>
     public static SmtpReply Reply(MailroomException e) => e.ErrorCode switch
     {
-        400 or 401 => new SmtpReply(550, "5.7.1", e.Message),        // sender not allowed: delivery not authorized
-        406 => new SmtpReply(550, "5.1.1", e.Message),               // every recipient inactive on the stream
-        1235 or 1236 => new SmtpReply(550, "5.7.1", e.Message),      // no such sending stream
-        10 => new SmtpReply(554, "5.7.0", e.Message),                // the server went away since AUTH
-        300 => new SmtpReply(554, "5.6.0", e.Message),               // a field the API would refuse
+        PostmarkErrors.SenderSignatureNotFound or PostmarkErrors.SenderSignatureNotConfirmed => new SmtpReply(550, "5.7.1", e.Message),  // sender not allowed: delivery not authorized
+        PostmarkErrors.InactiveRecipient => new SmtpReply(550, "5.1.1", e.Message),  // every recipient inactive on the stream
+        PostmarkErrors.MessageStreamNotFound or PostmarkErrors.MessageStreamCannotSend => new SmtpReply(550, "5.7.1", e.Message),  // no such sending stream
+        PostmarkErrors.InvalidToken => new SmtpReply(554, "5.7.0", e.Message),  // the server went away since AUTH
+        PostmarkErrors.InvalidEmailRequest => new SmtpReply(554, "5.6.0", e.Message),  // a field the API would refuse
         _ => new SmtpReply(554, "5.0.0", e.Message),
     };
 

@@ -36,7 +36,7 @@ public sealed class MessageLog(MailroomDb db)
                 "queued" => q.Where(m => m.Status == MessageStatus.Queued),
                 "sent" or "processed" => q.Where(m => m.Status == MessageStatus.Sent || m.Status == MessageStatus.Processed),
                 "failed" => q.Where(m => m.Status == MessageStatus.Failed),
-                _ => throw new MailroomException(700, $"Invalid 'status': '{status}'. Use queued, sent, processed or failed."),
+                _ => throw new MailroomException(PostmarkErrors.InvalidMessagesQuery, $"Invalid 'status': '{status}'. Use queued, sent, processed or failed."),
             };
         }
         if (s.FromDate is { } fd)
@@ -94,7 +94,7 @@ public sealed class MessageLog(MailroomDb db)
     }
 
     public static Guid ParseId(string id) =>
-        Guid.TryParse(id, out var g) ? g : throw new MailroomException(701, $"Message '{id}' was not found.");
+        Guid.TryParse(id, out var g) ? g : throw new MailroomException(PostmarkErrors.MessageNotFound, $"Message '{id}' was not found.");
 
     /// <summary>Query dates (spec §1.5): <c>YYYY-MM-DD</c> or <c>YYYY-MM-DDTHH:MM:SS</c>, inclusive; an offset if given, else UTC.</summary>
     public static DateTimeOffset? ParseDate(string? value, string name, bool endOfDay)
@@ -105,10 +105,10 @@ public sealed class MessageLog(MailroomDb db)
             return new DateTimeOffset(day.ToDateTime(endOfDay ? new TimeOnly(23, 59, 59, 999) : TimeOnly.MinValue), TimeSpan.Zero);
         if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
             return t;
-        throw new MailroomException(700, $"The '{name}' parameter is not a date: '{value}'.");
+        throw new MailroomException(PostmarkErrors.InvalidMessagesQuery, $"The '{name}' parameter is not a date: '{value}'.");
     }
 
-    private static MailroomException NotFound(Guid id) => new(701, $"Message '{id}' was not found.");
+    private static MailroomException NotFound(Guid id) => new(PostmarkErrors.MessageNotFound, $"Message '{id}' was not found.");
 
     private sealed record Row(Guid Id, string Tag, string To, string Cc, string Bcc, string Recipients, long ReceivedAt, string From,
         string Subject, string Attachments, MessageStatus Status, bool TrackOpens, string TrackLinks, string Metadata, string Stream, bool Sandboxed);

@@ -33,9 +33,9 @@ public sealed class StatsService(MailroomDb db)
     private async Task<List<Row>> ReadAsync(int serverId, StatsQuery q, StatsMetric[] metrics, CancellationToken ct, bool byDay = true)
     {
         if (q.From is { } f && q.To is { } t && f > t)
-            throw new MailroomException(1502, "The 'fromdate' must not be later than the 'todate'.");
+            throw new MailroomException(PostmarkErrors.StatsFromDateAfterToDate, "The 'fromdate' must not be later than the 'todate'.");
         if (q.Stream is { } stream && !await db.MessageStreams.AnyAsync(s => s.ServerId == serverId && s.StreamId == stream, ct))
-            throw new MailroomException(1226, $"The message stream for the provided 'ID' was not found: '{stream}'.");
+            throw new MailroomException(PostmarkErrors.MessageStreamIdNotFound, $"The message stream for the provided 'ID' was not found: '{stream}'.");
         var rows = db.StatsCounters.AsNoTracking().Where(c => c.ServerId == serverId);
         if (q.From is { } from)
         {

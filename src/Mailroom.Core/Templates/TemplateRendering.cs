@@ -27,7 +27,7 @@ public sealed class TemplateRendering(MailroomDb db, TemplateService templates)
     public async Task<Rendered> RenderForSendAsync(int serverId, TemplatedEmailRequest r, CancellationToken ct)
     {
         if (r.Subject is not null || r.HtmlBody is not null || r.TextBody is not null)
-            throw new MailroomException(1123, "'Subject', 'HtmlBody' and 'TextBody' come from the template: do not send them with 'TemplateId' or 'TemplateAlias'.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldNotAllowed, "'Subject', 'HtmlBody' and 'TextBody' come from the template: do not send them with 'TemplateId' or 'TemplateAlias'.");
         // TemplateId wins when both are given (spec §2.4).
         string key;
         if (r.TemplateId is { } id)
@@ -35,11 +35,11 @@ public sealed class TemplateRendering(MailroomDb db, TemplateService templates)
         else if (!string.IsNullOrWhiteSpace(r.TemplateAlias))
             key = r.TemplateAlias.Trim();
         else
-            throw new MailroomException(1101, "Give the template to send with: 'TemplateId' or 'TemplateAlias'.");
+            throw new MailroomException(PostmarkErrors.TemplateNotFound, "Give the template to send with: 'TemplateId' or 'TemplateAlias'.");
         if (r.TemplateModel is not { } model || model.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
-            throw new MailroomException(1109, "The 'TemplateModel' is required: an object whose fields the template uses.");
+            throw new MailroomException(PostmarkErrors.NoTemplateData, "The 'TemplateModel' is required: an object whose fields the template uses.");
         if (model.ValueKind != JsonValueKind.Object)
-            throw new MailroomException(1122, "The 'TemplateModel' must be a JSON object.");
+            throw new MailroomException(PostmarkErrors.InvalidTemplateField, "The 'TemplateModel' must be a JSON object.");
 
         var p = await PrepareAsync(serverId, key, ct);
         var inlineCss = r.InlineCss ?? true;
@@ -56,7 +56,7 @@ public sealed class TemplateRendering(MailroomDb db, TemplateService templates)
         }
         catch (TemplateRenderException e)
         {
-            throw new MailroomException(1122, $"The template could not be rendered with this 'TemplateModel': {e.Message}");
+            throw new MailroomException(PostmarkErrors.InvalidTemplateField, $"The template could not be rendered with this 'TemplateModel': {e.Message}");
         }
     }
 
@@ -85,18 +85,18 @@ public sealed class TemplateRendering(MailroomDb db, TemplateService templates)
         {
             t = await templates.FindAsync(serverId, idOrAlias, tracking: false, ct);
         }
-        catch (MailroomException e) when (e.ErrorCode == 1101)
+        catch (MailroomException e) when (e.ErrorCode == PostmarkErrors.TemplateNotFound)
         {
-            throw MailroomException.NotFound(1101, $"The template '{idOrAlias}' was not found on this server.");
+            throw MailroomException.NotFound(PostmarkErrors.TemplateNotFound, $"The template '{idOrAlias}' was not found on this server.");
         }
         if (t.Type == TemplateType.Layout)
-            throw new MailroomException(1123, $"'{idOrAlias}' is a layout: send with a Standard template that uses it.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldNotAllowed, $"'{idOrAlias}' is a layout: send with a Standard template that uses it.");
         Template? layout = null;
         if (t.LayoutAlias is not null)
         {
             var normalized = t.LayoutAlias.ToLowerInvariant();
             layout = await db.Templates.AsNoTracking().FirstOrDefaultAsync(x => x.ServerId == serverId && x.NormalizedAlias == normalized, ct)
-                ?? throw new MailroomException(1101, $"The layout '{t.LayoutAlias}' of template '{idOrAlias}' was not found.");
+                ?? throw new MailroomException(PostmarkErrors.TemplateNotFound, $"The layout '{t.LayoutAlias}' of template '{idOrAlias}' was not found.");
         }
         try
         {
@@ -112,7 +112,7 @@ public sealed class TemplateRendering(MailroomDb db, TemplateService templates)
         catch (TemplateSyntaxException e)
         {
             // Stored templates are checked on save; this guards rows written by older versions or by hand.
-            throw new MailroomException(1122, $"The template '{idOrAlias}' is invalid: {e.Message}");
+            throw new MailroomException(PostmarkErrors.InvalidTemplateField, $"The template '{idOrAlias}' is invalid: {e.Message}");
         }
     }
 
@@ -125,21 +125,21 @@ public sealed class TemplateRendering(MailroomDb db, TemplateService templates)
         {
             null or "standard" => TemplateType.Standard,
             "layout" => TemplateType.Layout,
-            _ => throw new MailroomException(1122, $"Invalid 'TemplateType': '{r.TemplateType}'. Use 'Standard' or 'Layout'."),
+            _ => throw new MailroomException(PostmarkErrors.InvalidTemplateField, $"Invalid 'TemplateType': '{r.TemplateType}'. Use 'Standard' or 'Layout'."),
         };
         if (r.Subject is null && r.HtmlBody is null && r.TextBody is null)
-            throw new MailroomException(1109, "Give at least one of 'Subject', 'HtmlBody' and 'TextBody' to validate.");
+            throw new MailroomException(PostmarkErrors.NoTemplateData, "Give at least one of 'Subject', 'HtmlBody' and 'TextBody' to validate.");
         if (type == TemplateType.Layout && r.Subject is not null)
-            throw new MailroomException(1123, "A layout has no 'Subject'.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldNotAllowed, "A layout has no 'Subject'.");
         if (r.TestRenderModel is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined) })
-            throw new MailroomException(1122, "The 'TestRenderModel' must be a JSON object.");
+            throw new MailroomException(PostmarkErrors.InvalidTemplateField, "The 'TestRenderModel' must be a JSON object.");
 
         ParsedTemplate? layoutHtml = null, layoutText = null;
         if (!string.IsNullOrWhiteSpace(r.LayoutTemplate) && type == TemplateType.Standard)
         {
             var normalized = r.LayoutTemplate.Trim().ToLowerInvariant();
             var layout = await db.Templates.AsNoTracking().FirstOrDefaultAsync(x => x.ServerId == serverId && x.NormalizedAlias == normalized && x.Type == TemplateType.Layout, ct)
-                ?? throw MailroomException.NotFound(1101, $"The layout '{r.LayoutTemplate}' was not found.");
+                ?? throw MailroomException.NotFound(PostmarkErrors.TemplateNotFound, $"The layout '{r.LayoutTemplate}' was not found.");
             layoutHtml = layout.HtmlBody is null ? null : TemplateParser.TryParse(layout.HtmlBody, true, out _);
             layoutText = layout.TextBody is null ? null : TemplateParser.TryParse(layout.TextBody, true, out _);
         }

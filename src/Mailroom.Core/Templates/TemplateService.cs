@@ -27,7 +27,7 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
     {
         // Count and Offset are required by Postmark (1100 when missing).
         if (count is null || offset is null)
-            throw new MailroomException(1100, "The 'Count' and 'Offset' query parameters are required.");
+            throw new MailroomException(PostmarkErrors.InvalidTemplateQuery, "The 'Count' and 'Offset' query parameters are required.");
         var paging = Paging.Validate(count, offset, 1100);
         var q = db.Templates.AsNoTracking().Where(t => t.ServerId == serverId);
         switch (type?.ToLowerInvariant())
@@ -41,7 +41,7 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
                 q = q.Where(t => t.Type == TemplateType.Layout);
                 break;
             default:
-                throw new MailroomException(1100, $"Invalid 'TemplateType': '{type}'. Use 'All', 'Standard' or 'Layout'.");
+                throw new MailroomException(PostmarkErrors.InvalidTemplateQuery, $"Invalid 'TemplateType': '{type}'. Use 'All', 'Standard' or 'Layout'.");
         }
         if (!string.IsNullOrEmpty(layout))
             q = q.Where(t => t.LayoutAlias == layout);
@@ -69,7 +69,7 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
     }
 
     private static MailroomException NotFound(string idOrAlias) =>
-        MailroomException.NotFound(1101, $"The template '{idOrAlias}' was not found.");
+        MailroomException.NotFound(PostmarkErrors.TemplateNotFound, $"The template '{idOrAlias}' was not found.");
 
     // ---- Writing ----
 
@@ -81,7 +81,7 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
         ApplyFields(t, r, creating: true);
         await CheckAsync(t, previousAlias: null, ct);
         if (await db.Templates.CountAsync(x => x.ServerId == serverId, ct) >= MaxTemplatesPerServer)
-            throw new MailroomException(1105, $"A server may hold at most {MaxTemplatesPerServer} templates.");
+            throw new MailroomException(PostmarkErrors.TemplateLimitReached, $"A server may hold at most {MaxTemplatesPerServer} templates.");
         db.Templates.Add(t);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await SaveUniqueAsync(t, ct);
@@ -95,10 +95,10 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
     {
         var t = await FindAsync(serverId, idOrAlias, tracking: true, ct);
         if (r is { Name: null, Subject: null, HtmlBody: null, TextBody: null, Alias: null, TemplateType: null, LayoutTemplate: null })
-            throw new MailroomException(1109, "No template data was received: give at least one field to change.");
+            throw new MailroomException(PostmarkErrors.NoTemplateData, "No template data was received: give at least one field to change.");
         var type = ParseType(r.TemplateType);
         if (type is not null && type != t.Type)
-            throw new MailroomException(1123, "The 'TemplateType' of a template cannot be changed after it is created.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldNotAllowed, "The 'TemplateType' of a template cannot be changed after it is created.");
         var previousAlias = t.Alias;
         ApplyFields(t, r, creating: false);
         await CheckAsync(t, previousAlias, ct);
@@ -110,7 +110,7 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
     {
         var t = await FindAsync(serverId, idOrAlias, tracking: true, ct);
         if (t.Type == TemplateType.Layout && await LayoutInUseAsync(serverId, t.Alias, ct))
-            throw new MailroomException(1130, $"The layout '{t.Alias}' is used by other templates and cannot be deleted.");
+            throw new MailroomException(PostmarkErrors.LayoutInUse, $"The layout '{t.Alias}' is used by other templates and cannot be deleted.");
         db.Templates.Remove(t);
         await db.SaveChangesAsync(ct);
     }
@@ -123,7 +123,7 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
         null => null,
         "standard" => TemplateType.Standard,
         "layout" => TemplateType.Layout,
-        _ => throw new MailroomException(1122, $"Invalid 'TemplateType': '{value}'. Use 'Standard' or 'Layout'."),
+        _ => throw new MailroomException(PostmarkErrors.InvalidTemplateField, $"Invalid 'TemplateType': '{value}'. Use 'Standard' or 'Layout'."),
     };
 
     /// <summary>Copies the request onto the template; on edit a null field keeps its value.</summary>
@@ -133,9 +133,9 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
         {
             var name = r.Name?.Trim();
             if (string.IsNullOrEmpty(name))
-                throw new MailroomException(1120, "The template 'Name' is required.");
+                throw new MailroomException(PostmarkErrors.TemplateFieldMissing, "The template 'Name' is required.");
             if (name.Length > MaxNameLength)
-                throw new MailroomException(1121, $"The template 'Name' may be at most {MaxNameLength} characters.");
+                throw new MailroomException(PostmarkErrors.TemplateFieldTooLarge, $"The template 'Name' may be at most {MaxNameLength} characters.");
             t.Name = name;
         }
         if (r.Alias is not null)
@@ -148,9 +148,9 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
             else
             {
                 if (alias.Length > MaxNameLength)
-                    throw new MailroomException(1121, $"The template 'Alias' may be at most {MaxNameLength} characters.");
+                    throw new MailroomException(PostmarkErrors.TemplateFieldTooLarge, $"The template 'Alias' may be at most {MaxNameLength} characters.");
                 if (!AliasSyntax().IsMatch(alias))
-                    throw new MailroomException(1122, $"Invalid 'Alias': '{alias}'. An alias starts with a letter and holds only letters, digits, '.', '_' and '-'.");
+                    throw new MailroomException(PostmarkErrors.InvalidTemplateField, $"Invalid 'Alias': '{alias}'. An alias starts with a letter and holds only letters, digits, '.', '_' and '-'.");
                 t.Alias = alias;
             }
             t.NormalizedAlias = t.Alias?.ToLowerInvariant();
@@ -158,9 +158,9 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
         if (r.Subject is not null)
         {
             if (t.Type == TemplateType.Layout)
-                throw new MailroomException(1123, "A layout has no 'Subject': only Standard templates do.");
+                throw new MailroomException(PostmarkErrors.TemplateFieldNotAllowed, "A layout has no 'Subject': only Standard templates do.");
             if (r.Subject.Length > MaxSubjectLength)
-                throw new MailroomException(1121, $"The template 'Subject' may be at most {MaxSubjectLength} characters.");
+                throw new MailroomException(PostmarkErrors.TemplateFieldTooLarge, $"The template 'Subject' may be at most {MaxSubjectLength} characters.");
             t.Subject = r.Subject;
         }
         if (r.HtmlBody is not null)
@@ -168,11 +168,11 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
         if (r.TextBody is not null)
             t.TextBody = r.TextBody.Length == 0 ? null : r.TextBody;
         if ((t.HtmlBody?.Length ?? 0) > MaxBodyLength || (t.TextBody?.Length ?? 0) > MaxBodyLength)
-            throw new MailroomException(1121, "The template 'HtmlBody' and 'TextBody' may each be at most 5 MB.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldTooLarge, "The template 'HtmlBody' and 'TextBody' may each be at most 5 MB.");
         if (r.LayoutTemplate is not null)
         {
             if (t.Type == TemplateType.Layout && r.LayoutTemplate.Length > 0)
-                throw new MailroomException(1123, "A layout cannot itself use a 'LayoutTemplate'.");
+                throw new MailroomException(PostmarkErrors.TemplateFieldNotAllowed, "A layout cannot itself use a 'LayoutTemplate'.");
             t.LayoutAlias = r.LayoutTemplate.Trim().Length == 0 ? null : r.LayoutTemplate.Trim();
         }
     }
@@ -181,23 +181,23 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
     private async Task CheckAsync(Template t, string? previousAlias, CancellationToken ct)
     {
         if (t.HtmlBody is null && t.TextBody is null)
-            throw new MailroomException(1120, "A template needs an 'HtmlBody' or a 'TextBody'.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldMissing, "A template needs an 'HtmlBody' or a 'TextBody'.");
         if (t.Type == TemplateType.Standard && string.IsNullOrEmpty(t.Subject))
-            throw new MailroomException(1120, "A Standard template needs a 'Subject'.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldMissing, "A Standard template needs a 'Subject'.");
         if (t.Type == TemplateType.Layout && t.Alias is null)
-            throw new MailroomException(1120, "A layout needs an 'Alias': templates name their layout by it.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldMissing, "A layout needs an 'Alias': templates name their layout by it.");
         CheckContent(t.Type, t.Subject, t.HtmlBody, t.TextBody);
         if (t.Alias is not null && await db.Templates.AnyAsync(x => x.ServerId == t.ServerId && x.Id != t.Id && x.NormalizedAlias == t.NormalizedAlias, ct))
-            throw new MailroomException(1122, $"The alias '{t.Alias}' is already used by another template of this server.");
+            throw new MailroomException(PostmarkErrors.InvalidTemplateField, $"The alias '{t.Alias}' is already used by another template of this server.");
         if (t.Type == TemplateType.Layout && previousAlias is not null && !string.Equals(previousAlias, t.Alias, StringComparison.Ordinal)
             && await LayoutInUseAsync(t.ServerId, previousAlias, ct))
-            throw new MailroomException(1130, $"The layout '{previousAlias}' is used by other templates: its alias cannot change.");
+            throw new MailroomException(PostmarkErrors.LayoutInUse, $"The layout '{previousAlias}' is used by other templates: its alias cannot change.");
         if (t.LayoutAlias is not null)
         {
             var layout = await db.Templates.AsNoTracking().FirstOrDefaultAsync(
                 x => x.ServerId == t.ServerId && x.NormalizedAlias == t.LayoutAlias.ToLowerInvariant(), ct);
             if (layout is null || layout.Type != TemplateType.Layout)
-                throw new MailroomException(1101, $"The layout '{t.LayoutAlias}' was not found.");
+                throw new MailroomException(PostmarkErrors.TemplateNotFound, $"The layout '{t.LayoutAlias}' was not found.");
             t.LayoutAlias = layout.Alias; // stored as the layout writes it, so lookups and the in-use check match
         }
     }
@@ -214,10 +214,10 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
             if (parsed is null)
             {
                 var e = errors[0];
-                throw new MailroomException(1122, $"The template '{field}' is invalid: {e.Message} (line {e.Line}, character {e.CharacterPosition}).");
+                throw new MailroomException(PostmarkErrors.InvalidTemplateField, $"The template '{field}' is invalid: {e.Message} (line {e.Line}, character {e.CharacterPosition}).");
             }
             if (isLayout && parsed.ContentPlaceholders != 1)
-                throw new MailroomException(1131, $"A layout's '{field}' must hold '{{{{{{ @content }}}}}}' exactly once.");
+                throw new MailroomException(PostmarkErrors.LayoutContentPlaceholder, $"A layout's '{field}' must hold '{{{{{{ @content }}}}}}' exactly once.");
         }
     }
 
@@ -241,7 +241,7 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
         }
         catch (DbUpdateException)
         {
-            throw new MailroomException(1122, $"The alias '{t.Alias}' is already used by another template of this server.");
+            throw new MailroomException(PostmarkErrors.InvalidTemplateField, $"The alias '{t.Alias}' is already used by another template of this server.");
         }
     }
 
@@ -273,7 +273,7 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
     {
         var t = await FindAsync(serverId, idOrAlias, tracking: true, ct);
         var v = await db.TemplateVersions.AsNoTracking().FirstOrDefaultAsync(x => x.TemplateId == t.Id && x.Version == version, ct)
-            ?? throw MailroomException.NotFound(1101, $"Template '{idOrAlias}' has no version {version}.");
+            ?? throw MailroomException.NotFound(PostmarkErrors.TemplateNotFound, $"Template '{idOrAlias}' has no version {version}.");
         var previousAlias = t.Alias;
         t.Name = v.Name;
         t.Alias = v.Alias;
@@ -297,18 +297,18 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
     public async Task<TemplatePushResponse> PushAsync(int accountId, TemplatePushRequest r, CancellationToken ct)
     {
         if (r.SourceServerID is not { } sourceId || r.DestinationServerID is not { } destinationId)
-            throw new MailroomException(1120, "'SourceServerID' and 'DestinationServerID' are required.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldMissing, "'SourceServerID' and 'DestinationServerID' are required.");
         if (r.PerformChanges is not { } perform)
-            throw new MailroomException(1120, "'PerformChanges' is required (false answers what a push would change).");
+            throw new MailroomException(PostmarkErrors.TemplateFieldMissing, "'PerformChanges' is required (false answers what a push would change).");
         foreach (var id in new[] { sourceId, destinationId })
             if (!await db.Servers.AnyAsync(s => s.Id == id && s.AccountId == accountId, ct))
-                throw MailroomException.NotFound(601, $"Server '{id}' was not found.");
+                throw MailroomException.NotFound(PostmarkErrors.ServerNotFound, $"Server '{id}' was not found.");
         if (sourceId == destinationId)
-            throw new MailroomException(1123, "The source and destination servers must differ.");
+            throw new MailroomException(PostmarkErrors.TemplateFieldNotAllowed, "The source and destination servers must differ.");
 
         var source = await db.Templates.AsNoTracking().Where(t => t.ServerId == sourceId && t.Alias != null).ToListAsync(ct);
         if (source.Count == 0)
-            throw new MailroomException(1124, "The source server has no templates with an alias: there is nothing to push.");
+            throw new MailroomException(PostmarkErrors.NothingToPush, "The source server has no templates with an alias: there is nothing to push.");
         var destination = await db.Templates.Where(t => t.ServerId == destinationId).ToListAsync(ct);
         var byAlias = destination.Where(t => t.NormalizedAlias != null).ToDictionary(t => t.NormalizedAlias!);
 
@@ -317,13 +317,13 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
         {
             byAlias.TryGetValue(s.NormalizedAlias!, out var target);
             if (target is not null && target.Type != s.Type)
-                throw new MailroomException(1125, $"The template '{s.Alias}' is a {s.Type} on the source server but a {target.Type} on the destination.");
+                throw new MailroomException(PostmarkErrors.TemplateTypesDiffer, $"The template '{s.Alias}' is a {s.Type} on the source server but a {target.Type} on the destination.");
             if (target is not null && SameContent(s, target))
                 continue;
             plan.Add((s, target));
         }
         if (destination.Count + plan.Count(p => p.Target is null) > MaxTemplatesPerServer)
-            throw new MailroomException(1105, $"The push would leave the destination with more than {MaxTemplatesPerServer} templates.");
+            throw new MailroomException(PostmarkErrors.TemplateLimitReached, $"The push would leave the destination with more than {MaxTemplatesPerServer} templates.");
 
         var items = new List<TemplatePushItem>();
         if (perform && plan.Count > 0)

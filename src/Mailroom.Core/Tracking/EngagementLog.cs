@@ -43,7 +43,7 @@ public sealed class EngagementLog(MailroomDb db)
     private async Task RequireMessageAsync(int serverId, Guid messageId, CancellationToken ct)
     {
         if (!await db.OutboundMessages.AnyAsync(m => m.Id == messageId && m.ServerId == serverId, ct))
-            throw new MailroomException(701, $"Message '{messageId}' was not found.");
+            throw new MailroomException(PostmarkErrors.MessageNotFound, $"Message '{messageId}' was not found.");
     }
 
     private IQueryable<EngagementEvent> ForMessage(int serverId, Guid messageId, EngagementKind kind) =>
@@ -61,7 +61,7 @@ public sealed class EngagementLog(MailroomDb db)
         if (s.Platform is { } p)
         {
             if (!Enum.TryParse<EngagementPlatform>(p, ignoreCase: true, out var platform) || int.TryParse(p, out _))
-                throw new MailroomException(700, $"Invalid 'platform': '{p}'. Use Desktop, WebMail, Mobile or Unknown.");
+                throw new MailroomException(PostmarkErrors.InvalidMessagesQuery, $"Invalid 'platform': '{p}'. Use Desktop, WebMail, Mobile or Unknown.");
             q = q.Where(e => e.Platform == platform);
         }
         q = Equal(q, s.ClientName, e => e.ClientName);

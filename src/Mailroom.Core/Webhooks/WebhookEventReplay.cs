@@ -18,7 +18,7 @@ public sealed class WebhookEventReplay(MailroomDb db)
     public async Task<EventPage> PageAsync(int serverId, long after, int count, string? stream, string? recordType, CancellationToken ct)
     {
         if (count is < 1 or > MaxCount)
-            throw new MailroomException(1361, $"'count' must be 1 to {MaxCount}.");
+            throw new MailroomException(PostmarkErrors.InvalidWebhookField, $"'count' must be 1 to {MaxCount}.");
         var q = db.WebhookEvents.AsNoTracking().Where(e => e.ServerId == serverId && e.Id > after);
         if (stream is not null)
             q = q.Where(e => e.Stream == stream);

@@ -35,18 +35,18 @@ public sealed partial class WebhookService(MailroomDb db, Secrets secrets, TimeP
     public async Task<WebhookResponse> CreateAsync(int serverId, WebhookRequest? r, CancellationToken ct)
     {
         if (r is null)
-            throw new MailroomException(1355, "The request body is empty: a webhook needs at least a 'Url'.");
+            throw new MailroomException(PostmarkErrors.WebhookBodyEmpty, "The request body is empty: a webhook needs at least a 'Url'.");
         if (r.ID is not null)
-            throw new MailroomException(1356, "Do not give an 'ID' when creating a webhook.");
+            throw new MailroomException(PostmarkErrors.WebhookIdGivenOnCreate, "Do not give an 'ID' when creating a webhook.");
         var streamId = string.IsNullOrWhiteSpace(r.MessageStream) ? DefaultStreams.Outbound : r.MessageStream.Trim();
         var stream = await db.MessageStreams.AsNoTracking().FirstOrDefaultAsync(s => s.ServerId == serverId && s.StreamId == streamId, ct)
-            ?? throw new MailroomException(1226, $"The message stream for the provided 'ID' was not found: '{streamId}'.");
+            ?? throw new MailroomException(PostmarkErrors.MessageStreamIdNotFound, $"The message stream for the provided 'ID' was not found: '{streamId}'.");
         if (stream.ArchivedAt is not null)
-            throw new MailroomException(1350, $"The message stream '{streamId}' is archived: webhooks cannot be added to it.");
+            throw new MailroomException(PostmarkErrors.WebhookStreamArchived, $"The message stream '{streamId}' is archived: webhooks cannot be added to it.");
         if (stream.Type == MessageStreamType.Inbound)
-            throw new MailroomException(1351, $"'{streamId}' is an inbound stream: inbound messages are posted to the server's 'InboundHookUrl'.");
+            throw new MailroomException(PostmarkErrors.WebhookOnInboundStream, $"'{streamId}' is an inbound stream: inbound messages are posted to the server's 'InboundHookUrl'.");
         if (await db.Webhooks.CountAsync(w => w.ServerId == serverId && w.Stream == streamId, ct) >= MaxPerStream)
-            throw new MailroomException(1359, $"The stream '{streamId}' already has {MaxPerStream} webhooks, the most a stream can have.");
+            throw new MailroomException(PostmarkErrors.WebhookLimitReached, $"The stream '{streamId}' already has {MaxPerStream} webhooks, the most a stream can have.");
         var secret = NewSecret();
         var w = new Webhook
         {
@@ -66,11 +66,11 @@ public sealed partial class WebhookService(MailroomDb db, Secrets secrets, TimeP
     {
         var w = await FindAsync(serverId, id, ct, tracking: true);
         if (r is null)
-            throw new MailroomException(1355, "The request body is empty: give the fields to change.");
+            throw new MailroomException(PostmarkErrors.WebhookBodyEmpty, "The request body is empty: give the fields to change.");
         if (r.ID is { } given && given != id)
-            throw new MailroomException(1357, "A webhook's 'ID' cannot be changed.");
+            throw new MailroomException(PostmarkErrors.WebhookFieldChanged, "A webhook's 'ID' cannot be changed.");
         if (r.MessageStream is { } s && s.Trim() != w.Stream)
-            throw new MailroomException(1357, "A webhook's 'MessageStream' cannot be changed: delete it and create one on the other stream.");
+            throw new MailroomException(PostmarkErrors.WebhookFieldChanged, "A webhook's 'MessageStream' cannot be changed: delete it and create one on the other stream.");
         if (r.Url is not null)
             w.Url = CheckUrl(r.Url, options.AllowPrivateDestinations);
         Apply(w, r);
@@ -110,7 +110,7 @@ public sealed partial class WebhookService(MailroomDb db, Secrets secrets, TimeP
     {
         var q = tracking ? db.Webhooks : db.Webhooks.AsNoTracking();
         return await q.FirstOrDefaultAsync(w => w.ServerId == serverId && w.Id == id, ct)
-            ?? throw new MailroomException(1352, $"No webhook was found with ID {id}.");
+            ?? throw new MailroomException(PostmarkErrors.WebhookNotFound, $"No webhook was found with ID {id}.");
     }
 
     private void Apply(Webhook w, WebhookRequest r)
@@ -128,10 +128,10 @@ public sealed partial class WebhookService(MailroomDb db, Secrets secrets, TimeP
                 var name = h?.Name?.Trim() ?? "";
                 // RFC 9110 §5.1: a field name is a token. Headers the dispatcher sets itself cannot be overridden.
                 if (!HeaderName().IsMatch(name) || Reserved.Contains(name))
-                    throw new MailroomException(1358, $"Invalid header 'Name': '{h?.Name}'. Use a header field name (RFC 9110 token) other than {string.Join(", ", Reserved)}.");
+                    throw new MailroomException(PostmarkErrors.InvalidWebhookHeaderName, $"Invalid header 'Name': '{h?.Name}'. Use a header field name (RFC 9110 token) other than {string.Join(", ", Reserved)}.");
                 var value = h!.Value ?? "";
                 if (value.Any(c => c is '\r' or '\n' or '\0'))
-                    throw new MailroomException(1361, $"The value of header '{name}' contains a line break.");
+                    throw new MailroomException(PostmarkErrors.InvalidWebhookField, $"The value of header '{name}' contains a line break.");
                 list.Add(new WebhookHeader(name, value));
             }
             w.HttpHeadersJson = JsonSerializer.Serialize(list);
@@ -173,17 +173,17 @@ public sealed partial class WebhookService(MailroomDb db, Secrets secrets, TimeP
     {
         value = value?.Trim() ?? "";
         if (value.Length == 0)
-            throw new MailroomException(1354, "A webhook needs a 'Url'.");
+            throw new MailroomException(PostmarkErrors.InvalidWebhookUrl, "A webhook needs a 'Url'.");
         if (value.Length > 2000 || !Uri.TryCreate(value, UriKind.Absolute, out var uri) ||
             (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || string.IsNullOrEmpty(uri.Host))
-            throw new MailroomException(1354, $"Invalid 'Url': '{value}'. Use an absolute http or https URL.");
+            throw new MailroomException(PostmarkErrors.InvalidWebhookUrl, $"Invalid 'Url': '{value}'. Use an absolute http or https URL.");
         if (!allowPrivate)
         {
             var host = uri.Host.Trim('[', ']');
             if (IPAddress.TryParse(host, out var ip) && WebhookDestinations.IsRefused(ip))
-                throw new MailroomException(1354, $"Invalid 'Url': '{value}'. " + WebhookDestinations.Refusal(ip));
+                throw new MailroomException(PostmarkErrors.InvalidWebhookUrl, $"Invalid 'Url': '{value}'. " + WebhookDestinations.Refusal(ip));
             if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
-                throw new MailroomException(1354, $"Invalid 'Url': '{value}'. 'localhost' names the loopback interface (RFC 6761 §6.3); webhooks may not reach it.");
+                throw new MailroomException(PostmarkErrors.InvalidWebhookUrl, $"Invalid 'Url': '{value}'. 'localhost' names the loopback interface (RFC 6761 §6.3); webhooks may not reach it.");
         }
         return value;
     }

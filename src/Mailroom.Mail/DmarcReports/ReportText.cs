@@ -40,7 +40,7 @@ internal static class ReportText
 }
 
 /// <summary>A read-only stream that lets its first bytes be looked at before they are read.</summary>
-internal sealed class PeekStream(Stream inner) : Stream
+internal sealed class PeekStream(Stream inner) : ReadOnlyStream
 {
     private byte[] _buffer = [];
     private int _start;
@@ -90,16 +90,6 @@ internal sealed class PeekStream(Stream inner) : Stream
         return inner.Read(buffer);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing) inner.Dispose();
@@ -108,7 +98,7 @@ internal sealed class PeekStream(Stream inner) : Stream
 }
 
 /// <summary>Counts the bytes read through it and refuses to go past a cap (decompression bombs cost at most the cap).</summary>
-internal sealed class CappedStream(Stream inner, long cap, string what) : Stream
+internal sealed class CappedStream(Stream inner, long cap, string what) : ReadOnlyStream
 {
     private long _read;
 
@@ -127,15 +117,7 @@ internal sealed class CappedStream(Stream inner, long cap, string what) : Stream
 
     private DmarcReportException Over() => new($"{what} is larger than the limit of {cap} bytes.");
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -149,13 +149,13 @@ public static class ApiConventions
             var http = ctx.HttpContext;
             var token = http.Request.Headers[AccountTokenHeader].ToString().Trim();
             if (token.Length == 0)
-                return Error(10, http.Request.Headers.ContainsKey(ServerTokenHeader)
+                return Error(PostmarkErrors.InvalidToken, http.Request.Headers.ContainsKey(ServerTokenHeader)
                     ? "This endpoint needs the account API token (X-Postmark-Account-Token), not a server token."
                     : "No account API token was given: send it in the 'X-Postmark-Account-Token' header.", 401);
             var accounts = http.RequestServices.GetRequiredService<AccountService>();
             var id = await accounts.FindAccountByTokenAsync(token, http.RequestAborted);
             if (id is null)
-                return Error(10, "The account API token is not valid.", 401);
+                return Error(PostmarkErrors.InvalidToken, "The account API token is not valid.", 401);
             http.Items[nameof(AccountId)] = id.Value;
             return await next(ctx);
         });
@@ -167,13 +167,13 @@ public static class ApiConventions
             var http = ctx.HttpContext;
             var token = http.Request.Headers[ServerTokenHeader].ToString().Trim();
             if (token.Length == 0)
-                return Error(10, http.Request.Headers.ContainsKey(AccountTokenHeader)
+                return Error(PostmarkErrors.InvalidToken, http.Request.Headers.ContainsKey(AccountTokenHeader)
                     ? "This endpoint needs a server API token (X-Postmark-Server-Token), not the account token."
                     : "No server API token was given: send it in the 'X-Postmark-Server-Token' header.", 401);
             var accounts = http.RequestServices.GetRequiredService<AccountService>();
             var server = await accounts.FindServerByTokenAsync(token, http.RequestAborted);
             if (server is null)
-                return Error(10, "The server API token is not valid.", 401);
+                return Error(PostmarkErrors.InvalidToken, "The server API token is not valid.", 401);
             http.Items[nameof(Server)] = server;
             return await next(ctx);
         });
@@ -216,7 +216,7 @@ public static class ApiConventions
             {
                 404 => (404, $"No such endpoint: {http.Request.Method} {http.Request.Path}."),
                 405 => (405, $"Method {http.Request.Method} is not allowed on {http.Request.Path}."),
-                415 => (409, "Please send the body as JSON with the header 'Content-Type: application/json'."),
+                415 => (PostmarkErrors.JsonRequired, "Please send the body as JSON with the header 'Content-Type: application/json'."),
                 _ => (http.Response.StatusCode, "The request could not be handled."),
             };
             await http.Response.WriteAsJsonAsync(new ErrorResponse(code, message), Json);

@@ -52,7 +52,7 @@ public static class DmarcApi
         app.MapGet("/records/my/reports/{id}", async (string id, HttpContext http, DmarcService dmarc) =>
         {
             var d = await AuthAsync(http, dmarc);
-            if (!long.TryParse(id, out var reportId)) throw new MailroomException(404, $"Report {id} was not found.", 404);
+            if (!long.TryParse(id, out var reportId)) throw new MailroomException(PostmarkErrors.DmarcNotFound, $"Report {id} was not found.", 404);
             // The docs offer the raw document or the JSON form; the Accept header chooses (JSON unless XML is asked for).
             var accept = http.Request.Headers.Accept.ToString();
             if (accept.Contains("xml", StringComparison.OrdinalIgnoreCase) && !accept.Contains("json", StringComparison.OrdinalIgnoreCase))
@@ -86,16 +86,16 @@ public static class DmarcApi
         {
             return await ReadBodyAsync(http, empty, maxBytes: 64 * 1024);
         }
-        catch (MailroomException e) when (e.ErrorCode == 402)
+        catch (MailroomException e) when (e.ErrorCode == PostmarkErrors.InvalidJson)
         {
-            throw new MailroomException(400, e.Message, 400);
+            throw new MailroomException(PostmarkErrors.DmarcBadRequest, e.Message, 400);
         }
     }
 
     private static long? Number(string? value, string name)
     {
         if (string.IsNullOrWhiteSpace(value)) return null;
-        return long.TryParse(value, out var n) ? n : throw new MailroomException(422, $"'{name}' must be a whole number.");
+        return long.TryParse(value, out var n) ? n : throw new MailroomException(PostmarkErrors.DmarcInvalidRequest, $"'{name}' must be a whole number.");
     }
 
     private static int? Number(Microsoft.Extensions.Primitives.StringValues value, string name) =>

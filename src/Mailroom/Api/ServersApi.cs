@@ -47,7 +47,7 @@ public static class ServersApi
     }
 
     /// <summary>The path's server ID; one that is no int names no server (601, as <see cref="ServerService"/> answers).</summary>
-    private static int Id(string serverId) => RouteId(serverId, v => MailroomException.NotFound(601, $"Server '{v}' was not found."));
+    private static int Id(string serverId) => RouteId(serverId, v => MailroomException.NotFound(PostmarkErrors.ServerNotFound, $"Server '{v}' was not found."));
 
     private static async Task<IResult> GetOwn(HttpContext http, ServerService servers)
     {

@@ -46,14 +46,14 @@ public static class StatsApi
         if (http.QueryString("mailboxprovider") is { } p)
             provider = MailboxProviders.TryParse(p, out var parsed)
                 ? parsed
-                : throw new MailroomException(1501, $"Invalid 'mailboxprovider': '{p}' (Gmail, Microsoft, Yahoo, Apple or Other).");
+                : throw new MailroomException(PostmarkErrors.StatsParameterOutOfRange, $"Invalid 'mailboxprovider': '{p}' (Gmail, Microsoft, Yahoo, Apple or Other).");
         var from = Day(http, "fromdate");
         var to = Day(http, "todate");
         if (from is { } f && to is { } t && f > t)
-            throw new MailroomException(1502, "The 'fromdate' must not be later than the 'todate'.");
+            throw new MailroomException(PostmarkErrors.StatsFromDateAfterToDate, "The 'fromdate' must not be later than the 'todate'.");
         // Error 1500 (spec §1 error table): a fromdate more than a year before today (the stats calendar's day).
         if (from is { } first && first < StatsCalendar.Today(http.RequestServices.GetRequiredService<TimeProvider>()).AddYears(-1))
-            throw new MailroomException(1500, $"The 'fromdate' cannot be more than a year ago: '{first:yyyy-MM-dd}'.");
+            throw new MailroomException(PostmarkErrors.StatsFromDateTooOld, $"The 'fromdate' cannot be more than a year ago: '{first:yyyy-MM-dd}'.");
         return new StatsQuery(from, to, http.QueryString("tag"), http.QueryString("messagestream"), provider);
     }
 
@@ -67,6 +67,6 @@ public static class StatsApi
             return d;
         if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
             return StatsCalendar.DateOf(t);
-        throw new MailroomException(900, $"The '{name}' parameter is not a date: '{v}'.");
+        throw new MailroomException(PostmarkErrors.InvalidStatsDate, $"The '{name}' parameter is not a date: '{v}'.");
     }
 }

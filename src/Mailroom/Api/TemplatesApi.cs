@@ -67,7 +67,7 @@ public static class TemplatesApi
 
     private static async Task<IResult> Restore(string idOrAlias, string version, HttpContext http, TemplateService templates)
     {
-        var n = RouteId(version, v => MailroomException.NotFound(1101, $"Template '{idOrAlias}' has no version '{v}'."));
+        var n = RouteId(version, v => MailroomException.NotFound(PostmarkErrors.TemplateNotFound, $"Template '{idOrAlias}' has no version '{v}'."));
         return Ok(await templates.RestoreAsync(http.Server().ServerId, idOrAlias, n, http.RequestAborted));
     }
 }

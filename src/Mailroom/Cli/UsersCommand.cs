@@ -26,61 +26,51 @@ internal static class UsersCommand
         access.AcceptOnlyFromAmong("read", "full");
         var json = new Option<bool>("--json") { Description = "Print one JSON object: {UserId, AccountId, Email, Role, SetPasswordLink, ExpiresAt}." };
 
-        var create = new Command("create", "Create a web app user and print its one-time set-password link.") { account, email, role, server, access, json };
-        foreach (var o in storeOpts)
-            create.Options.Add(o);
-        create.SetAction(async (parse, ct) =>
-        {
-            await using var scope = await openStore(parse, ct);
-            var service = ActivatorUtilities.CreateInstance<WebUserService>(scope.ServiceProvider);
-            try
+        var create = Subcommand("create", "Create a web app user and print its one-time set-password link.", [account, email, role, server, access, json],
+            async (parse, service, ct) =>
             {
                 var r = Enum.Parse<WebRole>(parse.GetValue(role)!, ignoreCase: true);
                 var full = parse.GetValue(access) == "full";
                 var created = await service.CreateAsync(parse.GetValue(account), parse.GetValue(email)!, r,
                     (parse.GetValue(server) ?? []).Distinct().Select(id => (id, full)).ToList(), ct);
                 Print(created, parse.GetValue(json));
-                return 0;
-            }
-            catch (MailroomException e)
-            {
-                await Console.Error.WriteLineAsync(e.Message);
-                return 2;
-            }
-        });
+            });
 
-        var reset = new Command("reset", "Print a new one-time set-password link for a user (a forgotten password).") { email, json };
-        foreach (var o in storeOpts)
-            reset.Options.Add(o);
-        reset.SetAction(async (parse, ct) =>
-        {
-            await using var scope = await openStore(parse, ct);
-            var service = ActivatorUtilities.CreateInstance<WebUserService>(scope.ServiceProvider);
-            try
-            {
-                Print(await service.ResetLinkAsync(parse.GetValue(email)!, ct), parse.GetValue(json));
-                return 0;
-            }
-            catch (MailroomException e)
-            {
-                await Console.Error.WriteLineAsync(e.Message);
-                return 2;
-            }
-        });
+        var reset = Subcommand("reset", "Print a new one-time set-password link for a user (a forgotten password).", [email, json],
+            async (parse, service, ct) => Print(await service.ResetLinkAsync(parse.GetValue(email)!, ct), parse.GetValue(json)));
 
-        var list = new Command("list", "List the web app users of an account.") { account };
-        foreach (var o in storeOpts)
-            list.Options.Add(o);
-        list.SetAction(async (parse, ct) =>
+        var list = Subcommand("list", "List the web app users of an account.", [account], async (parse, service, ct) =>
         {
-            await using var scope = await openStore(parse, ct);
-            var service = ActivatorUtilities.CreateInstance<WebUserService>(scope.ServiceProvider);
             foreach (var u in await service.ListAsync(parse.GetValue(account), ct))
                 Console.Out.WriteLine($"{u.Id,6}  {u.Email}  {u.Role.ToString().ToLowerInvariant()}" +
                     (u.Role == WebRole.Member ? "  servers: " + string.Join(",", u.Servers.Select(s => $"{s.ServerId}{(s.CanWrite ? ":full" : ":read")}")) : "") +
                     (u.PasswordHash is null ? "  (password not set)" : ""));
-            return 0;
         });
+
+        // Each subcommand opens the store, gets the service, and answers a refusal (bad input, unknown user) with its
+        // message on stderr and exit code 2; 0 is success.
+        Command Subcommand(string name, string description, Option[] options, Func<ParseResult, WebUserService, CancellationToken, Task> run)
+        {
+            var command = new Command(name, description);
+            foreach (var o in options.Concat(storeOpts))
+                command.Options.Add(o);
+            command.SetAction(async (parse, ct) =>
+            {
+                await using var scope = await openStore(parse, ct);
+                var service = ActivatorUtilities.CreateInstance<WebUserService>(scope.ServiceProvider);
+                try
+                {
+                    await run(parse, service, ct);
+                    return 0;
+                }
+                catch (MailroomException e)
+                {
+                    await Console.Error.WriteLineAsync(e.Message);
+                    return 2;
+                }
+            });
+            return command;
+        }
 
         users.Subcommands.Add(create);
         users.Subcommands.Add(reset);

@@ -100,70 +100,57 @@ internal sealed class MxMailboxFilter(SmtpListenerLimits limits, IServiceScopeFa
 }
 
 /// <summary>
-/// DATA: commits the message as an inbound report, then processes it. Content over the size limit, or with no room
-/// in the listener's budget, was dropped while it was read and is refused here (552 5.3.4 / 452 4.3.1) without
-/// touching the store, so a stored report is at most <see cref="SmtpListenerLimits.MaxMessageBytes"/>. The 250 follows
+/// DATA: commits the message as an inbound report, then processes it. Content over the size limit was refused by
+/// <see cref="GuardedMessageStore"/>, so a stored report is at most <see cref="SmtpListenerLimits.MaxMessageBytes"/>. The 250 follows
 /// the commit (accepted means durable); a processing failure is logged and kept with the report, never turned into
 /// an SMTP error, since the report is already safe. A failed commit answers 451 so the sender retries (RFC 5321 §4.2.1).
 /// </summary>
-internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) : MessageStore
+internal sealed class MxMessageStore(IServiceScopeFactory scopes, ILogger log) : GuardedMessageStore
 {
-    public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken ct)
+    protected override async Task<SmtpResponse> StoreAsync(ClientSession session, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken ct)
     {
-        var session = ClientSession.Of(context);
-        session.Recipients = 0;
+        long id;
+        var mailFrom = transaction.From?.AsAddress() ?? "";
+        var raw = buffer.ToArray();
+        List<string> reportRecipients;
         try
         {
-            if (session.Pipe.Guard.ContentRefusal(buffer.Length) is { } refusal)
-                return CommandGate.Response(refusal);
-            long id;
-            var mailFrom = transaction.From?.AsAddress() ?? "";
-            var raw = buffer.ToArray();
-            List<string> reportRecipients;
-            try
+            await using var scope = scopes.CreateAsyncScope();
+            // Mail for servers' inbound streams: one row per recipient, committed before the 250 (accepted means
+            // durable); parsing, checks and posting happen later (InboundWorker).
+            var inbound = scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundRecipients>();
+            var servers = new List<(int ServerId, string Recipient)>();
+            reportRecipients = [];
+            foreach (var rcpt in transaction.To.Select(t => t.AsAddress()))
             {
-                await using var scope = scopes.CreateAsyncScope();
-                // Mail for servers' inbound streams: one row per recipient, committed before the 250 (accepted means
-                // durable); parsing, checks and posting happen later (InboundWorker).
-                var inbound = scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundRecipients>();
-                var servers = new List<(int ServerId, string Recipient)>();
-                reportRecipients = [];
-                foreach (var rcpt in transaction.To.Select(t => t.AsAddress()))
-                {
-                    if (await inbound.ServerOfAsync(rcpt, ct) is { } serverId)
-                        servers.Add((serverId, rcpt));
-                    else
-                        reportRecipients.Add(rcpt);
-                }
-                if (servers.Count > 0)
-                {
-                    await scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundProcessor>().StoreAsync(
-                        servers, mailFrom, raw, session.ClientAddress, session.ClientName, ct);
-                    scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundSignal>().Pulse();
-                    Mailroom.Core.MailroomMetrics.MxReport("inbound_received");
-                }
-                if (reportRecipients.Count == 0)
-                    return SmtpResponse.Ok;
-                id = await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().StoreAsync(mailFrom, reportRecipients, raw, ct);
+                if (await inbound.ServerOfAsync(rcpt, ct) is { } serverId)
+                    servers.Add((serverId, rcpt));
+                else
+                    reportRecipients.Add(rcpt);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            if (servers.Count > 0)
             {
-                log.LogError(e, "Inbound report could not be stored");
-                return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "4.3.0 Temporary failure storing the message, try again later");
+                await scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundProcessor>().StoreAsync(
+                    servers, mailFrom, raw, session.ClientAddress, session.ClientName, ct);
+                scope.ServiceProvider.GetRequiredService<Mailroom.Core.Inbound.InboundSignal>().Pulse();
+                Mailroom.Core.MailroomMetrics.MxReport("inbound_received");
             }
-            await using (var scope = scopes.CreateAsyncScope())
-                // Mail to the unsubscribe mailbox is a recipient's unsubscribe (RFC 2369 mailto); to a hosted DMARC
-                // reporting address an aggregate report; anything else a bounce or complaint.
-                if (!await scope.ServiceProvider.GetRequiredService<UnsubscribeService>().TryProcessInboundAsync(id, ct)
-                    && !await scope.ServiceProvider.GetRequiredService<Mailroom.Core.Dmarc.DmarcIngestion>().TryProcessInboundAsync(id, ct))
-                    await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
-            Mailroom.Core.MailroomMetrics.MxReport("received");
-            return SmtpResponse.Ok;
+            if (reportRecipients.Count == 0)
+                return SmtpResponse.Ok;
+            id = await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().StoreAsync(mailFrom, reportRecipients, raw, ct);
         }
-        finally
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Held until processing is done too: storing and parsing make copies of the content.
-            session.Pipe.Guard.EndData();
+            log.LogError(e, "Inbound report could not be stored");
+            return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "4.3.0 Temporary failure storing the message, try again later");
         }
+        await using (var scope = scopes.CreateAsyncScope())
+            // Mail to the unsubscribe mailbox is a recipient's unsubscribe (RFC 2369 mailto); to a hosted DMARC
+            // reporting address an aggregate report; anything else a bounce or complaint.
+            if (!await scope.ServiceProvider.GetRequiredService<UnsubscribeService>().TryProcessInboundAsync(id, ct)
+                && !await scope.ServiceProvider.GetRequiredService<Mailroom.Core.Dmarc.DmarcIngestion>().TryProcessInboundAsync(id, ct))
+                await scope.ServiceProvider.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, ct);
+        Mailroom.Core.MailroomMetrics.MxReport("received");
+        return SmtpResponse.Ok;
     }
 }

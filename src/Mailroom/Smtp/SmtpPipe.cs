@@ -6,6 +6,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Mailroom.Core.Ingress;
+using Mailroom.Mail;
 using SmtpServer.IO;
 
 namespace Mailroom.Smtp;
@@ -123,7 +124,7 @@ internal sealed class SmtpPipe : ISecurableDuplexPipe
 /// <see cref="BeginData"/> (the DATA command, after 354) and finds the end itself, as the library does: the first
 /// <c>CRLF . CRLF</c> (RFC 5321 §4.1.1.4).
 /// </summary>
-internal sealed class InputGuard(Stream inner, SmtpListenerLimits limits, DataBudget budget, Action<string> reply) : Stream
+internal sealed class InputGuard(Stream inner, SmtpListenerLimits limits, DataBudget budget, Action<string> reply) : ReadOnlyStream
 {
     private static readonly byte[] EndOfData = "\r\n.\r\n"u8.ToArray();
     /// <summary>Room over the limit for dot-stuffing (RFC 5321 §4.5.2) and the final CRLF.</summary>
@@ -299,14 +300,4 @@ internal sealed class InputGuard(Stream inner, SmtpListenerLimits limits, DataBu
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

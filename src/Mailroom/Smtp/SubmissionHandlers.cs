@@ -69,10 +69,15 @@ internal sealed class SubmissionMailboxFilter(SmtpListenerLimits limits, IServic
     }
 }
 
-/// <summary>End of DATA: hands the message to <see cref="SmtpIngress"/>; its reply is the reply (250 only once durable).</summary>
-internal sealed class SubmissionStore(IServiceScopeFactory scopes, string serverName) : MessageStore
+/// <summary>
+/// End of DATA on both listeners: the transaction's recipient count starts again, content the input guard dropped
+/// (over the size limit, or no room in the listener's budget) is refused (552 5.3.4 / 452 4.3.1) without touching the
+/// store, and the guard's budget is given back only once <see cref="StoreAsync"/> is done with the content (storing and
+/// processing make copies of it).
+/// </summary>
+internal abstract class GuardedMessageStore : MessageStore
 {
-    public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+    public sealed override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
         var session = ClientSession.Of(context);
         session.Recipients = 0;
@@ -80,19 +85,31 @@ internal sealed class SubmissionStore(IServiceScopeFactory scopes, string server
         {
             if (session.Pipe.Guard.ContentRefusal(buffer.Length) is { } refusal)
                 return CommandGate.Response(refusal);
-            if (session.Submitter is not { } submitter)
-                return CommandGate.Response(new SmtpReply(530, "5.7.0", "Authentication required"));
-            var recipients = transaction.To.Select(t => t.AsAddress()).ToList();
-            var trace = new SmtpTrace(session.ClientName, session.ClientAddress, serverName, session.Pipe.IsSecure,
-                SmtpUtf8: transaction.Parameters?.ContainsKey("SMTPUTF8") == true); // RFC 6531 §3.4; the library's keys ignore case
-            await using var scope = scopes.CreateAsyncScope();
-            var result = await scope.ServiceProvider.GetRequiredService<SmtpIngress>()
-                .SubmitAsync(submitter, recipients, buffer.ToArray(), trace, cancellationToken);
-            return CommandGate.Response(result.Reply);
+            return await StoreAsync(session, transaction, buffer, cancellationToken);
         }
         finally
         {
             session.Pipe.Guard.EndData();
         }
+    }
+
+    /// <summary>Stores content the guard let through; the answer is the reply to DATA (250 only once durable).</summary>
+    protected abstract Task<SmtpResponse> StoreAsync(ClientSession session, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken ct);
+}
+
+/// <summary>End of DATA: hands the message to <see cref="SmtpIngress"/>; its reply is the reply (250 only once durable).</summary>
+internal sealed class SubmissionStore(IServiceScopeFactory scopes, string serverName) : GuardedMessageStore
+{
+    protected override async Task<SmtpResponse> StoreAsync(ClientSession session, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken ct)
+    {
+        if (session.Submitter is not { } submitter)
+            return CommandGate.Response(new SmtpReply(530, "5.7.0", "Authentication required"));
+        var recipients = transaction.To.Select(t => t.AsAddress()).ToList();
+        var trace = new SmtpTrace(session.ClientName, session.ClientAddress, serverName, session.Pipe.IsSecure,
+            SmtpUtf8: transaction.Parameters?.ContainsKey("SMTPUTF8") == true); // RFC 6531 §3.4; the library's keys ignore case
+        await using var scope = scopes.CreateAsyncScope();
+        var result = await scope.ServiceProvider.GetRequiredService<SmtpIngress>()
+            .SubmitAsync(submitter, recipients, buffer.ToArray(), trace, ct);
+        return CommandGate.Response(result.Reply);
     }
 }

@@ -34,11 +34,11 @@ public sealed class ShareLinkService(MailroomDb db, IDataProtectionProvider prot
     {
         label = (label ?? "").Trim();
         if (label.Length is 0 or > 200)
-            throw new MailroomException(1, "Name the link (who it is for), in at most 200 characters.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "Name the link (who it is for), in at most 200 characters.");
         if (lifetime <= TimeSpan.Zero || lifetime > MaxLifetime)
-            throw new MailroomException(1, "A link lasts from one day to a year.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "A link lasts from one day to a year.");
         if (!await db.Servers.AnyAsync(s => s.Id == serverId && s.AccountId == accountId, ct))
-            throw new MailroomException(1, "Server not found.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "Server not found.");
         var now = clock.GetUtcNow();
         var expires = now + lifetime;
         var token = _protector.Protect(string.Join('|', serverId.ToString(CultureInfo.InvariantCulture),

@@ -34,7 +34,7 @@ public sealed class TwoFactorService(MailroomDb db, IDataProtectionProvider prot
     {
         var user = await db.WebUsers.FirstAsync(u => u.Id == userId, ct);
         if (IsEnabled(user))
-            throw new MailroomException(1, "Two-factor sign-in is already on. Turn it off first to use a new key.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "Two-factor sign-in is already on. Turn it off first to use a new key.");
         var key = Totp.NewKey();
         user.TotpSecret = _keys.Protect(Convert.ToBase64String(key));
         user.TotpLastStep = 0;
@@ -52,9 +52,9 @@ public sealed class TwoFactorService(MailroomDb db, IDataProtectionProvider prot
     {
         var user = await db.WebUsers.FirstAsync(u => u.Id == userId, ct);
         if (user.TotpSecret is null || user.TotpEnabledAt is not null)
-            throw new MailroomException(1, "There is no pending two-factor setup: start again.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "There is no pending two-factor setup: start again.");
         if (Totp.Match(Key(user.TotpSecret), code, clock.GetUtcNow(), user.TotpLastStep) is not { } step)
-            throw new MailroomException(1, "That code is not right. Check the time on your device and try the current code.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "That code is not right. Check the time on your device and try the current code.");
         var codes = NewRecoveryCodes();
         user.TotpEnabledAt = clock.GetUtcNow().UtcDateTime;
         user.TotpLastStep = step;
@@ -92,7 +92,7 @@ public sealed class TwoFactorService(MailroomDb db, IDataProtectionProvider prot
     {
         var user = await db.WebUsers.AsNoTracking().FirstAsync(u => u.Id == userId, ct);
         if (await users.CheckPasswordAsync(user.Email, password ?? "", ct) is null || !await VerifyAsync(userId, code, ct))
-            throw new MailroomException(1, "The password or the code is wrong: two-factor sign-in stays on.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "The password or the code is wrong: two-factor sign-in stays on.");
         await db.WebUsers.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s
             .SetProperty(u => u.TotpSecret, (string?)null)
             .SetProperty(u => u.TotpEnabledAt, (DateTime?)null)

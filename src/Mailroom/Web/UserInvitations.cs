@@ -24,11 +24,11 @@ public sealed class UserInvitations(MailroomDb db, WebUserService users, Outboun
         CancellationToken ct = default)
     {
         if (inviter.Role is not (WebRole.Owner or WebRole.Admin))
-            throw new MailroomException(1, "Only owners and admins invite users.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "Only owners and admins invite users.");
         if (role == WebRole.Owner && inviter.Role != WebRole.Owner)
-            throw new MailroomException(1, "Only an owner makes another owner.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "Only an owner makes another owner.");
         if (role == WebRole.Member && servers.Count == 0)
-            throw new MailroomException(1, "Choose the servers a member may see.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "Choose the servers a member may see.");
         var (user, token) = await users.AddAsync(inviter.AccountId, email, role, servers, ct);
         queue.AddTo(db, await ComposeAsync(inviter, users.Created(user, token), ct));
         await db.SaveChangesAsync(ct);
@@ -40,13 +40,13 @@ public sealed class UserInvitations(MailroomDb db, WebUserService users, Outboun
     public async Task<WebUserCreated> ResendAsync(WebUser inviter, int userId, CancellationToken ct = default)
     {
         if (inviter.Role is not (WebRole.Owner or WebRole.Admin))
-            throw new MailroomException(1, "Only owners and admins invite users.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "Only owners and admins invite users.");
         var user = await db.WebUsers.FirstOrDefaultAsync(u => u.Id == userId && u.AccountId == inviter.AccountId, ct)
-            ?? throw new MailroomException(1, "User not found.");
+            ?? throw new MailroomException(PostmarkErrors.WebFormRefused, "User not found.");
         if (user.PasswordHash is not null)
-            throw new MailroomException(1, $"{user.Email} has already set a password.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, $"{user.Email} has already set a password.");
         if (user.Role == WebRole.Owner && inviter.Role != WebRole.Owner)
-            throw new MailroomException(1, "Only an owner invites an owner.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "Only an owner invites an owner.");
         var token = users.RenewLink(user);
         queue.AddTo(db, await ComposeAsync(inviter, users.Created(user, token), ct));
         await db.SaveChangesAsync(ct);

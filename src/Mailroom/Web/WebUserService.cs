@@ -38,18 +38,18 @@ public sealed class WebUserService(MailroomDb db, PlatformSettings platform, Tim
     {
         email = email.Trim();
         if (!Mailroom.Mail.Addresses.EmailAddress.IsValid(email))
-            throw new MailroomException(1, $"'{email}' is not a valid email address.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, $"'{email}' is not a valid email address.");
         if (!await db.Accounts.AnyAsync(a => a.Id == accountId, ct))
-            throw new MailroomException(1, $"Account {accountId} was not found.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, $"Account {accountId} was not found.");
         var normalized = email.ToLowerInvariant();
         if (await db.WebUsers.AnyAsync(u => u.NormalizedEmail == normalized, ct))
-            throw new MailroomException(1, $"A user with the email '{email}' already exists.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, $"A user with the email '{email}' already exists.");
         if (role != WebRole.Member && servers.Count > 0)
-            throw new MailroomException(1, "Owners and admins reach every server: --server is for members.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, "Owners and admins reach every server: --server is for members.");
         var ids = servers.Select(s => s.ServerId).ToList();
         var owned = await db.Servers.Where(s => s.AccountId == accountId && ids.Contains(s.Id)).Select(s => s.Id).ToListAsync(ct);
         if (ids.Except(owned).FirstOrDefault() is var missing and not 0)
-            throw new MailroomException(1, $"Server {missing} is not a server of account {accountId}.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, $"Server {missing} is not a server of account {accountId}.");
         var now = clock.GetUtcNow().UtcDateTime;
         var token = NewToken();
         var user = new WebUser
@@ -79,7 +79,7 @@ public sealed class WebUserService(MailroomDb db, PlatformSettings platform, Tim
     {
         var normalized = email.Trim().ToLowerInvariant();
         var user = await db.WebUsers.FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct)
-            ?? throw new MailroomException(1, $"No user with the email '{email}'.");
+            ?? throw new MailroomException(PostmarkErrors.WebFormRefused, $"No user with the email '{email}'.");
         var token = RenewLink(user);
         await db.SaveChangesAsync(ct);
         return Created(user, token);
@@ -102,9 +102,9 @@ public sealed class WebUserService(MailroomDb db, PlatformSettings platform, Tim
     /// <summary>Sets the password from a one-time link: the link is spent and every earlier session ends.</summary>
     public async Task<WebUser> SetPasswordAsync(string token, string password, CancellationToken ct = default)
     {
-        var user = await FindByLinkAsync(token, ct) ?? throw new MailroomException(1, "This link is invalid, used or expired. Ask for a new one.");
+        var user = await FindByLinkAsync(token, ct) ?? throw new MailroomException(PostmarkErrors.WebFormRefused, "This link is invalid, used or expired. Ask for a new one.");
         if (password.Length < MinPasswordLength)
-            throw new MailroomException(1, $"Use at least {MinPasswordLength} characters.");
+            throw new MailroomException(PostmarkErrors.WebFormRefused, $"Use at least {MinPasswordLength} characters.");
         user.PasswordHash = Hasher.HashPassword(user, password);
         user.SetPasswordTokenHash = null;
         user.SetPasswordExpiresAt = null;

@@ -84,7 +84,7 @@ public sealed class WebhookForm
                 continue;
             var colon = line.IndexOf(':', StringComparison.Ordinal);
             if (colon <= 0)
-                throw new MailroomException(1358, $"Invalid header line '{line}': write one header a line as 'Name: Value'.");
+                throw new MailroomException(PostmarkErrors.InvalidWebhookHeaderName, $"Invalid header line '{line}': write one header a line as 'Name: Value'.");
             list.Add(new WebhookHeader(line[..colon].Trim(), line[(colon + 1)..].Trim()));
         }
         return list;

@@ -37,24 +37,15 @@ public sealed class PlatformKeySetup(IServiceProvider services, PlatformSettings
 /// marks unverified, with the time and reason, those whose record has gone (see DomainService.RecheckAsync).
 /// The first check waits one interval: a restart does not trigger a burst of lookups.
 /// </summary>
-public sealed class IdentityRecheckWorker(IServiceProvider services, MailroomSettings settings, TimeProvider clock, ILogger<IdentityRecheckWorker> log) : BackgroundService
+public sealed class IdentityRecheckWorker(IServiceProvider services, MailroomSettings settings, TimeProvider clock, ILogger<IdentityRecheckWorker> log)
+    : PeriodicWorker(services, clock, log, settings.DnsRecheckInterval, runAtStart: false)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string FailureMessage => "DNS re-check failed; will retry at the next interval";
+
+    protected override async Task RunAsync(IServiceProvider scoped, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(settings.DnsRecheckInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await using var scope = services.CreateAsyncScope();
-                var domains = await scope.ServiceProvider.GetRequiredService<DomainService>().RecheckAsync(stoppingToken);
-                var signatures = await scope.ServiceProvider.GetRequiredService<SenderSignatureService>().RecheckAsync(stoppingToken);
-                log.LogInformation("DNS re-check: {Domains} domains, {Signatures} sender signature Return-Paths", domains, signatures);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log.LogWarning(e, "DNS re-check failed; will retry at the next interval");
-            }
-        }
+        var domains = await scoped.GetRequiredService<DomainService>().RecheckAsync(ct);
+        var signatures = await scoped.GetRequiredService<SenderSignatureService>().RecheckAsync(ct);
+        Log.LogInformation("DNS re-check: {Domains} domains, {Signatures} sender signature Return-Paths", domains, signatures);
     }
 }

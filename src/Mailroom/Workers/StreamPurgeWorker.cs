@@ -3,31 +3,22 @@ using Mailroom.Core.Queue;
 
 namespace Mailroom.Workers;
 
-/// <summary>Hourly: deletes archived message streams whose expected purge date has passed (spec §4.3), and
-/// messages older than the retention period.</summary>
-public sealed class StreamPurgeWorker(IServiceProvider services, TimeProvider clock, ILogger<StreamPurgeWorker> log) : BackgroundService
+/// <summary>Hourly, and at start: deletes archived message streams whose expected purge date has passed (spec §4.3),
+/// and messages older than the retention period.</summary>
+public sealed class StreamPurgeWorker(IServiceProvider services, TimeProvider clock, ILogger<StreamPurgeWorker> log)
+    : PeriodicWorker(services, clock, log, Interval, runAtStart: true)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string FailureMessage => "Stream purge failed; will retry";
+
+    protected override async Task RunAsync(IServiceProvider scoped, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(Interval, clock);
-        do
-        {
-            try
-            {
-                await using var scope = services.CreateAsyncScope();
-                var purged = await scope.ServiceProvider.GetRequiredService<MessageStreamService>().PurgeExpiredAsync(stoppingToken);
-                if (purged > 0)
-                    log.LogInformation("Purged {Count} archived message streams past their purge date", purged);
-                var messages = await scope.ServiceProvider.GetRequiredService<MessageRetention>().PurgeAsync(stoppingToken);
-                if (messages > 0)
-                    log.LogInformation("Purged {Count} messages past the retention period", messages);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log.LogWarning(e, "Stream purge failed; will retry");
-            }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
+        var purged = await scoped.GetRequiredService<MessageStreamService>().PurgeExpiredAsync(ct);
+        if (purged > 0)
+            Log.LogInformation("Purged {Count} archived message streams past their purge date", purged);
+        var messages = await scoped.GetRequiredService<MessageRetention>().PurgeAsync(ct);
+        if (messages > 0)
+            Log.LogInformation("Purged {Count} messages past the retention period", messages);
     }
 }

@@ -48,6 +48,42 @@ public sealed class FreeMailDomainsTests
     [InlineData("com")]
     public void OwnDomainsAreNot(string domain) => Assert.False(FreeMailDomains.Contains(domain), domain);
 
+    // Provider families ("yahoo.*") under the public suffixes their country sites use: refused whatever the suffix.
+    [Theory]
+    [InlineData("yahoo.de")]
+    [InlineData("yahoo.co.jp")]
+    [InlineData("yahoo.com.au")]
+    [InlineData("yahoo.co.nz")]
+    [InlineData("yahoo.com.ar")]
+    [InlineData("hotmail.com.br")]
+    [InlineData("hotmail.co.th")]
+    [InlineData("outlook.com.ar")]
+    [InlineData("live.com.mx")]
+    [InlineData("live.ca")]
+    [InlineData("gmx.at")]
+    [InlineData("gmx.ch")]
+    [InlineData("yandex.kz")]
+    [InlineData("aol.co.uk")]
+    [InlineData("libero.it")]
+    [InlineData("qq.com")]
+    [InlineData("bigpond.net.au")]
+    [InlineData("protonmail.ch")]
+    [InlineData("SMTP.Yahoo.Co.UK")]
+    public void ProviderFamiliesAreListedUnderCountrySuffixes(string domain) => Assert.True(FreeMailDomains.Contains(domain), domain);
+
+    // A family name is a provider only right before a public suffix: a customer's own domain or subdomain that
+    // merely contains one is accepted.
+    [Theory]
+    [InlineData("yahoo.example.co.uk")]
+    [InlineData("live.example.com.br")]
+    [InlineData("mail.hotmail-support.net")]
+    [InlineData("gmx.shop.de")]
+    [InlineData("outlook.mycompany.com")]
+    [InlineData("aol.example.org")]
+    [InlineData("co.uk")]
+    [InlineData("example.com.au")]
+    public void FamilyNamesInsideOwnDomainsAreNot(string domain) => Assert.False(FreeMailDomains.Contains(domain), domain);
+
     [Fact]
     public void TheListHoldsSeveralHundredEntries() => Assert.InRange(FreeMailDomains.Count, 300, 5000);
 }

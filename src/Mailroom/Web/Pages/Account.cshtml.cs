@@ -37,7 +37,7 @@ public sealed class AccountModel(WebUserService users, UserInvitations invitatio
                 "owner" => WebRole.Owner,
                 "admin" => WebRole.Admin,
                 "member" or null or "" => WebRole.Member,
-                _ => throw new Mailroom.Core.MailroomException(1, "Choose a role: owner, admin or member."),
+                _ => throw new Mailroom.Core.MailroomException(Mailroom.Core.PostmarkErrors.WebFormRefused, "Choose a role: owner, admin or member."),
             };
             var writable = (write ?? []).ToHashSet();
             var grants = parsed == WebRole.Member

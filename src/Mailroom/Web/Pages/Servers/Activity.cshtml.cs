@@ -2,7 +2,6 @@ using Mailroom.Contracts;
 using Mailroom.Core;
 using Mailroom.Core.Accounts;
 using Mailroom.Core.Queue;
-using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,10 +11,6 @@ namespace Mailroom.Web.Pages.Servers;
 /// paged on the server (one page of rows and a count per request).</summary>
 public sealed class ActivityModel(MessageLog log) : WebPageModel
 {
-    public const int PageSize = 50;
-    /// <summary>The Messages API's own limit on count + offset (10,000): narrow the search to go further back.</summary>
-    public const int MaxOffset = 10_000 - PageSize;
-    public bool TotalIsCapped => Total > MaxOffset + PageSize;
     [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty(SupportsGet = true)] public string? Recipient { get; set; }
@@ -28,9 +23,7 @@ public sealed class ActivityModel(MessageLog log) : WebPageModel
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
     public Server Server { get; private set; } = null!;
     public List<string> StreamIds { get; private set; } = [];
-    public IReadOnlyList<OutboundMessageResponse> Messages { get; private set; } = [];
-    public int Total { get; private set; }
-    public string? Error { get; private set; }
+    public ListPage<OutboundMessageResponse> List { get; private set; } = ListPage<OutboundMessageResponse>.Empty;
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -38,35 +31,18 @@ public sealed class ActivityModel(MessageLog log) : WebPageModel
             return NotFoundPage();
         Server = access.Server;
         var ct = HttpContext.RequestAborted;
-        StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == Id && s.Type != MessageStreamType.Inbound)
-            .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(ct);
-        Stream = Stream is { } s && StreamIds.Contains(s) ? s : StreamIds.FirstOrDefault() ?? DefaultStreams.Outbound;
-        Offset = Math.Clamp(Offset, 0, MaxOffset);
-        try
+        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, ct);
+        Stream = StreamPicker.Choose(Stream, StreamIds);
+        List = await ListPage<OutboundMessageResponse>.LoadAsync(Offset, async paging =>
         {
-            var search = new MessageSearch(new Paging(PageSize, Offset), Blank(Recipient), Blank(FromEmail), Blank(Tag), Blank(Status),
+            var search = new MessageSearch(paging, Blank(Recipient), Blank(FromEmail), Blank(Tag), Blank(Status),
                 MessageLog.ParseDate(Blank(FromDate), "fromdate", endOfDay: false), MessageLog.ParseDate(Blank(ToDate), "todate", endOfDay: true),
-                Blank(Subject), Stream, null) { CountLimit = MaxOffset + PageSize + 1 };
+                Blank(Subject), Stream, null) { CountLimit = ListPage<OutboundMessageResponse>.CountLimit };
             var result = await log.SearchAsync(Id, search, ct);
-            Messages = result.Messages;
-            Total = result.TotalCount;
-        }
-        catch (MailroomException e)
-        {
-            Error = e.Message;
-        }
+            return (result.Messages, result.TotalCount);
+        }, $"/app/servers/{Id}/activity", [("stream", Stream), ("recipient", Recipient), ("fromemail", FromEmail), ("subject", Subject), ("tag", Tag),
+            ("status", Status), ("fromdate", FromDate), ("todate", ToDate)], "more than 10,000 (narrow the search to go further back)");
         return Page();
-    }
-
-    public string PageLink(int offset)
-    {
-        var q = new QueryBuilder();
-        foreach (var (k, v) in new[] { ("stream", Stream), ("recipient", Recipient), ("fromemail", FromEmail), ("subject", Subject), ("tag", Tag),
-                     ("status", Status), ("fromdate", FromDate), ("todate", ToDate) })
-            if (!string.IsNullOrEmpty(v))
-                q.Add(k, v);
-        q.Add("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return $"/app/servers/{Id}/activity{q}";
     }
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();

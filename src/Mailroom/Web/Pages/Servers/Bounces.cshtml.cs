@@ -27,9 +27,8 @@ public sealed class BouncesModel(BounceService bounces) : WebPageModel
         Server = access.Server;
         CanWrite = access.CanWrite;
         var ct = HttpContext.RequestAborted;
-        StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == Id && s.Type != MessageStreamType.Inbound)
-            .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(ct);
-        Stream = Stream is { } s && StreamIds.Contains(s) ? s : StreamIds.FirstOrDefault() ?? DefaultStreams.Outbound;
+        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, ct);
+        Stream = StreamPicker.Choose(Stream, StreamIds);
         Offset = Math.Clamp(Offset, 0, 10_000 - PageSize);
         List = await bounces.ListAsync(Id, new BounceQuery(new Paging(PageSize, Offset), Inactive: Inactive ? true : null,
             EmailFilter: string.IsNullOrWhiteSpace(Email) ? null : Email.Trim(), Stream: Stream), ct);

@@ -3,7 +3,6 @@ using Mailroom.Core;
 using Mailroom.Core.Accounts;
 using Mailroom.Core.Inbound;
 using Mailroom.Core.Queue;
-using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Mailroom.Web.Pages.Servers;
@@ -12,9 +11,6 @@ namespace Mailroom.Web.Pages.Servers;
 /// same filters, paged on the server.</summary>
 public sealed class InboundModel(InboundLog log, PlatformSettings platform) : WebPageModel
 {
-    public const int PageSize = 50;
-    /// <summary>The API's limit on count + offset (10,000).</summary>
-    public const int MaxOffset = 10_000 - PageSize;
     public static readonly string[] Statuses = ["queued", "processed", "scheduled", "failed", "blocked"];
     [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public string? Recipient { get; set; }
@@ -25,9 +21,7 @@ public sealed class InboundModel(InboundLog log, PlatformSettings platform) : We
     [BindProperty(SupportsGet = true)] public string? ToDate { get; set; }
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
     public Server Server { get; private set; } = null!;
-    public IReadOnlyList<InboundMessageResponse> Messages { get; private set; } = [];
-    public int Total { get; private set; }
-    public string? Error { get; private set; }
+    public ListPage<InboundMessageResponse> List { get; private set; } = ListPage<InboundMessageResponse>.Empty;
     public string InboundAddress => $"{Server.InboundHash}@{platform.InboundHost}";
 
     public async Task<IActionResult> OnGetAsync()
@@ -35,32 +29,16 @@ public sealed class InboundModel(InboundLog log, PlatformSettings platform) : We
         if (await ServerAsync(Id) is not { } access)
             return NotFoundPage();
         Server = access.Server;
-        Offset = Math.Clamp(Offset, 0, MaxOffset);
         Status = Status is { } s && Statuses.Contains(s) ? s : null;
-        try
+        List = await ListPage<InboundMessageResponse>.LoadAsync(Offset, async paging =>
         {
-            var result = await log.SearchAsync(Id, new InboundSearch(new Paging(PageSize, Offset), Blank(Recipient), Blank(FromEmail), null,
+            var result = await log.SearchAsync(Id, new InboundSearch(paging, Blank(Recipient), Blank(FromEmail), null,
                 Blank(Subject), null, Status, MessageLog.ParseDate(Blank(FromDate), "fromdate", endOfDay: false),
                 MessageLog.ParseDate(Blank(ToDate), "todate", endOfDay: true)), HttpContext.RequestAborted);
-            Messages = result.InboundMessages;
-            Total = result.TotalCount;
-        }
-        catch (MailroomException e)
-        {
-            Error = e.Message;
-        }
+            return (result.InboundMessages, result.TotalCount);
+        }, $"/app/servers/{Id}/inbound", [("recipient", Recipient), ("fromemail", FromEmail), ("subject", Subject), ("status", Status),
+            ("fromdate", FromDate), ("todate", ToDate)]);
         return Page();
-    }
-
-    public string PageLink(int offset)
-    {
-        var q = new QueryBuilder();
-        foreach (var (k, v) in new[] { ("recipient", Recipient), ("fromemail", FromEmail), ("subject", Subject), ("status", Status),
-                     ("fromdate", FromDate), ("todate", ToDate) })
-            if (!string.IsNullOrEmpty(v))
-                q.Add(k, v);
-        q.Add("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return $"/app/servers/{Id}/inbound{q}";
     }
 
     public static string StatusClass(string status) => status switch

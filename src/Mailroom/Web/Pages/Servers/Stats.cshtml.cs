@@ -37,8 +37,7 @@ public sealed class StatsModel(StatsService stats, TimeProvider clock) : WebPage
             return NotFoundPage();
         Server = access.Server;
         var ct = HttpContext.RequestAborted;
-        StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == Id && s.Type != MessageStreamType.Inbound)
-            .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(ct);
+        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, ct);
         Stream = Stream is { } s && StreamIds.Contains(s) ? s : null;
         Tag = string.IsNullOrWhiteSpace(Tag) ? null : Tag.Trim();
         var today = StatsCalendar.Today(clock);

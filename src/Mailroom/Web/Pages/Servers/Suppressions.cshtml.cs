@@ -80,9 +80,8 @@ public sealed class SuppressionsModel(SuppressionService suppressions) : WebPage
             return false;
         Server = access.Server;
         CanWrite = access.CanWrite;
-        StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == Id && s.Type != MessageStreamType.Inbound)
-            .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(HttpContext.RequestAborted);
-        Stream = Stream is { } s && StreamIds.Contains(s) ? s : StreamIds.FirstOrDefault() ?? DefaultStreams.Outbound;
+        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, HttpContext.RequestAborted);
+        Stream = StreamPicker.Choose(Stream, StreamIds);
         return true;
     }
 

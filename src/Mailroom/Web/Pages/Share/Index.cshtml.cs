@@ -4,7 +4,6 @@ using Mailroom.Core.Accounts;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Queue;
 using Mailroom.Mail.Bounces;
-using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,7 +15,6 @@ public sealed record SharedFigures(int Sent, int Bounced, int Complaints);
 /// sender signatures its recent mail was sent from, and its activity (the Messages API's search, paged on the server).</summary>
 public sealed class ShareIndexModel(MessageLog log, TimeProvider clock) : ShareViewPage
 {
-    public const int PageSize = 50;
     /// <summary>How many of the newest messages name the From addresses whose DNS status is shown.</summary>
     private const int FromSample = 500;
     [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
@@ -27,9 +25,7 @@ public sealed class ShareIndexModel(MessageLog log, TimeProvider clock) : ShareV
     public SharedFigures Figures { get; private set; } = new(0, 0, 0);
     public List<SendingDomain> Domains { get; private set; } = [];
     public List<SenderSignature> Signatures { get; private set; } = [];
-    public IReadOnlyList<OutboundMessageResponse> Messages { get; private set; } = [];
-    public int Total { get; private set; }
-    public string? Error { get; private set; }
+    public ListPage<OutboundMessageResponse> List { get; private set; } = ListPage<OutboundMessageResponse>.Empty;
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -54,33 +50,16 @@ public sealed class ShareIndexModel(MessageLog log, TimeProvider clock) : ShareV
         Signatures = await Db.SenderSignatures.AsNoTracking().Where(s => s.AccountId == Link.AccountId && addresses.Contains(s.NormalizedEmail))
             .OrderBy(s => s.NormalizedEmail).ToListAsync(ct);
 
-        StreamIds = await Db.MessageStreams.AsNoTracking().Where(s => s.ServerId == id && s.Type != MessageStreamType.Inbound)
-            .OrderBy(s => s.Id).Select(s => s.StreamId).ToListAsync(ct);
-        Stream = Stream is { } st && StreamIds.Contains(st) ? st : StreamIds.FirstOrDefault() ?? DefaultStreams.Outbound;
-        Offset = Math.Clamp(Offset, 0, 10_000 - PageSize);
-        try
+        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, id, ct);
+        Stream = StreamPicker.Choose(Stream, StreamIds);
+        List = await ListPage<OutboundMessageResponse>.LoadAsync(Offset, async paging =>
         {
-            var search = new MessageSearch(new Paging(PageSize, Offset), Blank(Recipient), null, null, null, null, null, Blank(Subject), Stream, null)
-                { CountLimit = 10_000 + 1 };
+            var search = new MessageSearch(paging, Blank(Recipient), null, null, null, null, null, Blank(Subject), Stream, null)
+                { CountLimit = ListPage<OutboundMessageResponse>.CountLimit };
             var result = await log.SearchAsync(id, search, ct);
-            Messages = result.Messages;
-            Total = result.TotalCount;
-        }
-        catch (MailroomException e)
-        {
-            Error = e.Message;
-        }
+            return (result.Messages, result.TotalCount);
+        }, Base, [("stream", Stream), ("recipient", Recipient), ("subject", Subject)], "more than 10,000");
         return Page();
-    }
-
-    public string PageLink(int offset)
-    {
-        var q = new QueryBuilder();
-        foreach (var (k, v) in new[] { ("stream", Stream), ("recipient", Recipient), ("subject", Subject) })
-            if (!string.IsNullOrEmpty(v))
-                q.Add(k, v);
-        q.Add("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return Base + q;
     }
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
