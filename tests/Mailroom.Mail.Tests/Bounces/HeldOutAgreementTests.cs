@@ -8,7 +8,7 @@ namespace Mailroom.Mail.Tests.Bounces;
 /// final): dev 186/240 (77.5 %), untouched 168/215 (78.1 %), up from 64.6 % and 69.3 % before that work. A second
 /// rework (RFC 5321 stage and reply-class rules, transcript reading, DSN group splitting) moved dev to 193/240
 /// (80.4 %) and untouched to 167/215 (77.7 %): no generalisation gain (src/Mailroom.Mail/Bounces/README.md). A
-language-independent Google Groups rule then gave dev 201/240 (83.8 %) and untouched 170/215 (79.1 %). Most of
+/// language-independent Google Groups rule then gave dev 201/240 (83.8 %) and untouched 170/215 (79.1 %). Most of
 /// the remaining disagreement is vocabulary, not misreading: sisimai calls an "unknown user" refusal "filtered"
 /// when it believes the recipient's filter answered so (after DATA, or at Japanese carriers), which the mapping
 /// sends to Blocked while Mailroom follows the reply (HardBounce); see src/Mailroom.Mail/Bounces/README.md. The
