@@ -39,9 +39,11 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     // This node's claims and records take turns: on SQLite two writers of one process would meet in the busy handler,
     // which sleeps (1, 2, 5... 100 ms) instead of queueing, and that sleep, not the work, was most of a batch's time.
     private readonly SemaphoreSlim _writeTurn = new(1);
-    // Outcomes waiting for the recorder, and whether its loop runs.
+    // Outcomes waiting for the recorder, how many, whether its loop runs, and the signal that enough of them wait.
     private readonly ConcurrentQueue<Item> _outcomes = new();
+    private int _outcomeCount;
     private int _recording;
+    private readonly SemaphoreSlim _outcomesReady = new(0);
     // Decrypted secrets and passwords by their protected text: Data Protection's unprotect per POST cost more than the
     // HMAC. Bounded; a rotated secret has new protected text, so nothing stale is used.
     private readonly ConcurrentDictionary<string, string> _unprotected = new(StringComparer.Ordinal);
@@ -280,25 +282,42 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         }
     }
 
+    /// <summary>Outcomes written in one transaction at least, unless nothing else is being posted or the first has waited
+    /// <see cref="RecordWait"/>: a commit is an fsync (SQLite synchronous=FULL), worth sharing among many rows.</summary>
+    private int RecordBatch => Math.Max(1, _batch / 2);
+
+    /// <summary>How long an outcome waits for others to share its commit, at most (far inside the lease).</summary>
+    private static readonly TimeSpan RecordWait = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Hands an outcome to the recorder, starting its loop if it is not running.</summary>
     private void Recorded(Item item)
     {
         _outcomes.Enqueue(item);
+        var waiting = Interlocked.Increment(ref _outcomeCount);
+        // Enough to share a commit, or every row this node holds is done: wake the recorder at once.
+        if ((waiting == RecordBatch || waiting == Volatile.Read(ref _inFlight)) && _outcomesReady.CurrentCount == 0)
+            _outcomesReady.Release();
         if (Interlocked.CompareExchange(ref _recording, 1, 0) == 0)
             _ = Task.Run(RecordLoopAsync, CancellationToken.None);
     }
 
     /// <summary>
-    /// Writes every outcome that came in since the last commit in one transaction, until none are left: while it
-    /// commits, the loops post and the next transaction takes all they finished (a group commit).
+    /// Writes the outcomes that came in since the last commit in one transaction, until none are left: while it
+    /// commits, the loops post and the next transaction takes all they finished (a group commit). It waits (at most
+    /// <see cref="RecordWait"/>) for <see cref="RecordBatch"/> outcomes while POSTs are still running, so a fast
+    /// endpoint does not cost a commit per few rows.
     /// </summary>
     private async Task RecordLoopAsync()
     {
         var batch = new List<Item>();
         while (true)
         {
+            var waiting = Volatile.Read(ref _outcomeCount);
+            if (waiting > 0 && waiting < RecordBatch && waiting < Volatile.Read(ref _inFlight))
+                await _outcomesReady.WaitAsync(RecordWait);
             while (batch.Count < 4 * _batch && _outcomes.TryDequeue(out var item))
                 batch.Add(item);
+            Interlocked.Add(ref _outcomeCount, -batch.Count);
             if (batch.Count == 0)
             {
                 Volatile.Write(ref _recording, 0);
