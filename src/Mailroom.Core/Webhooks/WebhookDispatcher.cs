@@ -344,7 +344,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
 
     /// <summary>A webhook as its rows are posted: its headers parsed and its secrets decrypted once a claim, not per POST.</summary>
     private sealed record PreparedHook(string Url, IReadOnlyList<(string Name, string Value)> Headers, string? User, string? Password,
-        string Secret, string? PreviousSecret);
+        byte[] SecretKey, byte[]? PreviousSecretKey);
 
     private PreparedHook Prepare(Webhook hook)
     {
@@ -355,7 +355,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         var previous = hook.PreviousSecretProtected is { } prev && hook.PreviousSecretUntil > clock.GetUtcNow().ToUnixTimeMilliseconds()
             ? Unprotect(prev) : null;
         return new PreparedHook(hook.Url, headers, hook.HttpAuthUsername,
-            hook.HttpAuthPasswordProtected is { } p ? Unprotect(p) : null, Unprotect(hook.SecretProtected), previous);
+            hook.HttpAuthPasswordProtected is { } p ? Unprotect(p) : null, System.Text.Encoding.UTF8.GetBytes(Unprotect(hook.SecretProtected)),
+            previous is null ? null : System.Text.Encoding.UTF8.GetBytes(previous));
     }
 
     /// <summary>
@@ -479,13 +480,15 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             ("X-PM-Retries-Remaining", remaining.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("X-PM-Webhook-Trace-Id", $"{d.EventId}-{d.Id}"),
         };
+        // Encoded once: signed and posted as these bytes.
+        var bytes = System.Text.Encoding.UTF8.GetBytes(body);
         if (hook is not null)
         {
             headers.AddRange(hook.Headers);
-            headers.Add((WebhookSignature.Header, WebhookSignature.Sign(clock.GetUtcNow().ToUnixTimeSeconds(), body, hook.Secret, hook.PreviousSecret)));
+            headers.Add((WebhookSignature.Header, WebhookSignature.Sign(clock.GetUtcNow().ToUnixTimeSeconds(), bytes, hook.SecretKey, hook.PreviousSecretKey)));
         }
         return Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            ? await sender.SendAsync(new WebhookRequestPlan(uri, body, headers, hook?.User, hook?.Password), ct)
+            ? await sender.SendAsync(new WebhookRequestPlan(uri, body, headers, hook?.User, hook?.Password, bytes), ct)
             : new WebhookSendResult(false, false, 0, $"Invalid URL '{url}'.", 0);
     }
 
