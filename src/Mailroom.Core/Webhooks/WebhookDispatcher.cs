@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Text.Json;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -9,38 +10,87 @@ namespace Mailroom.Core.Webhooks;
 
 /// <summary>
 /// Delivers the outbox: claims due <see cref="WebhookDelivery"/> rows under a lease (as delivery claims mail), posts
-/// each with <see cref="WebhookSender"/>, and records every attempt and the row's next state in one transaction per
-/// batch. At most <see cref="WebhookOptions.MaxConcurrencyPerHost"/> POSTs are in flight to one host (a semaphore per
-/// host, shared by that host's batches) and at most <see cref="WebhookOptions.MaxConcurrency"/> in all, so a slow or
-/// dead endpoint holds only its own slots: never mail delivery (another worker) nor other customers' webhooks.
-/// A host may have <see cref="BatchesPerHost"/> batches claimed at once: the next batch is claimed while the current
-/// one posts, and a batch records while the next one posts, so a busy endpoint is never idle waiting for the
-/// database. A node that dies leaves its rows leased; they are claimed again when the lease ends (at least once).
+/// each with <see cref="WebhookSender"/>, and records every attempt and the row's next state.
+/// <para>A pipeline of three parts that never wait for each other: the claim (one statement that leases the rows and
+/// returns them with their event's payload), a lane per destination host whose fixed set of at most
+/// <see cref="WebhookOptions.MaxConcurrencyPerHost"/> posting loops takes the claimed rows one after another, and one
+/// recorder that writes the outcomes that have come in since its last commit in one transaction (a group commit). So
+/// at most that many POSTs are in flight to one host and at most <see cref="WebhookOptions.MaxConcurrency"/> in all; a
+/// slow or dead endpoint holds only its own loops, never mail delivery (another worker) nor other customers' webhooks.
+/// A host is claimed again while it still has <see cref="WebhookOptions.ClaimBatch"/> rows waiting, so its loops are
+/// never idle waiting for the database.</para>
+/// <para>A row stays leased until its outcome is committed; a node that dies leaves its rows leased and they are
+/// claimed again when the lease ends (at least once).</para>
 /// </summary>
 public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender sender, WebhookOptions options, TimeProvider clock,
     Secrets secrets, ILogger<WebhookDispatcher> log)
 {
-    /// <summary>Batches of one host claimed and not yet posted: two keep its POST slots busy across a claim.</summary>
+    /// <summary>Claimed rows of one host waiting for a posting loop, at most, in units of <see cref="WebhookOptions.ClaimBatch"/>:
+    /// the host is claimed again when fewer than one batch wait, so up to two batches are held.</summary>
     public const int BatchesPerHost = 2;
 
     private readonly string _owner = $"{options.NodeId}/{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<string, HostLane> _hosts = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _allSlots = new(Math.Max(1, options.MaxConcurrency));
+    private readonly int _perHost = Math.Max(1, options.MaxConcurrencyPerHost);
+    private readonly int _batch = Math.Max(1, options.ClaimBatch);
     private int _inFlight;
-    private int _openBatches;
     private readonly SemaphoreSlim _hostFreed = new(0);
     // This node's claims and records take turns: on SQLite two writers of one process would meet in the busy handler,
     // which sleeps (1, 2, 5... 100 ms) instead of queueing, and that sleep, not the work, was most of a batch's time.
     private readonly SemaphoreSlim _writeTurn = new(1);
+    // Outcomes waiting for the recorder, how many, whether its loop runs, and the signal that enough of them wait.
+    private readonly ConcurrentQueue<Item> _outcomes = new();
+    private int _outcomeCount;
+    private int _recording;
+    private readonly SemaphoreSlim _outcomesReady = new(0);
     // Decrypted secrets and passwords by their protected text: Data Protection's unprotect per POST cost more than the
     // HMAC. Bounded; a rotated secret has new protected text, so nothing stale is used.
     private readonly ConcurrentDictionary<string, string> _unprotected = new(StringComparer.Ordinal);
 
-    /// <summary>One destination host: its POST slots and how many of its batches are claimed and not yet posted.</summary>
-    private sealed class HostLane(int slots)
+    /// <summary>One destination host: its claimed rows not yet started and its posting loops.</summary>
+    private sealed class HostLane
     {
-        public readonly SemaphoreSlim Slots = new(slots);
-        public int Batches;
+        public readonly ConcurrentQueue<Item> Queue = new();
+        public int Waiting;
+        public int Loops;
+    }
+
+    /// <summary>The rows of one claim: <see cref="RunOnceAsync"/> waits until every one is recorded.</summary>
+    private sealed class Claim(int rows)
+    {
+        private int _remaining = rows;
+        public readonly TaskCompletionSource Recorded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void RowRecorded()
+        {
+            if (Interlocked.Decrement(ref _remaining) == 0)
+                Recorded.TrySetResult();
+        }
+    }
+
+    /// <summary>A claimed row with its event, and what came of its POST (null: not posted, the row is released).</summary>
+    private sealed class Item
+    {
+        public long Id;
+        public long EventId;
+        public int ServerId;
+        public int? WebhookId;
+        public string Url = "";
+        public string Host = "";
+        public bool IncludeContent;
+        public int Attempts;
+        public long NextAttemptAt;
+        /// <summary>Null when the event is gone (deleted with its server since the row was claimed).</summary>
+        public string? RecordType;
+        public string Payload = "";
+        public long? BounceId;
+        public PreparedHook? Hook;
+        public Claim Claim = null!;
+        /// <summary>POSTs start until then (half the lease), so the outcome is recorded while the row is still ours.</summary>
+        public DateTimeOffset PostUntil;
+        public CancellationToken Token;
+        public WebhookSendResult? Result;
     }
 
     private string Unprotect(string protectedText)
@@ -52,26 +102,27 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         return _unprotected[protectedText] = secrets.UnprotectKey(protectedText);
     }
 
+    /// <summary>Rows claimed by this node and not yet recorded.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>Claims what is due and posts it; returns when those POSTs are done (tests drive rounds with it).</summary>
+    /// <summary>Claims what is due and posts it; returns when those rows are recorded (tests drive rounds with it).</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
-        var (started, rows) = await StartAsync(ct);
+        var (started, rows) = await StartAsync(_batch * 8, ct);
         await Task.WhenAll(started);
         return rows;
     }
 
     /// <summary>
-    /// Claims what is due and starts posting it: one task per destination host's batch, which posts the batch's rows
-    /// within the host's slots and records their outcomes in one transaction. A host with
-    /// <see cref="BatchesPerHost"/> batches not yet posted is left out of the next claims.
+    /// Claims what is due and hands it to the hosts' posting loops; the task completes when the claimed rows are
+    /// recorded. Hosts with <see cref="BatchesPerHost"/> - 1 batches or more waiting are left out of the claim.
     /// </summary>
-    public async Task<List<Task>> StartDueAsync(CancellationToken ct) => (await StartAsync(ct)).Tasks;
+    public async Task<List<Task>> StartDueAsync(CancellationToken ct) => (await StartAsync(_batch, ct)).Tasks;
 
     /// <summary>
-    /// The worker's loop: claims again at once while claims find rows (until every due host has its batches), else
-    /// when a host's batch finishes posting or every half second. Ends with <paramref name="ct"/>.
+    /// The worker's loop: claims again at once while claims find rows (until every due host has enough waiting), else
+    /// when a host's waiting rows fall under one batch or every half second. Ends with <paramref name="ct"/>, after
+    /// the rows it claimed are recorded or released.
     /// </summary>
     public async Task RunAsync(CancellationToken ct)
     {
@@ -83,7 +134,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                 var claimed = 0;
                 try
                 {
-                    var (tasks, rows) = await StartAsync(ct);
+                    var (tasks, rows) = await StartAsync(_batch, ct);
                     running.AddRange(tasks);
                     running.RemoveAll(t => t.IsCompleted);
                     claimed = rows;
@@ -99,20 +150,31 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        // Rows not recorded stay leased and are claimed again (at least once); wait for those being posted.
+        // Rows not started are released by the loops; wait for those being posted and recorded.
         await Task.WhenAll(running).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    private async Task<(List<Task> Tasks, int Rows)> StartAsync(CancellationToken ct)
+    /// <summary>Completes when a host's waiting rows fall under one batch (the worker claims again then, without waiting for its tick).</summary>
+    public Task WaitHostFreedAsync(TimeSpan timeout, CancellationToken ct) => _hostFreed.WaitAsync(timeout, ct);
+
+    private void SignalHostFreed()
     {
-        var maxBatches = BatchesPerHost * Math.Max(1, options.MaxConcurrency / Math.Max(1, options.MaxConcurrencyPerHost));
-        if (Volatile.Read(ref _openBatches) >= maxBatches)
+        // One pending signal is enough: the claim that follows serves every host with room.
+        if (_hostFreed.CurrentCount == 0)
+            _hostFreed.Release();
+    }
+
+    private async Task<(List<Task> Tasks, int Rows)> StartAsync(int limit, CancellationToken ct)
+    {
+        // Bounds this node's claimed rows: every host lane that can post at once, each with its batches waiting.
+        var maxHeld = BatchesPerHost * _batch * Math.Max(1, options.MaxConcurrency / _perHost);
+        if (Volatile.Read(ref _inFlight) >= maxHeld)
             return ([], 0);
-        List<WebhookDelivery> claimed;
+        List<Item> claimed;
         await _writeTurn.WaitAsync(ct);
         try
         {
-            claimed = await ClaimAsync(ct);
+            claimed = await ClaimAsync(limit, ct);
         }
         finally
         {
@@ -120,96 +182,169 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         }
         if (claimed.Count == 0)
             return ([], 0);
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-        var eventIds = claimed.Select(d => d.EventId).Distinct().ToList();
-        var events = await db.WebhookEvents.AsNoTracking().Where(e => eventIds.Contains(e.Id)).ToDictionaryAsync(e => e.Id, ct);
         var hookIds = claimed.Where(d => d.WebhookId is not null).Select(d => d.WebhookId!.Value).Distinct().ToList();
-        var hooks = (await db.Webhooks.AsNoTracking().Where(w => hookIds.Contains(w.Id)).ToListAsync(ct))
-            .ToDictionary(w => w.Id, Prepare);
-        var tasks = new List<Task>();
+        var hooks = new Dictionary<int, PreparedHook>();
+        if (hookIds.Count > 0)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+            foreach (var w in await db.Webhooks.AsNoTracking().Where(w => hookIds.Contains(w.Id)).ToListAsync(ct))
+                hooks[w.Id] = Prepare(w);
+        }
+        var claim = new Claim(claimed.Count);
+        var postUntil = clock.GetUtcNow() + options.Lease / 2;
+        Interlocked.Add(ref _inFlight, claimed.Count);
+        foreach (var item in claimed)
+        {
+            item.Hook = item.WebhookId is { } h ? hooks.GetValueOrDefault(h) : null;
+            item.Claim = claim;
+            item.PostUntil = postUntil;
+            item.Token = ct;
+        }
         foreach (var group in claimed.GroupBy(d => d.Host))
         {
-            var rows = group.ToList();
-            var lane = _hosts.GetOrAdd(group.Key, _ => new HostLane(Math.Max(1, options.MaxConcurrencyPerHost)));
-            Interlocked.Increment(ref lane.Batches);
-            Interlocked.Increment(ref _openBatches);
-            Interlocked.Add(ref _inFlight, rows.Count);
-            tasks.Add(Task.Run(async () =>
+            var lane = _hosts.GetOrAdd(group.Key, _ => new HostLane());
+            var count = 0;
+            foreach (var item in group)
             {
-                var batchOpen = true;
-                try
-                {
-                    var results = new (WebhookDelivery Delivery, WebhookEvent? Event, WebhookSendResult? Result)[rows.Count];
-                    // A batch starts POSTs for at most half its lease (a slow endpoint: timeouts one after another), so
-                    // its rows are recorded while still leased to this node; rows it did not reach are released.
-                    var postUntil = clock.GetUtcNow() + options.Lease / 2;
-                    await Parallel.ForEachAsync(Enumerable.Range(0, rows.Count),
-                        new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxConcurrencyPerHost), CancellationToken = ct },
-                        async (i, token) =>
-                        {
-                            var d = rows[i];
-                            var ev = events.GetValueOrDefault(d.EventId);
-                            var hook = d.WebhookId is { } h ? hooks.GetValueOrDefault(h) : null;
-                            results[i] = (d, ev, null);
-                            // The host's slots bound POSTs in flight across its batches; the global slots across hosts.
-                            await lane.Slots.WaitAsync(token);
-                            if (clock.GetUtcNow() > postUntil)
-                            {
-                                lane.Slots.Release();
-                                return;
-                            }
-                            try
-                            {
-                                await _allSlots.WaitAsync(token);
-                                try
-                                {
-                                    results[i] = (d, ev, await SendOneAsync(d, ev, hook, token));
-                                }
-                                finally
-                                {
-                                    _allSlots.Release();
-                                }
-                            }
-                            finally
-                            {
-                                lane.Slots.Release();
-                            }
-                        });
-                    // The batch's POSTs are done: the host may be claimed again while this batch records (its rows
-                    // stay leased until then), so the next batch's POSTs overlap this commit.
-                    batchOpen = false;
-                    CloseBatch(lane);
-                    await RecordAsync(results, ct);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    log.LogError(e, "Webhook deliveries to {Host} failed; they are tried again when their lease ends", group.Key);
-                }
-                finally
-                {
-                    Interlocked.Add(ref _inFlight, -rows.Count);
-                    if (batchOpen)
-                        CloseBatch(lane);
-                }
-            }, CancellationToken.None));
+                lane.Queue.Enqueue(item);
+                count++;
+            }
+            Interlocked.Add(ref lane.Waiting, count);
+            StartLoops(lane);
         }
-        return (tasks, claimed.Count);
+        return ([claim.Recorded.Task], claimed.Count);
     }
 
-    private void CloseBatch(HostLane lane)
+    /// <summary>Starts posting loops on a lane up to the host's limit (and no more than it has rows waiting).</summary>
+    private void StartLoops(HostLane lane)
     {
-        Interlocked.Decrement(ref lane.Batches);
-        Interlocked.Decrement(ref _openBatches);
-        _hostFreed.Release();
+        while (true)
+        {
+            var loops = Volatile.Read(ref lane.Loops);
+            if (loops >= _perHost || loops >= Volatile.Read(ref lane.Waiting))
+                return;
+            if (Interlocked.CompareExchange(ref lane.Loops, loops + 1, loops) == loops)
+                _ = Task.Run(() => PostLoopAsync(lane), CancellationToken.None);
+        }
     }
 
-    /// <summary>Completes when a host's batch finishes posting (the worker claims again then, without waiting for its tick).</summary>
-    public Task WaitHostFreedAsync(TimeSpan timeout, CancellationToken ct) => _hostFreed.WaitAsync(timeout, ct);
+    /// <summary>
+    /// One of a host's posting loops: takes its rows one after another until none wait, then ends (a lane without rows
+    /// holds no task). One loop per POST in flight, so a row costs no task nor semaphore wait of its own.
+    /// </summary>
+    private async Task PostLoopAsync(HostLane lane)
+    {
+        while (true)
+        {
+            while (lane.Queue.TryDequeue(out var item))
+            {
+                if (Interlocked.Decrement(ref lane.Waiting) == _batch * (BatchesPerHost - 1) - 1)
+                    SignalHostFreed();
+                await PostAsync(item);
+                Recorded(item);
+            }
+            Interlocked.Decrement(ref lane.Loops);
+            // A row queued between the last TryDequeue and the decrement found this loop still counted: take it back.
+            if (lane.Queue.IsEmpty)
+                return;
+            var loops = Volatile.Read(ref lane.Loops);
+            if (loops >= _perHost || Interlocked.CompareExchange(ref lane.Loops, loops + 1, loops) != loops)
+                return;
+        }
+    }
 
-    /// <summary>A webhook as the batch posts it: its headers parsed and its secrets decrypted once, not per POST.</summary>
+    private async Task PostAsync(Item item)
+    {
+        // Not posted (Result null, the row released at once): the caller stopped, or the claim is too old to post and
+        // still record under its lease (a slow endpoint: timeouts one after another).
+        if (item.Token.IsCancellationRequested || clock.GetUtcNow() > item.PostUntil)
+            return;
+        try
+        {
+            await _allSlots.WaitAsync(item.Token);
+            try
+            {
+                item.Result = await SendOneAsync(item, item.Token);
+            }
+            finally
+            {
+                _allSlots.Release();
+            }
+        }
+        catch (OperationCanceledException) when (item.Token.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // Not an endpoint's answer (the sender turns those into results): released, tried again.
+            log.LogError(e, "Webhook delivery {Delivery} to {Host} failed before an answer; it is tried again", item.Id, item.Host);
+        }
+    }
+
+    /// <summary>Outcomes written in one transaction at least, unless nothing else is being posted or the first has waited
+    /// <see cref="RecordWait"/>: a commit is an fsync (SQLite synchronous=FULL), worth sharing among many rows.</summary>
+    private int RecordBatch => Math.Max(1, _batch / 2);
+
+    /// <summary>How long an outcome waits for others to share its commit, at most (far inside the lease).</summary>
+    private static readonly TimeSpan RecordWait = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Hands an outcome to the recorder, starting its loop if it is not running.</summary>
+    private void Recorded(Item item)
+    {
+        _outcomes.Enqueue(item);
+        var waiting = Interlocked.Increment(ref _outcomeCount);
+        // Enough to share a commit, or every row this node holds is done: wake the recorder at once.
+        if ((waiting == RecordBatch || waiting == Volatile.Read(ref _inFlight)) && _outcomesReady.CurrentCount == 0)
+            _outcomesReady.Release();
+        if (Interlocked.CompareExchange(ref _recording, 1, 0) == 0)
+            _ = Task.Run(RecordLoopAsync, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Writes the outcomes that came in since the last commit in one transaction, until none are left: while it
+    /// commits, the loops post and the next transaction takes all they finished (a group commit). It waits (at most
+    /// <see cref="RecordWait"/>) for <see cref="RecordBatch"/> outcomes while POSTs are still running, so a fast
+    /// endpoint does not cost a commit per few rows.
+    /// </summary>
+    private async Task RecordLoopAsync()
+    {
+        var batch = new List<Item>();
+        while (true)
+        {
+            var waiting = Volatile.Read(ref _outcomeCount);
+            if (waiting > 0 && waiting < RecordBatch && waiting < Volatile.Read(ref _inFlight))
+                await _outcomesReady.WaitAsync(RecordWait);
+            while (batch.Count < 4 * _batch && _outcomes.TryDequeue(out var item))
+                batch.Add(item);
+            Interlocked.Add(ref _outcomeCount, -batch.Count);
+            if (batch.Count == 0)
+            {
+                Volatile.Write(ref _recording, 0);
+                // An outcome queued after the last TryDequeue saw the loop still running: take the loop back.
+                if (_outcomes.IsEmpty || Interlocked.CompareExchange(ref _recording, 1, 0) != 0)
+                    return;
+                continue;
+            }
+            try
+            {
+                // Not cancelled with the caller: outcomes of POSTs made are worth keeping (fewer duplicates after a stop).
+                await RecordAsync(batch, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "Recording {Count} webhook outcomes failed; their rows are tried again when their lease ends", batch.Count);
+            }
+            Interlocked.Add(ref _inFlight, -batch.Count);
+            foreach (var item in batch)
+                item.Claim.RowRecorded();
+            batch.Clear();
+        }
+    }
+
+    /// <summary>A webhook as its rows are posted: its headers parsed and its secrets decrypted once a claim, not per POST.</summary>
     private sealed record PreparedHook(string Url, IReadOnlyList<(string Name, string Value)> Headers, string? User, string? Password,
-        string Secret, string? PreviousSecret);
+        byte[] SecretKey, byte[]? PreviousSecretKey);
 
     private PreparedHook Prepare(Webhook hook)
     {
@@ -220,63 +355,140 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         var previous = hook.PreviousSecretProtected is { } prev && hook.PreviousSecretUntil > clock.GetUtcNow().ToUnixTimeMilliseconds()
             ? Unprotect(prev) : null;
         return new PreparedHook(hook.Url, headers, hook.HttpAuthUsername,
-            hook.HttpAuthPasswordProtected is { } p ? Unprotect(p) : null, Unprotect(hook.SecretProtected), previous);
+            hook.HttpAuthPasswordProtected is { } p ? Unprotect(p) : null, System.Text.Encoding.UTF8.GetBytes(Unprotect(hook.SecretProtected)),
+            previous is null ? null : System.Text.Encoding.UTF8.GetBytes(previous));
     }
 
-    private async Task<List<WebhookDelivery>> ClaimAsync(CancellationToken ct)
+    /// <summary>
+    /// Leases up to <paramref name="limit"/> due rows, oldest first, of hosts that do not have enough waiting here, and
+    /// returns them with their event in the same statement (subqueries in RETURNING: one round trip, no entity
+    /// materialised). The candidates come in the order of the (State, NextAttemptAt) index and stop at the limit, so a
+    /// claim reads what it takes, not every pending row. Same pattern as mail delivery: SQLite has one writer, so
+    /// UPDATE ... RETURNING is atomic; on PostgreSQL the candidates are locked with SKIP LOCKED, so nodes sharing the
+    /// database never claim the same row.
+    /// </summary>
+    private async Task<List<Item>> ClaimAsync(int limit, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var until = now + (long)options.Lease.TotalMilliseconds;
-        var busy = _hosts.Where(h => Volatile.Read(ref h.Value.Batches) >= BatchesPerHost).Select(h => h.Key).Take(200).ToList();
-        // Same pattern as mail delivery: SQLite has one writer, so UPDATE ... RETURNING is atomic; PostgreSQL skips rows
-        // other nodes hold. At most ClaimBatch rows of one host (ROW_NUMBER per host), none of a host whose batches this
-        // node has all claimed.
-        var lockClause = db is PostgresMailroomDb ? " FOR UPDATE SKIP LOCKED" : "";
-        var parameters = new List<object> { _owner, until, now, options.ClaimBatch, options.ClaimBatch * 8 };
-        var skip = "";
-        if (busy.Count > 0)
+        var full = _batch * (BatchesPerHost - 1);
+        var busy = _hosts.Where(h => Volatile.Read(ref h.Value.Waiting) >= full).Select(h => h.Key).Take(200).ToList();
+        await db.Database.OpenConnectionAsync(ct);
+        var relaxed = await RelaxCommitsAsync(db, ct);
+        try
         {
-            skip = " AND \"Host\" NOT IN (" + string.Join(", ", busy.Select((h, i) => $"{{{i + 5}}}")) + ")";
-            parameters.AddRange(busy);
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            var skip = busy.Count == 0 ? "" : " AND \"Host\" NOT IN (" + string.Join(", ", busy.Select((_, i) => $"@h{i}")) + ")";
+            var lockClause = db is PostgresMailroomDb ? " FOR UPDATE SKIP LOCKED" : "";
+            command.CommandText = $$"""
+                UPDATE webhook_deliveries SET "LeaseOwner" = @owner, "LeaseUntil" = @until
+                WHERE "Id" IN (SELECT "Id" FROM webhook_deliveries
+                               WHERE "State" = 0 AND "NextAttemptAt" <= @now AND "LeaseUntil" <= @now{{skip}}
+                               ORDER BY "NextAttemptAt" LIMIT @limit{{lockClause}})
+                RETURNING "Id", "EventId", "ServerId", "WebhookId", "Url", "Host", "IncludeContent", "Attempts", "NextAttemptAt",
+                    (SELECT e."RecordType" FROM webhook_events e WHERE e."Id" = webhook_deliveries."EventId"),
+                    (SELECT e."PayloadJson" FROM webhook_events e WHERE e."Id" = webhook_deliveries."EventId"),
+                    (SELECT e."BounceId" FROM webhook_events e WHERE e."Id" = webhook_deliveries."EventId")
+                """;
+            Add(command, "@owner", _owner);
+            Add(command, "@until", until);
+            Add(command, "@now", now);
+            Add(command, "@limit", limit);
+            for (var i = 0; i < busy.Count; i++)
+                Add(command, $"@h{i}", busy[i]);
+            var items = new List<Item>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                items.Add(new Item
+                {
+                    Id = reader.GetInt64(0),
+                    EventId = reader.GetInt64(1),
+                    ServerId = reader.GetInt32(2),
+                    WebhookId = reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                    Url = reader.GetString(4),
+                    Host = reader.GetString(5),
+                    IncludeContent = reader.GetBoolean(6),
+                    Attempts = reader.GetInt32(7),
+                    NextAttemptAt = reader.GetInt64(8),
+                    RecordType = reader.IsDBNull(9) ? null : reader.GetString(9),
+                    Payload = reader.IsDBNull(10) ? "" : reader.GetString(10),
+                    BounceId = reader.IsDBNull(11) ? null : reader.GetInt64(11),
+                });
+            return items;
         }
-        var sql = $$"""
-            UPDATE webhook_deliveries SET "LeaseOwner" = {0}, "LeaseUntil" = {1}
-            WHERE "Id" IN (SELECT "Id" FROM (SELECT "Id", ROW_NUMBER() OVER (PARTITION BY "Host" ORDER BY "NextAttemptAt", "Id") AS n
-                                             FROM webhook_deliveries
-                                             WHERE "State" = 0 AND "NextAttemptAt" <= {2} AND "LeaseUntil" <= {2}{{skip}}) due
-                           WHERE due.n <= {3} LIMIT {4})
-            RETURNING *
-            """;
-        if (lockClause.Length > 0)
-            // PostgreSQL: lock the candidate rows first (window functions cannot take FOR UPDATE in the same SELECT).
-            sql = sql.Replace("FROM webhook_deliveries\n", "FROM (SELECT * FROM webhook_deliveries WHERE \"State\" = 0" + lockClause + ") w\n");
-        return await db.WebhookDeliveries.FromSqlRaw(sql, parameters.ToArray()).AsNoTracking().ToListAsync(ct);
+        finally
+        {
+            if (relaxed)
+                await RestoreCommitsAsync(db);
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
-    private async Task<WebhookSendResult> SendOneAsync(WebhookDelivery d, WebhookEvent? ev, PreparedHook? hook, CancellationToken ct)
+    /// <summary>
+    /// The dispatcher's own writes (leases, outcomes, attempts) are committed without an fsync of their own: SQLite
+    /// <c>synchronous=NORMAL</c> in WAL mode (PostgreSQL: <c>synchronous_commit = off</c> for the transaction). Such a
+    /// commit survives a crash of the process (kill -9: the WAL is in the OS's cache) and is made durable by the next
+    /// full commit or checkpoint; only a power loss can undo it, and what it undoes costs a second POST of an event
+    /// (at least once), never the event: the event and its delivery row were committed in full by their producer.
+    /// Two fsyncs per claim and per record were most of the dispatcher's time on a busy disk. Returns whether the
+    /// SQLite connection must be set back (<see cref="RestoreCommitsAsync"/>) before it returns to the pool.
+    /// </summary>
+    private static async Task<bool> RelaxCommitsAsync(MailroomDb db, CancellationToken ct)
     {
+        if (db is PostgresMailroomDb)
+            return false;
+        await using var pragma = db.Database.GetDbConnection().CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous=NORMAL";
+        await pragma.ExecuteNonQueryAsync(ct);
+        return true;
+    }
+
+    /// <summary>Sets the pooled SQLite connection back to full commits: the next user of it (mail acceptance) answers
+    /// only after an fsync. A connection that cannot be set back is not reused.</summary>
+    private static async Task RestoreCommitsAsync(MailroomDb db)
+    {
+        var connection = db.Database.GetDbConnection();
+        try
+        {
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA synchronous=FULL";
+            await pragma.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch
+        {
+            if (connection is Microsoft.Data.Sqlite.SqliteConnection sqlite)
+                Microsoft.Data.Sqlite.SqliteConnection.ClearPool(sqlite);
+            throw;
+        }
+    }
+
+    private async Task<WebhookSendResult> SendOneAsync(Item d, CancellationToken ct)
+    {
+        var hook = d.Hook;
         string url = hook?.Url ?? d.Url;
-        if (ev is null || (d.WebhookId is not null && hook is null))
+        if (d.RecordType is null || (d.WebhookId is not null && hook is null))
             // The webhook was deleted after the event was written (its rows go with it); nothing left to post.
             return new WebhookSendResult(false, false, 0, "The webhook or its event no longer exists.", 0);
-        var inbound = ev.RecordType == Inbound.InboundRetrySchedule.RecordType;
+        var inbound = d.RecordType == Inbound.InboundRetrySchedule.RecordType;
         // Inbound payloads are posted as stored (their attachments' Content is not a trigger option).
-        var body = inbound ? ev.PayloadJson : WebhookPayloads.Final(ev.PayloadJson, ev.BounceId, d.IncludeContent);
+        var body = inbound ? d.Payload : WebhookPayloads.Final(d.Payload, d.BounceId, d.IncludeContent);
         var remaining = inbound ? Inbound.InboundRetrySchedule.RetriesRemaining(d.Attempts) : WebhookRetrySchedule.RetriesRemaining(d.Attempts);
         var headers = new List<(string, string)>((hook?.Headers.Count ?? 0) + 3)
         {
             ("X-PM-Retries-Remaining", remaining.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("X-PM-Webhook-Trace-Id", $"{ev.Id}-{d.Id}"),
+            ("X-PM-Webhook-Trace-Id", $"{d.EventId}-{d.Id}"),
         };
+        // Encoded once: signed and posted as these bytes.
+        var bytes = System.Text.Encoding.UTF8.GetBytes(body);
         if (hook is not null)
         {
             headers.AddRange(hook.Headers);
-            headers.Add((WebhookSignature.Header, WebhookSignature.Sign(clock.GetUtcNow().ToUnixTimeSeconds(), body, hook.Secret, hook.PreviousSecret)));
+            headers.Add((WebhookSignature.Header, WebhookSignature.Sign(clock.GetUtcNow().ToUnixTimeSeconds(), bytes, hook.SecretKey, hook.PreviousSecretKey)));
         }
         return Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            ? await sender.SendAsync(new WebhookRequestPlan(uri, body, headers, hook?.User, hook?.Password), ct)
+            ? await sender.SendAsync(new WebhookRequestPlan(uri, body, headers, hook?.User, hook?.Password, bytes), ct)
             : new WebhookSendResult(false, false, 0, $"Invalid URL '{url}'.", 0);
     }
 
@@ -285,22 +497,20 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         "\"DurationMs\", \"Error\", \"Outcome\") VALUES (@DeliveryId, @EventId, @ServerId, @WebhookId, @RecordType, @At, @StatusCode, @DurationMs, @Error, @Outcome)";
 
     /// <summary>
-    /// Records a batch's attempts and the rows' next states in one transaction, in few statements: rows that end the
+    /// Records outcomes' attempts and the rows' next states in one transaction, in few statements: rows that end the
     /// same way (most often "delivered at the first attempt, HTTP 200") are updated by one <c>UPDATE ... WHERE Id IN</c>,
     /// and attempts by one prepared statement. A statement per row and state cost more than the POSTs they record.
     /// </summary>
-    private async Task RecordAsync((WebhookDelivery Delivery, WebhookEvent? Event, WebhookSendResult? Result)[] results, CancellationToken ct)
+    private async Task RecordAsync(List<Item> results, CancellationToken ct)
     {
-        if (results.Length == 0)
+        if (results.Count == 0)
             return;
         var now = clock.GetUtcNow();
-        var rows = new List<(WebhookDelivery D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long Next, string Outcome, string Last)>();
+        var rows = new List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long Next, string Outcome, string Last)>();
         var released = new List<long>();
-        foreach (var (d, ev, result) in results)
+        foreach (var d in results)
         {
-            if (d is null)
-                continue;
-            if (result is not { } r)
+            if (d.Result is not { } r)
             {
                 released.Add(d.Id);
                 continue;
@@ -309,7 +519,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             WebhookDeliveryState state;
             long next = d.NextAttemptAt;
             string outcome;
-            if (ev?.RecordType == Inbound.InboundRetrySchedule.RecordType)
+            if (d.RecordType == Inbound.InboundRetrySchedule.RecordType)
             {
                 // Inbound (spec §10.4): only 200 succeeds, 403 stops, anything else (or no answer) waits for the next row
                 // of the inbound schedule; a refused destination cannot improve and fails at once.
@@ -340,8 +550,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             var last = r.Success ? $"HTTP {r.StatusCode}" : r.Error;
             if (last.Length > 1000)
                 last = last[..1000];
-            rows.Add((d, ev?.RecordType ?? "", r, state, attempts, next, outcome, last));
-            MailroomMetrics.WebhookAttempt(ev?.RecordType ?? "", outcome);
+            rows.Add((d, d.RecordType ?? "", r, state, attempts, next, outcome, last));
+            MailroomMetrics.WebhookAttempt(d.RecordType ?? "", outcome);
             if (!r.Success)
                 log.LogInformation("Webhook {Delivery} to {Host}: {Outcome} ({Error})", d.Id, d.Host, outcome, r.Error);
         }
@@ -358,13 +568,38 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     }
 
     private async Task WriteOutcomesAsync(
-        List<(WebhookDelivery D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long Next, string Outcome, string Last)> rows,
+        List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long Next, string Outcome, string Last)> rows,
         List<long> released, long at, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+        await db.Database.OpenConnectionAsync(ct);
+        var relaxed = await RelaxCommitsAsync(db, ct);
+        try
+        {
+            await WriteOutcomesAsync(db, rows, released, at, ct);
+        }
+        finally
+        {
+            if (relaxed)
+                await RestoreCommitsAsync(db);
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task WriteOutcomesAsync(MailroomDb db,
+        List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long Next, string Outcome, string Last)> rows,
+        List<long> released, long at, CancellationToken ct)
+    {
         await using var statements = await RowStatements.BeginAsync(db, ct);
         var connection = statements.Transaction.Connection!;
+        if (statements.Postgres)
+        {
+            await using var relax = connection.CreateCommand();
+            relax.Transaction = statements.Transaction;
+            relax.CommandText = "SET LOCAL synchronous_commit = off";
+            await relax.ExecuteNonQueryAsync(ct);
+        }
         foreach (var same in rows.GroupBy(x => (x.State, x.Attempts, x.Next, x.Last)))
             foreach (var chunk in same.Chunk(500))
             {
