@@ -18,9 +18,21 @@ public sealed record MessageSearch(Paging Paging, string? Recipient, string? Fro
 /// <summary>The message activity log (Messages API, spec §8): every query is scoped by server.</summary>
 public sealed class MessageLog(MailroomDb db)
 {
+    /// <summary>
+    /// The Messages API counts at most this many matches: it is the paging window (count + offset ≤ 10,000, spec §1.6),
+    /// so every message a client can reach is counted exactly, and a store of a million messages is not counted per
+    /// request. A larger result answers <c>TotalCount</c> 10,000 ("the whole window").
+    /// </summary>
+    public const int ApiCountLimit = 10_000;
+
+    /// <summary>Terms shorter than a trigram cannot use the trigram indexes (every row would be a candidate).</summary>
+    private const int TrigramLength = 3;
+
     public async Task<OutboundMessageList> SearchAsync(int serverId, MessageSearch s, CancellationToken ct)
     {
-        var q = db.OutboundMessages.AsNoTracking().Where(m => m.ServerId == serverId && m.Stream == s.Stream);
+        var q = Candidates(s).AsNoTracking().Where(m => m.ServerId == serverId && m.Stream == s.Stream);
+        // The substring filters (case-insensitive, as the Activity page defines them) are served by trigram indexes
+        // (Candidates); this predicate stays as the exact test, so the answer is what it was without the indexes.
         if (s.Recipient is { } rcpt)
             q = q.Where(m => m.RecipientsJson.ToLower().Contains(rcpt.ToLower()));
         if (s.FromEmail is { } from)
@@ -61,6 +73,50 @@ public sealed class MessageLog(MailroomDb db)
                 m.AttachmentNamesJson, m.Status, m.TrackOpens, m.TrackLinks, m.MetadataJson, m.Stream, m.Sandboxed))
             .ToListAsync(ct);
         return new OutboundMessageList(total, page.Select(ToResponse).ToList());
+    }
+
+    /// <summary>
+    /// The rows a substring search can match, narrowed by the trigram indexes of migration <c>MessageSearchIndexes</c>:
+    /// on SQLite the FTS5 table <c>outbound_message_search</c> (tokenizer trigram, external content kept in step by
+    /// triggers), whose LIKE is answered from the index; on PostgreSQL ILIKE, served by pg_trgm GIN indexes. Both
+    /// return a superset of the exact matches (a <c>%</c> or <c>_</c> in the term is a wildcard here), which the
+    /// caller's exact predicate then tests.
+    /// </summary>
+    private IQueryable<OutboundMessage> Candidates(MessageSearch s)
+    {
+        var terms = new List<(string Column, string Pattern)>();
+        void Add(string column, string? term)
+        {
+            if (term is { Length: >= TrigramLength })
+                terms.Add((column, "%" + term + "%"));
+        }
+        Add("RecipientsJson", s.Recipient);
+        Add("From", s.FromEmail);
+        Add("Subject", s.Subject);
+        if (terms.Count == 0)
+            return db.OutboundMessages;
+        if (db.Database.IsNpgsql())
+        {
+            IQueryable<OutboundMessage> q = db.OutboundMessages;
+            foreach (var (column, pattern) in terms)
+            {
+                // The ILIKE operands are the raw columns, so the GIN (column gin_trgm_ops) indexes apply; a backslash
+                // is PostgreSQL's LIKE escape, doubled so the term's own backslashes stay literal.
+                var p = pattern.Replace("\\", "\\\\", StringComparison.Ordinal);
+                q = column switch
+                {
+                    "RecipientsJson" => q.Where(m => EF.Functions.ILike(m.RecipientsJson, p)),
+                    "From" => q.Where(m => EF.Functions.ILike(m.From, p)),
+                    _ => q.Where(m => EF.Functions.ILike(m.Subject, p)),
+                };
+            }
+            return q;
+        }
+        // SQLite: FTS5's trigram tokenizer answers LIKE on its columns from the index (3.34+). The CROSS JOIN keeps
+        // the FTS table as the outer loop (SQLite never reorders a CROSS JOIN), so the matches drive the row lookups.
+        var where = string.Join(" AND ", terms.Select((t, i) => $"s.\"{t.Column}\" LIKE {{{i}}}"));
+        var sql = "SELECT m.* FROM outbound_message_search AS s CROSS JOIN outbound_messages AS m ON m.rowid = s.rowid WHERE " + where;
+        return db.OutboundMessages.FromSqlRaw(sql, terms.Select(t => (object)t.Pattern).ToArray());
     }
 
     public async Task<OutboundMessageDetails> DetailsAsync(int serverId, Guid id, CancellationToken ct)
