@@ -49,17 +49,23 @@ public sealed class MessagesApiSearchTests : IAsyncLifetime
         var bob = await SendAsync(t, "news@mailroom.test", "bob@example.org", "Invoice 500 paid");
         var carol = await SendAsync(t, "billing@mailroom.test", "carol@example.org", "Weekly a_b digest");
         var dave = await SendAsync(t, "news@mailroom.test", "dave@example.net", "Weekly axb digest");
+        var cafe = await SendAsync(t, "news@mailroom.test", "erin@example.net", "Café \"crème\" 2024");
 
         await AssertFindsAsync(t, "recipient=alice.smith%40EXAMPLE.NET", alice);
         await AssertFindsAsync(t, "recipient=example.org", bob, carol);
         await AssertFindsAsync(t, "recipient=ob", bob);                  // shorter than a trigram: the scan
         await AssertFindsAsync(t, "fromemail=BILLING%40mailroom", alice, carol);
-        await AssertFindsAsync(t, "fromemail=news", bob, dave);
+        await AssertFindsAsync(t, "fromemail=news", bob, dave, cafe);
         await AssertFindsAsync(t, "subject=invoice", alice, bob);
         await AssertFindsAsync(t, "subject=50%25", alice);               // '%' is a character here, not LIKE's wildcard
         await AssertFindsAsync(t, "subject=a_b", carol);                 // and so is '_'
         await AssertFindsAsync(t, "subject=%25", alice);
         await AssertFindsAsync(t, "subject=weekly&fromemail=news&recipient=.net", dave);
+        await AssertFindsAsync(t, "subject=WEEKLY%20A", carol, dave);
+        await AssertFindsAsync(t, "subject=CAF%C3%A9", cafe);            // not ASCII: the index's LIKE
+        await AssertFindsAsync(t, "subject=%22cr%C3%A8me%22%202024", cafe);
+        await AssertFindsAsync(t, "subject=%22%202024", cafe);        // a quote in the term (FTS5 query syntax)
+        await AssertFindsAsync(t, "recipient=7919%40example.net");
         await AssertFindsAsync(t, "subject=nothing%20like%20this");
         await AssertFindsAsync(t, "subject=digest&tag=none");
     }

@@ -44,7 +44,7 @@ public sealed class GrownStoreQueryPlanTests
             null, null, null, null, filter == "subject" ? term : null, "outbound", null) { CountLimit = MessageLog.ApiCountLimit };
         var plans = await PlansAsync(db => new MessageLog(db).SearchAsync(1, search, CancellationToken.None));
         // Before: SCAN (or SEARCH by server and stream of) every message of the stream, testing instr(lower(...)).
-        Assert.Equal(2, plans.Count(p => p.Contains("SCAN s VIRTUAL TABLE INDEX", StringComparison.Ordinal)
+        Assert.Equal(2, plans.Count(p => p.Contains("SCAN outbound_message_search VIRTUAL TABLE INDEX", StringComparison.Ordinal)
             && p.Contains("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", StringComparison.Ordinal)));
         Assert.DoesNotContain(plans, p => p.Contains("IX_outbound_messages_ServerId_Stream", StringComparison.Ordinal)
             || p.Split('\n').Any(line => line == "SCAN m" || line.StartsWith("SCAN m USING", StringComparison.Ordinal)));
