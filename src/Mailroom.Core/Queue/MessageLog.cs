@@ -103,7 +103,8 @@ public sealed class MessageLog(MailroomDb db)
                 // ILIKE '%t%' for a few rare trigrams t of the term, on the raw columns, so the GIN (column
                 // gin_trgm_ops) indexes answer them reading only those trigrams' posting lists: ILIKE of the whole
                 // term makes GIN read every trigram's list, and an address's domain trigrams are in every row. The
-                // exact predicate (not indexable) then decides. A backslash is LIKE's escape character.
+                // exact predicate (not indexable) then decides. The escape character is named: without one, Npgsql
+                // sends ESCAPE '' and the escaped % and _ would be read as a backslash and a wildcard.
                 // (A term outside ASCII keeps the whole-term ILIKE: case folding is then the database's alone.)
                 var term = pattern[1..^1];
                 foreach (var part in term.All(char.IsAscii) ? RareTrigrams(term) : [term])
@@ -112,9 +113,9 @@ public sealed class MessageLog(MailroomDb db)
                         .Replace("_", "\\_", StringComparison.Ordinal) + "%";
                     q = column switch
                     {
-                        "RecipientsJson" => q.Where(m => EF.Functions.ILike(m.RecipientsJson, p)),
-                        "From" => q.Where(m => EF.Functions.ILike(m.From, p)),
-                        _ => q.Where(m => EF.Functions.ILike(m.Subject, p)),
+                        "RecipientsJson" => q.Where(m => EF.Functions.ILike(m.RecipientsJson, p, "\\")),
+                        "From" => q.Where(m => EF.Functions.ILike(m.From, p, "\\")),
+                        _ => q.Where(m => EF.Functions.ILike(m.Subject, p, "\\")),
                     };
                 }
             }
