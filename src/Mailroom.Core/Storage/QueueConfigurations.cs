@@ -53,6 +53,8 @@ internal sealed class SuppressionConfiguration : IEntityTypeConfiguration<Mailro
         b.Property(s => s.Stream).HasMaxLength(30);
         b.Property(s => s.Email).HasMaxLength(320);
         b.HasIndex(s => new { s.ServerId, s.Stream, s.Email }).IsUnique();
+        // /deliverystats' InactiveMails: the distinct addresses of one server, read from this index alone.
+        b.HasIndex(s => new { s.ServerId, s.Email });
         b.HasOne<Mailroom.Core.Accounts.Server>().WithMany().HasForeignKey(s => s.ServerId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -66,6 +68,9 @@ internal sealed class BounceConfiguration : IEntityTypeConfiguration<Mailroom.Co
         b.Property(x => x.Email).HasMaxLength(320);
         b.HasIndex(x => new { x.ServerId, x.Stream, x.BouncedAt });
         b.HasIndex(x => new { x.ServerId, x.Email });
+        // /deliverystats: the count by type of one server's bounces, read from this index alone (without it, every
+        // bounce row of the server: 133 ms on a million-message SQLite store).
+        b.HasIndex(x => new { x.ServerId, x.Type });
         b.HasIndex(x => x.MessageId);
         b.HasOne<Mailroom.Core.Accounts.Server>().WithMany().HasForeignKey(x => x.ServerId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -30,7 +30,7 @@ public static class MessagesApi
             MessageLog.ParseDate(http.QueryString("todate"), "todate", endOfDay: true),
             http.QueryString("subject"),
             http.QueryString("messagestream") ?? DefaultStreams.Outbound,
-            metadata.Key is null ? null : metadata);
+            metadata.Key is null ? null : metadata) { CountLimit = MessageLog.ApiCountLimit };
         return Ok(await log.SearchAsync(http.Server().ServerId, filter, http.RequestAborted));
     }
 

@@ -33,6 +33,32 @@ public sealed class GrownStoreQueryPlanTests
         Assert.Equal(2, plans.Count(p => p.Contains("IX_outbound_messages_ServerId_Stream_Tag_ReceivedAt (ServerId=? AND Stream=? AND Tag=?)", StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData("recipient")]
+    [InlineData("fromemail")]
+    [InlineData("subject")]
+    public async Task MessageSearchBySubstringReadsTheTrigramIndexThenLooksUpEachMatchByRowid(string filter)
+    {
+        var term = "user42@example.net";
+        var search = new MessageSearch(new Paging(50, 0), filter == "recipient" ? term : null, filter == "fromemail" ? term : null,
+            null, null, null, null, filter == "subject" ? term : null, "outbound", null) { CountLimit = MessageLog.ApiCountLimit };
+        var plans = await PlansAsync(db => new MessageLog(db).SearchAsync(1, search, CancellationToken.None));
+        // Before: SCAN (or SEARCH by server and stream of) every message of the stream, testing instr(lower(...)).
+        Assert.Equal(2, plans.Count(p => p.Contains("SCAN outbound_message_search VIRTUAL TABLE INDEX", StringComparison.Ordinal)
+            && p.Contains("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", StringComparison.Ordinal)));
+        Assert.DoesNotContain(plans, p => p.Contains("IX_outbound_messages_ServerId_Stream", StringComparison.Ordinal)
+            || p.Split('\n').Any(line => line == "SCAN m" || line.StartsWith("SCAN m USING", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task DeliveryStatsCountFromIndexesAlone()
+    {
+        var plans = await PlansAsync(db => new Mailroom.Core.Events.BounceService(db, new Mailroom.Core.Webhooks.WebhookOutbox(TimeProvider.System))
+            .StatsAsync(1, CancellationToken.None));
+        Assert.Contains(plans, p => p.Contains("USING COVERING INDEX IX_bounces_ServerId_Type (ServerId=?)", StringComparison.Ordinal));
+        Assert.Contains(plans, p => p.Contains("USING COVERING INDEX IX_suppressions_ServerId_Email (ServerId=?)", StringComparison.Ordinal));
+    }
+
     private static async Task<List<string>> PlansAsync(Func<MailroomDb, Task> run)
     {
         var dir = Directory.CreateTempSubdirectory("mailroom-plan-");

@@ -795,6 +795,8 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
                     b.HasIndex("ServerId", "Email");
 
+                    b.HasIndex("ServerId", "Type");
+
                     b.HasIndex("ServerId", "Stream", "BouncedAt");
 
                     b.ToTable("bounces", (string)null);
@@ -868,6 +870,8 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .HasColumnType("character varying(30)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ServerId", "Email");
 
                     b.HasIndex("ServerId", "Stream", "Email")
                         .IsUnique();

@@ -766,6 +766,8 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
 
                     b.HasIndex("ServerId", "Email");
 
+                    b.HasIndex("ServerId", "Type");
+
                     b.HasIndex("ServerId", "Stream", "BouncedAt");
 
                     b.ToTable("bounces", (string)null);
@@ -835,6 +837,8 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ServerId", "Email");
 
                     b.HasIndex("ServerId", "Stream", "Email")
                         .IsUnique();

@@ -1,0 +1,140 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Mailroom.Core.Queue;
+using Mailroom.Core.Storage;
+using Mailroom.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Mailroom.Tests.Api;
+
+/// <summary>
+/// <c>GET /messages/outbound</c>'s filters (spec §8.1) as served by the trigram indexes (SQLite FTS5, PostgreSQL pg_trgm,
+/// migration MessageSearchIndexes): the same case-insensitive substring matches as a scan, for short terms and LIKE
+/// wildcards too, one server's messages only, and none left behind by the retention job.
+/// </summary>
+public sealed class MessagesApiSearchTests : IAsyncLifetime
+{
+    private MailroomHost _host = null!;
+
+    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
+
+    private static async Task<string> SendAsync(Tenant t, string from, string to, string subject)
+    {
+        var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = from, To = to, Subject = subject, TextBody = "Hi" }).OkJson();
+        return r.GetProperty("MessageID").GetString()!;
+    }
+
+    private static async Task<(int Total, List<string> Ids)> SearchAsync(Tenant t, string query)
+    {
+        var r = await t.ServerApi.GetAsync("/messages/outbound?count=500&offset=0&" + query).OkJson();
+        var ids = r.GetProperty("Messages").EnumerateArray().Select(m => m.GetProperty("MessageID").GetString()!).ToList();
+        return (r.GetProperty("TotalCount").GetInt32(), ids);
+    }
+
+    private static async Task AssertFindsAsync(Tenant t, string query, params string[] expected)
+    {
+        var (total, ids) = await SearchAsync(t, query);
+        Assert.Equal(expected.Order(), ids.Order());
+        Assert.Equal(expected.Length, total);
+    }
+
+    [Fact]
+    public async Task SubstringFiltersMatchCaseInsensitivelyWithShortTermsAndWildcardCharactersTakenLiterally()
+    {
+        var t = await _host.CreateTenantAsync();
+        var alice = await SendAsync(t, "billing@mailroom.test", "Alice.Smith@Example.net", "Invoice 50% paid");
+        var bob = await SendAsync(t, "news@mailroom.test", "bob@example.org", "Invoice 500 paid");
+        var carol = await SendAsync(t, "billing@mailroom.test", "carol@example.org", "Weekly a_b digest");
+        var dave = await SendAsync(t, "news@mailroom.test", "dave@example.net", "Weekly axb digest");
+        var cafe = await SendAsync(t, "news@mailroom.test", "erin@example.net", "Café \"crème\" 2024");
+
+        await AssertFindsAsync(t, "recipient=alice.smith%40EXAMPLE.NET", alice);
+        await AssertFindsAsync(t, "recipient=example.org", bob, carol);
+        await AssertFindsAsync(t, "recipient=ob", bob);                  // shorter than a trigram: the scan
+        await AssertFindsAsync(t, "fromemail=BILLING%40mailroom", alice, carol);
+        await AssertFindsAsync(t, "fromemail=news", bob, dave, cafe);
+        await AssertFindsAsync(t, "subject=invoice", alice, bob);
+        await AssertFindsAsync(t, "subject=50%25", alice);               // '%' is a character here, not LIKE's wildcard
+        await AssertFindsAsync(t, "subject=a_b", carol);                 // and so is '_'
+        await AssertFindsAsync(t, "subject=%25", alice);
+        await AssertFindsAsync(t, "subject=weekly&fromemail=news&recipient=.net", dave);
+        await AssertFindsAsync(t, "subject=WEEKLY%20A", carol, dave);
+        await AssertFindsAsync(t, "subject=CAF%C3%A9", cafe);            // not ASCII: the index's LIKE
+        await AssertFindsAsync(t, "subject=%22cr%C3%A8me%22%202024", cafe);
+        await AssertFindsAsync(t, "subject=%22%202024", cafe);        // a quote in the term (FTS5 query syntax)
+        await AssertFindsAsync(t, "recipient=7919%40example.net");
+        await AssertFindsAsync(t, "subject=nothing%20like%20this");
+        await AssertFindsAsync(t, "subject=digest&tag=none");
+    }
+
+    [Fact]
+    public async Task SearchesNeverReturnAnotherServersMessages()
+    {
+        var a = await _host.CreateTenantAsync();
+        var b = await _host.CreateTenantAsync();
+        var mine = await SendAsync(a, "app@mailroom.test", "shared@example.net", "Shared subject line");
+        var theirs = await SendAsync(b, "app@mailroom.test", "shared@example.net", "Shared subject line");
+
+        foreach (var query in new[] { "recipient=shared%40example.net", "fromemail=app%40mailroom.test", "subject=Shared%20subject", "" })
+        {
+            await AssertFindsAsync(a, query, mine);
+            await AssertFindsAsync(b, query, theirs);
+        }
+    }
+
+    [Fact]
+    public async Task PurgedMessagesLeaveTheSearchIndexWithTheirRows()
+    {
+        var t = await _host.CreateTenantAsync();
+        var old = await SendAsync(t, "app@mailroom.test", "old@example.net", "Quarterly report");
+        await AssertFindsAsync(t, "subject=quarterly", old);
+        await _host.ScopedAsync(async sp =>
+        {
+            // Past Accepted with no pending delivery, as Preparation and delivery would leave it.
+            var db = sp.GetRequiredService<MailroomDb>();
+            foreach (var m in db.OutboundMessages)
+                m.Stage = MessageStage.Prepared;
+            return await db.SaveChangesAsync();
+        });
+        _host.Clock.Advance(TimeSpan.FromDays(46)); // past the 45-day retention
+        // The host's hourly job runs on the injected clock and may have purged it already; this pass makes sure.
+        await _host.ScopedAsync(sp => sp.GetRequiredService<MessageRetention>().PurgeAsync());
+        Assert.Equal(0, await _host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<MailroomDb>().OutboundMessages.Count())));
+
+        await AssertFindsAsync(t, "subject=quarterly");
+        var young = await SendAsync(t, "app@mailroom.test", "new@example.net", "Quarterly report");
+        await AssertFindsAsync(t, "subject=quarterly", young);
+        await AssertFindsAsync(t, "recipient=old%40example.net");
+        await AssertFindsAsync(t, "recipient=new%40example.net", young);
+    }
+
+    [Fact]
+    public async Task TotalCountStopsAtTheTenThousandMessagePagingWindow()
+    {
+        var t = await _host.CreateTenantAsync();
+        var other = await _host.CreateTenantAsync();
+        var now = _host.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await _host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            db.OutboundMessages.AddRange(Enumerable.Range(0, MessageLog.ApiCountLimit + 5).Select(i => new OutboundMessage
+            {
+                Id = Guid.NewGuid(), AccountId = t.Account.AccountID, ServerId = t.Server.ID, From = "app@mailroom.test",
+                Subject = $"Bulk {i}", RecipientsJson = "[\"bulk@example.net\"]", Stage = MessageStage.Prepared,
+                Status = MessageStatus.Sent, ReceivedAt = now - i,
+            }));
+            return await db.SaveChangesAsync();
+        });
+
+        var (total, page) = await SearchAsync(t, "");
+        Assert.Equal(MessageLog.ApiCountLimit, total);
+        Assert.Equal(500, page.Count);
+        Assert.Equal(MessageLog.ApiCountLimit, (await SearchAsync(t, "recipient=bulk%40example")).Total);
+        // Below the window the count is exact.
+        Assert.Equal(1, (await SearchAsync(t, "subject=Bulk%2010004")).Total);
+        Assert.Equal(0, (await SearchAsync(other, "")).Total);
+    }
+}
