@@ -15,14 +15,9 @@ public sealed class NodeClientBouncesTests
     {
         NodeClient.RequireInstalled();
         using var dns = TestDnsServer.Start();
-        await using var sink = new SmtpSink(tls: false);
-        sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 <gone@example.net>: User unknown") : null;
-        await using var server = await MailroomProcess.StartAsync(["--platform-domain", "mailroom.test", "--dns", dns.Address,
-            "--roles", "all", "--relay", $"127.0.0.1:{sink.Port}"]);
-        var account = await server.CreateAccountAsync("Node bounces");
-
-        using var http = server.AccountApi(account.AccountToken);
-        var serverToken = (await http.CreateServerAsync(new { Name = "Bounces" })).ApiTokens[0];
+        await using var sink = NodeClient.SinkRefusingGone();
+        await using var server = await NodeClient.StartRelayingAsync(dns, sink);
+        var serverToken = await NodeClient.NewServerTokenAsync(server, "Bounces");
         using var api = server.ServerApi(serverToken);
         await api.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "gone@example.net", Subject = "Hi", TextBody = "Hi" }).OkJson();
 

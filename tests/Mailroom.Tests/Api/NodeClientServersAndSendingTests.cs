@@ -24,8 +24,7 @@ public sealed class NodeClientServersAndSendingTests
         NodeClient.RequireInstalled();
         using var dns = TestDnsServer.Start();
         await using var sink = new SmtpSink();
-        await using var server = await MailroomProcess.StartAsync(["--platform-domain", "mailroom.test", "--dns", dns.Address,
-            "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all"]);
+        await using var server = await NodeClient.StartRelayingAsync(dns, sink);
         var account = await server.CreateAccountAsync("Node sending");
         using var http = server.AccountApi(account.AccountToken);
         var created = await http.CreateServerAsync(new { Name = "Sender" });

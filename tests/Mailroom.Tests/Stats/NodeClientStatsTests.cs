@@ -15,14 +15,9 @@ public sealed class NodeClientStatsTests
     {
         NodeClient.RequireInstalled();
         using var dns = TestDnsServer.Start();
-        await using var sink = new SmtpSink(tls: false);
-        sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 <gone@example.net>: User unknown") : null;
-        await using var server = await MailroomProcess.StartAsync(["--platform-domain", "mailroom.test", "--dns", dns.Address,
-            "--roles", "all", "--relay", $"127.0.0.1:{sink.Port}"]);
-        var account = await server.CreateAccountAsync("Node stats");
-
-        using var http = server.AccountApi(account.AccountToken);
-        var serverToken = (await http.CreateServerAsync(new { Name = "Stats" })).ApiTokens[0];
+        await using var sink = NodeClient.SinkRefusingGone();
+        await using var server = await NodeClient.StartRelayingAsync(dns, sink);
+        var serverToken = await NodeClient.NewServerTokenAsync(server, "Stats");
         using var api = server.ServerApi(serverToken);
         foreach (var to in new[] { "jo@example.net", "gone@example.net" })
             await api.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = to, Subject = "Hi", TextBody = "Hi", Tag = "welcome", TrackOpens = true }).OkJson();
