@@ -19,17 +19,8 @@ public sealed class BouncesApiTests : IAsyncLifetime
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
     private Task<long> AddAsync(Tenant t, string email, BounceType type, string stream = "outbound", string tag = "", string? content = null, Guid? messageId = null) =>
-        _host.ScopedAsync(async sp =>
-        {
-            var db = sp.GetRequiredService<MailroomDb>();
-            // As delivery and the MX path do: the bounce, its suppression and its stats counter in one transaction.
-            await using var tx = await db.Database.BeginTransactionAsync();
-            var b = await sp.GetRequiredService<BounceRecorder>().AddAsync(db, new BounceFacts(t.Server.ID, stream, messageId, email, type,
-                "550 5.1.1 unknown", "app@mailroom.test", "Hello", tag, content, type.SuppressesRecipient), CancellationToken.None);
-            await db.SaveChangesAsync();
-            await tx.CommitAsync();
-            return b.Id;
-        });
+        _host.RecordBounceAsync(new BounceFacts(t.Server.ID, stream, messageId, email, type,
+            "550 5.1.1 unknown", "app@mailroom.test", "Hello", tag, content, type.SuppressesRecipient));
 
     /// <summary>A real message (accepted, not delivered: no delivery role) for bounces that name one.</summary>
     private static async Task<Guid> MessageAsync(Tenant t)

@@ -19,16 +19,7 @@ public sealed class SuppressionsApiTests : IAsyncLifetime
     private static object Body(params string[] emails) => new { Suppressions = emails.Select(e => new { EmailAddress = e }).ToArray() };
 
     private Task AddBounceAsync(Tenant t, string email, BounceType type) =>
-        _host.ScopedAsync(async sp =>
-        {
-            var db = sp.GetRequiredService<MailroomDb>();
-            // As delivery and the MX path do: the bounce, its suppression and its stats counter in one transaction.
-            await using var tx = await db.Database.BeginTransactionAsync();
-            await sp.GetRequiredService<BounceRecorder>().AddAsync(db, new BounceFacts(t.Server.ID, "outbound", null, email, type, "", "", "", "", null, true), CancellationToken.None);
-            var saved = await db.SaveChangesAsync();
-            await tx.CommitAsync();
-            return saved;
-        });
+        _host.RecordBounceAsync(new BounceFacts(t.Server.ID, "outbound", null, email, type, "", "", "", "", null, true));
 
     [Fact]
     public async Task CreatedSuppressionsAreDumpedAndRefuseSendsInThatStreamOnly()
