@@ -121,8 +121,8 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task NamesAreUniqueWithinAnAccountOnly()
     {
-        var a = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
-        var b = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var a = await _host.NewAccountClientAsync();
+        var b = await _host.NewAccountClientAsync();
         await a.PostAsJsonAsync("/servers", new { Name = "Shop" }).OkJson();
         await a.PostAsJsonAsync("/servers", new { Name = "shop" }).Error(422, 603);
         await b.PostAsJsonAsync("/servers", new { Name = "Shop" }).OkJson();
@@ -133,8 +133,8 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task InboundDomainIsUniqueAcrossServers()
     {
-        var a = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
-        var b = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var a = await _host.NewAccountClientAsync();
+        var b = await _host.NewAccountClientAsync();
         await a.PostAsJsonAsync("/servers", new { Name = "One", InboundDomain = "in.example.com" }).OkJson();
         await b.PostAsJsonAsync("/servers", new { Name = "Two", InboundDomain = "in.example.com" }).Error(422, 602);
     }
@@ -142,7 +142,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task EditChangesOnlyGivenFieldsAndNullLeavesThemAlone()
     {
-        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var api = await _host.NewAccountClientAsync();
         var s = await api.PostAsJsonAsync("/servers", new { Name = "Shop", Color = "red", TrackOpens = true, BounceHookUrl = "https://h.example.com/b" }).OkJson();
         var id = s.GetProperty("ID").GetInt32();
         var edited = await api.PutAsync($"/servers/{id}", JsonBody("""
@@ -167,7 +167,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     public async Task AnIdThatNamesNoServerGetsPostmarksServerNotFoundOnEveryVerb(string id)
     {
         // An ID too large for the route's int used to fall through to "No such endpoint" (404) while -1 got 601.
-        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var api = await _host.NewAccountClientAsync();
         var get = await api.GetAsync($"/servers/{id}").Error(422, 601);
         Assert.Equal($"Server '{id}' was not found.", get);
         Assert.Equal(get, await api.PutAsJsonAsync($"/servers/{id}", new { Name = "x" }).Error(422, 601));
@@ -177,7 +177,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task AJsonBodyStartingWithAUtf8ByteOrderMarkCreatesAServer()
     {
-        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var api = await _host.NewAccountClientAsync();
         var content = new ByteArrayContent([.. System.Text.Encoding.UTF8.GetPreamble(), .. """{"Name":"Bom"}"""u8]);
         content.Headers.ContentType = new("application/json") { CharSet = "utf-8" };
         var created = await api.PostAsync("/servers", content).OkJson();
@@ -187,7 +187,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task ListPagesAndFiltersByName()
     {
-        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var api = await _host.NewAccountClientAsync();
         foreach (var n in new[] { "alpha shop", "beta", "Gamma Shop", "delta", "epsilon_shop" })
             await api.PostAsJsonAsync("/servers", new { Name = n }).OkJson();
         var all = await api.GetAsync("/servers?count=500&offset=0").OkJson();
