@@ -9,33 +9,27 @@ import { required, serverClient, rejectsWith } from "./common.mjs";
 const [token] = required("SERVER_TOKEN");
 const client = serverClient(token);
 
-const created = await client.createWebhook({
-  Url: "https://hooks.example.com/postmark",
-  MessageStream: "outbound",
-  HttpAuth: { Username: "user", Password: "pass" },
-  HttpHeaders: [{ Name: "X-Source", Value: "node" }],
-  Triggers: {
-    Open: { Enabled: false, PostFirstOpenOnly: false },
-    Click: { Enabled: false },
-    Delivery: { Enabled: true },
-    Bounce: { Enabled: true, IncludeContent: true },
-    SpamComplaint: { Enabled: true, IncludeContent: false },
-    SubscriptionChange: { Enabled: true },
-  },
-});
-assert.equal(typeof created.ID, "number");
-assert.equal(created.Url, "https://hooks.example.com/postmark");
-assert.equal(created.MessageStream, "outbound");
-assert.deepEqual(created.HttpAuth, { Username: "user", Password: "pass" });
-assert.deepEqual(created.HttpHeaders, [{ Name: "X-Source", Value: "node" }]);
-assert.deepEqual(created.Triggers, {
+const triggers = {
   Open: { Enabled: false, PostFirstOpenOnly: false },
   Click: { Enabled: false },
   Delivery: { Enabled: true },
   Bounce: { Enabled: true, IncludeContent: true },
   SpamComplaint: { Enabled: true, IncludeContent: false },
   SubscriptionChange: { Enabled: true },
+};
+const created = await client.createWebhook({
+  Url: "https://hooks.example.com/postmark",
+  MessageStream: "outbound",
+  HttpAuth: { Username: "user", Password: "pass" },
+  HttpHeaders: [{ Name: "X-Source", Value: "node" }],
+  Triggers: triggers,
 });
+assert.equal(typeof created.ID, "number");
+assert.equal(created.Url, "https://hooks.example.com/postmark");
+assert.equal(created.MessageStream, "outbound");
+assert.deepEqual(created.HttpAuth, { Username: "user", Password: "pass" });
+assert.deepEqual(created.HttpHeaders, [{ Name: "X-Source", Value: "node" }]);
+assert.deepEqual(created.Triggers, triggers); // every trigger comes back as sent
 
 const second = await client.createWebhook({ Url: "https://hooks.example.com/broadcast", MessageStream: "broadcast",
   Triggers: { Bounce: { Enabled: true } } });
