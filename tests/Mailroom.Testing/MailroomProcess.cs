@@ -195,14 +195,7 @@ public sealed class MailroomProcess : IAsyncDisposable
     /// (polled every 20 ms).</summary>
     public async Task<TimeSpan> RestartAsync(IReadOnlyList<string> extraServeArgs, CancellationToken ct)
     {
-        if (_process is not null)
-        {
-            KillTree();
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try { await _process.WaitForExitAsync(wait.Token); } catch (OperationCanceledException) { }
-            _process.Dispose();
-            _process = null;
-        }
+        await KillAndForgetAsync();
         _launch = _launch with { ExtraArgs = extraServeArgs };
         var watch = Stopwatch.StartNew();
         Start();
@@ -444,16 +437,21 @@ public sealed class MailroomProcess : IAsyncDisposable
         return "dotnet";
     }
 
+    /// <summary>Kills the process tree, if any, waits up to 10 s for it to exit and forgets it.</summary>
+    private async Task KillAndForgetAsync()
+    {
+        if (_process is null)
+            return;
+        KillTree();
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try { await _process.WaitForExitAsync(wait.Token); } catch (OperationCanceledException) { }
+        _process.Dispose();
+        _process = null;
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_process is not null)
-        {
-            KillTree();
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try { await _process.WaitForExitAsync(wait.Token); } catch (OperationCanceledException) { }
-            _process.Dispose();
-            _process = null;
-        }
+        await KillAndForgetAsync();
         if (_log is not null)
             lock (_log) _log.Dispose();
         if (_keep)

@@ -4,21 +4,10 @@
 //   HOST=127.0.0.1:5080 SERVER_TOKEN=... BOUNCED=gone@example.net node tests/node/bounces.test.mjs
 // Exits non-zero on the first failed assertion.
 import assert from "node:assert/strict";
-import * as postmark from "postmark";
+import { required, serverClient, rejectsWith } from "./common.mjs";
 
-const host = process.env.HOST;
-const token = process.env.SERVER_TOKEN;
-const bounced = process.env.BOUNCED;
-assert.ok(host && token && bounced, "HOST, SERVER_TOKEN and BOUNCED are required");
-
-const client = new postmark.ServerClient(token, { useHttps: false, requestHost: host });
-
-async function rejectsWith(promise, code) {
-  await assert.rejects(promise, (e) => {
-    assert.equal(e.code, code, `expected ErrorCode ${code}, got ${e.code}: ${e.message}`);
-    return true;
-  });
-}
+const [token, bounced] = required("SERVER_TOKEN", "BOUNCED");
+const client = serverClient(token);
 
 // ---- Delivery statistics ----
 const stats = await client.getDeliveryStatistics();

@@ -3,23 +3,12 @@
 //   HOST=127.0.0.1:5080 ACCOUNT_TOKEN=... node tests/node/identities.test.mjs
 // Exits non-zero on the first failed assertion. The server's DNS resolver answers nothing, so nothing verifies.
 import assert from "node:assert/strict";
-import * as postmark from "postmark";
+import { required, accountClient, rejectsWith } from "./common.mjs";
 
-const host = process.env.HOST;
-const token = process.env.ACCOUNT_TOKEN;
-assert.ok(host, "HOST is required");
-assert.ok(token, "ACCOUNT_TOKEN is required");
-
-const client = new postmark.AccountClient(token, { useHttps: false, requestHost: host });
+const [token] = required("ACCOUNT_TOKEN");
+const client = accountClient(token);
 const suffix = Math.random().toString(36).slice(2, 8);
 const domainName = `node-${suffix}.example`;
-
-async function rejectsWith(promise, code) {
-  await assert.rejects(promise, (e) => {
-    assert.equal(e.code, code, `expected ErrorCode ${code}, got ${e.code}: ${e.message}`);
-    return true;
-  });
-}
 
 function assertDomainDetails(d) {
   for (const field of ["SPFHost", "SPFTextValue", "DKIMHost", "DKIMTextValue", "DKIMPendingHost", "DKIMPendingTextValue",

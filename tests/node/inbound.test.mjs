@@ -5,20 +5,10 @@
 //   HOST=127.0.0.1:5080 SERVER_TOKEN=... node tests/node/inbound.test.mjs
 // Exits non-zero on the first failed assertion.
 import assert from "node:assert/strict";
-import * as postmark from "postmark";
+import { required, serverClient, rejectsWith } from "./common.mjs";
 
-const host = process.env.HOST;
-const token = process.env.SERVER_TOKEN;
-assert.ok(host && token, "HOST and SERVER_TOKEN are required");
-
-const client = new postmark.ServerClient(token, { useHttps: false, requestHost: host });
-
-async function rejectsWith(promise, code) {
-  await assert.rejects(promise, (e) => {
-    assert.equal(e.code, code, `expected ErrorCode ${code}, got ${e.code}: ${e.message}`);
-    return true;
-  });
-}
+const [token] = required("SERVER_TOKEN");
+const client = serverClient(token);
 
 // Rules: the one the test made (blocked.example), plus two here.
 const rule = await client.createInboundRuleTrigger({ Rule: "someone@spam.example" });

@@ -3,12 +3,10 @@
 //   HOST=127.0.0.1:5080 SERVER_TOKEN=... FROM=app@mailroom.test node tests/node/sending.test.mjs
 import assert from "node:assert/strict";
 import * as postmark from "postmark";
+import { required, serverClient } from "./common.mjs";
 
-const host = process.env.HOST;
-const token = process.env.SERVER_TOKEN;
-const from = process.env.FROM;
-assert.ok(host && token && from, "HOST, SERVER_TOKEN and FROM are required");
-const client = new postmark.ServerClient(token, { useHttps: false, requestHost: host });
+const [token, from] = required("SERVER_TOKEN", "FROM");
+const client = serverClient(token);
 
 const single = await client.sendEmail({
   From: `Shop <${from}>`,

@@ -4,19 +4,11 @@
 // Exits non-zero on the first failed assertion.
 import assert from "node:assert/strict";
 import * as postmark from "postmark";
+import { required, accountClient, serverClient, rejectsWith } from "./common.mjs";
 
-const host = process.env.HOST;
-const token = process.env.ACCOUNT_TOKEN;
-assert.ok(host && token, "HOST and ACCOUNT_TOKEN are required");
-const account = new postmark.AccountClient(token, { useHttps: false, requestHost: host });
+const [token] = required("ACCOUNT_TOKEN");
+const account = accountClient(token);
 const suffix = Math.random().toString(36).slice(2, 8);
-
-async function rejectsWith(promise, code) {
-  await assert.rejects(promise, (e) => {
-    assert.equal(e.code, code, `expected ErrorCode ${code}, got ${e.code}: ${e.message}`);
-    return true;
-  });
-}
 
 // Servers (account token)
 const created = await account.createServer({ Name: `node-${suffix}`, Color: "Blue", TrackOpens: true, TrackLinks: "HtmlOnly" });
@@ -39,7 +31,7 @@ await rejectsWith(account.createServer({ Name: `node-${suffix}-renamed` }), 603)
 await rejectsWith(account.createServer({ Name: "x", Color: "pink" }), 607);
 
 // The server's own token
-const server = new postmark.ServerClient(created.ApiTokens[0], { useHttps: false, requestHost: host });
+const server = serverClient(created.ApiTokens[0]);
 const own = await server.getServer();
 assert.equal(own.ID, created.ID);
 const ownEdited = await server.editServer({ InboundSpamThreshold: 10 });

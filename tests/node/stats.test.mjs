@@ -4,13 +4,10 @@
 //   HOST=127.0.0.1:5080 SERVER_TOKEN=... node tests/node/stats.test.mjs
 // Exits non-zero on the first failed assertion.
 import assert from "node:assert/strict";
-import * as postmark from "postmark";
+import { required, serverClient } from "./common.mjs";
 
-const host = process.env.HOST;
-const token = process.env.SERVER_TOKEN;
-assert.ok(host && token, "HOST and SERVER_TOKEN are required");
-
-const client = new postmark.ServerClient(token, { useHttps: false, requestHost: host });
+const [token] = required("SERVER_TOKEN");
+const client = serverClient(token);
 const date = /^\d{4}-\d{2}-\d{2}$/;
 
 // ---- Overview: totals only ----

@@ -3,13 +3,13 @@
 //   HOST=127.0.0.1:5080 ACCOUNT_TOKEN=... SERVER_TOKEN=... SERVER_ID=... STAGING_TOKEN=... STAGING_ID=... FROM=app@mailroom.test node tests/node/templates.test.mjs
 import assert from "node:assert/strict";
 import * as postmark from "postmark";
+import { required, serverClient, accountClient } from "./common.mjs";
 
-const { HOST: host, ACCOUNT_TOKEN, SERVER_TOKEN, SERVER_ID, STAGING_TOKEN, STAGING_ID, FROM: from } = process.env;
-assert.ok(host && ACCOUNT_TOKEN && SERVER_TOKEN && SERVER_ID && STAGING_TOKEN && STAGING_ID && from, "environment incomplete");
-const options = { useHttps: false, requestHost: host };
-const client = new postmark.ServerClient(SERVER_TOKEN, options);
-const staging = new postmark.ServerClient(STAGING_TOKEN, options);
-const account = new postmark.AccountClient(ACCOUNT_TOKEN, options);
+const [ACCOUNT_TOKEN, SERVER_TOKEN, SERVER_ID, STAGING_TOKEN, STAGING_ID, from] =
+  required("ACCOUNT_TOKEN", "SERVER_TOKEN", "SERVER_ID", "STAGING_TOKEN", "STAGING_ID", "FROM");
+const client = serverClient(SERVER_TOKEN);
+const staging = serverClient(STAGING_TOKEN);
+const account = accountClient(ACCOUNT_TOKEN);
 
 // Create a layout and a template that uses it.
 const layout = await client.createTemplate({

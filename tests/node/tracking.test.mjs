@@ -5,13 +5,10 @@
 // Exits non-zero on the first failed assertion.
 import assert from "node:assert/strict";
 import * as postmark from "postmark";
+import { required, serverClient } from "./common.mjs";
 
-const host = process.env.HOST;
-const token = process.env.SERVER_TOKEN;
-const messageId = process.env.MESSAGE_ID;
-assert.ok(host && token && messageId, "HOST, SERVER_TOKEN and MESSAGE_ID are required");
-
-const client = new postmark.ServerClient(token, { useHttps: false, requestHost: host });
+const [token, messageId] = required("SERVER_TOKEN", "MESSAGE_ID");
+const client = serverClient(token);
 
 const opens = await client.getMessageOpens();
 assert.equal(opens.TotalCount, 1);

@@ -4,48 +4,32 @@
 //   HOST=127.0.0.1:5080 SERVER_TOKEN=... node tests/node/webhooks.test.mjs
 // Exits non-zero on the first failed assertion.
 import assert from "node:assert/strict";
-import * as postmark from "postmark";
+import { required, serverClient, rejectsWith } from "./common.mjs";
 
-const host = process.env.HOST;
-const token = process.env.SERVER_TOKEN;
-assert.ok(host && token, "HOST and SERVER_TOKEN are required");
+const [token] = required("SERVER_TOKEN");
+const client = serverClient(token);
 
-const client = new postmark.ServerClient(token, { useHttps: false, requestHost: host });
-
-async function rejectsWith(promise, code) {
-  await assert.rejects(promise, (e) => {
-    assert.equal(e.code, code, `expected ErrorCode ${code}, got ${e.code}: ${e.message}`);
-    return true;
-  });
-}
-
-const created = await client.createWebhook({
-  Url: "https://hooks.example.com/postmark",
-  MessageStream: "outbound",
-  HttpAuth: { Username: "user", Password: "pass" },
-  HttpHeaders: [{ Name: "X-Source", Value: "node" }],
-  Triggers: {
-    Open: { Enabled: false, PostFirstOpenOnly: false },
-    Click: { Enabled: false },
-    Delivery: { Enabled: true },
-    Bounce: { Enabled: true, IncludeContent: true },
-    SpamComplaint: { Enabled: true, IncludeContent: false },
-    SubscriptionChange: { Enabled: true },
-  },
-});
-assert.equal(typeof created.ID, "number");
-assert.equal(created.Url, "https://hooks.example.com/postmark");
-assert.equal(created.MessageStream, "outbound");
-assert.deepEqual(created.HttpAuth, { Username: "user", Password: "pass" });
-assert.deepEqual(created.HttpHeaders, [{ Name: "X-Source", Value: "node" }]);
-assert.deepEqual(created.Triggers, {
+const triggers = {
   Open: { Enabled: false, PostFirstOpenOnly: false },
   Click: { Enabled: false },
   Delivery: { Enabled: true },
   Bounce: { Enabled: true, IncludeContent: true },
   SpamComplaint: { Enabled: true, IncludeContent: false },
   SubscriptionChange: { Enabled: true },
+};
+const created = await client.createWebhook({
+  Url: "https://hooks.example.com/postmark",
+  MessageStream: "outbound",
+  HttpAuth: { Username: "user", Password: "pass" },
+  HttpHeaders: [{ Name: "X-Source", Value: "node" }],
+  Triggers: triggers,
 });
+assert.equal(typeof created.ID, "number");
+assert.equal(created.Url, "https://hooks.example.com/postmark");
+assert.equal(created.MessageStream, "outbound");
+assert.deepEqual(created.HttpAuth, { Username: "user", Password: "pass" });
+assert.deepEqual(created.HttpHeaders, [{ Name: "X-Source", Value: "node" }]);
+assert.deepEqual(created.Triggers, triggers); // every trigger comes back as sent
 
 const second = await client.createWebhook({ Url: "https://hooks.example.com/broadcast", MessageStream: "broadcast",
   Triggers: { Bounce: { Enabled: true } } });

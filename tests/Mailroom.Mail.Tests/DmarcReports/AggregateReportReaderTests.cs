@@ -183,7 +183,7 @@ public class AggregateReportReaderTests
     }
 
     /// <summary>A report of n rows produced on the fly, so the test itself holds no copy of the document.</summary>
-    internal sealed class GeneratedReportStream(int rows) : Stream
+    internal sealed class GeneratedReportStream(int rows) : ReadOnlyStream
     {
         private int _next = -1;
         private byte[] _chunk = DmarcSamples.Utf8(DmarcSamples.Header());
@@ -206,16 +206,6 @@ public class AggregateReportReaderTests
             BytesProduced += n;
             return n;
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
 

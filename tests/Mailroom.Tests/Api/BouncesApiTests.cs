@@ -11,25 +11,11 @@ namespace Mailroom.Tests.Api;
 
 /// <summary>Bounce API (spec §6): fields, filters, paging limits, activation and tenant isolation. Bounces are
 /// written through <see cref="BounceRecorder"/> directly, as delivery and the MX path do.</summary>
-public sealed class BouncesApiTests : IAsyncLifetime
+public sealed class BouncesApiTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     private Task<long> AddAsync(Tenant t, string email, BounceType type, string stream = "outbound", string tag = "", string? content = null, Guid? messageId = null) =>
-        _host.ScopedAsync(async sp =>
-        {
-            var db = sp.GetRequiredService<MailroomDb>();
-            // As delivery and the MX path do: the bounce, its suppression and its stats counter in one transaction.
-            await using var tx = await db.Database.BeginTransactionAsync();
-            var b = await sp.GetRequiredService<BounceRecorder>().AddAsync(db, new BounceFacts(t.Server.ID, stream, messageId, email, type,
-                "550 5.1.1 unknown", "app@mailroom.test", "Hello", tag, content, type.SuppressesRecipient), CancellationToken.None);
-            await db.SaveChangesAsync();
-            await tx.CommitAsync();
-            return b.Id;
-        });
+        Host.RecordBounceAsync(new BounceFacts(t.Server.ID, stream, messageId, email, type,
+            "550 5.1.1 unknown", "app@mailroom.test", "Hello", tag, content, type.SuppressesRecipient));
 
     /// <summary>A real message (accepted, not delivered: no delivery role) for bounces that name one.</summary>
     private static async Task<Guid> MessageAsync(Tenant t)
@@ -41,7 +27,7 @@ public sealed class BouncesApiTests : IAsyncLifetime
     [Fact]
     public async Task ABounceCarriesEveryFieldOfTheSpec()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var mid = await MessageAsync(t);
         var id = await AddAsync(t, "Jo@Example.net", BounceType.HardBounce, tag: "welcome", content: "Raw DSN", messageId: mid);
         var b = await t.ServerApi.GetAsync($"/bounces/{id}").OkJson();
@@ -64,7 +50,7 @@ public sealed class BouncesApiTests : IAsyncLifetime
     [Fact]
     public async Task DeliveryStatsCountsByTypeAfterAnAllRow()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await AddAsync(t, "a@example.net", BounceType.HardBounce);
         await AddAsync(t, "b@example.net", BounceType.HardBounce);
         await AddAsync(t, "c@example.net", BounceType.SoftBounce);
@@ -81,10 +67,10 @@ public sealed class BouncesApiTests : IAsyncLifetime
     [Fact]
     public async Task ListFiltersByTypeInactiveEmailTagMessageDateAndStream()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var mid = await MessageAsync(t);
         await AddAsync(t, "hard@example.net", BounceType.HardBounce, tag: "t1", messageId: mid);
-        _host.Clock.Advance(TimeSpan.FromDays(2));
+        Host.Clock.Advance(TimeSpan.FromDays(2));
         await AddAsync(t, "soft@example.net", BounceType.SoftBounce, tag: "t2");
         await AddAsync(t, "other@example.net", BounceType.HardBounce, stream: "broadcast");
         async Task<int> Count(string q) => (await t.ServerApi.GetAsync("/bounces?count=50&offset=0" + q).OkJson()).GetProperty("TotalCount").GetInt32();
@@ -114,14 +100,14 @@ public sealed class BouncesApiTests : IAsyncLifetime
     [InlineData("count=10&offset=0&inactive=maybe")]
     public async Task BadListQueriesAnswer1000(string query)
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.GetAsync("/bounces?" + query).Error(422, 1000);
     }
 
     [Fact]
     public async Task ActivateRemovesTheHardBounceSuppression()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var id = await AddAsync(t, "jo@example.net", BounceType.HardBounce);
         await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "jo@example.net", Subject = "x", TextBody = "x" }).Error(422, 406);
         var r = await t.ServerApi.PutAsync($"/bounces/{id}/activate", null).OkJson();
@@ -134,7 +120,7 @@ public sealed class BouncesApiTests : IAsyncLifetime
     [Fact]
     public async Task UnknownBouncesAnswer1001()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.GetAsync("/bounces/999999").Error(422, 1001);
         await t.ServerApi.GetAsync("/bounces/abc/dump").Error(422, 1001);
         await t.ServerApi.PutAsync("/bounces/999999/activate", null).Error(422, 1001);
@@ -143,8 +129,8 @@ public sealed class BouncesApiTests : IAsyncLifetime
     [Fact]
     public async Task AServerSeesOnlyItsOwnBounces()
     {
-        var a = await _host.CreateTenantAsync();
-        var b = await _host.CreateTenantAsync();
+        var a = await Host.CreateTenantAsync();
+        var b = await Host.CreateTenantAsync();
         var id = await AddAsync(a, "jo@example.net", BounceType.HardBounce);
         await b.ServerApi.GetAsync($"/bounces/{id}").Error(422, 1001);
         await b.ServerApi.GetAsync($"/bounces/{id}/dump").Error(422, 1001);
@@ -159,22 +145,22 @@ public sealed class BouncesApiTests : IAsyncLifetime
     [Fact]
     public async Task BouncesNeedAServerToken()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.AccountApi.GetAsync("/bounces?count=1&offset=0").Error(401, 10);
     }
 
     [Fact]
     public async Task DumpsGoAfter30DaysAndBouncesAfterTheRetentionButSuppressionsStay()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var id = await AddAsync(t, "old@example.net", BounceType.HardBounce, content: "Raw DSN");
-        _host.Clock.Advance(TimeSpan.FromDays(31));
-        await _host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Queue.MessageRetention>().PurgeAsync());
+        Host.Clock.Advance(TimeSpan.FromDays(31));
+        await Host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Queue.MessageRetention>().PurgeAsync());
         var b = await t.ServerApi.GetAsync($"/bounces/{id}").OkJson();
         Assert.False(b.GetProperty("DumpAvailable").GetBoolean());
         Assert.Equal("", (await t.ServerApi.GetAsync($"/bounces/{id}/dump").OkJson()).GetProperty("Body").GetString());
-        _host.Clock.Advance(TimeSpan.FromDays(15));
-        await _host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Queue.MessageRetention>().PurgeAsync());
+        Host.Clock.Advance(TimeSpan.FromDays(15));
+        await Host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Queue.MessageRetention>().PurgeAsync());
         await t.ServerApi.GetAsync($"/bounces/{id}").Error(422, 1001);
         Assert.Single((await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson()).GetProperty("Suppressions").EnumerateArray());
     }

@@ -15,11 +15,7 @@ public sealed class DomainsApiTests : IAsyncLifetime
     private MailroomHost _host = null!;
     private HttpClient _api = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _host = await MailroomHost.StartAsync(tweak: s => s with { PlatformDomain = "mailroom.test" });
-        _api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
-    }
+    public async ValueTask InitializeAsync() => (_host, _api) = await MailroomHost.StartWithAccountAsync();
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
@@ -112,7 +108,7 @@ public sealed class DomainsApiTests : IAsyncLifetime
     {
         await _api.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
         await _api.PostAsJsonAsync("/domains", new { Name = "SHOP.example" }).Error(422, 512);
-        var other = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var other = await _host.NewAccountClientAsync();
         var theirs = await other.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
         Assert.Equal("shop.example", theirs.GetProperty("Name").GetString());
     }
@@ -163,7 +159,7 @@ public sealed class DomainsApiTests : IAsyncLifetime
     {
         var d = await _api.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
         var id = d.GetProperty("ID").GetInt32();
-        var b = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var b = await _host.NewAccountClientAsync();
         Assert.Equal(0, (await b.GetAsync("/domains").OkJson()).GetProperty("TotalCount").GetInt32());
         await b.GetAsync($"/domains/{id}").Error(422, 510);
         await b.PutAsJsonAsync($"/domains/{id}", new { ReturnPathDomain = "x.shop.example" }).Error(422, 510);

@@ -12,13 +12,8 @@ using static Mailroom.Tests.Infrastructure.HttpAssertions;
 
 namespace Mailroom.Tests.Api;
 
-public sealed class EmailApiTests : IAsyncLifetime
+public sealed class EmailApiTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     private static object Message(string to = "jo@example.net", string from = "app@mailroom.test") => new
     {
         From = from,
@@ -30,7 +25,7 @@ public sealed class EmailApiTests : IAsyncLifetime
     [Fact]
     public async Task AcceptedMessageIsDurableAndAnsweredLikePostmark()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var r = await t.ServerApi.PostAsJsonAsync("/email", new
         {
             From = "Shop <shop@mailroom.test>",
@@ -53,7 +48,7 @@ public sealed class EmailApiTests : IAsyncLifetime
         Assert.Contains("jo@example.net", r.GetProperty("To").GetString());
         Assert.True(DateTimeOffset.TryParse(r.GetProperty("SubmittedAt").GetString(), out _));
 
-        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().SingleAsync(m => m.Id == id));
+        var stored = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().SingleAsync(m => m.Id == id));
         Assert.Equal(MessageStage.Accepted, stored.Stage);
         Assert.Equal(["jo@example.net", "al@example.org", "cc@example.net", "hidden@example.net"], JsonSerializer.Deserialize<List<string>>(stored.RecipientsJson));
         var mime = MimeMessage.Load(new MemoryStream(stored.Mime!));
@@ -87,7 +82,7 @@ public sealed class EmailApiTests : IAsyncLifetime
     [InlineData("""{"From":"app@mailroom.test",""", 402)]
     public async Task InvalidMessagesAreRefusedWithPostmarkCodes(string body, int code)
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsync("/email", JsonBody(body)).Error(422, code);
     }
 
@@ -95,7 +90,7 @@ public sealed class EmailApiTests : IAsyncLifetime
     public async Task AJsonBodyStartingWithAUtf8ByteOrderMarkIsReadLikeAnyJson()
     {
         // .NET's Encoding.UTF8 writers emit EF BB BF first; RFC 8259 §8.1 lets a parser ignore it.
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var json = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes("""{"From":"app@mailroom.test","To":"jo@example.net","Subject":"BOM","TextBody":"x"}""")).ToArray();
         var content = new ByteArrayContent(json);
         content.Headers.ContentType = new("application/json") { CharSet = "utf-8" };
@@ -115,7 +110,7 @@ public sealed class EmailApiTests : IAsyncLifetime
     [Fact]
     public async Task MoreThanFiftyRecipientsAreRefused()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var to = string.Join(",", Enumerable.Range(0, 30).Select(i => $"a{i}@example.net"));
         var cc = string.Join(",", Enumerable.Range(0, 21).Select(i => $"c{i}@example.net"));
         var msg = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = to, Cc = cc, TextBody = "x" }).Error(422, 300);
@@ -125,7 +120,7 @@ public sealed class EmailApiTests : IAsyncLifetime
     [Fact]
     public async Task ArchivedStreamCannotSend()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "old", Name = "Old", MessageStreamType = "Transactional" }).OkJson();
         await t.ServerApi.PostAsync("/message-streams/old/archive", null).OkJson();
         await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "a@example.net", TextBody = "x", MessageStream = "old" }).Error(422, 1235);
@@ -134,7 +129,7 @@ public sealed class EmailApiTests : IAsyncLifetime
     [Fact]
     public async Task OversizedMessageIsRefused()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var big = Convert.ToBase64String(new byte[8 * 1024 * 1024]);
         await t.ServerApi.PostAsJsonAsync("/email", new
         {
@@ -153,7 +148,7 @@ public sealed class EmailApiTests : IAsyncLifetime
     [Fact]
     public async Task BatchAnswersEachMessageInOrderAndOneBadDoesNotFailOthers()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var items = await t.ServerApi.PostAsync("/email/batch", JsonBody("""
             [
               {"From":"app@mailroom.test","To":"one@example.net","TextBody":"1"},
@@ -170,14 +165,14 @@ public sealed class EmailApiTests : IAsyncLifetime
         Assert.Equal(1235, list[2].GetProperty("ErrorCode").GetInt32());
         Assert.Equal(0, list[3].GetProperty("ErrorCode").GetInt32());
         Assert.Equal("four@example.net", list[3].GetProperty("To").GetString());
-        var count = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.CountAsync(m => m.ServerId == t.Server.ID));
+        var count = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.CountAsync(m => m.ServerId == t.Server.ID));
         Assert.Equal(2, count);
     }
 
     [Fact]
     public async Task BatchOverFiveHundredIsRefused()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var batch = Enumerable.Range(0, 501).Select(i => Message($"r{i}@example.net")).ToList();
         await t.ServerApi.PostAsJsonAsync("/email/batch", batch).Error(422, 410);
     }
@@ -185,8 +180,8 @@ public sealed class EmailApiTests : IAsyncLifetime
     [Fact]
     public async Task SuppressedRecipientIsRefusedWith406InItsStreamOnly()
     {
-        var t = await _host.CreateTenantAsync();
-        await _host.ScopedAsync(async sp =>
+        var t = await Host.CreateTenantAsync();
+        await Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
             db.Suppressions.Add(new Mailroom.Core.Events.Suppression { ServerId = t.Server.ID, Stream = "outbound", Email = "gone@example.net" });
@@ -199,7 +194,7 @@ public sealed class EmailApiTests : IAsyncLifetime
         // With an active recipient beside it, the message goes to the active one only.
         var mixed = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "Gone@example.net, here@example.net", TextBody = "x" }).OkJson();
         var id = Guid.Parse(mixed.GetProperty("MessageID").GetString()!);
-        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().SingleAsync(m => m.Id == id));
+        var stored = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().SingleAsync(m => m.Id == id));
         Assert.Equal(["here@example.net"], JsonSerializer.Deserialize<List<string>>(stored.RecipientsJson));
         // In a batch, the suppressed item gets 406 and the others go.
         var batch = await t.ServerApi.PostAsJsonAsync("/email/batch", new[] { Message("gone@example.net"), Message("ok@example.net") }).OkJson();
@@ -210,8 +205,8 @@ public sealed class EmailApiTests : IAsyncLifetime
     [Fact]
     public async Task SendNeedsAServerToken()
     {
-        var t = await _host.CreateTenantAsync();
-        await _host.Client().PostAsJsonAsync("/email", Message()).Error(401, 10);
+        var t = await Host.CreateTenantAsync();
+        await Host.Client().PostAsJsonAsync("/email", Message()).Error(401, 10);
         await t.AccountApi.PostAsJsonAsync("/email", Message()).Error(401, 10);
     }
 }

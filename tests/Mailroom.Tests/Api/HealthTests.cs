@@ -13,17 +13,12 @@ namespace Mailroom.Tests.Api;
 /// <c>/health</c> tells a load balancer or monitor whether this node can take mail: it answers 503 while the store
 /// refuses writes (issue 10: SQLite said "readonly database" and <c>POST /email</c> answered 500 while /health said 200).
 /// </summary>
-public sealed class HealthTests : IAsyncLifetime
+public sealed class HealthTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     private async Task<(HttpStatusCode Code, JsonElement Body)> HealthAsync()
     {
-        _host.Clock.Advance(TimeSpan.FromMinutes(1)); // past any cached answer
-        var res = await _host.Client().GetAsync("/health");
+        Host.Clock.Advance(TimeSpan.FromMinutes(1)); // past any cached answer
+        var res = await Host.Client().GetAsync("/health");
         return (res.StatusCode, JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement);
     }
 
@@ -34,7 +29,7 @@ public sealed class HealthTests : IAsyncLifetime
         if (TestDatabase.IsPostgres)
         {
             // The database turned read-only (as a standby, or an operator's ALTER), for connections opened from now on.
-            var database = new NpgsqlConnectionStringBuilder(_host.Settings.Database).Database;
+            var database = new NpgsqlConnectionStringBuilder(Host.Settings.Database).Database;
             await AdminAsync($"ALTER DATABASE {database} SET default_transaction_read_only = on");
             NpgsqlConnection.ClearAllPools();
             var (code, body) = await HealthAsync();
@@ -47,7 +42,7 @@ public sealed class HealthTests : IAsyncLifetime
         else
         {
             // Another process holds the database's write lock for longer than any writer waits.
-            var path = _host.App.Services.GetRequiredService<DatabaseSettings>().SqlitePath;
+            var path = Host.App.Services.GetRequiredService<DatabaseSettings>().SqlitePath;
             await using var holder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
             await holder.OpenAsync();
             await using var command = holder.CreateCommand();

@@ -7,17 +7,12 @@ using static Mailroom.Tests.Infrastructure.HttpAssertions;
 
 namespace Mailroom.Tests.Api;
 
-public sealed class MessageStreamsApiTests : IAsyncLifetime
+public sealed class MessageStreamsApiTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     [Fact]
     public async Task NewServerHasTheThreeDefaultStreams()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var list = await t.ServerApi.GetAsync("/message-streams").OkJson();
         Assert.Equal(3, list.GetProperty("TotalCount").GetInt32());
         var streams = list.GetProperty("MessageStreams").EnumerateArray().ToDictionary(s => s.GetProperty("ID").GetString()!);
@@ -38,7 +33,7 @@ public sealed class MessageStreamsApiTests : IAsyncLifetime
     [Fact]
     public async Task CreateGetEditAndFilterByType()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var created = await t.ServerApi.PostAsJsonAsync("/message-streams/", new
         {
             ID = "news-letter_1",
@@ -85,14 +80,14 @@ public sealed class MessageStreamsApiTests : IAsyncLifetime
     [InlineData("""{"ID":"ok","Name":"n","MessageStreamType":"Broadcasts","SubscriptionManagementConfiguration":{"UnsubscribeHandlingType":"Sometimes"}}""", 1240)]
     public async Task CreateRefusesInvalidStreams(string body, int errorCode)
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsync("/message-streams", JsonBody(body)).Error(422, errorCode);
     }
 
     [Fact]
     public async Task LongNameAndDescriptionAreRefused()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "x1", Name = new string('n', 101), MessageStreamType = "Transactional" }).Error(422, 1224);
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "x1", Name = "n", MessageStreamType = "Transactional", Description = new string('d', 1001) }).Error(422, 1231);
     }
@@ -100,7 +95,7 @@ public sealed class MessageStreamsApiTests : IAsyncLifetime
     [Fact]
     public async Task AtMostThirtyStreamsPerServer()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         for (var i = 0; i < 27; i++)
             await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = $"s{i}", Name = $"S{i}", MessageStreamType = "Transactional" }).OkJson();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "one-too-many", Name = "X", MessageStreamType = "Transactional" }).Error(422, 1225);
@@ -112,13 +107,13 @@ public sealed class MessageStreamsApiTests : IAsyncLifetime
     [Fact]
     public async Task ArchiveHidesTheStreamUntilUnarchivedAndDefaultsCannotBeArchived()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "promo", Name = "Promo", MessageStreamType = "Broadcasts" }).OkJson();
         var archived = await t.ServerApi.PostAsync("/message-streams/promo/archive", JsonBody("{}")).OkJson();
         Assert.Equal("promo", archived.GetProperty("ID").GetString());
         Assert.Equal(t.Server.ID, archived.GetProperty("ServerID").GetInt32());
         var purge = DateTimeOffset.Parse(archived.GetProperty("ExpectedPurgeDate").GetString()!);
-        Assert.Equal(_host.Clock.GetUtcNow().AddDays(45), purge);
+        Assert.Equal(Host.Clock.GetUtcNow().AddDays(45), purge);
 
         var visible = await t.ServerApi.GetAsync("/message-streams").OkJson();
         Assert.DoesNotContain("promo", visible.GetProperty("MessageStreams").EnumerateArray().Select(s => s.GetProperty("ID").GetString()));
@@ -140,19 +135,19 @@ public sealed class MessageStreamsApiTests : IAsyncLifetime
     [Fact]
     public async Task TheBackgroundJobPurgesArchivedStreamsAfterTheirPurgeDate()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "old", Name = "Old", MessageStreamType = "Transactional" }).OkJson();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "young", Name = "Young", MessageStreamType = "Transactional" }).OkJson();
         await t.ServerApi.PostAsync("/message-streams/old/archive", null).OkJson();
-        _host.Clock.Advance(TimeSpan.FromDays(30));
+        Host.Clock.Advance(TimeSpan.FromDays(30));
         await t.ServerApi.PostAsync("/message-streams/young/archive", null).OkJson();
-        _host.Clock.Advance(TimeSpan.FromDays(16)); // the hourly purge timer fires on the injected clock
+        Host.Clock.Advance(TimeSpan.FromDays(16)); // the hourly purge timer fires on the injected clock
 
         await Eventually.True(async () => (await t.ServerApi.GetAsync("/message-streams/old")).StatusCode == System.Net.HttpStatusCode.UnprocessableEntity);
         await t.ServerApi.GetAsync("/message-streams/old").Error(422, 1226);
         var young = await t.ServerApi.GetAsync("/message-streams/young?").OkJson();
         Assert.NotEqual(System.Text.Json.JsonValueKind.Null, young.GetProperty("ArchivedAt").ValueKind);
-        Assert.Equal(0, await _host.ScopedAsync(sp => sp.GetRequiredService<MessageStreamService>().PurgeExpiredAsync()));
+        Assert.Equal(0, await Host.ScopedAsync(sp => sp.GetRequiredService<MessageStreamService>().PurgeExpiredAsync()));
     }
 
     [Fact]
@@ -171,8 +166,8 @@ public sealed class MessageStreamsApiTests : IAsyncLifetime
     [Fact]
     public async Task AServerTokenNeverReachesAnotherServersStreams()
     {
-        var a = await _host.CreateTenantAsync("A");
-        var b = await _host.CreateTenantAsync("B");
+        var a = await Host.CreateTenantAsync("A");
+        var b = await Host.CreateTenantAsync("B");
         await b.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "b-only", Name = "B only", MessageStreamType = "Transactional" }).OkJson();
         await a.ServerApi.GetAsync("/message-streams/b-only").Error(422, 1226);
         await a.ServerApi.PatchAsync("/message-streams/b-only", JsonBody("""{"Name":"hijack"}""")).Error(422, 1226);
@@ -188,7 +183,7 @@ public sealed class MessageStreamsApiTests : IAsyncLifetime
     [Fact]
     public async Task EditCannotChangeIdOrType()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PatchAsync("/message-streams/outbound", JsonBody("""{"MessageStreamType":"Broadcasts"}""")).Error(422, 1221);
         await t.ServerApi.PatchAsync("/message-streams/outbound", JsonBody("""{"Name":""}""")).Error(422, 1223);
         var ok = await t.ServerApi.PatchAsync("/message-streams/outbound", JsonBody("""{"Name":"Receipts","MessageStreamType":"Transactional"}""")).OkJson();

@@ -11,11 +11,7 @@ public sealed class SenderSignaturesApiTests : IAsyncLifetime
     private MailroomHost _host = null!;
     private HttpClient _api = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _host = await MailroomHost.StartAsync(tweak: s => s with { PlatformDomain = "mailroom.test" });
-        _api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
-    }
+    public async ValueTask InitializeAsync() => (_host, _api) = await MailroomHost.StartWithAccountAsync();
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
@@ -121,7 +117,7 @@ public sealed class SenderSignaturesApiTests : IAsyncLifetime
     {
         await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
         await _api.PostAsJsonAsync("/senders", new { FromEmail = "JANE@Shop.Example", Name = "Jane again" }).Error(422, 504);
-        var other = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var other = await _host.NewAccountClientAsync();
         await other.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
     }
 
@@ -177,7 +173,7 @@ public sealed class SenderSignaturesApiTests : IAsyncLifetime
     {
         var s = await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
         var id = s.GetProperty("ID").GetInt32();
-        var b = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var b = await _host.NewAccountClientAsync();
         Assert.Equal(0, (await b.GetAsync("/senders").OkJson()).GetProperty("TotalCount").GetInt32());
         await b.GetAsync($"/senders/{id}").Error(422, 501);
         await b.PutAsJsonAsync($"/senders/{id}", new { Name = "Mine" }).Error(422, 501);

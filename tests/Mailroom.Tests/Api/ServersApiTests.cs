@@ -6,18 +6,13 @@ using static Mailroom.Tests.Infrastructure.HttpAssertions;
 
 namespace Mailroom.Tests.Api;
 
-public sealed class ServersApiTests : IAsyncLifetime
+public sealed class ServersApiTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     [Fact]
     public async Task CreateReturnsEveryFieldWithDefaults()
     {
-        var account = await _host.CreateAccountAsync();
-        var api = _host.AccountClient(account.AccountToken);
+        var account = await Host.CreateAccountAsync();
+        var api = Host.AccountClient(account.AccountToken);
         var s = await api.PostAsJsonAsync("/servers/", new { Name = "Shop", Color = "Blue" }).OkJson();
         Assert.True(s.GetProperty("ID").GetInt32() > 0);
         Assert.Equal("Shop", s.GetProperty("Name").GetString());
@@ -43,8 +38,8 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task CreateStoresEverySettableField()
     {
-        var account = await _host.CreateAccountAsync();
-        var api = _host.AccountClient(account.AccountToken);
+        var account = await Host.CreateAccountAsync();
+        var api = Host.AccountClient(account.AccountToken);
         var s = await api.PostAsJsonAsync("/servers", new
         {
             Name = "Full",
@@ -105,24 +100,24 @@ public sealed class ServersApiTests : IAsyncLifetime
     [InlineData("not json", 402)]
     public async Task CreateRefusesInvalidInputWithPostmarkCodes(string body, int errorCode)
     {
-        var account = await _host.CreateAccountAsync();
-        var api = _host.AccountClient(account.AccountToken);
+        var account = await Host.CreateAccountAsync();
+        var api = Host.AccountClient(account.AccountToken);
         await api.PostAsync("/servers", JsonBody(body)).Error(422, errorCode);
     }
 
     [Fact]
     public async Task WrongContentTypeIsAJsonError()
     {
-        var account = await _host.CreateAccountAsync();
-        var api = _host.AccountClient(account.AccountToken);
+        var account = await Host.CreateAccountAsync();
+        var api = Host.AccountClient(account.AccountToken);
         await api.PostAsync("/servers", new StringContent("Name=x", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")).Error(415, 409);
     }
 
     [Fact]
     public async Task NamesAreUniqueWithinAnAccountOnly()
     {
-        var a = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
-        var b = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var a = await Host.NewAccountClientAsync();
+        var b = await Host.NewAccountClientAsync();
         await a.PostAsJsonAsync("/servers", new { Name = "Shop" }).OkJson();
         await a.PostAsJsonAsync("/servers", new { Name = "shop" }).Error(422, 603);
         await b.PostAsJsonAsync("/servers", new { Name = "Shop" }).OkJson();
@@ -133,8 +128,8 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task InboundDomainIsUniqueAcrossServers()
     {
-        var a = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
-        var b = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var a = await Host.NewAccountClientAsync();
+        var b = await Host.NewAccountClientAsync();
         await a.PostAsJsonAsync("/servers", new { Name = "One", InboundDomain = "in.example.com" }).OkJson();
         await b.PostAsJsonAsync("/servers", new { Name = "Two", InboundDomain = "in.example.com" }).Error(422, 602);
     }
@@ -142,7 +137,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task EditChangesOnlyGivenFieldsAndNullLeavesThemAlone()
     {
-        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var api = await Host.NewAccountClientAsync();
         var s = await api.PostAsJsonAsync("/servers", new { Name = "Shop", Color = "red", TrackOpens = true, BounceHookUrl = "https://h.example.com/b" }).OkJson();
         var id = s.GetProperty("ID").GetInt32();
         var edited = await api.PutAsync($"/servers/{id}", JsonBody("""
@@ -167,7 +162,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     public async Task AnIdThatNamesNoServerGetsPostmarksServerNotFoundOnEveryVerb(string id)
     {
         // An ID too large for the route's int used to fall through to "No such endpoint" (404) while -1 got 601.
-        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var api = await Host.NewAccountClientAsync();
         var get = await api.GetAsync($"/servers/{id}").Error(422, 601);
         Assert.Equal($"Server '{id}' was not found.", get);
         Assert.Equal(get, await api.PutAsJsonAsync($"/servers/{id}", new { Name = "x" }).Error(422, 601));
@@ -177,7 +172,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task AJsonBodyStartingWithAUtf8ByteOrderMarkCreatesAServer()
     {
-        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var api = await Host.NewAccountClientAsync();
         var content = new ByteArrayContent([.. System.Text.Encoding.UTF8.GetPreamble(), .. """{"Name":"Bom"}"""u8]);
         content.Headers.ContentType = new("application/json") { CharSet = "utf-8" };
         var created = await api.PostAsync("/servers", content).OkJson();
@@ -187,7 +182,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task ListPagesAndFiltersByName()
     {
-        var api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
+        var api = await Host.NewAccountClientAsync();
         foreach (var n in new[] { "alpha shop", "beta", "Gamma Shop", "delta", "epsilon_shop" })
             await api.PostAsJsonAsync("/servers", new { Name = n }).OkJson();
         var all = await api.GetAsync("/servers?count=500&offset=0").OkJson();
@@ -210,7 +205,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task DeleteRemovesTheServerAndItsTokenStopsWorkingAtOnce()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.GetAsync("/server").OkJson();
         var done = await t.AccountApi.DeleteAsync($"/servers/{t.Server.ID}").OkJson();
         Assert.Equal(0, done.GetProperty("ErrorCode").GetInt32());
@@ -223,7 +218,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task ServerTokenReadsAndEditsItsOwnServer()
     {
-        var t = await _host.CreateTenantAsync("Own");
+        var t = await Host.CreateTenantAsync("Own");
         var own = await t.ServerApi.GetAsync("/server").OkJson();
         Assert.Equal(t.Server.ID, own.GetProperty("ID").GetInt32());
         var edited = await t.ServerApi.PutAsJsonAsync("/server/", new { Name = "Renamed", InboundSpamThreshold = 5 }).OkJson();
@@ -235,25 +230,25 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task TokensOfTheWrongKindOrMissingAreRefusedWith401()
     {
-        var t = await _host.CreateTenantAsync();
-        var anon = _host.Client();
+        var t = await Host.CreateTenantAsync();
+        var anon = Host.Client();
         var noToken = await anon.GetAsync("/servers").Error(401, 10);
         Assert.Contains("X-Postmark-Account-Token", noToken);
         await anon.GetAsync("/server").Error(401, 10);
-        await _host.AccountClient("00000000-0000-0000-0000-000000000000").GetAsync("/servers").Error(401, 10);
-        await _host.ServerClient("wrong").GetAsync("/server").Error(401, 10);
+        await Host.AccountClient("00000000-0000-0000-0000-000000000000").GetAsync("/servers").Error(401, 10);
+        await Host.ServerClient("wrong").GetAsync("/server").Error(401, 10);
         // A server token where the account token is required, and the reverse.
-        await _host.ServerClient(t.Server.ApiTokens[0]).GetAsync("/servers").Error(401, 10);
-        await _host.AccountClient(t.Account.AccountToken).GetAsync("/server").Error(401, 10);
-        await _host.AccountClient(t.Server.ApiTokens[0]).GetAsync("/servers").Error(401, 10);
-        await _host.ServerClient(t.Account.AccountToken).GetAsync("/message-streams").Error(401, 10);
+        await Host.ServerClient(t.Server.ApiTokens[0]).GetAsync("/servers").Error(401, 10);
+        await Host.AccountClient(t.Account.AccountToken).GetAsync("/server").Error(401, 10);
+        await Host.AccountClient(t.Server.ApiTokens[0]).GetAsync("/servers").Error(401, 10);
+        await Host.ServerClient(t.Account.AccountToken).GetAsync("/message-streams").Error(401, 10);
     }
 
     [Fact]
     public async Task AnAccountNeverSeesAnotherAccountsServers()
     {
-        var a = await _host.CreateTenantAsync("A-server");
-        var b = await _host.CreateTenantAsync("B-server");
+        var a = await Host.CreateTenantAsync("A-server");
+        var b = await Host.CreateTenantAsync("B-server");
         var listA = await a.AccountApi.GetAsync("/servers?count=100&offset=0").OkJson();
         Assert.Equal(1, listA.GetProperty("TotalCount").GetInt32());
         Assert.Equal("A-server", listA.GetProperty("Servers")[0].GetProperty("Name").GetString());
@@ -267,7 +262,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task RoutesAndQueryNamesMatchCaseInsensitivelyWithTrailingSlash()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.AccountApi.GetAsync("/SERVERS/?COUNT=5&OFFSET=0").OkJson();
         await t.AccountApi.GetAsync($"/Servers/{t.Server.ID}/").OkJson();
         await t.ServerApi.GetAsync("/Message-Streams/?messageStreamType=all&includeArchivedStreams=False").OkJson();
@@ -276,11 +271,11 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task UnknownRoutesAndMethodsAnswerJson()
     {
-        var anon = _host.Client();
+        var anon = Host.Client();
         var res = await anon.GetAsync("/no/such/route");
         Assert.Equal(HttpStatusCode.NotFound, res.StatusCode);
         Assert.Equal("application/json", res.Content.Headers.ContentType?.MediaType);
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var del = await t.ServerApi.DeleteAsync("/server");
         Assert.Equal(HttpStatusCode.MethodNotAllowed, del.StatusCode);
         Assert.Equal("application/json", del.Content.Headers.ContentType?.MediaType);
@@ -289,7 +284,7 @@ public sealed class ServersApiTests : IAsyncLifetime
     [Fact]
     public async Task HealthAnswers200WhenReady()
     {
-        var res = await _host.Client().GetAsync("/health");
+        var res = await Host.Client().GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, res.StatusCode);
     }
 }

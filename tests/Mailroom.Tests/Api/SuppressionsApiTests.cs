@@ -9,31 +9,17 @@ using Xunit;
 namespace Mailroom.Tests.Api;
 
 /// <summary>Suppressions API (spec §7): per stream, deletion rules, limits and error codes, tenant isolation.</summary>
-public sealed class SuppressionsApiTests : IAsyncLifetime
+public sealed class SuppressionsApiTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     private static object Body(params string[] emails) => new { Suppressions = emails.Select(e => new { EmailAddress = e }).ToArray() };
 
     private Task AddBounceAsync(Tenant t, string email, BounceType type) =>
-        _host.ScopedAsync(async sp =>
-        {
-            var db = sp.GetRequiredService<MailroomDb>();
-            // As delivery and the MX path do: the bounce, its suppression and its stats counter in one transaction.
-            await using var tx = await db.Database.BeginTransactionAsync();
-            await sp.GetRequiredService<BounceRecorder>().AddAsync(db, new BounceFacts(t.Server.ID, "outbound", null, email, type, "", "", "", "", null, true), CancellationToken.None);
-            var saved = await db.SaveChangesAsync();
-            await tx.CommitAsync();
-            return saved;
-        });
+        Host.RecordBounceAsync(new BounceFacts(t.Server.ID, "outbound", null, email, type, "", "", "", "", null, true));
 
     [Fact]
     public async Task CreatedSuppressionsAreDumpedAndRefuseSendsInThatStreamOnly()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var r = await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions", Body("A@example.net", "nope", "b@example.net")).OkJson();
         Assert.Equal(["Suppressed", "Failed", "Suppressed"], r.GetProperty("Suppressions").EnumerateArray().Select(s => s.GetProperty("Status").GetString()));
         Assert.Equal("A@example.net", r.GetProperty("Suppressions")[0].GetProperty("EmailAddress").GetString()); // request order and spelling
@@ -50,9 +36,9 @@ public sealed class SuppressionsApiTests : IAsyncLifetime
     [Fact]
     public async Task DumpFiltersByReasonOriginDateAndAddress()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await AddBounceAsync(t, "hard@example.net", BounceType.HardBounce);
-        _host.Clock.Advance(TimeSpan.FromDays(3));
+        Host.Clock.Advance(TimeSpan.FromDays(3));
         await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions", Body("manual@example.net")).OkJson();
         async Task<string[]> Emails(string q) => (await t.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump" + q).OkJson())
             .GetProperty("Suppressions").EnumerateArray().Select(s => s.GetProperty("EmailAddress").GetString()!).ToArray();
@@ -68,7 +54,7 @@ public sealed class SuppressionsApiTests : IAsyncLifetime
     [Fact]
     public async Task DeleteRemovesHardBouncesAndManualOnesButNotComplaints()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await AddBounceAsync(t, "hard@example.net", BounceType.HardBounce);
         await AddBounceAsync(t, "spam@example.net", BounceType.SpamComplaint);
         await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions", Body("manual@example.net")).OkJson();
@@ -88,7 +74,7 @@ public sealed class SuppressionsApiTests : IAsyncLifetime
     [Fact]
     public async Task RequestsAreValidatedWithTheSpecsCodes()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/message-streams/nope/suppressions", Body("a@example.net")).Error(422, 1226);
         await t.ServerApi.GetAsync("/message-streams/nope/suppressions/dump").Error(422, 1226);
         await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions/delete", Body("a@example.net")).OkJson();
@@ -105,8 +91,8 @@ public sealed class SuppressionsApiTests : IAsyncLifetime
     [Fact]
     public async Task AServerCannotSeeOrDeleteAnotherServersSuppressions()
     {
-        var a = await _host.CreateTenantAsync();
-        var b = await _host.CreateTenantAsync();
+        var a = await Host.CreateTenantAsync();
+        var b = await Host.CreateTenantAsync();
         await a.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions", Body("shared@example.net")).OkJson();
         Assert.Empty((await b.ServerApi.GetAsync("/message-streams/outbound/suppressions/dump").OkJson()).GetProperty("Suppressions").EnumerateArray());
         await b.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions/delete", Body("shared@example.net")).OkJson(); // "Deleted": nothing of b's

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using Mailroom.Cli;
 using Mailroom.Tests.Infrastructure;
@@ -11,14 +10,7 @@ public class BouncesParseCommandTests
 {
     private static string CorpusFile(string name) => Path.Combine(TestPaths.RepoRoot, "tests", "corpus", name);
 
-    private static async Task<(int Exit, string Output, string Error)> InvokeAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await MailroomCommandLine.Build().Parse(args)
-            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Output, string Error)> InvokeAsync(params string[] args) => InProcessCli.InvokeAsync(args);
 
     [Fact]
     public async Task JsonPrintsOneObjectPerFileWithTypeAndRecipients()

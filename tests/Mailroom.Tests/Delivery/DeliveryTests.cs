@@ -15,26 +15,8 @@ namespace Mailroom.Tests.Delivery;
 /// Delivery to a real SMTP server on loopback, through the smart-host path (no DNS). The stages are driven by
 /// hand (role api only), so time moves only when the test advances the fake clock.
 /// </summary>
-public sealed class DeliveryTests : IAsyncLifetime
+public sealed class DeliveryTests() : RelayedHostTests()
 {
-    private SmtpSink _sink = null!;
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _sink = new SmtpSink();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}" });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _sink.DisposeAsync();
-    }
-
-    private Task<int> PrepareAsync() => _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
-    private Task<int> DeliverAsync() => _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
-
     private async Task<Guid> SendAsync(Tenant t, string to, string subject = "Hello")
     {
         var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = to, Subject = subject, TextBody = "Hi" }).OkJson();
@@ -50,12 +32,12 @@ public sealed class DeliveryTests : IAsyncLifetime
     [Fact]
     public async Task DeliversWithStartTlsAndRecordsTheDeliveredEvent()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var id = await SendAsync(t, "jo@example.net");
         Assert.Equal(1, await PrepareAsync());
         Assert.Equal(1, await DeliverAsync());
 
-        var got = Assert.Single(_sink.Messages);
+        var got = Assert.Single(Sink.Messages);
         Assert.Equal(["jo@example.net"], got.Recipients);
         Assert.True(got.Secure, "STARTTLS was offered and should have been used");
         Assert.StartsWith("pm_bounces+" + id.ToString("N") + "-0-", got.MailFrom);
@@ -74,13 +56,13 @@ public sealed class DeliveryTests : IAsyncLifetime
     [Fact]
     public async Task SendsSeveralMessagesOverOneConnection()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         for (var i = 0; i < 5; i++)
             await SendAsync(t, $"r{i}@example.net", $"n{i}");
         Assert.Equal(5, await PrepareAsync());
         Assert.Equal(5, await DeliverAsync());
-        Assert.Equal(5, _sink.Messages.Count);
-        Assert.Single(_sink.Messages.Select(m => m.SessionId).Distinct());
+        Assert.Equal(5, Sink.Messages.Count);
+        Assert.Single(Sink.Messages.Select(m => m.SessionId).Distinct());
     }
 
     /// <summary>The stored bytes go out as they are (only their header block is parsed): lines that start with a dot
@@ -108,41 +90,41 @@ public sealed class DeliveryTests : IAsyncLifetime
     [Fact]
     public async Task RetriesA4xxByTheScheduleThenDelivers()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var failures = 2;
-        _sink.RecipientReply = _ => failures-- > 0 ? (451, "4.3.0 Try again later") : null;
+        Sink.RecipientReply = _ => failures-- > 0 ? (451, "4.3.0 Try again later") : null;
         var id = await SendAsync(t, "later@example.net");
         await PrepareAsync();
 
         Assert.Equal(1, await DeliverAsync());           // attempt 1: 451
         Assert.Equal(0, await DeliverAsync());           // not due yet
-        _host.Clock.Advance(TimeSpan.FromSeconds(59));
+        Host.Clock.Advance(TimeSpan.FromSeconds(59));
         Assert.Equal(0, await DeliverAsync());           // still 1 s early
-        _host.Clock.Advance(TimeSpan.FromSeconds(1));
+        Host.Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(1, await DeliverAsync());           // attempt 2 after 1 min: 451
-        _host.Clock.Advance(TimeSpan.FromMinutes(4));
+        Host.Clock.Advance(TimeSpan.FromMinutes(4));
         Assert.Equal(0, await DeliverAsync());
-        _host.Clock.Advance(TimeSpan.FromMinutes(1));
+        Host.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(1, await DeliverAsync());           // attempt 3 after 5 min: delivered
 
         var events = await EventsAsync(t, id);
         Assert.Equal(["Transient", "Transient", "Delivered"], events.Select(e => e.GetProperty("Type").GetString()));
         Assert.Contains("451", events[0].GetProperty("Details").GetProperty("DeliveryMessage").GetString());
-        Assert.Single(_sink.Messages);
+        Assert.Single(Sink.Messages);
     }
 
     [Fact]
     public async Task BouncesWhenTheMaximumAgeIsReached()
     {
-        var t = await _host.CreateTenantAsync();
-        _sink.RecipientReply = _ => (421, "4.7.0 Busy");
+        var t = await Host.CreateTenantAsync();
+        Sink.RecipientReply = _ => (421, "4.7.0 Busy");
         var id = await SendAsync(t, "busy@example.net");
         await PrepareAsync();
         var attempts = 0;
         for (var hour = 0; hour < 80; hour++)
         {
             attempts += await DeliverAsync();
-            _host.Clock.Advance(TimeSpan.FromHours(1));
+            Host.Clock.Advance(TimeSpan.FromHours(1));
         }
         var events = await EventsAsync(t, id);
         var last = events[^1];
@@ -152,15 +134,15 @@ public sealed class DeliveryTests : IAsyncLifetime
         // 1, 5, 10, 30 min, 1, 2, 4 h, then every 8 h until 72 h: a bounded number of tries, none after the bounce.
         Assert.InRange(attempts, 10, 20);
         Assert.Equal(0, await DeliverAsync());
-        var state = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Deliveries.AsNoTracking().SingleAsync(d => d.MessageId == id));
+        var state = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Deliveries.AsNoTracking().SingleAsync(d => d.MessageId == id));
         Assert.Equal(DeliveryState.Failed, state.State);
     }
 
     [Fact]
     public async Task A5xxIsABounceWithTheRemoteReply()
     {
-        var t = await _host.CreateTenantAsync();
-        _sink.RecipientReply = r => r.StartsWith("nobody") ? (550, "5.1.1 No such user here") : null;
+        var t = await Host.CreateTenantAsync();
+        Sink.RecipientReply = r => r.StartsWith("nobody") ? (550, "5.1.1 No such user here") : null;
         var bad = await SendAsync(t, "nobody@example.net");
         var good = await SendAsync(t, "somebody@example.net");
         await PrepareAsync();
@@ -177,11 +159,11 @@ public sealed class DeliveryTests : IAsyncLifetime
     [Fact]
     public async Task SandboxServersDeliverNothing()
     {
-        var t = await _host.CreateTenantAsync("Sandboxed", deliveryType: "Sandbox");
+        var t = await Host.CreateTenantAsync("Sandboxed", deliveryType: "Sandbox");
         var id = await SendAsync(t, "jo@example.net");
         await PrepareAsync();
         Assert.Equal(0, await DeliverAsync());
-        Assert.Empty(_sink.Messages);
+        Assert.Empty(Sink.Messages);
         var details = await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson();
         Assert.True(details.GetProperty("Sandboxed").GetBoolean());
         Assert.Equal("Delivered", Assert.Single(details.GetProperty("MessageEvents").EnumerateArray()).GetProperty("Type").GetString());
@@ -192,16 +174,16 @@ public sealed class DeliveryTests : IAsyncLifetime
     [Fact]
     public async Task MessagesArePurgedAfterTheRetentionPeriod()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var old = await SendAsync(t, "old@example.net");
         await PrepareAsync();
         await DeliverAsync();
-        _host.Clock.Advance(TimeSpan.FromDays(40));
+        Host.Clock.Advance(TimeSpan.FromDays(40));
         var young = await SendAsync(t, "young@example.net");
         await PrepareAsync();
         await DeliverAsync();
-        _host.Clock.Advance(TimeSpan.FromDays(6)); // the hourly retention job runs on the injected clock
-        await _host.ScopedAsync(sp => sp.GetRequiredService<MessageRetention>().PurgeAsync());
+        Host.Clock.Advance(TimeSpan.FromDays(6)); // the hourly retention job runs on the injected clock
+        await Host.ScopedAsync(sp => sp.GetRequiredService<MessageRetention>().PurgeAsync());
         await t.ServerApi.GetAsync($"/messages/outbound/{old}/details").Error(422, 701);
         await t.ServerApi.GetAsync($"/messages/outbound/{young}/details").OkJson();
     }
@@ -209,24 +191,24 @@ public sealed class DeliveryTests : IAsyncLifetime
     [Fact]
     public async Task ADeliveryClaimedByADeadWorkerIsTakenAgainAfterItsLease()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var id = await SendAsync(t, "jo@example.net");
         await PrepareAsync();
-        var lease = _host.Clock.GetUtcNow().AddMinutes(10).ToUnixTimeMilliseconds();
-        await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Deliveries.Where(d => d.MessageId == id)
+        var lease = Host.Clock.GetUtcNow().AddMinutes(10).ToUnixTimeMilliseconds();
+        await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Deliveries.Where(d => d.MessageId == id)
             .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseOwner, "dead-node").SetProperty(d => d.LeaseUntil, lease)));
         Assert.Equal(0, await DeliverAsync());
-        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        Host.Clock.Advance(TimeSpan.FromMinutes(10));
         Assert.Equal(1, await DeliverAsync());
-        Assert.Single(_sink.Messages);
+        Assert.Single(Sink.Messages);
     }
 
     [Fact]
     public async Task TheBackgroundWorkersDeliverWithoutHelp()
     {
-        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}", Roles = "all" });
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{Sink.Port}", Roles = "all" });
         var t = await host.CreateTenantAsync();
         var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "auto@example.net", TextBody = "x" }).OkJson();
-        await Eventually.True(() => Task.FromResult(_sink.Messages.Any(m => m.Recipients.Contains("auto@example.net"))));
+        await Eventually.True(() => Task.FromResult(Sink.Messages.Any(m => m.Recipients.Contains("auto@example.net"))));
     }
 }

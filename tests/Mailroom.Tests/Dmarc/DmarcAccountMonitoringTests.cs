@@ -12,23 +12,8 @@ namespace Mailroom.Tests.Dmarc;
 
 /// <summary>DMARC monitoring turned on from the account's side (<c>/domains/{id}/dmarc</c>, account token), scoped to the
 /// account, and the report details' <c>host_name</c>.</summary>
-public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
+public sealed class DmarcAccountMonitoringTests : DnsHostTests
 {
-    private TestDnsServer _dns = null!;
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _dns = TestDnsServer.Start();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, PlatformDomain = "mailroom.test", DnsTimeout = TimeSpan.FromMilliseconds(500) });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _dns.Dispose();
-    }
-
     private async Task<(HttpClient Api, string Email)> AccountAsync()
     {
         var (api, _, email) = await AccountWithIdAsync();
@@ -38,8 +23,8 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
     private async Task<(HttpClient Api, int Id, string Email)> AccountWithIdAsync()
     {
         var email = $"owner{Guid.NewGuid():N}"[..14] + "@acct.example";
-        var account = await _host.CreateAccountAsync("Acct", email);
-        return (_host.AccountClient(account.AccountToken), account.AccountID, email);
+        var account = await Host.CreateAccountAsync("Acct", email);
+        return (Host.AccountClient(account.AccountToken), account.AccountID, email);
     }
 
     private async Task<int> DomainAsync(HttpClient api, string name, bool verify = true)
@@ -48,7 +33,7 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
         var id = d.GetProperty("ID").GetInt32();
         if (verify)
         {
-            _dns.AddTxt(d.GetProperty("DKIMPendingHost").GetString()!, d.GetProperty("DKIMPendingTextValue").GetString()!);
+            DnsServer.AddTxt(d.GetProperty("DKIMPendingHost").GetString()!, d.GetProperty("DKIMPendingTextValue").GetString()!);
             Assert.True((await api.PutAsync($"/domains/{id}/verifyDkim", null).OkJson()).GetProperty("DKIMVerified").GetBoolean());
         }
         return id;
@@ -56,12 +41,12 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
 
     private HttpClient RecordApi(string privateToken)
     {
-        var api = _host.Client();
+        var api = Host.Client();
         api.DefaultRequestHeaders.Add("X-Api-Token", privateToken);
         return api;
     }
 
-    private Task<DmarcIngestResult> IngestAsync(string publicToken, string xml) => _host.ScopedAsync(async sp =>
+    private Task<DmarcIngestResult> IngestAsync(string publicToken, string xml) => Host.ScopedAsync(async sp =>
     {
         var db = sp.GetRequiredService<MailroomDb>();
         return await sp.GetRequiredService<DmarcIngestion>().IngestAsync(db.DmarcDomains.Single(d => d.PublicToken == publicToken),
@@ -85,7 +70,7 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
         Assert.Contains($"rua=mailto:{publicToken}@dmarc.mailroom.test;", on.GetProperty("dns").GetProperty("value").GetString());
 
         // The record is bound to the account and the domain.
-        var stored = await _host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<MailroomDb>().DmarcDomains.Single(d => d.PublicToken == publicToken)));
+        var stored = await Host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<MailroomDb>().DmarcDomains.Single(d => d.PublicToken == publicToken)));
         Assert.Equal(id, stored.SendingDomainId);
         Assert.NotNull(stored.AccountId);
 
@@ -141,7 +126,7 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
         await api.GetAsync($"/domains/{id}/dmarc").Error(422, DmarcService.NotMonitoredErrorCode);
         await api.DeleteAsync($"/domains/{id}/dmarc").Error(422, DmarcService.NotMonitoredErrorCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await RecordApi(on.GetProperty("private_token").GetString()!).GetAsync("/records/my")).StatusCode);
-        Assert.Equal(0, await _host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<MailroomDb>().DmarcReports.Count(r => r.ExternalId == "quit-1"))));
+        Assert.Equal(0, await Host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<MailroomDb>().DmarcReports.Count(r => r.ExternalId == "quit-1"))));
 
         // On again: a new record with a new reporting address.
         var back = await api.PostAsync($"/domains/{id}/dmarc", null).OkJson();
@@ -188,13 +173,13 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
     public async Task MailroomsDeliveredCountForAnAccountsRecordCountsThatAccountsMailOnly()
     {
         var ours = IPAddress.Parse("198.51.100.25");
-        _dns.AddA("pm-bounces.mailroom.test", ours);
+        DnsServer.AddA("pm-bounces.mailroom.test", ours);
         var (a, aId, _) = await AccountWithIdAsync();
         var (_, bId, _) = await AccountWithIdAsync();
         var id = await DomainAsync(a, "shared.example");
         var on = await a.PostAsync($"/domains/{id}/dmarc", null).OkJson();
         var publicToken = on.GetProperty("public_token").GetString()!;
-        _dns.AddTxt("_dmarc.shared.example", on.GetProperty("dns").GetProperty("value").GetString()!.Trim('"'));
+        DnsServer.AddTxt("_dmarc.shared.example", on.GetProperty("dns").GetProperty("value").GetString()!.Trim('"'));
         var begin = new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero);
         await IngestAsync(publicToken, $"""
             <feedback><report_metadata><org_name>google.com</org_name><report_id>shared-1</report_id><date_range><begin>{begin.ToUnixTimeSeconds()}</begin><end>{begin.ToUnixTimeSeconds() + 86399}</end></date_range></report_metadata>
@@ -203,7 +188,7 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
             <identifiers><header_from>shared.example</header_from></identifiers><auth_results><dkim><domain>shared.example</domain><result>pass</result></dkim></auth_results></record></feedback>
             """);
         // The send log: one delivery by account A, and one by account B from a domain of the same name.
-        await _host.ScopedAsync(async sp =>
+        await Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
             foreach (var (account, rcpt) in new[] { (aId, "a@example.net"), (bId, "b@example.net") })
@@ -231,9 +216,9 @@ public sealed class DmarcAccountMonitoringTests : IAsyncLifetime
         var on = await api.PostAsync($"/domains/{id}/dmarc", null).OkJson();
         // DmarcTestReports.Xml's rows come from 203.0.113.1 and 2001:db8::2; the first is named and confirmed, the second
         // claims a name that does not resolve back.
-        _dns.AddPtr(IPAddress.Parse("203.0.113.1"), "mta1.esp.example");
-        _dns.AddA("mta1.esp.example", IPAddress.Parse("203.0.113.1"));
-        _dns.AddPtr(IPAddress.Parse("2001:db8::2"), "liar.example");
+        DnsServer.AddPtr(IPAddress.Parse("203.0.113.1"), "mta1.esp.example");
+        DnsServer.AddA("mta1.esp.example", IPAddress.Parse("203.0.113.1"));
+        DnsServer.AddPtr(IPAddress.Parse("2001:db8::2"), "liar.example");
         await IngestAsync(on.GetProperty("public_token").GetString()!, DmarcTestReports.Xml("named.example", "ptr-1"));
         var record = RecordApi(on.GetProperty("private_token").GetString()!);
         var reportId = (await record.GetAsync("/records/my/reports").OkJson()).GetProperty("entries")[0].GetProperty("id").GetInt64();

@@ -10,35 +10,20 @@ using Xunit;
 namespace Mailroom.Tests.Dmarc;
 
 /// <summary>Postmark's DMARC API at its paths (dmarc.postmarkapp.com/api), reports ingested through the service.</summary>
-public sealed class DmarcApiTests : IAsyncLifetime
+public sealed class DmarcApiTests : DnsHostTests
 {
-    private TestDnsServer _dns = null!;
-    private MailroomHost _host = null!;
     private HttpClient _anon = null!;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        _dns = TestDnsServer.Start();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, PlatformDomain = "mailroom.test", DnsTimeout = TimeSpan.FromMilliseconds(500) });
-        _anon = _host.Client();
+        await base.InitializeAsync();
+        _anon = Host.Client();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _dns.Dispose();
-    }
-
-    private async Task<(JsonElement Record, HttpClient Api)> CreateAsync(string domain = "wildbit.example")
-    {
-        var record = await _anon.PostAsJsonAsync("/records", new { email = "ops@" + domain, domain }).OkJson();
-        var api = _host.Client();
-        api.DefaultRequestHeaders.Add("X-Api-Token", record.GetProperty("private_token").GetString());
-        return (record, api);
-    }
+    private Task<(JsonElement Record, HttpClient Api)> CreateAsync(string domain = "wildbit.example") => DmarcTestReports.CreateRecordAsync(Host, domain);
 
     private Task<DmarcIngestResult> IngestAsync(string publicToken, byte[] input) =>
-        _host.ScopedAsync(async sp =>
+        Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<Mailroom.Core.Storage.MailroomDb>();
             var domain = db.DmarcDomains.Single(d => d.PublicToken == publicToken);
@@ -62,7 +47,7 @@ public sealed class DmarcApiTests : IAsyncLifetime
         Assert.Equal("wildbit.example", my.GetProperty("domain").GetString());
 
         // The private token is stored hashed only.
-        var stored = await _host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<Mailroom.Core.Storage.MailroomDb>().DmarcDomains.Single()));
+        var stored = await Host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<Mailroom.Core.Storage.MailroomDb>().DmarcDomains.Single()));
         Assert.Equal(Mailroom.Core.Secrets.Hash(record.GetProperty("private_token").GetString()!), stored.PrivateTokenHash);
     }
 
@@ -70,7 +55,7 @@ public sealed class DmarcApiTests : IAsyncLifetime
     public async Task RefusesMissingOrWrongTokensAndInvalidInput()
     {
         Assert.Equal(HttpStatusCode.Unauthorized, (await _anon.GetAsync("/records/my")).StatusCode);
-        var wrong = _host.Client();
+        var wrong = Host.Client();
         wrong.DefaultRequestHeaders.Add("X-Api-Token", Guid.NewGuid().ToString());
         Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync("/records/my/reports")).StatusCode);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await _anon.PostAsJsonAsync("/records", new { email = "x@y.example", domain = "not a domain" })).StatusCode);
@@ -90,7 +75,7 @@ public sealed class DmarcApiTests : IAsyncLifetime
         var rotated = await api.PostAsync("/records/my/token/rotate", null).OkJson();
         var newToken = rotated.GetProperty("private_token").GetString()!;
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("/records/my")).StatusCode);
-        var fresh = _host.Client();
+        var fresh = Host.Client();
         fresh.DefaultRequestHeaders.Add("X-Api-Token", newToken);
         await fresh.GetAsync("/records/my").OkJson();
 
@@ -108,13 +93,13 @@ public sealed class DmarcApiTests : IAsyncLifetime
         // Same answer for a domain nobody monitors: it tells no one which domains are.
         Assert.True((await _anon.PostAsJsonAsync("/token/recover", new { owner = "unknown.example" }).OkJson()).GetProperty("recovery_initiated").GetBoolean());
 
-        var mime = await _host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<Mailroom.Core.Storage.MailroomDb>()
+        var mime = await Host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<Mailroom.Core.Storage.MailroomDb>()
             .OutboundMessages.Single(m => m.Tag == DmarcTokenEmail.Tag).Mime!));
         var text = MimeKit.MimeMessage.Load(new MemoryStream(mime)).TextBody ?? "";
         var token = System.Text.RegularExpressions.Regex.Match(text, @"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").Value;
 
         await api.GetAsync("/records/my").OkJson(); // the old token still works until the new one is used
-        var recovered = _host.Client();
+        var recovered = Host.Client();
         recovered.DefaultRequestHeaders.Add("X-Api-Token", token);
         await recovered.GetAsync("/records/my").OkJson();
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("/records/my")).StatusCode);
@@ -132,10 +117,10 @@ public sealed class DmarcApiTests : IAsyncLifetime
         Assert.Equal($"\"v=DMARC1; p=none; pct=100; rua={address}; sp=none; aspf=r;\"", dns.GetProperty("value").GetString());
 
         Assert.False((await api.PostAsync("/records/my/verify", null).OkJson()).GetProperty("verified").GetBoolean());
-        _dns.AddTxt("_dmarc.wildbit.example", "v=DMARC1; p=none; rua=mailto:other@elsewhere.example");
+        DnsServer.AddTxt("_dmarc.wildbit.example", "v=DMARC1; p=none; rua=mailto:other@elsewhere.example");
         Assert.False((await api.PostAsync("/records/my/verify", null).OkJson()).GetProperty("verified").GetBoolean());
-        _dns.Remove("_dmarc.wildbit.example");
-        _dns.AddTxt("_dmarc.wildbit.example", $"v=DMARC1; p=none; rua=mailto:other@elsewhere.example,{address}!10m");
+        DnsServer.Remove("_dmarc.wildbit.example");
+        DnsServer.AddTxt("_dmarc.wildbit.example", $"v=DMARC1; p=none; rua=mailto:other@elsewhere.example,{address}!10m");
         Assert.True((await api.PostAsync("/records/my/verify", null).OkJson()).GetProperty("verified").GetBoolean());
     }
 
@@ -234,31 +219,14 @@ public sealed class DmarcApiTests : IAsyncLifetime
     }
 }
 
-public sealed class DmarcSourcesTests : IAsyncLifetime
+public sealed class DmarcSourcesTests : DnsHostTests
 {
-    private TestDnsServer _dns = null!;
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _dns = TestDnsServer.Start();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, PlatformDomain = "mailroom.test", DnsTimeout = TimeSpan.FromMilliseconds(500) });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _dns.Dispose();
-    }
-
     [Fact]
     public async Task GroupsSourcesByIpAndClassifiesMailroomKnownAndUnknown()
     {
         // The Return-Path host's address is where this Mailroom delivers from (the platform SPF authorises a:pm-bounces...).
-        _dns.AddA("pm-bounces.mailroom.test", IPAddress.Parse("198.51.100.25"));
-        var record = await _host.Client().PostAsJsonAsync("/records", new { email = "ops@acme.example", domain = "acme.example" }).OkJson();
-        var api = _host.Client();
-        api.DefaultRequestHeaders.Add("X-Api-Token", record.GetProperty("private_token").GetString());
+        DnsServer.AddA("pm-bounces.mailroom.test", IPAddress.Parse("198.51.100.25"));
+        var (record, api) = await DmarcTestReports.CreateRecordAsync(Host, "acme.example");
         var xml = """
             <feedback><report_metadata><org_name>google.com</org_name><report_id>s1</report_id><date_range><begin>1700000000</begin><end>1700086399</end></date_range></report_metadata>
             <policy_published><domain>acme.example</domain><p>none</p></policy_published>
@@ -272,7 +240,7 @@ public sealed class DmarcSourcesTests : IAsyncLifetime
               <identifiers><header_from>acme.example</header_from></identifiers><auth_results><spf><domain>spammer.example</domain><result>fail</result></spf></auth_results></record>
             </feedback>
             """;
-        await _host.ScopedAsync(async sp =>
+        await Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<Mailroom.Core.Storage.MailroomDb>();
             return await sp.GetRequiredService<DmarcIngestion>().IngestAsync(db.DmarcDomains.Single(), new MemoryStream(Encoding.UTF8.GetBytes(xml)), "test", default);

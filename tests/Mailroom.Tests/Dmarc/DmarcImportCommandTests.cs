@@ -4,7 +4,6 @@ using Mailroom.Core.Dmarc;
 using Mailroom.Core.Storage;
 using Mailroom.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using System.CommandLine;
 using System.Text;
 using Xunit;
 
@@ -12,14 +11,7 @@ namespace Mailroom.Tests.Dmarc;
 
 public sealed class DmarcImportCommandTests
 {
-    private static async Task<(int Exit, string Output, string Error)> InvokeAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await MailroomCommandLine.Build().Parse(args)
-            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Output, string Error)> InvokeAsync(params string[] args) => InProcessCli.InvokeAsync(args);
 
     [Fact]
     public async Task ImportsReportFilesOnceAndRefusesUnknownDomains()

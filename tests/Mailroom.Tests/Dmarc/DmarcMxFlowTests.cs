@@ -49,9 +49,7 @@ public sealed class DmarcMxFlowTests : IAsyncLifetime
     [Fact]
     public async Task ReportMailedToTheReportingAddressAppearsOnceInTheReports()
     {
-        var record = await _host.Client().PostAsJsonAsync("/records", new { email = "ops@wildbit.example", domain = "wildbit.example" }).OkJson();
-        var api = _host.Client();
-        api.DefaultRequestHeaders.Add("X-Api-Token", record.GetProperty("private_token").GetString());
+        var (record, api) = await DmarcTestReports.CreateRecordAsync(_host);
         var address = record.GetProperty("reporting_uri").GetString()!["mailto:".Length..];
         var gzip = DmarcTestReports.Gzip(DmarcTestReports.Xml("wildbit.example", "1234", rows: 3));
 

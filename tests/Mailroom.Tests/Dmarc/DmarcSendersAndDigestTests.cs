@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Mailroom.Cli;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Dmarc;
 using Mailroom.Core.Preparation;
@@ -19,41 +20,30 @@ namespace Mailroom.Tests.Dmarc;
 /// "Who sends as you" with reverse DNS, known services and forwarders, what a stricter policy would block, Mailroom's
 /// own send log beside what reporters saw, and the weekly digest delivered to a loopback sink.
 /// </summary>
-public sealed class DmarcSendersAndDigestTests : IAsyncLifetime
+public sealed class DmarcSendersAndDigestTests : DnsHostTests
 {
-    private TestDnsServer _dns = null!;
     private SmtpSink _sink = null!;
-    private MailroomHost _host = null!;
 
     private static readonly IPAddress Ours = IPAddress.Parse("198.51.100.25");
 
-    public async ValueTask InitializeAsync()
+    protected override MailroomSettings Configure(MailroomSettings settings) => settings with { Relay = $"127.0.0.1:{_sink.Port}" };
+
+    public override async ValueTask InitializeAsync()
     {
-        _dns = TestDnsServer.Start();
         _sink = new SmtpSink();
-        _host = await MailroomHost.StartAsync(tweak: s => s with
-        {
-            Dns = _dns.Address, PlatformDomain = "mailroom.test", DnsTimeout = TimeSpan.FromMilliseconds(500), Relay = $"127.0.0.1:{_sink.Port}",
-        });
-        _dns.AddA("pm-bounces.mailroom.test", Ours);
+        await base.InitializeAsync();
+        DnsServer.AddA("pm-bounces.mailroom.test", Ours);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        await _host.DisposeAsync();
+        await base.DisposeAsync();
         await _sink.DisposeAsync();
-        _dns.Dispose();
     }
 
-    private async Task<(JsonElement Record, HttpClient Api)> CreateRecordAsync(string domain)
-    {
-        var record = await _host.Client().PostAsJsonAsync("/records", new { email = "ops@" + domain, domain }).OkJson();
-        var api = _host.Client();
-        api.DefaultRequestHeaders.Add("X-Api-Token", record.GetProperty("private_token").GetString());
-        return (record, api);
-    }
+    private Task<(JsonElement Record, HttpClient Api)> CreateRecordAsync(string domain) => DmarcTestReports.CreateRecordAsync(Host, domain);
 
-    private Task IngestAsync(string domain, string xml) => _host.ScopedAsync(async sp =>
+    private Task IngestAsync(string domain, string xml) => Host.ScopedAsync(async sp =>
     {
         var db = sp.GetRequiredService<MailroomDb>();
         return await sp.GetRequiredService<DmarcIngestion>().IngestAsync(db.DmarcDomains.Single(d => d.Domain == domain),
@@ -78,16 +68,16 @@ public sealed class DmarcSendersAndDigestTests : IAsyncLifetime
     {
         var (_, api) = await CreateRecordAsync("acme.example");
         // A SendGrid IP named only by its forward-confirmed PTR (no service domain in the auth results).
-        _dns.AddPtr(IPAddress.Parse("167.89.0.10"), "o1.ptr1234.sendgrid.net");
-        _dns.AddA("o1.ptr1234.sendgrid.net", IPAddress.Parse("167.89.0.10"));
+        DnsServer.AddPtr(IPAddress.Parse("167.89.0.10"), "o1.ptr1234.sendgrid.net");
+        DnsServer.AddA("o1.ptr1234.sendgrid.net", IPAddress.Parse("167.89.0.10"));
         // A PTR claiming Google that does not resolve back: not believed.
-        _dns.AddPtr(IPAddress.Parse("192.0.2.66"), "mail-fake.google.com");
-        _dns.AddA("mail-fake.google.com", IPAddress.Parse("192.0.2.99"));
+        DnsServer.AddPtr(IPAddress.Parse("192.0.2.66"), "mail-fake.google.com");
+        DnsServer.AddA("mail-fake.google.com", IPAddress.Parse("192.0.2.99"));
         // Two IPs of one unknown company, grouped by the organizational domain of their PTR names.
         foreach (var (ip, host) in new[] { ("203.0.113.7", "mx1.bigcorp.co.uk"), ("203.0.113.8", "mx2.eu.bigcorp.co.uk") })
         {
-            _dns.AddPtr(IPAddress.Parse(ip), host);
-            _dns.AddA(host, IPAddress.Parse(ip));
+            DnsServer.AddPtr(IPAddress.Parse(ip), host);
+            DnsServer.AddA(host, IPAddress.Parse(ip));
         }
         var begin = new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero);
         await IngestAsync("acme.example", Report("acme.example", "r1", begin,
@@ -136,7 +126,7 @@ public sealed class DmarcSendersAndDigestTests : IAsyncLifetime
         await IngestAsync("acme.example", Report("acme.example", "r1", begin, Row(Ours.ToString(), 3, "pass", "pass", AcmeDkimPass)));
         // The send log: two recipients delivered from acme.example (one from a subdomain) inside the report's day, one
         // outside it, and one from another domain.
-        await _host.ScopedAsync(async sp =>
+        await Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
             void Delivered(string from, DateTimeOffset at, string rcpt)
@@ -152,7 +142,7 @@ public sealed class DmarcSendersAndDigestTests : IAsyncLifetime
             return await db.SaveChangesAsync();
         });
         var address = record.GetProperty("reporting_uri").GetString()!["mailto:".Length..];
-        _dns.AddTxt("_dmarc.acme.example", $"v=DMARC1; p=none; rua=mailto:{address}");
+        DnsServer.AddTxt("_dmarc.acme.example", $"v=DMARC1; p=none; rua=mailto:{address}");
 
         var answer = await api.GetAsync("/records/my/sources").OkJson();
 
@@ -178,12 +168,12 @@ public sealed class DmarcSendersAndDigestTests : IAsyncLifetime
 
         Assert.Equal(0, await SendDueAsync()); // Sunday: the week is not over
         // Monday 2026-11-30. The hourly DmarcDigestWorker wakes on the same clock and may be the one that sends it.
-        _host.Clock.Advance(TimeSpan.FromDays(1));
+        Host.Clock.Advance(TimeSpan.FromDays(1));
         await SendDueAsync();
         Assert.Equal(0, await SendDueAsync()); // once per week, whoever sent it
         Assert.Equal(1, await DigestsQueuedAsync(atLeast: 1));
-        await _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
-        await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+        await Host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
+        await Host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
 
         var got = Assert.Single(_sink.Messages);
         Assert.Equal(["ops@acme.example"], got.Recipients);
@@ -206,13 +196,13 @@ public sealed class DmarcSendersAndDigestTests : IAsyncLifetime
         Assert.Contains("<h1>DMARC weekly digest for acme.example</h1>", mail.HtmlBody);
 
         // A week later, the next digest.
-        _host.Clock.Advance(TimeSpan.FromDays(7));
+        Host.Clock.Advance(TimeSpan.FromDays(7));
         await SendDueAsync();
         Assert.Equal(0, await SendDueAsync());
         Assert.Equal(2, await DigestsQueuedAsync(atLeast: 2));
     }
 
-    private Task<int> SendDueAsync() => _host.ScopedAsync(sp => sp.GetRequiredService<DmarcDigest>().SendDueAsync(CancellationToken.None));
+    private Task<int> SendDueAsync() => Host.ScopedAsync(sp => sp.GetRequiredService<DmarcDigest>().SendDueAsync(CancellationToken.None));
 
     /// <summary>Digest emails queued, once at least <paramref name="atLeast"/> are (a worker that claimed a week may still be
     /// composing its digest; 30 s at most).</summary>
@@ -220,7 +210,7 @@ public sealed class DmarcSendersAndDigestTests : IAsyncLifetime
     {
         for (var i = 0; ; i++)
         {
-            var n = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.CountAsync(m => m.Tag == DmarcDigest.Tag));
+            var n = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.CountAsync(m => m.Tag == DmarcDigest.Tag));
             if (n >= atLeast || i >= 300) return n;
             await Task.Delay(100);
         }

@@ -1,10 +1,23 @@
 using System.IO.Compression;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using Mailroom.Tests.Infrastructure;
 
 namespace Mailroom.Tests.Dmarc;
 
 static class DmarcTestReports
 {
+    /// <summary>Creates a DMARC record for <paramref name="domain"/> as anyone may (no token), and a client of its
+    /// private API (<c>X-Api-Token</c>).</summary>
+    public static async Task<(JsonElement Record, HttpClient Api)> CreateRecordAsync(MailroomHost host, string domain = "wildbit.example")
+    {
+        var record = await host.Client().PostAsJsonAsync("/records", new { email = "ops@" + domain, domain }).OkJson();
+        var api = host.Client();
+        api.DefaultRequestHeaders.Add("X-Api-Token", record.GetProperty("private_token").GetString());
+        return (record, api);
+    }
+
     public static string Xml(string domain, string reportId, long begin = 1700000000, int rows = 2, string org = "google.com") => $"""
         <?xml version="1.0" encoding="UTF-8"?>
         <feedback>

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Mailroom.Cli;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Events;
 using Mailroom.Core.Preparation;
@@ -11,6 +12,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using Xunit;
+using static Mailroom.Tests.Infrastructure.ReportMail;
 
 namespace Mailroom.Tests.Events;
 
@@ -19,31 +21,10 @@ namespace Mailroom.Tests.Events;
 /// RFC 5965 ARF, RFC 3834 auto-reply) sent with MailKit to the MX listener; pause and resume of a stream.
 /// Stages are driven by hand (roles api and mx), so nothing runs behind the test's back.
 /// </summary>
-public sealed class BounceFlowTests : IAsyncLifetime
+public sealed class BounceFlowTests() : RelayedHostTests(mx: true, sinkTls: false)
 {
-    private SmtpSink _sink = null!;
-    private MailroomHost _host = null!;
-    private int _mxPort;
-
-    public async ValueTask InitializeAsync()
-    {
-        _sink = new SmtpSink(tls: false);
-        _mxPort = SmtpSink.FreeTcpPort();
-        _host = await MailroomHost.StartAsync(tweak: s => s with
-        {
-            Relay = $"127.0.0.1:{_sink.Port}", Roles = "api,mx", Mx = $"127.0.0.1:{_mxPort}",
-            Breaker = new StreamBreakerOptions { MinimumSample = 20 },
-        });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _sink.DisposeAsync();
-    }
-
-    private Task<int> PrepareAsync() => _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
-    private Task<int> DeliverAsync() => _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+    protected override MailroomSettings Configure(MailroomSettings settings) =>
+        settings with { Breaker = new StreamBreakerOptions { MinimumSample = 20 } };
 
     private static async Task<Guid> SendAsync(Tenant t, string to, string stream = "outbound", string tag = "", string from = "app@mailroom.test")
     {
@@ -59,62 +40,30 @@ public sealed class BounceFlowTests : IAsyncLifetime
 
     private async Task<SinkMessage> SendAndDeliverAsync(Tenant t, string to)
     {
-        var before = _sink.Messages.Count;
+        var before = Sink.Messages.Count;
         await SendAsync(t, to);
         Assert.Equal(1, await PrepareAsync());
         Assert.Equal(1, await DeliverAsync());
-        Assert.Equal(before + 1, _sink.Messages.Count);
-        return _sink.Messages.Last();
+        Assert.Equal(before + 1, Sink.Messages.Count);
+        return Sink.Messages.Last();
     }
 
     /// <summary>Sends a report to the MX listener as a remote MTA would: MAIL FROM &lt;&gt; (RFC 5321 §4.5.5).</summary>
     private Task SendToMxAsync(MimeMessage report, string rcpt) =>
-        RemoteMta.SendAsync(_mxPort, report, "mailer-daemon@mx.example.net", rcpt);
-
-    private static MimeMessage Dsn(string verp, string recipient, string status, string diagnostic, byte[] original, string action = "failed")
-    {
-        var m = new MimeMessage();
-        m.From.Add(new MailboxAddress("Mail Delivery System", "mailer-daemon@mx.example.net"));
-        m.To.Add(MailboxAddress.Parse(verp));
-        m.Subject = "Undelivered Mail Returned to Sender";
-        var report = new MultipartReport("delivery-status");
-        report.Add(new TextPart("plain") { Text = "Your message could not be delivered." });
-        // RFC 3464 §2.2 per-message fields, then §2.3 per-recipient fields.
-        var fields = $"Reporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\nDiagnostic-Code: smtp; {diagnostic}\r\n";
-        report.Add(new MimePart("message", "delivery-status") { Content = new MimeContent(new MemoryStream(Encoding.ASCII.GetBytes(fields))) });
-        report.Add(new MessagePart { Message = MimeMessage.Load(new MemoryStream(original)) });
-        m.Body = report;
-        return m;
-    }
-
-    private static MimeMessage Arf(string verp, string recipient, byte[] original)
-    {
-        var m = new MimeMessage();
-        m.From.Add(new MailboxAddress("Abuse desk", "fbl@isp.example.net"));
-        m.To.Add(MailboxAddress.Parse(verp));
-        m.Subject = "Complaint about message";
-        var report = new MultipartReport("feedback-report");
-        report.Add(new TextPart("plain") { Text = "This is an email abuse report." });
-        // RFC 5965 §3.1 required fields and §3.2 Original-Rcpt-To.
-        var fields = $"Feedback-Type: abuse\r\nUser-Agent: ExampleFBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: <{recipient}>\r\n";
-        report.Add(new MimePart("message", "feedback-report") { Content = new MimeContent(new MemoryStream(Encoding.ASCII.GetBytes(fields))) });
-        report.Add(new MessagePart { Message = MimeMessage.Load(new MemoryStream(original)) });
-        m.Body = report;
-        return m;
-    }
+        RemoteMta.SendAsync(MxPort, report, "mailer-daemon@mx.example.net", rcpt);
 
     private async Task<List<Bounce>> BouncesInStoreAsync() =>
-        await _host.ScopedAsync(async sp => await sp.GetRequiredService<MailroomDb>().Bounces.AsNoTracking().OrderBy(b => b.Id).ToListAsync());
+        await Host.ScopedAsync(async sp => await sp.GetRequiredService<MailroomDb>().Bounces.AsNoTracking().OrderBy(b => b.Id).ToListAsync());
 
     private async Task<List<InboundReport>> ReportsInStoreAsync() =>
-        await _host.ScopedAsync(async sp => await sp.GetRequiredService<MailroomDb>().InboundReports.AsNoTracking().OrderBy(r => r.Id).ToListAsync());
+        await Host.ScopedAsync(async sp => await sp.GetRequiredService<MailroomDb>().InboundReports.AsNoTracking().OrderBy(r => r.Id).ToListAsync());
 
     [Fact]
     public async Task A550DuringDeliveryRecordsAHardBounceAndSuppressesTheAddressInThatStreamOnly()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "second", Name = "Second", MessageStreamType = "Transactional" }).OkJson();
-        _sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 <gone@example.net>: Recipient address rejected: User unknown") : null;
+        Sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 <gone@example.net>: Recipient address rejected: User unknown") : null;
         var id = await SendAsync(t, "gone@example.net", tag: "welcome");
         await PrepareAsync();
         Assert.Equal(1, await DeliverAsync());
@@ -145,18 +94,18 @@ public sealed class BounceFlowTests : IAsyncLifetime
 
         // The next send to it is refused (406) in this stream; another stream still delivers.
         await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "gone@example.net", Subject = "Again", TextBody = "Hi" }).Error(422, 406);
-        _sink.RecipientReply = _ => null;
+        Sink.RecipientReply = _ => null;
         await SendAsync(t, "gone@example.net", stream: "second");
         Assert.Equal(1, await PrepareAsync());
         Assert.Equal(1, await DeliverAsync());
-        Assert.Contains(_sink.Messages, m => m.Recipients.Contains("gone@example.net"));
+        Assert.Contains(Sink.Messages, m => m.Recipients.Contains("gone@example.net"));
     }
 
     [Fact]
     public async Task AMailboxFull552IsASoftBounceThatSuppressesNothing()
     {
-        var t = await _host.CreateTenantAsync();
-        _sink.RecipientReply = _ => (552, "5.2.2 Mailbox full");
+        var t = await Host.CreateTenantAsync();
+        Sink.RecipientReply = _ => (552, "5.2.2 Mailbox full");
         await SendAsync(t, "full@example.net");
         await PrepareAsync();
         await DeliverAsync();
@@ -170,7 +119,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task ADsnAtTheVerpAddressIsMatchedToItsMessageAndRecipient()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var delivered = await SendAndDeliverAsync(t, "later-gone@example.net");
         var id = (await BouncesInStoreAsync()).Count;
         Assert.Equal(0, id);
@@ -197,7 +146,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task ADsnNamingAnotherAddressThanTheVerpIndexIsKeptButRecordsNothing()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var delivered = await SendAndDeliverAsync(t, "real@example.net");
         // Even at the genuine address, a report naming someone else than the recipient at that index is not placed.
         await SendToMxAsync(Dsn(delivered.MailFrom, "victim@example.net", "5.1.1", "550 5.1.1 unknown", delivered.Data), delivered.MailFrom);
@@ -208,9 +157,9 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task ADsnForAnUnknownMessageIsKeptAndLogged()
     {
-        await _host.CreateTenantAsync();
+        await Host.CreateTenantAsync();
         // Signed with the platform's key, as delivery would: the address is genuine, the message is not known.
-        var signer = await _host.App.Services.GetRequiredService<VerpKeyring>().SignerAsync(CancellationToken.None);
+        var signer = await Host.App.Services.GetRequiredService<VerpKeyring>().SignerAsync(CancellationToken.None);
         var unknown = signer.Encode(Guid.NewGuid(), 0, "pm-bounces.mailroom.test");
         var original = Encoding.ASCII.GetBytes("From: a@mailroom.test\r\nTo: x@example.net\r\nSubject: s\r\nMessage-ID: <nope@example>\r\n\r\nbody\r\n");
         await SendToMxAsync(Dsn(unknown, "x@example.net", "5.1.1", "550 5.1.1 unknown", original), unknown);
@@ -223,7 +172,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task AnArfReportIsASpamComplaintThatSuppressesAndCannotBeActivated()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var delivered = await SendAndDeliverAsync(t, "angry@example.net");
         await SendToMxAsync(Arf(delivered.MailFrom, "angry@example.net", delivered.Data), delivered.MailFrom);
 
@@ -243,7 +192,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task AnAutoReplyIsAnAutoResponderBounceWithoutSuppression()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var delivered = await SendAndDeliverAsync(t, "away@example.net");
         var reply = new MimeMessage();
         reply.From.Add(MailboxAddress.Parse("away@example.net"));
@@ -264,7 +213,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task TheMxListenerRefusesRecipientsItDoesNotManage()
     {
-        await _host.CreateTenantAsync();
+        await Host.CreateTenantAsync();
         var m = new MimeMessage();
         m.From.Add(MailboxAddress.Parse("someone@example.net"));
         m.To.Add(MailboxAddress.Parse("victim@elsewhere.example"));
@@ -279,7 +228,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task APausedStreamAcceptsButHoldsDeliveryUntilResumedWhileOtherStreamsFlow()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "second", Name = "Second", MessageStreamType = "Transactional" }).OkJson();
         var paused = await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/pause", new { Reason = "Investigating a complaint" }).OkJson();
         Assert.Equal("Investigating a complaint", paused.GetProperty("Paused").GetProperty("Reason").GetString());
@@ -289,21 +238,21 @@ public sealed class BounceFlowTests : IAsyncLifetime
         await SendAsync(t, "flows@example.net", stream: "second");
         Assert.Equal(2, await PrepareAsync());
         Assert.Equal(1, await DeliverAsync());
-        Assert.Equal(["flows@example.net"], _sink.Messages.SelectMany(m => m.Recipients));
+        Assert.Equal(["flows@example.net"], Sink.Messages.SelectMany(m => m.Recipients));
         Assert.Equal(0, await DeliverAsync());
 
         var resumed = await t.ServerApi.PostAsync("/message-streams/outbound/resume", null).OkJson();
         Assert.Equal(JsonValueKind.Null, resumed.GetProperty("Paused").ValueKind);
         Assert.Equal(1, await DeliverAsync());
-        Assert.Contains(_sink.Messages, m => m.Recipients.Contains("held@example.net"));
+        Assert.Contains(Sink.Messages, m => m.Recipients.Contains("held@example.net"));
     }
 
     [Fact]
     public async Task TheBreakerPausesAStreamOnABounceWaveAndSaysWhy()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "second", Name = "Second", MessageStreamType = "Transactional" }).OkJson();
-        _sink.RecipientReply = to => to.StartsWith("gone") ? (550, "5.1.1 User unknown") : null;
+        Sink.RecipientReply = to => to.StartsWith("gone") ? (550, "5.1.1 User unknown") : null;
         for (var i = 0; i < 17; i++)
             await SendAsync(t, $"ok{i}@example.net");
         for (var i = 0; i < 3; i++)
@@ -328,8 +277,8 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task TheBreakerWaitsForItsMinimumSample()
     {
-        var t = await _host.CreateTenantAsync();
-        _sink.RecipientReply = _ => (550, "5.1.1 User unknown");
+        var t = await Host.CreateTenantAsync();
+        Sink.RecipientReply = _ => (550, "5.1.1 User unknown");
         for (var i = 0; i < 5; i++)
             await SendAsync(t, $"gone{i}@example.net");
         await PrepareAsync();
@@ -347,7 +296,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
         var d = await t.AccountApi.PostAsJsonAsync("/domains", new { Name = name }).OkJson();
         var id = d.GetProperty("ID").GetInt32();
         if (verified)
-            await _host.ScopedAsync(async sp =>
+            await Host.ScopedAsync(async sp =>
             {
                 var db = sp.GetRequiredService<MailroomDb>();
                 var domain = await db.Domains.Include(x => x.Keys).FirstAsync(x => x.Id == id);
@@ -369,7 +318,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
         var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = from, To = "victim@example.net, attacker@example.net", Subject = "Hello", TextBody = "Hi" }).OkJson();
         Assert.Equal(1, await PrepareAsync());
         Assert.Equal(2, await DeliverAsync());
-        return (_sink.Messages.Last(m => m.Recipients.Contains("victim@example.net")), _sink.Messages.Last(m => m.Recipients.Contains("attacker@example.net")));
+        return (Sink.Messages.Last(m => m.Recipients.Contains("victim@example.net")), Sink.Messages.Last(m => m.Recipients.Contains("attacker@example.net")));
     }
 
     /// <summary>The attacker's own return path with its recipient index changed to <paramref name="index"/>.</summary>
@@ -393,7 +342,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task AForgedDsnToTheBarePlatformReturnPathNamingACoRecipientSuppressesNoOne()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var (_, attacker) = await SendToVictimAndAttackerAsync(t);
         var bare = "pm_bounces@" + attacker.MailFrom.Split('@')[1];
         // The attacker's copy carries the Message-ID (and X-PM-Message-Id) and the To list naming the victim.
@@ -408,7 +357,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task AForgedArfComplaintWithoutAValidMacCreatesNoSpamComplaint()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var (_, attacker) = await SendToVictimAndAttackerAsync(t);
         var bare = "pm_bounces@" + attacker.MailFrom.Split('@')[1];
         await SendToMxAsync(Arf(bare, "victim@example.net", attacker.Data), bare);
@@ -425,7 +374,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task AVerpWithATamperedMacOrIndexChangesNothing()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var (victim, attacker) = await SendToVictimAndAttackerAsync(t);
         var retargeted = WithIndex(attacker.MailFrom, 0);
         await SendToMxAsync(Dsn(retargeted, "victim@example.net", "5.1.1", "550 5.1.1 No such user", attacker.Data), retargeted);
@@ -441,8 +390,8 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task AReportToOneAccountsReturnPathHostNamingAnotherAccountsMessageIsNotMatchedToIt()
     {
-        var a = await _host.CreateTenantAsync();
-        var b = await _host.CreateTenantAsync();
+        var a = await Host.CreateTenantAsync();
+        var b = await Host.CreateTenantAsync();
         var hostOfA = await VerifiedDomainAsync(a, "shop-a.example");
         var unverifiedHostOfA = await VerifiedDomainAsync(a, "draft-a.example", verified: false);
         await VerifiedDomainAsync(b, "shop-b.example");
@@ -470,7 +419,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task GenuineReportsAtTheVerpAddressMailroomUsedStillSuppressOnlyThatRecipient()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var host = await VerifiedDomainAsync(t, "shop.example");
         var (victim, attacker) = await SendToVictimAndAttackerAsync(t, from: "app@shop.example");
         Assert.EndsWith("@" + host, victim.MailFrom);
@@ -491,12 +440,12 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task ADsnWithoutVerpAtTheAccountsOwnReturnPathHostIsInformationOnly()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var host = await VerifiedDomainAsync(t, "shop.example");
         var id = await SendAsync(t, "plain@example.net", from: "app@shop.example");
         await PrepareAsync();
         await DeliverAsync();
-        var delivered = _sink.Messages.Last();
+        var delivered = Sink.Messages.Last();
         Assert.EndsWith("@" + host, delivered.MailFrom);
         // Some MTAs bounce to a fixed address of the return-path host; the enclosed original names the message, but
         // anyone could have written it, so it is recorded on the message as information and suppresses nothing.
@@ -516,7 +465,7 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task ADelayedDsnIsRecordedWithoutSuppression()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var delivered = await SendAndDeliverAsync(t, "slow@example.net");
         await SendToMxAsync(Dsn(delivered.MailFrom, "slow@example.net", "4.2.2", "452 4.2.2 Mailbox full", delivered.Data, action: "delayed"), delivered.MailFrom);
         var bounce = Assert.Single(await BouncesInStoreAsync());
@@ -528,21 +477,21 @@ public sealed class BounceFlowTests : IAsyncLifetime
     [Fact]
     public async Task AReportLeftPendingIsProcessedLater()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var delivered = await SendAndDeliverAsync(t, "crash@example.net");
         var dsn = Dsn(delivered.MailFrom, "crash@example.net", "5.1.1", "550 5.1.1 unknown", delivered.Data);
         using var raw = new MemoryStream();
         await dsn.WriteToAsync(raw);
         // Stored, then the process stopped before processing: the listener processes Pending reports when it starts.
-        var id = await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().StoreAsync("", [delivered.MailFrom], raw.ToArray(), CancellationToken.None));
+        var id = await Host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().StoreAsync("", [delivered.MailFrom], raw.ToArray(), CancellationToken.None));
         Assert.Equal(InboundReportState.Pending, Assert.Single(await ReportsInStoreAsync()).State);
-        var pending = await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().PendingAsync(CancellationToken.None));
+        var pending = await Host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().PendingAsync(CancellationToken.None));
         Assert.Equal([id], pending);
-        await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, CancellationToken.None));
+        await Host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, CancellationToken.None));
         Assert.Equal(InboundReportState.Processed, Assert.Single(await ReportsInStoreAsync()).State);
         Assert.Single(await BouncesInStoreAsync());
         // Processing twice records nothing more.
-        await _host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, CancellationToken.None));
+        await Host.ScopedAsync(sp => sp.GetRequiredService<InboundReportProcessor>().ProcessAsync(id, CancellationToken.None));
         Assert.Single(await BouncesInStoreAsync());
     }
 }

@@ -14,13 +14,9 @@ public sealed class StreamPauseCommandTests
     {
         await using var server = await MailroomProcess.StartAsync(["--roles", "api"]);
         var account = await server.CreateAccountAsync("Pause");
-        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
-        http.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
-        var created = await http.PostAsJsonAsync("/servers", new { Name = "Paused" });
-        created.EnsureSuccessStatusCode();
-        var srv = (await created.Content.ReadFromJsonAsync<ServerResponse>())!;
-        using var api = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
-        api.DefaultRequestHeaders.Add("X-Postmark-Server-Token", srv.ApiTokens[0]);
+        using var http = server.AccountApi(account.AccountToken);
+        var srv = await http.CreateServerAsync(new { Name = "Paused" });
+        using var api = server.ServerApi(srv.ApiTokens[0]);
 
         var paused = await server.CommandAsync("streams", "pause", "--server", srv.ID.ToString(), "--stream", "outbound", "--reason", "List cleanup");
         Assert.True(paused.ExitCode == 0, paused.ToString());

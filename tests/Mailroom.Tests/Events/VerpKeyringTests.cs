@@ -10,17 +10,11 @@ using Xunit;
 namespace Mailroom.Tests.Events;
 
 /// <summary>The platform's VERP key: made once, shared by every node through the database, kept encrypted.</summary>
-public sealed class VerpKeyringTests : IAsyncLifetime
+public sealed class VerpKeyringTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     /// <summary>A keyring as another node would have: its own cache, the same database.</summary>
-    private VerpKeyring NewNode() => new(_host.App.Services.GetRequiredService<IServiceScopeFactory>(),
-        _host.App.Services.GetRequiredService<Secrets>(), TimeProvider.System);
+    private VerpKeyring NewNode() => new(Host.App.Services.GetRequiredService<IServiceScopeFactory>(),
+        Host.App.Services.GetRequiredService<Secrets>(), TimeProvider.System);
 
     [Fact]
     public async Task NodesStartingAtOnceAgreeOnOneStoredKey()
@@ -32,11 +26,11 @@ public sealed class VerpKeyringTests : IAsyncLifetime
         Assert.Single(addresses);
         Assert.True(signers[0].TryDecodeVerified(addresses[0], out _));
 
-        var rows = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().PlatformSecrets.AsNoTracking().ToListAsync());
+        var rows = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().PlatformSecrets.AsNoTracking().ToListAsync());
         var row = Assert.Single(rows);
         Assert.Equal(VerpKeyring.CurrentName, row.Name);
         // Encrypted with Data Protection: the stored text is not the key.
-        var key = Convert.FromBase64String(_host.App.Services.GetRequiredService<Secrets>().UnprotectKey(row.ProtectedValue));
+        var key = Convert.FromBase64String(Host.App.Services.GetRequiredService<Secrets>().UnprotectKey(row.ProtectedValue));
         Assert.Equal(32, key.Length);
         Assert.DoesNotContain(Convert.ToBase64String(key), row.ProtectedValue);
         Assert.Equal(addresses[0], new VerpSigner(key).Encode(id, 3, "pm-bounces.mailroom.test"));
@@ -46,7 +40,7 @@ public sealed class VerpKeyringTests : IAsyncLifetime
     public async Task AKeptPreviousKeyStillVerifiesAddressesItSigned()
     {
         var previous = Enumerable.Range(7, 32).Select(i => (byte)i).ToArray();
-        await _host.ScopedAsync(async sp =>
+        await Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
             db.PlatformSecrets.Add(new PlatformSecret

@@ -11,23 +11,14 @@ namespace Mailroom.Tests.Identities;
 
 /// <summary>Domains verified against a real DNS server on loopback: DKIM TXT, Return-Path CNAME, SPF, rotation and
 /// the background re-check.</summary>
-public sealed class DomainVerificationTests : IAsyncLifetime
+public sealed class DomainVerificationTests : DnsHostTests
 {
-    private TestDnsServer _dns = null!;
-    private MailroomHost _host = null!;
     private HttpClient _api = null!;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        _dns = TestDnsServer.Start();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, PlatformDomain = "mailroom.test", DnsTimeout = TimeSpan.FromMilliseconds(500) });
-        _api = _host.AccountClient((await _host.CreateAccountAsync()).AccountToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _dns.Dispose();
+        await base.InitializeAsync();
+        _api = Host.AccountClient((await Host.CreateAccountAsync()).AccountToken);
     }
 
     private async Task<JsonElement> CreateDomainAsync(string name, string? returnPath = null) =>
@@ -58,12 +49,12 @@ public sealed class DomainVerificationTests : IAsyncLifetime
         Assert.Contains("does not exist", await DkimProblemAsync(Id(d)));
 
         var other = await CreateDomainAsync("other.example");
-        _dns.AddTxt(host, Str(other, "DKIMPendingTextValue"));
+        DnsServer.AddTxt(host, Str(other, "DKIMPendingTextValue"));
         Assert.False(Bool(await VerifyDkimAsync(Id(d)), "DKIMVerified"));
         Assert.Contains("different public key", await DkimProblemAsync(Id(d)));
 
-        _dns.Remove(host);
-        _dns.AddTxt(host, value);
+        DnsServer.Remove(host);
+        DnsServer.AddTxt(host, value);
         var verified = await VerifyDkimAsync(Id(d));
         Assert.True(Bool(verified, "DKIMVerified"));
         Assert.Equal("Verified", Str(verified, "DKIMUpdateStatus"));
@@ -90,24 +81,24 @@ public sealed class DomainVerificationTests : IAsyncLifetime
         switch (shape)
         {
             case "split": // a TXT value over 255 bytes is several character-strings, joined by the reader
-                _dns.AddTxt(host, "k=rsa; p=" + key[..200], key[200..]);
+                DnsServer.AddTxt(host, "k=rsa; p=" + key[..200], key[200..]);
                 break;
             case "no-space":
-                _dns.AddTxt(host, "k=rsa;p=" + key);
+                DnsServer.AddTxt(host, "k=rsa;p=" + key);
                 break;
             case "tags":
-                _dns.AddTxt(host, $"v=DKIM1; h=sha256; k=rsa; s=email; t=s; p={key};");
+                DnsServer.AddTxt(host, $"v=DKIM1; h=sha256; k=rsa; s=email; t=s; p={key};");
                 break;
             case "quoted": // pasted with the zone file's quotes
-                _dns.AddTxt(host, "\"k=rsa; p=" + key + "\"");
+                DnsServer.AddTxt(host, "\"k=rsa; p=" + key + "\"");
                 break;
             case "spaces-in-key":
-                _dns.AddTxt(host, "k=rsa; p=" + string.Join(" ", key.Chunk(64).Select(c => new string(c))));
+                DnsServer.AddTxt(host, "k=rsa; p=" + string.Join(" ", key.Chunk(64).Select(c => new string(c))));
                 break;
             case "several-records":
-                _dns.AddTxt(host, "google-site-verification=abc");
-                _dns.AddTxt(host, "v=DKIM1; k=rsa; p=");
-                _dns.AddTxt(host, "k=rsa; p=" + key);
+                DnsServer.AddTxt(host, "google-site-verification=abc");
+                DnsServer.AddTxt(host, "v=DKIM1; k=rsa; p=");
+                DnsServer.AddTxt(host, "k=rsa; p=" + key);
                 break;
         }
         Assert.True(Bool(await VerifyDkimAsync(Id(d)), "DKIMVerified"), await DkimProblemAsync(Id(d)));
@@ -122,7 +113,7 @@ public sealed class DomainVerificationTests : IAsyncLifetime
     public async Task DkimRefusesRecordsThatDoNotPublishTheKey(string record)
     {
         var d = await CreateDomainAsync("mail.example");
-        _dns.AddTxt(Str(d, "DKIMPendingHost"), record.Replace("KEY", Key(Str(d, "DKIMPendingTextValue"))));
+        DnsServer.AddTxt(Str(d, "DKIMPendingHost"), record.Replace("KEY", Key(Str(d, "DKIMPendingTextValue"))));
         Assert.False(Bool(await VerifyDkimAsync(Id(d)), "DKIMVerified"));
         Assert.NotEqual("", await DkimProblemAsync(Id(d)));
     }
@@ -138,11 +129,11 @@ public sealed class DomainVerificationTests : IAsyncLifetime
         var missing = await _api.PutAsync($"/domains/{Id(d)}/verifyReturnPath", null).OkJson();
         Assert.False(Bool(missing, "ReturnPathDomainVerified"));
 
-        _dns.AddCname("pm-bounces.shop.example", "bounces.elsewhere.example");
+        DnsServer.AddCname("pm-bounces.shop.example", "bounces.elsewhere.example");
         Assert.False(Bool(await _api.PutAsync($"/domains/{Id(d)}/verifyReturnPath", null).OkJson(), "ReturnPathDomainVerified"));
 
-        _dns.Remove("pm-bounces.shop.example");
-        _dns.AddCname("pm-bounces.shop.example", "PM-Bounces.Mailroom.Test."); // case and the trailing dot do not matter
+        DnsServer.Remove("pm-bounces.shop.example");
+        DnsServer.AddCname("pm-bounces.shop.example", "PM-Bounces.Mailroom.Test."); // case and the trailing dot do not matter
         var verified = await _api.PutAsync($"/domains/{Id(d)}/verifyReturnPath", null).OkJson();
         Assert.True(Bool(verified, "ReturnPathDomainVerified"));
 
@@ -159,10 +150,10 @@ public sealed class DomainVerificationTests : IAsyncLifetime
         Assert.Equal("shop.example", Str(d, "SPFHost"));
         Assert.Equal("v=spf1 a mx include:spf.mailroom.test ~all", Str(d, "SPFTextValue"));
         Assert.False(Bool(await _api.PostAsync($"/domains/{Id(d)}/verifySPF", null).OkJson(), "SPFVerified"));
-        _dns.AddTxt("shop.example", "v=spf1 include:_spf.google.com ~all");
+        DnsServer.AddTxt("shop.example", "v=spf1 include:_spf.google.com ~all");
         Assert.False(Bool(await _api.PostAsync($"/domains/{Id(d)}/verifySpf", null).OkJson(), "SPFVerified"));
-        _dns.Remove("shop.example");
-        _dns.AddTxt("shop.example", "v=spf1 mx include:_spf.google.com ~include:SPF.mailroom.test. -all");
+        DnsServer.Remove("shop.example");
+        DnsServer.AddTxt("shop.example", "v=spf1 mx include:_spf.google.com ~include:SPF.mailroom.test. -all");
         Assert.True(Bool(await _api.PostAsync($"/domains/{Id(d)}/verifySpf", null).OkJson(), "SPFVerified"));
     }
 
@@ -176,7 +167,7 @@ public sealed class DomainVerificationTests : IAsyncLifetime
         // A second rotation while the first key is still pending is refused.
         await _api.PostAsync($"/domains/{id}/rotateDkim", null).Error(422, 505);
 
-        _dns.AddTxt(first.Host, first.Value);
+        DnsServer.AddTxt(first.Host, first.Value);
         var verified = await VerifyDkimAsync(id);
         Assert.True(Bool(verified, "DKIMVerified"));
         Assert.Equal("", Str(verified, "DKIMRevokedHost"));
@@ -201,7 +192,7 @@ public sealed class DomainVerificationTests : IAsyncLifetime
         Assert.Equal(first.Selector(), (await SigningSelectorAsync("shop.example")));
 
         // Published: the new key becomes active, the old one revoked.
-        _dns.AddTxt(second.Host, second.Value);
+        DnsServer.AddTxt(second.Host, second.Value);
         var promoted = await _api.PutAsync($"/domains/{id}/verifyDKIM", null).OkJson();
         Assert.Equal("Verified", Str(promoted, "DKIMUpdateStatus"));
         Assert.True(Bool(promoted, "DKIMVerified"));
@@ -214,19 +205,19 @@ public sealed class DomainVerificationTests : IAsyncLifetime
         Assert.Equal(second.Selector(), (await SigningSelectorAsync("shop.example")));
 
         // The revoked record may go once the grace period (7 days) has passed.
-        _host.Clock.Advance(TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1));
+        Host.Clock.Advance(TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1));
         Assert.False(Bool(await _api.GetAsync($"/domains/{id}").OkJson(), "SafeToRemoveRevokedKeyFromDNS"));
-        _host.Clock.Advance(TimeSpan.FromMinutes(1));
+        Host.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.True(Bool(await _api.GetAsync($"/domains/{id}").OkJson(), "SafeToRemoveRevokedKeyFromDNS"));
 
         // A further rotation forgets the oldest key and revokes the second.
         var third = await _api.PostAsync($"/domains/{id}/rotateDkim", null).OkJson();
-        _dns.AddTxt(Str(third, "DKIMPendingHost"), Str(third, "DKIMPendingTextValue"));
+        DnsServer.AddTxt(Str(third, "DKIMPendingHost"), Str(third, "DKIMPendingTextValue"));
         var again = await VerifyDkimAsync(id);
         Assert.Equal(second.Host, Str(again, "DKIMRevokedHost"));
         Assert.Equal(Str(third, "DKIMPendingHost"), Str(again, "DKIMHost"));
         Assert.False(Bool(again, "SafeToRemoveRevokedKeyFromDNS"));
-        Assert.Equal(2, await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().DkimKeys.CountAsync(k => k.DomainId == id)));
+        Assert.Equal(2, await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().DkimKeys.CountAsync(k => k.DomainId == id)));
     }
 
     [Fact]
@@ -234,17 +225,17 @@ public sealed class DomainVerificationTests : IAsyncLifetime
     {
         var d = await CreateDomainAsync("shop.example");
         var id = Id(d);
-        _dns.AddTxt(Str(d, "DKIMPendingHost"), Str(d, "DKIMPendingTextValue"));
-        _dns.AddCname("pm-bounces.shop.example", "pm-bounces.mailroom.test");
+        DnsServer.AddTxt(Str(d, "DKIMPendingHost"), Str(d, "DKIMPendingTextValue"));
+        DnsServer.AddCname("pm-bounces.shop.example", "pm-bounces.mailroom.test");
         Assert.True(Bool(await VerifyDkimAsync(id), "DKIMVerified"));
         Assert.True(Bool(await _api.PutAsync($"/domains/{id}/verifyReturnPath", null).OkJson(), "ReturnPathDomainVerified"));
 
-        _dns.Remove(Str(d, "DKIMPendingHost"));
-        _dns.Remove("pm-bounces.shop.example");
-        var removedAt = _host.Clock.GetUtcNow().UtcDateTime;
+        DnsServer.Remove(Str(d, "DKIMPendingHost"));
+        DnsServer.Remove("pm-bounces.shop.example");
+        var removedAt = Host.Clock.GetUtcNow().UtcDateTime;
         await Eventually.True(async () =>
         {
-            _host.Clock.Advance(TimeSpan.FromHours(24)); // the worker's interval
+            Host.Clock.Advance(TimeSpan.FromHours(24)); // the worker's interval
             var domain = await LoadAsync(id);
             return !domain.DkimVerified && !domain.ReturnPathVerified;
         }, because: "the daily re-check should notice the removed records");
@@ -262,7 +253,7 @@ public sealed class DomainVerificationTests : IAsyncLifetime
         Assert.Null(await SigningSelectorAsync("shop.example"));
 
         // Publishing it again and verifying restores it.
-        _dns.AddTxt(Str(d, "DKIMPendingHost"), Str(d, "DKIMPendingTextValue"));
+        DnsServer.AddTxt(Str(d, "DKIMPendingHost"), Str(d, "DKIMPendingTextValue"));
         Assert.True(Bool(await VerifyDkimAsync(id), "DKIMVerified"));
         Assert.Null((await LoadAsync(id)).DkimLostAt);
     }
@@ -272,9 +263,9 @@ public sealed class DomainVerificationTests : IAsyncLifetime
     {
         var d = await CreateDomainAsync("shop.example");
         var host = Str(d, "DKIMPendingHost");
-        _dns.AddTxt(host, Str(d, "DKIMPendingTextValue"));
+        DnsServer.AddTxt(host, Str(d, "DKIMPendingTextValue"));
         Assert.True(Bool(await VerifyDkimAsync(Id(d)), "DKIMVerified"));
-        _dns.Silence(host);
+        DnsServer.Silence(host);
         var after = await VerifyDkimAsync(Id(d));
         Assert.True(Bool(after, "DKIMVerified"));
         var domain = await LoadAsync(Id(d));
@@ -286,8 +277,8 @@ public sealed class DomainVerificationTests : IAsyncLifetime
     public async Task ADnsTimeoutDoesNotVerifyAPendingKey()
     {
         var d = await CreateDomainAsync("shop.example");
-        _dns.Silence(Str(d, "DKIMPendingHost"));
-        _dns.Silence(Str(d, "ReturnPathDomain"));
+        DnsServer.Silence(Str(d, "DKIMPendingHost"));
+        DnsServer.Silence(Str(d, "ReturnPathDomain"));
         Assert.False(Bool(await VerifyDkimAsync(Id(d)), "DKIMVerified"));
         Assert.False(Bool(await _api.PutAsync($"/domains/{Id(d)}/verifyReturnPath", null).OkJson(), "ReturnPathDomainVerified"));
     }
@@ -295,13 +286,13 @@ public sealed class DomainVerificationTests : IAsyncLifetime
     private Task<string> DkimProblemAsync(int id) => LoadAsync(id).ContinueWith(t => t.Result.DkimProblem);
 
     private Task<SendingDomain> LoadAsync(int id) =>
-        _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Domains.AsNoTracking().SingleAsync(x => x.Id == id));
+        Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Domains.AsNoTracking().SingleAsync(x => x.Id == id));
 
     /// <summary>The selector the sending pipeline would sign with for mail From this domain (null: not the domain's key).</summary>
     private async Task<string?> SigningSelectorAsync(string domain)
     {
-        var accountId = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Domains.Where(x => x.Name == domain).Select(x => x.AccountId).SingleAsync());
-        var decision = await _host.ScopedAsync(sp => sp.GetRequiredService<SenderAuthorization>().AuthorizeAsync(accountId, "news@" + domain));
+        var accountId = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Domains.Where(x => x.Name == domain).Select(x => x.AccountId).SingleAsync());
+        var decision = await Host.ScopedAsync(sp => sp.GetRequiredService<SenderAuthorization>().AuthorizeAsync(accountId, "news@" + domain));
         return decision.Dkim is { } k && k.Domain == domain ? k.Selector : null;
     }
 }

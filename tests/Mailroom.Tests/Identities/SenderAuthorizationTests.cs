@@ -10,50 +10,41 @@ using Xunit;
 namespace Mailroom.Tests.Identities;
 
 /// <summary>The three identities a From address can rest on, the two refusals, and the signing material.</summary>
-public sealed class SenderAuthorizationTests : IAsyncLifetime
+public sealed class SenderAuthorizationTests : DnsHostTests
 {
-    private TestDnsServer _dns = null!;
-    private MailroomHost _host = null!;
     private HttpClient _api = null!;
     private int _accountId;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        _dns = TestDnsServer.Start();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, PlatformDomain = "mailroom.test" });
-        var account = await _host.CreateAccountAsync();
+        await base.InitializeAsync();
+        var account = await Host.CreateAccountAsync();
         _accountId = account.AccountID;
-        _api = _host.AccountClient(account.AccountToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _dns.Dispose();
+        _api = Host.AccountClient(account.AccountToken);
     }
 
     private Task<SenderDecision> AuthorizeAsync(string from, int? accountId = null) =>
-        _host.ScopedAsync(sp => sp.GetRequiredService<SenderAuthorization>().AuthorizeAsync(accountId ?? _accountId, from));
+        Host.ScopedAsync(sp => sp.GetRequiredService<SenderAuthorization>().AuthorizeAsync(accountId ?? _accountId, from));
 
-    private Task<StoredDkimKey> PlatformKeyAsync() => _host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
+    private Task<StoredDkimKey> PlatformKeyAsync() => Host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
 
     private async Task<JsonElement> VerifiedDomainAsync(string name, bool returnPath)
     {
         var d = await _api.PostAsJsonAsync("/domains", new { Name = name }).OkJson();
         var id = d.GetProperty("ID").GetInt32();
-        _dns.AddTxt(d.GetProperty("DKIMPendingHost").GetString()!, d.GetProperty("DKIMPendingTextValue").GetString()!);
+        DnsServer.AddTxt(d.GetProperty("DKIMPendingHost").GetString()!, d.GetProperty("DKIMPendingTextValue").GetString()!);
         var verified = await _api.PutAsync($"/domains/{id}/verifyDkim", null).OkJson();
         Assert.True(verified.GetProperty("DKIMVerified").GetBoolean());
         if (returnPath)
         {
-            _dns.AddCname("pm-bounces." + name, "pm-bounces.mailroom.test");
+            DnsServer.AddCname("pm-bounces." + name, "pm-bounces.mailroom.test");
             Assert.True((await _api.PutAsync($"/domains/{id}/verifyReturnPath", null).OkJson()).GetProperty("ReturnPathDomainVerified").GetBoolean());
         }
         return verified;
     }
 
     private async Task ConfirmAsync(int signatureId) =>
-        await _host.ScopedAsync(async sp =>
+        await Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
             await db.SenderSignatures.Where(s => s.Id == signatureId).ExecuteUpdateAsync(u => u.SetProperty(s => s.Confirmed, true));
@@ -65,7 +56,7 @@ public sealed class SenderAuthorizationTests : IAsyncLifetime
     [InlineData("Support Team <Help@MAILROOM.test>")]
     public async Task AnyAccountMaySendFromThePlatformDomainSignedWithThePlatformKey(string from)
     {
-        var other = await _host.CreateAccountAsync();
+        var other = await Host.CreateAccountAsync();
         foreach (var account in new[] { _accountId, other.AccountID })
         {
             var decision = await AuthorizeAsync(from, account);
@@ -135,7 +126,7 @@ public sealed class SenderAuthorizationTests : IAsyncLifetime
         var s = await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane", ReturnPathDomain = "bounces.shop.example" }).OkJson();
         var id = s.GetProperty("ID").GetInt32();
         await ConfirmAsync(id);
-        _dns.AddCname("bounces.shop.example", "pm-bounces.mailroom.test");
+        DnsServer.AddCname("bounces.shop.example", "pm-bounces.mailroom.test");
         Assert.True((await _api.PostAsync($"/senders/{id}/verifySpf", null).OkJson()).GetProperty("ReturnPathDomainVerified").GetBoolean());
         var bySignature = await AuthorizeAsync("jane@shop.example");
         Assert.Equal(SenderIdentity.SenderSignature, bySignature.Identity);
@@ -174,7 +165,7 @@ public sealed class SenderAuthorizationTests : IAsyncLifetime
         var s = await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
         await ConfirmAsync(s.GetProperty("ID").GetInt32());
         await VerifiedDomainAsync("brand.example", returnPath: true);
-        var other = await _host.CreateAccountAsync();
+        var other = await Host.CreateAccountAsync();
         Assert.Equal(400, (await AuthorizeAsync("jane@shop.example", other.AccountID)).ErrorCode);
         Assert.Equal(400, (await AuthorizeAsync("news@brand.example", other.AccountID)).ErrorCode);
     }

@@ -22,11 +22,7 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
     private MailroomHost _host = null!;
     private HttpClient _api = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _host = await MailroomHost.StartAsync(tweak: s => s with { PlatformDomain = "mailroom.test" });
-        _api = _host.AccountClient((await _host.CreateAccountAsync(name: "Acme Shop")).AccountToken);
-    }
+    public async ValueTask InitializeAsync() => (_host, _api) = await MailroomHost.StartWithAccountAsync("Acme Shop");
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 

@@ -30,10 +30,8 @@ public sealed class InboundCrashTests(ITestOutputHelper output)
             "--allow-private-webhooks", "--platform-domain", "mailroom.test", "--delivery-port", "9"];
         var first = await MailroomProcess.StartAsync(args);
         var account = await first.CreateAccountAsync("Crash inbound");
-        using var admin = new HttpClient { BaseAddress = new Uri(first.BaseUrl) };
-        admin.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
-        var server = (await (await admin.PostAsJsonAsync("/servers", new { Name = "Crash", InboundHookUrl = receiver.BaseUrl + "/inbound" }))
-            .Content.ReadFromJsonAsync<ServerResponse>())!;
+        using var admin = first.AccountApi(account.AccountToken);
+        var server = await admin.CreateServerAsync(new { Name = "Crash", InboundHookUrl = receiver.BaseUrl + "/inbound" });
 
         var acknowledged = new ConcurrentDictionary<string, bool>();
         using var stop = new CancellationTokenSource();

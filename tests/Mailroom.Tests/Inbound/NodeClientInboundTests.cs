@@ -3,7 +3,6 @@ using System.Text.Json;
 using Mailroom.Contracts;
 using Mailroom.Tests.Infrastructure;
 using Mailroom.Tests.Webhooks;
-using MailKit.Net.Smtp;
 using MimeKit;
 using Xunit;
 
@@ -17,8 +16,7 @@ public sealed class NodeClientInboundTests
     [Fact]
     public async Task TheNodeClientReadsRetriesBypassesAndManagesRules()
     {
-        var nodeModules = Path.Combine(TestPaths.RepoRoot, "tests", "node", "node_modules", "postmark");
-        Assert.True(Directory.Exists(nodeModules), "Run `npm ci` in tests/node first (./test.sh does).");
+        NodeClient.RequireInstalled();
         using var dns = TestDnsServer.Start();
         dns.AddTxt("sender.example", "v=spf1 ip4:127.0.0.1 -all");
         await using var receiver = await WebhookReceiver.StartAsync();
@@ -33,18 +31,13 @@ public sealed class NodeClientInboundTests
         await using var server = await MailroomProcess.StartAsync(["--roles", "api,mx,delivery", "--mx", $"127.0.0.1:{mxPort}", "--dns", dns.Address,
             "--inbound-host", "inbound.mailroom.test", "--allow-private-webhooks", "--platform-domain", "mailroom.test", "--delivery-port", "9"]);
         var account = await server.CreateAccountAsync("Node inbound");
-        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
-        http.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
-        var created = await http.PostAsJsonAsync("/servers", new { Name = "Inbound", InboundHookUrl = receiver.BaseUrl + "/inbound" });
-        created.EnsureSuccessStatusCode();
-        var srv = (await created.Content.ReadFromJsonAsync<ServerResponse>())!;
-        using var api = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
-        api.DefaultRequestHeaders.Add("X-Postmark-Server-Token", srv.ApiTokens[0]);
+        using var http = server.AccountApi(account.AccountToken);
+        var srv = await http.CreateServerAsync(new { Name = "Inbound", InboundHookUrl = receiver.BaseUrl + "/inbound" });
+        using var api = server.ServerApi(srv.ApiTokens[0]);
         await api.PostAsJsonAsync("/triggers/inboundrules", new { Rule = "blocked.example" }).OkJson();
 
-        using (var smtp = new SmtpClient())
+        using (var smtp = await RemoteMta.ConnectAsync(mxPort))
         {
-            await smtp.ConnectAsync("127.0.0.1", mxPort, MailKit.Security.SecureSocketOptions.None);
             var to = $"{srv.InboundHash}+order-42@inbound.mailroom.test";
             await smtp.SendAsync(Message("jane@sender.example", to, "Help with order 42", "My order has not arrived."));
             await smtp.SendAsync(Message("spammer@blocked.example", srv.InboundAddress, "Cheap watches", "Buy now."));
@@ -58,10 +51,7 @@ public sealed class NodeClientInboundTests
             return statuses.SequenceEqual(["Blocked", "Failed"]);
         }, timeoutSeconds: 60, because: "one message Failed (403) and one Blocked");
 
-        var result = await MailroomProcess.RunAsync("node", [Path.Combine("tests", "node", "inbound.test.mjs")],
-            environment: new Dictionary<string, string> { ["HOST"] = server.Host, ["SERVER_TOKEN"] = srv.ApiTokens[0] });
-        Assert.True(result.ExitCode == 0, $"node failed: {result}\n--- mailroom serve ---\n{server.Output}");
-        Assert.Contains("all assertions passed", result.StandardOutput);
+        await NodeClient.RunAsync(server, "inbound.test.mjs", new Dictionary<string, string> { ["SERVER_TOKEN"] = srv.ApiTokens[0] });
 
         // The retried and the bypassed message reach the receiver.
         await Eventually.True(() => Task.FromResult(receiver.At("/inbound").Count >= 3), timeoutSeconds: 60, because: "retry and bypass posted");

@@ -65,6 +65,13 @@ public sealed class MailroomHost : IAsyncDisposable
         return new MailroomHost(app, clock, data, settings);
     }
 
+    /// <summary>A host and the account API client of a new account on it, for tests of the account-level APIs.</summary>
+    public static async Task<(MailroomHost Host, HttpClient AccountApi)> StartWithAccountAsync(string accountName = "Acme")
+    {
+        var host = await StartAsync();
+        return (host, await host.NewAccountClientAsync(accountName));
+    }
+
     public HttpClient Client() => App.GetTestClient();
 
     public HttpClient AccountClient(string token)
@@ -89,6 +96,9 @@ public sealed class MailroomHost : IAsyncDisposable
         await using var scope = App.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<AccountService>().CreateAsync(name + "-" + Guid.NewGuid().ToString("N")[..6], email);
     }
+
+    /// <summary>The account API client of a new account.</summary>
+    public async Task<HttpClient> NewAccountClientAsync(string name = "Acme") => AccountClient((await CreateAccountAsync(name)).AccountToken);
 
     /// <summary>A new account with one server: its account client, server client and the server object.</summary>
     public async Task<Tenant> CreateTenantAsync(string serverName = "Main", string deliveryType = "Live")

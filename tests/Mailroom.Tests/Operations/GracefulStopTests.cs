@@ -33,16 +33,14 @@ public sealed class GracefulStopTests
         try
         {
             var account = await server.CreateAccountAsync("Stop");
-            using var admin = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
-            admin.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
-            var created = (await (await admin.PostAsJsonAsync("/servers", new { Name = "Stop" })).Content.ReadFromJsonAsync<ServerResponse>())!;
+            using var admin = server.AccountApi(account.AccountToken);
+            var created = await admin.CreateServerAsync(new { Name = "Stop" });
 
             var acknowledged = new ConcurrentDictionary<Guid, string>();
             using var stop = new CancellationTokenSource();
             var senders = Enumerable.Range(0, 6).Select(c => Task.Run(async () =>
             {
-                using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(60) };
-                http.DefaultRequestHeaders.Add("X-Postmark-Server-Token", created.ApiTokens[0]);
+                using var http = server.ServerApi(created.ApiTokens[0], TimeSpan.FromSeconds(60));
                 for (var i = 0; !stop.IsCancellationRequested; i++)
                 {
                     var rcpt = $"c{c}-m{i}@example.net";

@@ -29,9 +29,8 @@ public sealed class CrashTests
         string[] args = ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all"];
         var first = await MailroomProcess.StartAsync(args);
         var account = await first.CreateAccountAsync("Crash");
-        using var admin = new HttpClient { BaseAddress = new Uri(first.BaseUrl) };
-        admin.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
-        var server = (await (await admin.PostAsJsonAsync("/servers", new { Name = "Crash" })).Content.ReadFromJsonAsync<ServerResponse>())!;
+        using var admin = first.AccountApi(account.AccountToken);
+        var server = await admin.CreateServerAsync(new { Name = "Crash" });
 
         var acknowledged = new ConcurrentDictionary<string, Guid>();
         var inFlight = 0;
@@ -40,8 +39,7 @@ public sealed class CrashTests
         const int clients = 8;
         var senders = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
         {
-            using var http = new HttpClient { BaseAddress = new Uri(first.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
-            http.DefaultRequestHeaders.Add("X-Postmark-Server-Token", server.ApiTokens[0]);
+            using var http = first.ServerApi(server.ApiTokens[0], TimeSpan.FromSeconds(30));
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
                 var rcpt = $"c{c}-m{i}@example.net";
@@ -110,9 +108,8 @@ public sealed class CrashTests
         var server = await MailroomProcess.StartAsync(args);
         var baseUrl = server.BaseUrl;
         var account = await server.CreateAccountAsync("Chaos");
-        using var admin = new HttpClient { BaseAddress = new Uri(baseUrl) };
-        admin.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
-        var token = (await (await admin.PostAsJsonAsync("/servers", new { Name = "Chaos" })).Content.ReadFromJsonAsync<ServerResponse>())!.ApiTokens[0];
+        using var admin = server.AccountApi(account.AccountToken);
+        var token = (await admin.CreateServerAsync(new { Name = "Chaos" })).ApiTokens[0];
 
         // Every recipient address is used by one message only, so a sink copy names what it must contain.
         var submitted = new ConcurrentDictionary<string, string>(StringComparer.OrdinalIgnoreCase); // recipient -> body (acknowledged or not)
@@ -334,21 +331,9 @@ public sealed class CrashTests
 
     private static string Normalize(string? s) => (s ?? "").Replace("\r\n", "\n").TrimEnd('\n');
 
-    private static MimeMessage DelayedDsn(SinkMessage copy)
-    {
-        var original = MimeMessage.Load(new MemoryStream(copy.Data));
-        var m = new MimeMessage();
-        m.From.Add(new MailboxAddress("Mail Delivery System", "mailer-daemon@mx.example.net"));
-        m.To.Add(MailboxAddress.Parse(copy.MailFrom));
-        m.Subject = "Delivery delayed";
-        var report = new MultipartReport("delivery-status");
-        report.Add(new TextPart("plain") { Text = "Your message is delayed." });
-        var fields = $"Reporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; {copy.Recipients[0]}\r\nAction: delayed\r\nStatus: 4.2.2\r\nDiagnostic-Code: smtp; 452 4.2.2 Mailbox full\r\n";
-        report.Add(new MimePart("message", "delivery-status") { Content = new MimeContent(new MemoryStream(Encoding.ASCII.GetBytes(fields))) });
-        report.Add(new MessagePart { Message = original });
-        m.Body = report;
-        return m;
-    }
+    private static MimeMessage DelayedDsn(SinkMessage copy) =>
+        ReportMail.Dsn(copy.MailFrom, copy.Recipients[0], "4.2.2", "452 4.2.2 Mailbox full", copy.Data, action: "delayed",
+            subject: "Delivery delayed", text: "Your message is delayed.");
 
     private static Dictionary<string, int> Delivered(SmtpSink sink) =>
         sink.Messages.SelectMany(m => m.Recipients).GroupBy(r => r, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);

@@ -50,12 +50,18 @@ public sealed class MxListenerLimitsTests : IAsyncLifetime
     private Task<int> ReportsAsync() =>
         _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().InboundReports.CountAsync());
 
-    /// <summary>A small text report, whole transaction on an open dialog.</summary>
-    internal static async Task<Reply> SmallReportAsync(SmtpDialog d)
+    /// <summary>A bounce's envelope (null reverse-path, RFC 5321 §4.5.5) to the probe address, up to DATA's 354.</summary>
+    internal static async Task BeginDataAsync(SmtpDialog d)
     {
         Assert.Equal(250, (await d.SendAsync("MAIL FROM:<>")).Code);
         Assert.Equal(250, (await d.SendAsync($"RCPT TO:<{Rcpt}>")).Code);
         Assert.Equal(354, (await d.SendAsync("DATA")).Code);
+    }
+
+    /// <summary>A small text report, whole transaction on an open dialog.</summary>
+    internal static async Task<Reply> SmallReportAsync(SmtpDialog d)
+    {
+        await BeginDataAsync(d);
         return await d.SendAsync("From: mailer-daemon@mx.example.net\r\nTo: " + Rcpt + "\r\nSubject: Undelivered\r\n\r\nThe message could not be delivered.\r\n.");
     }
 
@@ -236,17 +242,52 @@ public sealed class MxListenerShrunkLimitsTests
         return (host, port);
     }
 
+    /// <summary>A host with shrunk MX limits and a client that has said EHLO to it; disposing ends the dialog, then the host.</summary>
+    private sealed class Session(MailroomHost host, SmtpDialog dialog) : IAsyncDisposable
+    {
+        public MailroomHost Host => host;
+        public SmtpDialog Dialog => dialog;
+
+        public async ValueTask DisposeAsync()
+        {
+            await dialog.DisposeAsync();
+            await host.DisposeAsync();
+        }
+    }
+
+    private static async Task<Session> GreetedAsync(Func<SmtpListenerLimits, SmtpListenerLimits> shrink)
+    {
+        var (host, port) = await StartAsync(shrink);
+        Session session;
+        try
+        {
+            session = new Session(host, (await MxListenerLimitsTests.OpenAsync(port)).Dialog);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+        try
+        {
+            Assert.Equal(250, (await session.Dialog.SendAsync("EHLO mx.example.net")).Code);
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync();
+            throw;
+        }
+    }
+
     private static Task<int> ReportsAsync(MailroomHost host) =>
         host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().InboundReports.CountAsync());
 
     [Fact]
     public async Task AnIdleClientIsDisconnectedAfterTheCommandTimeout()
     {
-        var (host, port) = await StartAsync(l => l with { CommandTimeout = TimeSpan.FromSeconds(1) });
-        await using var _h = host;
-        var (d, _) = await MxListenerLimitsTests.OpenAsync(port);
-        await using var _d = d;
-        Assert.Equal(250, (await d.SendAsync("EHLO mx.example.net")).Code);
+        await using var session = await GreetedAsync(l => l with { CommandTimeout = TimeSpan.FromSeconds(1) });
+        var d = session.Dialog;
         var bye = await d.ReadAsync(); // sends nothing more
         Assert.Equal(221, bye.Code);
         Assert.Contains("Timeout", bye.Text);
@@ -256,29 +297,21 @@ public sealed class MxListenerShrunkLimitsTests
     [Fact]
     public async Task AClientThatStopsSendingDuringDataIsDisconnectedAndNothingIsStored()
     {
-        var (host, port) = await StartAsync(l => l with { DataTimeout = TimeSpan.FromSeconds(1) });
-        await using var _h = host;
-        var (d, _) = await MxListenerLimitsTests.OpenAsync(port);
-        await using var _d = d;
-        Assert.Equal(250, (await d.SendAsync("EHLO mx.example.net")).Code);
-        Assert.Equal(250, (await d.SendAsync("MAIL FROM:<>")).Code);
-        Assert.Equal(250, (await d.SendAsync("RCPT TO:<pm_bounces+probe@pm-bounces.mailroom.test>")).Code);
-        Assert.Equal(354, (await d.SendAsync("DATA")).Code);
+        await using var session = await GreetedAsync(l => l with { DataTimeout = TimeSpan.FromSeconds(1) });
+        var d = session.Dialog;
+        await MxListenerLimitsTests.BeginDataAsync(d);
         await d.WriteAsync("Subject: half a message\r\n\r\nand then nothing");
         var bye = await d.ReadAsync();
         Assert.Equal(421, bye.Code);
         Assert.StartsWith("4.4.2 ", bye.Text);
-        Assert.Equal(0, await ReportsAsync(host));
+        Assert.Equal(0, await ReportsAsync(session.Host));
     }
 
     [Fact]
     public async Task AConnectionEndsAfterTheSessionTimeoutHoweverBusy()
     {
-        var (host, port) = await StartAsync(l => l with { SessionTimeout = TimeSpan.FromSeconds(2) });
-        await using var _h = host;
-        var (d, _) = await MxListenerLimitsTests.OpenAsync(port);
-        await using var _d = d;
-        Assert.Equal(250, (await d.SendAsync("EHLO mx.example.net")).Code);
+        await using var session = await GreetedAsync(l => l with { SessionTimeout = TimeSpan.FromSeconds(2) });
+        var d = session.Dialog;
         Reply reply;
         var until = DateTime.UtcNow.AddSeconds(30); // a bound for a broken build, not a timing assertion
         do
@@ -318,23 +351,18 @@ public sealed class MxListenerShrunkLimitsTests
     [Fact]
     public async Task ContentBeyondTheListenersBudgetGets452AndTheBudgetIsGivenBack()
     {
-        var (host, port) = await StartAsync(l => l with { MaxDataBytesInFlight = 1024 * 1024 });
-        await using var _h = host;
-        var (d, _) = await MxListenerLimitsTests.OpenAsync(port);
-        await using var _d = d;
-        Assert.Equal(250, (await d.SendAsync("EHLO mx.example.net")).Code);
-        Assert.Equal(250, (await d.SendAsync("MAIL FROM:<>")).Code);
-        Assert.Equal(250, (await d.SendAsync("RCPT TO:<pm_bounces+probe@pm-bounces.mailroom.test>")).Code);
-        Assert.Equal(354, (await d.SendAsync("DATA")).Code);
+        await using var session = await GreetedAsync(l => l with { MaxDataBytesInFlight = 1024 * 1024 });
+        var d = session.Dialog;
+        await MxListenerLimitsTests.BeginDataAsync(d);
         await MxListenerLimitsTests.WriteContentAsync(d, 2); // under SIZE, over what the listener may hold
         var full = await d.SendAsync(".");
         Assert.Equal(452, full.Code);
         Assert.StartsWith("4.3.1 ", full.Text);
-        Assert.Equal(0, await ReportsAsync(host));
+        Assert.Equal(0, await ReportsAsync(session.Host));
 
         // What it held went back: reports fit again, one after the other.
         for (var i = 0; i < 3; i++)
             Assert.Equal(250, (await MxListenerLimitsTests.SmallReportAsync(d)).Code);
-        Assert.Equal(3, await ReportsAsync(host));
+        Assert.Equal(3, await ReportsAsync(session.Host));
     }
 }

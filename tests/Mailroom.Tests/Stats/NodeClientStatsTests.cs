@@ -13,36 +13,18 @@ public sealed class NodeClientStatsTests
     [Fact]
     public async Task TheNodeClientReadsEveryStatsEndpoint()
     {
-        var nodeModules = Path.Combine(TestPaths.RepoRoot, "tests", "node", "node_modules", "postmark");
-        Assert.True(Directory.Exists(nodeModules), "Run `npm ci` in tests/node first (./test.sh does).");
+        NodeClient.RequireInstalled();
         using var dns = TestDnsServer.Start();
-        await using var sink = new SmtpSink(tls: false);
-        sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 <gone@example.net>: User unknown") : null;
-        await using var server = await MailroomProcess.StartAsync(["--platform-domain", "mailroom.test", "--dns", dns.Address,
-            "--roles", "all", "--relay", $"127.0.0.1:{sink.Port}"]);
-        var account = await server.CreateAccountAsync("Node stats");
-
-        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
-        http.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
-        var created = await http.PostAsJsonAsync("/servers", new { Name = "Stats" });
-        created.EnsureSuccessStatusCode();
-        var serverToken = (await created.Content.ReadFromJsonAsync<ServerResponse>())!.ApiTokens[0];
-        using var api = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
-        api.DefaultRequestHeaders.Add("X-Postmark-Server-Token", serverToken);
+        await using var sink = NodeClient.SinkRefusingGone();
+        await using var server = await NodeClient.StartRelayingAsync(dns, sink);
+        var serverToken = await NodeClient.NewServerTokenAsync(server, "Stats");
+        using var api = server.ServerApi(serverToken);
         foreach (var to in new[] { "jo@example.net", "gone@example.net" })
             await api.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = to, Subject = "Hi", TextBody = "Hi", Tag = "welcome", TrackOpens = true }).OkJson();
 
-        // The workers run on the real clock: wait for the 550's bounce.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await api.GetAsync("/bounces?count=1&offset=0").OkJson()).GetProperty("TotalCount").GetInt32() == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no bounce within 30 s\n" + server.Output);
-            await Task.Delay(200);
-        }
+        // The 550's bounce.
+        await NodeClient.WaitForFirstBounceAsync(server, api);
 
-        var result = await MailroomProcess.RunAsync("node", [Path.Combine("tests", "node", "stats.test.mjs")],
-            environment: new Dictionary<string, string> { ["HOST"] = server.Host, ["SERVER_TOKEN"] = serverToken });
-        Assert.True(result.ExitCode == 0, $"node failed: {result}\n--- mailroom serve ---\n{server.Output}");
-        Assert.Contains("all assertions passed", result.StandardOutput);
+        await NodeClient.RunAsync(server, "stats.test.mjs", new Dictionary<string, string> { ["SERVER_TOKEN"] = serverToken });
     }
 }

@@ -20,31 +20,8 @@ namespace Mailroom.Tests.Stats;
 /// and clicks added through <see cref="StatsCounters"/> as the tracking code adds them. Runs on SQLite, and on
 /// PostgreSQL when MAILROOM_TEST_DATABASE names one.
 /// </summary>
-public sealed class StatsApiTests : IAsyncLifetime
+public sealed class StatsApiTests() : RelayedHostTests(mx: true, sinkTls: false)
 {
-    private SmtpSink _sink = null!;
-    private MailroomHost _host = null!;
-    private int _mxPort;
-
-    public async ValueTask InitializeAsync()
-    {
-        _sink = new SmtpSink(tls: false);
-        _mxPort = SmtpSink.FreeTcpPort();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}", Roles = "api,mx", Mx = $"127.0.0.1:{_mxPort}" });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _sink.DisposeAsync();
-    }
-
-    private async Task RunPipelineAsync()
-    {
-        while (await _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None) > 0) { }
-        while (await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None) > 0) { }
-    }
-
     private static Task<JsonElement> SendAsync(Tenant t, object[] to, string tag, string stream = "outbound") =>
         t.ServerApi.PostAsJsonAsync("/email", new
         {
@@ -52,43 +29,17 @@ public sealed class StatsApiTests : IAsyncLifetime
             Tag = tag, MessageStream = stream, TrackOpens = true, TrackLinks = "HtmlOnly",
         }).OkJson();
 
-    private async Task ComplainAsync(SinkMessage delivered, string recipient)
-    {
-        var m = new MimeMessage();
-        m.From.Add(new MailboxAddress("Abuse desk", "fbl@isp.example.net"));
-        m.To.Add(MailboxAddress.Parse(delivered.MailFrom));
-        m.Subject = "Complaint about message";
-        var report = new MultipartReport("feedback-report");
-        report.Add(new TextPart("plain") { Text = "This is an email abuse report." });
-        var fields = $"Feedback-Type: abuse\r\nUser-Agent: ExampleFBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: <{recipient}>\r\n";
-        report.Add(new MimePart("message", "feedback-report") { Content = new MimeContent(new MemoryStream(Encoding.ASCII.GetBytes(fields))) });
-        report.Add(new MessagePart { Message = MimeMessage.Load(new MemoryStream(delivered.Data)) });
-        m.Body = report;
-        using var client = new SmtpClient();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await client.ConnectAsync("127.0.0.1", _mxPort, MailKit.Security.SecureSocketOptions.None);
-                break;
-            }
-            catch (System.Net.Sockets.SocketException) when (attempt < 50)
-            {
-                await Task.Delay(100); // the listener binds in the background at start
-            }
-        }
-        await client.SendAsync(m, new MailboxAddress("", "fbl@isp.example.net"), [MailboxAddress.Parse(delivered.MailFrom)]);
-        await client.DisconnectAsync(true);
-    }
+    private Task ComplainAsync(SinkMessage delivered, string recipient) =>
+        RemoteMta.SendAsync(MxPort, ReportMail.Arf(delivered.MailFrom, recipient, delivered.Data), "fbl@isp.example.net", delivered.MailFrom);
 
     /// <summary>Opens and clicks as the tracking code records them: through StatsCounters, in a transaction.</summary>
     private async Task TrackAsync(int serverId, string stream, string tag, string recipient, params (StatsMetric Metric, string Key)[] events)
     {
-        await _host.ScopedAsync(async sp =>
+        await Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
             await using var tx = await db.Database.BeginTransactionAsync();
-            await StatsCounters.AddAsync(db, events.Select(e => StatsIncrement.For(serverId, stream, tag, _host.Clock.GetUtcNow(), e.Metric, recipient, e.Key)).ToList(), CancellationToken.None);
+            await StatsCounters.AddAsync(db, events.Select(e => StatsIncrement.For(serverId, stream, tag, Host.Clock.GetUtcNow(), e.Metric, recipient, e.Key)).ToList(), CancellationToken.None);
             await tx.CommitAsync();
             return 0;
         });
@@ -103,9 +54,9 @@ public sealed class StatsApiTests : IAsyncLifetime
     /// </summary>
     private async Task<Tenant> KnownEventsAsync()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/message-streams", new { ID = "second", Name = "Second", MessageStreamType = "Transactional" }).OkJson();
-        _sink.RecipientReply = to => to switch
+        Sink.RecipientReply = to => to switch
         {
             "gone@example.net" => (550, "5.1.1 <gone@example.net>: Recipient address rejected: User unknown"),
             "full@example.net" => (552, "5.2.2 Mailbox full"),
@@ -115,9 +66,9 @@ public sealed class StatsApiTests : IAsyncLifetime
         await SendAsync(t, ["ok3@example.net"], "news", "second");
         await SendAsync(t, ["ok4@example.net"], "news", "second");
         await RunPipelineAsync();
-        var ok1 = _sink.Messages.First(m => m.Recipients.Contains("ok1@example.net"));
+        var ok1 = Sink.Messages.First(m => m.Recipients.Contains("ok1@example.net"));
         await ComplainAsync(ok1, "ok1@example.net");
-        await Eventually.True(async () => await _host.ScopedAsync(async sp =>
+        await Eventually.True(async () => await Host.ScopedAsync(async sp =>
             await sp.GetRequiredService<MailroomDb>().Bounces.AnyAsync(b => b.Type == Mailroom.Mail.Bounces.BounceType.SpamComplaint)));
         var serverId = t.Server.ID;
         await TrackAsync(serverId, "outbound", "welcome", "ok1@example.net",
@@ -126,7 +77,7 @@ public sealed class StatsApiTests : IAsyncLifetime
             (StatsMetric.Clicked, ""), (StatsMetric.UniqueClick, ""), (StatsMetric.ClickBrowser, "Chrome"), (StatsMetric.ClickPlatform, "Desktop"),
             (StatsMetric.ClickLocation, "HTML"));
 
-        _host.Clock.Advance(TimeSpan.FromDays(1));
+        Host.Clock.Advance(TimeSpan.FromDays(1));
         await SendAsync(t, ["ok5@gmail.com"], "welcome");
         await RunPipelineAsync();
         await TrackAsync(serverId, "outbound", "welcome", "ok5@gmail.com",
@@ -273,7 +224,7 @@ public sealed class StatsApiTests : IAsyncLifetime
         Assert.Equal(7, N(await t.ServerApi.GetAsync("/stats/outbound/sends?fromdate=2025-11-30").OkJson(), "Sent"));
         await t.ServerApi.GetAsync("/stats/outbound/sends?fromdate=2024-12-02&todate=2024-12-01").Error(422, 1502); // both wrong: 1502 first
         await t.ServerApi.GetAsync("/stats/outbound?messagestream=nope").Error(422, 1226);
-        var other = await _host.CreateTenantAsync();
+        var other = await Host.CreateTenantAsync();
         var o = await other.ServerApi.GetAsync("/stats/outbound").OkJson();
         Assert.Equal(0, N(o, "Sent"));
         Assert.Empty((await other.ServerApi.GetAsync("/stats/outbound/sends").OkJson()).GetProperty("Days").EnumerateArray());

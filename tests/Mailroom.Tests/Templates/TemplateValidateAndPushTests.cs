@@ -7,17 +7,12 @@ using static Mailroom.Tests.Infrastructure.HttpAssertions;
 namespace Mailroom.Tests.Templates;
 
 /// <summary><c>POST /templates/validate</c> and <c>PUT /templates/push</c> (spec §11).</summary>
-public sealed class TemplateValidateAndPushTests : IAsyncLifetime
+public sealed class TemplateValidateAndPushTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     [Fact]
     public async Task ValidateRendersEachPartAndSuggestsAModel()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var r = await t.ServerApi.PostAsJsonAsync("/templates/validate", new
         {
             Subject = "Hi {{name}}",
@@ -42,7 +37,7 @@ public sealed class TemplateValidateAndPushTests : IAsyncLifetime
     [Fact]
     public async Task ValidateListsErrorsWithLineAndCharacter()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var r = await t.ServerApi.PostAsJsonAsync("/templates/validate", new
         {
             Subject = "fine {{x}}",
@@ -64,7 +59,7 @@ public sealed class TemplateValidateAndPushTests : IAsyncLifetime
     [Fact]
     public async Task ValidateWithoutAModelRendersTheSuggestedOne()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var r = await t.ServerApi.PostAsJsonAsync("/templates/validate", new { Subject = "Hi {{ person.name }}" }).OkJson();
         Assert.Equal("Hi name_Value", r.GetProperty("Subject").GetProperty("RenderedContent").GetString());
     }
@@ -72,7 +67,7 @@ public sealed class TemplateValidateAndPushTests : IAsyncLifetime
     [Fact]
     public async Task ValidateReportsAModelThatDoesNotFit()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var r = await t.ServerApi.PostAsJsonAsync("/templates/validate", new
         {
             TextBody = "{{#each xs}}{{.}}{{/each}}",
@@ -85,7 +80,7 @@ public sealed class TemplateValidateAndPushTests : IAsyncLifetime
     [Fact]
     public async Task ValidateInlinesCssUnlessAskedNotTo()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         const string html = "<html><head><style>p { color: red; }</style></head><body><p>{{x}}</p></body></html>";
         var inlined = await t.ServerApi.PostAsJsonAsync("/templates/validate", new { HtmlBody = html, TestRenderModel = new { x = "y" } }).OkJson();
         Assert.Contains("<p style=\"color: red", inlined.GetProperty("HtmlBody").GetProperty("RenderedContent").GetString());
@@ -96,7 +91,7 @@ public sealed class TemplateValidateAndPushTests : IAsyncLifetime
     [Fact]
     public async Task ValidateRendersInsideALayoutAndChecksLayouts()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", TemplatesApiTests.Layout()).OkJson();
         var r = await t.ServerApi.PostAsJsonAsync("/templates/validate", new
         {
@@ -117,7 +112,7 @@ public sealed class TemplateValidateAndPushTests : IAsyncLifetime
     [Fact]
     public async Task ValidateRefusals()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsync("/templates/validate", JsonBody("{}")).Error(422, 1109);
         await t.ServerApi.PostAsJsonAsync("/templates/validate", new { HtmlBody = "x", TemplateType = "Odd" }).Error(422, 1122);
         await t.ServerApi.PostAsJsonAsync("/templates/validate", new { HtmlBody = "x", TestRenderModel = new[] { 1 } }).Error(422, 1122);
@@ -127,9 +122,9 @@ public sealed class TemplateValidateAndPushTests : IAsyncLifetime
 
     private async Task<(Tenant A, int BId, HttpClient B)> TwoServersAsync()
     {
-        var a = await _host.CreateTenantAsync();
+        var a = await Host.CreateTenantAsync();
         var b = await a.AccountApi.PostAsJsonAsync("/servers", new { Name = "Staging" }).OkJson();
-        return (a, b.GetProperty("ID").GetInt32(), _host.ServerClient(b.GetProperty("ApiTokens")[0].GetString()!));
+        return (a, b.GetProperty("ID").GetInt32(), Host.ServerClient(b.GetProperty("ApiTokens")[0].GetString()!));
     }
 
     [Fact]
@@ -182,7 +177,7 @@ public sealed class TemplateValidateAndPushTests : IAsyncLifetime
     public async Task PushRefusals()
     {
         var (a, bId, b) = await TwoServersAsync();
-        var other = await _host.CreateTenantAsync();
+        var other = await Host.CreateTenantAsync();
         await a.AccountApi.PutAsJsonAsync("/templates/push", new { SourceServerID = a.Server.ID, DestinationServerID = bId, PerformChanges = true }).Error(422, 1124);
         await a.ServerApi.PostAsJsonAsync("/templates", TemplatesApiTests.Layout("same")).OkJson();
         await b.PostAsJsonAsync("/templates", TemplatesApiTests.Welcome("same")).OkJson();

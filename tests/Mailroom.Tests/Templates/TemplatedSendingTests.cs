@@ -17,26 +17,8 @@ namespace Mailroom.Tests.Templates;
 /// <c>POST /email/withTemplate</c> and <c>/email/batchWithTemplates</c> (spec §2.4): rendered before acceptance,
 /// then queued, signed and delivered like any message (to a loopback sink through the smart-host path).
 /// </summary>
-public sealed class TemplatedSendingTests : IAsyncLifetime
+public sealed class TemplatedSendingTests() : RelayedHostTests()
 {
-    private SmtpSink _sink = null!;
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _sink = new SmtpSink();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}" });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _sink.DisposeAsync();
-    }
-
-    private Task<int> PrepareAsync() => _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
-    private Task<int> DeliverAsync() => _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
-
     private static readonly object Model = new
     {
         company = "ACME & Co",
@@ -46,7 +28,7 @@ public sealed class TemplatedSendingTests : IAsyncLifetime
 
     private async Task<Tenant> TenantWithTemplatesAsync()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", TemplatesApiTests.Layout()).OkJson();
         await t.ServerApi.PostAsJsonAsync("/templates", TemplatesApiTests.Welcome(layout: "base")).OkJson();
         return t;
@@ -71,7 +53,7 @@ public sealed class TemplatedSendingTests : IAsyncLifetime
         Assert.Equal(1, await PrepareAsync());
         Assert.Equal(1, await DeliverAsync());
 
-        var got = Assert.Single(_sink.Messages);
+        var got = Assert.Single(Sink.Messages);
         Assert.Equal(["jo@example.net"], got.Recipients);
         var mime = MimeMessage.Load(new MemoryStream(got.Data));
         Assert.Equal("Welcome, <Jo>!", mime.Subject); // subjects are not HTML-escaped
@@ -108,7 +90,7 @@ public sealed class TemplatedSendingTests : IAsyncLifetime
     [Fact]
     public async Task TemplateIdWinsOverAliasAndCssIsInlinedByDefault()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var styled = await t.ServerApi.PostAsJsonAsync("/templates", new
         {
             Name = "Styled", Subject = "s", HtmlBody = "<html><head><style>p { color: red; }</style></head><body><p>{{x}}</p></body></html>",
@@ -117,7 +99,7 @@ public sealed class TemplatedSendingTests : IAsyncLifetime
         var id = styled.GetProperty("TemplateId").GetInt32();
         await t.ServerApi.PostAsJsonAsync("/email/withTemplate", new { From = "app@mailroom.test", To = "a@example.net", TemplateId = id, TemplateAlias = "other", TemplateModel = new { x = "y" } }).OkJson();
         await t.ServerApi.PostAsJsonAsync("/email/withTemplate", new { From = "app@mailroom.test", To = "b@example.net", TemplateId = id, TemplateModel = new { x = "y" }, InlineCss = false }).OkJson();
-        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().OrderBy(m => m.ReceivedAt).ToListAsync());
+        var stored = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().OrderBy(m => m.ReceivedAt).ToListAsync());
         var html = stored.Select(m => MimeMessage.Load(new MemoryStream(m.Mime!)).HtmlBody ?? "").ToList();
         Assert.Equal(2, html.Count);
         Assert.Contains("style=\"color: red", html.Single(h => h.Contains("style=\"color")));
@@ -142,14 +124,14 @@ public sealed class TemplatedSendingTests : IAsyncLifetime
     {
         var t = await TenantWithTemplatesAsync();
         await t.ServerApi.PostAsync("/email/withTemplate", JsonBody(body)).Error(422, code);
-        Assert.Equal(0, await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.CountAsync()));
+        Assert.Equal(0, await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.CountAsync()));
     }
 
     [Fact]
     public async Task AnotherServersTemplateCannotBeUsed()
     {
         var a = await TenantWithTemplatesAsync();
-        var b = await _host.CreateTenantAsync();
+        var b = await Host.CreateTenantAsync();
         var id = (await a.ServerApi.GetAsync("/templates/welcome").OkJson()).GetProperty("TemplateId").GetInt32();
         await b.ServerApi.PostAsJsonAsync("/email/withTemplate", new { From = "app@mailroom.test", To = "a@example.net", TemplateId = id, TemplateModel = Model }).Error(422, 1101);
         await b.ServerApi.PostAsJsonAsync("/email/withTemplate", new { From = "app@mailroom.test", To = "a@example.net", TemplateAlias = "welcome", TemplateModel = Model }).Error(422, 1101);
@@ -178,7 +160,7 @@ public sealed class TemplatedSendingTests : IAsyncLifetime
         Assert.False(items[1].TryGetProperty("MessageID", out _));
         Assert.Equal(1122, items[2].GetProperty("ErrorCode").GetInt32());
         Assert.Equal("four@example.net", items[3].GetProperty("To").GetString());
-        var subjects = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().Select(m => m.Subject).ToListAsync());
+        var subjects = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().Select(m => m.Subject).ToListAsync());
         Assert.Equal(["Welcome, Four!", "Welcome, One!"], subjects.Order());
     }
 

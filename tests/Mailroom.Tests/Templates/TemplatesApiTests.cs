@@ -7,13 +7,8 @@ using static Mailroom.Tests.Infrastructure.HttpAssertions;
 namespace Mailroom.Tests.Templates;
 
 /// <summary>The Templates API (spec §11): every endpoint, rule and error code, and tenant isolation.</summary>
-public sealed class TemplatesApiTests : IAsyncLifetime
+public sealed class TemplatesApiTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     internal static object Layout(string alias = "base") => new
     {
         Name = "Base layout",
@@ -36,7 +31,7 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task CreateGetEditDeleteRoundTrip()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var created = await t.ServerApi.PostAsJsonAsync("/templates/", Welcome()).OkJson();
         var id = created.GetProperty("TemplateId").GetInt32();
         Assert.True(id > 0);
@@ -71,7 +66,7 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task ListPagesAndFiltersByTypeAndLayout()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", Layout()).OkJson();
         await t.ServerApi.PostAsJsonAsync("/templates", Welcome("a", "base")).OkJson();
         await t.ServerApi.PostAsJsonAsync("/templates", Welcome("b")).OkJson();
@@ -101,7 +96,7 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [InlineData("/templates?Count=10&Offset=0&TemplateType=Other")]
     public async Task BadListQueriesAre1100(string url)
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.GetAsync(url).Error(422, 1100);
     }
 
@@ -123,14 +118,14 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [InlineData("""{"Name":"n","Subject":"s","HtmlBody":"x","LayoutTemplate":"nope"}""", 1101)]
     public async Task CreateRefusesWithPostmarkCodes(string body, int code)
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsync("/templates", JsonBody(body)).Error(422, code);
     }
 
     [Fact]
     public async Task OverlongFieldsAre1121()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", new { Name = new string('n', 256), Subject = "s", TextBody = "x" }).Error(422, 1121);
         await t.ServerApi.PostAsJsonAsync("/templates", new { Name = "n", Subject = new string('s', 2001), TextBody = "x" }).Error(422, 1121);
     }
@@ -138,18 +133,18 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task AliasIsUniquePerServerIgnoringCase()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", Welcome("dup")).OkJson();
         await t.ServerApi.PostAsJsonAsync("/templates", Welcome("DUP")).Error(422, 1122);
         var other = await t.AccountApi.PostAsJsonAsync("/servers", new { Name = "Other" }).OkJson();
-        var otherApi = _host.ServerClient(other.GetProperty("ApiTokens")[0].GetString()!);
+        var otherApi = Host.ServerClient(other.GetProperty("ApiTokens")[0].GetString()!);
         await otherApi.PostAsJsonAsync("/templates", Welcome("dup")).OkJson(); // another server may use it
     }
 
     [Fact]
     public async Task TemplateTypeIsFixedAfterCreate()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", Welcome()).OkJson();
         await t.ServerApi.PutAsJsonAsync("/templates/welcome", new { TemplateType = "Layout" }).Error(422, 1123);
         await t.ServerApi.PutAsJsonAsync("/templates/welcome", new { TemplateType = "Standard", Name = "Same type is fine" }).OkJson();
@@ -158,7 +153,7 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task EditWithoutDataIs1109AndUnknownIs1101()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", Welcome()).OkJson();
         await t.ServerApi.PutAsync("/templates/welcome", JsonBody("{}")).Error(422, 1109);
         await t.ServerApi.PutAsJsonAsync("/templates/missing", new { Name = "x" }).Error(422, 1101);
@@ -169,7 +164,7 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task LayoutInUseCannotBeDeletedUntilReleased()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", Layout()).OkJson();
         await t.ServerApi.PostAsJsonAsync("/templates", Welcome(layout: "base")).OkJson();
         await t.ServerApi.DeleteAsync("/templates/base").Error(422, 1130);
@@ -183,7 +178,7 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task SubjectOnlyOnStandardTemplates()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", Layout()).OkJson();
         await t.ServerApi.PutAsJsonAsync("/templates/base", new { Subject = "no" }).Error(422, 1123);
         await t.ServerApi.PutAsJsonAsync("/templates/base", new { HtmlBody = "<div>none</div>" }).Error(422, 1131);
@@ -192,7 +187,7 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task AServerHoldsAtMostOneHundredTemplates()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         for (var i = 0; i < 100; i++)
             await t.ServerApi.PostAsJsonAsync("/templates", new { Name = $"t{i}", Subject = "s", TextBody = "x" }).OkJson();
         await t.ServerApi.PostAsJsonAsync("/templates", new { Name = "one more", Subject = "s", TextBody = "x" }).Error(422, 1105);
@@ -201,8 +196,8 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task AnotherServersTemplatesAreNotFound()
     {
-        var a = await _host.CreateTenantAsync();
-        var b = await _host.CreateTenantAsync();
+        var a = await Host.CreateTenantAsync();
+        var b = await Host.CreateTenantAsync();
         var created = await a.ServerApi.PostAsJsonAsync("/templates", Layout()).OkJson();
         await a.ServerApi.PostAsJsonAsync("/templates", Welcome()).OkJson();
         var id = created.GetProperty("TemplateId").GetInt32();
@@ -223,8 +218,8 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task TemplatesNeedAServerTokenAndPushAnAccountToken()
     {
-        var t = await _host.CreateTenantAsync();
-        await _host.Client().GetAsync("/templates?Count=1&Offset=0").Error(401, 10);
+        var t = await Host.CreateTenantAsync();
+        await Host.Client().GetAsync("/templates?Count=1&Offset=0").Error(401, 10);
         await t.AccountApi.GetAsync("/templates?Count=1&Offset=0").Error(401, 10);
         await t.ServerApi.PutAsJsonAsync("/templates/push", new { SourceServerID = 1, DestinationServerID = 2, PerformChanges = false }).Error(401, 10);
     }
@@ -232,7 +227,7 @@ public sealed class TemplatesApiTests : IAsyncLifetime
     [Fact]
     public async Task EveryEditKeepsTheVersionBeforeAndOneCanBeRestored()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/templates", Welcome()).OkJson();
         await t.ServerApi.PutAsJsonAsync("/templates/welcome", new { Subject = "v2 {{name}}" }).OkJson();
         await t.ServerApi.PutAsJsonAsync("/templates/welcome", new { Subject = "v3 {{name}}", Name = "Third" }).OkJson();

@@ -21,31 +21,8 @@ namespace Mailroom.Tests.Unsubscribe;
 /// and delivered to a loopback sink; their List-Unsubscribe links are used as a mail client (RFC 8058 POST), a person
 /// (the hosted page) and a mail program (the mailto address, through the MX listener) would use them.
 /// </summary>
-public sealed class OneClickUnsubscribeTests : IAsyncLifetime
+public sealed class OneClickUnsubscribeTests() : RelayedHostTests(mx: true, sinkTls: false)
 {
-    private SmtpSink _sink = null!;
-    private MailroomHost _host = null!;
-    private int _mxPort;
-
-    public async ValueTask InitializeAsync()
-    {
-        _sink = new SmtpSink(tls: false);
-        _mxPort = SmtpSink.FreeTcpPort();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}", Roles = "api,mx", Mx = $"127.0.0.1:{_mxPort}" });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _sink.DisposeAsync();
-    }
-
-    private async Task RunPipelineAsync()
-    {
-        while (await _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None) > 0) { }
-        while (await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None) > 0) { }
-    }
-
     private static Task<HttpResponseMessage> Send(Tenant t, string to, string stream) =>
         t.ServerApi.PostAsJsonAsync("/email", new
         {
@@ -56,10 +33,10 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
 
     private async Task<List<SinkMessage>> SendAndDeliverAsync(Tenant t, string to, string stream = "broadcast")
     {
-        var before = _sink.Messages.Count;
+        var before = Sink.Messages.Count;
         await Send(t, to, stream).OkJson();
         await RunPipelineAsync();
-        return _sink.Messages.Skip(before).ToList();
+        return Sink.Messages.Skip(before).ToList();
     }
 
     private static (string Https, string Mailto) Links(SinkMessage m)
@@ -72,35 +49,18 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
     private static string PathOf(string url) => new Uri(url).PathAndQuery;
 
     private Task<HttpResponseMessage> OneClick(string url) =>
-        _host.Client().PostAsync(PathOf(url), new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        Host.Client().PostAsync(PathOf(url), new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
 
     private static async Task<List<JsonElement>> SuppressionsAsync(Tenant t, string stream) =>
         (await t.ServerApi.GetAsync($"/message-streams/{stream}/suppressions/dump").OkJson()).GetProperty("Suppressions").EnumerateArray().ToList();
 
-    private static async Task<string> VerifyDkimAsync(byte[] message, string txt, string dnsName)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"dkim-{Guid.NewGuid():N}.eml");
-        await File.WriteAllBytesAsync(file, message);
-        try
-        {
-            var script = Path.Combine(TestPaths.RepoRoot, "tests", "Mailroom.Mail.Tests", "Dkim", "verify_dkim.py");
-            var result = await MailroomProcess.RunAsync("/bin/sh", ["-c", "/usr/bin/python3 \"$0\" \"$1\" \"$2\" < \"$3\"", script, txt, dnsName, file]);
-            Assert.True(result.ExitCode == 0, "python3-dkim is needed (apt-get install python3-dkim): " + result);
-            return result.StandardOutput.Trim();
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
-
     [Fact]
     public async Task EachRecipientGetsSignedOneClickHeadersAndTheirOwnLinkInTheBody()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var delivered = await SendAndDeliverAsync(t, "ann@example.net, bob@example.net");
         Assert.Equal(2, delivered.Count);
-        var key = await _host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
+        var key = await Host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
         var links = new List<string>();
         foreach (var m in delivered)
         {
@@ -113,7 +73,7 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
             var h = Regex.Match((message.Headers[HeaderId.DkimSignature] ?? "").Replace("\r\n", "").Replace(" ", "").Replace("\t", ""), @"h=([^;]+)").Groups[1].Value.ToLowerInvariant().Split(':');
             Assert.Contains("list-unsubscribe", h);
             Assert.Contains("list-unsubscribe-post", h);
-            Assert.Equal("pass", await VerifyDkimAsync(m.Data, $"k=rsa; p={key.PublicKey}", $"{key.Selector}._domainkey.mailroom.test"));
+            Assert.Equal("pass", await PythonDkim.VerifyAsync(m.Data, $"k=rsa; p={key.PublicKey}", $"{key.Selector}._domainkey.mailroom.test"));
             // The placeholder became this recipient's link in both bodies.
             Assert.Contains($"href=\"{https}\"", message.HtmlBody);
             Assert.Contains("Unsubscribe: " + https, message.TextBody);
@@ -129,7 +89,7 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
     [Fact]
     public async Task AOneClickPostSuppressesInThatStreamOnly()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/webhooks", new
         {
             Url = "https://hooks.example.net/pm", MessageStream = "broadcast",
@@ -154,7 +114,7 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
         var id = (await t.ServerApi.GetAsync("/messages/outbound?count=10&offset=0&messagestream=broadcast").OkJson()).GetProperty("Messages")[0].GetProperty("MessageID").GetString();
         var events = (await t.ServerApi.GetAsync($"/messages/outbound/{id}/details").OkJson()).GetProperty("MessageEvents").EnumerateArray();
         Assert.Contains(events, e => e.GetProperty("Type").GetString() == "SubscriptionChanged");
-        var payloads = await _host.ScopedAsync(async sp => await sp.GetRequiredService<MailroomDb>().WebhookEvents.AsNoTracking()
+        var payloads = await Host.ScopedAsync(async sp => await sp.GetRequiredService<MailroomDb>().WebhookEvents.AsNoTracking()
             .Where(e => e.RecordType == "SubscriptionChange").Select(e => e.PayloadJson).ToListAsync());
         var hook = JsonDocument.Parse(Assert.Single(payloads)).RootElement;
         Assert.Equal("Recipient", hook.GetProperty("Origin").GetString());
@@ -176,15 +136,15 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
     [Fact]
     public async Task TheHostedPageAsksBeforeItUnsubscribes()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var (https, _) = Links(Assert.Single(await SendAndDeliverAsync(t, "ann@example.net")));
-        var page = await _host.Client().GetAsync(PathOf(https));
+        var page = await Host.Client().GetAsync(PathOf(https));
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var html = await page.Content.ReadAsStringAsync();
         Assert.Contains("<form method=\"post\"", html);
         Assert.Contains("ann@example.net", html);
         Assert.Empty(await SuppressionsAsync(t, "broadcast")); // GET changes nothing (scanners fetch links)
-        var confirm = await _host.Client().PostAsync(PathOf(https), new FormUrlEncodedContent([new("confirm", "yes")]));
+        var confirm = await Host.Client().PostAsync(PathOf(https), new FormUrlEncodedContent([new("confirm", "yes")]));
         Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
         Assert.Single(await SuppressionsAsync(t, "broadcast"));
     }
@@ -192,7 +152,7 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
     [Fact]
     public async Task AForgedOrAlteredTokenIsRefusedAndSuppressesNothing()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var (https, _) = Links(Assert.Single(await SendAndDeliverAsync(t, "ann@example.net")));
         var token = https[(https.LastIndexOf('/') + 1)..];
         // One character changed anywhere (here in the recipient part, near the MAC, at the start).
@@ -205,7 +165,7 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
         var forged = new Mailroom.Core.Events.UnsubscribeTokens(new byte[32]).Create(
             new Mailroom.Core.Events.UnsubscribeTarget(t.Server.ID, "broadcast", "ann@example.net", Guid.NewGuid()));
         Assert.Equal(HttpStatusCode.NotFound, (await OneClick("http://mailroom.test/unsubscribe/" + forged)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _host.Client().GetAsync("/unsubscribe/" + forged)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.Client().GetAsync("/unsubscribe/" + forged)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await OneClick("http://mailroom.test/unsubscribe/not-a-token")).StatusCode);
         Assert.Empty(await SuppressionsAsync(t, "broadcast"));
     }
@@ -213,7 +173,7 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
     [Fact]
     public async Task AnEmailToTheMailtoAddressUnsubscribesThroughTheMxListener()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var (_, mailto) = Links(Assert.Single(await SendAndDeliverAsync(t, "ann@example.net")));
         var uri = new Uri(mailto);
         var to = Uri.UnescapeDataString(mailto["mailto:".Length..mailto.IndexOf('?')]);
@@ -223,21 +183,7 @@ public sealed class OneClickUnsubscribeTests : IAsyncLifetime
         mail.To.Add(MailboxAddress.Parse(to));
         mail.Subject = subject;
         mail.Body = new TextPart("plain") { Text = "" };
-        using var client = new SmtpClient();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await client.ConnectAsync("127.0.0.1", _mxPort, MailKit.Security.SecureSocketOptions.None);
-                break;
-            }
-            catch (System.Net.Sockets.SocketException) when (attempt < 50)
-            {
-                await Task.Delay(100); // the listener binds in the background at start
-            }
-        }
-        await client.SendAsync(mail);
-        await client.DisconnectAsync(true);
+        await RemoteMta.SendAsync(MxPort, mail, "ann@example.net", to);
 
         var s = Assert.Single(await SuppressionsAsync(t, "broadcast"));
         Assert.Equal("Recipient", s.GetProperty("Origin").GetString());

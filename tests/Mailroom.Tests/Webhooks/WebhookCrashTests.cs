@@ -24,12 +24,10 @@ public sealed class WebhookCrashTests(ITestOutputHelper output)
             "--allow-private-webhooks"];
         var first = await MailroomProcess.StartAsync(args);
         var account = await first.CreateAccountAsync("Crash hooks");
-        using var admin = new HttpClient { BaseAddress = new Uri(first.BaseUrl) };
-        admin.DefaultRequestHeaders.Add("X-Postmark-Account-Token", account.AccountToken);
-        var server = (await (await admin.PostAsJsonAsync("/servers", new { Name = "Crash" })).Content.ReadFromJsonAsync<ServerResponse>())!;
-        using (var api = new HttpClient { BaseAddress = new Uri(first.BaseUrl) })
+        using var admin = first.AccountApi(account.AccountToken);
+        var server = await admin.CreateServerAsync(new { Name = "Crash" });
+        using (var api = first.ServerApi(server.ApiTokens[0]))
         {
-            api.DefaultRequestHeaders.Add("X-Postmark-Server-Token", server.ApiTokens[0]);
             await api.PostAsJsonAsync("/webhooks", new { Url = receiver.BaseUrl + "/events", Triggers = new { Delivery = new { Enabled = true } } }).OkJson();
         }
 
@@ -37,8 +35,7 @@ public sealed class WebhookCrashTests(ITestOutputHelper output)
         using var stop = new CancellationTokenSource();
         var senders = Enumerable.Range(0, 4).Select(c => Task.Run(async () =>
         {
-            using var http = new HttpClient { BaseAddress = new Uri(first.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
-            http.DefaultRequestHeaders.Add("X-Postmark-Server-Token", server.ApiTokens[0]);
+            using var http = first.ServerApi(server.ApiTokens[0], TimeSpan.FromSeconds(30));
             // Bounded load: senders pause at 600 acknowledged messages, so a slow start of delivery or posting (a busy
             // machine) cannot pile up more events than the restart can post within the wait below.
             for (var i = 0; !stop.IsCancellationRequested; i++)

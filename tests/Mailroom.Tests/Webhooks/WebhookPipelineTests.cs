@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Mailroom.Cli;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Preparation;
 using Mailroom.Core.Webhooks;
@@ -9,6 +10,7 @@ using MailKit.Net.Smtp;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using Xunit;
+using static Mailroom.Tests.Infrastructure.ReportMail;
 
 namespace Mailroom.Tests.Webhooks;
 
@@ -17,42 +19,29 @@ namespace Mailroom.Tests.Webhooks;
 /// answers 550 → Bounce (+ SubscriptionChange); an ARF report at the MX listener → SpamComplaint; 72 h of 4xx → the
 /// give-up Bounce; the server's legacy BounceHookUrl. Stages are driven by hand (roles api and mx).
 /// </summary>
-public sealed class WebhookPipelineTests : IAsyncLifetime
+public sealed class WebhookPipelineTests() : RelayedHostTests(mx: true, sinkTls: false)
 {
-    private SmtpSink _sink = null!;
-    private MailroomHost _host = null!;
     private WebhookReceiver _receiver = null!;
-    private int _mxPort;
 
-    public async ValueTask InitializeAsync()
+    protected override MailroomSettings Configure(MailroomSettings settings) => settings with { AllowPrivateWebhooks = true };
+
+    public override async ValueTask InitializeAsync()
     {
-        _sink = new SmtpSink(tls: false);
         _receiver = await WebhookReceiver.StartAsync();
-        _mxPort = SmtpSink.FreeTcpPort();
-        _host = await MailroomHost.StartAsync(tweak: s => s with
-        {
-            Relay = $"127.0.0.1:{_sink.Port}", Roles = "api,mx", Mx = $"127.0.0.1:{_mxPort}", AllowPrivateWebhooks = true,
-        });
+        await base.InitializeAsync();
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        await _host.DisposeAsync();
-        await _sink.DisposeAsync();
+        await base.DisposeAsync();
         await _receiver.DisposeAsync();
     }
 
-    private async Task DeliverAsync()
-    {
-        await _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
-        await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
-    }
-
-    private Task<int> WebhooksAsync() => _host.App.Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None);
+    private Task<int> WebhooksAsync() => Host.App.Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None);
 
     private async Task<Tenant> TenantWithHookAsync(string path)
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/webhooks", new
         {
             Url = _receiver.BaseUrl + path,
@@ -81,7 +70,7 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     {
         var t = await TenantWithHookAsync("/d");
         var id = await SendAsync(t, "ok@example.net");
-        await DeliverAsync();
+        await RunPipelineAsync();
         Assert.Equal(1, await WebhooksAsync());
         var d = Assert.Single(Bodies("/d"));
         Assert.Equal(["RecordType", "ServerID", "MessageStream", "MessageID", "Recipient", "Tag", "DeliveredAt", "Details", "Metadata"],
@@ -101,9 +90,9 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     public async Task A550IsABouncePayloadWithItsIdAndASubscriptionChange()
     {
         var t = await TenantWithHookAsync("/b");
-        _sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 <gone@example.net>: Recipient address rejected: User unknown") : null;
+        Sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 <gone@example.net>: Recipient address rejected: User unknown") : null;
         var id = await SendAsync(t, "gone@example.net");
-        await DeliverAsync();
+        await RunPipelineAsync();
         Assert.Equal(2, await WebhooksAsync());
         var bodies = Bodies("/b");
         var b = Assert.Single(bodies, x => x.GetProperty("RecordType").GetString() == "Bounce");
@@ -132,9 +121,9 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     {
         var t = await TenantWithHookAsync("/with");
         await t.ServerApi.PostAsJsonAsync("/webhooks", new { Url = _receiver.BaseUrl + "/without", Triggers = new { Bounce = new { Enabled = true } } }).OkJson();
-        _sink.RecipientReply = _ => (550, "5.1.1 unknown");
+        Sink.RecipientReply = _ => (550, "5.1.1 unknown");
         await SendAsync(t, "gone@example.net");
-        await DeliverAsync();
+        await RunPipelineAsync();
         await WebhooksAsync();
         Assert.True(Bodies("/with").Single(x => x.GetProperty("RecordType").GetString() == "Bounce").TryGetProperty("Content", out _));
         Assert.False(Assert.Single(Bodies("/without")).TryGetProperty("Content", out _));
@@ -144,9 +133,9 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     public async Task ActivatingAHardBounceIsASubscriptionChangeThatStopsSuppressing()
     {
         var t = await TenantWithHookAsync("/a");
-        _sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 User unknown") : null;
+        Sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 User unknown") : null;
         await SendAsync(t, "gone@example.net");
-        await DeliverAsync();
+        await RunPipelineAsync();
         Assert.Equal(2, await WebhooksAsync()); // Bounce, SubscriptionChange (SuppressSending true)
         var bounceId = Bodies("/a").Single(x => x.GetProperty("RecordType").GetString() == "Bounce").GetProperty("ID").GetInt64();
 
@@ -160,9 +149,9 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
         Assert.Equal("outbound", reactivated.GetProperty("MessageStream").GetString());
         Assert.Equal(JsonValueKind.Null, reactivated.GetProperty("SuppressionReason").ValueKind);
         // The address is no longer suppressed: the next message to it is delivered.
-        _sink.RecipientReply = _ => null;
+        Sink.RecipientReply = _ => null;
         await SendAsync(t, "gone@example.net");
-        await DeliverAsync();
+        await RunPipelineAsync();
         Assert.Equal(1, await WebhooksAsync());
         Assert.Equal("Delivery", Bodies("/a")[^1].GetProperty("RecordType").GetString());
     }
@@ -171,9 +160,9 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     public async Task DeletingABounceSuppressionIsASubscriptionChangeThatStopsSuppressing()
     {
         var t = await TenantWithHookAsync("/s");
-        _sink.RecipientReply = _ => (550, "5.1.1 User unknown");
+        Sink.RecipientReply = _ => (550, "5.1.1 User unknown");
         await SendAsync(t, "gone@example.net");
-        await DeliverAsync();
+        await RunPipelineAsync();
         Assert.Equal(2, await WebhooksAsync());
         await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions/delete",
             new { Suppressions = new[] { new { EmailAddress = "gone@example.net" } } }).OkJson();
@@ -189,8 +178,8 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     {
         var t = await TenantWithHookAsync("/c");
         var id = await SendAsync(t, "angry@example.net");
-        await DeliverAsync();
-        var delivered = _sink.Messages.Last();
+        await RunPipelineAsync();
+        var delivered = Sink.Messages.Last();
         await SendToMxAsync(Arf(delivered.MailFrom, "angry@example.net", delivered.Data), delivered.MailFrom);
         await Eventually.True(async () =>
         {
@@ -217,12 +206,12 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     public async Task GivingUpAfterTheMaximumAgeIsABouncePayloadWithTheBounceRowsId()
     {
         var t = await TenantWithHookAsync("/g");
-        _sink.RecipientReply = _ => (451, "4.3.0 try later");
+        Sink.RecipientReply = _ => (451, "4.3.0 try later");
         await SendAsync(t, "slow@example.net");
-        await DeliverAsync();
+        await RunPipelineAsync();
         Assert.Equal(0, await WebhooksAsync()); // a deferral is not an event of §10.5
-        _host.Clock.Advance(TimeSpan.FromHours(73));
-        await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+        Host.Clock.Advance(TimeSpan.FromHours(73));
+        await Host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
         Assert.Equal(1, await WebhooksAsync());
         var b = Assert.Single(Bodies("/g"));
         Assert.Equal("Bounce", b.GetProperty("RecordType").GetString());
@@ -240,12 +229,12 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     [Fact]
     public async Task TheLegacyHookUrlsOfTheServerActAsAnImplicitOutboundWebhook()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.AccountApi.PutAsJsonAsync($"/servers/{t.Server.ID}", new { BounceHookUrl = _receiver.BaseUrl + "/legacy-bounce", DeliveryHookUrl = _receiver.BaseUrl + "/legacy-delivery" }).OkJson();
-        _sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 unknown") : null;
+        Sink.RecipientReply = to => to == "gone@example.net" ? (550, "5.1.1 unknown") : null;
         await SendAsync(t, "ok@example.net");
         await SendAsync(t, "gone@example.net");
-        await DeliverAsync();
+        await RunPipelineAsync();
         await WebhooksAsync();
         Assert.Equal("Delivery", Assert.Single(Bodies("/legacy-delivery")).GetProperty("RecordType").GetString());
         var b = Assert.Single(Bodies("/legacy-bounce"));
@@ -254,21 +243,5 @@ public sealed class WebhookPipelineTests : IAsyncLifetime
     }
 
     private Task SendToMxAsync(MimeMessage report, string rcpt) =>
-        RemoteMta.SendAsync(_mxPort, report, "mailer-daemon@mx.example.net", rcpt);
-
-    private static MimeMessage Arf(string verp, string recipient, byte[] original)
-    {
-        var m = new MimeMessage();
-        m.From.Add(new MailboxAddress("Abuse desk", "fbl@isp.example.net"));
-        m.To.Add(MailboxAddress.Parse(verp));
-        m.Subject = "Complaint about message";
-        var report = new MultipartReport("feedback-report");
-        report.Add(new TextPart("plain") { Text = "This is an email abuse report." });
-        // RFC 5965 §3.1 required fields and §3.2 Original-Rcpt-To.
-        var fields = $"Feedback-Type: abuse\r\nUser-Agent: ExampleFBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: <{recipient}>\r\n";
-        report.Add(new MimePart("message", "feedback-report") { Content = new MimeContent(new MemoryStream(Encoding.ASCII.GetBytes(fields))) });
-        report.Add(new MessagePart { Message = MimeMessage.Load(new MemoryStream(original)) });
-        m.Body = report;
-        return m;
-    }
+        RemoteMta.SendAsync(MxPort, report, "mailer-daemon@mx.example.net", rcpt);
 }

@@ -9,13 +9,8 @@ using Xunit;
 namespace Mailroom.Tests.Webhooks;
 
 /// <summary>Webhooks API (spec §10.1–10.3): the object, partial edits, the 422 codes, secrets at rest, tenant isolation.</summary>
-public sealed class WebhooksApiTests : IAsyncLifetime
+public sealed class WebhooksApiTests : HostTests
 {
-    private MailroomHost _host = null!;
-
-    public async ValueTask InitializeAsync() => _host = await MailroomHost.StartAsync();
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     private static object Hook(string url = "https://hooks.example.com/pm", string? stream = null) => new
     {
         Url = url,
@@ -33,7 +28,7 @@ public sealed class WebhooksApiTests : IAsyncLifetime
     [Fact]
     public async Task CreateReturnsEveryFieldAndEveryTriggerAndGetListAgree()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var created = await t.ServerApi.PostAsJsonAsync("/webhooks", Hook()).OkJson();
         var id = created.GetProperty("ID").GetInt32();
         Assert.True(id > 0);
@@ -68,9 +63,9 @@ public sealed class WebhooksApiTests : IAsyncLifetime
     [Fact]
     public async Task PasswordAndSecretAreEncryptedAtRest()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var created = await t.ServerApi.PostAsJsonAsync("/webhooks", Hook()).OkJson();
-        var row = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Webhooks.AsNoTracking().SingleAsync());
+        var row = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Webhooks.AsNoTracking().SingleAsync());
         Assert.DoesNotContain("s3cret-pass", row.HttpAuthPasswordProtected);
         Assert.DoesNotContain(created.GetProperty("SigningSecret").GetString()!, row.SecretProtected);
     }
@@ -78,7 +73,7 @@ public sealed class WebhooksApiTests : IAsyncLifetime
     [Fact]
     public async Task PartialEditChangesOnlyTheTriggersGiven()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var id = (await t.ServerApi.PostAsJsonAsync("/webhooks", Hook()).OkJson()).GetProperty("ID").GetInt32();
         var edited = await t.ServerApi.PutAsJsonAsync($"/webhooks/{id}", new { Triggers = new { Bounce = new { IncludeContent = false }, SpamComplaint = new { Enabled = true } } }).OkJson();
         var tr = edited.GetProperty("Triggers");
@@ -97,7 +92,7 @@ public sealed class WebhooksApiTests : IAsyncLifetime
     [Fact]
     public async Task DeleteRemovesAndUnknownIdsAnswer1352()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var id = (await t.ServerApi.PostAsJsonAsync("/webhooks", Hook()).OkJson()).GetProperty("ID").GetInt32();
         var done = await t.ServerApi.DeleteAsync($"/webhooks/{id}").OkJson();
         Assert.Equal(0, done.GetProperty("ErrorCode").GetInt32());
@@ -110,7 +105,7 @@ public sealed class WebhooksApiTests : IAsyncLifetime
     [Fact]
     public async Task CreateRefusesWhatSpecSection10_3Lists()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/webhooks", new { }).Error(422, 1354);
         await t.ServerApi.PostAsJsonAsync("/webhooks", new { Url = "ftp://x.example.com/" }).Error(422, 1354);
         await t.ServerApi.PostAsJsonAsync("/webhooks", new { Url = "not a url" }).Error(422, 1354);
@@ -136,20 +131,20 @@ public sealed class WebhooksApiTests : IAsyncLifetime
     [InlineData("http://localhost/")]
     public async Task RefusedLiteralDestinationsAreRefusedAtCreateWithAClearMessage(string url)
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var e = await t.ServerApi.PostAsJsonAsync("/webhooks", new { Url = url }).Error(422, 1354);
         Assert.Contains("may not", e);
     }
 
     [Fact]
     public async Task ANameThatDoesNotResolveYetIsAccepted() =>
-        await (await _host.CreateTenantAsync()).ServerApi.PostAsJsonAsync("/webhooks", new { Url = "https://not-yet.example.invalid/hook" }).OkJson();
+        await (await Host.CreateTenantAsync()).ServerApi.PostAsJsonAsync("/webhooks", new { Url = "https://not-yet.example.invalid/hook" }).OkJson();
 
     [Fact]
     public async Task ServerBCannotSeeOrEditServerAsWebhooks()
     {
-        var a = await _host.CreateTenantAsync("A");
-        var b = await _host.CreateTenantAsync("B");
+        var a = await Host.CreateTenantAsync("A");
+        var b = await Host.CreateTenantAsync("B");
         var id = (await a.ServerApi.PostAsJsonAsync("/webhooks", Hook()).OkJson()).GetProperty("ID").GetInt32();
         await b.ServerApi.GetAsync($"/webhooks/{id}").Error(422, 1352);
         await b.ServerApi.PutAsJsonAsync($"/webhooks/{id}", new { Url = "https://evil.example.com/" }).Error(422, 1352);
