@@ -70,16 +70,16 @@ public sealed class DeliveryTests() : RelayedHostTests()
     [Fact]
     public async Task LinesStartingWithADotArriveAsStored()
     {
-        var t = await _host.CreateTenantAsync();
+        var t = await Host.CreateTenantAsync();
         var body = ".\n..two dots\n.leading dot\nmiddle\n.\n. space\nend .\n.\nlast";
         var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "dots@example.net", Subject = "Dots", TextBody = body }).OkJson();
         var id = Guid.Parse(r.GetProperty("MessageID").GetString()!);
         Assert.Equal(1, await PrepareAsync());
         Assert.Equal(1, await DeliverAsync());
 
-        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking()
+        var stored = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking()
             .Where(m => m.Id == id).Select(m => m.Mime!).SingleAsync());
-        var data = Assert.Single(_sink.Messages).Data;
+        var data = Assert.Single(Sink.Messages).Data;
         var text = System.Text.Encoding.ASCII.GetString(stored);
         Assert.Contains("\r\n.", text); // lines that start with a dot are stored: the wire must stuff and the sink unstuff them
         // The CRLF ending the last line is also the first CRLF of the "<CRLF>.<CRLF>" terminator (RFC 5321 §4.1.1.4):
