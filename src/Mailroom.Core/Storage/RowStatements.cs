@@ -74,23 +74,19 @@ public sealed class RowStatements : IAsyncDisposable
                 affected[i] = batch.BatchCommands[i].RecordsAffected;
             return affected;
         }
-        await using var single = _connection.CreateCommand();
-        single.Transaction = Transaction;
-        single.CommandText = sql;
-        for (var i = 0; i < items.Count; i++)
-        {
-            single.Parameters.Clear();
-            bind(items[i], new Row(single.Parameters, single.CreateParameter, Postgres));
-            affected[i] = await single.ExecuteNonQueryAsync(ct);
-        }
-        return affected;
+        return await OneByOneAsync(sql, items, bind, (command, token) => command.ExecuteNonQueryAsync(token), ct);
     }
 
     /// <summary>Runs <paramref name="sql"/> (a statement answering one value, e.g. <c>INSERT ... RETURNING "Id"</c>) once
     /// per item; returns the values, in order.</summary>
-    public async Task<object?[]> ExecuteEachScalarAsync<T>(string sql, IReadOnlyList<T> items, Action<T, Row> bind, CancellationToken ct)
+    public Task<object?[]> ExecuteEachScalarAsync<T>(string sql, IReadOnlyList<T> items, Action<T, Row> bind, CancellationToken ct) =>
+        OneByOneAsync(sql, items, bind, (command, token) => command.ExecuteScalarAsync(token), ct);
+
+    /// <summary>One prepared command run once per item, its parameters bound again each time.</summary>
+    private async Task<TResult[]> OneByOneAsync<T, TResult>(string sql, IReadOnlyList<T> items, Action<T, Row> bind,
+        Func<DbCommand, CancellationToken, Task<TResult>> run, CancellationToken ct)
     {
-        var values = new object?[items.Count];
+        var results = new TResult[items.Count];
         await using var single = _connection.CreateCommand();
         single.Transaction = Transaction;
         single.CommandText = sql;
@@ -98,9 +94,9 @@ public sealed class RowStatements : IAsyncDisposable
         {
             single.Parameters.Clear();
             bind(items[i], new Row(single.Parameters, single.CreateParameter, Postgres));
-            values[i] = await single.ExecuteScalarAsync(ct);
+            results[i] = await run(single, ct);
         }
-        return values;
+        return results;
     }
 
     public Task CommitAsync(CancellationToken ct) => Transaction.CommitAsync(ct);
