@@ -12,6 +12,7 @@ public static class Corpus
     private static readonly Lazy<IReadOnlyList<CorpusEntry>> AllEntries = new(() => Load(Root));
     private static readonly Lazy<IReadOnlyList<CorpusEntry>> HeldOutEntries = new(() => Load(HeldOutRoot));
     private static readonly Lazy<IReadOnlyList<CorpusEntry>> SecondHeldOutEntries = new(() => Load(SecondHeldOutRoot));
+    private static readonly Lazy<IReadOnlyList<CorpusEntry>> ThirdHeldOutEntries = new(() => Load(ThirdHeldOutRoot));
 
     /// <summary><c>tests/corpus</c> of this repository, or null when the test binaries run outside a checkout.</summary>
     public static string? Root => RepositoryRoot.Value is { } repo ? Path.Combine(repo, "tests", "corpus") : null;
@@ -22,7 +23,14 @@ public static class Corpus
     /// <summary><c>tests/corpus/heldout-mdsbp</c>: a second source (Mail::DeliveryStatus::BounceParser's corpus) the rules were not written from.</summary>
     public static string? SecondHeldOutRoot => Root is { } root ? Path.Combine(root, "heldout-mdsbp") : null;
 
+    /// <summary><c>tests/corpus/heldout-third</c>: sisimai samples published or given a stated reason after the first held-out set was taken.</summary>
+    public static string? ThirdHeldOutRoot => Root is { } root ? Path.Combine(root, "heldout-third") : null;
+
     public static IReadOnlyList<CorpusEntry> Entries => AllEntries.Value;
+
+    public static IReadOnlyList<CorpusEntry> ThirdHeldOut => ThirdHeldOutEntries.Value;
+
+    public static string ThirdHeldOutPathOf(CorpusEntry entry) => Path.Combine(ThirdHeldOutRoot!, entry.File);
 
     public static IReadOnlyList<CorpusEntry> SecondHeldOut => SecondHeldOutEntries.Value;
 
