@@ -84,7 +84,32 @@ internal static partial class BounceAddresses
         var lineStart = text.LastIndexOf('\n', Math.Max(0, index - 1)) + 1;
         var start = Math.Max(lineStart, index - 40);
         return MessageIdLeadIn().IsMatch(text.AsSpan(start, index - start)) || MessageIdLocalPart().IsMatch(address)
-            || TraceHeaderLine().IsMatch(text.AsSpan(lineStart, Math.Min(text.Length - lineStart, 40)));
+            || OnTraceHeader(text, lineStart);
+    }
+
+    /// <summary>
+    /// The line is a quoted sender/trace header, or a folded continuation of one (RFC 5322 §2.2.3: a field body goes on
+    /// over lines that begin with white space, as Received fields do, e.g. "(envelope-from" on one line and the
+    /// address on the next).
+    /// </summary>
+    private static bool OnTraceHeader(string text, int lineStart)
+    {
+        for (var n = 0; n < 12; n++)
+        {
+            if (TraceHeaderLine().IsMatch(text.AsSpan(lineStart, Math.Min(text.Length - lineStart, 40))))
+                return true;
+            // Only a continuation line (starting with white space, not blank) belongs to the field above it.
+            if (lineStart == 0 || lineStart >= text.Length || text[lineStart] is not (' ' or '\t') || string.IsNullOrWhiteSpace(LineAt(text, lineStart)))
+                return false;
+            lineStart = text.LastIndexOf('\n', Math.Max(0, lineStart - 2)) + 1;
+        }
+        return false;
+    }
+
+    private static string LineAt(string text, int lineStart)
+    {
+        var end = text.IndexOf('\n', lineStart);
+        return end < 0 ? text[lineStart..] : text[lineStart..end];
     }
 
     [GeneratedRegex(@"(contact|send (an? )?(e-?)?mail to|write to|e-?mail us at|reach (us|the administrator) at|assistance[^\n]{0,40}\bto|administrator)\W{0,5}$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]

@@ -87,6 +87,24 @@ public static class BounceParser
                 ?? sender;
             return Single(BounceReportKind.ChallengeResponse, BounceType.ChallengeVerification, who, reportText, original, returnedTo, subject);
         }
+        if (TextBounceReader.IsListPostingRefusal(message, reportText))
+        {
+            // The refused recipient is the list: the address the original was sent to, else the first one the notice names.
+            var list = original?.To.FirstOrDefault(a => BounceAddresses.AddressPattern().IsMatch(a))
+                ?? BounceAddresses.FindIn(reportText, excluded).Select(f => f.Address).FirstOrDefault();
+            List<BouncedRecipient> refused = list is null ? [] :
+            [
+                new BouncedRecipient
+                {
+                    Email = list,
+                    Action = "failed",
+                    Diagnostic = SmtpReplyText.Tidy(reportText, 500) is { Length: > 0 } d ? d : null,
+                    Type = BounceType.Blocked,
+                    Suppress = false,
+                },
+            ];
+            return Report(BounceReportKind.TextNotification, refused, null, original, returnedTo, subject, BounceType.Blocked);
+        }
         if (AutoReplyDetector.IsAddressChange(message, reportText) && (AutoReplyDetector.IsAutoReply(message, reportText) || TextBounceReader.IsDaemonSender(message) || message.Headers.Contains("Auto-Submitted")))
             return Single(BounceReportKind.AddressChange, BounceType.AddressChange, sender, reportText, original, returnedTo, subject);
         if (AutoReplyDetector.IsAutoReply(message, reportText))

@@ -119,12 +119,13 @@ internal static partial class OriginalMessageReader
 
     // "^[ \t]*(?:-+[ \t]*)?": blanks, then dashes and blanks. Spelled "[ \t]*-*[ \t]*" the two blank runs could
     // split a line of blanks in every way (quadratic: a 165,000-blank line hit the 1 s timeout).
-    [GeneratedRegex(@"^[ \t]*(?:-+[ \t]*)?(?:(?:this is a copy of the message|below this line is a copy of the message|the header of the original message is following|unsent message follows|returned message|message headers follow|below is a copy of the original message|undelivered message (headers )?follows|copy of the original message|original message headers)\b|original message[ \t]*(?:-{2,}|follows\b|headers?\b|below\b|is (attached|below|included)\b|:?[ \t]*\r?$))",
+    [GeneratedRegex(@"^[ \t]*(?:-+[ \t]*)?(?:(?:this is a copy of the message|below this line is a copy of the message|the header of the original message is following|unsent message follows|returned message|message headers follow|below is a copy of the original message|undelivered message (headers )?follows|copy of the original message|original message headers|(?:included is |here is |attached is )?a copy of the (?:original )?message(?:'s)? headers?)\b|original message[ \t]*(?:-{2,}|follows\b|headers?\b|below\b|is (attached|below|included)\b|:?[ \t]*\r?$))",
         RegexOptions.IgnoreCase | RegexOptions.Multiline | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex Marker();
 
-    // A blank line followed by a typical first header of a quoted message.
-    [GeneratedRegex(@"(?<=\n[ \t]*\r?\n)(?=(Received|Return-Path|Message-ID|DKIM-Signature|X-[A-Za-z-]+|From|Date|MIME-Version):[ \t]?\S)",
+    // A blank line, or a separator line of dashes or equals signs (a notice's "copy of the header" rule), followed by a
+    // typical first header of a quoted message (RFC 5322 §3.6: trace fields come first).
+    [GeneratedRegex(@"(?<=\n[ \t]*(?:[-=_*]{5,}[ \t]*)?\r?\n)(?=(Received|Return-Path|Message-ID|DKIM-Signature|X-[A-Za-z-]+|From|Date|MIME-Version):[ \t]?\S)",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex HeaderBlock();
 

@@ -75,6 +75,24 @@ internal static partial class TextBounceReader
         message.From.Mailboxes.Any(m => IsDaemonSender(message) && (m.Domain.Equals("googlemail.com", StringComparison.OrdinalIgnoreCase) || m.Domain.Equals("google.com", StringComparison.OrdinalIgnoreCase)))
         && report.Contains("groups.google.com/support", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// A mailing-list manager's refusal of a post because the sender is not a member or may not post (fml, Mailman,
+    /// Sympa, Majordomo …): the list (RFC 2369 <c>List-*</c>, RFC 2919 <c>List-Id</c>, or a list server's own header)
+    /// answers from its administrative address (<c>-admin</c>, <c>-owner</c>, <c>-request</c>, <c>-bounces</c>,
+    /// <c>-ctl</c>) and says so. The sender was refused, not a mailbox: Blocked.
+    /// </summary>
+    public static bool IsListPostingRefusal(MimeMessage message, string report)
+    {
+        var fromList = message.Headers.Any(h => h.Field.StartsWith("List-", StringComparison.OrdinalIgnoreCase)
+                || h.Field.Equals("X-MLServer", StringComparison.OrdinalIgnoreCase) || h.Field.Equals("X-ML-Name", StringComparison.OrdinalIgnoreCase)
+                || h.Field.Equals("X-Mailman-Version", StringComparison.OrdinalIgnoreCase) || h.Field.Equals("X-Sympa-To", StringComparison.OrdinalIgnoreCase))
+            || message.From.Mailboxes.Any(m => ListServerLocalPart().IsMatch(m.LocalPart ?? ""));
+        if (!fromList || !message.From.Mailboxes.Any(m => ListAdminLocalPart().IsMatch(m.LocalPart ?? "")))
+            return false;
+        var head = report.Length <= 8192 ? report : report[..8192];
+        return NotAMember().IsMatch(SubjectOf(message)) || NotAMember().IsMatch(head);
+    }
+
     /// <summary>A delay warning rather than a final failure.</summary>
     public static bool LooksLikeDelay(string? subject, string report)
     {
@@ -155,13 +173,22 @@ internal static partial class TextBounceReader
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex StrongBodySignal();
 
-    [GeneratedRegex(@"undeliver|not delivered|delivery (status notification|failure|failed|has failed|problem|notification|report|error)|returned mail|returning message|failure notice|failed delivery|mail system error|mail failure|non-?delivery|delayed mail|could not (be )?deliver|returned to sender|delivery failed|nondeliverable|unzustellbar|non remis|no entregado|niet bezorgd|onbestelbaar|\u30E1\u30FC\u30EB\u30A8\u30E9\u30FC|\u914D\u4FE1\u30A8\u30E9\u30FC",
+    [GeneratedRegex(@"undeliver|not delivered|delivery (status notification|failure|failed|has failed|problem|notification|report|error)|returned mail|returning message|failure notice|failed delivery|mail system error|mail failure|non-?delivery|delayed mail|could not (be )?deliver|returned to sender|delivery failed|nondeliverable|could not send (mail|message)|unzustellbar|non remis|no entregado|niet bezorgd|onbestelbaar|\u30E1\u30FC\u30EB\u30A8\u30E9\u30FC|\u914D\u4FE1\u30A8\u30E9\u30FC",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex NdrSubject();
 
-    [GeneratedRegex(@"could ?n[o']t be delivered|was not delivered|not be delivered|did not reach|undeliverable|unable to deliver|could not deliver|failed permanently|permanent (fatal )?error|has been delayed|temporary failure|non-?delivery|returned mail|remote host said|smtp error|server message|user unknown|unknown user|not listed in|failure reasons|delivery failure|error delivering|requested (mail )?action not taken",
+    [GeneratedRegex(@"could ?n[o']t be delivered|was not delivered|not be delivered|did not reach|undeliverable|unable to deliver|could not deliver|failed permanently|permanent (fatal )?error|has been delayed|temporary failure|non-?delivery|returned mail|remote host said|smtp error|server message|user unknown|unknown user|not listed in|failure reasons|delivery failure|error delivering|delivery errors?\b|requested (mail )?action not taken",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex NdrBody();
+
+    [GeneratedRegex(@"(-|^)(admin|owner|request|bounces?|ctl|approval)$|^(mailman|sympa|majordomo|listserv|fml|ecartis|mlmmj)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex ListAdminLocalPart();
+
+    [GeneratedRegex(@"^(mailman|sympa|majordomo|listserv|fml|ecartis|mlmmj)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex ListServerLocalPart();
+
+    [GeneratedRegex(@"\bnot (a )?(member|subscriber|subscribed)\b|\bnon-?members?\b|\bmembers[- ]only\b|only (list )?(members|subscribers) (may|can|are allowed to) (post|send)|(not (allowed|permitted|authori[sz]ed)|no permission) to (post|send (mail |messages )?to (this|the) (list|group))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    private static partial Regex NotAMember();
 
     [GeneratedRegex(@"\(delay\)|delayed|warning|not yet (been )?delivered|still being retried", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex DelaySubject();

@@ -262,4 +262,152 @@ public class BounceParserEvidenceTests
         Assert.Equal("absent@sms.example.net", r.Email);
         Assert.Equal(BounceType.HardBounce, r.Type);
     }
+
+    [Fact]
+    public void AddressOnAFoldedReceivedLineOfAQuotedHeaderIsNotARecipient()
+    {
+        // The copy of the original's header follows a dashed rule, not a blank line; its Received field is folded
+        // (RFC 5322 §2.2.3) so "(envelope-from" and the sender's address stand on different lines.
+        var report = Parse("""
+            From: Mail Delivery System <MAILER-DAEMON@relay.example.net>
+            To: writer@sender.example
+            Subject: Mail delivery failed: returning message to sender
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            This message was created automatically by mail delivery software.
+
+            A message that you sent could not be delivered to one or more of its
+            recipients. This is a permanent error. The following address failed:
+
+              <absent@shop.example>: 550 unknown user
+
+            Included is a copy of the message header:
+            -----------------------------------------
+            Received: from unknown [192.0.2.12] (EHLO out.sender.example)
+                by in.shop.example with ESMTP id 0000001 (envelope-from
+                <writer-list@out.sender.example>);
+                Thu, 29 Apr 2021 10:00:00 +0000
+            From: writer@sender.example
+            To: absent@shop.example
+            Subject: Hello
+            """);
+
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("absent@shop.example", r.Email);
+        Assert.Equal(BounceType.HardBounce, r.Type);
+        Assert.Equal("absent@shop.example", Assert.Single(report.Original!.To));
+    }
+
+    [Fact]
+    public void FoldedContinuationOfAQuotedReceivedFieldIsNotARecipientEvenWithoutASplit()
+    {
+        // No marker and no blank line before the quoted fields: the continuation line still belongs to Received.
+        var report = Parse("""
+            From: MAILER-DAEMON@relay.example.net
+            To: writer@sender.example
+            Subject: Undeliverable: Hello
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            Your message could not be delivered.
+              <absent@shop.example>: 550 No such user
+            Received: from out.sender.example by relay.example.net with ESMTP
+                (envelope-from
+                <writer-list@out.sender.example>); Thu, 29 Apr 2021 10:00:00 +0000
+            """);
+
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("absent@shop.example", r.Email);
+    }
+
+    [Fact]
+    public void SendmailWarningThatItCouldNotSendForHoursIsADelay()
+    {
+        // Sendmail's delay warning subject ("Warning: could not send message for past 4 hours") and its
+        // "had delivery errors" list; no RFC 3464 part.
+        var report = Parse("""
+            From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>
+            To: writer@sender.example
+            Subject: Warning: could not send message for past 4 hours
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            The original message was received at Mon, 3 May 2021 09:00:00 +0000
+            from writer@sender.example
+
+               ----- The following addresses had delivery errors -----
+            slow@far.example  [Deferred: Connection timed out with mx.far.example.]
+            """);
+
+        Assert.True(report.IsDeliveryFailure);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("slow@far.example", r.Email);
+        Assert.Equal("delayed", r.Action);
+        Assert.Equal(BounceType.Transient, r.Type);
+        Assert.False(r.Suppress);
+    }
+
+    [Fact]
+    public void NoticeThatOnlyAsksToCheckTheAddressIsAHardBounce()
+    {
+        var report = Parse("""
+            From: postmaster@gateway.example.jp
+            To: writer@sender.example
+            Subject: Mail could not be delivered
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            ***** Message from the mail gateway *****
+            Unable to deliver message to <former@example.jp>. Please check whether the address is correct.
+            """);
+
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("former@example.jp", r.Email);
+        Assert.Equal(BounceType.HardBounce, r.Type);
+    }
+
+    [Fact]
+    public void MailingListRefusingANonMembersPostIsBlockedAndNamesTheList()
+    {
+        // A list manager (RFC 2369 List-* fields, answering from its -owner address) refuses a post from a non-member.
+        var report = Parse("""
+            From: team-owner@lists.example.org
+            To: writer@sender.example
+            Subject: Your message to team was rejected
+            List-Id: <team.lists.example.org>
+            List-Post: <mailto:team@lists.example.org>
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            Your message to team@lists.example.org could not be posted:
+            only list members may post, and you are not a member of this list.
+            To subscribe, write to team-request@lists.example.org.
+            """);
+
+        Assert.Equal(BounceReportKind.TextNotification, report.Kind);
+        Assert.Equal(BounceType.Blocked, report.Type);
+        var r = Assert.Single(report.Recipients);
+        Assert.Equal("team@lists.example.org", r.Email);
+        Assert.False(r.Suppress);
+    }
+
+    [Fact]
+    public void OrdinaryListPostMentioningMembersIsNotARefusal()
+    {
+        // A list message from a member (not the list's administrative address) is not a notice.
+        var report = Parse("""
+            From: alice@member.example
+            To: team@lists.example.org
+            Subject: Members only event
+            List-Id: <team.lists.example.org>
+            MIME-Version: 1.0
+            Content-Type: text/plain
+
+            The dinner is members only; if you are not a member yet, join first.
+            """);
+
+        Assert.False(report.IsDeliveryFailure);
+        Assert.NotEqual(BounceType.Blocked, report.Type);
+    }
 }

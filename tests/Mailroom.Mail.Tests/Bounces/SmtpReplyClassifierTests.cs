@@ -20,6 +20,11 @@ public class SmtpReplyClassifierTests
         { 551, null, "551 User not local; please try <someone@example.org>", BounceType.HardBounce },
         { 550, null, "550 Unrouteable address", BounceType.HardBounce },
         { 550, "5.1.1", "", BounceType.HardBounce },
+        // No cause stated, but the notice asks to check the address: the address failed.
+        { 0, null, "Could not deliver your message to <someone@example.org>. Please check whether the address is correct.", BounceType.HardBounce },
+        { 0, null, "Delivery has failed. Check the recipient's email address for typos.", BounceType.HardBounce },
+        // A stated cause outranks the advice.
+        { 0, null, "Host unknown: example.invalid. Please check if the address is correct.", BounceType.DnsError },
         { 550, null, "", BounceType.HardBounce },
 
         // Full mailboxes and size limits.
@@ -52,6 +57,8 @@ public class SmtpReplyClassifierTests
         { 553, null, "553 5.7.1 <me@example.com>: Sender address rejected: not owned by user someone@example.com", BounceType.Blocked },
         { 550, null, "550-5.7.1 This message is not RFC 5322 compliant. There are multiple From headers.", BounceType.Blocked },
         { 550, "5.7.1", "", BounceType.Blocked },
+        // The sender's own "send as" identity is misconfigured (the sending account, not the recipient).
+        { 550, null, "550 Message not delivered: the settings for the 'Send mail as' address you used are out of date.", BounceType.Blocked },
 
         // Content judged spam, or infected.
         { 550, null, "550 5.7.1 Message rejected as spam by Content Filtering.", BounceType.SpamNotification },
