@@ -25,7 +25,23 @@ public static class Agreement
             + $"Disagreements ({Disagreements.Count}):\n{string.Join('\n', Disagreements)}";
     }
 
-    public static Result Measure(IEnumerable<CorpusEntry> entries, Func<CorpusEntry, string> pathOf)
+    /// <summary>
+    /// Other defensible readings of sisimai reasons (src/Mailroom.Mail/Bounces/README.md, "Vocabulary"), reported beside
+    /// the figure; the mapping used for the figure stays <see cref="SourceReasonMapping"/>.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, IReadOnlyDictionary<string, BounceType> Overrides)> AlternativeMappings =
+    [
+        ("filtered=HardBounce", new Dictionary<string, BounceType>(StringComparer.OrdinalIgnoreCase) { ["filtered"] = BounceType.HardBounce }),
+        ("networkerror=Transient", new Dictionary<string, BounceType>(StringComparer.OrdinalIgnoreCase) { ["networkerror"] = BounceType.Transient }),
+        ("both", new Dictionary<string, BounceType>(StringComparer.OrdinalIgnoreCase) { ["filtered"] = BounceType.HardBounce, ["networkerror"] = BounceType.Transient }),
+    ];
+
+    /// <summary>The figure under each of <see cref="AlternativeMappings"/>, one line each.</summary>
+    public static string AlternativeFigures(IReadOnlyCollection<CorpusEntry> entries, Func<CorpusEntry, string> pathOf) =>
+        string.Join('\n', AlternativeMappings.Select(a => Measure(entries, pathOf, a.Overrides) is var r
+            ? $"  under {a.Name}: {r.AgreeingFiles}/{r.Files} files ({r.Share:F1}%)" : ""));
+
+    public static Result Measure(IEnumerable<CorpusEntry> entries, Func<CorpusEntry, string> pathOf, IReadOnlyDictionary<string, BounceType>? overrides = null)
     {
         var files = 0;
         var agreeingFiles = 0;
@@ -39,7 +55,7 @@ public static class Agreement
             using (var stream = File.OpenRead(pathOf(entry)))
                 report = BounceParser.Parse(stream);
 
-            var expected = entry.Reasons.Select(r => SourceReasonMapping.Map[r]).ToList();
+            var expected = entry.Reasons.Select(r => overrides is not null && overrides.TryGetValue(r, out var o) ? o : SourceReasonMapping.Map[r]).ToList();
             bool agrees;
             if (expected.Count == 1)
             {

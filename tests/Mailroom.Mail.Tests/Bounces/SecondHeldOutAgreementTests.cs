@@ -13,7 +13,7 @@ public class SecondHeldOutAgreementTests
         var entries = Corpus.SecondHeldOut.Where(e => e.Split == split).ToList();
         var result = Agreement.Measure(entries, Corpus.SecondHeldOutPathOf);
         var name = $"Second held-out set (Mail::DeliveryStatus::BounceParser), {split} half";
-        var summary = split == "untouched" ? result.Figure(name) : result.Summary(name);
+        var summary = (split == "untouched" ? result.Figure(name) : result.Summary(name)) + "\n" + Agreement.AlternativeFigures(entries, Corpus.SecondHeldOutPathOf);
         TestContext.Current.SendDiagnosticMessage(summary);
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         return result;

@@ -13,7 +13,7 @@ public class ThirdHeldOutAgreementTests
         var entries = Corpus.ThirdHeldOut.Where(e => e.Split == split).ToList();
         var result = Agreement.Measure(entries, Corpus.ThirdHeldOutPathOf);
         var name = $"Third held-out set (later sisimai samples), {split} half";
-        var summary = split == "untouched" ? result.Figure(name) : result.Summary(name);
+        var summary = (split == "untouched" ? result.Figure(name) : result.Summary(name)) + "\n" + Agreement.AlternativeFigures(entries, Corpus.ThirdHeldOutPathOf);
         TestContext.Current.SendDiagnosticMessage(summary);
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         return result;
