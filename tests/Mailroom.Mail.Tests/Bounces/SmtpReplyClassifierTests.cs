@@ -57,6 +57,10 @@ public class SmtpReplyClassifierTests
         { 553, null, "553 5.7.1 <me@example.com>: Sender address rejected: not owned by user someone@example.com", BounceType.Blocked },
         { 550, null, "550-5.7.1 This message is not RFC 5322 compliant. There are multiple From headers.", BounceType.Blocked },
         { 550, "5.7.1", "", BounceType.Blocked },
+        // Exim's default text for an ACL "deny" without a message (the sender or message was refused by local policy).
+        { 550, null, "550 Administrative prohibition", BounceType.Blocked },
+        // Outlook.com's hourly / daily sending limits (a rate limit on the sender).
+        { 421, null, "421 RP-001 Unfortunately, some messages from [192.0.2.1] weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.", BounceType.Blocked },
         // The sender's own "send as" identity is misconfigured (the sending account, not the recipient).
         { 550, null, "550 Message not delivered: the settings for the 'Send mail as' address you used are out of date.", BounceType.Blocked },
 
@@ -78,6 +82,8 @@ public class SmtpReplyClassifierTests
         { 0, null, "Host or domain name not found. Name service error for name=example.invalid type=A: Host not found", BounceType.DnsError },
         { 554, "5.4.4", "554 5.4.4 [internal] Domain Lookup Failed", BounceType.DnsError },
         { 556, null, "556 5.1.10 Recipient address has null MX", BounceType.DnsError },
+        // Postfix: the recipient domain's MX points back at the sending host (a DNS misconfiguration, RFC 3463 X.4.6).
+        { 554, "5.4.6", "mail for example.org loops back to myself", BounceType.DnsError },
 
         // Syntax, challenge, success, nothing to go on.
         { 553, null, "553 5.1.3 <bad@@example.com>... bad address syntax", BounceType.BadEmailAddress },
