@@ -55,14 +55,15 @@ public class ThirdHeldOutAgreementTests
         Assert.Equal(report.Type, unguarded.Type);
     }
 
-    // Floors are set after the single measurement of each half (see src/Mailroom.Mail/Bounces/README.md); they
-    // guard against regressions and are not the target.
+    // Measured once with the final rules: dev 7/8 (87.5 %, after its 2 failures were read and 1 fixed), untouched 12/15
+    // (80.0 %, the same with the rules before this set was taken). Floors allow one file of slack; they guard against
+    // regressions and are not the target (95 % on unseen files).
     [Fact]
     public void ClassificationAgreesOnTheThirdDevelopmentHalf()
     {
         var result = MeasureSplit("dev");
         Assert.True(result.Files >= 8, $"only {result.Files} files");
-        Assert.True(result.Share >= 0.0, result.Summary("dev"));
+        Assert.True(result.Share >= 75.0, result.Summary("dev"));
     }
 
     [Fact]
@@ -70,6 +71,6 @@ public class ThirdHeldOutAgreementTests
     {
         var result = MeasureSplit("untouched");
         Assert.True(result.Files >= 15, $"only {result.Files} files");
-        Assert.True(result.Share >= 0.0, result.Figure("untouched"));
+        Assert.True(result.Share >= 73.0, result.Figure("untouched"));
     }
 }
