@@ -31,6 +31,13 @@ public static class WebhookLoad
           --warmup N    rounds run first and not counted (default 1): Mailroom's code is JIT-compiled at run time
                         (tier 0, then tier 1 in the background) while the plain client's is the framework's
                         precompiled code, so a cold first round measures the JIT, not the dispatcher
+          --tier-up N   small dispatcher/plain cycles (50 events each) run first, not counted (default 100): the
+                        dispatcher's per-claim and per-commit methods run once per 500 rows, so a warm-up round of
+                        a few thousand events calls them a few times only and they were still at tier 0 (and being
+                        compiled: 13 % of the window's samples in libclrjit) in the measured rounds; these cycles
+                        bring both sides to the steady state a long-running worker is in
+          --windows     print each measured window's start and end on CLOCK_MONOTONIC (seconds), to cut a
+                        `perf record -k CLOCK_MONOTONIC` profile to it (`perf report --time START,END`)
         """;
 
     /// <summary>
@@ -51,11 +58,18 @@ public static class WebhookLoad
         }
     }
 
+    /// <summary>Stopwatch ticks on Linux are CLOCK_MONOTONIC nanoseconds, the clock <c>perf record -k CLOCK_MONOTONIC</c> stamps samples with.</summary>
+    private static void PrintWindow(string phase, int round, long start) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"window {phase} round {round + 1}: {(double)start / Stopwatch.Frequency:0.000000},{(double)Stopwatch.GetTimestamp() / Stopwatch.Frequency:0.000000}"));
+
     public static async Task<int> RunAsync(BenchArgs args, CancellationToken ct)
     {
         var events = args.Int("events", 5000, 50);
         var rounds = args.Int("rounds", 3, 1);
         var warmup = args.Int("warmup", 1, 0);
+        var windows = args.Flag("windows");
+        var tierUp = args.Int("tier-up", 100, 0);
         args.RejectUnknown();
 
         var received = 0;
@@ -112,6 +126,39 @@ public static class WebhookLoad
             var oursCpu = new List<double>();
             var plainCpu = new List<double>();
             var seq = 0;
+
+            // The same POSTs as the dispatcher's, 4 loops over one client (the per-host limit), as the measured phase does.
+            async Task PlainAsync(HttpClient http, string[] payloads)
+            {
+                var next = -1;
+                await Task.WhenAll(Enumerable.Range(0, options.MaxConcurrencyPerHost).Select(_ => Task.Run(async () =>
+                {
+                    int i;
+                    while ((i = Interlocked.Increment(ref next)) < payloads.Length)
+                    {
+                        using var res = await http.PostAsync(receiverUrl + "/hook", new StringContent(payloads[i], Encoding.UTF8, "application/json"), ct);
+                        res.EnsureSuccessStatusCode();
+                    }
+                }, ct)));
+            }
+
+            // Tier-up cycles (see --tier-up): each claims, posts and records 50 events, then posts the same bodies plainly.
+            if (tierUp > 0)
+            {
+                using var warmHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.MaxConcurrencyPerHost });
+                for (var c = 0; c < tierUp; c++)
+                {
+                    (await api.PostAsJsonAsync("/message-streams/outbound/suppressions",
+                        new { Suppressions = Enumerable.Range(0, 50).Select(_ => new { EmailAddress = $"r{seq++}@example.net" }).ToArray() }, ct)).EnsureSuccessStatusCode();
+                    bodies.Clear();
+                    Volatile.Write(ref keep, true);
+                    await dispatcher.RunOnceAsync(ct);
+                    Volatile.Write(ref keep, false);
+                    await PlainAsync(warmHttp, bodies.ToArray());
+                }
+                Console.WriteLine($"tier-up: {tierUp} cycles of 50 events (not counted)");
+            }
+
             for (var r = -warmup; r < rounds; r++)
             {
                 // Fill the outbox: suppress N addresses (50 a call), then remove them again in the next round's fill.
@@ -130,11 +177,14 @@ public static class WebhookLoad
                 using var stop = new CancellationTokenSource();
                 var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 var watch = Stopwatch.StartNew();
+                var start = Stopwatch.GetTimestamp();
                 var loop = dispatcher.RunAsync(stop.Token);
                 await all.Task.WaitAsync(ct);
                 while (dispatcher.InFlight > 0)
                     await Task.Delay(1, ct);
                 watch.Stop();
+                if (windows)
+                    PrintWindow("dispatcher", r, start);
                 oursCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / events);
                 await stop.CancelAsync();
                 await loop;
@@ -145,20 +195,14 @@ public static class WebhookLoad
                 var payloads = bodies.ToArray();
                 Volatile.Write(ref received, 0);
                 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.MaxConcurrencyPerHost });
-                var next = -1;
                 await JitSettledAsync(ct);
                 cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                start = Stopwatch.GetTimestamp();
                 watch.Restart();
-                await Task.WhenAll(Enumerable.Range(0, options.MaxConcurrencyPerHost).Select(_ => Task.Run(async () =>
-                {
-                    int i;
-                    while ((i = Interlocked.Increment(ref next)) < payloads.Length)
-                    {
-                        using var res = await http.PostAsync(receiverUrl + "/hook", new StringContent(payloads[i], Encoding.UTF8, "application/json"), ct);
-                        res.EnsureSuccessStatusCode();
-                    }
-                }, ct)));
+                await PlainAsync(http, payloads);
                 watch.Stop();
+                if (windows)
+                    PrintWindow("plain", r, start);
                 plain.Add(payloads.Length / watch.Elapsed.TotalSeconds);
                 plainCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / payloads.Length);
                 if (r < 0)

@@ -59,8 +59,8 @@ public static class MailroomMetrics
 
     public static void Prepared(int count) => PreparedCounter.Add(count);
 
-    /// <summary>Counts one recorded webhook post: <paramref name="outcome"/> Done, Retry, Dropped or Failed.</summary>
-    public static void WebhookAttempt(string recordType, string outcome) => WebhookAttemptCounter.Add(1,
+    /// <summary>Counts recorded webhook posts (<paramref name="count"/> of one kind): <paramref name="outcome"/> Done, Retry, Dropped or Failed.</summary>
+    public static void WebhookAttempt(string recordType, string outcome, int count = 1) => WebhookAttemptCounter.Add(count,
         new KeyValuePair<string, object?>("record_type", recordType.Length == 0 ? "unknown" : recordType),
         new KeyValuePair<string, object?>("outcome", outcome.ToLowerInvariant()));
 

@@ -551,10 +551,12 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             if (last.Length > 1000)
                 last = last[..1000];
             rows.Add((d, d.RecordType ?? "", r, state, attempts, next, outcome, last));
-            MailroomMetrics.WebhookAttempt(d.RecordType ?? "", outcome);
             if (!r.Success)
                 log.LogInformation("Webhook {Delivery} to {Host}: {Outcome} ({Error})", d.Id, d.Host, outcome, r.Error);
         }
+        // Counted per record type and outcome once a batch (most batches are one kind), not once per row.
+        foreach (var kind in rows.CountBy(x => (x.RecordType, x.Outcome)))
+            MailroomMetrics.WebhookAttempt(kind.Key.RecordType, kind.Key.Outcome, kind.Value);
         var at = now.ToUnixTimeMilliseconds();
         await _writeTurn.WaitAsync(ct);
         try

@@ -25,7 +25,9 @@ public sealed record WebhookSendResult(bool Success, bool Retry, int StatusCode,
 /// </summary>
 public sealed class WebhookSender : IDisposable
 {
-    private readonly HttpClient _http;
+    // The handler called directly (HttpMessageInvoker, not HttpClient): HttpClient would add a second linked
+    // cancellation source and its pending-requests bookkeeping to every POST, for a timeout this class applies itself.
+    private readonly HttpMessageInvoker _http;
     private readonly WebhookOptions _options;
     private readonly DnsLookup _dns;
 
@@ -43,7 +45,7 @@ public sealed class WebhookSender : IDisposable
             MaxConnectionsPerServer = Math.Max(1, options.MaxConcurrencyPerHost),
             ConnectCallback = ConnectAsync,
         };
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
     public async Task<WebhookSendResult> SendAsync(WebhookRequestPlan plan, CancellationToken ct)
@@ -70,7 +72,8 @@ public sealed class WebhookSender : IDisposable
                         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
                 foreach (var (name, value) in plan.Headers)
                     request.Headers.TryAddWithoutValidation(name, value);
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                // The invoker never buffers the answer (as ResponseHeadersRead): DrainAsync reads at most MaxResponseBytes.
+                using var response = await _http.SendAsync(request, timeout.Token);
                 var status = (int)response.StatusCode;
                 await DrainAsync(response, timeout.Token);
                 if (status is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)

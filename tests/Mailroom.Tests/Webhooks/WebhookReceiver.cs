@@ -18,6 +18,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly WebApplication _app;
     public ConcurrentQueue<ReceivedWebhook> Received { get; } = new();
     public Func<string, int, (int Status, string? Location)> Respond { get; set; } = (_, _) => (200, null);
+    /// <summary>Awaited (by path) after a request is recorded and before it is answered: a test holds an endpoint's
+    /// requests open until it completes the task (a slow endpoint).</summary>
+    public Func<string, Task>? Hold { get; set; }
     public string BaseUrl { get; }
 
     private WebhookReceiver(WebApplication app, string url)
@@ -42,6 +45,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var n = counts.AddOrUpdate(path, 1, (_, c) => c + 1);
             self!.Received.Enqueue(new ReceivedWebhook(path, body,
                 http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            if (self.Hold is { } hold)
+                await hold(path);
             var (status, location) = self.Respond(path, n);
             http.Response.StatusCode = status;
             if (location is not null)
