@@ -120,32 +120,64 @@ for _ in $(seq 1 40); do (exec 3<>"/dev/tcp/127.0.0.1/$postfix_port") 2>/dev/nul
 
 # ---- measurements ----
 # smtp-source: Postfix's own load tool (C, no PIPELINING), one connection per session kept open (-d).
+# Each client leaves its own CPU per message (microseconds, user + system) in $work/client_cpu.
 smtp_source() { # port sessions count
-  local start end
+  local start end cpu_s
   start=$(date +%s.%N)
-  smtp-source -s "$2" -m "$3" -l "$SIZE" -d -f load@bench.test -t sink@bench.test "127.0.0.1:$1" >/dev/null
+  cpu_s=$( { TIMEFORMAT='%3U %3S'; time smtp-source -s "$2" -m "$3" -l "$SIZE" -d -f load@bench.test -t sink@bench.test "127.0.0.1:$1" >/dev/null; } 2>&1 )
   end=$(date +%s.%N)
+  echo "$cpu_s" | awk -v n="$3" '{printf "%d\n", ($1 + $2) * 1000000 / n}' >"$work/client_cpu"
   python3 -c "print(round($3/($end-$start)))"
 }
 # MailKit (bench/smtp/SmtpLoad): pipelining, TCP_NODELAY on the client; AUTH PLAIN at Mailroom.
 mailkit() { # port sessions count [auth args]
   local port=$1 sessions=$2 count=$3; shift 3
-  $load --port "$port" --sessions "$sessions" --messages "$count" --size "$SIZE" "$@" | sed -n 's/.*rate=\([0-9]*\).*/\1/p'
+  local out
+  out=$($load --port "$port" --sessions "$sessions" --messages "$count" --size "$SIZE" "$@")
+  echo "$out" | sed -n 's/.*client_cpu_us_per_msg=\([0-9]*\).*/\1/p' >"$work/client_cpu"
+  echo "$out" | sed -n 's/.*rate=\([0-9]*\).*/\1/p'
 }
 
+# CPU time (user + system, all threads) Mailroom has used, in clock ticks. CPU per message is the figure that load
+# on the shared cores disturbs least: rates swing with it, CPU per message much less.
+mailroom_ticks() { awk '{print $14 + $15}' "/proc/$mailroom_pid/stat"; }
+ticks_per_s=$(getconf CLK_TCK)
+declare -A cpu
+# One measurement: server (mr/pf), client (ss/mk), sessions. Records the rate, the client's CPU per message and,
+# at Mailroom, Mailroom's CPU per message (µs).
+measure() { # server client sessions
+  local server=$1 client=$2 s=$3 port before after rate
+  port=$([ "$server" = mr ] && echo "$mailroom_port" || echo "$postfix_port")
+  before=$(mailroom_ticks)
+  if [ "$client" = ss ]; then rate=$(smtp_source "$port" "$s" "$MESSAGES")
+  elif [ "$server" = mr ]; then rate=$(mailkit "$port" "$s" "$MESSAGES" --user "$server_token")
+  else rate=$(mailkit "$port" "$s" "$MESSAGES"); fi
+  after=$(mailroom_ticks)
+  results[${client}_${server}_$s]+="$rate "
+  cpu[client_${client}_${server}_$s]+="$(cat "$work/client_cpu") "
+  [ "$server" = mr ] && cpu[${client}_$s]+="$(( (after - before) * 1000000 / ticks_per_s / MESSAGES )) "
+  return 0
+}
+
+# Long enough for the runtime to finish tiering up: with a shorter warm-up, perf showed the tiered-compilation
+# thread (JIT) at 47% of Mailroom's CPU during a measurement; after ~24,000 messages, 3.5%. Each client and session
+# count once, so every measured path is warm; on a machine busy with other work tiering takes longer still.
 echo "bench: warming up (JIT, caches)" >&2
-mailkit "$mailroom_port" 10 "$WARMUP" --user "$server_token" >/dev/null
-smtp_source "$mailroom_port" 10 "$WARMUP" >/dev/null
-mailkit "$postfix_port" 10 1000 >/dev/null
+for s in $SESSIONS; do
+  mailkit "$mailroom_port" "$s" "$WARMUP" --user "$server_token" >/dev/null
+  smtp_source "$mailroom_port" "$s" "$WARMUP" >/dev/null
+  mailkit "$postfix_port" "$s" 1000 >/dev/null
+  smtp_source "$postfix_port" "$s" 1000 >/dev/null
+done
 
 declare -A results
 for s in $SESSIONS; do
   for _ in $(seq 1 "$ROUNDS"); do
     # Interleaved, so both servers meet the same background load.
-    results[ss_mr_$s]+="$(smtp_source "$mailroom_port" "$s" "$MESSAGES") "
-    results[ss_pf_$s]+="$(smtp_source "$postfix_port" "$s" "$MESSAGES") "
-    results[mk_mr_$s]+="$(mailkit "$mailroom_port" "$s" "$MESSAGES" --user "$server_token") "
-    results[mk_pf_$s]+="$(mailkit "$postfix_port" "$s" "$MESSAGES") "
+    measure mr ss "$s"
+    measure pf ss "$s"
+    measure mr mk "$s"
+    measure pf mk "$s"
   done
 done
 
@@ -162,12 +194,14 @@ stored=$(curl -sf "http://127.0.0.1:$http_port/messages/outbound?count=1&offset=
 echo
 echo "SMTP submission, messages/s (median of $ROUNDS; $MESSAGES messages of $SIZE bytes each; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "Mailroom: SQLite (WAL, synchronous=FULL), 250 after the group commit. Postfix: queue file fsync'd by cleanup before 250, delivered to discard."
-printf '%-26s %-9s %10s %10s %8s\n' "client" "sessions" "Mailroom" "Postfix" "ratio"
+echo "CPU per message in µs (medians): Mailroom's process; the client's own, against Mailroom / against Postfix."
+printf '%-26s %-9s %10s %10s %8s %13s %17s\n' "client" "sessions" "Mailroom" "Postfix" "ratio" "Mailroom CPU" "client CPU mr/pf"
 for s in $SESSIONS; do
   for c in ss mk; do
     mr=$(echo "${results[${c}_mr_$s]}" | median); pfr=$(echo "${results[${c}_pf_$s]}" | median)
     name=$([ "$c" = ss ] && echo "smtp-source" || echo "MailKit (pipelining)")
-    printf '%-26s %-9s %10s %10s %7.1fx\n' "$name" "$s" "$mr" "$pfr" "$(python3 -c "print($mr/max($pfr,1))")"
+    printf '%-26s %-9s %10s %10s %7.1fx %13s %17s\n' "$name" "$s" "$mr" "$pfr" "$(python3 -c "print($mr/max($pfr,1))")" \
+      "$(echo "${cpu[${c}_$s]}" | median)" "$(echo "${cpu[client_${c}_mr_$s]}" | median)/$(echo "${cpu[client_${c}_pf_$s]}" | median)"
   done
 done
 echo

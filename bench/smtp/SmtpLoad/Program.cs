@@ -8,7 +8,7 @@
 //
 // The client sets TCP_NODELAY on its sockets unless --client-nagle is given (MailKit's own default).
 //
-// Prints one line: "sessions=10 messages=2000 errors=0 seconds=1.234 rate=1620.7".
+// Prints one line: "sessions=10 messages=2000 errors=0 seconds=1.234 rate=1620.7 client_cpu_us_per_msg=310".
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -43,6 +43,7 @@ var remaining = options.Messages;
 var errors = 0;
 string? firstError = null;
 var clock = Stopwatch.StartNew();
+var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
 await Task.WhenAll(clients.Select(client => Task.Run(async () =>
 {
     var message = BuildMessage(options); // one per session: MimeKit's content streams are not shared safely
@@ -62,6 +63,9 @@ await Task.WhenAll(clients.Select(client => Task.Run(async () =>
     }
 })));
 var seconds = clock.Elapsed.TotalSeconds;
+// The client's own CPU per message (all its threads, user + system), so a reader can tell whether the client is
+// what limits the rate on shared cores.
+var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalMilliseconds;
 foreach (var client in clients)
 {
     try { await client.DisconnectAsync(true); } catch (Exception) { }
@@ -69,7 +73,7 @@ foreach (var client in clients)
 }
 var completed = options.Messages - errors;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"sessions={options.Sessions} messages={completed} errors={errors} seconds={seconds:F3} rate={completed / seconds:F1}"));
+    $"sessions={options.Sessions} messages={completed} errors={errors} seconds={seconds:F3} rate={completed / seconds:F1} client_cpu_us_per_msg={cpuMs * 1000 / Math.Max(completed, 1):F0}"));
 if (firstError is not null)
     Console.Error.WriteLine("first error: " + firstError);
 return errors == 0 ? 0 : 1;

@@ -195,7 +195,9 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         MimeMessage mime;
         try
         {
-            mime = MimeMessage.Load(new MemoryStream(data, writable: false), ct);
+            // Persistent: the parts' content stays a window on data (which outlives the message) rather than a copy
+            // of it; the body is written back out as submitted anyway (step Rewrite).
+            mime = MimeMessage.Load(ParserOptions.Default, new MemoryStream(data, writable: false), persistent: true, ct);
         }
         catch (FormatException e)
         {

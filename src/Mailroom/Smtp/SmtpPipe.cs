@@ -22,6 +22,7 @@ internal sealed class SmtpPipe : ISecurableDuplexPipe
     private readonly SmtpListenerLimits _limits;
     private readonly Action _closed;
     private Stream _stream;
+    private readonly HeldReplies _replies;
     private int _disposed;
 
     public SmtpPipe(Socket socket, SmtpListenerLimits limits, DataBudget budget, Action closed)
@@ -29,11 +30,15 @@ internal sealed class SmtpPipe : ISecurableDuplexPipe
         Remote = (IPEndPoint)socket.RemoteEndPoint!;
         _limits = limits;
         _closed = closed;
+        // Bounds the synchronous writes (a reply before closing, the held replies at the end): a client that reads
+        // nothing must not hold a thread. Asynchronous writes are bounded by the read and data timeouts instead.
+        socket.SendTimeout = 5_000;
         _network = new NetworkStream(socket, ownsSocket: true);
         _stream = _network;
-        Guard = new InputGuard(_network, limits, budget, WriteReply);
+        _replies = new HeldReplies(_network);
+        Guard = new InputGuard(_network, limits, budget, WriteReply, _replies.SendAsync);
         Input = PipeReader.Create(Guard, new StreamPipeReaderOptions(leaveOpen: true));
-        Output = PipeWriter.Create(_network, new StreamPipeWriterOptions(leaveOpen: true));
+        Output = PipeWriter.Create(_replies, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
     public IPEndPoint Remote { get; }
@@ -55,6 +60,8 @@ internal sealed class SmtpPipe : ISecurableDuplexPipe
         timeout.CancelAfter(_limits.DataTimeout);
         try
         {
+            // The 220 to STARTTLS must reach the client before it can start the handshake.
+            await _replies.SendAsync(timeout.Token);
             await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
             {
                 ServerCertificate = certificate,
@@ -70,9 +77,10 @@ internal sealed class SmtpPipe : ISecurableDuplexPipe
         }
         await Input.CompleteAsync();
         _stream = ssl;
+        _replies.Restart(ssl);
         Guard.Restart(ssl);
         Input = PipeReader.Create(Guard, new StreamPipeReaderOptions(leaveOpen: true));
-        Output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));
+        Output = PipeWriter.Create(_replies, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
     /// <summary>A reply written outside the library's flow, just before the guard closes the connection.</summary>
@@ -80,10 +88,27 @@ internal sealed class SmtpPipe : ISecurableDuplexPipe
     {
         try
         {
+            _replies.Send(); // after the replies already written, in order
             _stream.Write(Encoding.ASCII.GetBytes(reply + "\r\n"));
             _stream.Flush();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The client is gone already.
+        }
+    }
+
+    /// <summary>
+    /// The replies held when the session ends (221 to QUIT, 421 on a timeout): sent before the socket closes, with a
+    /// bounded wait so a client that reads nothing cannot hold the session's end.
+    /// </summary>
+    private void SendLastReplies()
+    {
+        try
+        {
+            _replies.Send();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
         {
             // The client is gone already.
         }
@@ -96,6 +121,7 @@ internal sealed class SmtpPipe : ISecurableDuplexPipe
         try
         {
             Guard.EndData();
+            SendLastReplies();
             if (_stream is SslStream ssl)
                 ssl.Dispose();
             _network.Dispose();
@@ -105,6 +131,94 @@ internal sealed class SmtpPipe : ISecurableDuplexPipe
             _closed();
         }
     }
+}
+
+/// <summary>
+/// The library's output stream: it writes and flushes each reply on its own, which is one send (and one wake-up of
+/// the client) per reply. Replies are held here instead, and sent together just before the session next waits for
+/// the client (<see cref="InputGuard"/> calls <see cref="SendAsync"/> before each read of the socket), as Postfix's
+/// smtpd does: a pipelining client (RFC 2920) that sent MAIL, RCPT and DATA in one packet gets their three replies in
+/// one, and a client that waits for each reply gets it as soon as it is written, since the session then waits for
+/// input. Nothing is held while the session waits on anything else than the client for long: the one long wait, the
+/// commit behind the reply to the message content, comes after its 354 was sent (content is read from the socket).
+/// </summary>
+internal sealed class HeldReplies(Stream inner) : Stream
+{
+    /// <summary>Beyond this much held output (a long run of pipelined commands), send at once.</summary>
+    private const int MaxHeld = 16 * 1024;
+
+    private Stream _inner = inner;
+    private byte[] _held = new byte[512];
+    private int _count;
+
+    /// <summary>After STARTTLS: replies go through TLS (the held ones were sent before the handshake).</summary>
+    public void Restart(Stream stream)
+    {
+        _count = 0;
+        _inner = stream;
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        Hold(buffer);
+        if (_count > MaxHeld)
+            Send();
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Hold(buffer.Span);
+        if (_count > MaxHeld)
+            await SendAsync(cancellationToken);
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private void Hold(ReadOnlySpan<byte> buffer)
+    {
+        if (_count + buffer.Length > _held.Length)
+            Array.Resize(ref _held, Math.Max(_held.Length * 2, _count + buffer.Length));
+        buffer.CopyTo(_held.AsSpan(_count));
+        _count += buffer.Length;
+    }
+
+    /// <summary>Sends what is held (nothing to do when nothing is).</summary>
+    public async ValueTask SendAsync(CancellationToken cancellationToken)
+    {
+        if (_count == 0)
+            return;
+        await _inner.WriteAsync(_held.AsMemory(0, _count), cancellationToken);
+        await _inner.FlushAsync(cancellationToken);
+        _count = 0;
+    }
+
+    public void Send()
+    {
+        if (_count == 0)
+            return;
+        _inner.Write(_held, 0, _count);
+        _inner.Flush();
+        _count = 0;
+    }
+
+    /// <summary>The library's flush after each reply: held until the session waits for the client.</summary>
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>
@@ -124,7 +238,8 @@ internal sealed class SmtpPipe : ISecurableDuplexPipe
 /// <see cref="BeginData"/> (the DATA command, after 354) and finds the end itself, as the library does: the first
 /// <c>CRLF . CRLF</c> (RFC 5321 §4.1.1.4).
 /// </summary>
-internal sealed class InputGuard(Stream inner, SmtpListenerLimits limits, DataBudget budget, Action<string> reply) : ReadOnlyStream
+internal sealed class InputGuard(Stream inner, SmtpListenerLimits limits, DataBudget budget, Action<string> reply,
+    Func<CancellationToken, ValueTask> sendHeldReplies) : ReadOnlyStream
 {
     private static readonly byte[] EndOfData = "\r\n.\r\n"u8.ToArray();
     /// <summary>Room over the limit for dot-stuffing (RFC 5321 §4.5.2) and the final CRLF.</summary>
@@ -193,6 +308,8 @@ internal sealed class InputGuard(Stream inner, SmtpListenerLimits limits, DataBu
                 timeout.CancelAfter(_inData ? limits.DataTimeout : limits.CommandTimeout + TimeSpan.FromMinutes(1));
                 try
                 {
+                    // The session waits for the client now: it must have every reply written so far (HeldReplies).
+                    await sendHeldReplies(timeout.Token);
                     n = await _inner.ReadAsync(buffer, timeout.Token);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

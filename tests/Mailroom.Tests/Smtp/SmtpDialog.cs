@@ -80,6 +80,18 @@ public sealed class SmtpDialog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// One read from the connection, as text: what the server sent in one go (over TLS, one record). Only between
+    /// replies read whole, so that nothing is waiting in the line reader's buffer.
+    /// </summary>
+    public async Task<string> ReadOnceAsync()
+    {
+        var buffer = new byte[16384];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var n = await _stream.ReadAsync(buffer, timeout.Token);
+        return Encoding.ASCII.GetString(buffer, 0, n);
+    }
+
     /// <summary>STARTTLS and the handshake (any certificate accepted: the test's server is self-signed).</summary>
     public async Task<Reply> StartTlsAsync()
     {

@@ -546,6 +546,45 @@ public sealed class SmtpSubmissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RepliesToAPipelinedGroupComeTogetherInOrder()
+    {
+        // RFC 2920 §3.1: the server may hold replies while more commands wait; Mailroom sends them when it next waits
+        // for the client, so MAIL, RCPT and DATA sent in one packet are answered in one (one TLS record here).
+        var t = await _host.CreateTenantAsync();
+        var (d, _) = await DialogAsync(tls: true, token: Token(t));
+        await using var _d = d;
+        await d.WriteAsync("MAIL FROM:<app@mailroom.test>\r\nRCPT TO:<jo@example.net>\r\nRCPT TO:<al@example.net>\r\nDATA\r\n");
+        var replies = (await d.ReadOnceAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["250", "250", "250", "354"], replies.Select(r => r[..3]));
+        var stored = await d.SendAsync("From: app@mailroom.test\r\nTo: jo@example.net\r\nSubject: piped\r\n\r\nbody\r\n.");
+        Assert.Equal(250, stored.Code);
+        Assert.Equal(1, await _host.StoredCountAsync());
+
+        // Held replies still go out when the session ends: the 221 to a pipelined QUIT.
+        await d.WriteAsync("RSET\r\nQUIT\r\n");
+        Assert.Equal(250, (await d.ReadAsync()).Code);
+        Assert.Equal(221, (await d.ReadAsync()).Code);
+    }
+
+    [Fact]
+    public async Task TheBodyIsStoredAsSentWithDotStuffingUndone()
+    {
+        // RFC 5321 §4.5.2: a line that starts with "." was sent with one more; the stored body has it once.
+        var t = await _host.CreateTenantAsync();
+        var (d, _) = await DialogAsync(tls: true, token: Token(t));
+        await using var _d = d;
+        var body = "First line\r\n.starts with a dot\r\n..two dots\r\n.\r\n \r\nLast line, no dot\r\n";
+        var stuffed = string.Join("\r\n", body.Split("\r\n").Select(l => l.StartsWith('.') ? "." + l : l));
+        Assert.Equal(250, (await d.SendAsync("MAIL FROM:<app@mailroom.test>")).Code);
+        Assert.Equal(250, (await d.SendAsync("RCPT TO:<jo@example.net>")).Code);
+        Assert.Equal(354, (await d.SendAsync("DATA")).Code);
+        var reply = await d.SendAsync("From: app@mailroom.test\r\nTo: jo@example.net\r\nSubject: dots\r\n\r\n" + stuffed + ".");
+        Assert.Equal(250, reply.Code);
+        var mime = Encoding.ASCII.GetString((await _host.StoredAsync(SmtpHost.QueuedId(reply.Text))).Mime!);
+        Assert.Equal(body, mime[(mime.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+    }
+
+    [Fact]
     public async Task MalformedInputGets5xxRepliesAndTheServerStaysUp()
     {
         var t = await _host.CreateTenantAsync();
