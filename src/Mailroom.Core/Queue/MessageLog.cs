@@ -49,7 +49,7 @@ public sealed class MessageLog(MailroomDb db)
         // rows; only when they hold fewer matches than the page needs does the page come from the index lookup, which
         // reads every match (a frequent sender's 50,000 of a million, then sorted for one page of 50).
         var page = (NeedsWalk(s) ? await WalkAsync(serverId, s, ct) : null)
-            ?? await Page(indexed, s.Paging).ToListAsync(ct);
+            ?? await Page(indexed, s.Paging, sortMatches: s.Status is not null).ToListAsync(ct);
         return new OutboundMessageList(total, page.Select(ToResponse).ToList());
     }
 
@@ -121,9 +121,15 @@ public sealed class MessageLog(MailroomDb db)
         _ => throw new MailroomException(PostmarkErrors.InvalidMessagesQuery, $"Invalid 'status': '{status}'. Use queued, sent, processed or failed."),
     };
 
-    /// <summary>Newest first (ties by id, so pages never overlap), one page, the columns the answer shows.</summary>
-    private static IQueryable<Row> Page(IQueryable<OutboundMessage> q, Paging paging) =>
-        q.OrderByDescending(m => m.ReceivedAt).ThenBy(m => m.Id).Skip(paging.Offset).Take(paging.Count)
+    /// <summary>
+    /// Newest first (ties by id, so pages never overlap), one page, the columns the answer shows. With
+    /// <paramref name="sortMatches"/> the order is by <c>ReceivedAt + 0</c>, which no index provides, so SQLite (no
+    /// statistics) picks the index that finds the matches, the status index, instead of walking
+    /// <c>(ServerId, Stream, ReceivedAt)</c> backwards through every row for a status the newest rows do not have.
+    /// </summary>
+    private static IQueryable<Row> Page(IQueryable<OutboundMessage> q, Paging paging, bool sortMatches = false) =>
+        (sortMatches ? q.OrderByDescending(m => m.ReceivedAt + 0) : q.OrderByDescending(m => m.ReceivedAt)).ThenBy(m => m.Id)
+            .Skip(paging.Offset).Take(paging.Count)
             .Select(m => new Row(m.Id, m.Tag, m.ToJson, m.CcJson, m.BccJson, m.RecipientsJson, m.ReceivedAt, m.From, m.Subject,
                 m.AttachmentNamesJson, m.Status, m.TrackOpens, m.TrackLinks, m.MetadataJson, m.Stream, m.Sandboxed));
 

@@ -29,7 +29,8 @@ public sealed class GrownStoreQueryPlanTests
     public async Task MessageSearchByTagUsesTheTagIndexForTheCountAndThePage()
     {
         var search = new MessageSearch(new Paging(50, 0), null, null, "welcome", null, null, null, null, "outbound", null);
-        var plans = await PlansAsync(db => new MessageLog(db).SearchAsync(1, search, CancellationToken.None));
+        var plans = await PlansAsync(db => new MessageLog(db).SearchAsync(1, search, CancellationToken.None),
+            db => SeedAsync(db, 1, _ => "app@example.org", tag: "welcome"));
         Assert.Equal(2, plans.Count(p => p.Contains("IX_outbound_messages_ServerId_Stream_Tag_ReceivedAt (ServerId=? AND Stream=? AND Tag=?)", StringComparison.Ordinal)));
     }
 
@@ -45,7 +46,7 @@ public sealed class GrownStoreQueryPlanTests
         // One old match behind more non-matching messages than the walk reads: the walk fails, the index answers.
         var plans = await PlansAsync(db => new MessageLog(db).SearchAsync(1, search, CancellationToken.None),
             db => SeedAsync(db, MessageLog.MinWalkRows + 1, i => i == MessageLog.MinWalkRows ? term : $"other{i}@example.org"));
-        Assert.Equal(4, plans.Count);
+        Assert.True(plans.Count == 4, string.Join("\n---\n", plans));
         // The count and the page: the FTS table's matches, each looked up by rowid. Before this index: SCAN (or SEARCH
         // by server and stream of) every message of the stream, testing instr(lower(...)).
         foreach (var plan in new[] { plans[0], plans[3] })
@@ -56,7 +57,7 @@ public sealed class GrownStoreQueryPlanTests
         // Between them the walk: the window's edge from the index alone, then the window (a range of the same index).
         Assert.Contains("USING COVERING INDEX IX_outbound_messages_ServerId_Stream_ReceivedAt (ServerId=? AND Stream=?)", plans[1], StringComparison.Ordinal);
         Assert.Contains("USING INDEX IX_outbound_messages_ServerId_Stream_ReceivedAt (ServerId=? AND Stream=? AND ReceivedAt>?)", plans[2], StringComparison.Ordinal);
-        Assert.DoesNotContain(plans, p => p.Split('\n').Any(line => line.StartsWith("SCAN", StringComparison.Ordinal) && !line.Contains("VIRTUAL TABLE", StringComparison.Ordinal)));
+        Assert.DoesNotContain(plans, ScansAMessageTable);
     }
 
     [Fact]
@@ -66,20 +67,26 @@ public sealed class GrownStoreQueryPlanTests
         // Sent: only the oldest message, behind more queued messages than the walk reads (an empty store's bench case).
         var plans = await PlansAsync(db => new MessageLog(db).SearchAsync(1, search, CancellationToken.None),
             db => SeedAsync(db, MessageLog.MinWalkRows + 1, i => "app@example.org", i => i == MessageLog.MinWalkRows ? MessageStatus.Sent : MessageStatus.Queued));
-        Assert.Equal(4, plans.Count);
+        Assert.True(plans.Count == 4, string.Join("\n---\n", plans));
         // Before this index: the count and the page read every row of the stream (163 ms on the bench's empty store).
         Assert.Contains("USING COVERING INDEX IX_outbound_messages_ServerId_Stream_Status_ReceivedAt (ServerId=? AND Stream=? AND Status=?)", plans[0], StringComparison.Ordinal);
         Assert.Contains("IX_outbound_messages_ServerId_Stream_Status_ReceivedAt (ServerId=? AND Stream=? AND Status=?)", plans[3], StringComparison.Ordinal);
-        Assert.DoesNotContain(plans, p => p.Split('\n').Any(line => line.StartsWith("SCAN", StringComparison.Ordinal)));
+        Assert.DoesNotContain(plans, ScansAMessageTable);
     }
 
+    /// <summary>A plan line reading every row of <c>outbound_messages</c> (named m or o in EF Core's SQL); not the scan of
+    /// the FTS table's matches, nor of a subquery's rows (m0).</summary>
+    private static bool ScansAMessageTable(string plan) =>
+        plan.Split('\n').Any(line => line is "SCAN m" or "SCAN o" || line.StartsWith("SCAN m USING", StringComparison.Ordinal)
+            || line.StartsWith("SCAN o USING", StringComparison.Ordinal) || line.StartsWith("SCAN outbound_messages", StringComparison.Ordinal));
+
     /// <summary>n messages of server 1's outbound stream, the i-th i seconds old, From and Status chosen per message.</summary>
-    private static async Task SeedAsync(MailroomDb db, int n, Func<int, string> from, Func<int, MessageStatus>? status = null)
+    private static async Task SeedAsync(MailroomDb db, int n, Func<int, string> from, Func<int, MessageStatus>? status = null, string tag = "")
     {
         db.OutboundMessages.AddRange(Enumerable.Range(0, n).Select(i => new OutboundMessage
         {
             Id = Guid.NewGuid(), AccountId = 1, ServerId = 1, From = from(i), Subject = from(i), RecipientsJson = $"[\"{from(i)}\"]",
-            Stage = MessageStage.Prepared, Status = status?.Invoke(i) ?? MessageStatus.Sent, ReceivedAt = 1_000_000_000_000 - i * 1000L,
+            Tag = tag, Stage = MessageStage.Prepared, Status = status?.Invoke(i) ?? MessageStatus.Sent, ReceivedAt = 1_000_000_000_000 - i * 1000L,
         }));
         await db.SaveChangesAsync();
     }
