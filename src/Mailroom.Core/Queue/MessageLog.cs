@@ -45,10 +45,12 @@ public sealed class MessageLog(MailroomDb db)
         var total = s.CountLimit is { } limit ? await indexed.Take(limit).CountAsync(ct) : await indexed.CountAsync(ct);
         if (total <= s.Paging.Offset)
             return new OutboundMessageList(total, []);
-        // A filter that no index serves in ReceivedAt order (substrings, status, metadata) is first tried on the newest
-        // rows; only when they hold fewer matches than the page needs does the page come from the index lookup, which
-        // reads every match (a frequent sender's 50,000 of a million, then sorted for one page of 50).
-        var page = (NeedsWalk(s) ? await WalkAsync(serverId, s, ct) : null)
+        // A filter that no index serves in ReceivedAt order (substrings, status, metadata) and that matches many rows is
+        // first tried on the newest rows; only when they hold fewer matches than the page needs does the page come from
+        // the index lookup, which reads and sorts every match (a frequent sender's 50,000 of a million for a page of
+        // 50). The count is the estimate: a filter with fewer matches than half the walk's row budget costs the index
+        // lookup less than the walk would (a full address: a few rows).
+        var page = (NeedsWalk(s) && total >= WalkBudget(s.Paging) / 2 ? await WalkAsync(serverId, s, ct) : null)
             ?? await Page(indexed, s.Paging, sortMatches: s.Status is not null).ToListAsync(ct);
         return new OutboundMessageList(total, page.Select(ToResponse).ToList());
     }
@@ -66,12 +68,15 @@ public sealed class MessageLog(MailroomDb db)
     private async Task<List<Row>?> WalkAsync(int serverId, MessageSearch s, CancellationToken ct)
     {
         var scope = InScope(db.OutboundMessages.AsNoTracking(), serverId, s);
-        var budget = (int)Math.Clamp((long)(s.Paging.Offset + s.Paging.Count) * WalkRowsPerMatch, MinWalkRows, MaxWalkRows);
+        var budget = WalkBudget(s.Paging);
         var edge = await scope.OrderByDescending(m => m.ReceivedAt).Select(m => m.ReceivedAt).Skip(budget - 1).Take(1).ToListAsync(ct);
         var window = edge.Count == 0 ? scope : scope.Where(m => m.ReceivedAt >= edge[0]);
         var rows = await Page(Filter(window, s), s.Paging).ToListAsync(ct);
         return rows.Count == s.Paging.Count || edge.Count == 0 ? rows : null;
     }
+
+    private static int WalkBudget(Paging paging) =>
+        (int)Math.Clamp((long)(paging.Offset + paging.Count) * WalkRowsPerMatch, MinWalkRows, MaxWalkRows);
 
     /// <summary>The server's stream within the date bounds (spec §8.1 fromdate/todate, inclusive).</summary>
     private static IQueryable<OutboundMessage> InScope(IQueryable<OutboundMessage> q, int serverId, MessageSearch s)
