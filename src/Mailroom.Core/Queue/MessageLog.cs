@@ -28,29 +28,60 @@ public sealed class MessageLog(MailroomDb db)
     /// <summary>Terms shorter than a trigram cannot use the trigram indexes (every row would be a candidate).</summary>
     private const int TrigramLength = 3;
 
+    /// <summary>
+    /// The newest-first walk (<see cref="WalkAsync"/>) reads at most this many rows per message the page needs
+    /// (offset + count), within [<see cref="MinWalkRows"/>, <see cref="MaxWalkRows"/>]: a filter matching one
+    /// message in 40 or more often (one sender of 20, status=sent) finds its page there.
+    /// </summary>
+    internal const int WalkRowsPerMatch = 40;
+    internal const int MinWalkRows = 2_000;
+    internal const int MaxWalkRows = 20_000;
+
     public async Task<OutboundMessageList> SearchAsync(int serverId, MessageSearch s, CancellationToken ct)
     {
-        var q = Candidates(s).AsNoTracking().Where(m => m.ServerId == serverId && m.Stream == s.Stream);
-        // The substring filters (case-insensitive, as the Activity page defines them) are served by trigram indexes
-        // (Candidates); this predicate stays as the exact test, so the answer is what it was without the indexes.
-        if (s.Recipient is { } rcpt)
-            q = q.Where(m => m.RecipientsJson.ToLower().Contains(rcpt.ToLower()));
-        if (s.FromEmail is { } from)
-            q = q.Where(m => m.From.ToLower().Contains(from.ToLower()));
-        if (s.Tag is { } tag)
-            q = q.Where(m => m.Tag == tag);
-        if (s.Subject is { } subject)
-            q = q.Where(m => m.Subject.ToLower().Contains(subject.ToLower()));
-        if (s.Status is { } status)
-        {
-            q = status.ToLowerInvariant() switch
-            {
-                "queued" => q.Where(m => m.Status == MessageStatus.Queued),
-                "sent" or "processed" => q.Where(m => m.Status == MessageStatus.Sent || m.Status == MessageStatus.Processed),
-                "failed" => q.Where(m => m.Status == MessageStatus.Failed),
-                _ => throw new MailroomException(PostmarkErrors.InvalidMessagesQuery, $"Invalid 'status': '{status}'. Use queued, sent, processed or failed."),
-            };
-        }
+        // Validate before any query (an unknown status is the client's error, whichever path answers).
+        _ = StatusFilter(db.OutboundMessages, s.Status);
+        var indexed = Filter(InScope(Candidates(s).AsNoTracking(), serverId, s), s);
+        var total = s.CountLimit is { } limit ? await indexed.Take(limit).CountAsync(ct) : await indexed.CountAsync(ct);
+        if (total <= s.Paging.Offset)
+            return new OutboundMessageList(total, []);
+        // A filter that no index serves in ReceivedAt order (substrings, status, metadata) and that matches many rows is
+        // first tried on the newest rows; only when they hold fewer matches than the page needs does the page come from
+        // the index lookup, which reads and sorts every match (a frequent sender's 50,000 of a million for a page of
+        // 50). The count is the estimate: a filter with fewer matches than half the walk's row budget costs the index
+        // lookup less than the walk would (a full address: a few rows).
+        var page = (NeedsWalk(s) && total >= WalkBudget(s.Paging) / 2 ? await WalkAsync(serverId, s, ct) : null)
+            ?? await Page(indexed, s.Paging, sortMatches: s.Status is not null).ToListAsync(ct);
+        return new OutboundMessageList(total, page.Select(ToResponse).ToList());
+    }
+
+    private static bool NeedsWalk(MessageSearch s) =>
+        s.Recipient is not null || s.FromEmail is not null || s.Subject is not null || s.Status is not null || s.Metadata is not null;
+
+    /// <summary>
+    /// The page from the newest rows of the server's stream alone: the <c>ReceivedAt</c> of the B-th newest row
+    /// (an index-only read of <c>(ServerId, Stream, ReceivedAt)</c>, B the row budget) bounds a window that the exact
+    /// filter is tested on, walking that index backwards. Every row outside the window is older than every row inside,
+    /// so when the window holds the page's offset + count matches, they are the first ones of the whole search; when it
+    /// holds fewer, null (the caller asks the indexes). A stream smaller than B is read whole: its answer is exact.
+    /// </summary>
+    private async Task<List<Row>?> WalkAsync(int serverId, MessageSearch s, CancellationToken ct)
+    {
+        var scope = InScope(db.OutboundMessages.AsNoTracking(), serverId, s);
+        var budget = WalkBudget(s.Paging);
+        var edge = await scope.OrderByDescending(m => m.ReceivedAt).Select(m => m.ReceivedAt).Skip(budget - 1).Take(1).ToListAsync(ct);
+        var window = edge.Count == 0 ? scope : scope.Where(m => m.ReceivedAt >= edge[0]);
+        var rows = await Page(Filter(window, s), s.Paging).ToListAsync(ct);
+        return rows.Count == s.Paging.Count || edge.Count == 0 ? rows : null;
+    }
+
+    private static int WalkBudget(Paging paging) =>
+        (int)Math.Clamp((long)(paging.Offset + paging.Count) * WalkRowsPerMatch, MinWalkRows, MaxWalkRows);
+
+    /// <summary>The server's stream within the date bounds (spec §8.1 fromdate/todate, inclusive).</summary>
+    private static IQueryable<OutboundMessage> InScope(IQueryable<OutboundMessage> q, int serverId, MessageSearch s)
+    {
+        q = q.Where(m => m.ServerId == serverId && m.Stream == s.Stream);
         if (s.FromDate is { } fd)
         {
             var ms = fd.ToUnixTimeMilliseconds();
@@ -61,19 +92,51 @@ public sealed class MessageLog(MailroomDb db)
             var ms = td.ToUnixTimeMilliseconds();
             q = q.Where(m => m.ReceivedAt <= ms);
         }
+        return q;
+    }
+
+    /// <summary>The exact filters of the search (spec §8.1); the substring ones are case-insensitive, as the Activity
+    /// page defines them. Whatever index narrows the rows first, this decides.</summary>
+    private static IQueryable<OutboundMessage> Filter(IQueryable<OutboundMessage> q, MessageSearch s)
+    {
+        if (s.Recipient is { } rcpt)
+            q = q.Where(m => m.RecipientsJson.ToLower().Contains(rcpt.ToLower()));
+        if (s.FromEmail is { } from)
+            q = q.Where(m => m.From.ToLower().Contains(from.ToLower()));
+        if (s.Tag is { } tag)
+            q = q.Where(m => m.Tag == tag);
+        if (s.Subject is { } subject)
+            q = q.Where(m => m.Subject.ToLower().Contains(subject.ToLower()));
+        q = StatusFilter(q, s.Status);
         if (s.Metadata is { } md)
         {
             // Metadata is stored as a JSON object; match the exact "key":"value" pair.
             var pair = JsonSerializer.Serialize(new Dictionary<string, string> { [md.Key] = md.Value })[1..^1];
             q = q.Where(m => m.MetadataJson.Contains(pair));
         }
-        var total = s.CountLimit is { } limit ? await q.Take(limit).CountAsync(ct) : await q.CountAsync(ct);
-        var page = await q.OrderByDescending(m => m.ReceivedAt).ThenBy(m => m.Id).Skip(s.Paging.Offset).Take(s.Paging.Count)
-            .Select(m => new Row(m.Id, m.Tag, m.ToJson, m.CcJson, m.BccJson, m.RecipientsJson, m.ReceivedAt, m.From, m.Subject,
-                m.AttachmentNamesJson, m.Status, m.TrackOpens, m.TrackLinks, m.MetadataJson, m.Stream, m.Sandboxed))
-            .ToListAsync(ct);
-        return new OutboundMessageList(total, page.Select(ToResponse).ToList());
+        return q;
     }
+
+    private static IQueryable<OutboundMessage> StatusFilter(IQueryable<OutboundMessage> q, string? status) => status?.ToLowerInvariant() switch
+    {
+        null => q,
+        "queued" => q.Where(m => m.Status == MessageStatus.Queued),
+        "sent" or "processed" => q.Where(m => m.Status == MessageStatus.Sent || m.Status == MessageStatus.Processed),
+        "failed" => q.Where(m => m.Status == MessageStatus.Failed),
+        _ => throw new MailroomException(PostmarkErrors.InvalidMessagesQuery, $"Invalid 'status': '{status}'. Use queued, sent, processed or failed."),
+    };
+
+    /// <summary>
+    /// Newest first (ties by id, so pages never overlap), one page, the columns the answer shows. With
+    /// <paramref name="sortMatches"/> the order is by <c>ReceivedAt + 0</c>, which no index provides, so SQLite (no
+    /// statistics) picks the index that finds the matches, the status index, instead of walking
+    /// <c>(ServerId, Stream, ReceivedAt)</c> backwards through every row for a status the newest rows do not have.
+    /// </summary>
+    private static IQueryable<Row> Page(IQueryable<OutboundMessage> q, Paging paging, bool sortMatches = false) =>
+        (sortMatches ? q.OrderByDescending(m => m.ReceivedAt + 0) : q.OrderByDescending(m => m.ReceivedAt)).ThenBy(m => m.Id)
+            .Skip(paging.Offset).Take(paging.Count)
+            .Select(m => new Row(m.Id, m.Tag, m.ToJson, m.CcJson, m.BccJson, m.RecipientsJson, m.ReceivedAt, m.From, m.Subject,
+                m.AttachmentNamesJson, m.Status, m.TrackOpens, m.TrackLinks, m.MetadataJson, m.Stream, m.Sandboxed));
 
     /// <summary>
     /// The rows a substring search can match, narrowed by the trigram indexes of migration <c>MessageSearchIndexes</c>:

@@ -15,6 +15,9 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
         // The Messages API's and Activity page's tag filter (exact match), newest first: without it a tag search reads
         // every row of the server's stream (a million-message server: seconds on SQLite).
         b.HasIndex(m => new { m.ServerId, m.Stream, m.Tag, m.ReceivedAt });
+        // The status filter's count (index only) and, when the status is rare among the newest messages (status=sent
+        // on a server whose mail is still queued), its page: without it both read every row of the stream.
+        b.HasIndex(m => new { m.ServerId, m.Stream, m.Status, m.ReceivedAt });
         b.HasIndex(m => m.ReceivedAt);
         // Preparation's question: the oldest accepted messages (a scan of every message without it).
         b.HasIndex(m => new { m.Stage, m.ReceivedAt });

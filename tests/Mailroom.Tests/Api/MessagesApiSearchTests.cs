@@ -137,4 +137,72 @@ public sealed class MessagesApiSearchTests : IAsyncLifetime
         Assert.Equal(1, (await SearchAsync(t, "subject=Bulk%2010004")).Total);
         Assert.Equal(0, (await SearchAsync(other, "")).Total);
     }
+
+    /// <summary>
+    /// A store larger than the newest-first walk's row budget (<see cref="MessageLog.MinWalkRows"/>): searches whose page
+    /// the walk finds (a frequent sender, status=sent), whose page it cannot find (a sender only in old messages, a
+    /// status absent from the newest rows) and pages deep enough to read the whole stream, each compared with the plain
+    /// filter computed here: the same messages, newest first, the same TotalCount, and nothing of the other server,
+    /// whose messages are all newer (a walk not scoped by server would see only them).
+    /// </summary>
+    [Fact]
+    public async Task SearchesOfALargeStreamAnswerThePlainFilterNewestFirstOnEveryPage()
+    {
+        var t = await _host.CreateTenantAsync();
+        var other = await _host.CreateTenantAsync();
+        var now = _host.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        const int n = 3 * MessageLog.MinWalkRows;
+        var mine = Enumerable.Range(0, n).Select(i => new OutboundMessage
+        {
+            Id = Guid.NewGuid(), AccountId = t.Account.AccountID, ServerId = t.Server.ID,
+            // Every 3rd from "Frequent" (the walk finds a page), "burst" only among the oldest third (many matches, but
+            // the walk's window holds none: the trigram index answers), "rare" the oldest few (no walk).
+            From = i % 3 == 0 ? "Frequent@Shop.test" : i >= n - 5 ? "rare@shop.test" : i >= 2 * n / 3 ? "burst@shop.test" : $"s{i}@other.test",
+            Subject = $"Order {i}", RecipientsJson = $"[\"user{i % 7}@example.net\"]", Stage = MessageStage.Prepared,
+            // Queued: the newest 100 (still in flight); Failed: one in 50 and every one of the oldest tenth.
+            Status = i < 100 ? MessageStatus.Queued : i % 50 == 0 || i >= n - n / 10 ? MessageStatus.Failed : MessageStatus.Sent,
+            ReceivedAt = now - 10_000 - i * 1000L,
+        }).ToList();
+        await _host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            db.OutboundMessages.AddRange(mine);
+            db.OutboundMessages.AddRange(Enumerable.Range(0, MessageLog.MinWalkRows).Select(i => new OutboundMessage
+            {
+                Id = Guid.NewGuid(), AccountId = other.Account.AccountID, ServerId = other.Server.ID, From = "frequent@shop.test",
+                Subject = "Order", RecipientsJson = "[\"user1@example.net\"]", Stage = MessageStage.Prepared,
+                Status = MessageStatus.Sent, ReceivedAt = now - i,
+            }));
+            return await db.SaveChangesAsync();
+        });
+
+        var filters = new (string Query, Func<OutboundMessage, bool> Match)[]
+        {
+            ("fromemail=frequent%40shop", m => m.From.Contains("frequent@shop", StringComparison.OrdinalIgnoreCase)),
+            ("fromemail=burst%40shop.test", m => m.From == "burst@shop.test"),
+            ("fromemail=rare%40shop.test", m => m.From == "rare@shop.test"),
+            ("fromemail=shop.test&recipient=user3%40", m => m.From.Contains("shop.test", StringComparison.OrdinalIgnoreCase) && m.RecipientsJson.Contains("user3@", StringComparison.Ordinal)),
+            ("status=sent", m => m.Status == MessageStatus.Sent),
+            ("status=failed", m => m.Status == MessageStatus.Failed),
+            ("status=queued", m => m.Status == MessageStatus.Queued),
+            ("status=sent&fromemail=frequent", m => m.Status == MessageStatus.Sent && m.From.StartsWith("Frequent", StringComparison.Ordinal)),
+            ("subject=order%2059", m => m.Subject.StartsWith("Order 59", StringComparison.Ordinal)),
+        };
+        foreach (var (query, match) in filters)
+        {
+            var expected = mine.Where(match).OrderByDescending(m => m.ReceivedAt).Select(m => m.Id.ToString()).ToList();
+            Assert.NotEmpty(expected);
+            foreach (var (count, offset) in new[] { (50, 0), (50, 50), (7, 300), (500, 0), (100, Math.Max(0, expected.Count - 30)), (50, expected.Count) })
+            {
+                var r = await t.ServerApi.GetAsync($"/messages/outbound?count={count}&offset={offset}&{query}").OkJson();
+                var ids = r.GetProperty("Messages").EnumerateArray().Select(m => m.GetProperty("MessageID").GetString()!).ToList();
+                var want = expected.Skip(offset).Take(count).ToList();
+                Assert.True(want.SequenceEqual(ids), $"{query}, count {count}, offset {offset}: {ids.Count} messages, {ids.Intersect(want).Count()} expected ones, first at {want.IndexOf(ids.FirstOrDefault() ?? "")}");
+                Assert.Equal(expected.Count, r.GetProperty("TotalCount").GetInt32());
+            }
+        }
+        var theirs = await SearchAsync(other, "fromemail=frequent%40shop");
+        Assert.Equal(MessageLog.MinWalkRows, theirs.Total);
+        Assert.Empty(theirs.Ids.Intersect(mine.Select(m => m.Id.ToString())));
+    }
 }
