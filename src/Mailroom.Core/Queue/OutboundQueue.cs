@@ -54,8 +54,8 @@ public sealed class OutboundQueue : IAsyncDisposable
 
     /// <summary>
     /// Commits several messages durably, leaving out each one's inactive recipients (suppressed on its server and
-    /// stream, spec §7) first. The look-up is made once for everything in the group commit, inside the writer, instead
-    /// of once per request. Returns, per message in order, the recipients left out; a message all of whose
+    /// stream, spec §7) first. The look-up is made once for everything in the group commit, by the gatherer while the
+    /// previous group commits, instead of once per request. Returns, per message in order, the recipients left out; a message all of whose
     /// recipients are inactive is not stored.
     /// </summary>
     public async Task<IReadOnlyList<IReadOnlyList<string>>> EnqueueActiveAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct = default)
@@ -101,47 +101,26 @@ public sealed class OutboundQueue : IAsyncDisposable
     }
 
     /// <summary>
-    /// The gathering half of the pipeline (async, on the thread pool): takes what callers handed over, looks up the
-    /// inactive recipients and builds the rows, all while the committer is busy with the previous group; then hands the
-    /// group over as soon as the committer is free. While the committer is busy, callers that arrive meanwhile join
-    /// the group being gathered (their look-up overlaps the commit in flight), so the committer's turn is only the
-    /// inserts and the commit.
+    /// The gathering half of the pipeline (async, on the thread pool): takes every caller waiting, looks up their inactive
+    /// recipients (one query for the group) and builds the rows while the committer is busy with the previous group, then
+    /// hands the group over as soon as the committer is free. Callers arriving meanwhile form the next group, gathered
+    /// while this one commits; so the committer's turn is only the inserts and the commit, and each group costs one
+    /// look-up.
     /// </summary>
     private async Task GatherLoopAsync()
     {
-        Group? current = null;
         Task committerFree = Task.CompletedTask;
         try
         {
-            while (true)
+            while (await _pending.Reader.WaitToReadAsync())
             {
-                if (current is null)
-                {
-                    if (!await _pending.Reader.WaitToReadAsync())
-                        break;
-                    current = new Group();
-                }
-                var fresh = new List<Pending>();
-                while (current.Count < MaxMessagesPerCommit && _pending.Reader.TryRead(out var p))
-                {
-                    fresh.Add(p);
-                    current.Add(p);
-                }
-                if (fresh.Count > 0)
-                    await PrepareAsync(fresh);
-                if (!committerFree.IsCompleted && current.Count < MaxMessagesPerCommit)
-                {
-                    // The committer is busy: hand over when it is free, or first take in whoever arrives meanwhile.
-                    var more = _pending.Reader.WaitToReadAsync().AsTask();
-                    await Task.WhenAny(committerFree, more);
-                    // Not free yet, so someone arrived (or the queue is shutting down: then wait for the committer).
-                    if (!committerFree.IsCompleted && await more)
-                        continue;
-                }
+                var group = new Group();
+                while (group.Count < MaxMessagesPerCommit && _pending.Reader.TryRead(out var p))
+                    group.Add(p);
+                await PrepareAsync(group.Pendings);
                 await committerFree;
-                committerFree = current.Committed.Task;
-                _groups.Add(current);
-                current = null;
+                committerFree = group.Committed.Task;
+                _groups.Add(group);
             }
         }
         finally
@@ -159,6 +138,14 @@ public sealed class OutboundQueue : IAsyncDisposable
             try
             {
                 CommitGroup(group);
+            }
+            catch (Exception e)
+            {
+                // CommitGroup answers every caller itself; this is only a guard so that nothing unforeseen ends the
+                // thread (and with it every later commit) or leaves a caller waiting.
+                _log.LogError(e, "Group commit of {Count} messages failed unexpectedly", group.Count);
+                foreach (var p in group.Pendings)
+                    p.Done.TrySetException(e);
             }
             finally
             {
