@@ -139,6 +139,12 @@ public static class SendLoad
         "" => "",
         _ when r.Target.EndsWith(" of RSA signing", StringComparison.Ordinal) =>
             r.Ceiling > 0 && r.Value / r.Ceiling >= double.Parse(r.Target.Split(' ')[1], Inv) ? "yes" : "no",
+        // Issue 18: accept targets are ratios to the raw insert of the same run; /email also needs its p99 under 25 ms.
+        _ when r.Target.EndsWith(" of the ceiling", StringComparison.Ordinal) =>
+            r.Ceiling > 0 && r.Value / r.Ceiling >= double.Parse(r.Target.Split(' ')[1], Inv) ? "yes" : "no",
+        _ when r.Target.Contains("× the ceiling, p99 < ", StringComparison.Ordinal) =>
+            r.Ceiling > 0 && r.Value / r.Ceiling >= double.Parse(r.Target.Split(' ')[1].TrimEnd('×'), Inv)
+                && P99(r.Extra) < double.Parse(r.Target.Split("p99 < ")[1].Split(' ')[0], Inv) ? "yes" : "no",
         _ when r.Target.StartsWith('≥') => r.Extra.Contains("p99 ") && r.Figure.Contains("/email ")
             ? (r.Value >= ParseTarget(r.Target) && P99(r.Extra) < 50 ? "yes" : "no")
             : (r.Value >= ParseTarget(r.Target) ? "yes" : "no"),
@@ -238,11 +244,11 @@ public static class SendLoad
             foreach (var (clients, list) in batch)
                 rows.Add(new Row("batch", storeName, $"POST /email/batch (500 × {body.Length / 1024.0:0.#} KB), {clients} client(s)",
                     Report.Median(list.Select(x => x.Rate)), "msgs/s",
-                    $"raw {storeName} insert, 500 rows/commit, rows/s", Report.Median(rawBatch), "≥ 15000 msgs/s",
+                    $"raw {storeName} insert, 500 rows/commit, rows/s", Report.Median(rawBatch), "≥ 0.85 of the ceiling",
                     string.Create(Inv, $"batch p50 {Report.Median(list.Select(x => x.P50Ms)):0} ms; mailroom CPU {Report.Median(list.Select(x => x.ServerCpu)):0}%, {Report.Median(list.Select(x => x.CpuMsPerMsg)):0.000} ms/msg; by round {string.Join(" / ", list.Select(x => x.Rate.ToString("0", Inv)))}; errors {list.Sum(x => x.Errors)}")));
         if (!skip.Contains("single"))
             rows.Add(new Row("single", storeName, $"POST /email, {singleClients} clients", Report.Median(single.Select(x => x.RequestsPerSecond)), "req/s",
-                $"raw {storeName} insert, 1 row/commit, {singleClients} threads, rows/s", Report.Median(rawSingle), "≥ 5000 req/s, p99 < 50 ms",
+                $"raw {storeName} insert, 1 row/commit, {singleClients} threads, rows/s", Report.Median(rawSingle), "≥ 2.5× the ceiling, p99 < 25 ms",
                 string.Create(Inv, $"p50 {Report.Median(single.Select(x => x.Latencies.PercentileMs(50))):0.0} ms, p99 {Report.Median(single.Select(x => x.Latencies.PercentileMs(99))):0.0} ms; mailroom CPU {Report.Median(single.Select(x => x.ServerCpuPercent)):0}%, {Report.Median(single.Select(x => x.ServerCpuMsPerRequest)):0.00} ms/req; by round {string.Join(" / ", single.Select(x => x.RequestsPerSecond.ToString("0", Inv)))}; errors {single.Sum(x => x.Errors)}")));
     }
 

@@ -14,7 +14,9 @@ public sealed record QueuedMessage(OutboundMessage Message, IReadOnlyList<string
 /// The durable front of the outbound queue, with group commit. <see cref="EnqueueAsync(QueuedMessage, CancellationToken)"/>
 /// returns only once the message is committed (SQLite WAL with synchronous=FULL, or PostgreSQL's commit: both
 /// fsync). Callers that arrive while a commit is in flight are written together in the next one, so under load
-/// many requests share one fsync instead of paying one each.
+/// many requests share one fsync instead of paying one each. The work is a two-stage pipeline: a gatherer looks up
+/// inactive recipients and builds the rows of the next group while a dedicated committer thread inserts and commits the
+/// current one (SQLite has one writer, so only the preparation overlaps the commit; the answer still follows the commit).
 /// Accepted rows are picked up by Preparation (<c>Mailroom.Core.Preparation</c>).
 /// </summary>
 public sealed class OutboundQueue : IAsyncDisposable
@@ -26,7 +28,10 @@ public sealed class OutboundQueue : IAsyncDisposable
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _clock;
     private readonly ILogger<OutboundQueue> _log;
-    private readonly Task _writer;
+    private readonly Task _gatherer;
+    private readonly Thread _committer;
+    /// <summary>Gathered groups for the committer; holds at most one (the gatherer hands over only when it is free).</summary>
+    private readonly System.Collections.Concurrent.BlockingCollection<Group> _groups = new();
     private readonly PreparationSignal _prepare;
 
     public OutboundQueue(IServiceScopeFactory scopes, TimeProvider clock, PreparationSignal prepare, ILogger<OutboundQueue> log)
@@ -35,7 +40,9 @@ public sealed class OutboundQueue : IAsyncDisposable
         _prepare = prepare;
         _clock = clock;
         _log = log;
-        _writer = Task.Run(WriteLoopAsync);
+        _committer = new Thread(CommitLoop) { IsBackground = true, Name = "outbound-queue commit" };
+        _committer.Start();
+        _gatherer = Task.Run(GatherLoopAsync);
     }
 
     /// <summary>Commits one message (and its recipients) durably; completes after the commit.</summary>
@@ -47,8 +54,8 @@ public sealed class OutboundQueue : IAsyncDisposable
 
     /// <summary>
     /// Commits several messages durably, leaving out each one's inactive recipients (suppressed on its server and
-    /// stream, spec §7) first. The look-up is made once for everything in the group commit, inside the writer, instead
-    /// of once per request. Returns, per message in order, the recipients left out; a message all of whose
+    /// stream, spec §7) first. The look-up is made once for everything in the group commit, by the gatherer while the
+    /// previous group commits, instead of once per request. Returns, per message in order, the recipients left out; a message all of whose
     /// recipients are inactive is not stored.
     /// </summary>
     public async Task<IReadOnlyList<IReadOnlyList<string>>> EnqueueActiveAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct = default)
@@ -93,69 +100,147 @@ public sealed class OutboundQueue : IAsyncDisposable
         q.Message.Status = MessageStatus.Queued;
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// The gathering half of the pipeline (async, on the thread pool): takes every caller waiting, looks up their inactive
+    /// recipients (one query for the group) and builds the rows while the committer is busy with the previous group, then
+    /// hands the group over as soon as the committer is free. Callers arriving meanwhile form the next group, gathered
+    /// while this one commits; so the committer's turn is only the inserts and the commit, and each group costs one
+    /// look-up.
+    /// </summary>
+    private async Task GatherLoopAsync()
     {
-        var batch = new List<Pending>();
-        while (await _pending.Reader.WaitToReadAsync())
+        Task committerFree = Task.CompletedTask;
+        try
         {
-            batch.Clear();
-            var count = 0;
-            while (count < MaxMessagesPerCommit && _pending.Reader.TryRead(out var p))
+            while (await _pending.Reader.WaitToReadAsync())
             {
-                batch.Add(p);
-                count += p.Messages.Count;
+                var group = new Group();
+                while (group.Count < MaxMessagesPerCommit && _pending.Reader.TryRead(out var p))
+                    group.Add(p);
+                await PrepareAsync(group.Pendings);
+                await committerFree;
+                committerFree = group.Committed.Task;
+                _groups.Add(group);
             }
+        }
+        finally
+        {
+            _groups.CompleteAdding();
+        }
+    }
+
+    /// <summary>The committing half (a dedicated thread, so a blocking SQLite fsync never holds a pool thread): inserts
+    /// each group's prepared rows in one transaction, commits, then answers its callers.</summary>
+    private void CommitLoop()
+    {
+        foreach (var group in _groups.GetConsumingEnumerable())
+        {
             try
             {
-                await WriteAsync(batch);
-                foreach (var p in batch)
-                    p.Done.TrySetResult(p);
-                _prepare.Pulse();
+                CommitGroup(group);
             }
             catch (Exception e)
             {
-                _log.LogWarning(e, "Group commit of {Count} messages failed; writing each caller's messages alone", count);
-                // One caller's bad row must not fail the others: retry each caller alone.
-                foreach (var p in batch)
-                {
-                    try
-                    {
-                        await WriteAsync([p]);
-                        p.Done.TrySetResult(p);
-                    }
-                    catch (Exception single)
-                    {
-                        p.Done.TrySetException(single);
-                    }
-                }
+                // CommitGroup answers every caller itself; this is only a guard so that nothing unforeseen ends the
+                // thread (and with it every later commit) or leaves a caller waiting.
+                _log.LogError(e, "Group commit of {Count} messages failed unexpectedly", group.Count);
+                foreach (var p in group.Pendings)
+                    p.Done.TrySetException(e);
+            }
+            finally
+            {
+                group.Committed.TrySetResult();
             }
         }
     }
 
-    private async Task WriteAsync(IReadOnlyList<Pending> batch)
+    private void CommitGroup(Group group)
     {
-        using var timer = MailroomMetrics.CommitTimer(batch.Sum(p => p.Messages.Count));
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-        var inactive = await FindInactiveAsync(scope.ServiceProvider, batch);
-        var rows = new List<OutboundMessage>();
-        foreach (var p in batch)
+        var prepared = group.Pendings.Where(p => p.Rows is not null).ToList();
+        try
         {
-            p.Inactive = new IReadOnlyList<string>[p.Messages.Count];
+            if (prepared.Count > 0)
+            {
+                WriteAsync(prepared).GetAwaiter().GetResult();
+                foreach (var p in prepared)
+                    p.Done.TrySetResult(p);
+            }
+        }
+        catch (Exception e)
+        {
+            _log.LogWarning(e, "Group commit of {Count} messages failed; writing each caller's messages alone", group.Count);
+            // One caller's bad row must not fail the others: retry each caller alone.
+            foreach (var p in prepared)
+                WriteAlone(p);
+        }
+        // Callers whose look-up failed while gathering: alone, looked up again.
+        foreach (var p in group.Pendings.Where(p => p.Rows is null))
+            WriteAlone(p);
+        _prepare.Pulse();
+    }
+
+    private void WriteAlone(Pending p)
+    {
+        try
+        {
+            if (p.Rows is null)
+                PrepareAsync([p]).GetAwaiter().GetResult();
+            if (p.Rows is null)
+                throw p.PrepareError ?? new InvalidOperationException("The inactive-recipient look-up failed.");
+            WriteAsync([p]).GetAwaiter().GetResult();
+            p.Done.TrySetResult(p);
+        }
+        catch (Exception single)
+        {
+            p.Done.TrySetException(single);
+        }
+    }
+
+    /// <summary>Outside the commit: each caller's inactive recipients (one look-up for all of <paramref name="fresh"/>)
+    /// and the rows left to store. A failed look-up leaves <see cref="Pending.Rows"/> null (retried alone).</summary>
+    private async Task PrepareAsync(IReadOnlyList<Pending> fresh)
+    {
+        HashSet<(int ServerId, string Stream, string Email)> inactive;
+        try
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            inactive = await FindInactiveAsync(scope.ServiceProvider, fresh);
+        }
+        catch (Exception e)
+        {
+            foreach (var p in fresh)
+                p.PrepareError = e;
+            return;
+        }
+        foreach (var p in fresh)
+        {
+            var gone = new IReadOnlyList<string>[p.Messages.Count];
+            var rows = new List<OutboundMessage>(p.Messages.Count);
             for (var i = 0; i < p.Messages.Count; i++)
             {
                 var q = p.Messages[i];
-                IReadOnlyList<string> gone = [];
+                IReadOnlyList<string> left = [];
                 if (p.CheckInactive && q.Message.ServerId is { } serverId && inactive.Count > 0)
-                    gone = q.Recipients.Where(r => inactive.Contains((serverId, q.Message.Stream, r.ToLowerInvariant()))).ToList();
-                p.Inactive[i] = gone;
-                if (gone.Count == q.Recipients.Count && gone.Count > 0)
+                    left = q.Recipients.Where(r => inactive.Contains((serverId, q.Message.Stream, r.ToLowerInvariant()))).ToList();
+                gone[i] = left;
+                if (left.Count == q.Recipients.Count && left.Count > 0)
                     continue; // nobody left to send to: not stored
-                if (gone.Count > 0)
-                    q.Message.RecipientsJson = JsonSerializer.Serialize(q.Recipients.Except(gone, StringComparer.OrdinalIgnoreCase).ToList());
+                if (left.Count > 0)
+                    q.Message.RecipientsJson = JsonSerializer.Serialize(q.Recipients.Except(left, StringComparer.OrdinalIgnoreCase).ToList());
                 rows.Add(q.Message);
             }
+            p.Inactive = gone;
+            p.Rows = rows;
         }
+    }
+
+    /// <summary>The committer's whole turn: the prepared rows inserted and committed in one transaction.</summary>
+    private async Task WriteAsync(IReadOnlyList<Pending> batch)
+    {
+        var rows = batch.Count == 1 ? batch[0].Rows! : batch.SelectMany(p => p.Rows!).ToList();
+        using var timer = MailroomMetrics.CommitTimer(rows.Count);
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         await QueueRows.InsertMessagesAsync(db, rows, CancellationToken.None);
         MailroomMetrics.Accepted(rows);
     }
@@ -181,7 +266,9 @@ public sealed class OutboundQueue : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _pending.Writer.TryComplete();
-        await _writer;
+        await _gatherer;
+        // The committer ends once the last group is committed (the gatherer completed the hand-off).
+        await Task.Run(() => _committer.Join());
     }
 
     private sealed class Pending(IReadOnlyList<QueuedMessage> messages, bool checkInactive)
@@ -190,6 +277,25 @@ public sealed class OutboundQueue : IAsyncDisposable
         public bool CheckInactive { get; } = checkInactive;
         /// <summary>Per message, the recipients left out as inactive (set by the writer).</summary>
         public IReadOnlyList<string>[] Inactive { get; set; } = [];
+        /// <summary>The rows to store (set while gathering); null until then or when the look-up failed.</summary>
+        public List<OutboundMessage>? Rows { get; set; }
+        public Exception? PrepareError { get; set; }
         public TaskCompletionSource<Pending> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>The callers of one commit.</summary>
+    private sealed class Group
+    {
+        public List<Pending> Pendings { get; } = [];
+        /// <summary>Messages in the group.</summary>
+        public int Count { get; private set; }
+        /// <summary>Completed when the committer is done with this group (committed or failed): it is free again.</summary>
+        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Add(Pending p)
+        {
+            Pendings.Add(p);
+            Count += p.Messages.Count;
+        }
     }
 }

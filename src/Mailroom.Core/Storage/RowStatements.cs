@@ -92,7 +92,11 @@ public sealed class RowStatements : IAsyncDisposable
         single.CommandText = sql;
         for (var i = 0; i < items.Count; i++)
         {
-            single.Parameters.Clear();
+            // SQLite: the parameters of the first row are kept and only their values set again (Row.Add reuses the one
+            // of the same name at the same position), which saves the writer a parameter object per column per row.
+            // PostgreSQL infers a parameter's type from its first value, so it gets fresh ones.
+            if (Postgres)
+                single.Parameters.Clear();
             bind(items[i], new Row(single.Parameters, single.CreateParameter, Postgres));
             results[i] = await run(single, ct);
         }
@@ -110,15 +114,28 @@ public sealed class RowStatements : IAsyncDisposable
     }
 
     /// <summary>The parameters of one row's statement.</summary>
-    public readonly struct Row(DbParameterCollection parameters, Func<DbParameter> create, bool postgres)
+    public readonly struct Row(DbParameterCollection parameters, Func<DbParameter> create, bool postgres, int position = 0)
     {
         public Row Add(string name, object? value)
         {
+            Parameter(name).Value = value ?? DBNull.Value;
+            return Next;
+        }
+
+        private Row Next => new(parameters, create, postgres, position + 1);
+
+        /// <summary>The parameter at this position when it has this name (a previous row's, reused), else a new one.</summary>
+        private DbParameter Parameter(string name)
+        {
+            if (position < parameters.Count && parameters[position] is { } existing &&
+                existing.ParameterName.Length == name.Length + 1 && existing.ParameterName.AsSpan(1).SequenceEqual(name))
+                return existing;
+            if (position < parameters.Count)
+                throw new InvalidOperationException($"Parameter '{name}' bound out of order: every row must bind the same names in the same order.");
             var p = create();
             p.ParameterName = "@" + name;
-            p.Value = value ?? DBNull.Value;
             parameters.Add(p);
-            return this;
+            return p;
         }
 
         /// <summary>A Guid as the model stores it: upper-case text on SQLite (EF's mapping), uuid on PostgreSQL.</summary>
@@ -126,12 +143,10 @@ public sealed class RowStatements : IAsyncDisposable
 
         public Row Bytes(string name, byte[]? value)
         {
-            var p = create();
-            p.ParameterName = "@" + name;
+            var p = Parameter(name);
             p.DbType = DbType.Binary;
             p.Value = (object?)value ?? DBNull.Value;
-            parameters.Add(p);
-            return this;
+            return Next;
         }
     }
 }

@@ -48,7 +48,9 @@ public static class ApiConventions
             !contentType.Contains("+json", StringComparison.OrdinalIgnoreCase))
             throw new MailroomException(PostmarkErrors.JsonRequired, "Please send the body as JSON with the header 'Content-Type: application/json'.", 415);
 
-        using var buffer = new MemoryStream();
+        // Sized from Content-Length (within the limit): a 2.5 MB batch otherwise grows the buffer through ~10 copies
+        // on the large-object heap (each a copy, and large-object allocations drive gen2 collections).
+        using var buffer = new MemoryStream(req.ContentLength is > 0 and var length ? (int)Math.Min(length, maxBytes) : 0);
         var read = new byte[81920];
         int n;
         while ((n = await req.Body.ReadAsync(read, http.RequestAborted)) > 0)
