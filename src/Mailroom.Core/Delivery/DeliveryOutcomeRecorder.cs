@@ -3,7 +3,6 @@ using Mailroom.Core.Events;
 using Mailroom.Core.Queue;
 using Mailroom.Core.Stats;
 using Mailroom.Mail.Bounces;
-using Mailroom.Mail.Addresses;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;

@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Mailroom.Core.Events;
 using Mailroom.Core.Queue;
-using Mailroom.Core.Stats;
-using Mailroom.Mail.Bounces;
 using Mailroom.Mail.Addresses;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
