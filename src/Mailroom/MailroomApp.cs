@@ -1,7 +1,5 @@
 using Mailroom.Api;
 using Mailroom.Cli;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Ingress;
 using Mailroom.Core.Preparation;

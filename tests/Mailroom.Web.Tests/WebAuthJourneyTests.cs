@@ -1,6 +1,4 @@
-using System.Net.Http.Json;
 using Mailroom.Web;
-using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Mailroom.Web.Tests;

@@ -1,8 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.Playwright;
 using MimeKit;
 using static Microsoft.Playwright.Assertions;
 

@@ -1,9 +1,6 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Mailroom.Tests.Infrastructure;
 using MailKit.Net.Smtp;
-using Microsoft.Playwright;
 using MimeKit;
 using static Microsoft.Playwright.Assertions;
 

@@ -23,7 +23,8 @@ public abstract class PlatformKeyring<TSigner>(IServiceScopeFactory scopes, Secr
     /// <summary>The signer made of the current key and the previous one when there is one.</summary>
     protected abstract TSigner Create(byte[] current, IReadOnlyList<byte[]> previous);
 
-    protected async ValueTask<TSigner> LoadAsync(CancellationToken ct)
+    /// <summary>The signer, loaded (or the key made) once per process.</summary>
+    public async ValueTask<TSigner> SignerAsync(CancellationToken ct)
     {
         if (Volatile.Read(ref _signer) is { } signer)
             return signer;

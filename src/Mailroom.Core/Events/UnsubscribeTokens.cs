@@ -82,7 +82,7 @@ public sealed class UnsubscribeKeyring(IServiceScopeFactory scopes, Secrets secr
 {
     public const string Name = "unsubscribe";
 
-    public ValueTask<UnsubscribeTokens> TokensAsync(CancellationToken ct) => LoadAsync(ct);
+    public ValueTask<UnsubscribeTokens> TokensAsync(CancellationToken ct) => SignerAsync(ct);
 
     protected override UnsubscribeTokens Create(byte[] current, IReadOnlyList<byte[]> previous) => new(current);
 }

@@ -14,7 +14,5 @@ public sealed class VerpKeyring(IServiceScopeFactory scopes, Secrets secrets, Ti
     public const string CurrentName = "verp";
     public const string PreviousName = "verp.previous";
 
-    public ValueTask<VerpSigner> SignerAsync(CancellationToken ct) => LoadAsync(ct);
-
     protected override VerpSigner Create(byte[] current, IReadOnlyList<byte[]> previous) => new(current, previous);
 }

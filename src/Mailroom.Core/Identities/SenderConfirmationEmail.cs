@@ -9,7 +9,7 @@ namespace Mailroom.Core.Identities;
 /// <summary>
 /// The email that asks the owner of an address to confirm a sender signature: plain text and HTML, the account's
 /// personal note HTML-escaped, the one-time link, DKIM-signed with the platform key when there is a platform domain.
-/// Built as an <see cref="OutboundMessage"/> of no server, ready for <see cref="OutboundQueue.EnqueueAsync"/>.
+/// Built as an <see cref="OutboundMessage"/> of no server, ready for <see cref="OutboundQueue.AddTo"/>.
 /// </summary>
 public static class SenderConfirmationEmail
 {

@@ -46,7 +46,7 @@ public sealed class OutboundMessage
 }
 
 /// <summary>One recipient's delivery of a message: the queue row the delivery workers claim.</summary>
-public sealed class RecipientDelivery
+public sealed class RecipientDelivery : Mailroom.Core.Storage.LeasedRow
 {
     public long Id { get; set; }
     public Guid MessageId { get; set; }
@@ -56,13 +56,6 @@ public sealed class RecipientDelivery
     /// <summary>Lower-case recipient domain: deliveries are grouped by it (MX lookup, connection reuse, limits).</summary>
     public string Domain { get; set; } = "";
     public DeliveryState State { get; set; }
-    public int Attempts { get; set; }
-    /// <summary>Unix milliseconds. Stored as numbers so SQLite and PostgreSQL compare them alike.</summary>
-    public long NextAttemptAt { get; set; }
-    public long LeaseUntil { get; set; }
-    public string? LeaseOwner { get; set; }
-    public long CreatedAt { get; set; }
-    public string LastResult { get; set; } = "";
 }
 
 /// <summary>What happened to a message for one recipient (Messages API MessageEvents; later webhooks).</summary>

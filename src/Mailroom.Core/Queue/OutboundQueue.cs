@@ -11,8 +11,8 @@ namespace Mailroom.Core.Queue;
 public sealed record QueuedMessage(OutboundMessage Message, IReadOnlyList<string> Recipients);
 
 /// <summary>
-/// The durable front of the outbound queue, with group commit. <see cref="EnqueueAsync(QueuedMessage, CancellationToken)"/>
-/// returns only once the message is committed (SQLite WAL with synchronous=FULL, or PostgreSQL's commit: both
+/// The durable front of the outbound queue, with group commit. <see cref="EnqueueAsync"/> and
+/// <see cref="EnqueueActiveAsync"/> return only once the message is committed (SQLite WAL with synchronous=FULL, or PostgreSQL's commit: both
 /// fsync). Callers that arrive while a commit is in flight are written together in the next one, so under load
 /// many requests share one fsync instead of paying one each. The work is a two-stage pipeline: a gatherer looks up
 /// inactive recipients and builds the rows of the next group while a dedicated committer thread inserts and commits the
@@ -44,9 +44,6 @@ public sealed class OutboundQueue : IAsyncDisposable
         _committer.Start();
         _gatherer = Task.Run(GatherLoopAsync);
     }
-
-    /// <summary>Commits one message (and its recipients) durably; completes after the commit.</summary>
-    public Task EnqueueAsync(QueuedMessage queued, CancellationToken ct = default) => EnqueueAsync([queued], ct);
 
     /// <summary>Commits several messages durably, in one commit with whatever else is waiting.</summary>
     public Task EnqueueAsync(IReadOnlyList<QueuedMessage> messages, CancellationToken ct = default) =>

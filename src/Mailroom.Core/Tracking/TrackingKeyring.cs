@@ -14,7 +14,5 @@ public sealed class TrackingKeyring(IServiceScopeFactory scopes, Secrets secrets
     public const string CurrentName = "tracking";
     public const string PreviousName = "tracking.previous";
 
-    public ValueTask<TrackingTokenSigner> SignerAsync(CancellationToken ct) => LoadAsync(ct);
-
     protected override TrackingTokenSigner Create(byte[] current, IReadOnlyList<byte[]> previous) => new(current, previous);
 }

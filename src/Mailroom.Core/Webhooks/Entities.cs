@@ -54,7 +54,7 @@ public sealed class WebhookEvent
 }
 
 /// <summary>One event's delivery to one endpoint: the outbox row the webhook dispatcher claims under a lease.</summary>
-public sealed class WebhookDelivery
+public sealed class WebhookDelivery : Mailroom.Core.Storage.LeasedRow
 {
     public long Id { get; set; }
     public long EventId { get; set; }
@@ -68,13 +68,6 @@ public sealed class WebhookDelivery
     public string Host { get; set; } = "";
     public bool IncludeContent { get; set; }
     public WebhookDeliveryState State { get; set; }
-    /// <summary>Attempts made so far.</summary>
-    public int Attempts { get; set; }
-    public long NextAttemptAt { get; set; }
-    public long LeaseUntil { get; set; }
-    public string? LeaseOwner { get; set; }
-    public long CreatedAt { get; set; }
-    public string LastResult { get; set; } = "";
 }
 
 /// <summary>One POST to an endpoint and what came of it (Mailroom extension: <c>GET /webhooks/{id}/attempts</c>).</summary>

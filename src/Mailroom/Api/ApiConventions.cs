@@ -1,7 +1,4 @@
 using System.Text.Json;
-using Mailroom.Contracts;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Mailroom.Api;

@@ -1,5 +1,3 @@
-using Mailroom.Contracts;
-using Mailroom.Core;
 using Mailroom.Core.Events;
 using Mailroom.Core.Queue;
 using static Mailroom.Api.ApiConventions;

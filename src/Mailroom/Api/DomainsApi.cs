@@ -1,4 +1,3 @@
-using Mailroom.Contracts;
 using Mailroom.Core.Dmarc;
 using Mailroom.Core.Identities;
 using static Mailroom.Api.ApiConventions;

@@ -1,5 +1,3 @@
-using Mailroom.Contracts;
-using Mailroom.Core.Accounts;
 using static Mailroom.Api.ApiConventions;
 
 namespace Mailroom.Api;

@@ -1,4 +1,3 @@
-using Mailroom.Contracts;
 using Mailroom.Core.Queue;
 using static Mailroom.Api.ApiConventions;
 

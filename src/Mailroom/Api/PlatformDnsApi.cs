@@ -1,4 +1,3 @@
-using Mailroom.Core;
 using Mailroom.Core.Identities;
 using static Mailroom.Api.ApiConventions;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Mailroom.Contracts;
 using Mailroom.Core.Identities;
 using static Mailroom.Api.ApiConventions;
 

@@ -1,4 +1,3 @@
-using Mailroom.Core.Accounts;
 using static Mailroom.Api.ApiConventions;
 
 namespace Mailroom.Api;

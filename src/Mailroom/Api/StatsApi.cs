@@ -1,5 +1,4 @@
 using System.Globalization;
-using Mailroom.Core;
 using Mailroom.Core.Stats;
 using static Mailroom.Api.ApiConventions;
 

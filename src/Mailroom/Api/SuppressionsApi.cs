@@ -1,5 +1,3 @@
-using Mailroom.Core;
-using Mailroom.Contracts;
 using Mailroom.Core.Events;
 using static Mailroom.Api.ApiConventions;
 

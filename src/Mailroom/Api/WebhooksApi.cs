@@ -1,5 +1,3 @@
-using Mailroom.Contracts;
-using Mailroom.Core;
 using Mailroom.Core.Webhooks;
 using static Mailroom.Api.ApiConventions;
 

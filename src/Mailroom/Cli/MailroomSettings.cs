@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Mailroom.Core;
 using Mailroom.Core.Storage;
 
 namespace Mailroom.Cli;

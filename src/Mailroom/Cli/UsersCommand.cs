@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Web;
 
 namespace Mailroom.Cli;

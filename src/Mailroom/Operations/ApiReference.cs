@@ -1,5 +1,4 @@
 using Mailroom.Api;
-using Mailroom.Contracts;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;

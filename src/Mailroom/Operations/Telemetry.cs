@@ -1,5 +1,4 @@
 using Mailroom.Cli;
-using Mailroom.Core;
 using Mailroom.Core.Queue;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Mailroom.Core;
 using Microsoft.AspNetCore.Http.Extensions;
 
 namespace Mailroom.Web;

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Storage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;

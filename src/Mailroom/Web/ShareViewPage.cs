@@ -1,4 +1,3 @@
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;

@@ -1,5 +1,3 @@
-using Mailroom.Contracts;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Mailroom.Core;
 using Mailroom.Core.Storage;
 using Mailroom.Core.Templates;
 using Microsoft.EntityFrameworkCore;

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Queue;
 using Mailroom.Core.Storage;
 using Microsoft.EntityFrameworkCore;

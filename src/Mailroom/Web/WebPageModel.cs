@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;

@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Storage;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,3 @@
-using Mailroom.Contracts;
-using Mailroom.Core;
-
 namespace Mailroom.Web;
 
 /// <summary>

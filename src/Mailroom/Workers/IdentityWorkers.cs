@@ -1,5 +1,4 @@
 using Mailroom.Cli;
-using Mailroom.Core;
 using Mailroom.Core.Identities;
 
 namespace Mailroom.Workers;

@@ -1,4 +1,3 @@
-using Mailroom.Core;
 using Microsoft.EntityFrameworkCore;
 using Mailroom.Core.Storage;
 

@@ -1,4 +1,3 @@
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Queue;
 
 namespace Mailroom.Workers;

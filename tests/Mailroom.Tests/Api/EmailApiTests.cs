@@ -1,13 +1,5 @@
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Mailroom.Core.Queue;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 using static Mailroom.Tests.Infrastructure.HttpAssertions;
 
 namespace Mailroom.Tests.Api;

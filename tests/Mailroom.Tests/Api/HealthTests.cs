@@ -1,11 +1,5 @@
-using System.Net;
-using System.Text.Json;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Xunit;
 
 namespace Mailroom.Tests.Api;
 

@@ -1,8 +1,4 @@
-using System.Net.Http.Json;
 using Mailroom.Core.Accounts;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 using static Mailroom.Tests.Infrastructure.HttpAssertions;
 
 namespace Mailroom.Tests.Api;

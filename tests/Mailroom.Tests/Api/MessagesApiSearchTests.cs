@@ -1,10 +1,4 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Core.Queue;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Api;
 

@@ -1,6 +1,3 @@
-using Mailroom.Tests.Infrastructure;
-using Xunit;
-
 namespace Mailroom.Tests.Api;
 
 /// <summary>Postmark's official Node client (tests/node, postmark 4.x) against a real <c>mailroom serve</c> process:

@@ -1,7 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using Mailroom.Tests.Infrastructure;
-using Xunit;
 using static Mailroom.Tests.Infrastructure.HttpAssertions;
 
 namespace Mailroom.Tests.Api;

@@ -1,10 +1,5 @@
-using System.Net.Http.Json;
 using Mailroom.Core.Events;
-using Mailroom.Core.Storage;
 using Mailroom.Mail.Bounces;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Api;
 

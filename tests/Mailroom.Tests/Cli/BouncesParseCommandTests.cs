@@ -1,7 +1,4 @@
-using System.Text.Json;
 using Mailroom.Cli;
-using Mailroom.Tests.Infrastructure;
-using Xunit;
 
 namespace Mailroom.Tests.Cli;
 

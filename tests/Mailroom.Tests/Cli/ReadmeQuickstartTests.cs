@@ -1,6 +1,4 @@
 using System.Text.RegularExpressions;
-using Mailroom.Tests.Infrastructure;
-using Xunit;
 
 namespace Mailroom.Tests.Cli;
 

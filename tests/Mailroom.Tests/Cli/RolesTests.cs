@@ -1,7 +1,4 @@
-using System.Net;
 using Mailroom.Cli;
-using Mailroom.Tests.Infrastructure;
-using Xunit;
 
 namespace Mailroom.Tests.Cli;
 

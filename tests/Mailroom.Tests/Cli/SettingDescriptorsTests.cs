@@ -1,6 +1,4 @@
 using Mailroom.Cli;
-using Mailroom.Tests.Infrastructure;
-using Xunit;
 
 namespace Mailroom.Tests.Cli;
 

@@ -1,5 +1,4 @@
 using Mailroom.Core.Accounts;
-using Xunit;
 
 namespace Mailroom.Tests.Core;
 

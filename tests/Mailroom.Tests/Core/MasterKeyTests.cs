@@ -1,10 +1,5 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Mailroom.Contracts;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Core;
 

@@ -1,5 +1,4 @@
 using Mailroom.Core;
-using Xunit;
 
 namespace Mailroom.Tests.Core;
 

@@ -1,6 +1,3 @@
-using Mailroom.Core.Storage;
-using Xunit;
-
 namespace Mailroom.Tests.Core;
 
 /// <summary>The node's settings cache on its own: kept answers, emptied by a write, reloaded after MaxAge. (That every

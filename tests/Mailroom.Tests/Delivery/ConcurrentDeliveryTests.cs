@@ -1,16 +1,8 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Preparation;
 using Mailroom.Core.Queue;
-using Mailroom.Core.Storage;
 using Mailroom.Mail.Addresses;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Delivery;
 

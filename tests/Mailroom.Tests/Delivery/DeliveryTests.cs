@@ -1,13 +1,6 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Preparation;
 using Mailroom.Core.Queue;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Delivery;
 

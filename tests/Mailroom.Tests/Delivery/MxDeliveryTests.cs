@@ -1,16 +1,7 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Preparation;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Delivery;
 

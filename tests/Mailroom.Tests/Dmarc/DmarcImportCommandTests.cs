@@ -1,11 +1,6 @@
 using Mailroom.Cli;
 using Mailroom.Contracts;
 using Mailroom.Core.Dmarc;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using System.Text;
-using Xunit;
 
 namespace Mailroom.Tests.Dmarc;
 

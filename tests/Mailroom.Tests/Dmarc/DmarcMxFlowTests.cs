@@ -1,12 +1,6 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Core.Events;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
 using MailKit.Net.Smtp;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Dmarc;
 

@@ -1,18 +1,9 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Mailroom.Cli;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Dmarc;
 using Mailroom.Core.Preparation;
 using Mailroom.Core.Queue;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Dmarc;
 

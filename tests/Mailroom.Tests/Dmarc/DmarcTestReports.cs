@@ -1,8 +1,4 @@
 using System.IO.Compression;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Mailroom.Tests.Infrastructure;
 
 namespace Mailroom.Tests.Dmarc;
 

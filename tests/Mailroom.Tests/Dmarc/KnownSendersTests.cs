@@ -1,5 +1,4 @@
 using Mailroom.Core.Dmarc;
-using Xunit;
 
 namespace Mailroom.Tests.Dmarc;
 

@@ -1,11 +1,6 @@
 using Mailroom.Core;
 using Mailroom.Core.Events;
-using Mailroom.Core.Storage;
 using Mailroom.Mail.Addresses;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Events;
 

@@ -1,5 +1,4 @@
 using Mailroom.Cli;
-using Xunit;
 
 namespace Mailroom.Tests.Identities;
 

@@ -1,5 +1,4 @@
 using Mailroom.Core.Identities;
-using Xunit;
 
 namespace Mailroom.Tests.Identities;
 

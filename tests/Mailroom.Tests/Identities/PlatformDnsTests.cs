@@ -1,9 +1,4 @@
-using System.Net;
-using System.Text.Json;
 using Mailroom.Core.Identities;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Identities;
 

@@ -1,11 +1,4 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Core.Identities;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Identities;
 

@@ -1,18 +1,10 @@
 using Mailroom.Core.Preparation;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Queue;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using MimeKit.Cryptography;
 using Org.BouncyCastle.Crypto;
-using Xunit;
 
 namespace Mailroom.Tests.Identities;
 

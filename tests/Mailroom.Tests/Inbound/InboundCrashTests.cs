@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Contracts;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Tests.Webhooks;
 using MailKit.Net.Smtp;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Inbound;
 

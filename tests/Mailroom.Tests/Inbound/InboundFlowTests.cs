@@ -1,19 +1,11 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Mailroom.Core.Inbound;
-using Mailroom.Core.Storage;
 using Mailroom.Core.Webhooks;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Tests.Webhooks;
 using MailKit.Net.Smtp;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using MimeKit.Cryptography;
-using Xunit;
 
 namespace Mailroom.Tests.Inbound;
 

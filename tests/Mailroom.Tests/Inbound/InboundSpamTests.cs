@@ -1,14 +1,8 @@
-using System.Net.Http.Json;
 using Mailroom.Core.Inbound;
-using Mailroom.Core.Storage;
 using Mailroom.Core.Webhooks;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Tests.Webhooks;
 using MailKit.Net.Smtp;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Inbound;
 

@@ -1,10 +1,6 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Contracts;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Tests.Webhooks;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Inbound;
 

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Xunit;
-
 namespace Mailroom.Tests.Infrastructure;
 
 public static class HttpAssertions

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Mailroom.Cli;
-using Xunit;
 
 namespace Mailroom.Tests.Infrastructure;
 

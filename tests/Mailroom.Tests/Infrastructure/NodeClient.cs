@@ -1,5 +1,3 @@
-using Xunit;
-
 namespace Mailroom.Tests.Infrastructure;
 
 /// <summary>

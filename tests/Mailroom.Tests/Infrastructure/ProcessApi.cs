@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Mailroom.Contracts;
 
 namespace Mailroom.Tests.Infrastructure;

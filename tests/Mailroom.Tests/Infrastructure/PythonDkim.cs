@@ -1,5 +1,3 @@
-using Xunit;
-
 namespace Mailroom.Tests.Infrastructure;
 
 /// <summary>An independent DKIM check: Debian's python3-dkim (dkimpy) through

@@ -1,7 +1,6 @@
 using Mailroom.Cli;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Preparation;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Mailroom.Tests.Infrastructure;
 

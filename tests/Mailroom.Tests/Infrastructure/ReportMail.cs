@@ -1,4 +1,3 @@
-using System.Text;
 using MimeKit;
 
 namespace Mailroom.Tests.Infrastructure;

@@ -1,6 +1,4 @@
 using Mailroom.Core.Events;
-using Mailroom.Core.Storage;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Mailroom.Tests.Infrastructure;
 

@@ -1,11 +1,5 @@
-using System.Net.Http.Json;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Preparation;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Nodes;
 

@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Contracts;
-using Mailroom.Tests.Infrastructure;
 using Npgsql;
-using Xunit;
 
 namespace Mailroom.Tests.Nodes;
 

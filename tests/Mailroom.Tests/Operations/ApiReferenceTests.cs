@@ -1,8 +1,4 @@
-using System.Text.Json;
-using Mailroom.Tests.Infrastructure;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Operations;
 

@@ -1,10 +1,4 @@
-using System.Net.Http.Json;
 using Mailroom.Cli;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Operations;
 

@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Contracts;
-using Mailroom.Tests.Infrastructure;
-using Xunit;
 
 namespace Mailroom.Tests.Operations;
 

@@ -1,16 +1,10 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Cli;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Preparation;
 using Mailroom.Smtp;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Tests.Smtp;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Xunit;
 
 namespace Mailroom.Tests.Operations;
 

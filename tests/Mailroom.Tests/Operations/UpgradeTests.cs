@@ -1,8 +1,4 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using Mailroom.Tests.Infrastructure;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Operations;
 

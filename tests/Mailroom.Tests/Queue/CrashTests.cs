@@ -1,16 +1,11 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Mailroom.Contracts;
 using Mailroom.Mail.Addresses;
-using Mailroom.Tests.Infrastructure;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Queue;
 

@@ -1,11 +1,8 @@
 using System.Data.Common;
 using Mailroom.Core;
 using Mailroom.Core.Queue;
-using Mailroom.Core.Storage;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Xunit;
 
 namespace Mailroom.Tests.Queue;
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using Mailroom.Tests.Infrastructure;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Smtp;
 

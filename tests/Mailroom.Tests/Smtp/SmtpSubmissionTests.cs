@@ -1,7 +1,4 @@
-using System.Net.Http.Json;
 using System.Security.Authentication;
-using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -9,14 +6,9 @@ using MailKit.Security;
 using Mailroom.Cli;
 using Mailroom.Core.Events;
 using Mailroom.Core.Queue;
-using Mailroom.Core.Storage;
 using Mailroom.Smtp;
-using Mailroom.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Smtp;
 
@@ -70,6 +62,16 @@ internal static class SmtpHost
         host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.CountAsync());
 
     public static MimeMessage Mime(this OutboundMessage stored) => MimeMessage.Load(new MemoryStream(stored.Mime!));
+
+    /// <summary>Sends <paramref name="message"/> and expects it refused with <paramref name="code"/> and the RFC 3463
+    /// enhanced status <paramref name="enhanced"/> at the start of the reply text; returns the refusal.</summary>
+    public static async Task<SmtpCommandException> RefusedAsync(this SmtpClient client, MimeMessage message, SmtpStatusCode code, string enhanced)
+    {
+        var e = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message));
+        Assert.Equal(code, e.StatusCode);
+        Assert.StartsWith(enhanced + " ", e.Message);
+        return e;
+    }
 }
 
 /// <summary>
@@ -340,9 +342,7 @@ public sealed class SmtpSubmissionTests : IAsyncLifetime
         using var client = await _host.ClientAsync(Token(t));
         var message = SmtpHost.Message();
         message.Headers.Add(name, value);
-        var e = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message));
-        Assert.Equal((SmtpStatusCode)554, e.StatusCode);
-        Assert.StartsWith("5.6.0 ", e.Message);
+        var e = await client.RefusedAsync(message, (SmtpStatusCode)554, "5.6.0");
         Assert.Contains(text, e.Message);
         Assert.Equal(0, await _host.StoredCountAsync());
     }
@@ -377,9 +377,7 @@ public sealed class SmtpSubmissionTests : IAsyncLifetime
         using var client = await _host.ClientAsync(Token(t));
         var message = SmtpHost.Message();
         message.Headers.Add("X-PM-Message-Stream", stream);
-        var e = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message));
-        Assert.Equal(SmtpStatusCode.MailboxUnavailable, e.StatusCode);
-        Assert.StartsWith("5.7.1 ", e.Message);
+        var e = await client.RefusedAsync(message, SmtpStatusCode.MailboxUnavailable, "5.7.1");
         Assert.Contains(text, e.Message);
         Assert.Equal(0, await _host.StoredCountAsync());
     }
@@ -393,9 +391,7 @@ public sealed class SmtpSubmissionTests : IAsyncLifetime
         using var client = await _host.ClientAsync(Token(t));
         var message = SmtpHost.Message();
         message.Headers.Add("X-PM-Message-Stream", "news");
-        var e = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message));
-        Assert.Equal(SmtpStatusCode.MailboxUnavailable, e.StatusCode);
-        Assert.StartsWith("5.7.1 ", e.Message);
+        await client.RefusedAsync(message, SmtpStatusCode.MailboxUnavailable, "5.7.1");
     }
 
     [Fact]
@@ -403,9 +399,7 @@ public sealed class SmtpSubmissionTests : IAsyncLifetime
     {
         var t = await _host.CreateTenantAsync();
         using var client = await _host.ClientAsync(Token(t));
-        var e = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(SmtpHost.Message(from: "ceo@not-ours.example")));
-        Assert.Equal(SmtpStatusCode.MailboxUnavailable, e.StatusCode);
-        Assert.StartsWith("5.7.1 ", e.Message);
+        var e = await client.RefusedAsync(SmtpHost.Message(from: "ceo@not-ours.example"), SmtpStatusCode.MailboxUnavailable, "5.7.1");
         // The same words the Email API gives.
         var api = await t.ServerApi.PostAsJsonAsync("/email", new { From = "ceo@not-ours.example", To = "jo@example.net", TextBody = "x" }).Error(422, 400);
         Assert.Contains(api, e.Message);
@@ -525,9 +519,7 @@ public sealed class SmtpSubmissionTests : IAsyncLifetime
             [MailboxAddress.Parse("jo@example.net"), MailboxAddress.Parse("Gone@example.net")]));
         Assert.Equal(["jo@example.net"], JsonSerializer.Deserialize<List<string>>((await _host.StoredAsync(id)).RecipientsJson));
 
-        var e = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(SmtpHost.Message(to: "gone@example.net")));
-        Assert.Equal(SmtpStatusCode.MailboxUnavailable, e.StatusCode);
-        Assert.StartsWith("5.1.1 ", e.Message);
+        var e = await client.RefusedAsync(SmtpHost.Message(to: "gone@example.net"), SmtpStatusCode.MailboxUnavailable, "5.1.1");
         Assert.Contains("inactive", e.Message);
     }
 

@@ -1,9 +1,5 @@
-using System.Net.Http.Json;
-using System.Text;
 using MailKit.Net.Smtp;
-using Mailroom.Tests.Infrastructure;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Smtp;
 

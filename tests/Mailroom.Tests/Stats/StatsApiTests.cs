@@ -1,16 +1,8 @@
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Preparation;
 using Mailroom.Core.Stats;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
 using MailKit.Net.Smtp;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Stats;
 

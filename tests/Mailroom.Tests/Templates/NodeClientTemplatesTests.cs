@@ -1,8 +1,5 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using Mailroom.Contracts;
-using Mailroom.Tests.Infrastructure;
-using Xunit;
 
 namespace Mailroom.Tests.Templates;
 

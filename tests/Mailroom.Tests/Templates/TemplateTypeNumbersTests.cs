@@ -1,5 +1,4 @@
 using Mailroom.Core.Templates;
-using Xunit;
 
 namespace Mailroom.Tests.Templates;
 

@@ -1,10 +1,6 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Mailroom.Contracts;
-using Mailroom.Tests.Infrastructure;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Tracking;
 

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Mailroom.Core.Tracking;
 using Mailroom.Mail.Tracking;
-using Xunit;
 
 namespace Mailroom.Tests.Tracking;
 

@@ -1,21 +1,12 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Identities;
 using Mailroom.Core.Preparation;
-using Mailroom.Core.Storage;
 using Mailroom.Core.Tracking;
 using Mailroom.Core.Webhooks;
 using Mailroom.Mail.Tracking;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Tests.Webhooks;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Tracking;
 

@@ -1,5 +1,4 @@
 using Mailroom.Mail.Tracking;
-using Xunit;
 
 namespace Mailroom.Tests.Tracking;
 

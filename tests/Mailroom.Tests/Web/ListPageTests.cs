@@ -1,6 +1,5 @@
 using Mailroom.Core;
 using Mailroom.Web;
-using Xunit;
 
 namespace Mailroom.Tests.Web;
 

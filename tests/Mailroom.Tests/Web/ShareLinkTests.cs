@@ -1,11 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Web;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Web;
 

@@ -1,10 +1,5 @@
-using System.Text;
 using Mailroom.Core.Accounts;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Web;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Web;
 

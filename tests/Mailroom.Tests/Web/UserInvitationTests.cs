@@ -1,13 +1,8 @@
 using System.Text.RegularExpressions;
 using Mailroom.Core;
 using Mailroom.Core.Accounts;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Web;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 
 namespace Mailroom.Tests.Web;
 

@@ -1,10 +1,6 @@
-using System.Net;
 using Mailroom.Core.Accounts;
-using Mailroom.Tests.Infrastructure;
 using Mailroom.Web;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Xunit;
 
 namespace Mailroom.Tests.Web;
 

@@ -1,12 +1,7 @@
 using Mailroom.Contracts;
 using Mailroom.Core;
 using Mailroom.Core.Accounts;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Mailroom.Web;
-using Xunit;
 
 namespace Mailroom.Tests.Web;
 

@@ -1,7 +1,4 @@
-using System.Net.Http.Json;
 using Mailroom.Contracts;
-using Mailroom.Tests.Infrastructure;
-using Xunit;
 
 namespace Mailroom.Tests.Webhooks;
 

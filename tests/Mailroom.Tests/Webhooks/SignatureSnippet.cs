@@ -1,6 +1,5 @@
 // The C# verification snippet of the README's "Webhooks" section, verbatim (WebhookDispatchTests verifies with it).
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Mailroom.Tests.Webhooks;
 

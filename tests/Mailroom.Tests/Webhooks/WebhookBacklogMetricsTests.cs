@@ -1,9 +1,5 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Webhooks;
 

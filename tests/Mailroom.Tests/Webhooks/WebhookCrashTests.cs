@@ -1,9 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Mailroom.Contracts;
-using Mailroom.Tests.Infrastructure;
-using Xunit;
 
 namespace Mailroom.Tests.Webhooks;
 

@@ -1,12 +1,4 @@
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Mailroom.Core.Storage;
 using Mailroom.Core.Webhooks;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
 
 namespace Mailroom.Tests.Webhooks;
 
@@ -15,28 +7,8 @@ namespace Mailroom.Tests.Webhooks;
 /// 4xx dropped, redirects, refused destinations at send time, attempts in the API, tenant isolation. Events come from
 /// the Suppressions API (SubscriptionChange); rounds are driven by hand (role api: no worker runs).
 /// </summary>
-public sealed class WebhookDispatchTests : IAsyncLifetime
+public sealed class WebhookDispatchTests() : WebhookHostTests(allowPrivate: true)
 {
-    private MailroomHost _host = null!;
-    private WebhookReceiver _receiver = null!;
-    private TestDnsServer _dns = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _dns = TestDnsServer.Start();
-        _receiver = await WebhookReceiver.StartAsync();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { AllowPrivateWebhooks = true, Dns = _dns.Address });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _receiver.DisposeAsync();
-        _dns.Dispose();
-    }
-
-    private Task<int> RoundAsync() => _host.App.Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None);
-
     private static async Task<(int Id, string Secret)> CreateHookAsync(Tenant t, string url, object? auth = null)
     {
         var r = await t.ServerApi.PostAsJsonAsync("/webhooks", new
@@ -55,11 +27,11 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
     [Fact]
     public async Task PostsTheSubscriptionChangePayloadSignedWithHeadersAndBasicAuth()
     {
-        var t = await _host.CreateTenantAsync();
-        var (_, secret) = await CreateHookAsync(t, _receiver.BaseUrl + "/a", new { Username = "hook", Password = "pw:1" });
+        var t = await Host.CreateTenantAsync();
+        var (_, secret) = await CreateHookAsync(t, Receiver.BaseUrl + "/a", new { Username = "hook", Password = "pw:1" });
         await SuppressAsync(t, "Someone@Example.net");
         Assert.Equal(1, await RoundAsync());
-        var got = Assert.Single(_receiver.At("/a"));
+        var got = Assert.Single(Receiver.At("/a"));
         var body = JsonDocument.Parse(got.Body).RootElement;
         Assert.Equal(
             ["RecordType", "MessageID", "ServerID", "MessageStream", "ChangedAt", "Recipient", "Origin", "SuppressSending", "SuppressionReason", "Tag", "Metadata"],
@@ -80,7 +52,7 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
         Assert.Equal("c-1", got.Headers["X-Customer"]);
         Assert.Equal("6", got.Headers["X-PM-Retries-Remaining"]);
         Assert.False(string.IsNullOrEmpty(got.Headers["X-PM-Webhook-Trace-Id"]));
-        var now = _host.Clock.GetUtcNow().ToUnixTimeSeconds();
+        var now = Host.Clock.GetUtcNow().ToUnixTimeSeconds();
         Assert.True(MailroomWebhookVerifier.Verify(got.Headers["X-Mailroom-Signature"], got.Body, secret, now));
         Assert.False(MailroomWebhookVerifier.Verify(got.Headers["X-Mailroom-Signature"], got.Body + " ", secret, now));
         Assert.False(MailroomWebhookVerifier.Verify(got.Headers["X-Mailroom-Signature"], got.Body, "whsec_other", now));
@@ -89,7 +61,7 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
         // Reactivation: SuppressSending false, no reason.
         await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions/delete", new { Suppressions = new[] { new { EmailAddress = "someone@example.net" } } }).OkJson();
         Assert.Equal(1, await RoundAsync());
-        var back = JsonDocument.Parse(_receiver.At("/a")[1].Body).RootElement;
+        var back = JsonDocument.Parse(Receiver.At("/a")[1].Body).RootElement;
         Assert.False(back.GetProperty("SuppressSending").GetBoolean());
         Assert.Equal(JsonValueKind.Null, back.GetProperty("SuppressionReason").ValueKind);
     }
@@ -97,18 +69,18 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
     [Fact]
     public async Task TheRetentionJobPurgesOldEventsDeliveriesAndAttemptsButNotPendingOnes()
     {
-        var t = await _host.CreateTenantAsync();
-        await CreateHookAsync(t, _receiver.BaseUrl + "/r");
+        var t = await Host.CreateTenantAsync();
+        await CreateHookAsync(t, Receiver.BaseUrl + "/r");
         foreach (var email in new[] { "a1@example.net", "a2@example.net", "a3@example.net" })
             await SuppressAsync(t, email);
         Assert.Equal(3, await RoundAsync());
         await SuppressAsync(t, "pending@example.net"); // old, never posted: must survive the purge
-        _host.Clock.Advance(TimeSpan.FromDays(40));
+        Host.Clock.Advance(TimeSpan.FromDays(40));
         await SuppressAsync(t, "young@example.net");
-        _host.Clock.Advance(TimeSpan.FromDays(6)); // the first four are now past the 45-day retention
-        await _host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Queue.MessageRetention>().PurgeAsync());
+        Host.Clock.Advance(TimeSpan.FromDays(6)); // the first four are now past the 45-day retention
+        await Host.ScopedAsync(sp => sp.GetRequiredService<Mailroom.Core.Queue.MessageRetention>().PurgeAsync());
 
-        var (events, deliveries, attempts) = await _host.ScopedAsync(async sp =>
+        var (events, deliveries, attempts) = await Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
             return (await db.WebhookEvents.CountAsync(e => e.ServerId == t.Server.ID),
@@ -121,55 +93,55 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
             replay.GetProperty("Events").EnumerateArray().Select(e => e.GetProperty("Recipient").GetString()));
         // The old pending event is still posted.
         Assert.Equal(2, await RoundAsync());
-        Assert.Contains(_receiver.At("/r"), r => r.Body.Contains("pending@example.net"));
+        Assert.Contains(Receiver.At("/r"), r => r.Body.Contains("pending@example.net"));
     }
 
     [Fact]
     public async Task WebhookPurgeWorksInBatchesUntilNothingOldIsLeft()
     {
-        var t = await _host.CreateTenantAsync();
-        await CreateHookAsync(t, _receiver.BaseUrl + "/b");
+        var t = await Host.CreateTenantAsync();
+        await CreateHookAsync(t, Receiver.BaseUrl + "/b");
         for (var i = 0; i < 5; i++)
             await SuppressAsync(t, $"b{i}@example.net");
         Assert.Equal(5, await RoundAsync());
-        var cutoff = _host.Clock.GetUtcNow().AddMinutes(1).ToUnixTimeMilliseconds();
-        var purged = await _host.ScopedAsync(sp => WebhookRetention.PurgeAsync(sp.GetRequiredService<MailroomDb>(), cutoff, CancellationToken.None, batch: 2));
+        var cutoff = Host.Clock.GetUtcNow().AddMinutes(1).ToUnixTimeMilliseconds();
+        var purged = await Host.ScopedAsync(sp => WebhookRetention.PurgeAsync(sp.GetRequiredService<MailroomDb>(), cutoff, CancellationToken.None, batch: 2));
         Assert.Equal(5, purged);
-        Assert.Equal(0, await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().WebhookEvents.CountAsync(e => e.ServerId == t.Server.ID)));
+        Assert.Equal(0, await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().WebhookEvents.CountAsync(e => e.ServerId == t.Server.ID)));
     }
 
     [Fact]
     public async Task UserinfoInTheUrlGivesBasicAuth()
     {
-        var t = await _host.CreateTenantAsync();
-        await CreateHookAsync(t, _receiver.BaseUrl.Replace("http://", "http://u%40x:p%3A@") + "/ui");
+        var t = await Host.CreateTenantAsync();
+        await CreateHookAsync(t, Receiver.BaseUrl.Replace("http://", "http://u%40x:p%3A@") + "/ui");
         await SuppressAsync(t, "a@example.net");
         await RoundAsync();
-        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("u@x:p:")), Assert.Single(_receiver.At("/ui")).Headers["Authorization"]);
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("u@x:p:")), Assert.Single(Receiver.At("/ui")).Headers["Authorization"]);
     }
 
     [Fact]
     public async Task AReceiverThatFailsThreeTimesGetsTheEventAFourthTimeOnPostmarksSchedule()
     {
-        var t = await _host.CreateTenantAsync();
-        var (id, _) = await CreateHookAsync(t, _receiver.BaseUrl + "/flaky");
-        _receiver.Respond = (_, n) => (n <= 3 ? 500 : 200, null);
+        var t = await Host.CreateTenantAsync();
+        var (id, _) = await CreateHookAsync(t, Receiver.BaseUrl + "/flaky");
+        Receiver.Respond = (_, n) => (n <= 3 ? 500 : 200, null);
         await SuppressAsync(t, "a@example.net");
         Assert.Equal(1, await RoundAsync());
         Assert.Equal(0, await RoundAsync()); // not due yet
-        _host.Clock.Advance(TimeSpan.FromSeconds(59));
+        Host.Clock.Advance(TimeSpan.FromSeconds(59));
         Assert.Equal(0, await RoundAsync());
-        _host.Clock.Advance(TimeSpan.FromSeconds(1)); // 1 min
+        Host.Clock.Advance(TimeSpan.FromSeconds(1)); // 1 min
         Assert.Equal(1, await RoundAsync());
-        _host.Clock.Advance(TimeSpan.FromMinutes(4));
+        Host.Clock.Advance(TimeSpan.FromMinutes(4));
         Assert.Equal(0, await RoundAsync());
-        _host.Clock.Advance(TimeSpan.FromMinutes(1)); // 5 min
+        Host.Clock.Advance(TimeSpan.FromMinutes(1)); // 5 min
         Assert.Equal(1, await RoundAsync());
-        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        Host.Clock.Advance(TimeSpan.FromMinutes(10));
         Assert.Equal(1, await RoundAsync());
-        _host.Clock.Advance(TimeSpan.FromHours(1));
+        Host.Clock.Advance(TimeSpan.FromHours(1));
         Assert.Equal(0, await RoundAsync()); // delivered: nothing more
-        var got = _receiver.At("/flaky");
+        var got = Receiver.At("/flaky");
         Assert.Equal(4, got.Count);
         Assert.Equal(["6", "5", "4", "3"], got.Select(g => g.Headers["X-PM-Retries-Remaining"]));
         Assert.Single(got.Select(g => g.Body).Distinct());
@@ -182,23 +154,23 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
     [Fact]
     public async Task RetriesFollowTheTableThenGiveUp()
     {
-        var t = await _host.CreateTenantAsync();
-        await CreateHookAsync(t, _receiver.BaseUrl + "/down");
-        _receiver.Respond = (_, _) => (503, null);
+        var t = await Host.CreateTenantAsync();
+        await CreateHookAsync(t, Receiver.BaseUrl + "/down");
+        Receiver.Respond = (_, _) => (503, null);
         await SuppressAsync(t, "a@example.net");
         Assert.Equal(1, await RoundAsync());
         foreach (var delay in WebhookRetrySchedule.Delays)
         {
-            _host.Clock.Advance(delay - TimeSpan.FromSeconds(1));
+            Host.Clock.Advance(delay - TimeSpan.FromSeconds(1));
             Assert.Equal(0, await RoundAsync());
-            _host.Clock.Advance(TimeSpan.FromSeconds(1));
+            Host.Clock.Advance(TimeSpan.FromSeconds(1));
             Assert.Equal(1, await RoundAsync());
         }
-        _host.Clock.Advance(TimeSpan.FromDays(1));
+        Host.Clock.Advance(TimeSpan.FromDays(1));
         Assert.Equal(0, await RoundAsync());
-        Assert.Equal(7, _receiver.At("/down").Count);
+        Assert.Equal(7, Receiver.At("/down").Count);
         Assert.Equal(["1", "5", "10", "10", "10", "15"], WebhookRetrySchedule.Delays.Select(d => d.TotalMinutes.ToString()));
-        var row = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().WebhookDeliveries.AsNoTracking().SingleAsync());
+        var row = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().WebhookDeliveries.AsNoTracking().SingleAsync());
         Assert.Equal(WebhookDeliveryState.Failed, row.State);
     }
 
@@ -208,14 +180,14 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
     [InlineData(502)]
     public async Task RetryableStatusesAreRetried(int status)
     {
-        var t = await _host.CreateTenantAsync();
-        await CreateHookAsync(t, _receiver.BaseUrl + "/r");
-        _receiver.Respond = (_, n) => (n == 1 ? status : 200, null);
+        var t = await Host.CreateTenantAsync();
+        await CreateHookAsync(t, Receiver.BaseUrl + "/r");
+        Receiver.Respond = (_, n) => (n == 1 ? status : 200, null);
         await SuppressAsync(t, "a@example.net");
         await RoundAsync();
-        _host.Clock.Advance(TimeSpan.FromMinutes(1));
+        Host.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(1, await RoundAsync());
-        Assert.Equal(2, _receiver.At("/r").Count);
+        Assert.Equal(2, Receiver.At("/r").Count);
     }
 
     [Theory]
@@ -225,14 +197,14 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
     [InlineData(410)]
     public async Task Other4xxAreDroppedWithoutRetry(int status)
     {
-        var t = await _host.CreateTenantAsync();
-        var (id, _) = await CreateHookAsync(t, _receiver.BaseUrl + "/gone");
-        _receiver.Respond = (_, _) => (status, null);
+        var t = await Host.CreateTenantAsync();
+        var (id, _) = await CreateHookAsync(t, Receiver.BaseUrl + "/gone");
+        Receiver.Respond = (_, _) => (status, null);
         await SuppressAsync(t, "a@example.net");
         Assert.Equal(1, await RoundAsync());
-        _host.Clock.Advance(TimeSpan.FromHours(2));
+        Host.Clock.Advance(TimeSpan.FromHours(2));
         Assert.Equal(0, await RoundAsync());
-        Assert.Single(_receiver.At("/gone"));
+        Assert.Single(Receiver.At("/gone"));
         var a = Assert.Single((await t.ServerApi.GetAsync($"/webhooks/{id}/attempts").OkJson()).GetProperty("Attempts").EnumerateArray());
         Assert.Equal("Dropped", a.GetProperty("Outcome").GetString());
     }
@@ -240,10 +212,10 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
     [Fact]
     public async Task RedirectsAreFollowedWithTheBodyUpToTen()
     {
-        var t = await _host.CreateTenantAsync();
-        await CreateHookAsync(t, _receiver.BaseUrl + "/moved");
-        await CreateHookAsync(t, _receiver.BaseUrl + "/loop");
-        _receiver.Respond = (path, _) => path switch
+        var t = await Host.CreateTenantAsync();
+        await CreateHookAsync(t, Receiver.BaseUrl + "/moved");
+        await CreateHookAsync(t, Receiver.BaseUrl + "/loop");
+        Receiver.Respond = (path, _) => path switch
         {
             "/moved" => (307, "/final"),
             "/loop" => (302, "/loop"),
@@ -251,24 +223,24 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
         };
         await SuppressAsync(t, "a@example.net");
         Assert.Equal(2, await RoundAsync());
-        var final = Assert.Single(_receiver.At("/final"));
+        var final = Assert.Single(Receiver.At("/final"));
         Assert.Contains("SubscriptionChange", final.Body);
-        Assert.Equal(11, _receiver.At("/loop").Count); // the first POST and 10 redirects, then dropped
-        _host.Clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(11, Receiver.At("/loop").Count); // the first POST and 10 redirects, then dropped
+        Host.Clock.Advance(TimeSpan.FromHours(1));
         Assert.Equal(0, await RoundAsync());
     }
 
     [Fact]
     public async Task EventsOfServerANeverReachServerBsEndpoint()
     {
-        var a = await _host.CreateTenantAsync("A");
-        var b = await _host.CreateTenantAsync("B");
-        await CreateHookAsync(a, _receiver.BaseUrl + "/tenant-a");
-        await CreateHookAsync(b, _receiver.BaseUrl + "/tenant-b");
+        var a = await Host.CreateTenantAsync("A");
+        var b = await Host.CreateTenantAsync("B");
+        await CreateHookAsync(a, Receiver.BaseUrl + "/tenant-a");
+        await CreateHookAsync(b, Receiver.BaseUrl + "/tenant-b");
         await SuppressAsync(a, "only-a@example.net");
         await RoundAsync();
-        Assert.Single(_receiver.At("/tenant-a"));
-        Assert.Empty(_receiver.At("/tenant-b"));
+        Assert.Single(Receiver.At("/tenant-a"));
+        Assert.Empty(Receiver.At("/tenant-b"));
         var replayB = await b.ServerApi.GetAsync("/events").OkJson();
         Assert.Empty(replayB.GetProperty("Events").EnumerateArray());
     }
@@ -325,21 +297,21 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
     [Fact]
     public async Task RotatedSecretSignsBesideThePreviousOneFor24Hours()
     {
-        var t = await _host.CreateTenantAsync();
-        var (id, old) = await CreateHookAsync(t, _receiver.BaseUrl + "/rot");
+        var t = await Host.CreateTenantAsync();
+        var (id, old) = await CreateHookAsync(t, Receiver.BaseUrl + "/rot");
         var rotated = (await t.ServerApi.PostAsync($"/webhooks/{id}/secret/rotate", null).OkJson()).GetProperty("SigningSecret").GetString()!;
         Assert.NotEqual(old, rotated);
         await SuppressAsync(t, "a@example.net");
         await RoundAsync();
-        var first = _receiver.At("/rot")[0];
-        var now = _host.Clock.GetUtcNow().ToUnixTimeSeconds();
+        var first = Receiver.At("/rot")[0];
+        var now = Host.Clock.GetUtcNow().ToUnixTimeSeconds();
         Assert.True(MailroomWebhookVerifier.Verify(first.Headers["X-Mailroom-Signature"], first.Body, rotated, now));
         Assert.True(MailroomWebhookVerifier.Verify(first.Headers["X-Mailroom-Signature"], first.Body, old, now));
-        _host.Clock.Advance(TimeSpan.FromHours(25));
+        Host.Clock.Advance(TimeSpan.FromHours(25));
         await SuppressAsync(t, "b@example.net");
         await RoundAsync();
-        var second = _receiver.At("/rot")[1];
-        now = _host.Clock.GetUtcNow().ToUnixTimeSeconds();
+        var second = Receiver.At("/rot")[1];
+        now = Host.Clock.GetUtcNow().ToUnixTimeSeconds();
         Assert.True(MailroomWebhookVerifier.Verify(second.Headers["X-Mailroom-Signature"], second.Body, rotated, now));
         Assert.False(MailroomWebhookVerifier.Verify(second.Headers["X-Mailroom-Signature"], second.Body, old, now));
     }
@@ -347,8 +319,8 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
     [Fact]
     public async Task ReplayReturnsTheSamePayloadsInAStableOrderWithACursor()
     {
-        var t = await _host.CreateTenantAsync();
-        await CreateHookAsync(t, _receiver.BaseUrl + "/replay");
+        var t = await Host.CreateTenantAsync();
+        await CreateHookAsync(t, Receiver.BaseUrl + "/replay");
         foreach (var e in new[] { "a@example.net", "b@example.net", "c@example.net" })
             await SuppressAsync(t, e);
         await RoundAsync();
@@ -359,7 +331,7 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
         var page2 = await t.ServerApi.GetAsync($"/events?after={cursor}&count=2").OkJson();
         events.AddRange(page2.GetProperty("Events").EnumerateArray());
         Assert.Equal(["a@example.net", "b@example.net", "c@example.net"], events.Select(e => e.GetProperty("Recipient").GetString()));
-        Assert.Equal(_receiver.At("/replay").Select(r => r.Body).Order(), events.Select(e => e.GetRawText()).Order());
+        Assert.Equal(Receiver.At("/replay").Select(r => r.Body).Order(), events.Select(e => e.GetRawText()).Order());
         Assert.Empty((await t.ServerApi.GetAsync($"/events?after={page2.GetProperty("NextCursor").GetInt64()}").OkJson()).GetProperty("Events").EnumerateArray());
         Assert.Equal(3, (await t.ServerApi.GetAsync("/events?RecordType=SubscriptionChange&MessageStream=outbound").OkJson()).GetProperty("Events").GetArrayLength());
         Assert.Equal(0, (await t.ServerApi.GetAsync("/events?RecordType=Delivery").OkJson()).GetProperty("Events").GetArrayLength());
@@ -367,40 +339,22 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
 }
 
 /// <summary>Destinations refused at send time (no --allow-private-webhooks): the check is where the socket connects.</summary>
-public sealed class WebhookDestinationTests : IAsyncLifetime
+public sealed class WebhookDestinationTests() : WebhookHostTests(allowPrivate: false)
 {
-    private MailroomHost _host = null!;
-    private WebhookReceiver _receiver = null!;
-    private TestDnsServer _dns = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _dns = TestDnsServer.Start();
-        _receiver = await WebhookReceiver.StartAsync();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _receiver.DisposeAsync();
-        _dns.Dispose();
-    }
-
     [Theory]
     [InlineData("rebind.example.com", "10.0.0.1")]
     [InlineData("meta.example.com", "169.254.169.254")]
     [InlineData("loop.example.com", "127.0.0.1")]
     public async Task ANameResolvingToARefusedAddressIsAcceptedAtCreateAndRefusedAtSend(string name, string address)
     {
-        var t = await _host.CreateTenantAsync();
-        var port = new Uri(_receiver.BaseUrl).Port;
+        var t = await Host.CreateTenantAsync();
+        var port = new Uri(Receiver.BaseUrl).Port;
         var id = (await t.ServerApi.PostAsJsonAsync("/webhooks", new { Url = $"http://{name}:{port}/hook", Triggers = new { SubscriptionChange = new { Enabled = true } } }).OkJson())
             .GetProperty("ID").GetInt32();
-        _dns.AddA(name, System.Net.IPAddress.Parse(address));
+        DnsServer.AddA(name, System.Net.IPAddress.Parse(address));
         await t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions", new { Suppressions = new[] { new { EmailAddress = "x@example.net" } } }).OkJson();
-        Assert.Equal(1, await _host.App.Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None));
-        Assert.Empty(_receiver.Received);
+        Assert.Equal(1, await RoundAsync());
+        Assert.Empty(Receiver.Received);
         var a = Assert.Single((await t.ServerApi.GetAsync($"/webhooks/{id}/attempts").OkJson()).GetProperty("Attempts").EnumerateArray());
         Assert.Equal("Dropped", a.GetProperty("Outcome").GetString());
         Assert.Contains(address, a.GetProperty("Error").GetString());

@@ -1,15 +1,9 @@
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Mailroom.Cli;
 using Mailroom.Core.Delivery;
 using Mailroom.Core.Preparation;
 using Mailroom.Core.Webhooks;
-using Mailroom.Tests.Infrastructure;
 using MailKit.Net.Smtp;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using Xunit;
 using static Mailroom.Tests.Infrastructure.ReportMail;
 
 namespace Mailroom.Tests.Webhooks;

@@ -1,11 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using Mailroom.Core.Storage;
-using Mailroom.Tests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Xunit;
-
 namespace Mailroom.Tests.Webhooks;
 
 /// <summary>Webhooks API (spec §10.1–10.3): the object, partial edits, the 422 codes, secrets at rest, tenant isolation.</summary>

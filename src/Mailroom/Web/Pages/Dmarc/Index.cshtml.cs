@@ -1,4 +1,3 @@
-using Mailroom.Core;
 using Mailroom.Core.Dmarc;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

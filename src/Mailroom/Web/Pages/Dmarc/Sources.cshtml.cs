@@ -1,6 +1,4 @@
 using System.Globalization;
-using Mailroom.Contracts;
-using Mailroom.Core;
 using Mailroom.Core.Dmarc;
 using Microsoft.AspNetCore.Mvc;
 

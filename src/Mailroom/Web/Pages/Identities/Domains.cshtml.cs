@@ -1,5 +1,3 @@
-using Mailroom.Contracts;
-using Mailroom.Core;
 using Mailroom.Core.Identities;
 using Microsoft.AspNetCore.Mvc;
 

@@ -1,6 +1,3 @@
-using Mailroom.Contracts;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Queue;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,4 @@
 using System.Text;
-using Mailroom.Contracts;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Queue;
 using Microsoft.AspNetCore.Mvc;
 

@@ -1,5 +1,3 @@
-using Mailroom.Contracts;
-using Mailroom.Core.Accounts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 

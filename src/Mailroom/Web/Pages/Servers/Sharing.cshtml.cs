@@ -1,5 +1,3 @@
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Mailroom.Web.Pages.Servers;

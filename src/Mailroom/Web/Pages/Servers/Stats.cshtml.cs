@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Stats;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

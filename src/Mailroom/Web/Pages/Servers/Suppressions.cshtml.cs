@@ -1,6 +1,4 @@
 using System.Text;
-using Mailroom.Contracts;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Events;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

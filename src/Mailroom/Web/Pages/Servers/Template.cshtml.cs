@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Mailroom.Contracts;
-using Mailroom.Core;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Templates;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,3 @@
-using Mailroom.Contracts;
-using Mailroom.Core.Accounts;
 using Mailroom.Core.Templates;
 using Microsoft.AspNetCore.Mvc;
 

@@ -1,0 +1,35 @@
+using Mailroom.Cli;
+using Mailroom.Core.Webhooks;
+
+namespace Mailroom.Tests.Webhooks;
+
+/// <summary>
+/// A host with a loopback webhook receiver and a loopback DNS server (for endpoint names), webhook rounds driven by
+/// hand. <paramref name="allowPrivate"/> lets the dispatcher post to loopback endpoints (--allow-private-webhooks);
+/// without it the send-time destination check refuses them.
+/// </summary>
+public abstract class WebhookHostTests(bool allowPrivate) : HostTests
+{
+    protected WebhookReceiver Receiver { get; private set; } = null!;
+    protected TestDnsServer DnsServer { get; private set; } = null!;
+
+    private protected override MailroomSettings Fixture(MailroomSettings settings) =>
+        settings with { AllowPrivateWebhooks = allowPrivate, Dns = DnsServer.Address };
+
+    public override async ValueTask InitializeAsync()
+    {
+        DnsServer = TestDnsServer.Start();
+        Receiver = await WebhookReceiver.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Receiver.DisposeAsync();
+        DnsServer.Dispose();
+    }
+
+    /// <summary>One dispatcher round: how many webhook deliveries it handled.</summary>
+    protected Task<int> RoundAsync() => Host.App.Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None);
+}
