@@ -84,7 +84,7 @@ public sealed class OutboundQueueTests : HostTests
         var t = await Host.CreateTenantAsync();
         var queue = Host.App.Services.GetRequiredService<OutboundQueue>();
         var taken = Guid.NewGuid();
-        await queue.EnqueueAsync(Queued(taken, t.Server.ID, "first@example.net"));
+        await queue.EnqueueAsync([Queued(taken, t.Server.ID, "first@example.net")]);
         // The same MessageID again (a primary-key violation) among good callers sent at the same time.
         var good = Enumerable.Range(0, 40).Select(i => Queued(Guid.NewGuid(), t.Server.ID, $"g{i}@example.net")).ToList();
         var goodSends = good.Select(q => Task.Run(() => queue.EnqueueActiveAsync([q]))).ToList();

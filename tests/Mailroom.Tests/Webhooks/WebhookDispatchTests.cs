@@ -250,13 +250,13 @@ public sealed class WebhookDispatchTests() : WebhookHostTests(allowPrivate: true
     {
         // Two customers, two host names on the same loopback receiver: A's endpoint holds every request open until the
         // test lets it answer (a slow or hanging endpoint), B's answers at once.
-        var port = new Uri(_receiver.BaseUrl).Port;
-        _dns.AddA("slow.hooks.example.com", System.Net.IPAddress.Loopback);
-        _dns.AddA("fast.hooks.example.com", System.Net.IPAddress.Loopback);
+        var port = new Uri(Receiver.BaseUrl).Port;
+        DnsServer.AddA("slow.hooks.example.com", System.Net.IPAddress.Loopback);
+        DnsServer.AddA("fast.hooks.example.com", System.Net.IPAddress.Loopback);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _receiver.Hold = path => path == "/slow" ? release.Task : Task.CompletedTask;
-        var a = await _host.CreateTenantAsync("A");
-        var b = await _host.CreateTenantAsync("B");
+        Receiver.Hold = path => path == "/slow" ? release.Task : Task.CompletedTask;
+        var a = await Host.CreateTenantAsync("A");
+        var b = await Host.CreateTenantAsync("B");
         await CreateHookAsync(a, $"http://slow.hooks.example.com:{port}/slow");
         var (bHook, _) = await CreateHookAsync(b, $"http://fast.hooks.example.com:{port}/fast");
         // A's events are older, so they come first in every claim; more of them than A may have in flight.
@@ -266,25 +266,25 @@ public sealed class WebhookDispatchTests() : WebhookHostTests(allowPrivate: true
         await b.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions",
             new { Suppressions = Enumerable.Range(0, events).Select(i => new { EmailAddress = $"b{i}@example.net" }).ToArray() }).OkJson();
 
-        var dispatcher = _host.App.Services.GetRequiredService<WebhookDispatcher>();
-        var perHost = _host.App.Services.GetRequiredService<WebhookOptions>().MaxConcurrencyPerHost;
+        var dispatcher = Host.App.Services.GetRequiredService<WebhookDispatcher>();
+        var perHost = Host.App.Services.GetRequiredService<WebhookOptions>().MaxConcurrencyPerHost;
         using var stop = new CancellationTokenSource();
         var worker = dispatcher.RunAsync(stop.Token);
         try
         {
             // A's slots are all taken by requests that do not answer...
-            await Eventually.True(() => Task.FromResult(_receiver.At("/slow").Count == perHost), because: "A's endpoint holds its per-host limit");
+            await Eventually.True(() => Task.FromResult(Receiver.At("/slow").Count == perHost), because: "A's endpoint holds its per-host limit");
             // ...and meanwhile every one of B's events is posted and its outcome recorded (visible through the API).
-            await Eventually.True(() => Task.FromResult(_receiver.At("/fast").Count == events), because: "B's events arrive while A's endpoint hangs");
+            await Eventually.True(() => Task.FromResult(Receiver.At("/fast").Count == events), because: "B's events arrive while A's endpoint hangs");
             await Eventually.True(async () =>
                 (await b.ServerApi.GetAsync($"/webhooks/{bHook}/attempts").OkJson()).GetProperty("Attempts").GetArrayLength() == events,
                 because: "B's attempts are recorded while A's endpoint hangs");
             // A got no more than its limit: the hanging endpoint held its own slots, not B's.
-            Assert.Equal(perHost, _receiver.At("/slow").Count);
+            Assert.Equal(perHost, Receiver.At("/slow").Count);
 
             release.SetResult();
-            await Eventually.True(() => Task.FromResult(_receiver.At("/slow").Count == events), because: "A's events follow once it answers");
-            Assert.Equal(events, _receiver.At("/slow").Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Recipient").GetString()).Distinct().Count());
+            await Eventually.True(() => Task.FromResult(Receiver.At("/slow").Count == events), because: "A's events follow once it answers");
+            Assert.Equal(events, Receiver.At("/slow").Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Recipient").GetString()).Distinct().Count());
         }
         finally
         {
