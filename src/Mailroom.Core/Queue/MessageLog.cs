@@ -51,7 +51,7 @@ public sealed class MessageLog(MailroomDb db)
         // 50). The count is the estimate: a filter with fewer matches than half the walk's row budget costs the index
         // lookup less than the walk would (a full address: a few rows).
         var page = (NeedsWalk(s) && total >= WalkBudget(s.Paging) / 2 ? await WalkAsync(serverId, s, ct) : null)
-            ?? (s.Status is null || db is PostgresMailroomDb ? await Page(indexed, s.Paging).ToListAsync(ct) : await StatusPageAsync(serverId, s, ct));
+            ?? (s.Status is null ? await Page(indexed, s.Paging).ToListAsync(ct) : await StatusPageAsync(serverId, s, ct));
         return new OutboundMessageList(total, page.Select(ToResponse).ToList());
     }
 
@@ -60,9 +60,7 @@ public sealed class MessageLog(MailroomDb db)
     /// status the name covers (<c>sent</c> is Sent or Processed), each read newest first straight from the index with
     /// <c>LIMIT offset + count</c>, then merged in the order the database gives (ReceivedAt descending, ties by the id's
     /// text). A condition on two status values would make the database read and sort every match instead (1.5 s for
-    /// <c>status=sent</c> on a million-message store whose newest rows are still queued). SQLite only: PostgreSQL's planner
-    /// answers the single query over both statuses from the same index faster than two queries and a merge (38.5 ms p99
-    /// against 57 ms at 1M, bench/README.md `grown`).
+    /// <c>status=sent</c> on a million-message store whose newest rows are still queued).
     /// </summary>
     private async Task<List<Row>> StatusPageAsync(int serverId, MessageSearch s, CancellationToken ct)
     {
