@@ -181,10 +181,13 @@ internal static partial class TextBounceReader
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex NdrBody();
 
-    [GeneratedRegex(@"(-|^)(admin|owner|request|bounces?|ctl|approval)$|^(mailman|sympa|majordomo|listserv|fml|ecartis|mlmmj)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    /// <summary>Local parts of the list servers' own addresses (Mailman, Sympa, Majordomo, LISTSERV, fml, Ecartis, mlmmj).</summary>
+    private const string ListServers = "mailman|sympa|majordomo|listserv|fml|ecartis|mlmmj";
+
+    [GeneratedRegex(@"(-|^)(admin|owner|request|bounces?|ctl|approval)$|^(" + ListServers + ")$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex ListAdminLocalPart();
 
-    [GeneratedRegex(@"^(mailman|sympa|majordomo|listserv|fml|ecartis|mlmmj)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
+    [GeneratedRegex("^(" + ListServers + ")$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
     private static partial Regex ListServerLocalPart();
 
     [GeneratedRegex(@"\bnot (a )?(member|subscriber|subscribed)\b|\bnon-?members?\b|\bmembers[- ]only\b|only (list )?(members|subscribers) (may|can|are allowed to) (post|send)|(not (allowed|permitted|authori[sz]ed)|no permission) to (post|send (mail |messages )?to (this|the) (list|group))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 1000)]
