@@ -6,13 +6,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Web;
 
-/// <summary>What the signed-in user may do with one server of its account.</summary>
-public sealed record ServerAccess(Server Server, bool CanWrite);
-
 /// <summary>
 /// Base of every signed-in page: the user (checked against its security stamp by the cookie handler), its account,
-/// and the one place that decides whether a server is visible. A server of another account, or one a member was not
-/// given, is answered exactly like one that does not exist (404), so IDs in URLs reveal nothing.
+/// and the 404 page that answers "not yours" and "not there" alike. Whether one server is visible is decided by
+/// <see cref="Pages.Servers.ServerPageModel"/>; which servers a list shows, by <see cref="VisibleServerIds"/>.
 /// </summary>
 public abstract class WebPageModel : PageModel
 {
@@ -26,22 +23,6 @@ public abstract class WebPageModel : PageModel
 
     public int AccountId => CurrentUser.AccountId;
     public bool IsAdmin => CurrentUser.Role is WebRole.Owner or WebRole.Admin;
-
-    /// <summary>The server when this user may see it (and change it, when <paramref name="write"/>), else null → 404.</summary>
-    protected async Task<ServerAccess?> ServerAsync(int serverId, bool write = false)
-    {
-        var server = await Db.Servers.AsNoTracking().FirstOrDefaultAsync(s => s.Id == serverId && s.AccountId == AccountId, HttpContext.RequestAborted);
-        if (server is null)
-            return null;
-        bool canWrite;
-        if (IsAdmin)
-            canWrite = true;
-        else if (CurrentUser.Servers.FirstOrDefault(s => s.ServerId == serverId) is { } grant)
-            canWrite = grant.CanWrite;
-        else
-            return null;
-        return write && !canWrite ? null : new ServerAccess(server, canWrite);
-    }
 
     /// <summary>Server ids this user sees: null means every server of the account.</summary>
     protected IReadOnlyList<int>? VisibleServerIds => IsAdmin ? null : CurrentUser.Servers.Select(s => s.ServerId).ToList();

@@ -6,9 +6,8 @@ namespace Mailroom.Web.Pages.Servers;
 
 /// <summary>The server's messages through the Messages API's own search (<see cref="MessageLog"/>): same filters,
 /// paged on the server (one page of rows and a count per request).</summary>
-public sealed class ActivityModel(MessageLog log) : WebPageModel
+public sealed class ActivityModel(MessageLog log) : ServerPageModel
 {
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty(SupportsGet = true)] public string? Recipient { get; set; }
     [BindProperty(SupportsGet = true)] public string? FromEmail { get; set; }
@@ -18,15 +17,13 @@ public sealed class ActivityModel(MessageLog log) : WebPageModel
     [BindProperty(SupportsGet = true)] public string? FromDate { get; set; }
     [BindProperty(SupportsGet = true)] public string? ToDate { get; set; }
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
-    public Server Server { get; private set; } = null!;
     public List<string> StreamIds { get; private set; } = [];
     public ListPage<OutboundMessageResponse> List { get; private set; } = ListPage<OutboundMessageResponse>.Empty;
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (await ServerAsync(Id) is not { } access)
+        if (!await LoadServerAsync())
             return NotFoundPage();
-        Server = access.Server;
         var ct = HttpContext.RequestAborted;
         StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, ct);
         Stream = StreamPicker.Choose(Stream, StreamIds);

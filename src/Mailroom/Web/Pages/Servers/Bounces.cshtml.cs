@@ -4,25 +4,20 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Web.Pages.Servers;
 
-public sealed class BouncesModel(BounceService bounces) : WebPageModel
+public sealed class BouncesModel(BounceService bounces) : ServerPageModel
 {
     public const int PageSize = 50;
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty(SupportsGet = true)] public string? Email { get; set; }
     [BindProperty(SupportsGet = true)] public bool Inactive { get; set; }
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
-    public Server Server { get; private set; } = null!;
-    public bool CanWrite { get; private set; }
     public List<string> StreamIds { get; private set; } = [];
     public BounceList List { get; private set; } = new(0, []);
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (await ServerAsync(Id) is not { } access)
+        if (!await LoadServerAsync())
             return NotFoundPage();
-        Server = access.Server;
-        CanWrite = access.CanWrite;
         var ct = HttpContext.RequestAborted;
         StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, ct);
         Stream = StreamPicker.Choose(Stream, StreamIds);
@@ -34,7 +29,7 @@ public sealed class BouncesModel(BounceService bounces) : WebPageModel
 
     public async Task<IActionResult> OnPostActivateAsync(long bounceId)
     {
-        if (await ServerAsync(Id, write: true) is null)
+        if (!await LoadServerAsync(write: true))
             return NotFoundPage();
         return await ChangeAsync(async () =>
         {

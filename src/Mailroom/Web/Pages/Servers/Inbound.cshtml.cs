@@ -6,10 +6,9 @@ namespace Mailroom.Web.Pages.Servers;
 
 /// <summary>The server's inbound messages through the inbound Messages API's own search (<see cref="InboundLog"/>):
 /// same filters, paged on the server.</summary>
-public sealed class InboundModel(InboundLog log, PlatformSettings platform) : WebPageModel
+public sealed class InboundModel(InboundLog log, PlatformSettings platform) : ServerPageModel
 {
     public static readonly string[] Statuses = ["queued", "processed", "scheduled", "failed", "blocked"];
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public string? Recipient { get; set; }
     [BindProperty(SupportsGet = true)] public string? FromEmail { get; set; }
     [BindProperty(SupportsGet = true)] public string? Subject { get; set; }
@@ -17,15 +16,13 @@ public sealed class InboundModel(InboundLog log, PlatformSettings platform) : We
     [BindProperty(SupportsGet = true)] public string? FromDate { get; set; }
     [BindProperty(SupportsGet = true)] public string? ToDate { get; set; }
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
-    public Server Server { get; private set; } = null!;
     public ListPage<InboundMessageResponse> List { get; private set; } = ListPage<InboundMessageResponse>.Empty;
     public string InboundAddress => $"{Server.InboundHash}@{platform.InboundHost}";
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (await ServerAsync(Id) is not { } access)
+        if (!await LoadServerAsync())
             return NotFoundPage();
-        Server = access.Server;
         Status = Status is { } s && Statuses.Contains(s) ? s : null;
         List = await ListPage<InboundMessageResponse>.LoadAsync(Offset, async paging =>
         {

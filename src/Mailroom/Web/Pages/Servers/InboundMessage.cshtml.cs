@@ -5,12 +5,9 @@ namespace Mailroom.Web.Pages.Servers;
 
 /// <summary>One inbound message: its parsed fields, bodies and headers, its webhook posting status and attempts, and
 /// the inbound API's two actions (retry a failed posting, bypass the rules of a blocked message).</summary>
-public sealed class InboundMessageModel(InboundLog log) : WebPageModel
+public sealed class InboundMessageModel(InboundLog log) : ServerPageModel
 {
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public Guid MessageId { get; set; }
-    public Server Server { get; private set; } = null!;
-    public bool CanWrite { get; private set; }
     public InboundMessageDetails Details { get; private set; } = null!;
 
     private string Back => $"/app/servers/{Id}/inbound/{MessageId}";
@@ -51,10 +48,8 @@ public sealed class InboundMessageModel(InboundLog log) : WebPageModel
 
     private async Task<IActionResult?> LoadAsync(bool write)
     {
-        if (await ServerAsync(Id, write) is not { } access)
+        if (!await LoadServerAsync(write))
             return NotFoundPage();
-        Server = access.Server;
-        CanWrite = access.CanWrite;
         try
         {
             // Filtered by this server: another server's message is "not found" (701), answered 404.

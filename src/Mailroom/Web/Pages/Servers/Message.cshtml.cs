@@ -4,12 +4,10 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Mailroom.Web.Pages.Servers;
 
-public sealed class MessageModel(MessageLog log) : WebPageModel
+public sealed class MessageModel(MessageLog log) : ServerPageModel
 {
     private const int RawPreviewChars = 256 * 1024;
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public Guid MessageId { get; set; }
-    public Server Server { get; private set; } = null!;
     public OutboundMessageDetails Details { get; private set; } = null!;
     public string Headers { get; private set; } = "";
     public string RawPreview { get; private set; } = "";
@@ -51,9 +49,8 @@ public sealed class MessageModel(MessageLog log) : WebPageModel
 
     private async Task<IActionResult?> LoadAsync()
     {
-        if (await ServerAsync(Id) is not { } access)
+        if (!await LoadServerAsync())
             return NotFoundPage();
-        Server = access.Server;
         try
         {
             Details = await log.DetailsAsync(Id, MessageId, HttpContext.RequestAborted);

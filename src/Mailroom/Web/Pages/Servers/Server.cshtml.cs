@@ -3,14 +3,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Web.Pages.Servers;
 
-public sealed class ServerModel(ServerService servers, MessageStreamService streams, SmtpTokenService smtpTokens) : WebPageModel
+public sealed class ServerModel(ServerService servers, MessageStreamService streams, SmtpTokenService smtpTokens) : ServerPageModel
 {
     public List<SmtpToken> SmtpTokens { get; private set; } = [];
     public SmtpTokenCreated? NewSmtpToken { get; private set; }
 
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
-    public Server Server { get; private set; } = null!;
-    public bool CanWrite { get; private set; }
     public IReadOnlyList<MessageStreamResponse> Streams { get; private set; } = [];
     public int TokenCount { get; private set; }
     public IReadOnlyList<string>? RevealedTokens { get; private set; }
@@ -21,10 +18,8 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
 
     private async Task<bool> LoadAsync(bool write = false)
     {
-        if (await ServerAsync(Id, write) is not { } access)
+        if (!await LoadServerAsync(write))
             return false;
-        Server = access.Server;
-        CanWrite = access.CanWrite;
         Streams = (await streams.ListAsync(Id, null, includeArchived: true, HttpContext.RequestAborted)).MessageStreams;
         TokenCount = await Db.ServerTokens.CountAsync(t => t.ServerId == Id, HttpContext.RequestAborted);
         SmtpTokens = await Db.SmtpTokens.AsNoTracking().Where(t => t.ServerId == Id).OrderBy(t => t.Id).Take(500).ToListAsync(HttpContext.RequestAborted);
@@ -43,7 +38,7 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
     /// <summary>The secret is shown in this response only (never put in a redirect, a cookie or a URL).</summary>
     public async Task<IActionResult> OnPostSmtpCreateAsync(string stream)
     {
-        if (await ServerAsync(Id, write: true) is null)
+        if (!await LoadServerAsync(write: true))
             return NotFoundPage();
         try
         {
@@ -60,7 +55,7 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
 
     public async Task<IActionResult> OnPostSmtpDeleteAsync(string stream, string accessKey)
     {
-        if (await ServerAsync(Id, write: true) is null)
+        if (!await LoadServerAsync(write: true))
             return NotFoundPage();
         return await ChangeAsync(async () =>
         {
@@ -71,7 +66,7 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
 
     public async Task<IActionResult> OnPostRotateAsync()
     {
-        if (await ServerAsync(Id, write: true) is null)
+        if (!await LoadServerAsync(write: true))
             return NotFoundPage();
         await servers.RotateTokenAsync(AccountId, Id, HttpContext.RequestAborted);
         Flash = "A new token replaced the old one. Reveal it to copy it.";
@@ -80,7 +75,7 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
 
     public async Task<IActionResult> OnPostPauseAsync(string stream, string? reason)
     {
-        if (await ServerAsync(Id, write: true) is null)
+        if (!await LoadServerAsync(write: true))
             return NotFoundPage();
         return await ChangeAsync(async () =>
         {
@@ -91,7 +86,7 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
 
     public async Task<IActionResult> OnPostResumeAsync(string stream)
     {
-        if (await ServerAsync(Id, write: true) is null)
+        if (!await LoadServerAsync(write: true))
             return NotFoundPage();
         return await ChangeAsync(async () =>
         {
@@ -102,7 +97,7 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
 
     public async Task<IActionResult> OnPostArchiveAsync(string stream)
     {
-        if (await ServerAsync(Id, write: true) is null)
+        if (!await LoadServerAsync(write: true))
             return NotFoundPage();
         return await ChangeAsync(async () =>
         {
@@ -113,7 +108,7 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
 
     public async Task<IActionResult> OnPostEditAsync(string? name, string? color)
     {
-        if (!IsAdmin || await ServerAsync(Id, write: true) is null)
+        if (!IsAdmin || !await LoadServerAsync(write: true))
             return NotFoundPage();
         return await ChangeAsync(async () =>
         {
@@ -124,7 +119,7 @@ public sealed class ServerModel(ServerService servers, MessageStreamService stre
 
     public async Task<IActionResult> OnPostDeleteAsync()
     {
-        if (!IsAdmin || await ServerAsync(Id, write: true) is null)
+        if (!IsAdmin || !await LoadServerAsync(write: true))
             return NotFoundPage();
         return await ChangeAsync(async () =>
         {

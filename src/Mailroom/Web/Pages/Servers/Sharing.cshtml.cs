@@ -4,10 +4,8 @@ namespace Mailroom.Web.Pages.Servers;
 
 /// <summary>The owner's side of the customer view: share links of one server (owners and admins only; anyone else,
 /// and any server not of this account, gets the 404 page).</summary>
-public sealed class SharingModel(ShareLinkService links, TimeProvider clock) : WebPageModel
+public sealed class SharingModel(ShareLinkService links, TimeProvider clock) : ServerPageModel
 {
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
-    public Server Server { get; private set; } = null!;
     public List<ServerShareLink> Links { get; private set; } = [];
     public ShareLinkCreated? Created { get; private set; }
     public DateTime Now => clock.GetUtcNow().UtcDateTime;
@@ -47,9 +45,8 @@ public sealed class SharingModel(ShareLinkService links, TimeProvider clock) : W
 
     private async Task<bool> LoadAsync()
     {
-        if (!IsAdmin || await ServerAsync(Id, write: true) is not { } access)
+        if (!IsAdmin || !await LoadServerAsync(write: true))
             return false;
-        Server = access.Server;
         Links = await links.ListAsync(AccountId, Id, HttpContext.RequestAborted);
         return true;
     }

@@ -14,16 +14,14 @@ public sealed record StatsDay(DateOnly Date, long Sent, long Bounced, long SpamC
 /// all tags or one, read through <see cref="StatsService"/> (the counters the Stats API answers from, so the page and
 /// the API always agree): the overview's totals, a table per day, and the same figures drawn by <c>wwwroot/stats.js</c>.
 /// </summary>
-public sealed class StatsModel(StatsService stats, TimeProvider clock) : WebPageModel
+public sealed class StatsModel(StatsService stats, TimeProvider clock) : ServerPageModel
 {
     /// <summary>At most a year a page: the table has a row a day.</summary>
     public const int MaxDays = 366;
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty(SupportsGet = true)] public string? Tag { get; set; }
     [BindProperty(SupportsGet = true)] public string? FromDate { get; set; }
     [BindProperty(SupportsGet = true)] public string? ToDate { get; set; }
-    public Server Server { get; private set; } = null!;
     public List<string> StreamIds { get; private set; } = [];
     public Dictionary<string, object> Overview { get; private set; } = [];
     public List<StatsDay> Days { get; private set; } = [];
@@ -31,9 +29,8 @@ public sealed class StatsModel(StatsService stats, TimeProvider clock) : WebPage
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (await ServerAsync(Id) is not { } access)
+        if (!await LoadServerAsync())
             return NotFoundPage();
-        Server = access.Server;
         var ct = HttpContext.RequestAborted;
         StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, ct);
         Stream = Stream is { } s && StreamIds.Contains(s) ? s : null;

@@ -7,15 +7,12 @@ namespace Mailroom.Web.Pages.Servers;
 
 /// <summary>One stream's suppressions: paged search here; adding and removing through <see cref="SuppressionService"/>
 /// (the API's own path: webhooks and the send-path check follow); CSV export of the whole list.</summary>
-public sealed class SuppressionsModel(SuppressionService suppressions) : WebPageModel
+public sealed class SuppressionsModel(SuppressionService suppressions) : ServerPageModel
 {
     public const int PageSize = 50;
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty(SupportsGet = true)] public string? Q { get; set; }
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
-    public Server Server { get; private set; } = null!;
-    public bool CanWrite { get; private set; }
     public List<string> StreamIds { get; private set; } = [];
     public List<Suppression> Rows { get; private set; } = [];
     public int Total { get; private set; }
@@ -74,10 +71,8 @@ public sealed class SuppressionsModel(SuppressionService suppressions) : WebPage
 
     private async Task<bool> LoadAsync(bool write = false)
     {
-        if (await ServerAsync(Id, write) is not { } access)
+        if (!await LoadServerAsync(write))
             return false;
-        Server = access.Server;
-        CanWrite = access.CanWrite;
         StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, HttpContext.RequestAborted);
         Stream = StreamPicker.Choose(Stream, StreamIds);
         return true;

@@ -13,11 +13,10 @@ namespace Mailroom.Web.Pages.Servers;
 /// (<c>wwwroot/templates.js</c>) the Render handler answers JSON as the draft changes. Either way the HTML is loaded
 /// into a sandboxed iframe from the PreviewHtml handler, never written into the app's own page.
 /// </summary>
-public sealed class TemplateModel(TemplateService templates, TemplateRendering rendering, TemplatePreviews previews) : WebPageModel
+public sealed class TemplateModel(TemplateService templates, TemplateRendering rendering, TemplatePreviews previews) : ServerPageModel
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     /// <summary>A template ID, or "new".</summary>
     [BindProperty(SupportsGet = true)] public string TemplateId { get; set; } = "";
     [BindProperty(SupportsGet = true)] public string? Type { get; set; }
@@ -29,8 +28,6 @@ public sealed class TemplateModel(TemplateService templates, TemplateRendering r
     [BindProperty] public string? LayoutTemplate { get; set; }
     [BindProperty] public string? TestModel { get; set; }
 
-    public Server Server { get; private set; } = null!;
-    public bool CanWrite { get; private set; }
     public bool IsNew => TemplateId == "new";
     public bool IsLayout => Type == "Layout";
     public int Version { get; private set; }
@@ -95,7 +92,7 @@ public sealed class TemplateModel(TemplateService templates, TemplateRendering r
     /// script, no forms, no access to the app), no network but inline images, as a message's HTML.</summary>
     public async Task<IActionResult> OnGetPreviewHtmlAsync(string? key)
     {
-        if (await ServerAsync(Id) is null || await previews.FindAsync(key, UserId, Id, HttpContext.RequestAborted) is not { } html)
+        if (!await LoadServerAsync() || await previews.FindAsync(key, UserId, Id, HttpContext.RequestAborted) is not { } html)
             return NotFoundPage();
         Response.Headers.ContentSecurityPolicy = WebApp.MessageHtmlPolicy;
         Response.Headers.XFrameOptions = "SAMEORIGIN";
@@ -147,10 +144,8 @@ public sealed class TemplateModel(TemplateService templates, TemplateRendering r
     /// <summary>The server (404 when not this user's), the template's type, and the layouts to choose from.</summary>
     private async Task<IActionResult?> LoadAsync(bool write)
     {
-        if (await ServerAsync(Id, write) is not { } access)
+        if (!await LoadServerAsync(write))
             return NotFoundPage();
-        Server = access.Server;
-        CanWrite = access.CanWrite;
         var ct = HttpContext.RequestAborted;
         if (IsNew)
         {

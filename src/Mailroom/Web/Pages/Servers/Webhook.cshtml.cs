@@ -4,14 +4,11 @@ using Microsoft.AspNetCore.Mvc;
 namespace Mailroom.Web.Pages.Servers;
 
 /// <summary>One webhook: edit, rotate its signing secret, delete, and its most recent posting attempts.</summary>
-public sealed class WebhookModel(WebhookService hooks) : WebPageModel
+public sealed class WebhookModel(WebhookService hooks) : ServerPageModel
 {
     public const int AttemptCount = 50;
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public int WebhookId { get; set; }
     [BindProperty] public WebhookForm Form { get; set; } = new();
-    public Server Server { get; private set; } = null!;
-    public bool CanWrite { get; private set; }
     public WebhookResponse Webhook { get; private set; } = null!;
     public IReadOnlyList<WebhookAttemptResponse> Attempts { get; private set; } = [];
     public string? NewSecret { get; private set; }
@@ -69,10 +66,8 @@ public sealed class WebhookModel(WebhookService hooks) : WebPageModel
 
     private async Task<IActionResult?> LoadAsync(bool write)
     {
-        if (await ServerAsync(Id, write) is not { } access)
+        if (!await LoadServerAsync(write))
             return NotFoundPage();
-        Server = access.Server;
-        CanWrite = access.CanWrite;
         try
         {
             // Both calls filter by this server: another server's webhook id is "not found" (1352), answered 404.

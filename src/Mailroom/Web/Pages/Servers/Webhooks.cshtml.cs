@@ -5,13 +5,10 @@ using Microsoft.EntityFrameworkCore;
 namespace Mailroom.Web.Pages.Servers;
 
 /// <summary>A server's webhooks (per stream) and the form to add one, through the Webhooks API's own service.</summary>
-public sealed class WebhooksModel(WebhookService hooks) : WebPageModel
+public sealed class WebhooksModel(WebhookService hooks) : ServerPageModel
 {
-    [BindProperty(SupportsGet = true)] public int Id { get; set; }
     [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty] public WebhookForm Form { get; set; } = new();
-    public Server Server { get; private set; } = null!;
-    public bool CanWrite { get; private set; }
     public List<string> StreamIds { get; private set; } = [];
     public IReadOnlyList<WebhookResponse> Webhooks { get; private set; } = [];
     public WebhookResponse? Created { get; private set; }
@@ -29,7 +26,7 @@ public sealed class WebhooksModel(WebhookService hooks) : WebPageModel
     /// webhook comes back in the form with the service's message.</summary>
     public async Task<IActionResult> OnPostCreateAsync()
     {
-        if (await ServerAsync(Id, write: true) is null)
+        if (!await LoadServerAsync(write: true))
             return NotFoundPage();
         try
         {
@@ -48,10 +45,8 @@ public sealed class WebhooksModel(WebhookService hooks) : WebPageModel
 
     private async Task<bool> LoadAsync(bool write)
     {
-        if (await ServerAsync(Id, write) is not { } access)
+        if (!await LoadServerAsync(write))
             return false;
-        Server = access.Server;
-        CanWrite = access.CanWrite;
         var ct = HttpContext.RequestAborted;
         // Webhooks belong to outbound and broadcast streams (inbound mail goes to the server's InboundHookUrl).
         StreamIds = await Db.MessageStreams.AsNoTracking()

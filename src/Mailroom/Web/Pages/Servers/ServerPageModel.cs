@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Mailroom.Web.Pages.Servers;
+
+/// <summary>
+/// Base of the pages of one server (<c>/app/servers/{id}</c>…): the one place that decides whether the signed-in user
+/// may see the server (and change it). A server of another account, or one a member was not given, is answered
+/// exactly like one that does not exist (404), so IDs in URLs reveal nothing.
+/// </summary>
+public abstract class ServerPageModel : WebPageModel
+{
+    [BindProperty(SupportsGet = true)] public int Id { get; set; }
+    public Server Server { get; private set; } = null!;
+    /// <summary>Whether this user may change the server: owners and admins always, a member by its grant.</summary>
+    public bool CanWrite { get; private set; }
+
+    /// <summary>Loads <see cref="Server"/> and <see cref="CanWrite"/> when this user may see the server (and change it,
+    /// when <paramref name="write"/>); false means the page answers <see cref="WebPageModel.NotFoundPage"/>.</summary>
+    protected async Task<bool> LoadServerAsync(bool write = false)
+    {
+        var server = await Db.Servers.AsNoTracking().FirstOrDefaultAsync(s => s.Id == Id && s.AccountId == AccountId, HttpContext.RequestAborted);
+        if (server is null)
+            return false;
+        bool canWrite;
+        if (IsAdmin)
+            canWrite = true;
+        else if (CurrentUser.Servers.FirstOrDefault(s => s.ServerId == Id) is { } grant)
+            canWrite = grant.CanWrite;
+        else
+            return false;
+        if (write && !canWrite)
+            return false;
+        (Server, CanWrite) = (server, canWrite);
+        return true;
+    }
+}
