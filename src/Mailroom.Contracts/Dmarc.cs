@@ -12,19 +12,13 @@ public sealed record DmarcPatchRecordRequest([property: JsonPropertyName("email"
 
 public sealed record DmarcRecoverRequest([property: JsonPropertyName("owner")] string? Owner);
 
-/// <summary>The answer of <c>POST /records</c>: the only time the private token is shown.</summary>
-public sealed record DmarcCreatedRecord(
-    [property: JsonPropertyName("domain")] string Domain,
-    [property: JsonPropertyName("public_token")] string PublicToken,
-    [property: JsonPropertyName("created_at")] string CreatedAt,
-    [property: JsonPropertyName("private_token")] string PrivateToken,
-    [property: JsonPropertyName("reporting_uri")] string ReportingUri,
-    [property: JsonPropertyName("email")] string Email);
-
+/// <summary>A record of the DMARC API. <c>private_token</c> is shown once, in the answer of <c>POST /records</c>; every other
+/// answer leaves it out (null is not written).</summary>
 public sealed record DmarcRecord(
     [property: JsonPropertyName("domain")] string Domain,
     [property: JsonPropertyName("public_token")] string PublicToken,
     [property: JsonPropertyName("created_at")] string CreatedAt,
+    [property: JsonPropertyName("private_token"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? PrivateToken,
     [property: JsonPropertyName("reporting_uri")] string ReportingUri,
     [property: JsonPropertyName("email")] string Email);
 

@@ -30,7 +30,7 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
 
     public static string ReportingAddress(PlatformSettings platform, DmarcDomain d) => $"{d.PublicToken}@{ReportingHost(platform)}";
 
-    public async Task<DmarcCreatedRecord> CreateAsync(DmarcCreateRecordRequest request, CancellationToken ct)
+    public async Task<DmarcRecord> CreateAsync(DmarcCreateRecordRequest request, CancellationToken ct)
     {
         var domain = ValidDomain(request.Domain);
         var email = ValidEmail(request.Email);
@@ -46,8 +46,7 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
         db.DmarcDomains.Add(record);
         await db.SaveChangesAsync(ct);
         log.LogInformation("DMARC monitoring created for {Domain} ({Id})", domain, record.Id);
-        return new DmarcCreatedRecord(record.Domain, record.PublicToken, Iso(record.CreatedAt), token,
-            "mailto:" + ReportingAddress(platform, record), record.Email);
+        return Describe(record) with { PrivateToken = token };
     }
 
     /// <summary>Error code of the account-side calls when the domain is not monitored (Mailroom's; Postmark has no such call).</summary>
@@ -176,7 +175,7 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
     }
 
     public DmarcRecord Describe(DmarcDomain d) =>
-        new(d.Domain, d.PublicToken, Iso(d.CreatedAt), "mailto:" + ReportingAddress(platform, d), d.Email);
+        new(d.Domain, d.PublicToken, Iso(d.CreatedAt), null, "mailto:" + ReportingAddress(platform, d), d.Email);
 
     public async Task<DmarcRecord> PatchAsync(DmarcDomain d, DmarcPatchRecordRequest request, CancellationToken ct)
     {

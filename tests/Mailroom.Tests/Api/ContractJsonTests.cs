@@ -19,12 +19,12 @@ public sealed class ContractJsonTests
     [Fact]
     public void DmarcRecordKeepsItsJson() =>
         Assert.Equal("""{"domain":"example.test","public_token":"pub","created_at":"2026-03-04T05:06:07Z","reporting_uri":"mailto:r@dmarc.test","email":"o@example.test"}""",
-            Json(new DmarcRecord("example.test", "pub", "2026-03-04T05:06:07Z", "mailto:r@dmarc.test", "o@example.test")));
+            Json(new DmarcRecord("example.test", "pub", "2026-03-04T05:06:07Z", null, "mailto:r@dmarc.test", "o@example.test")));
 
     [Fact]
     public void DmarcCreatedRecordKeepsItsJson() =>
         Assert.Equal("""{"domain":"example.test","public_token":"pub","created_at":"2026-03-04T05:06:07Z","private_token":"priv","reporting_uri":"mailto:r@dmarc.test","email":"o@example.test"}""",
-            Json(new DmarcCreatedRecord("example.test", "pub", "2026-03-04T05:06:07Z", "priv", "mailto:r@dmarc.test", "o@example.test")));
+            Json(new DmarcRecord("example.test", "pub", "2026-03-04T05:06:07Z", "priv", "mailto:r@dmarc.test", "o@example.test")));
 
     [Fact]
     public void OpenEventKeepsItsJson() =>
