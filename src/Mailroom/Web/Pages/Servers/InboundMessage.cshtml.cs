@@ -46,19 +46,7 @@ public sealed class InboundMessageModel(InboundLog log) : ServerPageModel
         }, Back);
     }
 
-    private async Task<IActionResult?> LoadAsync(bool write)
-    {
-        if (!await LoadServerAsync(write))
-            return NotFoundPage();
-        try
-        {
-            // Filtered by this server: another server's message is "not found" (701), answered 404.
-            Details = await log.DetailsAsync(Id, MessageId, HttpContext.RequestAborted);
-            return null;
-        }
-        catch (MailroomException)
-        {
-            return NotFoundPage();
-        }
-    }
+    /// <summary>Filtered by this server: another server's message is "not found" (701), answered 404.</summary>
+    private Task<IActionResult?> LoadAsync(bool write) =>
+        LoadServerAndAsync(async ct => Details = await log.DetailsAsync(Id, MessageId, ct), write);
 }

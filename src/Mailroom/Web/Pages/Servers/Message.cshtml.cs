@@ -47,18 +47,6 @@ public sealed class MessageModel(MessageLog log) : ServerPageModel
         return File(Encoding.UTF8.GetBytes(Details.Body), "message/rfc822", $"{MessageId}.eml");
     }
 
-    private async Task<IActionResult?> LoadAsync()
-    {
-        if (!await LoadServerAsync())
-            return NotFoundPage();
-        try
-        {
-            Details = await log.DetailsAsync(Id, MessageId, HttpContext.RequestAborted);
-            return null;
-        }
-        catch (MailroomException)
-        {
-            return NotFoundPage();
-        }
-    }
+    private Task<IActionResult?> LoadAsync() =>
+        LoadServerAndAsync(async ct => Details = await log.DetailsAsync(Id, MessageId, ct));
 }

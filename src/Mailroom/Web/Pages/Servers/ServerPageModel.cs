@@ -34,4 +34,22 @@ public abstract class ServerPageModel : WebPageModel
         (Server, CanWrite) = (server, canWrite);
         return true;
     }
+
+    /// <summary>The server, then one thing of it read by <paramref name="load"/>, which filters by this server: null when
+    /// both are found, else the 404 page. The services answer a missing (or another server's) message or webhook with a
+    /// <see cref="MailroomException"/> (the API's "not found"), which the page answers like a missing server.</summary>
+    protected async Task<IActionResult?> LoadServerAndAsync(Func<CancellationToken, Task> load, bool write = false)
+    {
+        if (!await LoadServerAsync(write))
+            return NotFoundPage();
+        try
+        {
+            await load(HttpContext.RequestAborted);
+            return null;
+        }
+        catch (MailroomException)
+        {
+            return NotFoundPage();
+        }
+    }
 }

@@ -64,20 +64,10 @@ public sealed class WebhookModel(WebhookService hooks) : ServerPageModel
         }, $"/app/servers/{Id}/webhooks");
     }
 
-    private async Task<IActionResult?> LoadAsync(bool write)
+    /// <summary>Both calls filter by this server: another server's webhook id is "not found" (1352), answered 404.</summary>
+    private Task<IActionResult?> LoadAsync(bool write) => LoadServerAndAsync(async ct =>
     {
-        if (!await LoadServerAsync(write))
-            return NotFoundPage();
-        try
-        {
-            // Both calls filter by this server: another server's webhook id is "not found" (1352), answered 404.
-            Webhook = await hooks.GetAsync(Id, WebhookId, HttpContext.RequestAborted);
-            Attempts = (await hooks.AttemptsAsync(Id, WebhookId, AttemptCount, HttpContext.RequestAborted)).Attempts;
-            return null;
-        }
-        catch (MailroomException)
-        {
-            return NotFoundPage();
-        }
-    }
+        Webhook = await hooks.GetAsync(Id, WebhookId, ct);
+        Attempts = (await hooks.AttemptsAsync(Id, WebhookId, AttemptCount, ct)).Attempts;
+    }, write);
 }
