@@ -6,9 +6,8 @@ namespace Mailroom.Web.Pages.Servers;
 
 /// <summary>The server's messages through the Messages API's own search (<see cref="MessageLog"/>): same filters,
 /// paged on the server (one page of rows and a count per request).</summary>
-public sealed class ActivityModel(MessageLog log) : ServerPageModel
+public sealed class ActivityModel(MessageLog log) : StreamPageModel
 {
-    [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty(SupportsGet = true)] public string? Recipient { get; set; }
     [BindProperty(SupportsGet = true)] public string? FromEmail { get; set; }
     [BindProperty(SupportsGet = true)] public string? Subject { get; set; }
@@ -17,21 +16,18 @@ public sealed class ActivityModel(MessageLog log) : ServerPageModel
     [BindProperty(SupportsGet = true)] public string? FromDate { get; set; }
     [BindProperty(SupportsGet = true)] public string? ToDate { get; set; }
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
-    public List<string> StreamIds { get; private set; } = [];
     public ListPage<OutboundMessageResponse> List { get; private set; } = ListPage<OutboundMessageResponse>.Empty;
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!await LoadServerAsync())
+        if (!await LoadServerAndStreamAsync())
             return NotFoundPage();
         var ct = HttpContext.RequestAborted;
-        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, ct);
-        Stream = StreamPicker.Choose(Stream, StreamIds);
         List = await ListPage<OutboundMessageResponse>.LoadAsync(Offset, async paging =>
         {
             var search = new MessageSearch(paging, Blank(Recipient), Blank(FromEmail), Blank(Tag), Blank(Status),
                 MessageLog.ParseDate(Blank(FromDate), "fromdate", endOfDay: false), MessageLog.ParseDate(Blank(ToDate), "todate", endOfDay: true),
-                Blank(Subject), Stream, null) { CountLimit = ListPage<OutboundMessageResponse>.CountLimit };
+                Blank(Subject), Stream!, null) { CountLimit = ListPage<OutboundMessageResponse>.CountLimit };
             var result = await log.SearchAsync(Id, search, ct);
             return (result.Messages, result.TotalCount);
         }, $"/app/servers/{Id}/activity", [("stream", Stream), ("recipient", Recipient), ("fromemail", FromEmail), ("subject", Subject), ("tag", Tag),

@@ -4,26 +4,22 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Mailroom.Web.Pages.Servers;
 
-public sealed class BouncesModel(BounceService bounces) : ServerPageModel
+public sealed class BouncesModel(BounceService bounces) : StreamPageModel
 {
     public const int PageSize = 50;
-    [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty(SupportsGet = true)] public string? Email { get; set; }
     [BindProperty(SupportsGet = true)] public bool Inactive { get; set; }
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
-    public List<string> StreamIds { get; private set; } = [];
     public BounceList List { get; private set; } = new(0, []);
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!await LoadServerAsync())
+        if (!await LoadServerAndStreamAsync())
             return NotFoundPage();
         var ct = HttpContext.RequestAborted;
-        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, ct);
-        Stream = StreamPicker.Choose(Stream, StreamIds);
         Offset = Math.Clamp(Offset, 0, 10_000 - PageSize);
         List = await bounces.ListAsync(Id, new BounceQuery(new Paging(PageSize, Offset), Inactive: Inactive ? true : null,
-            EmailFilter: string.IsNullOrWhiteSpace(Email) ? null : Email.Trim(), Stream: Stream), ct);
+            EmailFilter: string.IsNullOrWhiteSpace(Email) ? null : Email.Trim(), Stream: Stream!), ct);
         return Page();
     }
 

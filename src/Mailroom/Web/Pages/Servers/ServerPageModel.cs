@@ -53,3 +53,22 @@ public abstract class ServerPageModel : WebPageModel
         }
     }
 }
+
+/// <summary>Base of the server pages that show one sending stream at a time (activity, bounces, suppressions): the
+/// server, its sending streams and the one shown (<see cref="StreamPicker"/>: the one asked for, else the first).</summary>
+public abstract class StreamPageModel : ServerPageModel
+{
+    [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
+    public List<string> StreamIds { get; private set; } = [];
+
+    /// <summary><see cref="ServerPageModel.LoadServerAsync"/>, then the streams; false means 404. After true,
+    /// <see cref="Stream"/> is never null.</summary>
+    protected async Task<bool> LoadServerAndStreamAsync(bool write = false)
+    {
+        if (!await LoadServerAsync(write))
+            return false;
+        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, HttpContext.RequestAborted);
+        Stream = StreamPicker.Choose(Stream, StreamIds);
+        return true;
+    }
+}

@@ -7,19 +7,17 @@ namespace Mailroom.Web.Pages.Servers;
 
 /// <summary>One stream's suppressions: paged search here; adding and removing through <see cref="SuppressionService"/>
 /// (the API's own path: webhooks and the send-path check follow); CSV export of the whole list.</summary>
-public sealed class SuppressionsModel(SuppressionService suppressions) : ServerPageModel
+public sealed class SuppressionsModel(SuppressionService suppressions) : StreamPageModel
 {
     public const int PageSize = 50;
-    [BindProperty(SupportsGet = true)] public string? Stream { get; set; }
     [BindProperty(SupportsGet = true)] public string? Q { get; set; }
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
-    public List<string> StreamIds { get; private set; } = [];
     public List<Suppression> Rows { get; private set; } = [];
     public int Total { get; private set; }
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!await LoadAsync())
+        if (!await LoadServerAndStreamAsync())
             return NotFoundPage();
         var ct = HttpContext.RequestAborted;
         Offset = Math.Max(0, Offset);
@@ -37,7 +35,7 @@ public sealed class SuppressionsModel(SuppressionService suppressions) : ServerP
     /// <summary>The stream's whole list as CSV (RFC 4180), written row by row.</summary>
     public async Task<IActionResult> OnGetExportAsync()
     {
-        if (!await LoadAsync())
+        if (!await LoadServerAndStreamAsync())
             return NotFoundPage();
         var dump = await suppressions.DumpAsync(Id, Stream!, null, null, null, null, null, HttpContext.RequestAborted);
         var csv = new StringBuilder("EmailAddress,SuppressionReason,Origin,CreatedAt\r\n");
@@ -49,7 +47,7 @@ public sealed class SuppressionsModel(SuppressionService suppressions) : ServerP
 
     public async Task<IActionResult> OnPostAddAsync(string? emails)
     {
-        if (!await LoadAsync(write: true))
+        if (!await LoadServerAndStreamAsync(write: true))
             return NotFoundPage();
         var list = (emails ?? "").Split(['\n', '\r', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(e => (SuppressionAddress?)new SuppressionAddress(e)).ToList();
@@ -58,7 +56,7 @@ public sealed class SuppressionsModel(SuppressionService suppressions) : ServerP
 
     public async Task<IActionResult> OnPostRemoveAsync(string? email)
     {
-        if (!await LoadAsync(write: true))
+        if (!await LoadServerAndStreamAsync(write: true))
             return NotFoundPage();
         return await ChangeAsync(async () => Summary(await suppressions.DeleteAsync(Id, Stream!,
             new SuppressionRequest([new SuppressionAddress(email)]), HttpContext.RequestAborted)), Back);
@@ -68,15 +66,6 @@ public sealed class SuppressionsModel(SuppressionService suppressions) : ServerP
 
     private static string Summary(SuppressionResults r) =>
         string.Join(" ", r.Suppressions.Select(s => $"{s.EmailAddress}: {s.Status}{(s.Message is { Length: > 0 } m ? " (" + m + ")" : "")}."));
-
-    private async Task<bool> LoadAsync(bool write = false)
-    {
-        if (!await LoadServerAsync(write))
-            return false;
-        StreamIds = await StreamPicker.SendingStreamIdsAsync(Db, Id, HttpContext.RequestAborted);
-        Stream = StreamPicker.Choose(Stream, StreamIds);
-        return true;
-    }
 
     /// <summary>A CSV field; a leading = + - @ is prefixed so a spreadsheet does not run it as a formula (CSV injection).</summary>
     private static string Field(string v)
