@@ -19,9 +19,7 @@ public sealed class InboundMessageModel(InboundLog log) : ServerPageModel
     {
         if (await LoadAsync(write: false) is { } missing)
             return missing;
-        Response.Headers.ContentSecurityPolicy = WebApp.MessageHtmlPolicy;
-        Response.Headers.XFrameOptions = "SAMEORIGIN";
-        return Content(Details.HtmlBody, "text/html; charset=utf-8");
+        return MessageView.SandboxedHtml(Response, Details.HtmlBody);
     }
 
     public async Task<IActionResult> OnPostRetryAsync()

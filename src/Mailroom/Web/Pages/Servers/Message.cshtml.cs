@@ -17,10 +17,7 @@ public sealed class MessageModel(MessageLog log) : ServerPageModel
         if (await LoadAsync() is { } missing)
             return missing;
         var raw = Details.Body;
-        // The header section ends at the first empty line (RFC 5322 §2.1).
-        var end = raw.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        if (end < 0) end = raw.IndexOf("\n\n", StringComparison.Ordinal);
-        Headers = end < 0 ? raw : raw[..end];
+        Headers = MessageView.HeaderSection(raw);
         RawPreview = raw.Length > RawPreviewChars ? raw[..RawPreviewChars] + "\n… (truncated: download the whole message)" : raw;
         return Page();
     }
@@ -34,9 +31,7 @@ public sealed class MessageModel(MessageLog log) : ServerPageModel
     {
         if (await LoadAsync() is { } missing)
             return missing;
-        Response.Headers.ContentSecurityPolicy = WebApp.MessageHtmlPolicy;
-        Response.Headers.XFrameOptions = "SAMEORIGIN";
-        return Content(Details.HtmlBody, "text/html; charset=utf-8");
+        return MessageView.SandboxedHtml(Response, Details.HtmlBody);
     }
 
     public async Task<IActionResult> OnGetRawAsync()

@@ -94,9 +94,7 @@ public sealed class TemplateModel(TemplateService templates, TemplateRendering r
     {
         if (!await LoadServerAsync() || await previews.FindAsync(key, UserId, Id, HttpContext.RequestAborted) is not { } html)
             return NotFoundPage();
-        Response.Headers.ContentSecurityPolicy = WebApp.MessageHtmlPolicy;
-        Response.Headers.XFrameOptions = "SAMEORIGIN";
-        return Content(html, "text/html; charset=utf-8");
+        return MessageView.SandboxedHtml(Response, html);
     }
 
     public async Task<IActionResult> OnPostSaveAsync()

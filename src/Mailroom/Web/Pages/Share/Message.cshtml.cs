@@ -14,11 +14,7 @@ public sealed class ShareMessageModel(MessageLog log) : ShareViewPage
     {
         if (await LoadAsync() is { } refused)
             return refused;
-        var raw = Details.Body;
-        // The header section ends at the first empty line (RFC 5322 §2.1).
-        var end = raw.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        if (end < 0) end = raw.IndexOf("\n\n", StringComparison.Ordinal);
-        Headers = end < 0 ? raw : raw[..end];
+        Headers = MessageView.HeaderSection(Details.Body);
         return Page();
     }
 
@@ -27,9 +23,7 @@ public sealed class ShareMessageModel(MessageLog log) : ShareViewPage
     {
         if (await LoadAsync() is { } refused)
             return refused;
-        Response.Headers.ContentSecurityPolicy = WebApp.MessageHtmlPolicy;
-        Response.Headers.XFrameOptions = "SAMEORIGIN";
-        return Content(Details.HtmlBody, "text/html; charset=utf-8");
+        return MessageView.SandboxedHtml(Response, Details.HtmlBody);
     }
 
     private async Task<IActionResult?> LoadAsync()
