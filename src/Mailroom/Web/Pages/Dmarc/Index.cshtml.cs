@@ -12,15 +12,13 @@ public sealed record UnmonitoredDomain(int Id, string Name, bool Verified);
 
 /// <summary>DMARC overview: the account's monitored domains and its other domains with "Start monitoring". Domains are
 /// the account's, so owners and admins only (a member gets 404, as on the domains pages).</summary>
-public sealed class DmarcIndexModel(DmarcService dmarc, PlatformSettings platform) : WebPageModel
+public sealed class DmarcIndexModel(DmarcService dmarc, PlatformSettings platform) : AdminPageModel
 {
     public IReadOnlyList<MonitoredDomain> Monitored { get; private set; } = [];
     public IReadOnlyList<UnmonitoredDomain> Unmonitored { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         var ct = HttpContext.RequestAborted;
         var records = await Db.DmarcDomains.AsNoTracking().Where(d => d.AccountId == AccountId).OrderBy(d => d.Domain).ToListAsync(ct);
         var ids = records.Select(r => r.Id).ToList();
@@ -38,8 +36,6 @@ public sealed class DmarcIndexModel(DmarcService dmarc, PlatformSettings platfor
     /// <summary>"Start monitoring": the same as <c>POST /domains/{id}/dmarc</c>; the digest goes to the account's address.</summary>
     public async Task<IActionResult> OnPostStartAsync(int domainId)
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         try
         {
             var record = await dmarc.EnableForDomainAsync(AccountId, domainId, null, HttpContext.RequestAborted);

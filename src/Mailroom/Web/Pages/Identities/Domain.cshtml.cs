@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Mailroom.Web.Pages.Identities;
 
-public sealed class DomainModel(DomainService domains) : WebPageModel
+public sealed class DomainModel(DomainService domains) : AdminPageModel
 {
     [BindProperty(SupportsGet = true)] public int Id { get; set; }
     public DomainDetails Details { get; private set; } = new();
@@ -11,8 +11,6 @@ public sealed class DomainModel(DomainService domains) : WebPageModel
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         try
         {
             Details = await domains.GetAsync(AccountId, Id, HttpContext.RequestAborted);
@@ -41,8 +39,6 @@ public sealed class DomainModel(DomainService domains) : WebPageModel
 
     public async Task<IActionResult> OnPostDeleteAsync()
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         try
         {
             Flash = await domains.DeleteAsync(AccountId, Id, HttpContext.RequestAborted);
@@ -57,8 +53,6 @@ public sealed class DomainModel(DomainService domains) : WebPageModel
 
     private async Task<IActionResult> Act(Func<CancellationToken, Task<string>> action)
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         try
         {
             await domains.GetAsync(AccountId, Id, HttpContext.RequestAborted);

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Mailroom.Web.Pages.Identities;
 
 /// <summary>Domains are the account's (not a server's): owners and admins only; a member gets 404.</summary>
-public sealed class DomainsModel(DomainService domains) : WebPageModel
+public sealed class DomainsModel(DomainService domains) : AdminPageModel
 {
     public const int PageSize = 50;
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
@@ -12,8 +12,6 @@ public sealed class DomainsModel(DomainService domains) : WebPageModel
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         Offset = Math.Max(0, Offset);
         List = await domains.ListAsync(AccountId, new Paging(PageSize, Offset), HttpContext.RequestAborted);
         return Page();
@@ -21,8 +19,6 @@ public sealed class DomainsModel(DomainService domains) : WebPageModel
 
     public async Task<IActionResult> OnPostAddAsync(string? name, string? returnPath)
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         try
         {
             var d = await domains.CreateAsync(AccountId, new DomainRequest { Name = name, ReturnPathDomain = string.IsNullOrWhiteSpace(returnPath) ? null : returnPath },

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Mailroom.Web.Pages.Identities;
 
 /// <summary>Sender signatures are the account's: owners and admins only; a member gets 404.</summary>
-public sealed class SignaturesModel(SenderSignatureService signatures) : WebPageModel
+public sealed class SignaturesModel(SenderSignatureService signatures) : AdminPageModel
 {
     public const int PageSize = 50;
     [BindProperty(SupportsGet = true)] public int Offset { get; set; }
@@ -12,8 +12,6 @@ public sealed class SignaturesModel(SenderSignatureService signatures) : WebPage
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         Offset = Math.Max(0, Offset);
         List = await signatures.ListAsync(AccountId, new Paging(PageSize, Offset), HttpContext.RequestAborted);
         return Page();
@@ -21,8 +19,6 @@ public sealed class SignaturesModel(SenderSignatureService signatures) : WebPage
 
     public async Task<IActionResult> OnPostAddAsync(string? fromEmail, string? name, string? replyTo, string? note)
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         return await ChangeAsync(async () =>
         {
             var s = await signatures.CreateAsync(AccountId, new SignatureRequest
@@ -36,15 +32,11 @@ public sealed class SignaturesModel(SenderSignatureService signatures) : WebPage
 
     public async Task<IActionResult> OnPostResendAsync(int signatureId)
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         return await ChangeAsync(async () => $"Confirmation email re-sent to {await signatures.ResendAsync(AccountId, signatureId, HttpContext.RequestAborted)}.", "/app/signatures");
     }
 
     public async Task<IActionResult> OnPostDeleteAsync(int signatureId)
     {
-        if (!IsAdmin)
-            return NotFoundPage();
         return await ChangeAsync(() => signatures.DeleteAsync(AccountId, signatureId, HttpContext.RequestAborted), "/app/signatures");
     }
 }
