@@ -143,37 +143,33 @@ public static class ApiConventions
 
     /// <summary>Endpoints that take the account token (servers, senders, domains).</summary>
     public static RouteGroupBuilder RequireAccountToken(this RouteGroupBuilder group) =>
-        group.WithMetadata(new Mailroom.Operations.TokenRequirement(AccountTokenHeader)).AddEndpointFilter(async (ctx, next) =>
-        {
-            var http = ctx.HttpContext;
-            var token = http.Request.Headers[AccountTokenHeader].ToString().Trim();
-            if (token.Length == 0)
-                return Error(PostmarkErrors.InvalidToken, http.Request.Headers.ContainsKey(ServerTokenHeader)
-                    ? "This endpoint needs the account API token (X-Postmark-Account-Token), not a server token."
-                    : "No account API token was given: send it in the 'X-Postmark-Account-Token' header.", 401);
-            var accounts = http.RequestServices.GetRequiredService<AccountService>();
-            var id = await accounts.FindAccountByTokenAsync(token, http.RequestAborted);
-            if (id is null)
-                return Error(PostmarkErrors.InvalidToken, "The account API token is not valid.", 401);
-            http.Items[nameof(AccountId)] = id.Value;
-            return await next(ctx);
-        });
+        group.RequireToken(AccountTokenHeader, ServerTokenHeader, nameof(AccountId), "the", "account API token", "a server token",
+            async (accounts, token, ct) => await accounts.FindAccountByTokenAsync(token, ct));
 
     /// <summary>Endpoints that take a server token (email, streams, server, ...).</summary>
     public static RouteGroupBuilder RequireServerToken(this RouteGroupBuilder group) =>
-        group.WithMetadata(new Mailroom.Operations.TokenRequirement(ServerTokenHeader)).AddEndpointFilter(async (ctx, next) =>
+        group.RequireToken(ServerTokenHeader, AccountTokenHeader, nameof(Server), "a", "server API token", "the account token",
+            async (accounts, token, ct) => await accounts.FindServerByTokenAsync(token, ct));
+
+    /// <summary>
+    /// The token check of both kinds: the token in <paramref name="header"/>, found by <paramref name="find"/>, is put in
+    /// <c>HttpContext.Items[item]</c>; missing (with a hint when the other kind was sent) or unknown, the request is refused
+    /// with 401 and ErrorCode 10 before the endpoint runs.
+    /// </summary>
+    private static RouteGroupBuilder RequireToken(this RouteGroupBuilder group, string header, string otherHeader, string item,
+        string article, string kind, string other, Func<AccountService, string, CancellationToken, Task<object?>> find) =>
+        group.WithMetadata(new Mailroom.Operations.TokenRequirement(header)).AddEndpointFilter(async (ctx, next) =>
         {
             var http = ctx.HttpContext;
-            var token = http.Request.Headers[ServerTokenHeader].ToString().Trim();
+            var token = http.Request.Headers[header].ToString().Trim();
             if (token.Length == 0)
-                return Error(PostmarkErrors.InvalidToken, http.Request.Headers.ContainsKey(AccountTokenHeader)
-                    ? "This endpoint needs a server API token (X-Postmark-Server-Token), not the account token."
-                    : "No server API token was given: send it in the 'X-Postmark-Server-Token' header.", 401);
-            var accounts = http.RequestServices.GetRequiredService<AccountService>();
-            var server = await accounts.FindServerByTokenAsync(token, http.RequestAborted);
-            if (server is null)
-                return Error(PostmarkErrors.InvalidToken, "The server API token is not valid.", 401);
-            http.Items[nameof(Server)] = server;
+                return Error(PostmarkErrors.InvalidToken, http.Request.Headers.ContainsKey(otherHeader)
+                    ? $"This endpoint needs {article} {kind} ({header}), not {other}."
+                    : $"No {kind} was given: send it in the '{header}' header.", 401);
+            var found = await find(http.RequestServices.GetRequiredService<AccountService>(), token, http.RequestAborted);
+            if (found is null)
+                return Error(PostmarkErrors.InvalidToken, $"The {kind} is not valid.", 401);
+            http.Items[item] = found;
             return await next(ctx);
         });
 
