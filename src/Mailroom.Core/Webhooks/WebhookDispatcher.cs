@@ -83,7 +83,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         public long NextAttemptAt;
         /// <summary>Null when the event is gone (deleted with its server since the row was claimed).</summary>
         public string? RecordType;
-        public string Payload = "";
+        /// <summary>The event's payload as stored (UTF-8 JSON): posted as these bytes unless it needs a change.</summary>
+        public byte[] Payload = [];
         public long? BounceId;
         public PreparedHook? Hook;
         public Claim Claim = null!;
@@ -344,7 +345,11 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
 
     /// <summary>A webhook as its rows are posted: its headers parsed and its secrets decrypted once a claim, not per POST.</summary>
     private sealed record PreparedHook(string Url, IReadOnlyList<(string Name, string Value)> Headers, string? User, string? Password,
-        byte[] SecretKey, byte[]? PreviousSecretKey);
+        byte[] SecretKey, byte[]? PreviousSecretKey)
+    {
+        /// <summary>The URL parsed once a claim, not per POST (null: not an absolute URL).</summary>
+        public Uri? Uri { get; } = System.Uri.TryCreate(Url, UriKind.Absolute, out var uri) ? uri : null;
+    }
 
     private PreparedHook Prepare(Webhook hook)
     {
@@ -381,7 +386,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         {
             await using var command = db.Database.GetDbConnection().CreateCommand();
             var skip = busy.Count == 0 ? "" : " AND \"Host\" NOT IN (" + string.Join(", ", busy.Select((_, i) => $"@h{i}")) + ")";
-            var lockClause = db is PostgresMailroomDb ? " FOR UPDATE SKIP LOCKED" : "";
+            var postgres = db is PostgresMailroomDb;
+            var lockClause = postgres ? " FOR UPDATE SKIP LOCKED" : "";
             command.CommandText = $$"""
                 UPDATE webhook_deliveries SET "LeaseOwner" = @owner, "LeaseUntil" = @until
                 WHERE "Id" IN (SELECT "Id" FROM webhook_deliveries
@@ -413,7 +419,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                     Attempts = reader.GetInt32(7),
                     NextAttemptAt = reader.GetInt64(8),
                     RecordType = reader.IsDBNull(9) ? null : reader.GetString(9),
-                    Payload = reader.IsDBNull(10) ? "" : reader.GetString(10),
+                    // SQLite hands TEXT out as its UTF-8 bytes: no string decoded and encoded again per row.
+                    Payload = reader.IsDBNull(10) ? [] : postgres ? System.Text.Encoding.UTF8.GetBytes(reader.GetString(10)) : reader.GetFieldValue<byte[]>(10),
                     BounceId = reader.IsDBNull(11) ? null : reader.GetInt64(11),
                 });
             return items;
@@ -472,25 +479,27 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             // The webhook was deleted after the event was written (its rows go with it); nothing left to post.
             return new WebhookSendResult(false, false, 0, "The webhook or its event no longer exists.", 0);
         var inbound = d.RecordType == Inbound.InboundRetrySchedule.RecordType;
-        // Inbound payloads are posted as stored (their attachments' Content is not a trigger option).
-        var body = inbound ? d.Payload : WebhookPayloads.Final(d.Payload, d.BounceId, d.IncludeContent);
+        // Inbound payloads are posted as stored (their attachments' Content is not a trigger option). Encoded once: signed
+        // and posted as these bytes.
+        var bytes = inbound ? d.Payload : WebhookPayloads.Final(d.Payload, d.BounceId, d.IncludeContent);
         var remaining = inbound ? Inbound.InboundRetrySchedule.RetriesRemaining(d.Attempts) : WebhookRetrySchedule.RetriesRemaining(d.Attempts);
         var headers = new List<(string, string)>((hook?.Headers.Count ?? 0) + 3)
         {
-            ("X-PM-Retries-Remaining", remaining.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("X-PM-Retries-Remaining", (uint)remaining < (uint)SmallNumbers.Length ? SmallNumbers[remaining] : remaining.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("X-PM-Webhook-Trace-Id", $"{d.EventId}-{d.Id}"),
         };
-        // Encoded once: signed and posted as these bytes.
-        var bytes = System.Text.Encoding.UTF8.GetBytes(body);
         if (hook is not null)
         {
             headers.AddRange(hook.Headers);
             headers.Add((WebhookSignature.Header, WebhookSignature.Sign(clock.GetUtcNow().ToUnixTimeSeconds(), bytes, hook.SecretKey, hook.PreviousSecretKey)));
         }
-        return Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            ? await sender.SendAsync(new WebhookRequestPlan(uri, body, headers, hook?.User, hook?.Password, bytes), ct)
+        return (hook is not null ? hook.Uri : Uri.TryCreate(url, UriKind.Absolute, out var parsed) ? parsed : null) is { } uri
+            ? await sender.SendAsync(new WebhookRequestPlan(uri, bytes, headers, hook?.User, hook?.Password), ct)
             : new WebhookSendResult(false, false, 0, $"Invalid URL '{url}'.", 0);
     }
+
+    /// <summary>"0" to "15": retries remaining, without a string per POST.</summary>
+    private static readonly string[] SmallNumbers = Enumerable.Range(0, 16).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     private const string InsertAttempt =
         "INSERT INTO webhook_attempts (\"DeliveryId\", \"EventId\", \"ServerId\", \"WebhookId\", \"RecordType\", \"At\", \"StatusCode\", " +
