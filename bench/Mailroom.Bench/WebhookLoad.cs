@@ -7,10 +7,12 @@ using System.Text.Json;
 using Mailroom.Cli;
 using Mailroom.Contracts;
 using Mailroom.Core.Accounts;
+using Mailroom.Core.Storage;
 using Mailroom.Core.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -26,8 +28,12 @@ public static class WebhookLoad
 {
     public const string Help = """
         Webhook fan-out: outbox -> loopback receiver through the dispatcher vs a plain HttpClient (same bodies, same receiver).
-          --events N    events per round (default 5000)
-          --rounds N    interleaved rounds; medians are printed (default 3)
+          --events N    events in the outbox (default 20000), filled once through the Suppressions API; each dispatcher
+                        pass sets their delivery rows back to due (and deletes their attempts) and posts all of them
+          --seconds S   each measured window repeats passes over the N events until it has lasted S seconds (default 2):
+                        a window of 3,000 events lasted 50-115 ms for the plain client, too short to measure
+          --rounds N    rounds (default 3); each measures dispatcher, plain, plain, dispatcher (ABBA) so drift of the
+                        machine's load hits both sides alike; per-round figures and medians are printed
           --warmup N    rounds run first and not counted (default 1): Mailroom's code is JIT-compiled at run time
                         (tier 0, then tier 1 in the background) while the plain client's is the framework's
                         precompiled code, so a cold first round measures the JIT, not the dispatcher
@@ -36,6 +42,9 @@ public static class WebhookLoad
                         a few thousand events calls them a few times only and they were still at tier 0 (and being
                         compiled: 13 % of the window's samples in libclrjit) in the measured rounds; these cycles
                         bring both sides to the steady state a long-running worker is in
+          --plain-headers  the plain client also sends the dispatcher's extra headers (signature, trace id, retries
+                        remaining, user agent; values copied from one dispatcher request, not computed): shows what the
+                        receiver's parsing of them costs (off by default: the ceiling is a plain POST)
           --windows     print each measured window's start and end on CLOCK_MONOTONIC (seconds), to cut a
                         `perf record -k CLOCK_MONOTONIC` profile to it (`perf report --time START,END`)
         """;
@@ -59,16 +68,18 @@ public static class WebhookLoad
     }
 
     /// <summary>Stopwatch ticks on Linux are CLOCK_MONOTONIC nanoseconds, the clock <c>perf record -k CLOCK_MONOTONIC</c> stamps samples with.</summary>
-    private static void PrintWindow(string phase, int round, long start) =>
+    private static void PrintWindow(string phase, long start) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"window {phase} round {round + 1}: {(double)start / Stopwatch.Frequency:0.000000},{(double)Stopwatch.GetTimestamp() / Stopwatch.Frequency:0.000000}"));
+            $"window {phase}: {(double)start / Stopwatch.Frequency:0.000000},{(double)Stopwatch.GetTimestamp() / Stopwatch.Frequency:0.000000}"));
 
     public static async Task<int> RunAsync(BenchArgs args, CancellationToken ct)
     {
-        var events = args.Int("events", 5000, 50);
+        var events = args.Int("events", 20000, 50);
+        var seconds = args.Int("seconds", 2, 0);
         var rounds = args.Int("rounds", 3, 1);
         var warmup = args.Int("warmup", 1, 0);
         var windows = args.Flag("windows");
+        var plainHeaders = args.Flag("plain-headers");
         var tierUp = args.Int("tier-up", 100, 0);
         args.RejectUnknown();
 
@@ -76,6 +87,10 @@ public static class WebhookLoad
         var bodies = new ConcurrentQueue<string>();
         var keep = true;
         var target = int.MaxValue;
+        // Request header bytes (names, values, ": " and CRLF) of the first 256 requests of a window: what the receiver parses.
+        long headerBytes = 0;
+        var headerSamples = 0;
+        Dictionary<string, string>? dispatcherHeaders = null;
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var rb = WebApplication.CreateSlimBuilder();
         rb.WebHost.UseUrls("http://127.0.0.1:0");
@@ -85,8 +100,21 @@ public static class WebhookLoad
         {
             using var reader = new StreamReader(http.Request.Body);
             var body = await reader.ReadToEndAsync();
+            if (Interlocked.Increment(ref headerSamples) <= 256)
+            {
+                long bytes = 0;
+                foreach (var h in http.Request.Headers)
+                    bytes += h.Key.Length + 4 + h.Value.ToString().Length;
+                Interlocked.Add(ref headerBytes, bytes);
+            }
             if (Volatile.Read(ref keep))
+            {
                 bodies.Enqueue(body);
+                if (dispatcherHeaders is null && http.Request.Headers.ContainsKey(WebhookSignature.Header))
+                    Interlocked.CompareExchange(ref dispatcherHeaders, http.Request.Headers
+                        .Where(h => h.Key.StartsWith("X-", StringComparison.OrdinalIgnoreCase) || h.Key == "User-Agent")
+                        .ToDictionary(h => h.Key, h => h.Value.ToString()), null);
+            }
             if (Interlocked.Increment(ref received) == Volatile.Read(ref target))
                 all.TrySetResult();
             http.Response.StatusCode = 200;
@@ -118,17 +146,12 @@ public static class WebhookLoad
             var options = app.Services.GetRequiredService<WebhookOptions>();
             var dispatcher = app.Services.GetRequiredService<WebhookDispatcher>();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{events} events a round, {rounds} rounds, one receiver host: at most {options.MaxConcurrencyPerHost} POSTs in flight (both sides), SQLite, {Environment.ProcessorCount} cores"));
-
-            var ours = new List<double>();
-            var plain = new List<double>();
-            // CPU time of this process (receiver included) per event: steadier than rates on a shared machine.
-            var oursCpu = new List<double>();
-            var plainCpu = new List<double>();
+                $"{events} events a pass, windows of >= {seconds} s, {rounds} rounds (dispatcher, plain, plain, dispatcher), one receiver host: " +
+                $"at most {options.MaxConcurrencyPerHost} POSTs in flight (both sides), SQLite, {Environment.ProcessorCount} cores"));
             var seq = 0;
 
             // The same POSTs as the dispatcher's, 4 loops over one client (the per-host limit), as the measured phase does.
-            async Task PlainAsync(HttpClient http, string[] payloads)
+            async Task PlainAsync(HttpClient http, string[] payloads, IReadOnlyDictionary<string, string>? headers)
             {
                 var next = -1;
                 await Task.WhenAll(Enumerable.Range(0, options.MaxConcurrencyPerHost).Select(_ => Task.Run(async () =>
@@ -136,7 +159,14 @@ public static class WebhookLoad
                     int i;
                     while ((i = Interlocked.Increment(ref next)) < payloads.Length)
                     {
-                        using var res = await http.PostAsync(receiverUrl + "/hook", new StringContent(payloads[i], Encoding.UTF8, "application/json"), ct);
+                        using var request = new HttpRequestMessage(HttpMethod.Post, receiverUrl + "/hook")
+                        {
+                            Content = new StringContent(payloads[i], Encoding.UTF8, "application/json"),
+                        };
+                        if (headers is not null)
+                            foreach (var (name, value) in headers)
+                                request.Headers.TryAddWithoutValidation(name, value);
+                        using var res = await http.SendAsync(request, ct);
                         res.EnsureSuccessStatusCode();
                     }
                 }, ct)));
@@ -154,70 +184,139 @@ public static class WebhookLoad
                     Volatile.Write(ref keep, true);
                     await dispatcher.RunOnceAsync(ct);
                     Volatile.Write(ref keep, false);
-                    await PlainAsync(warmHttp, bodies.ToArray());
+                    await PlainAsync(warmHttp, bodies.ToArray(), null);
                 }
                 Console.WriteLine($"tier-up: {tierUp} cycles of 50 events (not counted)");
             }
 
+            // The measured set: N events, filled once (suppressions, 50 a call, each with its event and delivery row).
+            long firstDelivery;
+            await using (var scope = app.Services.CreateAsyncScope())
+                firstDelivery = 1 + (await scope.ServiceProvider.GetRequiredService<MailroomDb>().WebhookDeliveries.MaxAsync(d => (long?)d.Id, ct) ?? 0);
+            var fill = Stopwatch.StartNew();
+            foreach (var chunk in Enumerable.Range(0, events).Select(_ => $"r{seq++}@example.net").Chunk(50))
+                (await api.PostAsJsonAsync("/message-streams/outbound/suppressions",
+                    new { Suppressions = chunk.Select(e => new { EmailAddress = e }).ToArray() }, ct)).EnsureSuccessStatusCode();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"filled {events} events in {fill.Elapsed.TotalSeconds:0.0} s"));
+
+            // Every pass posts the same rows again: due, no attempts, no lease; their attempts deleted so the table does not grow.
+            async Task ResetAsync()
+            {
+                await using var scope = app.Services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
+                await db.Database.ExecuteSqlRawAsync("DELETE FROM webhook_attempts WHERE \"DeliveryId\" >= {0}", [firstDelivery], ct);
+                await db.Database.ExecuteSqlRawAsync(
+                    "UPDATE webhook_deliveries SET \"State\" = 0, \"Attempts\" = 0, \"LeaseUntil\" = 0, \"LeaseOwner\" = NULL, \"LastResult\" = '' WHERE \"Id\" >= {0}",
+                    [firstDelivery], ct);
+            }
+
+            double HeaderAverage() => (double)Volatile.Read(ref headerBytes) / Math.Min(256, Math.Max(1, Volatile.Read(ref headerSamples)));
+            string[] payloads = [];
+            // One dispatcher window: passes (reset, then the worker's own loop until the receiver has every event and the
+            // last outcome is recorded) until it has lasted `seconds`; the resets are outside the clock and the CPU count.
+            async Task<(double Seconds, double CpuMicroseconds, int Events, double HeaderBytes)> DispatcherWindowAsync()
+            {
+                double elapsed = 0, cpu = 0;
+                int posted = 0;
+                Volatile.Write(ref headerBytes, 0);
+                Volatile.Write(ref headerSamples, 0);
+                do
+                {
+                    await ResetAsync();
+                    bodies.Clear();
+                    Volatile.Write(ref keep, payloads.Length == 0);
+                    Volatile.Write(ref received, 0);
+                    all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    Volatile.Write(ref target, events);
+                    using var stop = new CancellationTokenSource();
+                    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                    var start = Stopwatch.GetTimestamp();
+                    var loop = dispatcher.RunAsync(stop.Token);
+                    await all.Task.WaitAsync(ct);
+                    while (dispatcher.InFlight > 0)
+                        await Task.Delay(1, ct);
+                    elapsed += Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    cpu += (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds;
+                    if (windows)
+                        PrintWindow("dispatcher", start);
+                    await stop.CancelAsync();
+                    await loop;
+                    Volatile.Write(ref target, int.MaxValue);
+                    posted += events;
+                    if (payloads.Length == 0)
+                        payloads = bodies.ToArray();
+                    Volatile.Write(ref keep, false);
+                }
+                while (elapsed < seconds);
+                return (elapsed, cpu, posted, HeaderAverage());
+            }
+
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.MaxConcurrencyPerHost });
+            // One plain window: passes over the dispatcher's bodies until it has lasted `seconds`.
+            async Task<(double Seconds, double CpuMicroseconds, int Events, double HeaderBytes)> PlainWindowAsync()
+            {
+                Volatile.Write(ref headerBytes, 0);
+                Volatile.Write(ref headerSamples, 0);
+                var headers = plainHeaders ? dispatcherHeaders : null;
+                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                var start = Stopwatch.GetTimestamp();
+                var posted = 0;
+                do
+                {
+                    await PlainAsync(http, payloads, headers);
+                    posted += payloads.Length;
+                }
+                while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds);
+                var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds;
+                if (windows)
+                    PrintWindow("plain", start);
+                return (elapsed, cpu, posted, HeaderAverage());
+            }
+
+            var ours = new List<double>();
+            var plain = new List<double>();
+            var ratios = new List<double>();
+            // CPU time of this process (receiver included) per event: steadier than rates on a shared machine.
+            var oursCpu = new List<double>();
+            var plainCpu = new List<double>();
             for (var r = -warmup; r < rounds; r++)
             {
-                // Fill the outbox: suppress N addresses (50 a call), then remove them again in the next round's fill.
-                var addresses = Enumerable.Range(0, events).Select(_ => $"r{seq++}@example.net").ToList();
-                foreach (var chunk in addresses.Chunk(50))
-                    (await api.PostAsJsonAsync("/message-streams/outbound/suppressions",
-                        new { Suppressions = chunk.Select(e => new { EmailAddress = e }).ToArray() }, ct)).EnsureSuccessStatusCode();
-
-                bodies.Clear();
-                Volatile.Write(ref keep, true);
-                Volatile.Write(ref received, 0);
-                all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Volatile.Write(ref target, events);
+                // ABBA: the dispatcher first and last, the plain client twice in the middle, so a trend in the machine's
+                // load over the round weighs on both sides alike. Each side's figure is its two windows together.
                 await JitSettledAsync(ct);
-                // The worker's own loop, until the receiver has every event and the last batch is recorded.
-                using var stop = new CancellationTokenSource();
-                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-                var watch = Stopwatch.StartNew();
-                var start = Stopwatch.GetTimestamp();
-                var loop = dispatcher.RunAsync(stop.Token);
-                await all.Task.WaitAsync(ct);
-                while (dispatcher.InFlight > 0)
-                    await Task.Delay(1, ct);
-                watch.Stop();
-                if (windows)
-                    PrintWindow("dispatcher", r, start);
-                oursCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / events);
-                await stop.CancelAsync();
-                await loop;
-                Volatile.Write(ref target, int.MaxValue);
-                ours.Add(events / watch.Elapsed.TotalSeconds);
-                Volatile.Write(ref keep, false);
-
-                var payloads = bodies.ToArray();
-                Volatile.Write(ref received, 0);
-                using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.MaxConcurrencyPerHost });
+                var a1 = await DispatcherWindowAsync();
                 await JitSettledAsync(ct);
-                cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-                start = Stopwatch.GetTimestamp();
-                watch.Restart();
-                await PlainAsync(http, payloads);
-                watch.Stop();
-                if (windows)
-                    PrintWindow("plain", r, start);
-                plain.Add(payloads.Length / watch.Elapsed.TotalSeconds);
-                plainCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / payloads.Length);
+                var b1 = await PlainWindowAsync();
+                var b2 = await PlainWindowAsync();
+                await JitSettledAsync(ct);
+                var a2 = await DispatcherWindowAsync();
+                var oursRate = (a1.Events + a2.Events) / (a1.Seconds + a2.Seconds);
+                var plainRate = (b1.Events + b2.Events) / (b1.Seconds + b2.Seconds);
+                var oursUs = (a1.CpuMicroseconds + a2.CpuMicroseconds) / (a1.Events + a2.Events);
+                var plainUs = (b1.CpuMicroseconds + b2.CpuMicroseconds) / (b1.Events + b2.Events);
+                var line = string.Create(CultureInfo.InvariantCulture,
+                    $"dispatcher {oursRate,8:0} events/s ({a1.Events / a1.Seconds:0} / {a2.Events / a2.Seconds:0})   " +
+                    $"plain HttpClient {plainRate,8:0} posts/s ({b1.Events / b1.Seconds:0} / {b2.Events / b2.Seconds:0})   ratio {oursRate / plainRate:0.00}   " +
+                    $"CPU/event {oursUs:0} vs {plainUs:0} µs   request headers {a1.HeaderBytes:0} vs {b1.HeaderBytes:0} bytes   load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
                 if (r < 0)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"warm-up: dispatcher {ours[^1],8:0} events/s   plain HttpClient {plain[^1],8:0} posts/s (not counted)"));
-                    ours.RemoveAt(ours.Count - 1); plain.RemoveAt(plain.Count - 1); oursCpu.RemoveAt(oursCpu.Count - 1); plainCpu.RemoveAt(plainCpu.Count - 1);
+                    Console.WriteLine("warm-up: " + line + " (not counted)");
                     continue;
                 }
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {r + 1}: dispatcher {ours[^1],8:0} events/s   plain HttpClient {plain[^1],8:0} posts/s   ratio {ours[^1] / plain[^1]:0.00}   CPU/event {oursCpu[^1]:0} vs {plainCpu[^1]:0} µs"));
+                Console.WriteLine($"round {r + 1}: " + line);
+                ours.Add(oursRate);
+                plain.Add(plainRate);
+                ratios.Add(oursRate / plainRate);
+                oursCpu.Add(oursUs);
+                plainCpu.Add(plainUs);
             }
             double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"median: dispatcher {Median(ours):0} events/s, plain HttpClient {Median(plain):0} posts/s, ratio {Median(ours) / Median(plain):0.00} (target >= 0.7); CPU per event (process, receiver included) {Median(oursCpu):0} vs {Median(plainCpu):0} µs"));
+                $"median: dispatcher {Median(ours):0} events/s, plain HttpClient {Median(plain):0} posts/s, ratio of medians {Median(ours) / Median(plain):0.00}, " +
+                $"median of round ratios {Median(ratios):0.00} (target >= 0.7); CPU per event (process, receiver included) {Median(oursCpu):0} vs {Median(plainCpu):0} µs"));
+            if (plainHeaders)
+                Console.WriteLine("plain client sent the dispatcher's headers: " + string.Join(", ", dispatcherHeaders?.Keys.ToArray() ?? []));
             return 0;
         }
         finally

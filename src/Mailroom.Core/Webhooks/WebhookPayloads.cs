@@ -110,5 +110,12 @@ public static class WebhookPayloads
         return o.ToJsonString(Json);
     }
 
+    /// <summary><see cref="Final(string, long?, bool)"/> on the stored UTF-8 bytes: the same bytes back when nothing changes
+    /// (most events: no bounce ID to put in, no <c>Content</c>), without decoding them.</summary>
+    public static byte[] Final(byte[] payloadUtf8, long? bounceId, bool includeContent) =>
+        bounceId is null && payloadUtf8.AsSpan().IndexOf("\"Content\""u8) < 0
+            ? payloadUtf8
+            : System.Text.Encoding.UTF8.GetBytes(Final(System.Text.Encoding.UTF8.GetString(payloadUtf8), bounceId, includeContent));
+
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 }

@@ -8,10 +8,9 @@ using Mailroom.Core.Identities;
 
 namespace Mailroom.Core.Webhooks;
 
-/// <summary>One POST to make: URL, body and the headers it carries. <paramref name="BodyUtf8"/>: the body already encoded
-/// (the dispatcher signs those bytes and posts them as they are).</summary>
-public sealed record WebhookRequestPlan(Uri Url, string Body, IReadOnlyList<(string Name, string Value)> Headers, string? Username, string? Password,
-    byte[]? BodyUtf8 = null);
+/// <summary>One POST to make: URL, body and the headers it carries. The body is UTF-8 JSON, as stored (the dispatcher signs
+/// those bytes and posts them as they are).</summary>
+public sealed record WebhookRequestPlan(Uri Url, byte[] BodyUtf8, IReadOnlyList<(string Name, string Value)> Headers, string? Username, string? Password);
 
 /// <summary>What came of one POST. <see cref="Retry"/>: worth trying again; <see cref="StatusCode"/> 0: no answer.</summary>
 public sealed record WebhookSendResult(bool Success, bool Retry, int StatusCode, string Error, int DurationMs);
@@ -60,10 +59,10 @@ public sealed class WebhookSender : IDisposable
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, url)
                 {
-                    Content = plan.BodyUtf8 is { } bytes
-                        ? new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/json", "utf-8") } }
-                        : new StringContent(plan.Body, Encoding.UTF8, "application/json"),
+                    Content = new ByteArrayContent(plan.BodyUtf8),
                 };
+                // A constant: set as it is, not parsed per POST.
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-8");
                 // A constant: set as it is, not parsed per POST.
                 request.Headers.TryAddWithoutValidation("User-Agent", "Mailroom-Webhooks/1.0");
                 var (user, password) = Credentials(plan, url);

@@ -18,32 +18,60 @@ public static class WebhookSignature
         return previousSecret is null ? value : value + $",v1={Mac(unixSeconds, body, previousSecret)}";
     }
 
-    /// <summary>The same header from the body's UTF-8 bytes and the secrets' bytes (the dispatcher encodes each once):
-    /// the signed text is built in a pooled buffer instead of a string per POST.</summary>
+    /// <summary>The same header from the body's UTF-8 bytes and the secrets' bytes (the dispatcher encodes each once),
+    /// with a keyed HMAC kept per thread and secret: the one-shot <see cref="HMACSHA256.HashData(byte[], byte[])"/> sets up
+    /// a new OpenSSL MAC context and key per call, which cost more than hashing a webhook body (a profile: ~2.6 µs of
+    /// ~3 µs per POST). The timestamp and the body are hashed as two parts, so the body is not copied.</summary>
     public static string Sign(long unixSeconds, ReadOnlySpan<byte> bodyUtf8, byte[] secretKey, byte[]? previousSecretKey)
     {
-        Span<char> prefix = stackalloc char[24];
+        // "<t>." in ASCII: at most 20 digits and the dot.
+        Span<byte> prefix = stackalloc byte[24];
         unixSeconds.TryFormat(prefix, out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
-        var length = digits + 1 + bodyUtf8.Length;
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-        try
+        prefix[digits] = (byte)'.';
+        Span<byte> macs = stackalloc byte[2 * HMACSHA256.HashSizeInBytes];
+        KeyedMac.Compute(ref t_current, secretKey, prefix[..(digits + 1)], bodyUtf8, macs[..HMACSHA256.HashSizeInBytes]);
+        var two = previousSecretKey is not null;
+        if (two)
+            KeyedMac.Compute(ref t_previous, previousSecretKey!, prefix[..(digits + 1)], bodyUtf8, macs[HMACSHA256.HashSizeInBytes..]);
+        // t=<digits>,v1=<64 hex>[,v1=<64 hex>], written once into a stack buffer.
+        const int hex = 2 * HMACSHA256.HashSizeInBytes;
+        Span<char> chars = stackalloc char[2 + 24 + 2 * (4 + hex)];
+        chars[0] = 't';
+        chars[1] = '=';
+        for (var i = 0; i < digits; i++)
+            chars[2 + i] = (char)prefix[i];
+        var at = 2 + digits;
+        for (var m = 0; m < (two ? 2 : 1); m++)
         {
-            for (var i = 0; i < digits; i++)
-                buffer[i] = (byte)prefix[i];
-            buffer[digits] = (byte)'.';
-            bodyUtf8.CopyTo(buffer.AsSpan(digits + 1));
-            var signed = buffer.AsSpan(0, length);
-            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-            HMACSHA256.HashData(secretKey, signed, mac);
-            var value = $"t={prefix[..digits]},v1={Convert.ToHexStringLower(mac)}";
-            if (previousSecretKey is null)
-                return value;
-            HMACSHA256.HashData(previousSecretKey, signed, mac);
-            return value + $",v1={Convert.ToHexStringLower(mac)}";
+            ",v1=".CopyTo(chars[at..]);
+            Convert.TryToHexStringLower(macs.Slice(m * HMACSHA256.HashSizeInBytes, HMACSHA256.HashSizeInBytes), chars.Slice(at + 4, hex), out _);
+            at += 4 + hex;
         }
-        finally
+        return new string(chars[..at]);
+    }
+
+    // The thread's keyed MACs for the last current and previous secret it signed with (Sign does not await, so a thread's
+    // instance is never used by two callers at once). A dispatcher posts for few webhooks at a time; another secret
+    // replaces the instance.
+    [ThreadStatic] private static KeyedMac? t_current;
+    [ThreadStatic] private static KeyedMac? t_previous;
+
+    private sealed class KeyedMac(byte[] key)
+    {
+        private readonly byte[] _key = key;
+        private readonly IncrementalHash _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+
+        public static void Compute(ref KeyedMac? slot, byte[] key, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> body, Span<byte> mac)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            var m = slot;
+            if (m is null || !m._key.AsSpan().SequenceEqual(key))
+            {
+                m?._hmac.Dispose();
+                slot = m = new KeyedMac(key.ToArray());
+            }
+            m._hmac.AppendData(prefix);
+            m._hmac.AppendData(body);
+            m._hmac.GetHashAndReset(mac);
         }
     }
 
