@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MailKit.Net.Smtp;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using MimeKit;
 using Npgsql;
 
@@ -92,6 +93,104 @@ public static class Ceilings
         ts.ForEach(t => t.Start());
         ts.ForEach(t => t.Join());
         return rows.Sum() / stop.Elapsed.TotalSeconds;
+    }
+
+    // ---------- The same rows into Mailroom's own schema ----------
+
+    /// <summary>The columns Mailroom's accept path writes (QueueRows), for the real-schema insert.</summary>
+    private const string SchemaInsert = """
+        INSERT INTO outbound_messages ("Id", "AccountId", "ServerId", "Stream", "From", "Subject", "Tag", "ToJson", "CcJson", "BccJson",
+            "MetadataJson", "AttachmentNamesJson", "TrackOpens", "TrackLinks", "Sandboxed", "ReturnPathDomain", "Mime", "RecipientsJson",
+            "Stage", "StageDetail", "Status", "ReceivedAt", "TraceParent")
+        VALUES (@Id, 1, 1, 'outbound', 'app@bench.test', @Subject, '', @ToJson, '[]', '[]', '{}', '[]', 0, 'None', 0, 'bench.test',
+            @Mime, @RecipientsJson, 0, '', 0, @ReceivedAt, NULL)
+        """;
+
+    private static readonly string PgSchemaInsert = SchemaInsert.Replace("0, 'None', 0,", "false, 'None', false,", StringComparison.Ordinal);
+
+    /// <summary>A Mailroom store (every migration applied): SQLite file or PostgreSQL database.</summary>
+    public static async Task SchemaCreateAsync(string? sqliteFile, string? postgres, CancellationToken ct)
+    {
+        await using Mailroom.Core.Storage.MailroomDb db = sqliteFile is not null
+            ? new Mailroom.Core.Storage.SqliteMailroomDb(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Mailroom.Core.Storage.SqliteMailroomDb>()
+                .UseSqlite(SqliteConnection(sqliteFile)).Options)
+            : new Mailroom.Core.Storage.PostgresMailroomDb(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Mailroom.Core.Storage.PostgresMailroomDb>()
+                .UseNpgsql(postgres).Options);
+        await Mailroom.Core.Storage.DatabaseSetup.MigrateAsync(db, ct);
+    }
+
+    /// <summary>
+    /// Like <see cref="SqliteInserts"/> (1 writer), but Mailroom's message rows into Mailroom's own <c>outbound_messages</c>
+    /// (text primary key, its secondary indexes, the search index's triggers) with time-ordered ids, and, per commit, the
+    /// search index catch-up the accept path runs (<see cref="Mailroom.Core.Queue.MessageSearchIndex"/>): what the schema
+    /// itself costs beside the one-index raw table.
+    /// </summary>
+    public static double SchemaSqliteInserts(string file, int rowsPerCommit, string body, TimeSpan window, CancellationToken ct)
+    {
+        var stop = Stopwatch.StartNew();
+        long rows = 0;
+        var mime = Encoding.UTF8.GetBytes("From: app@bench.test\r\nTo: user@sink.test\r\nSubject: bench message\r\n\r\n" + body);
+        using var c = SqliteOpen(file);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = SchemaInsert;
+        foreach (var name in new[] { "@Id", "@Subject", "@ToJson", "@Mime", "@RecipientsJson", "@ReceivedAt" })
+            cmd.Parameters.Add(new SqliteParameter(name, null));
+        using var index = c.CreateCommand();
+        index.CommandText = Mailroom.Core.Queue.MessageSearchIndex.CatchUp;
+        var n = 0L;
+        while (stop.Elapsed < window && !ct.IsCancellationRequested)
+        {
+            using var tx = c.BeginTransaction();
+            cmd.Transaction = tx;
+            index.Transaction = tx;
+            for (var i = 0; i < rowsPerCommit; i++, n++)
+            {
+                var now = DateTimeOffset.UtcNow;
+                cmd.Parameters["@Id"].Value = Mailroom.Core.Queue.OutboundMessage.NewId(now).ToString().ToUpperInvariant();
+                cmd.Parameters["@Subject"].Value = "bench message " + n;
+                cmd.Parameters["@ToJson"].Value = $"[{{\"Email\":\"user{n}@sink.test\",\"Name\":\"\"}}]";
+                cmd.Parameters["@Mime"].Value = mime;
+                cmd.Parameters["@RecipientsJson"].Value = $"[\"user{n}@sink.test\"]";
+                cmd.Parameters["@ReceivedAt"].Value = now.ToUnixTimeMilliseconds();
+                cmd.ExecuteNonQuery();
+            }
+            index.ExecuteNonQuery();
+            tx.Commit();
+            rows += rowsPerCommit;
+        }
+        return rows / stop.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Like <see cref="SchemaSqliteInserts"/> on PostgreSQL, one <see cref="NpgsqlBatch"/> per transaction
+    /// (Mailroom's own indexes, the pg_trgm GIN indexes of the search included).</summary>
+    public static async Task<double> SchemaPgInsertsAsync(string conn, int rowsPerCommit, string body, TimeSpan window, CancellationToken ct)
+    {
+        var stop = Stopwatch.StartNew();
+        long rows = 0, n = 0;
+        var mime = Encoding.UTF8.GetBytes("From: app@bench.test\r\nTo: user@sink.test\r\nSubject: bench message\r\n\r\n" + body);
+        await using var c = new NpgsqlConnection(conn);
+        await c.OpenAsync(ct);
+        while (stop.Elapsed < window && !ct.IsCancellationRequested)
+        {
+            await using var tx = await c.BeginTransactionAsync(ct);
+            await using var batch = new NpgsqlBatch(c, tx);
+            for (var i = 0; i < rowsPerCommit; i++, n++)
+            {
+                var now = DateTimeOffset.UtcNow;
+                var bc = new NpgsqlBatchCommand(PgSchemaInsert);
+                bc.Parameters.AddWithValue("Id", Mailroom.Core.Queue.OutboundMessage.NewId(now));
+                bc.Parameters.AddWithValue("Subject", "bench message " + n);
+                bc.Parameters.AddWithValue("ToJson", $"[{{\"Email\":\"user{n}@sink.test\",\"Name\":\"\"}}]");
+                bc.Parameters.AddWithValue("Mime", mime);
+                bc.Parameters.AddWithValue("RecipientsJson", $"[\"user{n}@sink.test\"]");
+                bc.Parameters.AddWithValue("ReceivedAt", now.ToUnixTimeMilliseconds());
+                batch.BatchCommands.Add(bc);
+            }
+            await batch.ExecuteNonQueryAsync(ct);
+            await tx.CommitAsync(ct);
+            rows += rowsPerCommit;
+        }
+        return rows / stop.Elapsed.TotalSeconds;
     }
 
     // ---------- PostgreSQL ----------

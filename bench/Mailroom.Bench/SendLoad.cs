@@ -205,6 +205,7 @@ public static class SendLoad
         var batch = batchClients.ToDictionary(c => c, _ => new List<BatchResult>());
         var single = new List<CellResult>();
         var rawBatch = new List<double>();
+        var schemaBatch = new List<double>();
         var rawSingle = new List<double>();
         var errors = new Dictionary<string, int>();
         for (var r = 1; r <= rounds; r++)
@@ -213,6 +214,8 @@ public static class SendLoad
             {
                 rawBatch.Add(await raw.InsertsAsync(1, 500, body, seconds, ct));
                 Console.WriteLine(string.Create(Inv, $"round {r}/{rounds}  raw {storeName} 500 rows/commit, 1 writer: {rawBatch[^1],8:0} rows/s"));
+                schemaBatch.Add(await raw.SchemaInsertsAsync(500, body, seconds, ct));
+                Console.WriteLine(string.Create(Inv, $"round {r}/{rounds}  same rows into Mailroom's outbound_messages (its indexes + search index), 500 rows/commit, 1 writer: {schemaBatch[^1],8:0} rows/s"));
                 foreach (var clients in batchClients)
                 {
                     using var c = LoadRunner.CreateClient(mailroom.BaseAddress, clients);
@@ -245,7 +248,7 @@ public static class SendLoad
                 rows.Add(new Row("batch", storeName, $"POST /email/batch (500 × {body.Length / 1024.0:0.#} KB), {clients} client(s)",
                     Report.Median(list.Select(x => x.Rate)), "msgs/s",
                     $"raw {storeName} insert, 500 rows/commit, rows/s", Report.Median(rawBatch), "≥ 0.85 of the ceiling",
-                    string.Create(Inv, $"batch p50 {Report.Median(list.Select(x => x.P50Ms)):0} ms; mailroom CPU {Report.Median(list.Select(x => x.ServerCpu)):0}%, {Report.Median(list.Select(x => x.CpuMsPerMsg)):0.000} ms/msg; by round {string.Join(" / ", list.Select(x => x.Rate.ToString("0", Inv)))}; errors {list.Sum(x => x.Errors)}")));
+                    string.Create(Inv, $"real-schema insert {Report.Median(schemaBatch):0} rows/s (Mailroom / it {Report.Median(list.Select(x => x.Rate)) / Report.Median(schemaBatch):0.00}); batch p50 {Report.Median(list.Select(x => x.P50Ms)):0} ms; mailroom CPU {Report.Median(list.Select(x => x.ServerCpu)):0}%, {Report.Median(list.Select(x => x.CpuMsPerMsg)):0.000} ms/msg; by round {string.Join(" / ", list.Select(x => x.Rate.ToString("0", Inv)))}; errors {list.Sum(x => x.Errors)}")));
         if (!skip.Contains("single"))
             rows.Add(new Row("single", storeName, $"POST /email, {singleClients} clients", Report.Median(single.Select(x => x.RequestsPerSecond)), "req/s",
                 $"raw {storeName} insert, 1 row/commit, {singleClients} threads, rows/s", Report.Median(rawSingle), "≥ 2.5× the ceiling, p99 < 25 ms",
@@ -501,7 +504,7 @@ public static class SendLoad
 /// fresh PostgreSQL database dropped at the end.</summary>
 public sealed class RawStore : IAsyncDisposable
 {
-    private string? _dir, _file, _pg, _admin, _db;
+    private string? _dir, _file, _pg, _admin, _db, _schemaFile, _schemaPg, _schemaDb;
 
     public static async Task<RawStore> CreateAsync(string? postgres, CancellationToken ct)
     {
@@ -511,6 +514,8 @@ public sealed class RawStore : IAsyncDisposable
             s._dir = Directory.CreateTempSubdirectory("mailroom-bench-raw-").FullName;
             s._file = Path.Combine(s._dir, "raw.db");
             Ceilings.SqliteCreate(s._file);
+            s._schemaFile = Path.Combine(s._dir, "schema.db");
+            await Ceilings.SchemaCreateAsync(s._schemaFile, null, ct);
         }
         else
         {
@@ -524,6 +529,15 @@ public sealed class RawStore : IAsyncDisposable
             }
             s._pg = new NpgsqlConnectionStringBuilder(s._admin) { Database = s._db, MaxPoolSize = 200 }.ConnectionString;
             await Ceilings.PgCreateAsync(s._pg, ct);
+            s._schemaDb = s._db + "_schema";
+            await using (var c = new NpgsqlConnection(s._admin))
+            {
+                await c.OpenAsync(ct);
+                await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{s._schemaDb}\"", c);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            s._schemaPg = new NpgsqlConnectionStringBuilder(s._admin) { Database = s._schemaDb }.ConnectionString;
+            await Ceilings.SchemaCreateAsync(null, s._schemaPg, ct);
         }
         return s;
     }
@@ -532,6 +546,12 @@ public sealed class RawStore : IAsyncDisposable
         _file is not null
             ? Task.Run(() => Ceilings.SqliteInserts(_file, writers, rowsPerCommit, body, window, ct), ct)
             : Ceilings.PgInsertsAsync(_pg!, writers, rowsPerCommit, body, window, ct);
+
+    /// <summary>The same rows into Mailroom's own <c>outbound_messages</c> (every index, the search index), 1 writer.</summary>
+    public Task<double> SchemaInsertsAsync(int rowsPerCommit, string body, TimeSpan window, CancellationToken ct) =>
+        _schemaFile is not null
+            ? Task.Run(() => Ceilings.SchemaSqliteInserts(_schemaFile, rowsPerCommit, body, window, ct), ct)
+            : Ceilings.SchemaPgInsertsAsync(_schemaPg!, rowsPerCommit, body, window, ct);
 
     public async ValueTask DisposeAsync()
     {
@@ -547,8 +567,11 @@ public sealed class RawStore : IAsyncDisposable
             {
                 await using var c = new NpgsqlConnection(_admin);
                 await c.OpenAsync();
-                await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_db}\" WITH (FORCE)", c);
-                await cmd.ExecuteNonQueryAsync();
+                foreach (var name in new[] { _db, _schemaDb }.OfType<string>())
+                {
+                    await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", c);
+                    await cmd.ExecuteNonQueryAsync();
+                }
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
             {

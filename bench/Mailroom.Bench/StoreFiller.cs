@@ -83,6 +83,15 @@ public static class StoreFiller
                         bounces++;
                     await SqliteRowAsync(cmds, m, ct);
                 }
+                // The trigram search index follows a cursor (MessageSearchIndex): index this transaction's rows, as the
+                // accept path does in each group commit.
+                for (var k = 0; k < perTransaction; k += Mailroom.Core.Queue.MessageSearchIndex.MaxRowsPerCatchUp)
+                {
+                    await using var index = conn.CreateCommand();
+                    index.Transaction = tx;
+                    index.CommandText = Mailroom.Core.Queue.MessageSearchIndex.CatchUp;
+                    await index.ExecuteNonQueryAsync(ct);
+                }
                 await tx.CommitAsync(ct);
                 foreach (var c in cmds)
                     c.Dispose();

@@ -135,7 +135,7 @@ public sealed class EmailIngress(OutboundAdmission admission, MessageComposer co
         // Sender identity: 400 / 401 (spec §5.3).
         await admission.AuthorizeSenderAsync(context, addresses.From.Address, ct);
 
-        var id = Guid.NewGuid();
+        var id = OutboundMessage.NewId(now);
         var mime = Compose(r, addresses, content, id, now, ct);
         var recipients = addresses.To.Concat(addresses.Cc).Concat(addresses.Bcc).Select(a => a.Address)
             .Distinct(StringComparer.OrdinalIgnoreCase).ToList();

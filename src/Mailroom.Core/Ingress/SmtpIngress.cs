@@ -152,7 +152,7 @@ public sealed class SmtpIngress(AccountService accounts, SmtpTokenService smtpTo
         IReadOnlyList<string> recipients, byte[] data, SmtpTrace trace, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var id = Guid.NewGuid();
+        var id = OutboundMessage.NewId(now);
         var (mime, control) = Parse(data, recipients, trace, ct);
         var server = await LoadServerAsync(submitter, ct);
         var stream = ChooseStream(server, submitter, control);

@@ -161,8 +161,8 @@ public sealed class MessageLog(MailroomDb db)
 
     /// <summary>
     /// The rows a substring search can match, narrowed by the trigram indexes of migration <c>MessageSearchIndexes</c>:
-    /// on SQLite the FTS5 table <c>outbound_message_search</c> (tokenizer trigram, external content kept in step by
-    /// triggers), whose LIKE is answered from the index; on PostgreSQL ILIKE, served by pg_trgm GIN indexes. Both
+    /// on SQLite the FTS5 table <c>outbound_message_search</c> (tokenizer trigram, external content, kept behind a
+    /// cursor by <see cref="MessageSearchIndex"/>; the rows above the cursor are added unfiltered), whose LIKE is answered from the index; on PostgreSQL ILIKE, served by pg_trgm GIN indexes. Both
     /// return a superset of the exact matches (a <c>%</c> or <c>_</c> in the term is a wildcard here), which the
     /// caller's exact predicate then tests.
     /// </summary>
@@ -232,9 +232,11 @@ public sealed class MessageLog(MailroomDb db)
             where.Add($"outbound_message_search.\"{column}\" LIKE {{{parameters.Count}}}");
             parameters.Add(terms.First(t => t.Column == column).Pattern);
         }
-        // (No alias for the FTS table: MATCH's left operand must be the table's own name.)
+        // (No alias for the FTS table: MATCH's left operand must be the table's own name.) The index holds the rows up
+        // to its cursor (MessageSearchIndex); the rows above it, not indexed yet (few: those added since the last group
+        // commit by other writers), are all candidates, and the caller's exact predicate decides for them too.
         var sql = "SELECT m.* FROM outbound_message_search CROSS JOIN outbound_messages AS m ON m.rowid = outbound_message_search.rowid WHERE "
-            + string.Join(" AND ", where);
+            + string.Join(" AND ", where) + " UNION ALL " + MessageSearchIndex.UnindexedRows;
         return db.OutboundMessages.FromSqlRaw(sql, parameters.ToArray());
     }
 

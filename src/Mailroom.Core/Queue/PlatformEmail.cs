@@ -24,7 +24,7 @@ public static class PlatformEmail
         message.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, mime);
         var stored = new OutboundMessage
         {
-            Id = Guid.NewGuid(),
+            Id = OutboundMessage.NewId(now),
             ServerId = null,
             From = from.ToString(),
             Subject = subject,

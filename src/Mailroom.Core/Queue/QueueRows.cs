@@ -24,13 +24,15 @@ public static class QueueRows
     private static readonly string InsertEvent = Insert("message_events",
         "MessageId", "ServerId", "Recipient", "Type", "At", "DetailsJson");
 
-    /// <summary>Inserts <paramref name="messages"/> in one transaction (committed, hence durable, on return).</summary>
+    /// <summary>Inserts <paramref name="messages"/> in one transaction (committed, hence durable, on return), with their
+    /// search index entries (<see cref="MessageSearchIndex"/>: one statement for the whole group).</summary>
     public static async Task InsertMessagesAsync(MailroomDb db, IReadOnlyList<OutboundMessage> messages, CancellationToken ct)
     {
         if (messages.Count == 0)
             return;
         await using var rows = await RowStatements.BeginAsync(db, ct);
         await InsertMessagesAsync(rows, messages, ct);
+        await MessageSearchIndex.CatchUpAsync(rows, ct);
         await rows.CommitAsync(ct);
     }
 

@@ -77,6 +77,24 @@ public sealed class RowStatements : IAsyncDisposable
         return await OneByOneAsync(sql, items, bind, (command, token) => command.ExecuteNonQueryAsync(token), ct);
     }
 
+    /// <summary>Runs <paramref name="sql"/> (no parameters) once in the transaction; returns the rows it affected.</summary>
+    public async Task<int> ExecuteAsync(string sql, CancellationToken ct)
+    {
+        await using var command = _connection.CreateCommand();
+        command.Transaction = Transaction;
+        command.CommandText = sql;
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Runs <paramref name="sql"/> (no parameters) once in the transaction; returns its first value.</summary>
+    public async Task<object?> ScalarAsync(string sql, CancellationToken ct)
+    {
+        await using var command = _connection.CreateCommand();
+        command.Transaction = Transaction;
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(ct);
+    }
+
     /// <summary>Runs <paramref name="sql"/> (a statement answering one value, e.g. <c>INSERT ... RETURNING "Id"</c>) once
     /// per item; returns the values, in order.</summary>
     public Task<object?[]> ExecuteEachScalarAsync<T>(string sql, IReadOnlyList<T> items, Action<T, Row> bind, CancellationToken ct) =>

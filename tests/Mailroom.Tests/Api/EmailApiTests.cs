@@ -51,6 +51,28 @@ public sealed class EmailApiTests : HostTests
         Assert.Single(mime.Attachments);
     }
 
+    [Fact]
+    public async Task MessageIdsAreTimeOrderedUuidsSoNewRowsAppendToTheKeyIndexes()
+    {
+        var t = await Host.CreateTenantAsync();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var r = await t.ServerApi.PostAsJsonAsync("/email", Message()).OkJson();
+            ids.Add(Guid.Parse(r.GetProperty("MessageID").GetString()!));
+            Host.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+        var batch = await t.ServerApi.PostAsJsonAsync("/email/batch", new[] { Message(), Message() }).OkJson();
+        ids.AddRange(batch.EnumerateArray().Select(m => Guid.Parse(m.GetProperty("MessageID").GetString()!)));
+
+        // RFC 9562 §5.7: version 7, the accept time's Unix milliseconds in the first 48 bits.
+        Assert.All(ids, id => Assert.Equal(7, id.Version));
+        var start = Host.Clock.GetUtcNow().AddMilliseconds(-3).ToUnixTimeMilliseconds();
+        Assert.Equal([start, start + 1, start + 2], ids.Take(3).Select(id => Convert.ToInt64(id.ToString("N")[..12], 16)));
+        // The stored key's order (SQLite: the upper-case text; PostgreSQL: uuid bytes) follows the accept time.
+        Assert.Equal(ids.Take(4).Select(id => id.ToString().ToUpperInvariant()), ids.Take(4).Select(id => id.ToString().ToUpperInvariant()).Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [InlineData("""{"To":"a@example.net","TextBody":"x"}""", 300)]
     [InlineData("""{"From":"not an address","To":"a@example.net","TextBody":"x"}""", 300)]

@@ -80,6 +80,68 @@ public sealed class MessagesApiSearchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AMessageIsFoundAsSoonAsItsPostReturnsAndARowStoredOutsideTheQueueIsFoundBeforeAndAfterItIsIndexed()
+    {
+        var t = await _host.CreateTenantAsync();
+        var first = await SendAsync(t, "orders@mailroom.test", "first.buyer@example.net", "Order 1001 shipped");
+        await AssertFindsAsync(t, "recipient=first.buyer%40example", first);
+        await AssertFindsAsync(t, "fromemail=orders%40mailroom", first);
+        await AssertFindsAsync(t, "subject=order%201001", first);
+        if (!TestDatabase.IsPostgres)
+            Assert.True(await IndexedAsync(first)); // by its own group commit, before the 200
+
+        // A row another writer stored (platform mail, an import): above the search index's cursor until the next group
+        // commit indexes it; the search tests such rows directly.
+        var other = Guid.CreateVersion7();
+        await _host.ScopedAsync(sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            db.OutboundMessages.Add(new OutboundMessage
+            {
+                Id = other, AccountId = t.Account.AccountID, ServerId = t.Server.ID, From = "imports@mailroom.test",
+                Subject = "Order 1002 shipped", RecipientsJson = "[\"second.buyer@example.net\"]", Stage = MessageStage.Prepared,
+                Status = MessageStatus.Sent, ReceivedAt = _host.Clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            });
+            return db.SaveChangesAsync();
+        });
+        if (!TestDatabase.IsPostgres)
+            Assert.False(await IndexedAsync(other.ToString()));
+        async Task AssertBothFoundAsync(params string[] also)
+        {
+            await AssertFindsAsync(t, "recipient=second.buyer%40example", other.ToString());
+            await AssertFindsAsync(t, "fromemail=imports%40mailroom", other.ToString());
+            await AssertFindsAsync(t, "subject=order%201002", other.ToString());
+            await AssertFindsAsync(t, "subject=shipped", [first, other.ToString(), .. also]);
+            await AssertFindsAsync(t, "recipient=buyer%40example.net", [first, other.ToString(), .. also]);
+        }
+        await AssertBothFoundAsync();
+
+        var third = await SendAsync(t, "orders@mailroom.test", "third.buyer@example.net", "Order 1003 shipped");
+        if (!TestDatabase.IsPostgres)
+        {
+            Assert.True(await IndexedAsync(other.ToString()));
+            Assert.True(await IndexedAsync(third));
+        }
+        await AssertBothFoundAsync(third);
+        if (!TestDatabase.IsPostgres)
+        {
+            // Every row indexed, each once, with its current text (FTS5's check of an external-content index).
+            await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Database.ExecuteSqlRawAsync(
+                "INSERT INTO outbound_message_search(outbound_message_search, rank) VALUES ('integrity-check', 1)"));
+        }
+    }
+
+    /// <summary>SQLite: whether the message is at or below the search index's cursor (MessageSearchIndex).</summary>
+    private Task<bool> IndexedAsync(string id) => _host.ScopedAsync(async sp =>
+    {
+        var db = sp.GetRequiredService<MailroomDb>();
+        var rows = await db.Database.SqlQueryRaw<long>(
+            $"SELECT (SELECT \"Indexed\" FROM {MessageSearchIndex.CursorTable}) - rowid AS \"Value\" FROM outbound_messages WHERE \"Id\" = {{0}}",
+            Guid.Parse(id).ToString().ToUpperInvariant()).ToListAsync();
+        return Assert.Single(rows) >= 0;
+    });
+
+    [Fact]
     public async Task PurgedMessagesLeaveTheSearchIndexWithTheirRows()
     {
         var t = await _host.CreateTenantAsync();
@@ -103,6 +165,13 @@ public sealed class MessagesApiSearchTests : IAsyncLifetime
         await AssertFindsAsync(t, "subject=quarterly", young);
         await AssertFindsAsync(t, "recipient=old%40example.net");
         await AssertFindsAsync(t, "recipient=new%40example.net", young);
+        if (!TestDatabase.IsPostgres)
+        {
+            // The table was emptied, so the new row reused a rowid at or below the index's cursor: indexed by its insert.
+            Assert.True(await IndexedAsync(young));
+            await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Database.ExecuteSqlRawAsync(
+                "INSERT INTO outbound_message_search(outbound_message_search, rank) VALUES ('integrity-check', 1)"));
+        }
     }
 
     [Fact]
