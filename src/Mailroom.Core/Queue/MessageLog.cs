@@ -41,7 +41,13 @@ public sealed class MessageLog(MailroomDb db)
     {
         // Validate before any query (an unknown status is the client's error, whichever path answers).
         _ = StatusFilter(db.OutboundMessages, s.Status);
-        var indexed = Filter(InScope(Candidates(s).AsNoTracking(), serverId, s), s);
+        // A sender term is matched against the stream's few distinct senders first (index seeks only); the rows are
+        // then found by exact From values through the sender index instead of the trigram index.
+        var senders = s.FromEmail is { } fromTerm ? await SendersMatchingAsync(serverId, s.Stream, fromTerm, ct) : null;
+        if (senders is { Count: 0 })
+            return new OutboundMessageList(0, []);
+        var candidates = senders is null ? Candidates(s) : Candidates(s with { FromEmail = null }).Where(m => senders.Contains(m.From));
+        var indexed = Filter(InScope(candidates.AsNoTracking(), serverId, s), s);
         var total = s.CountLimit is { } limit ? await indexed.Take(limit).CountAsync(ct) : await indexed.CountAsync(ct);
         if (total <= s.Paging.Offset)
             return new OutboundMessageList(total, []);
@@ -100,6 +106,39 @@ public sealed class MessageLog(MailroomDb db)
         var rows = await Page(Filter(window, s), s.Paging).ToListAsync(ct);
         return rows.Count == s.Paging.Count || edge.Count == 0 ? rows : null;
     }
+
+    /// <summary>
+    /// The distinct senders (<c>From</c> values) of the server's stream that may match a <c>fromemail</c> term, or null
+    /// when the stream has more than <see cref="MaxDistinctSenders"/> of them. A server sends from a few addresses in
+    /// practice (its sender signatures, a verified domain's senders), while one sender may have sent most of its
+    /// million messages: counting a frequent sender's matches through the trigram index cost a row lookup per match
+    /// (271 ms p99 on SQLite, 417 ms on PostgreSQL, for one sender of 20 on a million-message store). Here the sender
+    /// index <c>(ServerId, Stream, From, ReceivedAt)</c> is read as a skip scan, one seek per distinct value (a recursive
+    /// query: neither SQLite nor PostgreSQL skips through an index on its own), and the term is tested in memory. The
+    /// test may only widen the set (a value or term outside ASCII is always kept, as the database's lower() may fold
+    /// differently): the exact predicate still decides per row.
+    /// </summary>
+    private async Task<List<string>?> SendersMatchingAsync(int serverId, string stream, string term, CancellationToken ct)
+    {
+        const string sql = """
+            WITH RECURSIVE senders(f, n) AS (
+              SELECT (SELECT "From" FROM outbound_messages WHERE "ServerId" = {0} AND "Stream" = {1} ORDER BY "From" LIMIT 1), 1
+              UNION ALL
+              SELECT (SELECT "From" FROM outbound_messages WHERE "ServerId" = {0} AND "Stream" = {1} AND "From" > senders.f ORDER BY "From" LIMIT 1), senders.n + 1
+              FROM senders WHERE senders.f IS NOT NULL AND senders.n <= {2}
+            )
+            SELECT f AS "Value" FROM senders WHERE f IS NOT NULL
+            """;
+        var all = await db.Database.SqlQueryRaw<string>(sql, serverId, stream, MaxDistinctSenders).ToListAsync(ct);
+        if (all.Count > MaxDistinctSenders)
+            return null;
+        var lower = term.ToLowerInvariant();
+        return all.Where(f => !f.All(char.IsAscii) || !term.All(char.IsAscii) || f.ToLowerInvariant().Contains(lower, StringComparison.Ordinal)).ToList();
+    }
+
+    /// <summary>At most this many distinct senders per server and stream are read for a <c>fromemail</c> search (one
+    /// index seek each); a stream with more falls back to the trigram index.</summary>
+    internal const int MaxDistinctSenders = 200;
 
     private static int WalkBudget(Paging paging) =>
         (int)Math.Clamp((long)(paging.Offset + paging.Count) * WalkRowsPerMatch, MinWalkRows, MaxWalkRows);
