@@ -41,7 +41,15 @@ public sealed class MessageLog(MailroomDb db)
     {
         // Validate before any query (an unknown status is the client's error, whichever path answers).
         _ = StatusFilter(db.OutboundMessages, s.Status);
-        var indexed = Filter(InScope(Candidates(s).AsNoTracking(), serverId, s), s);
+        // A sender term is matched against the stream's few distinct senders first (index seeks only); the rows are
+        // then found by exact From values through the sender index instead of the trigram index.
+        var senders = s.FromEmail is { } fromTerm ? await SendersMatchingAsync(serverId, s.Stream, fromTerm, ct) : null;
+        if (senders is { Values.Count: 0 })
+            return new OutboundMessageList(0, []);
+        var candidates = senders is { Values: var values } ? Candidates(s with { FromEmail = null }).Where(m => values.Contains(m.From)) : Candidates(s);
+        // Senders decided exactly in memory need no per-row test of the term (a third of the count's cost on PostgreSQL).
+        var exact = senders is { Exact: true } ? s with { FromEmail = null } : s;
+        var indexed = Filter(InScope(candidates.AsNoTracking(), serverId, s), exact);
         var total = s.CountLimit is { } limit ? await indexed.Take(limit).CountAsync(ct) : await indexed.CountAsync(ct);
         if (total <= s.Paging.Offset)
             return new OutboundMessageList(total, []);
@@ -51,7 +59,7 @@ public sealed class MessageLog(MailroomDb db)
         // 50). The count is the estimate: a filter with fewer matches than half the walk's row budget costs the index
         // lookup less than the walk would (a full address: a few rows).
         var page = (NeedsWalk(s) && total >= WalkBudget(s.Paging) / 2 ? await WalkAsync(serverId, s, ct) : null)
-            ?? (s.Status is null ? await Page(indexed, s.Paging).ToListAsync(ct) : await StatusPageAsync(serverId, s, ct));
+            ?? (s.Status is null ? await Page(indexed, s.Paging).ToListAsync(ct) : await StatusPageAsync(Filter(InScope(candidates.AsNoTracking(), serverId, s), exact with { Status = null }), s, ct));
         return new OutboundMessageList(total, page.Select(ToResponse).ToList());
     }
 
@@ -62,13 +70,23 @@ public sealed class MessageLog(MailroomDb db)
     /// text). A condition on two status values would make the database read and sort every match instead (1.5 s for
     /// <c>status=sent</c> on a million-message store whose newest rows are still queued).
     /// </summary>
-    private async Task<List<Row>> StatusPageAsync(int serverId, MessageSearch s, CancellationToken ct)
+    private static async Task<List<Row>> StatusPageAsync(IQueryable<OutboundMessage> others, MessageSearch s, CancellationToken ct)
     {
-        var others = Filter(InScope(Candidates(s).AsNoTracking(), serverId, s), s with { Status = null });
         var first = new Paging(s.Paging.Offset + s.Paging.Count, 0);
         var rows = new List<Row>();
         foreach (var status in StatusValues(s.Status!))
-            rows.AddRange(await Page(others.Where(m => m.Status == status), first).ToListAsync(ct));
+        {
+            // First the ReceivedAt of the status's first offset + count messages (index only), then those rows within
+            // that ReceivedAt range. Asked for the rows at once, PostgreSQL walked (ReceivedAt) backwards testing each
+            // row's status (its statistics say most rows are sent, not that the newest 100,000 are queued): 330 ms.
+            // A range bounded on both sides by the keys is narrow in either index, whichever the planner picks.
+            var inStatus = others.Where(m => m.Status == status);
+            var keys = await inStatus.OrderByDescending(m => m.ReceivedAt).Select(m => m.ReceivedAt).Take(first.Count).ToListAsync(ct);
+            if (keys.Count == 0)
+                continue;
+            var (newest, edge) = (keys[0], keys[^1]);
+            rows.AddRange(await Page(inStatus.Where(m => m.ReceivedAt >= edge && m.ReceivedAt <= newest), first).ToListAsync(ct));
+        }
         return rows.OrderByDescending(r => r.ReceivedAt).ThenBy(r => r.Id.ToString("D").ToUpperInvariant(), StringComparer.Ordinal)
             .Skip(s.Paging.Offset).Take(s.Paging.Count).ToList();
     }
@@ -81,8 +99,9 @@ public sealed class MessageLog(MailroomDb db)
         _ => throw new MailroomException(PostmarkErrors.InvalidMessagesQuery, $"Invalid 'status': '{status}'. Use queued, sent, processed or failed."),
     };
 
+    /// <summary>A status alone needs no walk: its page comes newest first from the status index (StatusPageAsync).</summary>
     private static bool NeedsWalk(MessageSearch s) =>
-        s.Recipient is not null || s.FromEmail is not null || s.Subject is not null || s.Status is not null || s.Metadata is not null;
+        s.Recipient is not null || s.FromEmail is not null || s.Subject is not null || s.Metadata is not null;
 
     /// <summary>
     /// The page from the newest rows of the server's stream alone: the <c>ReceivedAt</c> of the B-th newest row
@@ -100,6 +119,42 @@ public sealed class MessageLog(MailroomDb db)
         var rows = await Page(Filter(window, s), s.Paging).ToListAsync(ct);
         return rows.Count == s.Paging.Count || edge.Count == 0 ? rows : null;
     }
+
+    /// <summary>
+    /// The distinct senders (<c>From</c> values) of the server's stream that may match a <c>fromemail</c> term, or null
+    /// when the stream has more than <see cref="MaxDistinctSenders"/> of them. A server sends from a few addresses in
+    /// practice (its sender signatures, a verified domain's senders), while one sender may have sent most of its
+    /// million messages: counting a frequent sender's matches through the trigram index cost a row lookup per match
+    /// (271 ms p99 on SQLite, 417 ms on PostgreSQL, for one sender of 20 on a million-message store). Here the sender
+    /// index <c>(ServerId, Stream, From, ReceivedAt)</c> is read as a skip scan, one seek per distinct value (a recursive
+    /// query: neither SQLite nor PostgreSQL skips through an index on its own), and the term is tested in memory. The
+    /// test is exact for ASCII (SQLite's lower() folds ASCII only, as <see cref="string.ToLowerInvariant"/> does there);
+    /// a value or term outside ASCII is kept as a candidate (<c>Exact</c> false), and the row predicate then decides.
+    /// </summary>
+    private async Task<(List<string> Values, bool Exact)?> SendersMatchingAsync(int serverId, string stream, string term, CancellationToken ct)
+    {
+        const string sql = """
+            WITH RECURSIVE senders(f, n) AS (
+              SELECT (SELECT "From" FROM outbound_messages WHERE "ServerId" = {0} AND "Stream" = {1} ORDER BY "From" LIMIT 1), 1
+              UNION ALL
+              SELECT (SELECT "From" FROM outbound_messages WHERE "ServerId" = {0} AND "Stream" = {1} AND "From" > senders.f ORDER BY "From" LIMIT 1), senders.n + 1
+              FROM senders WHERE senders.f IS NOT NULL AND senders.n <= {2}
+            )
+            SELECT f AS "Value" FROM senders WHERE f IS NOT NULL
+            """;
+        var all = await db.Database.SqlQueryRaw<string>(sql, serverId, stream, MaxDistinctSenders).ToListAsync(ct);
+        if (all.Count > MaxDistinctSenders)
+            return null;
+        if (!term.All(char.IsAscii))
+            return (all, false);
+        var lower = term.ToLowerInvariant();
+        var values = all.Where(f => !f.All(char.IsAscii) || f.ToLowerInvariant().Contains(lower, StringComparison.Ordinal)).ToList();
+        return (values, values.All(f => f.All(char.IsAscii)));
+    }
+
+    /// <summary>At most this many distinct senders per server and stream are read for a <c>fromemail</c> search (one
+    /// index seek each); a stream with more falls back to the trigram index.</summary>
+    internal const int MaxDistinctSenders = 200;
 
     private static int WalkBudget(Paging paging) =>
         (int)Math.Clamp((long)(paging.Offset + paging.Count) * WalkRowsPerMatch, MinWalkRows, MaxWalkRows);
@@ -147,9 +202,11 @@ public sealed class MessageLog(MailroomDb db)
     {
         if (status is null)
             return q;
+        // IN, not OR: PostgreSQL seeks the status index for each value of an IN list; an OR of the two values it reads
+        // as a filter on every entry of the server's stream (41 ms to count 10,000 sent behind 100,000 queued, 3 ms as IN).
         var values = StatusValues(status);
-        var (a, b) = (values[0], values[^1]);
-        return values.Length == 1 ? q.Where(m => m.Status == a) : q.Where(m => m.Status == a || m.Status == b);
+        var one = values[0];
+        return values.Length == 1 ? q.Where(m => m.Status == one) : q.Where(m => values.Contains(m.Status));
     }
 
     /// <summary>Newest first (ties by id, so pages never overlap), one page, the columns the answer shows.</summary>

@@ -18,6 +18,9 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
         // The status filter's count (index only) and, when the status is rare among the newest messages (status=sent
         // on a server whose mail is still queued), its page: without it both read every row of the stream.
         b.HasIndex(m => new { m.ServerId, m.Stream, m.Status, m.ReceivedAt });
+        // The fromemail filter: the distinct senders of a stream read by a skip scan (one seek each), then the count of a
+        // sender's messages from this index alone (MessageLog.SendersMatchingAsync).
+        b.HasIndex(m => new { m.ServerId, m.Stream, m.From, m.ReceivedAt });
         b.HasIndex(m => m.ReceivedAt);
         // Preparation's question: the oldest accepted messages (a scan of every message without it).
         b.HasIndex(m => new { m.Stage, m.ReceivedAt });

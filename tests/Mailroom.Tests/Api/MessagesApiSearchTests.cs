@@ -1,3 +1,4 @@
+using System.Globalization;
 using Mailroom.Core.Queue;
 
 namespace Mailroom.Tests.Api;
@@ -266,6 +267,80 @@ public sealed class MessagesApiSearchTests : IAsyncLifetime
         }
         var theirs = await SearchAsync(other, "fromemail=frequent%40shop");
         Assert.Equal(MessageLog.MinWalkRows, theirs.Total);
+        Assert.Empty(theirs.Ids.Intersect(mine.Select(m => m.Id.ToString())));
+    }
+
+    /// <summary>
+    /// A stream sending from a few addresses (the usual case: a server's sender signatures), whose <c>fromemail</c>
+    /// search matches the term against the stream's distinct senders first (<see cref="MessageLog.MaxDistinctSenders"/>):
+    /// every page, newest first, and TotalCount as the plain filter computed here, for mixed case, a short term, a term
+    /// outside ASCII, no match, date bounds and a second filter; the same sender in the server's other stream and in
+    /// another server (all newer) never in the answer.
+    /// </summary>
+    [Fact]
+    public async Task SenderSearchesOfAStreamWithFewSendersAnswerThePlainFilterNewestFirstOnEveryPage()
+    {
+        var t = await _host.CreateTenantAsync();
+        var other = await _host.CreateTenantAsync();
+        var now = _host.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        const int n = 3 * MessageLog.MinWalkRows;
+        var mine = Enumerable.Range(0, n).Select(i => new OutboundMessage
+        {
+            Id = Guid.NewGuid(), AccountId = t.Account.AccountID, ServerId = t.Server.ID,
+            From = i % 3 == 0 ? "Frequent@Shop.test" : i >= n - 5 ? "rare@shop.test" : i >= 2 * n / 3 ? "burst@shop.test"
+                : i % 3 == 1 ? "News <news@Other.test>" : "\"Zoë\" <zoë@shop.test>",
+            Subject = $"Order {i}", RecipientsJson = $"[\"user{i % 7}@example.net\"]", Stage = MessageStage.Prepared,
+            Status = i < 100 ? MessageStatus.Queued : i % 50 == 0 ? MessageStatus.Failed : MessageStatus.Sent,
+            ReceivedAt = now - 10_000 - i * 1000L,
+        }).ToList();
+        OutboundMessage Newer(int serverId, int accountId, string stream, int i) => new()
+        {
+            Id = Guid.NewGuid(), AccountId = accountId, ServerId = serverId, Stream = stream, From = "rare@shop.test",
+            Subject = "Order", RecipientsJson = "[\"user1@example.net\"]", Stage = MessageStage.Prepared,
+            Status = MessageStatus.Sent, ReceivedAt = now - i,
+        };
+        await _host.ScopedAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<MailroomDb>();
+            db.OutboundMessages.AddRange(mine);
+            db.OutboundMessages.AddRange(Enumerable.Range(0, 300).Select(i => Newer(other.Server.ID, other.Account.AccountID, "outbound", i)));
+            db.OutboundMessages.AddRange(Enumerable.Range(0, 300).Select(i => Newer(t.Server.ID, t.Account.AccountID, "broadcast", i)));
+            return await db.SaveChangesAsync();
+        });
+
+        var day = DateTimeOffset.FromUnixTimeMilliseconds(now - 3_000_000);
+        var (fd, td) = (day.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture), day.AddMinutes(30).ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture));
+        var (fdMs, tdMs) = (DateTimeOffset.Parse(fd + "Z", CultureInfo.InvariantCulture).ToUnixTimeMilliseconds(), DateTimeOffset.Parse(td + "Z", CultureInfo.InvariantCulture).ToUnixTimeMilliseconds());
+        bool Has(OutboundMessage m, string term) => m.From.Contains(term, StringComparison.OrdinalIgnoreCase);
+        var filters = new (string Query, Func<OutboundMessage, bool> Match)[]
+        {
+            ("fromemail=frequent%40shop", m => Has(m, "frequent@shop")),
+            ("fromemail=SHOP.TEST", m => Has(m, "shop.test")),
+            ("fromemail=burst%40shop.test", m => m.From == "burst@shop.test"),
+            ("fromemail=rare%40shop.test", m => m.From == "rare@shop.test"),
+            ("fromemail=ws", m => Has(m, "ws")),
+            ("fromemail=zo%C3%AB%40", m => m.From.Contains("zoë@", StringComparison.Ordinal)),
+            ("fromemail=news%40other.test&status=failed", m => Has(m, "news@other.test") && m.Status == MessageStatus.Failed),
+            ($"fromemail=shop&fromdate={fd}&todate={td}", m => Has(m, "shop") && m.ReceivedAt >= fdMs && m.ReceivedAt <= tdMs),
+        };
+        foreach (var (query, match) in filters)
+        {
+            var expected = mine.Where(match).OrderByDescending(m => m.ReceivedAt).Select(m => m.Id.ToString()).ToList();
+            Assert.NotEmpty(expected);
+            foreach (var (count, offset) in new[] { (50, 0), (50, 50), (7, 300), (500, 0), (100, Math.Max(0, expected.Count - 30)), (50, expected.Count) })
+            {
+                var r = await t.ServerApi.GetAsync($"/messages/outbound?count={count}&offset={offset}&{query}").OkJson();
+                var ids = r.GetProperty("Messages").EnumerateArray().Select(m => m.GetProperty("MessageID").GetString()!).ToList();
+                var want = expected.Skip(offset).Take(count).ToList();
+                Assert.True(want.SequenceEqual(ids), $"{query}, count {count}, offset {offset}: {ids.Count} messages, {ids.Intersect(want).Count()} expected ones, first at {want.IndexOf(ids.FirstOrDefault() ?? "")}");
+                Assert.Equal(expected.Count, r.GetProperty("TotalCount").GetInt32());
+            }
+        }
+        var none = await SearchAsync(t, "fromemail=nobody%40shop.test");
+        Assert.Equal(0, none.Total);
+        Assert.Empty(none.Ids);
+        var theirs = await SearchAsync(other, "fromemail=rare%40shop");
+        Assert.Equal(300, theirs.Total);
         Assert.Empty(theirs.Ids.Intersect(mine.Select(m => m.Id.ToString())));
     }
 }

@@ -1368,6 +1368,8 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
                     b.HasIndex("ServerId", "Stream", "ReceivedAt");
 
+                    b.HasIndex("ServerId", "Stream", "From", "ReceivedAt");
+
                     b.HasIndex("ServerId", "Stream", "Status", "ReceivedAt");
 
                     b.HasIndex("ServerId", "Stream", "Tag", "ReceivedAt");

@@ -1321,6 +1321,8 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
 
                     b.HasIndex("ServerId", "Stream", "ReceivedAt");
 
+                    b.HasIndex("ServerId", "Stream", "From", "ReceivedAt");
+
                     b.HasIndex("ServerId", "Stream", "Status", "ReceivedAt");
 
                     b.HasIndex("ServerId", "Stream", "Tag", "ReceivedAt");
