@@ -42,7 +42,7 @@ public sealed class GrownStoreQueryPlanTests
         var plans = await PlansAsync(db => new MessageLog(db).SearchAsync(1, Search(filter, term), CancellationToken.None),
             db => SeedAsync(db, MessageLog.MinWalkRows + 1, i => i == MessageLog.MinWalkRows ? term : $"other{i}@example.org"));
         // (fromemail: the stream's senders are read first; with more distinct senders than the bound, the trigram index answers.)
-        plans = plans.Where(p => !p.Contains(SenderScan, StringComparison.Ordinal)).ToList();
+        plans = plans.Where(p => !IsSenderScan(p)).ToList();
         // The count and the page: the FTS table's matches, each looked up by rowid. Before this index: SCAN (or SEARCH
         // by server and stream of) every message of the stream, testing instr(lower(...)).
         Assert.True(plans.Count == 2, string.Join("\n---\n", plans));
@@ -64,7 +64,7 @@ public sealed class GrownStoreQueryPlanTests
         var plans = await PlansAsync(db => new MessageLog(db).SearchAsync(1, Search(filter, term), CancellationToken.None),
             db => SeedAsync(db, 2 * MessageLog.MinWalkRows, i => i % 2 == 0 ? term : $"other{i}@example.org"));
         // (fromemail: the stream's senders are read first; with more distinct senders than the bound, the trigram index answers.)
-        plans = plans.Where(p => !p.Contains(SenderScan, StringComparison.Ordinal)).ToList();
+        plans = plans.Where(p => !IsSenderScan(p)).ToList();
         Assert.True(plans.Count == 3, string.Join("\n---\n", plans));
         Assert.Contains("SCAN outbound_message_search VIRTUAL TABLE INDEX", plans[0], StringComparison.Ordinal);
         // Before: the page read every match through the FTS table and sorted them. Now the window's edge from the index
@@ -76,6 +76,10 @@ public sealed class GrownStoreQueryPlanTests
     }
 
     private const string SenderScan = "IX_outbound_messages_ServerId_Stream_From_ReceivedAt";
+
+    // The statement listing the stream's distinct senders (a recursive CTE of seeks in the sender index). Other statements
+    // may also use that index (on SQLite the rows above the search index's cursor are read by server, stream and From).
+    private static bool IsSenderScan(string plan) => plan.Contains("RECURSIVE STEP", StringComparison.Ordinal);
 
     [Fact]
     public async Task MessageSearchBySenderSeeksTheStreamsDistinctSendersAndCountsFromTheSenderIndexAlone()
