@@ -24,9 +24,7 @@ public sealed class InboundCrashTests(ITestOutputHelper output)
         string[] args = ["--roles", "api,mx,delivery", "--mx", $"127.0.0.1:{mxPort}", "--dns", dns.Address, "--inbound-host", "inbound.mailroom.test",
             "--allow-private-webhooks", "--platform-domain", "mailroom.test", "--delivery-port", "9"];
         await using var round = await Kill9Round.StartAsync(args);
-        var account = await round.First.CreateAccountAsync("Crash inbound");
-        using var admin = round.First.AccountApi(account.AccountToken);
-        var server = await admin.CreateServerAsync(new { Name = "Crash", InboundHookUrl = receiver.BaseUrl + "/inbound" });
+        var server = await round.First.NewServerAsync("Crash inbound", new { Name = "Crash", InboundHookUrl = receiver.BaseUrl + "/inbound" });
 
         round.Load(3, async (c, stop) =>
         {

@@ -21,11 +21,8 @@ public sealed class CrashTests
     {
         using var dns = TestDnsServer.Start();
         await using var sink = new SmtpSink(tls: false);
-        string[] args = ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all"];
-        await using var round = await Kill9Round.StartAsync(args);
-        var account = await round.First.CreateAccountAsync("Crash");
-        using var admin = round.First.AccountApi(account.AccountToken);
-        var server = await admin.CreateServerAsync(new { Name = "Crash" });
+        await using var round = await Kill9Round.StartAsync(ProcessApi.RelayingArgs(dns, sink));
+        var server = await round.First.NewServerAsync("Crash", new { Name = "Crash" });
 
         var inFlight = 0;
         var maxInFlight = 0;
@@ -89,13 +86,10 @@ public sealed class CrashTests
         await using var sink = new SmtpSink(tls: false);
         var smtpPort = SmtpSink.FreeTcpPort();
         var mxPort = SmtpSink.FreeTcpPort();
-        string[] args = ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all",
-            "--smtp", $"127.0.0.1:{smtpPort}", "--mx", $"127.0.0.1:{mxPort}"];
+        var args = ProcessApi.RelayingArgs(dns, sink, "--smtp", $"127.0.0.1:{smtpPort}", "--mx", $"127.0.0.1:{mxPort}");
         var server = await MailroomProcess.StartAsync(args);
         var baseUrl = server.BaseUrl;
-        var account = await server.CreateAccountAsync("Chaos");
-        using var admin = server.AccountApi(account.AccountToken);
-        var token = (await admin.CreateServerAsync(new { Name = "Chaos" })).ApiTokens[0];
+        var token = (await server.NewServerAsync("Chaos", new { Name = "Chaos" })).ApiTokens[0];
 
         // Every recipient address is used by one message only, so a sink copy names what it must contain.
         var submitted = new ConcurrentDictionary<string, string>(StringComparer.OrdinalIgnoreCase); // recipient -> body (acknowledged or not)
