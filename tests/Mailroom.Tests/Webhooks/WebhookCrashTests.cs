@@ -15,12 +15,8 @@ public sealed class WebhookCrashTests(ITestOutputHelper output)
         using var dns = TestDnsServer.Start();
         await using var sink = new SmtpSink(tls: false);
         await using var receiver = await WebhookReceiver.StartAsync();
-        string[] args = ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all",
-            "--allow-private-webhooks"];
-        await using var round = await Kill9Round.StartAsync(args);
-        var account = await round.First.CreateAccountAsync("Crash hooks");
-        using var admin = round.First.AccountApi(account.AccountToken);
-        var server = await admin.CreateServerAsync(new { Name = "Crash" });
+        await using var round = await Kill9Round.StartAsync(ProcessApi.RelayingArgs(dns, sink, "--allow-private-webhooks"));
+        var server = await round.First.NewServerAsync("Crash hooks", new { Name = "Crash" });
         using (var api = round.First.ServerApi(server.ApiTokens[0]))
         {
             await api.PostAsJsonAsync("/webhooks", new { Url = receiver.BaseUrl + "/events", Triggers = new { Delivery = new { Enabled = true } } }).OkJson();
