@@ -30,4 +30,8 @@ public abstract class RelayedHostTests(bool mx = false, bool sinkTls = true) : H
         await base.DisposeAsync();
         await Sink.DisposeAsync();
     }
+
+    /// <summary>Sends a report to the MX listener (with <c>mx</c> only) as a remote MTA's mailer-daemon would.</summary>
+    protected Task SendToMxAsync(MimeKit.MimeMessage report, string rcpt) =>
+        RemoteMta.SendAsync(MxPort, report, "mailer-daemon@mx.example.net", rcpt);
 }
