@@ -13,6 +13,11 @@ public class BounceParserEvidenceTests
     private static BounceReport Parse(string text) =>
         BounceParser.Parse(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\r\n"))));
 
+    /// <summary>A plain-text notice: From, To, Subject, then <paramref name="fields"/>, then its MIME fields and
+    /// <paramref name="body"/>.</summary>
+    private static BounceReport ParseNotice(string from, string to, string subject, string body, params string[] fields) =>
+        Parse($"From: {from}\nTo: {to}\nSubject: {subject}\n{string.Concat(fields.Select(f => f + "\n"))}MIME-Version: 1.0\nContent-Type: text/plain\n\n{body}");
+
     private const string Dsn = """
         From: MAILER-DAEMON@mx.example.net
         To: bounces+abc@mailroom.example
@@ -66,10 +71,8 @@ public class BounceParserEvidenceTests
             """;
         var report = Parse(forwarded);
 
-        Assert.Equal(BounceReportKind.DeliveryStatusNotification, report.Kind);
-        Assert.Equal(BounceType.HardBounce, report.Type);
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("gone@example.org", r.Email);
+        BounceAssert.Classified(report, BounceReportKind.DeliveryStatusNotification, BounceType.HardBounce);
+        var r = BounceAssert.SingleRecipient(report, "gone@example.org");
         Assert.Equal("5.1.1", r.Status);
         Assert.True(r.Suppress);
     }
@@ -77,13 +80,7 @@ public class BounceParserEvidenceTests
     [Fact]
     public void ContactAddressOfferedByTheNoticeIsNeverTheFailedRecipient()
     {
-        var report = Parse("""
-            From: Mail Delivery System <MAILER-DAEMON@relay.example.net>
-            To: bounces+abc@mailroom.example
-            Subject: Undelivered Mail Returned to Sender
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("Mail Delivery System <MAILER-DAEMON@relay.example.net>", "bounces+abc@mailroom.example", "Undelivered Mail Returned to Sender", """
             This is the mail system at host relay.example.net.
 
             I'm sorry to have to inform you that your message could not
@@ -96,22 +93,14 @@ public class BounceParserEvidenceTests
                 <nobody@example.org>: Recipient address rejected: User unknown in local recipient table
             """);
 
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("nobody@example.org", r.Email);
-        Assert.Equal(BounceType.HardBounce, r.Type);
+        BounceAssert.SingleRecipient(report, "nobody@example.org", BounceType.HardBounce);
     }
 
     [Fact]
     public void FailedRecipientEqualToTheBounceToIsKept()
     {
         // A local delivery failure reported to the mailbox itself (the bounce's To: is the failed recipient).
-        var report = Parse("""
-            From: Mail Delivery System <MAILER-DAEMON@mail.example.org>
-            To: user@example.org
-            Subject: Mail delivery failed: returning message to sender
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("Mail Delivery System <MAILER-DAEMON@mail.example.org>", "user@example.org", "Mail delivery failed: returning message to sender", """
             This message was created automatically by mail delivery software.
 
             A message that you sent could not be delivered to one or more of its
@@ -121,21 +110,13 @@ public class BounceParserEvidenceTests
                 mailbox is full: retry timeout exceeded
             """);
 
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("user@example.org", r.Email);
-        Assert.Equal(BounceType.SoftBounce, r.Type);
+        BounceAssert.SingleRecipient(report, "user@example.org", BounceType.SoftBounce);
     }
 
     [Fact]
     public void ChallengeThatRequiresConfirmationIsNotAHardBounce()
     {
-        var report = Parse("""
-            From: Mail Delivery System <postmaster@protected.example>
-            To: bounces+abc@mailroom.example
-            Subject: Undeliverable: message held pending confirmation
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("Mail Delivery System <postmaster@protected.example>", "bounces+abc@mailroom.example", "Undeliverable: message held pending confirmation", """
             Your message to reader@protected.example could not be delivered yet:
             this server requires confirmation of the sender. Please reply to this
             message to confirm that you are a real person, and it will be delivered.
@@ -191,13 +172,7 @@ public class BounceParserEvidenceTests
     [Fact]
     public void AliasNamedByExpandedFromIsNotASecondRecipient()
     {
-        var report = Parse("""
-            From: MAILER-DAEMON@relay.example.net (Mail Delivery System)
-            To: bounces+abc@mailroom.example
-            Subject: Undelivered Mail Returned to Sender
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("MAILER-DAEMON@relay.example.net (Mail Delivery System)", "bounces+abc@mailroom.example", "Undelivered Mail Returned to Sender", """
             This is the mail system at host relay.example.net.
 
             <target@example.org> (expanded from
@@ -205,22 +180,13 @@ public class BounceParserEvidenceTests
                 <target@example.org>: Recipient address rejected: User unknown
             """);
 
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("target@example.org", r.Email);
-        Assert.Equal(BounceType.HardBounce, r.Type);
+        BounceAssert.SingleRecipient(report, "target@example.org", BounceType.HardBounce);
     }
 
     [Fact]
     public void SenderRefusedAfterMailFromIsNotABadRecipient()
     {
-        var report = Parse("""
-            From: Mail Delivery System <Mailer-Daemon@relay.example.net>
-            To: bounces+abc@mailroom.example
-            Subject: Mail delivery failed: returning message to sender
-            X-Failed-Recipients: reader@example.org
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("Mail Delivery System <Mailer-Daemon@relay.example.net>", "bounces+abc@mailroom.example", "Mail delivery failed: returning message to sender", """
             This message was created automatically by mail delivery software.
 
             A message that you sent could not be delivered to one or more of its
@@ -230,7 +196,7 @@ public class BounceParserEvidenceTests
                 host mx.example.org [192.0.2.4]
                 SMTP error from remote mail server after MAIL FROM:<writer@sender.example> SIZE=1500:
                 553 5.1.0 sender.example does not exist
-            """);
+            """, "X-Failed-Recipients: reader@example.org");
 
         var r = Assert.Single(report.Recipients);
         Assert.Equal(BounceType.Blocked, r.Type);
@@ -241,13 +207,7 @@ public class BounceParserEvidenceTests
     public void NoticeFromPostMasterQuotingTheRfc5321ReplyIsABounce()
     {
         // No bounce-like subject; the sender is a daemon spelled "post_master" and the body quotes RFC 5321's 550 text.
-        var report = Parse("""
-            From: post_master@sms.example.net
-            To: writer@sender.example
-            Subject: Re: hello
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("post_master@sms.example.net", "writer@sender.example", "Re: hello", """
             Error: Invalid user address
 
             Error message below:
@@ -258,9 +218,7 @@ public class BounceParserEvidenceTests
             """);
 
         Assert.True(report.IsDeliveryFailure);
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("absent@sms.example.net", r.Email);
-        Assert.Equal(BounceType.HardBounce, r.Type);
+        BounceAssert.SingleRecipient(report, "absent@sms.example.net", BounceType.HardBounce);
     }
 
     [Fact]
@@ -268,13 +226,7 @@ public class BounceParserEvidenceTests
     {
         // The copy of the original's header follows a dashed rule, not a blank line; its Received field is folded
         // (RFC 5322 §2.2.3) so "(envelope-from" and the sender's address stand on different lines.
-        var report = Parse("""
-            From: Mail Delivery System <MAILER-DAEMON@relay.example.net>
-            To: writer@sender.example
-            Subject: Mail delivery failed: returning message to sender
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("Mail Delivery System <MAILER-DAEMON@relay.example.net>", "writer@sender.example", "Mail delivery failed: returning message to sender", """
             This message was created automatically by mail delivery software.
 
             A message that you sent could not be delivered to one or more of its
@@ -293,9 +245,7 @@ public class BounceParserEvidenceTests
             Subject: Hello
             """);
 
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("absent@shop.example", r.Email);
-        Assert.Equal(BounceType.HardBounce, r.Type);
+        BounceAssert.SingleRecipient(report, "absent@shop.example", BounceType.HardBounce);
         Assert.Equal("absent@shop.example", Assert.Single(report.Original!.To));
     }
 
@@ -303,13 +253,7 @@ public class BounceParserEvidenceTests
     public void FoldedContinuationOfAQuotedReceivedFieldIsNotARecipientEvenWithoutASplit()
     {
         // No marker and no blank line before the quoted fields: the continuation line still belongs to Received.
-        var report = Parse("""
-            From: MAILER-DAEMON@relay.example.net
-            To: writer@sender.example
-            Subject: Undeliverable: Hello
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("MAILER-DAEMON@relay.example.net", "writer@sender.example", "Undeliverable: Hello", """
             Your message could not be delivered.
               <absent@shop.example>: 550 No such user
             Received: from out.sender.example by relay.example.net with ESMTP
@@ -317,8 +261,7 @@ public class BounceParserEvidenceTests
                 <writer-list@out.sender.example>); Thu, 29 Apr 2021 10:00:00 +0000
             """);
 
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("absent@shop.example", r.Email);
+        BounceAssert.SingleRecipient(report, "absent@shop.example");
     }
 
     [Fact]
@@ -326,13 +269,7 @@ public class BounceParserEvidenceTests
     {
         // Sendmail's delay warning subject ("Warning: could not send message for past 4 hours") and its
         // "had delivery errors" list; no RFC 3464 part.
-        var report = Parse("""
-            From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>
-            To: writer@sender.example
-            Subject: Warning: could not send message for past 4 hours
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>", "writer@sender.example", "Warning: could not send message for past 4 hours", """
             The original message was received at Mon, 3 May 2021 09:00:00 +0000
             from writer@sender.example
 
@@ -341,8 +278,7 @@ public class BounceParserEvidenceTests
             """);
 
         Assert.True(report.IsDeliveryFailure);
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("slow@far.example", r.Email);
+        var r = BounceAssert.SingleRecipient(report, "slow@far.example");
         Assert.Equal("delayed", r.Action);
         Assert.Equal(BounceType.Transient, r.Type);
         Assert.False(r.Suppress);
@@ -351,44 +287,26 @@ public class BounceParserEvidenceTests
     [Fact]
     public void NoticeThatOnlyAsksToCheckTheAddressIsAHardBounce()
     {
-        var report = Parse("""
-            From: postmaster@gateway.example.jp
-            To: writer@sender.example
-            Subject: Mail could not be delivered
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("postmaster@gateway.example.jp", "writer@sender.example", "Mail could not be delivered", """
             ***** Message from the mail gateway *****
             Unable to deliver message to <former@example.jp>. Please check whether the address is correct.
             """);
 
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("former@example.jp", r.Email);
-        Assert.Equal(BounceType.HardBounce, r.Type);
+        BounceAssert.SingleRecipient(report, "former@example.jp", BounceType.HardBounce);
     }
 
     [Fact]
     public void MailingListRefusingANonMembersPostIsBlockedAndNamesTheList()
     {
         // A list manager (RFC 2369 List-* fields, answering from its -owner address) refuses a post from a non-member.
-        var report = Parse("""
-            From: team-owner@lists.example.org
-            To: writer@sender.example
-            Subject: Your message to team was rejected
-            List-Id: <team.lists.example.org>
-            List-Post: <mailto:team@lists.example.org>
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("team-owner@lists.example.org", "writer@sender.example", "Your message to team was rejected", """
             Your message to team@lists.example.org could not be posted:
             only list members may post, and you are not a member of this list.
             To subscribe, write to team-request@lists.example.org.
-            """);
+            """, "List-Id: <team.lists.example.org>", "List-Post: <mailto:team@lists.example.org>");
 
-        Assert.Equal(BounceReportKind.TextNotification, report.Kind);
-        Assert.Equal(BounceType.Blocked, report.Type);
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("team@lists.example.org", r.Email);
+        BounceAssert.Classified(report, BounceReportKind.TextNotification, BounceType.Blocked);
+        var r = BounceAssert.SingleRecipient(report, "team@lists.example.org");
         Assert.False(r.Suppress);
     }
 
@@ -396,16 +314,9 @@ public class BounceParserEvidenceTests
     public void OrdinaryListPostMentioningMembersIsNotARefusal()
     {
         // A list message from a member (not the list's administrative address) is not a notice.
-        var report = Parse("""
-            From: alice@member.example
-            To: team@lists.example.org
-            Subject: Members only event
-            List-Id: <team.lists.example.org>
-            MIME-Version: 1.0
-            Content-Type: text/plain
-
+        var report = ParseNotice("alice@member.example", "team@lists.example.org", "Members only event", """
             The dinner is members only; if you are not a member yet, join first.
-            """);
+            """, "List-Id: <team.lists.example.org>");
 
         Assert.False(report.IsDeliveryFailure);
         Assert.NotEqual(BounceType.Blocked, report.Type);

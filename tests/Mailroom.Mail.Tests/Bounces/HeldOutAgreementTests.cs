@@ -16,63 +16,25 @@ namespace Mailroom.Mail.Tests.Bounces;
 /// </summary>
 public class HeldOutAgreementTests
 {
-    private static Agreement.Result MeasureSplit(string split)
-    {
-        var entries = Corpus.HeldOut.Where(e => e.Split == split).ToList();
-        var result = Agreement.Measure(entries, Corpus.HeldOutPathOf);
-        // The untouched half reports its figure only: printing its disagreements would show its files' details
-        // to whoever corrects the rules, and it would stop measuring generalisation.
-        var summary = (split == "untouched" ? result.Figure($"Held-out corpus, {split} half") : result.Summary($"Held-out corpus, {split} half"))
-            + "\n" + Agreement.AlternativeFigures(entries, Corpus.HeldOutPathOf);
-        TestContext.Current.SendDiagnosticMessage(summary);
-        TestContext.Current.TestOutputHelper?.WriteLine(summary);
-        return result;
-    }
+    private static readonly HeldOutSet Set = new("Held-out corpus", () => Corpus.HeldOut, Corpus.HeldOutPathOf);
 
     [Fact]
     public void HeldOutCorpusIsInTheRepositoryWithBothHalves()
     {
-        Assert.True(Corpus.HeldOut.Count >= 400, $"held-out corpus has {Corpus.HeldOut.Count} entries");
-        Assert.All(Corpus.HeldOut, e => Assert.True(File.Exists(Corpus.HeldOutPathOf(e)), e.File));
-        Assert.All(Corpus.HeldOut, e => Assert.Contains(e.Split, new[] { "dev", "untouched" }));
+        Set.AssertInTheRepositoryWithBothHalves(400, "held-out corpus");
         Assert.True(Corpus.HeldOut.Count(e => e.Split == "untouched") >= 100);
     }
 
-    public static TheoryData<string> HeldOutFiles()
-    {
-        var data = new TheoryData<string>();
-        foreach (var entry in Corpus.HeldOut)
-            data.Add(entry.File);
-        return data;
-    }
+    public static TheoryData<string> HeldOutFiles() => Set.Files();
 
     /// <summary>Every held-out file parses without relying on BounceParser's catch-all (same answer unguarded).</summary>
     [Theory]
     [MemberData(nameof(HeldOutFiles))]
-    public void HeldOutFileParsesWithoutAnException(string file)
-    {
-        var entry = Corpus.HeldOut.Single(e => e.File == file);
-        var bytes = File.ReadAllBytes(Corpus.HeldOutPathOf(entry));
-        var report = Mailroom.Mail.Bounces.BounceParser.Parse(new MemoryStream(bytes));
-        using var message = MimeKit.MimeMessage.Load(new MemoryStream(bytes), TestContext.Current.CancellationToken);
-        var unguarded = Mailroom.Mail.Bounces.BounceParser.ParseCore(message);
-        Assert.Equal(report.Kind, unguarded.Kind);
-        Assert.Equal(report.Type, unguarded.Type);
-    }
+    public void HeldOutFileParsesWithoutAnException(string file) => Set.AssertParsesWithoutAnException(file);
 
     [Fact]
-    public void ClassificationAgreesOnTheDevelopmentHalfForAtLeast80Percent()
-    {
-        var result = MeasureSplit("dev");
-        Assert.True(result.Files >= 100, $"only {result.Files} files");
-        Assert.True(result.Share >= 80.0, result.Summary("dev"));
-    }
+    public void ClassificationAgreesOnTheDevelopmentHalfForAtLeast80Percent() => Set.AssertAgreement("dev", minimumFiles: 100, floor: 80.0);
 
     [Fact]
-    public void ClassificationAgreesOnTheUntouchedHalfForAtLeast76Percent()
-    {
-        var result = MeasureSplit("untouched");
-        Assert.True(result.Files >= 100, $"only {result.Files} files");
-        Assert.True(result.Share >= 76.0, result.Figure("untouched"));
-    }
+    public void ClassificationAgreesOnTheUntouchedHalfForAtLeast76Percent() => Set.AssertAgreement("untouched", minimumFiles: 100, floor: 76.0);
 }

@@ -15,15 +15,13 @@ public class SyntheticMessageTests
     {
         var report = BounceParser.Parse(Load("gmail-550-5.1.1.eml"));
 
-        Assert.Equal(BounceReportKind.DeliveryStatusNotification, report.Kind);
-        Assert.Equal(BounceType.HardBounce, report.Type);
+        BounceAssert.Classified(report, BounceReportKind.DeliveryStatusNotification, BounceType.HardBounce);
         Assert.True(report.IsDeliveryFailure);
         Assert.True(report.ShouldSuppress);
         Assert.Equal("googlemail.com", report.ReportingMta);
         Assert.Equal("pm-bounces+1a2b3c4d@bounces.mailroom.example", report.ReturnedTo);
 
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("no.such.person@gmail.com", r.Email);
+        var r = BounceAssert.SingleRecipient(report, "no.such.person@gmail.com");
         Assert.Equal("failed", r.Action);
         Assert.Equal("5.1.1", r.Status);
         Assert.Equal(550, r.SmtpCode);
@@ -53,11 +51,8 @@ public class SyntheticMessageTests
     {
         var report = BounceParser.Parse(Load("google-groups-refusal-es.eml"));
 
-        Assert.Equal(BounceReportKind.TextNotification, report.Kind);
-        Assert.Equal(BounceType.Blocked, report.Type);
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("equipo-ventas@googlegroups.com", r.Email);
-        Assert.Equal(BounceType.Blocked, r.Type);
+        BounceAssert.Classified(report, BounceReportKind.TextNotification, BounceType.Blocked);
+        var r = BounceAssert.SingleRecipient(report, "equipo-ventas@googlegroups.com", BounceType.Blocked);
         Assert.False(r.Suppress);
     }
 
@@ -66,10 +61,8 @@ public class SyntheticMessageTests
     {
         var report = BounceParser.Parse(Load("office365-ndr.eml"));
 
-        Assert.Equal(BounceReportKind.DeliveryStatusNotification, report.Kind);
-        Assert.Equal(BounceType.HardBounce, report.Type);
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("a.ghost@contoso.com", r.Email);
+        BounceAssert.Classified(report, BounceReportKind.DeliveryStatusNotification, BounceType.HardBounce);
+        var r = BounceAssert.SingleRecipient(report, "a.ghost@contoso.com");
         Assert.Equal("5.1.10", r.Status);
         Assert.Equal(550, r.SmtpCode);
         Assert.Contains("RESOLVER.ADR.RecipientNotFound", r.Diagnostic);
@@ -89,10 +82,8 @@ public class SyntheticMessageTests
 
         var report = BounceParser.Parse(stripped);
 
-        Assert.Equal(BounceReportKind.TextNotification, report.Kind);
-        Assert.Equal(BounceType.HardBounce, report.Type);
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("a.ghost@contoso.com", r.Email);
+        BounceAssert.Classified(report, BounceReportKind.TextNotification, BounceType.HardBounce);
+        var r = BounceAssert.SingleRecipient(report, "a.ghost@contoso.com");
         Assert.Equal("5.1.10", r.Status);
         Assert.Equal(550, r.SmtpCode);
     }
@@ -104,12 +95,10 @@ public class SyntheticMessageTests
     {
         var report = BounceParser.Parse(Load(file));
 
-        Assert.Equal(BounceReportKind.AutoReply, report.Kind);
-        Assert.Equal(BounceType.AutoResponder, report.Type);
+        BounceAssert.Classified(report, BounceReportKind.AutoReply, BounceType.AutoResponder);
         Assert.False(report.IsDeliveryFailure);
         Assert.False(report.ShouldSuppress);
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal(who, r.Email);
+        var r = BounceAssert.SingleRecipient(report, who);
         Assert.False(r.Suppress);
     }
 
@@ -125,12 +114,11 @@ public class SyntheticMessageTests
     {
         var report = BounceParser.Parse(Load("challenge-response.eml"));
 
-        Assert.Equal(BounceReportKind.ChallengeResponse, report.Kind);
-        Assert.Equal(BounceType.ChallengeVerification, report.Type);
+        BounceAssert.Classified(report, BounceReportKind.ChallengeResponse, BounceType.ChallengeVerification);
         Assert.False(report.IsDeliveryFailure);
         Assert.False(report.ShouldSuppress);
         // The person we mailed (not the Reply-To of the challenge service).
-        Assert.Equal("sam.rivera@tailspin.example", Assert.Single(report.Recipients).Email);
+        BounceAssert.SingleRecipient(report, "sam.rivera@tailspin.example");
     }
 
     [Fact]
@@ -138,9 +126,8 @@ public class SyntheticMessageTests
     {
         var report = BounceParser.Parse(Load("address-change.eml"));
 
-        Assert.Equal(BounceReportKind.AddressChange, report.Kind);
-        Assert.Equal(BounceType.AddressChange, report.Type);
-        Assert.Equal("chris.park@oldcorp.example", Assert.Single(report.Recipients).Email);
+        BounceAssert.Classified(report, BounceReportKind.AddressChange, BounceType.AddressChange);
+        BounceAssert.SingleRecipient(report, "chris.park@oldcorp.example");
         Assert.False(report.ShouldSuppress);
     }
 
@@ -149,11 +136,9 @@ public class SyntheticMessageTests
     {
         var report = BounceParser.Parse(Load("ses-bounce.eml"));
 
-        Assert.Equal(BounceReportKind.AmazonSesNotification, report.Kind);
-        Assert.Equal(BounceType.HardBounce, report.Type);
+        BounceAssert.Classified(report, BounceReportKind.AmazonSesNotification, BounceType.HardBounce);
         Assert.True(report.IsDeliveryFailure);
-        var r = Assert.Single(report.Recipients);
-        Assert.Equal("gone@example.net", r.Email);
+        var r = BounceAssert.SingleRecipient(report, "gone@example.net");
         Assert.Equal("5.1.1", r.Status);
         Assert.Equal(550, r.SmtpCode);
         Assert.Equal("a8-30.smtp-out.amazonses.com", report.ReportingMta);
@@ -245,8 +230,7 @@ public class SyntheticMessageTests
 
         var report = BounceParser.Parse(message);
 
-        Assert.Equal(BounceReportKind.DeliveryStatusNotification, report.Kind);
-        Assert.Equal(BounceType.Unknown, report.Type);
+        BounceAssert.Classified(report, BounceReportKind.DeliveryStatusNotification, BounceType.Unknown);
         Assert.False(report.IsDeliveryFailure);
         Assert.False(report.ShouldSuppress);
         var r = Assert.Single(report.Recipients);
@@ -266,8 +250,7 @@ public class SyntheticMessageTests
 
         var report = BounceParser.Parse(message);
 
-        Assert.Equal(BounceReportKind.None, report.Kind);
-        Assert.Equal(BounceType.Unknown, report.Type);
+        BounceAssert.Classified(report, BounceReportKind.None, BounceType.Unknown);
         Assert.Empty(report.Recipients);
         Assert.False(report.IsDeliveryFailure);
         Assert.False(ArfParser.Parse(message).IsComplaint);

@@ -3,15 +3,8 @@ using static Mailroom.Tests.Infrastructure.HttpAssertions;
 
 namespace Mailroom.Tests.Api;
 
-public sealed class DomainsApiTests : IAsyncLifetime
+public sealed class DomainsApiTests : AccountHostTests
 {
-    private MailroomHost _host = null!;
-    private HttpClient _api = null!;
-
-    public async ValueTask InitializeAsync() => (_host, _api) = await MailroomHost.StartWithAccountAsync();
-
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     private static readonly string[] DetailFields =
     [
         "ID", "Name", "SPFVerified", "SPFHost", "SPFTextValue", "DKIMVerified", "WeakDKIM", "DKIMHost", "DKIMTextValue",
@@ -22,7 +15,7 @@ public sealed class DomainsApiTests : IAsyncLifetime
     [Fact]
     public async Task CreateReturnsEveryDomainFieldWithAPendingKey()
     {
-        var d = await _api.PostAsJsonAsync("/domains/", new { Name = "Shop.Example." }).OkJson();
+        var d = await AccountApi.PostAsJsonAsync("/domains/", new { Name = "Shop.Example." }).OkJson();
         Assert.Equal(DetailFields.Order(), d.EnumerateObject().Select(p => p.Name).Order());
         Assert.Equal("shop.example", d.GetProperty("Name").GetString());
         Assert.False(d.GetProperty("DKIMVerified").GetBoolean());
@@ -47,33 +40,33 @@ public sealed class DomainsApiTests : IAsyncLifetime
         Assert.Equal("pm-bounces.mailroom.test", d.GetProperty("ReturnPathDomainCNAMEValue").GetString());
         Assert.Equal("shop.example", d.GetProperty("SPFHost").GetString());
 
-        var got = await _api.GetAsync($"/domains/{d.GetProperty("ID").GetInt32()}").OkJson();
+        var got = await AccountApi.GetAsync($"/domains/{d.GetProperty("ID").GetInt32()}").OkJson();
         Assert.Equal(d.ToString(), got.ToString());
     }
 
     [Fact]
     public async Task PrivateKeysAreEncryptedAtRest()
     {
-        var d = await _api.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
-        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().DkimKeys.SingleAsync(k => k.DomainId == d.GetProperty("ID").GetInt32()));
+        var d = await AccountApi.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
+        var stored = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().DkimKeys.SingleAsync(k => k.DomainId == d.GetProperty("ID").GetInt32()));
         Assert.DoesNotContain("PRIVATE KEY", stored.ProtectedPrivateKey);
-        var pem = await _host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<DkimKeyStore>().PrivateKeyPem(stored)));
+        var pem = await Host.ScopedAsync(sp => Task.FromResult(sp.GetRequiredService<DkimKeyStore>().PrivateKeyPem(stored)));
         Assert.StartsWith("-----BEGIN RSA PRIVATE KEY-----", pem);
     }
 
     [Fact]
     public async Task ACustomReturnPathMustBeASubdomain()
     {
-        var d = await _api.PostAsJsonAsync("/domains", new { Name = "shop.example", ReturnPathDomain = "Bounce.Shop.Example" }).OkJson();
+        var d = await AccountApi.PostAsJsonAsync("/domains", new { Name = "shop.example", ReturnPathDomain = "Bounce.Shop.Example" }).OkJson();
         Assert.Equal("bounce.shop.example", d.GetProperty("ReturnPathDomain").GetString());
-        await _api.PostAsJsonAsync("/domains", new { Name = "two.example", ReturnPathDomain = "bounce.other.example" }).Error(422, 522);
-        await _api.PostAsJsonAsync("/domains", new { Name = "three.example", ReturnPathDomain = "three.example" }).Error(422, 522);
-        await _api.PostAsJsonAsync("/domains", new { Name = "four.example", ReturnPathDomain = "no_underscores.four.example" }).Error(422, 522);
+        await AccountApi.PostAsJsonAsync("/domains", new { Name = "two.example", ReturnPathDomain = "bounce.other.example" }).Error(422, 522);
+        await AccountApi.PostAsJsonAsync("/domains", new { Name = "three.example", ReturnPathDomain = "three.example" }).Error(422, 522);
+        await AccountApi.PostAsJsonAsync("/domains", new { Name = "four.example", ReturnPathDomain = "no_underscores.four.example" }).Error(422, 522);
         var id = d.GetProperty("ID").GetInt32();
-        await _api.PutAsJsonAsync($"/domains/{id}", new { ReturnPathDomain = "pm-bounces.other.example" }).Error(422, 522);
-        var reset = await _api.PutAsJsonAsync($"/domains/{id}", new { ReturnPathDomain = "" }).OkJson();
+        await AccountApi.PutAsJsonAsync($"/domains/{id}", new { ReturnPathDomain = "pm-bounces.other.example" }).Error(422, 522);
+        var reset = await AccountApi.PutAsJsonAsync($"/domains/{id}", new { ReturnPathDomain = "" }).OkJson();
         Assert.Equal("pm-bounces.shop.example", reset.GetProperty("ReturnPathDomain").GetString());
-        var unchanged = await _api.PutAsync($"/domains/{id}", JsonBody("{\"ReturnPathDomain\":null}")).OkJson();
+        var unchanged = await AccountApi.PutAsync($"/domains/{id}", JsonBody("{\"ReturnPathDomain\":null}")).OkJson();
         Assert.Equal("pm-bounces.shop.example", unchanged.GetProperty("ReturnPathDomain").GetString());
     }
 
@@ -87,21 +80,21 @@ public sealed class DomainsApiTests : IAsyncLifetime
     [InlineData("{\"Name\":\"hotmail.fr\"}", 503)]
     [InlineData("{\"Name\":\"Name\":}", 402)]
     public async Task CreateRefusesInvalidInputWithPostmarkCodes(string body, int errorCode) =>
-        await _api.PostAsync("/domains", JsonBody(body)).Error(422, errorCode);
+        await AccountApi.PostAsync("/domains", JsonBody(body)).Error(422, errorCode);
 
     [Fact]
     public async Task ANameOver255CharactersIs515()
     {
         var name = string.Join('.', Enumerable.Repeat(new string('a', 60), 5)) + ".example";
-        await _api.PostAsJsonAsync("/domains", new { Name = name }).Error(422, 515);
+        await AccountApi.PostAsJsonAsync("/domains", new { Name = name }).Error(422, 515);
     }
 
     [Fact]
     public async Task DuplicatesAreRefusedWithinAnAccountOnly()
     {
-        await _api.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
-        await _api.PostAsJsonAsync("/domains", new { Name = "SHOP.example" }).Error(422, 512);
-        var other = await _host.NewAccountClientAsync();
+        await AccountApi.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
+        await AccountApi.PostAsJsonAsync("/domains", new { Name = "SHOP.example" }).Error(422, 512);
+        var other = await Host.NewAccountClientAsync();
         var theirs = await other.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
         Assert.Equal("shop.example", theirs.GetProperty("Name").GetString());
     }
@@ -110,24 +103,24 @@ public sealed class DomainsApiTests : IAsyncLifetime
     public async Task ListIsPagedWithTheListFields()
     {
         foreach (var n in new[] { "a.example", "b.example", "c.example" })
-            await _api.PostAsJsonAsync("/domains", new { Name = n }).OkJson();
-        var page = await _api.GetAsync("/domains?count=2&offset=1").OkJson();
+            await AccountApi.PostAsJsonAsync("/domains", new { Name = n }).OkJson();
+        var page = await AccountApi.GetAsync("/domains?count=2&offset=1").OkJson();
         Assert.Equal(3, page.GetProperty("TotalCount").GetInt32());
         var items = page.GetProperty("Domains").EnumerateArray().ToList();
         Assert.Equal(["b.example", "c.example"], items.Select(i => i.GetProperty("Name").GetString()));
         Assert.Equal(["ID", "Name", "SPFVerified", "DKIMVerified", "WeakDKIM", "ReturnPathDomainVerified"], items[0].EnumerateObject().Select(p => p.Name));
-        await _api.GetAsync("/domains?count=0").Error(422, 511);
+        await AccountApi.GetAsync("/domains?count=0").Error(422, 511);
     }
 
     [Fact]
     public async Task DeleteRemovesTheDomainAndItsKeys()
     {
-        var id = (await _api.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson()).GetProperty("ID").GetInt32();
-        var done = await _api.DeleteAsync($"/domains/{id}").OkJson();
+        var id = (await AccountApi.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson()).GetProperty("ID").GetInt32();
+        var done = await AccountApi.DeleteAsync($"/domains/{id}").OkJson();
         Assert.Equal(0, done.GetProperty("ErrorCode").GetInt32());
         Assert.Contains("shop.example", done.GetProperty("Message").GetString());
-        await _api.GetAsync($"/domains/{id}").Error(422, 510);
-        var keys = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().DkimKeys.CountAsync(k => k.DomainId == id));
+        await AccountApi.GetAsync($"/domains/{id}").Error(422, 510);
+        var keys = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().DkimKeys.CountAsync(k => k.DomainId == id));
         Assert.Equal(0, keys);
     }
 
@@ -139,20 +132,20 @@ public sealed class DomainsApiTests : IAsyncLifetime
     [InlineData("POST", "verifySpf")]
     public async Task ActionRoutesAnswerInEveryClientsCasing(string method, string action)
     {
-        var id = (await _api.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson()).GetProperty("ID").GetInt32();
-        var d = await _api.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"/domains/{id}/{action}")).OkJson();
+        var id = (await AccountApi.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson()).GetProperty("ID").GetInt32();
+        var d = await AccountApi.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"/domains/{id}/{action}")).OkJson();
         Assert.Equal(id, d.GetProperty("ID").GetInt32());
         // The JS client sends {} with Content-Type on every call.
-        var withBody = await _api.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"/domains/{id}/{action}") { Content = JsonBody("{}") }).OkJson();
+        var withBody = await AccountApi.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"/domains/{id}/{action}") { Content = JsonBody("{}") }).OkJson();
         Assert.Equal(id, withBody.GetProperty("ID").GetInt32());
     }
 
     [Fact]
     public async Task AnotherAccountCannotSeeVerifyRotateEditOrDeleteADomain()
     {
-        var d = await _api.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
+        var d = await AccountApi.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
         var id = d.GetProperty("ID").GetInt32();
-        var b = await _host.NewAccountClientAsync();
+        var b = await Host.NewAccountClientAsync();
         Assert.Equal(0, (await b.GetAsync("/domains").OkJson()).GetProperty("TotalCount").GetInt32());
         await b.GetAsync($"/domains/{id}").Error(422, 510);
         await b.PutAsJsonAsync($"/domains/{id}", new { ReturnPathDomain = "x.shop.example" }).Error(422, 510);
@@ -161,14 +154,14 @@ public sealed class DomainsApiTests : IAsyncLifetime
         await b.PostAsync($"/domains/{id}/verifySpf", null).Error(422, 510);
         await b.PostAsync($"/domains/{id}/rotateDkim", null).Error(422, 510);
         await b.DeleteAsync($"/domains/{id}").Error(422, 510);
-        var still = await _api.GetAsync($"/domains/{id}").OkJson();
+        var still = await AccountApi.GetAsync($"/domains/{id}").OkJson();
         Assert.Equal(d.ToString(), still.ToString());
     }
 
     [Fact]
     public async Task UnknownIdsAreNotFound()
     {
-        await _api.GetAsync("/domains/999999").Error(422, 510);
-        await _api.PostAsync("/domains/999999/rotateDkim", null).Error(422, 510);
+        await AccountApi.GetAsync("/domains/999999").Error(422, 510);
+        await AccountApi.PostAsync("/domains/999999/rotateDkim", null).Error(422, 510);
     }
 }

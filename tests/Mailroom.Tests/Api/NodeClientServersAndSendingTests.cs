@@ -22,9 +22,7 @@ public sealed class NodeClientServersAndSendingTests
         using var dns = TestDnsServer.Start();
         await using var sink = new SmtpSink();
         await using var server = await NodeClient.StartRelayingAsync(dns, sink);
-        var account = await server.CreateAccountAsync("Node sending");
-        using var http = server.AccountApi(account.AccountToken);
-        var created = await http.CreateServerAsync(new { Name = "Sender" });
+        var created = await server.NewServerAsync("Node sending", new { Name = "Sender" });
         await NodeClient.RunAsync(server, "sending.test.mjs", new Dictionary<string, string> { ["SERVER_TOKEN"] = created.ApiTokens[0], ["FROM"] = "app@mailroom.test" });
         Assert.Contains(sink.Messages, m => m.Recipients.Contains("jo@example.net"));
     }

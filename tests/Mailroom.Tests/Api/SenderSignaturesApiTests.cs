@@ -2,15 +2,8 @@ using static Mailroom.Tests.Infrastructure.HttpAssertions;
 
 namespace Mailroom.Tests.Api;
 
-public sealed class SenderSignaturesApiTests : IAsyncLifetime
+public sealed class SenderSignaturesApiTests : AccountHostTests
 {
-    private MailroomHost _host = null!;
-    private HttpClient _api = null!;
-
-    public async ValueTask InitializeAsync() => (_host, _api) = await MailroomHost.StartWithAccountAsync();
-
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     private static readonly string[] DetailFields =
     [
         "Domain", "EmailAddress", "ReplyToEmailAddress", "Name", "SPFHost", "SPFTextValue", "DKIMHost", "DKIMTextValue",
@@ -21,7 +14,7 @@ public sealed class SenderSignaturesApiTests : IAsyncLifetime
     [Fact]
     public async Task CreateReturnsEverySignatureFieldAndNoNulls()
     {
-        var s = await _api.PostAsJsonAsync("/senders/", new
+        var s = await AccountApi.PostAsJsonAsync("/senders/", new
         {
             FromEmail = "Jane.Doe@Shop.Example",
             Name = "Jane Doe",
@@ -49,15 +42,15 @@ public sealed class SenderSignaturesApiTests : IAsyncLifetime
             Assert.Equal(JsonValueKind.String, s.GetProperty(field).ValueKind);
         Assert.Equal("", s.GetProperty("DKIMHost").GetString()); // no domain on the account: no DKIM to show
 
-        var got = await _api.GetAsync($"/senders/{s.GetProperty("ID").GetInt32()}").OkJson();
+        var got = await AccountApi.GetAsync($"/senders/{s.GetProperty("ID").GetInt32()}").OkJson();
         Assert.Equal(s.ToString(), got.ToString());
     }
 
     [Fact]
     public async Task ASignatureShowsItsDomainsDkimWhenTheAccountHasTheDomain()
     {
-        var d = await _api.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
-        var s = await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
+        var d = await AccountApi.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
+        var s = await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
         Assert.Equal(d.GetProperty("DKIMPendingHost").GetString(), s.GetProperty("DKIMPendingHost").GetString());
         Assert.Equal(d.GetProperty("DKIMPendingTextValue").GetString(), s.GetProperty("DKIMPendingTextValue").GetString());
         Assert.Equal("Pending", s.GetProperty("DKIMUpdateStatus").GetString());
@@ -68,17 +61,17 @@ public sealed class SenderSignaturesApiTests : IAsyncLifetime
     public async Task ListIsPagedAndShowsTheListFields()
     {
         for (var i = 0; i < 3; i++)
-            await _api.PostAsJsonAsync("/senders", new { FromEmail = $"user{i}@shop.example", Name = $"User {i}", ReplyToEmail = "r@shop.example" }).OkJson();
-        var all = await _api.GetAsync("/senders?count=2&offset=0").OkJson();
+            await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = $"user{i}@shop.example", Name = $"User {i}", ReplyToEmail = "r@shop.example" }).OkJson();
+        var all = await AccountApi.GetAsync("/senders?count=2&offset=0").OkJson();
         Assert.Equal(3, all.GetProperty("TotalCount").GetInt32());
         var items = all.GetProperty("SenderSignatures").EnumerateArray().ToList();
         Assert.Equal(2, items.Count);
         Assert.Equal(["ID", "Domain", "EmailAddress", "ReplyToEmailAddress", "Name", "Confirmed"], items[0].EnumerateObject().Select(p => p.Name));
         Assert.Equal("user0@shop.example", items[0].GetProperty("EmailAddress").GetString());
-        var rest = await _api.GetAsync("/senders?Count=2&Offset=2").OkJson();
+        var rest = await AccountApi.GetAsync("/senders?Count=2&Offset=2").OkJson();
         Assert.Equal("user2@shop.example", Assert.Single(rest.GetProperty("SenderSignatures").EnumerateArray()).GetProperty("EmailAddress").GetString());
-        await _api.GetAsync("/senders?count=501").Error(422, 500);
-        await _api.GetAsync("/senders?offset=-1").Error(422, 500);
+        await AccountApi.GetAsync("/senders?count=501").Error(422, 500);
+        await AccountApi.GetAsync("/senders?offset=-1").Error(422, 500);
     }
 
     [Theory]
@@ -97,69 +90,69 @@ public sealed class SenderSignaturesApiTests : IAsyncLifetime
     [InlineData("{\"FromEmail\":\"jane@proton.me\",\"Name\":\"Jane\"}", 503)]
     [InlineData("{\"FromEmail\":5,\"Name\":\"Jane\"}", 403)]
     public async Task CreateRefusesInvalidInputWithPostmarkCodes(string body, int errorCode) =>
-        await _api.PostAsync("/senders", JsonBody(body)).Error(422, errorCode);
+        await AccountApi.PostAsync("/senders", JsonBody(body)).Error(422, errorCode);
 
     [Fact]
     public async Task LengthLimits()
     {
-        await _api.PostAsJsonAsync("/senders", new { FromEmail = "a@shop.example", Name = new string('n', 256) }).Error(422, 521);
-        await _api.PostAsJsonAsync("/senders", new { FromEmail = "b@shop.example", Name = "B", ConfirmationPersonalNote = new string('x', 401) }).Error(422, 521);
-        var ok = await _api.PostAsJsonAsync("/senders", new { FromEmail = "c@shop.example", Name = "C", ConfirmationPersonalNote = new string('x', 400) }).OkJson();
+        await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "a@shop.example", Name = new string('n', 256) }).Error(422, 521);
+        await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "b@shop.example", Name = "B", ConfirmationPersonalNote = new string('x', 401) }).Error(422, 521);
+        var ok = await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "c@shop.example", Name = "C", ConfirmationPersonalNote = new string('x', 400) }).OkJson();
         Assert.Equal(400, ok.GetProperty("ConfirmationPersonalNote").GetString()!.Length);
     }
 
     [Fact]
     public async Task DuplicatesAreRefusedWithinAnAccountOnly()
     {
-        await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
-        await _api.PostAsJsonAsync("/senders", new { FromEmail = "JANE@Shop.Example", Name = "Jane again" }).Error(422, 504);
-        var other = await _host.NewAccountClientAsync();
+        await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
+        await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "JANE@Shop.Example", Name = "Jane again" }).Error(422, 504);
+        var other = await Host.NewAccountClientAsync();
         await other.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
     }
 
     [Fact]
     public async Task EditChangesGivenFieldsAndNeedsAName()
     {
-        var s = await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane", ReplyToEmail = "r@shop.example", ConfirmationPersonalNote = "hi" }).OkJson();
+        var s = await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane", ReplyToEmail = "r@shop.example", ConfirmationPersonalNote = "hi" }).OkJson();
         var id = s.GetProperty("ID").GetInt32();
-        await _api.PutAsJsonAsync($"/senders/{id}", new { ReplyToEmail = "x@shop.example" }).Error(422, 520);
-        var edited = await _api.PutAsync($"/senders/{id}", JsonBody("""{"Name":"Jane D.","ReplyToEmail":null,"ReturnPathDomain":"pm-bounces.shop.example","ConfirmationPersonalNote":null}""")).OkJson();
+        await AccountApi.PutAsJsonAsync($"/senders/{id}", new { ReplyToEmail = "x@shop.example" }).Error(422, 520);
+        var edited = await AccountApi.PutAsync($"/senders/{id}", JsonBody("""{"Name":"Jane D.","ReplyToEmail":null,"ReturnPathDomain":"pm-bounces.shop.example","ConfirmationPersonalNote":null}""")).OkJson();
         Assert.Equal("Jane D.", edited.GetProperty("Name").GetString());
         Assert.Equal("r@shop.example", edited.GetProperty("ReplyToEmailAddress").GetString());
         Assert.Equal("pm-bounces.shop.example", edited.GetProperty("ReturnPathDomain").GetString());
         Assert.Equal("hi", edited.GetProperty("ConfirmationPersonalNote").GetString());
-        var cleared = await _api.PutAsJsonAsync($"/senders/{id}", new { Name = "Jane", ReplyToEmail = "", ReturnPathDomain = "", ConfirmationPersonalNote = "" }).OkJson();
+        var cleared = await AccountApi.PutAsJsonAsync($"/senders/{id}", new { Name = "Jane", ReplyToEmail = "", ReturnPathDomain = "", ConfirmationPersonalNote = "" }).OkJson();
         Assert.Equal("", cleared.GetProperty("ReplyToEmailAddress").GetString());
         Assert.Equal("", cleared.GetProperty("ReturnPathDomain").GetString());
         Assert.Equal("", cleared.GetProperty("ConfirmationPersonalNote").GetString());
         Assert.Equal("jane@shop.example", cleared.GetProperty("EmailAddress").GetString());
-        await _api.PutAsJsonAsync($"/senders/{id}", new { Name = "Jane", ReturnPathDomain = "bounces.elsewhere.example" }).Error(422, 522);
+        await AccountApi.PutAsJsonAsync($"/senders/{id}", new { Name = "Jane", ReturnPathDomain = "bounces.elsewhere.example" }).Error(422, 522);
     }
 
     [Fact]
     public async Task DeleteRemovesTheSignature()
     {
-        var id = (await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson()).GetProperty("ID").GetInt32();
-        var done = await _api.DeleteAsync($"/senders/{id}").OkJson();
+        var id = (await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson()).GetProperty("ID").GetInt32();
+        var done = await AccountApi.DeleteAsync($"/senders/{id}").OkJson();
         Assert.Equal(0, done.GetProperty("ErrorCode").GetInt32());
-        await _api.GetAsync($"/senders/{id}").Error(422, 501);
-        await _api.DeleteAsync($"/senders/{id}").Error(422, 501);
+        await AccountApi.GetAsync($"/senders/{id}").Error(422, 501);
+        await AccountApi.DeleteAsync($"/senders/{id}").Error(422, 501);
     }
 
     [Fact]
     public async Task RequestNewDkimRotatesTheAccountsDomainKey()
     {
-        var id = (await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson()).GetProperty("ID").GetInt32();
-        await _api.PostAsync($"/senders/{id}/requestNewDkim", null).Error(422, 508);
-        await _api.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
-        await _api.PostAsync($"/senders/{id}/requestNewDkim", null).Error(422, 505); // its first key is still pending
+        var id = (await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson()).GetProperty("ID").GetInt32();
+        await AccountApi.PostAsync($"/senders/{id}/requestNewDkim", null).Error(422, 508);
+        await AccountApi.PostAsJsonAsync("/domains", new { Name = "shop.example" }).OkJson();
+        await AccountApi.PostAsync($"/senders/{id}/requestNewDkim", null).Error(422, 505); // its first key is still pending
     }
 
     [Fact]
     public async Task VerifySpfAnswersTheSignatureDetails()
     {
-        var id = (await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson()).GetProperty("ID").GetInt32();
-        var s = await _api.PostAsync($"/senders/{id}/verifySpf", null).OkJson();
+        var id = (await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson()).GetProperty("ID").GetInt32();
+        var s = await AccountApi.PostAsync($"/senders/{id}/verifySpf", null).OkJson();
         Assert.False(s.GetProperty("SPFVerified").GetBoolean()); // the test host's resolver answers nothing
         Assert.Equal(id, s.GetProperty("ID").GetInt32());
     }
@@ -167,9 +160,9 @@ public sealed class SenderSignaturesApiTests : IAsyncLifetime
     [Fact]
     public async Task AnotherAccountCannotSeeOrTouchASignature()
     {
-        var s = await _api.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
+        var s = await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = "jane@shop.example", Name = "Jane" }).OkJson();
         var id = s.GetProperty("ID").GetInt32();
-        var b = await _host.NewAccountClientAsync();
+        var b = await Host.NewAccountClientAsync();
         Assert.Equal(0, (await b.GetAsync("/senders").OkJson()).GetProperty("TotalCount").GetInt32());
         await b.GetAsync($"/senders/{id}").Error(422, 501);
         await b.PutAsJsonAsync($"/senders/{id}", new { Name = "Mine" }).Error(422, 501);
@@ -177,15 +170,15 @@ public sealed class SenderSignaturesApiTests : IAsyncLifetime
         await b.PostAsync($"/senders/{id}/verifySpf", null).Error(422, 501);
         await b.PostAsync($"/senders/{id}/requestNewDkim", null).Error(422, 501);
         await b.DeleteAsync($"/senders/{id}").Error(422, 501);
-        var still = await _api.GetAsync($"/senders/{id}").OkJson();
+        var still = await AccountApi.GetAsync($"/senders/{id}").OkJson();
         Assert.Equal("Jane", still.GetProperty("Name").GetString());
     }
 
     [Fact]
     public async Task NeedsTheAccountToken()
     {
-        await _host.Client().GetAsync("/senders").Error(401, 10);
-        var tenant = await _host.CreateTenantAsync();
+        await Host.Client().GetAsync("/senders").Error(401, 10);
+        var tenant = await Host.CreateTenantAsync();
         await tenant.ServerApi.GetAsync("/senders").Error(401, 10);
     }
 }

@@ -8,61 +8,42 @@ public sealed class EnumNumbersTests
     [Fact]
     public void PersistedEnumNumbersAreFrozen()
     {
-        Assert.Equal([0, 1], Enum.GetValues<DeliveryType>().Select(v => (int)v));
-        Assert.Equal(["Live", "Sandbox"], Enum.GetNames<DeliveryType>());
-        Assert.Equal([0, 1, 2, 3], Enum.GetValues<LinkTracking>().Select(v => (int)v));
-        Assert.Equal(["None", "HtmlAndText", "HtmlOnly", "TextOnly"], Enum.GetNames<LinkTracking>());
-        Assert.Equal([0, 1, 2], Enum.GetValues<MessageStreamType>().Select(v => (int)v));
-        Assert.Equal(["Transactional", "Inbound", "Broadcasts"], Enum.GetNames<MessageStreamType>());
-        Assert.Equal([0, 1, 2], Enum.GetValues<UnsubscribeHandlingType>().Select(v => (int)v));
-        Assert.Equal([0, 1, 2, 3], Enum.GetValues<Mailroom.Core.Events.InboundReportState>().Select(v => (int)v));
-        Assert.Equal(["Pending", "Processed", "Unmatched", "Failed"], Enum.GetNames<Mailroom.Core.Events.InboundReportState>());
-        Assert.Equal([0, 1, 2], Enum.GetValues<WebRole>().Select(v => (int)v));
-        Assert.Equal(["Owner", "Admin", "Member"], Enum.GetNames<WebRole>());
+        EnumAssert.Frozen<DeliveryType>([0, 1], ["Live", "Sandbox"]);
+        EnumAssert.Frozen<LinkTracking>([0, 1, 2, 3], ["None", "HtmlAndText", "HtmlOnly", "TextOnly"]);
+        EnumAssert.Frozen<MessageStreamType>([0, 1, 2], ["Transactional", "Inbound", "Broadcasts"]);
+        EnumAssert.Frozen<UnsubscribeHandlingType>([0, 1, 2]);
+        EnumAssert.Frozen<Mailroom.Core.Events.InboundReportState>([0, 1, 2, 3], ["Pending", "Processed", "Unmatched", "Failed"]);
+        EnumAssert.Frozen<WebRole>([0, 1, 2], ["Owner", "Admin", "Member"]);
         // Tracking (engagement_events, tracked_links); the names are also Postmark's API values (Platform, ClickLocation).
-        Assert.Equal([0, 1], Enum.GetValues<Mailroom.Core.Tracking.EngagementKind>().Select(v => (int)v));
-        Assert.Equal([0, 1, 2, 3], Enum.GetValues<Mailroom.Mail.Tracking.EngagementPlatform>().Select(v => (int)v));
-        Assert.Equal(["Unknown", "Desktop", "WebMail", "Mobile"], Enum.GetNames<Mailroom.Mail.Tracking.EngagementPlatform>());
-        Assert.Equal([0, 1], Enum.GetValues<Mailroom.Mail.Tracking.LinkLocation>().Select(v => (int)v));
-        Assert.Equal(["HTML", "Text"], Enum.GetNames<Mailroom.Mail.Tracking.LinkLocation>());
-        Assert.Equal([0, 1, 2, 3, 4, 5], Enum.GetValues<Mailroom.Core.Inbound.InboundStatus>().Select(v => (int)v));
-        Assert.Equal(["Received", "Queued", "Processed", "Blocked", "Failed", "Scheduled"], Enum.GetNames<Mailroom.Core.Inbound.InboundStatus>());
-        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 30, 31],
-            Enum.GetValues<Mailroom.Core.Stats.StatsMetric>().Select(v => (int)v));
-        Assert.Equal(["Other", "Gmail", "Microsoft", "Yahoo", "Apple"], Enum.GetNames<Mailroom.Core.Stats.MailboxProvider>());
-        Assert.Equal([0, 1, 2, 3, 4], Enum.GetValues<Mailroom.Core.Stats.MailboxProvider>().Select(v => (int)v));
+        EnumAssert.Frozen<Mailroom.Core.Tracking.EngagementKind>([0, 1]);
+        EnumAssert.Frozen<Mailroom.Mail.Tracking.EngagementPlatform>([0, 1, 2, 3], ["Unknown", "Desktop", "WebMail", "Mobile"]);
+        EnumAssert.Frozen<Mailroom.Mail.Tracking.LinkLocation>([0, 1], ["HTML", "Text"]);
+        EnumAssert.Frozen<Mailroom.Core.Inbound.InboundStatus>([0, 1, 2, 3, 4, 5], ["Received", "Queued", "Processed", "Blocked", "Failed", "Scheduled"]);
+        EnumAssert.Frozen<Mailroom.Core.Stats.StatsMetric>([0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 30, 31]);
+        EnumAssert.Frozen<Mailroom.Core.Stats.MailboxProvider>([0, 1, 2, 3, 4], ["Other", "Gmail", "Microsoft", "Yahoo", "Apple"]);
     }
 
     [Fact]
     public void QueueEventWebhookAndKeyEnumNumbersAreFrozen()
     {
         // The queue: message status and stage, delivery state, message event type.
-        Assert.Equal([0, 1, 2, 3], Enum.GetValues<Mailroom.Core.Queue.MessageStatus>().Select(v => (int)v));
-        Assert.Equal(["Queued", "Sent", "Processed", "Failed"], Enum.GetNames<Mailroom.Core.Queue.MessageStatus>());
-        Assert.Equal([0, 1, 2], Enum.GetValues<Mailroom.Core.Queue.MessageStage>().Select(v => (int)v));
-        Assert.Equal(["Accepted", "Prepared", "Failed"], Enum.GetNames<Mailroom.Core.Queue.MessageStage>());
-        Assert.Equal([0, 1, 2, 3], Enum.GetValues<Mailroom.Core.Queue.DeliveryState>().Select(v => (int)v));
-        Assert.Equal(["Pending", "Delivered", "Failed", "Held"], Enum.GetNames<Mailroom.Core.Queue.DeliveryState>());
-        Assert.Equal([0, 1, 2, 3, 4, 5, 6], Enum.GetValues<Mailroom.Core.Queue.MessageEventType>().Select(v => (int)v));
-        Assert.Equal(["Queued", "Delivered", "Transient", "Bounced", "Opened", "LinkClicked", "SubscriptionChanged"],
-            Enum.GetNames<Mailroom.Core.Queue.MessageEventType>());
+        EnumAssert.Frozen<Mailroom.Core.Queue.MessageStatus>([0, 1, 2, 3], ["Queued", "Sent", "Processed", "Failed"]);
+        EnumAssert.Frozen<Mailroom.Core.Queue.MessageStage>([0, 1, 2], ["Accepted", "Prepared", "Failed"]);
+        EnumAssert.Frozen<Mailroom.Core.Queue.DeliveryState>([0, 1, 2, 3], ["Pending", "Delivered", "Failed", "Held"]);
+        EnumAssert.Frozen<Mailroom.Core.Queue.MessageEventType>([0, 1, 2, 3, 4, 5, 6],
+            ["Queued", "Delivered", "Transient", "Bounced", "Opened", "LinkClicked", "SubscriptionChanged"]);
         // Suppressions: reason and origin.
-        Assert.Equal([0, 1, 2], Enum.GetValues<Mailroom.Core.Events.SuppressionReason>().Select(v => (int)v));
-        Assert.Equal(["HardBounce", "SpamComplaint", "ManualSuppression"], Enum.GetNames<Mailroom.Core.Events.SuppressionReason>());
-        Assert.Equal([0, 1, 2], Enum.GetValues<Mailroom.Core.Events.SuppressionOrigin>().Select(v => (int)v));
-        Assert.Equal(["Recipient", "Customer", "Admin"], Enum.GetNames<Mailroom.Core.Events.SuppressionOrigin>());
+        EnumAssert.Frozen<Mailroom.Core.Events.SuppressionReason>([0, 1, 2], ["HardBounce", "SpamComplaint", "ManualSuppression"]);
+        EnumAssert.Frozen<Mailroom.Core.Events.SuppressionOrigin>([0, 1, 2], ["Recipient", "Customer", "Admin"]);
         // Bounces: the type is Postmark's own type codes (the API's TypeCode), so also a wire value.
-        Assert.Equal([1, 2, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 100000, 100001, 100002, 100003, 100006, 100007, 100008, 100009, 100010],
-            Enum.GetValues<Mailroom.Mail.Bounces.BounceType>().Select(v => (int)v));
-        Assert.Equal(["HardBounce", "Transient", "Unsubscribe", "Subscribe", "AutoResponder", "AddressChange", "DnsError", "SpamNotification",
+        EnumAssert.Frozen<Mailroom.Mail.Bounces.BounceType>(
+            [1, 2, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 100000, 100001, 100002, 100003, 100006, 100007, 100008, 100009, 100010],
+            ["HardBounce", "Transient", "Unsubscribe", "Subscribe", "AutoResponder", "AddressChange", "DnsError", "SpamNotification",
             "OpenRelayTest", "Unknown", "SoftBounce", "VirusNotification", "ChallengeVerification", "BadEmailAddress", "SpamComplaint",
-            "ManuallyDeactivated", "Unconfirmed", "Blocked", "SMTPApiError", "InboundError", "DMARCPolicy", "TemplateRenderingFailed"],
-            Enum.GetNames<Mailroom.Mail.Bounces.BounceType>());
+            "ManuallyDeactivated", "Unconfirmed", "Blocked", "SMTPApiError", "InboundError", "DMARCPolicy", "TemplateRenderingFailed"]);
         // Webhook delivery state, DKIM key state, a stream's unsubscribe handling.
-        Assert.Equal([0, 1, 2, 3], Enum.GetValues<Mailroom.Core.Webhooks.WebhookDeliveryState>().Select(v => (int)v));
-        Assert.Equal(["Pending", "Delivered", "Dropped", "Failed"], Enum.GetNames<Mailroom.Core.Webhooks.WebhookDeliveryState>());
-        Assert.Equal([0, 1, 2], Enum.GetValues<Mailroom.Core.Identities.DkimKeyState>().Select(v => (int)v));
-        Assert.Equal(["Pending", "Active", "Revoked"], Enum.GetNames<Mailroom.Core.Identities.DkimKeyState>());
+        EnumAssert.Frozen<Mailroom.Core.Webhooks.WebhookDeliveryState>([0, 1, 2, 3], ["Pending", "Delivered", "Dropped", "Failed"]);
+        EnumAssert.Frozen<Mailroom.Core.Identities.DkimKeyState>([0, 1, 2], ["Pending", "Active", "Revoked"]);
         Assert.Equal(["None", "Postmark", "Custom"], Enum.GetNames<UnsubscribeHandlingType>());
     }
 }

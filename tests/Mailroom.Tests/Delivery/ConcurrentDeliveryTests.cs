@@ -12,45 +12,37 @@ namespace Mailroom.Tests.Delivery;
 /// connections are doing, and every recipient gets exactly one copy. And a round that fails between claim and
 /// record gives its claims back at once instead of holding them for the whole lease.
 /// </summary>
-public sealed class ConcurrentDeliveryTests : IAsyncLifetime
+public sealed class ConcurrentDeliveryTests : IAsyncDisposable
 {
     private const int Messages = 12;
     private const int RecipientsPerMessage = 50;
     private const int BodyLines = 300;
 
-    private SmtpSink _sink = null!;
-    private TestDnsServer _dns = null!;
+    private readonly MxSink _mx = new();
+    private SmtpSink Sink => _mx.Sink;
 
-    public ValueTask InitializeAsync()
-    {
-        _sink = new SmtpSink();
-        _dns = TestDnsServer.Start();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _mx.DisposeAsync();
 
-    public async ValueTask DisposeAsync()
+    /// <summary>A host delivering direct to two destination domains, both with an MX on the loopback sink: each gets its
+    /// own connections.</summary>
+    private Task<MailroomHost> StartDirectToTwoDomainsAsync()
     {
-        _dns.Dispose();
-        await _sink.DisposeAsync();
+        _mx.RouteToSink("one.example", "mx.one.example");
+        _mx.RouteToSink("two.example", "mx.two.example");
+        return MailroomHost.StartAsync(tweak: _mx.Direct);
     }
 
     [Fact]
     public async Task ManyRecipientsOverParallelRelayConnectionsGetTheStoredBytesExactlyOnceEach()
     {
-        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}" });
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{Sink.Port}" });
         await SendDeliverAndCheckAsync(host, _ => "example.net");
     }
 
     [Fact]
     public async Task ManyRecipientsOverParallelMxConnectionsGetTheStoredBytesExactlyOnceEach()
     {
-        // Two destination domains, both with an MX on the loopback sink: each gets its own connections.
-        foreach (var domain in new[] { "one.example", "two.example" })
-        {
-            _dns.AddMx(domain, "mx." + domain, 10);
-            _dns.AddA("mx." + domain, IPAddress.Loopback);
-        }
-        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, DeliveryPort = _sink.Port, DnsTimeout = TimeSpan.FromSeconds(1) });
+        await using var host = await StartDirectToTwoDomainsAsync();
         await SendDeliverAndCheckAsync(host, r => r % 2 == 0 ? "one.example" : "two.example");
     }
 
@@ -61,7 +53,7 @@ public sealed class ConcurrentDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task ARoundThatFailsReleasesItsClaimsAtOnce()
     {
-        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{_sink.Port}" });
+        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Relay = $"127.0.0.1:{Sink.Port}" });
         var t = await host.CreateTenantAsync();
         var r = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "a@example.net, b@example.net", Subject = "x", TextBody = "Hi" }).OkJson();
         var id = Guid.Parse(r.GetProperty("MessageID").GetString()!);
@@ -73,7 +65,7 @@ public sealed class ConcurrentDeliveryTests : IAsyncLifetime
                "CREATE TRIGGER injected_failure BEFORE INSERT ON message_events FOR EACH ROW EXECUTE FUNCTION injected_failure()"]
             : ["CREATE TRIGGER injected_failure BEFORE INSERT ON message_events BEGIN SELECT RAISE(ABORT, 'injected failure'); END"]);
         await Assert.ThrowsAnyAsync<Exception>(() => runner.RunOnceAsync(CancellationToken.None));
-        Assert.Equal(2, _sink.Messages.Count); // sent, but the outcome could not be recorded
+        Assert.Equal(2, Sink.Messages.Count); // sent, but the outcome could not be recorded
 
         var rows = await DeliveriesAsync(host, id);
         Assert.All(rows, d =>
@@ -88,7 +80,7 @@ public sealed class ConcurrentDeliveryTests : IAsyncLifetime
         Assert.Equal(2, await runner.RunOnceAsync(CancellationToken.None));
         Assert.All(await DeliveriesAsync(host, id), d => Assert.Equal(DeliveryState.Delivered, d.State));
         // At least once: the unrecorded first copies are sent again.
-        Assert.Equal(4, _sink.Messages.Count);
+        Assert.Equal(4, Sink.Messages.Count);
     }
 
     /// <summary>
@@ -99,12 +91,7 @@ public sealed class ConcurrentDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task ALaneThatFailsReleasesItsClaimsWhileTheOtherLanesAreRecorded()
     {
-        foreach (var domain in new[] { "one.example", "two.example" })
-        {
-            _dns.AddMx(domain, "mx." + domain, 10);
-            _dns.AddA("mx." + domain, IPAddress.Loopback);
-        }
-        await using var host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, DeliveryPort = _sink.Port, DnsTimeout = TimeSpan.FromSeconds(1) });
+        await using var host = await StartDirectToTwoDomainsAsync();
         var t = await host.CreateTenantAsync();
         var good = Guid.Parse((await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "a@one.example", TextBody = "A" }).OkJson()).GetProperty("MessageID").GetString()!);
         var bad = Guid.Parse((await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "b@two.example", TextBody = "B" }).OkJson()).GetProperty("MessageID").GetString()!);
@@ -129,7 +116,7 @@ public sealed class ConcurrentDeliveryTests : IAsyncLifetime
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.ReturnPathDomain, returnPath)));
         Assert.Equal(1, await runner.RunOnceAsync(CancellationToken.None)); // same instant: released, not waiting for the lease
         Assert.Equal(DeliveryState.Delivered, Assert.Single(await DeliveriesAsync(host, bad)).State);
-        Assert.Equal(["a@one.example", "b@two.example"], _sink.Messages.SelectMany(m => m.Recipients).Order(StringComparer.Ordinal));
+        Assert.Equal(["a@one.example", "b@two.example"], Sink.Messages.SelectMany(m => m.Recipients).Order(StringComparer.Ordinal));
     }
 
     private static Task<List<RecipientDelivery>> DeliveriesAsync(MailroomHost host, Guid id) =>
@@ -178,7 +165,7 @@ public sealed class ConcurrentDeliveryTests : IAsyncLifetime
 
         var stored = await host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking()
             .Where(m => m.Mime != null).ToDictionaryAsync(m => m.Id, m => m.Mime!));
-        var copies = _sink.Messages.ToList();
+        var copies = Sink.Messages.ToList();
         var problems = new List<string>();
         var corrupted = 0;
         var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
@@ -197,12 +184,12 @@ public sealed class ConcurrentDeliveryTests : IAsyncLifetime
                     problems.Add($"{recipient}: {bad}");
             }
         }
-        TestContext.Current.SendDiagnosticMessage($"{copies.Count} copies over {_sink.SessionCount} connections, {corrupted} corrupted");
+        TestContext.Current.SendDiagnosticMessage($"{copies.Count} copies over {Sink.SessionCount} connections, {corrupted} corrupted");
         Assert.True(corrupted == 0, $"{corrupted} of {copies.Count} copies differ from the stored message:\n" + string.Join("\n", problems));
         var expectedRecipients = submitted.Values.SelectMany(s => s.Recipients).ToList();
         Assert.Equal(expectedRecipients.Order(StringComparer.OrdinalIgnoreCase), seen.Keys.Order(StringComparer.OrdinalIgnoreCase), StringComparer.OrdinalIgnoreCase);
         Assert.All(seen, s => Assert.True(s.Value == 1, $"{s.Key} received {s.Value} copies"));
-        Assert.True(_sink.SessionCount > 1, "the copies should have gone over several connections");
+        Assert.True(Sink.SessionCount > 1, "the copies should have gone over several connections");
         var states = await host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().Deliveries.AsNoTracking().Select(d => d.State).ToListAsync());
         Assert.Equal(Messages * RecipientsPerMessage, states.Count(s => s == DeliveryState.Delivered));
     }

@@ -1,6 +1,5 @@
-using Mailroom.Core.Delivery;
+using Mailroom.Cli;
 using Mailroom.Core.Identities;
-using Mailroom.Core.Preparation;
 using MimeKit;
 
 namespace Mailroom.Tests.Delivery;
@@ -9,30 +8,16 @@ namespace Mailroom.Tests.Delivery;
 /// Delivery through DNS: a loopback DNS server answers MX and A records pointing at a loopback SMTP sink. The
 /// delivered messages' DKIM signatures are checked by an independent verifier (Debian's python3-dkim), not MimeKit.
 /// </summary>
-public sealed class MxDeliveryTests : IAsyncLifetime
+public sealed class MxDeliveryTests : HostTests
 {
-    private SmtpSink _sink = null!;
-    private TestDnsServer _dns = null!;
-    private MailroomHost _host = null!;
+    private readonly MxSink _mx = new();
 
-    public async ValueTask InitializeAsync()
-    {
-        _sink = new SmtpSink();
-        _dns = TestDnsServer.Start();
-        _host = await MailroomHost.StartAsync(tweak: s => s with { Dns = _dns.Address, DeliveryPort = _sink.Port, DnsTimeout = TimeSpan.FromSeconds(1) });
-    }
+    protected override MailroomSettings Configure(MailroomSettings settings) => _mx.Direct(settings);
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        await _host.DisposeAsync();
-        _dns.Dispose();
-        await _sink.DisposeAsync();
-    }
-
-    private async Task RunPipelineAsync()
-    {
-        await _host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
-        await _host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+        await base.DisposeAsync();
+        await _mx.DisposeAsync();
     }
 
     private async Task<JsonElement> LastEventAsync(Tenant t, string id)
@@ -44,16 +29,15 @@ public sealed class MxDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task DeliversToTheMxHostByPreferenceAndToTheImplicitMx()
     {
-        _dns.AddMx("example.net", "mx2.example.net", 20);
-        _dns.AddMx("example.net", "mx1.example.net", 10);
-        _dns.AddA("mx1.example.net", IPAddress.Loopback);
-        _dns.AddA("mx2.example.net", IPAddress.Parse("127.0.0.2"));
-        _dns.AddA("implicit.example", IPAddress.Loopback); // no MX: RFC 5321 §5.1 implicit MX
-        var t = await _host.CreateTenantAsync();
+        _mx.Dns.AddMx("example.net", "mx2.example.net", 20);
+        _mx.Dns.AddA("mx2.example.net", IPAddress.Parse("127.0.0.2"));
+        _mx.RouteToSink("example.net", "mx1.example.net", 10);
+        _mx.Dns.AddA("implicit.example", IPAddress.Loopback); // no MX: RFC 5321 §5.1 implicit MX
+        var t = await Host.CreateTenantAsync();
         var a = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "jo@example.net", TextBody = "x" }).OkJson();
         var b = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "al@implicit.example", TextBody = "y" }).OkJson();
         await RunPipelineAsync();
-        Assert.Equal(2, _sink.Messages.Count);
+        Assert.Equal(2, _mx.Sink.Messages.Count);
         var ea = await LastEventAsync(t, a.GetProperty("MessageID").GetString()!);
         Assert.Equal("Delivered", ea.GetProperty("Type").GetString());
         Assert.Equal("mx1.example.net", ea.GetProperty("Details").GetProperty("DestinationServer").GetString());
@@ -64,9 +48,9 @@ public sealed class MxDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task ANonexistentDomainBouncesAtOnceAndAnUnreachableMxIsRetried()
     {
-        _dns.AddMx("dead.example", "mx.dead.example");
-        _dns.AddA("mx.dead.example", IPAddress.Parse("127.0.0.3")); // nothing listens there on the sink's port
-        var t = await _host.CreateTenantAsync();
+        _mx.Dns.AddMx("dead.example", "mx.dead.example");
+        _mx.Dns.AddA("mx.dead.example", IPAddress.Parse("127.0.0.3")); // nothing listens there on the sink's port
+        var t = await Host.CreateTenantAsync();
         var nx = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "x@nonexistent.example", TextBody = "x" }).OkJson();
         var dead = await t.ServerApi.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = "x@dead.example", TextBody = "x" }).OkJson();
         await RunPipelineAsync();
@@ -83,20 +67,19 @@ public sealed class MxDeliveryTests : IAsyncLifetime
     [MemberData(nameof(Shapes))]
     public async Task PlatformSignedMessagesVerifyWithAnIndependentVerifier(string shape)
     {
-        _dns.AddMx("example.net", "mx1.example.net", 10);
-        _dns.AddA("mx1.example.net", IPAddress.Loopback);
-        var t = await _host.CreateTenantAsync();
+        _mx.RouteToSink("example.net", "mx1.example.net");
+        var t = await Host.CreateTenantAsync();
         await t.ServerApi.PostAsJsonAsync("/email", Message(shape, "Shop <shop@mailroom.test>")).OkJson();
         await RunPipelineAsync();
-        var delivered = Assert.Single(_sink.Messages);
+        var delivered = Assert.Single(_mx.Sink.Messages);
         // The wire carries the stored signed message byte for byte (the sink drops the CRLF that the end-of-data
         // marker shares, RFC 5321 §4.1.1.4): nothing re-encoded on the way, whatever the shape.
-        var stored = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().Select(m => m.Mime).SingleAsync());
+        var stored = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().OutboundMessages.AsNoTracking().Select(m => m.Mime).SingleAsync());
         Assert.Equal(stored, (byte[])[.. delivered.Data, (byte)'\r', (byte)'\n']);
         // ... because Preparation stored it 7-bit clean with short lines (RFC 5321 §4.5.3.1.6: 998 octets), any server takes it as it is.
         Assert.True(stored!.All(b => b < 128), "the stored message has 8-bit bytes");
         Assert.True(Encoding.ASCII.GetString(stored!).Split("\r\n").All(l => l.Length <= 998), "the stored message has a line over 998 octets");
-        var key = await _host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
+        var key = await Host.ScopedAsync(sp => sp.GetRequiredService<DkimKeyStore>().PlatformKeyAsync());
         var signature = MimeMessage.Load(new MemoryStream(delivered.Data)).Headers[HeaderId.DkimSignature];
         Assert.Contains("d=mailroom.test", signature);
         Assert.Equal("pass", await VerifyAsync(delivered.Data, $"k=rsa; p={key.PublicKey}", $"{key.Selector}._domainkey.mailroom.test"));
@@ -108,18 +91,17 @@ public sealed class MxDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task AVerifiedCustomerDomainSignsWithItsOwnKey()
     {
-        _dns.AddMx("example.net", "mx1.example.net", 10);
-        _dns.AddA("mx1.example.net", IPAddress.Loopback);
-        var t = await _host.CreateTenantAsync();
+        _mx.RouteToSink("example.net", "mx1.example.net");
+        var t = await Host.CreateTenantAsync();
         var domain = await t.AccountApi.PostAsJsonAsync("/domains", new { Name = "customer.example" }).OkJson();
         var host = domain.GetProperty("DKIMPendingHost").GetString()!;
         var txt = domain.GetProperty("DKIMPendingTextValue").GetString()!;
-        _dns.AddTxt(host, txt);
+        _mx.Dns.AddTxt(host, txt);
         var verified = await t.AccountApi.PutAsync($"/domains/{domain.GetProperty("ID").GetInt32()}/verifyDkim", null).OkJson();
         Assert.True(verified.GetProperty("DKIMVerified").GetBoolean());
         await t.ServerApi.PostAsJsonAsync("/email", Message("attachments", "billing@customer.example")).OkJson();
         await RunPipelineAsync();
-        var delivered = Assert.Single(_sink.Messages);
+        var delivered = Assert.Single(_mx.Sink.Messages);
         Assert.Contains("d=customer.example", MimeMessage.Load(new MemoryStream(delivered.Data)).Headers[HeaderId.DkimSignature]);
         Assert.Equal("pass", await VerifyAsync(delivered.Data, txt, host));
     }

@@ -1,7 +1,5 @@
 using Mailroom.Cli;
-using Mailroom.Core.Delivery;
 using Mailroom.Core.Events;
-using Mailroom.Core.Preparation;
 using MailKit.Net.Smtp;
 using MimeKit;
 using static Mailroom.Tests.Infrastructure.ReportMail;
@@ -39,10 +37,6 @@ public sealed class BounceFlowTests() : RelayedHostTests(mx: true, sinkTls: fals
         Assert.Equal(before + 1, Sink.Messages.Count);
         return Sink.Messages.Last();
     }
-
-    /// <summary>Sends a report to the MX listener as a remote MTA would: MAIL FROM &lt;&gt; (RFC 5321 §4.5.5).</summary>
-    private Task SendToMxAsync(MimeMessage report, string rcpt) =>
-        RemoteMta.SendAsync(MxPort, report, "mailer-daemon@mx.example.net", rcpt);
 
     private async Task<List<Bounce>> BouncesInStoreAsync() =>
         await Host.ScopedAsync(async sp => await sp.GetRequiredService<MailroomDb>().Bounces.AsNoTracking().OrderBy(b => b.Id).ToListAsync());

@@ -9,9 +9,7 @@ public sealed class StreamPauseCommandTests
     public async Task TheCommandPausesAndResumesAStream()
     {
         await using var server = await MailroomProcess.StartAsync(["--roles", "api"]);
-        var account = await server.CreateAccountAsync("Pause");
-        using var http = server.AccountApi(account.AccountToken);
-        var srv = await http.CreateServerAsync(new { Name = "Paused" });
+        var srv = await server.NewServerAsync("Pause", new { Name = "Paused" });
         using var api = server.ServerApi(srv.ApiTokens[0]);
 
         var paused = await server.CommandAsync("streams", "pause", "--server", srv.ID.ToString(), "--stream", "outbound", "--reason", "List cleanup");

@@ -9,23 +9,16 @@ using Org.BouncyCastle.Crypto;
 namespace Mailroom.Tests.Identities;
 
 /// <summary>The emailed confirmation of a sender signature, end to end: the queued message, the link, the page.</summary>
-public sealed partial class SenderConfirmationTests : IAsyncLifetime
+public sealed partial class SenderConfirmationTests() : AccountHostTests("Acme Shop")
 {
-    private MailroomHost _host = null!;
-    private HttpClient _api = null!;
-
-    public async ValueTask InitializeAsync() => (_host, _api) = await MailroomHost.StartWithAccountAsync("Acme Shop");
-
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
-
     [GeneratedRegex(@"http://mailroom\.test/senders/confirm/([A-Za-z0-9_-]+)")]
     private static partial Regex Link();
 
     private async Task<JsonElement> CreateAsync(string email = "jane@shop.example", string? note = null) =>
-        await _api.PostAsJsonAsync("/senders", new { FromEmail = email, Name = "Jane Doe", ConfirmationPersonalNote = note }).OkJson();
+        await AccountApi.PostAsJsonAsync("/senders", new { FromEmail = email, Name = "Jane Doe", ConfirmationPersonalNote = note }).OkJson();
 
     private Task<List<OutboundMessage>> ConfirmationsSentToAsync(string email) =>
-        _host.ScopedAsync(async sp =>
+        Host.ScopedAsync(async sp =>
         {
             var db = sp.GetRequiredService<MailroomDb>();
             // Accepted messages list their envelope recipients; delivery rows come later, from Preparation.
@@ -44,12 +37,12 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
 
     private async Task<(HttpStatusCode Status, string Html)> OpenAsync(string link)
     {
-        var res = await _host.Client().GetAsync(new Uri(link).PathAndQuery);
+        var res = await Host.Client().GetAsync(new Uri(link).PathAndQuery);
         Assert.Equal("text/html", res.Content.Headers.ContentType?.MediaType);
         return (res.StatusCode, await res.Content.ReadAsStringAsync());
     }
 
-    private async Task<bool> ConfirmedAsync(int id) => (await _api.GetAsync($"/senders/{id}").OkJson()).GetProperty("Confirmed").GetBoolean();
+    private async Task<bool> ConfirmedAsync(int id) => (await AccountApi.GetAsync($"/senders/{id}").OkJson()).GetProperty("Confirmed").GetBoolean();
 
     [Fact]
     public async Task CreatingASignatureQueuesAConfirmationEmailWhoseLinkConfirmsIt()
@@ -74,7 +67,7 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
 
         var link = LinkIn(sent);
         Assert.True(link.Length > "http://mailroom.test/senders/confirm/".Length + 40, "a token of 256 bits");
-        var tokenHashes = await _host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().SenderConfirmations.Select(c => c.TokenHash).ToListAsync());
+        var tokenHashes = await Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().SenderConfirmations.Select(c => c.TokenHash).ToListAsync());
         Assert.DoesNotContain(tokenHashes, h => link.EndsWith(h, StringComparison.Ordinal)); // stored hashed
 
         var (status, html) = await OpenAsync(link);
@@ -90,7 +83,7 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
         Assert.True(await ConfirmedAsync(id));
 
         // Once confirmed, there is nothing to resend.
-        await _api.PostAsync($"/senders/{id}/resend", null).Error(422, 506);
+        await AccountApi.PostAsync($"/senders/{id}/resend", null).Error(422, 506);
     }
 
     [Fact]
@@ -98,7 +91,7 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
     {
         var id = (await CreateAsync()).GetProperty("ID").GetInt32();
         var link = LinkIn(Assert.Single(await ConfirmationsSentToAsync("jane@shop.example")));
-        _host.Clock.Advance(TimeSpan.FromHours(48));
+        Host.Clock.Advance(TimeSpan.FromHours(48));
         var (status, html) = await OpenAsync(link);
         Assert.Equal(HttpStatusCode.Gone, status);
         Assert.Contains("expired", html);
@@ -110,7 +103,7 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
     {
         var id = (await CreateAsync()).GetProperty("ID").GetInt32();
         var link = LinkIn(Assert.Single(await ConfirmationsSentToAsync("jane@shop.example")));
-        _host.Clock.Advance(TimeSpan.FromHours(48) - TimeSpan.FromSeconds(1));
+        Host.Clock.Advance(TimeSpan.FromHours(48) - TimeSpan.FromSeconds(1));
         Assert.Equal(HttpStatusCode.OK, (await OpenAsync(link)).Status);
         Assert.True(await ConfirmedAsync(id));
     }
@@ -120,8 +113,8 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
     {
         var id = (await CreateAsync()).GetProperty("ID").GetInt32();
         var first = LinkIn(Assert.Single(await ConfirmationsSentToAsync("jane@shop.example")));
-        _host.Clock.Advance(TimeSpan.FromMinutes(5));
-        var done = await _api.PostAsync($"/senders/{id}/resend", null).OkJson();
+        Host.Clock.Advance(TimeSpan.FromMinutes(5));
+        var done = await AccountApi.PostAsync($"/senders/{id}/resend", null).OkJson();
         Assert.Equal(0, done.GetProperty("ErrorCode").GetInt32());
         Assert.Contains("jane@shop.example", done.GetProperty("Message").GetString());
 
@@ -144,7 +137,7 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
     [InlineData("/senders/confirm/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
     public async Task AnUnknownLinkShowsAnUnknownPage(string path)
     {
-        var res = await _host.Client().GetAsync(path);
+        var res = await Host.Client().GetAsync(path);
         Assert.Equal(HttpStatusCode.NotFound, res.StatusCode);
         Assert.Contains("Unknown link", await res.Content.ReadAsStringAsync());
         Assert.Equal("no-store", res.Headers.CacheControl?.ToString());
@@ -155,7 +148,7 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
     {
         var id = (await CreateAsync()).GetProperty("ID").GetInt32();
         var link = LinkIn(Assert.Single(await ConfirmationsSentToAsync("jane@shop.example")));
-        await _api.DeleteAsync($"/senders/{id}").OkJson();
+        await AccountApi.DeleteAsync($"/senders/{id}").OkJson();
         Assert.Equal(HttpStatusCode.NotFound, (await OpenAsync(link)).Status);
     }
 
@@ -165,13 +158,13 @@ public sealed partial class SenderConfirmationTests : IAsyncLifetime
         await CreateAsync();
         // Queued unsigned; Preparation signs it once, with the platform key, as all the platform's own mail.
         Assert.Equal(-1, MimeMessage.Load(new MemoryStream(Assert.Single(await ConfirmationsSentToAsync("jane@shop.example")).Mime!)).Headers.IndexOf(HeaderId.DkimSignature));
-        Assert.Equal(1, await _host.ScopedAsync(sp => sp.GetRequiredService<MessagePreparer>().RunOnceAsync(TestContext.Current.CancellationToken)));
+        Assert.Equal(1, await Host.ScopedAsync(sp => sp.GetRequiredService<MessagePreparer>().RunOnceAsync(TestContext.Current.CancellationToken)));
         var sent = Assert.Single(await ConfirmationsSentToAsync("jane@shop.example"));
         var message = MimeMessage.Load(new MemoryStream(sent.Mime!));
         Assert.Single(message.Headers, h => h.Id == HeaderId.DkimSignature);
         var header = message.Headers[HeaderId.DkimSignature];
         Assert.Contains("d=mailroom.test", header);
-        var record = (await _host.ScopedAsync(sp => sp.GetRequiredService<PlatformDnsRecords>().ListAsync())).First(r => r.Name.Contains("._domainkey."));
+        var record = (await Host.ScopedAsync(sp => sp.GetRequiredService<PlatformDnsRecords>().ListAsync())).First(r => r.Name.Contains("._domainkey."));
         Assert.Contains("s=" + record.Name.Split('.')[0], header);
         var verifier = new DkimVerifier(new OneKeyLocator(record.Value));
         Assert.True(await verifier.VerifyAsync(message, message.Headers[message.Headers.IndexOf(HeaderId.DkimSignature)], TestContext.Current.CancellationToken));

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Mailroom.Contracts;
 using Mailroom.Tests.Webhooks;
 using MailKit.Net.Smtp;
@@ -24,20 +23,16 @@ public sealed class InboundCrashTests(ITestOutputHelper output)
         var mxPort = SmtpSink.FreeTcpPort();
         string[] args = ["--roles", "api,mx,delivery", "--mx", $"127.0.0.1:{mxPort}", "--dns", dns.Address, "--inbound-host", "inbound.mailroom.test",
             "--allow-private-webhooks", "--platform-domain", "mailroom.test", "--delivery-port", "9"];
-        var first = await MailroomProcess.StartAsync(args);
-        var account = await first.CreateAccountAsync("Crash inbound");
-        using var admin = first.AccountApi(account.AccountToken);
-        var server = await admin.CreateServerAsync(new { Name = "Crash", InboundHookUrl = receiver.BaseUrl + "/inbound" });
+        await using var round = await Kill9Round.StartAsync(args);
+        var server = await round.First.NewServerAsync("Crash inbound", new { Name = "Crash", InboundHookUrl = receiver.BaseUrl + "/inbound" });
 
-        var acknowledged = new ConcurrentDictionary<string, bool>();
-        using var stop = new CancellationTokenSource();
-        var senders = Enumerable.Range(0, 3).Select(c => Task.Run(async () =>
+        round.Load(3, async (c, stop) =>
         {
             using var smtp = new SmtpClient();
             try
             {
                 await smtp.ConnectAsync("127.0.0.1", mxPort, MailKit.Security.SecureSocketOptions.None);
-                for (var i = 0; !stop.IsCancellationRequested && acknowledged.Count < 300; i++)
+                for (var i = 0; !stop.IsCancellationRequested && round.Acknowledged < 300; i++)
                 {
                     var subject = $"c{c}-m{i}";
                     var m = new MimeMessage { Subject = subject };
@@ -45,32 +40,25 @@ public sealed class InboundCrashTests(ITestOutputHelper output)
                     m.To.Add(MailboxAddress.Parse(server.InboundAddress));
                     m.Body = new TextPart("plain") { Text = "crash test" };
                     await smtp.SendAsync(m);
-                    acknowledged[subject] = true; // the 250 came
+                    round.Acknowledge(subject); // the 250 came
                 }
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or SmtpProtocolException or SmtpCommandException or OperationCanceledException)
             {
                 // Killed under this transaction: no 250, no promise.
             }
-        })).ToList();
+        });
 
         // Kill while mail is accepted and posts are failing.
-        await Eventually.True(() => Task.FromResult(acknowledged.Count >= 50 && receiver.Received.Count >= 5), timeoutSeconds: 120);
-        await first.KillAsync();
-        stop.Cancel();
-        await Task.WhenAll(senders);
-        var failedBefore = receiver.Received.Count;
+        var failedBefore = await round.KillWhenAsync(() => round.Acknowledged >= 50 && receiver.Received.Count >= 5, () => receiver.Received.Count);
         Volatile.Write(ref down, false);
 
-        await using var second = await first.RestartAsync(args);
-        await Eventually.True(() => Task.FromResult(Posted(receiver, failedBefore).Keys.Count(acknowledged.ContainsKey) == acknowledged.Count), timeoutSeconds: 240,
-            because: $"{acknowledged.Count} acknowledged, {Posted(receiver, failedBefore).Keys.Count(acknowledged.ContainsKey)} posted with 200");
-        output.WriteLine($"{acknowledged.Count} messages acknowledged; {failedBefore} failed POSTs before the kill; {receiver.Received.Count} POSTs in all");
+        await round.RestartUntilAllSeenAsync(() => Posted(receiver, failedBefore), timeoutSeconds: 240, seenAs: "posted with 200");
+        output.WriteLine($"{round.Acknowledged} messages acknowledged; {failedBefore} failed POSTs before the kill; {receiver.Received.Count} POSTs in all");
     }
 
     /// <summary>Subjects of the POSTs the receiver answered 200 to: those after the kill (the process was dead when the
     /// receiver came back, so every earlier POST got 500).</summary>
     private static Dictionary<string, int> Posted(WebhookReceiver receiver, int failedBefore) =>
-        receiver.Received.Skip(failedBefore).Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Subject").GetString()!)
-            .GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+        Kill9Round.Tally(receiver.Received.Skip(failedBefore).Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Subject").GetString()!));
 }

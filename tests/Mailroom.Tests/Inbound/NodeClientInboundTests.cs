@@ -26,9 +26,7 @@ public sealed class NodeClientInboundTests
         var mxPort = SmtpSink.FreeTcpPort();
         await using var server = await MailroomProcess.StartAsync(["--roles", "api,mx,delivery", "--mx", $"127.0.0.1:{mxPort}", "--dns", dns.Address,
             "--inbound-host", "inbound.mailroom.test", "--allow-private-webhooks", "--platform-domain", "mailroom.test", "--delivery-port", "9"]);
-        var account = await server.CreateAccountAsync("Node inbound");
-        using var http = server.AccountApi(account.AccountToken);
-        var srv = await http.CreateServerAsync(new { Name = "Inbound", InboundHookUrl = receiver.BaseUrl + "/inbound" });
+        var srv = await server.NewServerAsync("Node inbound", new { Name = "Inbound", InboundHookUrl = receiver.BaseUrl + "/inbound" });
         using var api = server.ServerApi(srv.ApiTokens[0]);
         await api.PostAsJsonAsync("/triggers/inboundrules", new { Rule = "blocked.example" }).OkJson();
 

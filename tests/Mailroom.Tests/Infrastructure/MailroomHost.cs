@@ -62,13 +62,6 @@ public sealed class MailroomHost : IAsyncDisposable
         return new MailroomHost(app, clock, data, settings);
     }
 
-    /// <summary>A host and the account API client of a new account on it, for tests of the account-level APIs.</summary>
-    public static async Task<(MailroomHost Host, HttpClient AccountApi)> StartWithAccountAsync(string accountName = "Acme")
-    {
-        var host = await StartAsync();
-        return (host, await host.NewAccountClientAsync(accountName));
-    }
-
     public HttpClient Client() => App.GetTestClient();
 
     public HttpClient AccountClient(string token)

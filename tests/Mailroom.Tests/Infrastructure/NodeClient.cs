@@ -18,15 +18,11 @@ public static class NodeClient
     /// <summary><c>mailroom serve --roles all</c> relaying every delivery to <paramref name="sink"/>, resolving through
     /// <paramref name="dns"/>: nothing leaves loopback.</summary>
     public static Task<MailroomProcess> StartRelayingAsync(TestDnsServer dns, SmtpSink sink) =>
-        MailroomProcess.StartAsync(["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all"]);
+        MailroomProcess.StartAsync(ProcessApi.RelayingArgs(dns, sink));
 
     /// <summary>The API token of a server named <paramref name="name"/> on a new account of <paramref name="server"/>.</summary>
-    public static async Task<string> NewServerTokenAsync(MailroomProcess server, string name)
-    {
-        var account = await server.CreateAccountAsync("Node " + name);
-        using var http = server.AccountApi(account.AccountToken);
-        return (await http.CreateServerAsync(new { Name = name })).ApiTokens[0];
-    }
+    public static async Task<string> NewServerTokenAsync(MailroomProcess server, string name) =>
+        (await server.NewServerAsync("Node " + name, new { Name = name })).ApiTokens[0];
 
     /// <summary>The workers run on the real clock: waits up to 30 s for the server's first bounce.</summary>
     public static async Task WaitForFirstBounceAsync(MailroomProcess server, HttpClient serverApi)

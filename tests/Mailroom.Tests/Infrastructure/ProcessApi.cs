@@ -30,4 +30,19 @@ public static class ProcessApi
         created.EnsureSuccessStatusCode();
         return (await created.Content.ReadFromJsonAsync<ServerResponse>())!;
     }
+
+    /// <summary><c>serve</c> arguments for a process whose every delivery is relayed to <paramref name="sink"/> and whose
+    /// names resolve through <paramref name="dns"/> (nothing leaves loopback), all roles, platform domain mailroom.test;
+    /// then <paramref name="more"/>.</summary>
+    public static string[] RelayingArgs(TestDnsServer dns, SmtpSink sink, params string[] more) =>
+        ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all", .. more];
+
+    /// <summary>A server (<paramref name="body"/> as <c>POST /servers</c> takes it) on a new account named
+    /// <paramref name="accountName"/>, made through <c>accounts create</c> and the account API.</summary>
+    public static async Task<ServerResponse> NewServerAsync(this MailroomProcess server, string accountName, object body)
+    {
+        var account = await server.CreateAccountAsync(accountName);
+        using var http = server.AccountApi(account.AccountToken);
+        return await http.CreateServerAsync(body);
+    }
 }

@@ -1,14 +1,11 @@
 using Mailroom.Cli;
-using Mailroom.Core.Delivery;
-using Mailroom.Core.Preparation;
 
 namespace Mailroom.Tests.Infrastructure;
 
 /// <summary>
 /// Test classes whose host relays every delivery to a loopback <see cref="SmtpSink"/> (the smart-host path, no DNS).
-/// The stages are driven by hand, so nothing runs behind the test's back and time moves only when the test advances the
-/// fake clock. With <paramref name="mx"/> the MX listener also runs, on a free loopback port, for the reports and
-/// replies a remote MTA sends back.
+/// The stages are driven by hand (<see cref="HostTests.RunPipelineAsync"/>). With <paramref name="mx"/> the MX listener
+/// also runs, on a free loopback port, for the reports and replies a remote MTA sends back.
 /// </summary>
 public abstract class RelayedHostTests(bool mx = false, bool sinkTls = true) : HostTests
 {
@@ -34,16 +31,7 @@ public abstract class RelayedHostTests(bool mx = false, bool sinkTls = true) : H
         await Sink.DisposeAsync();
     }
 
-    /// <summary>One Preparation round: how many messages it handled.</summary>
-    protected Task<int> PrepareAsync() => Host.App.Services.GetRequiredService<MessagePreparer>().RunOnceAsync(CancellationToken.None);
-
-    /// <summary>One Delivery round: how many deliveries it handled.</summary>
-    protected Task<int> DeliverAsync() => Host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
-
-    /// <summary>Prepares, then delivers, until neither stage finds work due now.</summary>
-    protected async Task RunPipelineAsync()
-    {
-        while (await PrepareAsync() > 0) { }
-        while (await DeliverAsync() > 0) { }
-    }
+    /// <summary>Sends a report to the MX listener (with <c>mx</c> only) as a remote MTA's mailer-daemon would.</summary>
+    protected Task SendToMxAsync(MimeKit.MimeMessage report, string rcpt) =>
+        RemoteMta.SendAsync(MxPort, report, "mailer-daemon@mx.example.net", rcpt);
 }

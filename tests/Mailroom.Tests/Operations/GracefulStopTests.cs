@@ -24,13 +24,11 @@ public sealed class GracefulStopTests
             remoteStuck.Wait(TimeSpan.FromMinutes(2)); // a remote server that hangs: delivery stays in flight, claimed
             return (451, "4.3.0 try later");
         };
-        string[] args = ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all"];
+        var args = ProcessApi.RelayingArgs(dns, sink);
         var server = await MailroomProcess.StartAsync(args);
         try
         {
-            var account = await server.CreateAccountAsync("Stop");
-            using var admin = server.AccountApi(account.AccountToken);
-            var created = await admin.CreateServerAsync(new { Name = "Stop" });
+            var created = await server.NewServerAsync("Stop", new { Name = "Stop" });
 
             var acknowledged = new ConcurrentDictionary<Guid, string>();
             using var stop = new CancellationTokenSource();

@@ -21,20 +21,15 @@ public sealed class CrashTests
     {
         using var dns = TestDnsServer.Start();
         await using var sink = new SmtpSink(tls: false);
-        string[] args = ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all"];
-        var first = await MailroomProcess.StartAsync(args);
-        var account = await first.CreateAccountAsync("Crash");
-        using var admin = first.AccountApi(account.AccountToken);
-        var server = await admin.CreateServerAsync(new { Name = "Crash" });
+        await using var round = await Kill9Round.StartAsync(ProcessApi.RelayingArgs(dns, sink));
+        var server = await round.First.NewServerAsync("Crash", new { Name = "Crash" });
 
-        var acknowledged = new ConcurrentDictionary<string, Guid>();
         var inFlight = 0;
         var maxInFlight = 0;
-        using var stop = new CancellationTokenSource();
         const int clients = 8;
-        var senders = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        round.Load(clients, async (c, stop) =>
         {
-            using var http = first.ServerApi(server.ApiTokens[0], TimeSpan.FromSeconds(30));
+            using var http = round.First.ServerApi(server.ApiTokens[0], TimeSpan.FromSeconds(30));
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
                 var rcpt = $"c{c}-m{i}@example.net";
@@ -46,7 +41,8 @@ public sealed class CrashTests
                     if (res.IsSuccessStatusCode)
                     {
                         var body = await res.Content.ReadFromJsonAsync<JsonElement>();
-                        acknowledged[rcpt] = Guid.Parse(body.GetProperty("MessageID").GetString()!);
+                        _ = Guid.Parse(body.GetProperty("MessageID").GetString()!); // a 200 names the message it accepted
+                        round.Acknowledge(rcpt);
                     }
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
@@ -59,28 +55,20 @@ public sealed class CrashTests
                     Interlocked.Decrement(ref inFlight);
                 }
             }
-        })).ToList();
+        });
 
         // Let mail flow (accepting and delivering), then kill -9 in the middle of it.
-        await Eventually.True(() => Task.FromResult(acknowledged.Count >= 150 && !sink.Messages.IsEmpty), timeoutSeconds: 120);
-        await first.KillAsync();
-        stop.Cancel();
-        await Task.WhenAll(senders);
-        var deliveredBeforeKill = sink.Messages.Count;
+        var deliveredBeforeKill = await round.KillWhenAsync(() => round.Acknowledged >= 150 && !sink.Messages.IsEmpty, () => sink.Messages.Count);
 
-        await using var second = await first.RestartAsync(args);
-        await Eventually.True(() => Task.FromResult(Delivered(sink).Keys.Count(acknowledged.ContainsKey) == acknowledged.Count), timeoutSeconds: 180,
-            because: $"{acknowledged.Count} acknowledged, {Delivered(sink).Keys.Count(acknowledged.ContainsKey)} delivered");
-
-        var delivered = Delivered(sink);
-        var missing = acknowledged.Keys.Where(r => !delivered.ContainsKey(r)).ToList();
+        var delivered = await round.RestartUntilAllSeenAsync(() => Delivered(sink), timeoutSeconds: 180, seenAs: "delivered");
+        var missing = round.AcknowledgedKeys.Where(r => !delivered.ContainsKey(r)).ToList();
         Assert.Empty(missing);
         var duplicates = delivered.Values.Sum(n => n - 1);
         // A duplicate is a message delivered before the kill whose outcome was not yet recorded: at most one
         // delivery round's worth (the claim batch), never a message of its own making.
         Assert.InRange(duplicates, 0, 500);
         Assert.True(deliveredBeforeKill > 0);
-        TestContext.Current.SendDiagnosticMessage($"acknowledged {acknowledged.Count}, delivered before kill {deliveredBeforeKill}, duplicates {duplicates}, max requests in flight {maxInFlight}");
+        TestContext.Current.SendDiagnosticMessage($"acknowledged {round.Acknowledged}, delivered before kill {deliveredBeforeKill}, duplicates {duplicates}, max requests in flight {maxInFlight}");
     }
 
     /// <summary>
@@ -98,13 +86,10 @@ public sealed class CrashTests
         await using var sink = new SmtpSink(tls: false);
         var smtpPort = SmtpSink.FreeTcpPort();
         var mxPort = SmtpSink.FreeTcpPort();
-        string[] args = ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all",
-            "--smtp", $"127.0.0.1:{smtpPort}", "--mx", $"127.0.0.1:{mxPort}"];
+        var args = ProcessApi.RelayingArgs(dns, sink, "--smtp", $"127.0.0.1:{smtpPort}", "--mx", $"127.0.0.1:{mxPort}");
         var server = await MailroomProcess.StartAsync(args);
         var baseUrl = server.BaseUrl;
-        var account = await server.CreateAccountAsync("Chaos");
-        using var admin = server.AccountApi(account.AccountToken);
-        var token = (await admin.CreateServerAsync(new { Name = "Chaos" })).ApiTokens[0];
+        var token = (await server.NewServerAsync("Chaos", new { Name = "Chaos" })).ApiTokens[0];
 
         // Every recipient address is used by one message only, so a sink copy names what it must contain.
         var submitted = new ConcurrentDictionary<string, string>(StringComparer.OrdinalIgnoreCase); // recipient -> body (acknowledged or not)
@@ -331,7 +316,7 @@ public sealed class CrashTests
             subject: "Delivery delayed", text: "Your message is delayed.");
 
     private static Dictionary<string, int> Delivered(SmtpSink sink) =>
-        sink.Messages.SelectMany(m => m.Recipients).GroupBy(r => r, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
+        Kill9Round.Tally(sink.Messages.SelectMany(m => m.Recipients), StringComparer.OrdinalIgnoreCase);
 
     private static void InterlockedMax(ref int target, int value)
     {

@@ -6,9 +6,5 @@ namespace Mailroom.Tests.Templates;
 public sealed class TemplateTypeNumbersTests
 {
     [Fact]
-    public void TemplateTypeNumbersAreFrozen()
-    {
-        Assert.Equal([0, 1], Enum.GetValues<TemplateType>().Select(v => (int)v));
-        Assert.Equal(["Standard", "Layout"], Enum.GetNames<TemplateType>());
-    }
+    public void TemplateTypeNumbersAreFrozen() => EnumAssert.Frozen<TemplateType>([0, 1], ["Standard", "Layout"]);
 }

@@ -13,8 +13,7 @@ public sealed class ShareLinkTests
         var tenant = await host.CreateTenantAsync();
         await using var scope = host.App.Services.CreateAsyncScope();
         var links = scope.ServiceProvider.GetRequiredService<ShareLinkService>();
-        var created = await links.CreateAsync(tenant.Account.AccountID, tenant.Server.ID, "Acme", TimeSpan.FromDays(7), null);
-        var token = created.Url[(created.Url.IndexOf(ShareLinkService.PathPrefix, StringComparison.Ordinal) + ShareLinkService.PathPrefix.Length)..];
+        var (created, token) = await CreateAsync(links, tenant, TimeSpan.FromDays(7));
 
         var open = await links.OpenAsync(token);
         Assert.Equal(ShareLinkState.Valid, open.State);
@@ -36,8 +35,7 @@ public sealed class ShareLinkTests
         var tenant = await host.CreateTenantAsync();
         await using var scope = host.App.Services.CreateAsyncScope();
         var links = scope.ServiceProvider.GetRequiredService<ShareLinkService>();
-        var created = await links.CreateAsync(tenant.Account.AccountID, tenant.Server.ID, "Acme", TimeSpan.FromDays(1), null);
-        var token = created.Url.Split(ShareLinkService.PathPrefix)[1];
+        var (_, token) = await CreateAsync(links, tenant, TimeSpan.FromDays(1));
         for (var i = 0; i < token.Length; i += 7)
         {
             var altered = token[..i] + (token[i] == 'x' ? 'y' : 'x') + token[(i + 1)..];
@@ -56,8 +54,7 @@ public sealed class ShareLinkTests
         var other = await host.CreateTenantAsync();
         await using var scope = host.App.Services.CreateAsyncScope();
         var links = scope.ServiceProvider.GetRequiredService<ShareLinkService>();
-        var created = await links.CreateAsync(tenant.Account.AccountID, tenant.Server.ID, "Acme", TimeSpan.FromDays(30), null);
-        var token = created.Url.Split(ShareLinkService.PathPrefix)[1];
+        var (created, token) = await CreateAsync(links, tenant, TimeSpan.FromDays(30));
         Assert.False(await links.RevokeAsync(other.Account.AccountID, tenant.Server.ID, created.Link.Id));
         Assert.Equal(ShareLinkState.Valid, (await links.OpenAsync(token)).State);
         Assert.True(await links.RevokeAsync(tenant.Account.AccountID, tenant.Server.ID, created.Link.Id));
@@ -115,5 +112,12 @@ public sealed class ShareLinkTests
         var sent = await api.PostAsJsonAsync("/email", new { From = "shop@mailroom.test", To = "buyer@customer.example", Subject = subject, TextBody = "Thanks." });
         Assert.True(sent.IsSuccessStatusCode, await sent.Content.ReadAsStringAsync());
         return (await sent.Content.ReadFromJsonAsync<Mailroom.Contracts.SendResult>())!.MessageID!.Value;
+    }
+
+    /// <summary>A link labelled "Acme" to <paramref name="tenant"/>'s server, and the sealed token its URL carries.</summary>
+    private static async Task<(ShareLinkCreated Created, string Token)> CreateAsync(ShareLinkService links, Tenant tenant, TimeSpan lifetime)
+    {
+        var created = await links.CreateAsync(tenant.Account.AccountID, tenant.Server.ID, "Acme", lifetime, null);
+        return (created, created.Url[(created.Url.IndexOf(ShareLinkService.PathPrefix, StringComparison.Ordinal) + ShareLinkService.PathPrefix.Length)..]);
     }
 }

@@ -61,12 +61,10 @@ public sealed class TotpTests
     public async Task SetupNeedsAConfirmingCodeThenCodesWorkOnceAndRecoveryCodesOnce()
     {
         await using var host = await MailroomHost.StartAsync();
-        var account = await host.CreateAccountAsync();
         await using var scope = host.App.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<WebUserService>();
         var twoFactor = scope.ServiceProvider.GetRequiredService<TwoFactorService>();
-        var created = await users.CreateAsync(account.AccountID, "sam@acme.test", WebRole.Owner, []);
-        await users.SetPasswordAsync(new Uri(created.SetPasswordLink).Query.Split("token=")[1], "a long enough password");
+        var created = await NewUserWithPasswordAsync(host, users, "sam@acme.test", WebRole.Owner);
 
         var setup = await twoFactor.BeginAsync(created.UserId);
         Assert.StartsWith("data:image/png;base64,", setup.QrCodeDataUri);
@@ -112,12 +110,10 @@ public sealed class TotpTests
     public async Task TheSignInTicketExpiresAndDiesWithTheSecurityStampOrAnyChange()
     {
         await using var host = await MailroomHost.StartAsync();
-        var account = await host.CreateAccountAsync();
         await using var scope = host.App.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<WebUserService>();
         var twoFactor = scope.ServiceProvider.GetRequiredService<TwoFactorService>();
-        var created = await users.CreateAsync(account.AccountID, "kim@acme.test", WebRole.Admin, []);
-        await users.SetPasswordAsync(new Uri(created.SetPasswordLink).Query.Split("token=")[1], "a long enough password");
+        var created = await NewUserWithPasswordAsync(host, users, "kim@acme.test", WebRole.Admin);
         var key = Base32.Decode((await twoFactor.BeginAsync(created.UserId)).Secret)!;
         await twoFactor.ConfirmAsync(created.UserId, Totp.Code(key, Totp.StepAt(host.Clock.GetUtcNow())));
         var user = await Db(scope).WebUsers.AsNoTracking().SingleAsync(u => u.Id == created.UserId);
@@ -131,6 +127,15 @@ public sealed class TotpTests
         var fresh = twoFactor.Ticket(user);
         await users.RotateStampAsync(user.Id);
         Assert.Null(await twoFactor.ReadTicketAsync(fresh));
+    }
+
+    /// <summary>A web user of a new account, its password set through its set-password link.</summary>
+    private static async Task<WebUserCreated> NewUserWithPasswordAsync(MailroomHost host, WebUserService users, string email, WebRole role)
+    {
+        var account = await host.CreateAccountAsync();
+        var created = await users.CreateAsync(account.AccountID, email, role, []);
+        await users.SetPasswordAsync(new Uri(created.SetPasswordLink).Query.Split("token=")[1], "a long enough password");
+        return created;
     }
 
     private static Mailroom.Core.Storage.MailroomDb Db(AsyncServiceScope scope) => scope.ServiceProvider.GetRequiredService<Mailroom.Core.Storage.MailroomDb>();

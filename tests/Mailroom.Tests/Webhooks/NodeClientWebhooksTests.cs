@@ -11,9 +11,7 @@ public sealed class NodeClientWebhooksTests
     {
         NodeClient.RequireInstalled();
         await using var server = await MailroomProcess.StartAsync(["--roles", "api"]);
-        var account = await server.CreateAccountAsync("Node webhooks");
-        using var http = server.AccountApi(account.AccountToken);
-        var serverToken = (await http.CreateServerAsync(new { Name = "Hooks" })).ApiTokens[0];
+        var serverToken = (await server.NewServerAsync("Node webhooks", new { Name = "Hooks" })).ApiTokens[0];
 
         await NodeClient.RunAsync(server, "webhooks.test.mjs", new Dictionary<string, string> { ["SERVER_TOKEN"] = serverToken });
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Mailroom.Contracts;
 
 namespace Mailroom.Tests.Webhooks;
@@ -16,27 +15,21 @@ public sealed class WebhookCrashTests(ITestOutputHelper output)
         using var dns = TestDnsServer.Start();
         await using var sink = new SmtpSink(tls: false);
         await using var receiver = await WebhookReceiver.StartAsync();
-        string[] args = ["--platform-domain", "mailroom.test", "--dns", dns.Address, "--relay", $"127.0.0.1:{sink.Port}", "--roles", "all",
-            "--allow-private-webhooks"];
-        var first = await MailroomProcess.StartAsync(args);
-        var account = await first.CreateAccountAsync("Crash hooks");
-        using var admin = first.AccountApi(account.AccountToken);
-        var server = await admin.CreateServerAsync(new { Name = "Crash" });
-        using (var api = first.ServerApi(server.ApiTokens[0]))
+        await using var round = await Kill9Round.StartAsync(ProcessApi.RelayingArgs(dns, sink, "--allow-private-webhooks"));
+        var server = await round.First.NewServerAsync("Crash hooks", new { Name = "Crash" });
+        using (var api = round.First.ServerApi(server.ApiTokens[0]))
         {
             await api.PostAsJsonAsync("/webhooks", new { Url = receiver.BaseUrl + "/events", Triggers = new { Delivery = new { Enabled = true } } }).OkJson();
         }
 
-        var acknowledged = new ConcurrentDictionary<string, bool>();
-        using var stop = new CancellationTokenSource();
-        var senders = Enumerable.Range(0, 4).Select(c => Task.Run(async () =>
+        round.Load(4, async (c, stop) =>
         {
-            using var http = first.ServerApi(server.ApiTokens[0], TimeSpan.FromSeconds(30));
+            using var http = round.First.ServerApi(server.ApiTokens[0], TimeSpan.FromSeconds(30));
             // Bounded load: senders pause at 600 acknowledged messages, so a slow start of delivery or posting (a busy
             // machine) cannot pile up more events than the restart can post within the wait below.
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
-                while (acknowledged.Count >= 600 && !stop.IsCancellationRequested)
+                while (round.Acknowledged >= 600 && !stop.IsCancellationRequested)
                     await Task.Delay(50);
                 if (stop.IsCancellationRequested)
                     break;
@@ -45,36 +38,27 @@ public sealed class WebhookCrashTests(ITestOutputHelper output)
                 {
                     var res = await http.PostAsJsonAsync("/email", new { From = "app@mailroom.test", To = rcpt, Subject = rcpt, TextBody = "crash test" });
                     if (res.IsSuccessStatusCode)
-                        acknowledged[rcpt] = true;
+                        round.Acknowledge(rcpt);
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
                 {
                     return; // killed under this request: no 200, no promise
                 }
             }
-        })).ToList();
+        });
 
         // Kill while events flow: mail accepted, delivered and posted.
-        await Eventually.True(() => Task.FromResult(acknowledged.Count >= 100 && receiver.Received.Count >= 20), timeoutSeconds: 120);
-        await first.KillAsync();
-        stop.Cancel();
-        await Task.WhenAll(senders);
-        var beforeKill = receiver.Received.Count;
+        var beforeKill = await round.KillWhenAsync(() => round.Acknowledged >= 100 && receiver.Received.Count >= 20, () => receiver.Received.Count);
 
-        await using var second = await first.RestartAsync(args);
-        await Eventually.True(() => Task.FromResult(Posted(receiver).Keys.Count(acknowledged.ContainsKey) == acknowledged.Count), timeoutSeconds: 180,
-            because: $"{acknowledged.Count} acknowledged, {Posted(receiver).Keys.Count(acknowledged.ContainsKey)} Delivery events received");
-
-        var posted = Posted(receiver);
-        var missing = acknowledged.Keys.Where(r => !posted.ContainsKey(r)).ToList();
+        var posted = await round.RestartUntilAllSeenAsync(() => Posted(receiver), timeoutSeconds: 180, seenAs: "Delivery events received");
+        var missing = round.AcknowledgedKeys.Where(r => !posted.ContainsKey(r)).ToList();
         Assert.Empty(missing);
         var duplicates = posted.Where(p => p.Value > 1).ToList();
-        output.WriteLine($"{acknowledged.Count} messages acknowledged; {beforeKill} POSTs before the kill; {receiver.Received.Count} in all; " +
+        output.WriteLine($"{round.Acknowledged} messages acknowledged; {beforeKill} POSTs before the kill; {receiver.Received.Count} in all; " +
             $"{duplicates.Sum(d => d.Value - 1)} duplicate(s): {string.Join(", ", duplicates.Select(d => $"{d.Key} x{d.Value}"))}");
         Assert.All(receiver.Received, r => Assert.Equal("Delivery", JsonDocument.Parse(r.Body).RootElement.GetProperty("RecordType").GetString()));
     }
 
     private static Dictionary<string, int> Posted(WebhookReceiver receiver) =>
-        receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Recipient").GetString()!)
-            .GroupBy(r => r).ToDictionary(g => g.Key, g => g.Count());
+        Kill9Round.Tally(receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Recipient").GetString()!));
 }

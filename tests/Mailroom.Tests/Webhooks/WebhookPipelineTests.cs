@@ -1,6 +1,4 @@
 using Mailroom.Cli;
-using Mailroom.Core.Delivery;
-using Mailroom.Core.Preparation;
 using Mailroom.Core.Webhooks;
 using MailKit.Net.Smtp;
 using MimeKit;
@@ -205,7 +203,7 @@ public sealed class WebhookPipelineTests() : RelayedHostTests(mx: true, sinkTls:
         await RunPipelineAsync();
         Assert.Equal(0, await WebhooksAsync()); // a deferral is not an event of §10.5
         Host.Clock.Advance(TimeSpan.FromHours(73));
-        await Host.App.Services.GetRequiredService<DeliveryRunner>().RunOnceAsync(CancellationToken.None);
+        await DeliverAsync();
         Assert.Equal(1, await WebhooksAsync());
         var b = Assert.Single(Bodies("/g"));
         Assert.Equal("Bounce", b.GetProperty("RecordType").GetString());
@@ -235,7 +233,4 @@ public sealed class WebhookPipelineTests() : RelayedHostTests(mx: true, sinkTls:
         Assert.Equal("Bounce", b.GetProperty("RecordType").GetString());
         Assert.False(b.TryGetProperty("Content", out _)); // IncludeBounceContentInHook is off
     }
-
-    private Task SendToMxAsync(MimeMessage report, string rcpt) =>
-        RemoteMta.SendAsync(MxPort, report, "mailer-daemon@mx.example.net", rcpt);
 }
