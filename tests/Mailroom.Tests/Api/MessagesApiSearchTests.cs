@@ -29,6 +29,27 @@ public sealed class MessagesApiSearchTests : IAsyncLifetime
         return (r.GetProperty("TotalCount").GetInt32(), ids);
     }
 
+    /// <summary>
+    /// For each filter, pages of several sizes and offsets (including past the end) answer exactly the messages the plain
+    /// filter selects from <paramref name="mine"/>, newest first, with the exact TotalCount.
+    /// </summary>
+    private static async Task AssertEveryPageAsync(Tenant t, IReadOnlyList<OutboundMessage> mine, IEnumerable<(string Query, Func<OutboundMessage, bool> Match)> filters)
+    {
+        foreach (var (query, match) in filters)
+        {
+            var expected = mine.Where(match).OrderByDescending(m => m.ReceivedAt).Select(m => m.Id.ToString()).ToList();
+            Assert.NotEmpty(expected);
+            foreach (var (count, offset) in new[] { (50, 0), (50, 50), (7, 300), (500, 0), (100, Math.Max(0, expected.Count - 30)), (50, expected.Count) })
+            {
+                var r = await t.ServerApi.GetAsync($"/messages/outbound?count={count}&offset={offset}&{query}").OkJson();
+                var ids = r.GetProperty("Messages").EnumerateArray().Select(m => m.GetProperty("MessageID").GetString()!).ToList();
+                var want = expected.Skip(offset).Take(count).ToList();
+                Assert.True(want.SequenceEqual(ids), $"{query}, count {count}, offset {offset}: {ids.Count} messages, {ids.Intersect(want).Count()} expected ones, first at {want.IndexOf(ids.FirstOrDefault() ?? "")}");
+                Assert.Equal(expected.Count, r.GetProperty("TotalCount").GetInt32());
+            }
+        }
+    }
+
     private static async Task AssertFindsAsync(Tenant t, string query, params string[] expected)
     {
         var (total, ids) = await SearchAsync(t, query);
@@ -252,19 +273,7 @@ public sealed class MessagesApiSearchTests : IAsyncLifetime
             ("status=sent&fromemail=frequent", m => m.Status == MessageStatus.Sent && m.From.StartsWith("Frequent", StringComparison.Ordinal)),
             ("subject=order%2059", m => m.Subject.StartsWith("Order 59", StringComparison.Ordinal)),
         };
-        foreach (var (query, match) in filters)
-        {
-            var expected = mine.Where(match).OrderByDescending(m => m.ReceivedAt).Select(m => m.Id.ToString()).ToList();
-            Assert.NotEmpty(expected);
-            foreach (var (count, offset) in new[] { (50, 0), (50, 50), (7, 300), (500, 0), (100, Math.Max(0, expected.Count - 30)), (50, expected.Count) })
-            {
-                var r = await t.ServerApi.GetAsync($"/messages/outbound?count={count}&offset={offset}&{query}").OkJson();
-                var ids = r.GetProperty("Messages").EnumerateArray().Select(m => m.GetProperty("MessageID").GetString()!).ToList();
-                var want = expected.Skip(offset).Take(count).ToList();
-                Assert.True(want.SequenceEqual(ids), $"{query}, count {count}, offset {offset}: {ids.Count} messages, {ids.Intersect(want).Count()} expected ones, first at {want.IndexOf(ids.FirstOrDefault() ?? "")}");
-                Assert.Equal(expected.Count, r.GetProperty("TotalCount").GetInt32());
-            }
-        }
+        await AssertEveryPageAsync(t, mine, filters);
         var theirs = await SearchAsync(other, "fromemail=frequent%40shop");
         Assert.Equal(MessageLog.MinWalkRows, theirs.Total);
         Assert.Empty(theirs.Ids.Intersect(mine.Select(m => m.Id.ToString())));
@@ -323,19 +332,7 @@ public sealed class MessagesApiSearchTests : IAsyncLifetime
             ("fromemail=news%40other.test&status=failed", m => Has(m, "news@other.test") && m.Status == MessageStatus.Failed),
             ($"fromemail=shop&fromdate={fd}&todate={td}", m => Has(m, "shop") && m.ReceivedAt >= fdMs && m.ReceivedAt <= tdMs),
         };
-        foreach (var (query, match) in filters)
-        {
-            var expected = mine.Where(match).OrderByDescending(m => m.ReceivedAt).Select(m => m.Id.ToString()).ToList();
-            Assert.NotEmpty(expected);
-            foreach (var (count, offset) in new[] { (50, 0), (50, 50), (7, 300), (500, 0), (100, Math.Max(0, expected.Count - 30)), (50, expected.Count) })
-            {
-                var r = await t.ServerApi.GetAsync($"/messages/outbound?count={count}&offset={offset}&{query}").OkJson();
-                var ids = r.GetProperty("Messages").EnumerateArray().Select(m => m.GetProperty("MessageID").GetString()!).ToList();
-                var want = expected.Skip(offset).Take(count).ToList();
-                Assert.True(want.SequenceEqual(ids), $"{query}, count {count}, offset {offset}: {ids.Count} messages, {ids.Intersect(want).Count()} expected ones, first at {want.IndexOf(ids.FirstOrDefault() ?? "")}");
-                Assert.Equal(expected.Count, r.GetProperty("TotalCount").GetInt32());
-            }
-        }
+        await AssertEveryPageAsync(t, mine, filters);
         var none = await SearchAsync(t, "fromemail=nobody%40shop.test");
         Assert.Equal(0, none.Total);
         Assert.Empty(none.Ids);
