@@ -72,14 +72,7 @@ public sealed partial class MessageStreamService(MailroomDb db, PlatformSettings
         };
         Apply(stream, r);
         db.MessageStreams.Add(stream);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            throw new MailroomException(PostmarkErrors.MessageStreamExists, $"A stream with ID '{id}' already exists on this server.");
-        }
+        await db.SaveUniqueAsync(() => new MailroomException(PostmarkErrors.MessageStreamExists, $"A stream with ID '{id}' already exists on this server."), ct);
         return ToResponse(stream);
     }
 

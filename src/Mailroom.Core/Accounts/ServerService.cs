@@ -179,17 +179,8 @@ public sealed class ServerService(MailroomDb db, Secrets secrets, PlatformSettin
     }
 
     /// <summary>Saves; a unique-index race that the checks above could not see answers as a duplicate name.</summary>
-    private async Task SaveUniqueAsync(CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            throw new MailroomException(PostmarkErrors.ServerNameExists, "A server with this name or inbound domain already exists.");
-        }
-    }
+    private Task SaveUniqueAsync(CancellationToken ct) =>
+        db.SaveUniqueAsync(() => new MailroomException(PostmarkErrors.ServerNameExists, "A server with this name or inbound domain already exists."), ct);
 
     internal ServerResponse ToResponse(Server s) => new()
     {

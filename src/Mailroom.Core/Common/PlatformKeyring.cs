@@ -65,7 +65,7 @@ public abstract class PlatformKeyring<TSigner>(IServiceScopeFactory scopes, Secr
             {
                 await db.SaveChangesAsync(ct);
             }
-            catch (DbUpdateException)
+            catch (DbUpdateException e) when (UniqueIndex.IsViolation(e))
             {
                 db.ChangeTracker.Clear(); // another node's key is in: use it
             }

@@ -89,7 +89,7 @@ public sealed class DmarcService(MailroomDb db, DnsRecordChecks checks, DnsLooku
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (UniqueIndex.IsViolation(e))
         {
             // Two requests at once: the unique index on SendingDomainId kept one; answer it.
             db.ChangeTracker.Clear();

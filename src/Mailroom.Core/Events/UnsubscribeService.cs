@@ -67,7 +67,7 @@ public sealed partial class UnsubscribeService(MailroomDb db, UnsubscribeKeyring
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (UniqueIndex.IsViolation(e))
         {
             // Two requests at once (a mail client's one-click POST and a click on the page): the unique index let one in.
             db.ChangeTracker.Clear();

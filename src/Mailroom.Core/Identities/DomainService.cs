@@ -43,14 +43,7 @@ public sealed class DomainService(
         // A domain starts with a pending key: its record must be published and verified before it signs (§5.3).
         domain.Keys.Add(keys.NewKey(DkimKeyState.Pending, []));
         db.Domains.Add(domain);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            throw new MailroomException(PostmarkErrors.DomainExists, $"The domain '{name}' already exists on this account.");
-        }
+        await db.SaveUniqueAsync(() => new MailroomException(PostmarkErrors.DomainExists, $"The domain '{name}' already exists on this account."), ct);
         return ToDetails(domain);
     }
 
@@ -122,14 +115,8 @@ public sealed class DomainService(
         if (domain.Keys.Any(k => k.State == DkimKeyState.Pending))
             throw RotationPending(domain.Name);
         domain.Keys.Add(keys.NewKey(DkimKeyState.Pending, domain.Keys.Select(k => k.Selector)));
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            throw RotationPending(domain.Name); // a concurrent rotation won the unique (domain, state) index
-        }
+        // A concurrent rotation won the unique (domain, state) index.
+        await db.SaveUniqueAsync(() => RotationPending(domain.Name), ct);
         return ToDetails(domain);
     }
 

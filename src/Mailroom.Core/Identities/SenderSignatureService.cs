@@ -67,7 +67,7 @@ public sealed class SenderSignatureService(
             await db.SaveChangesAsync(ct);
             queue.Committed();
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (UniqueIndex.IsViolation(e))
         {
             throw Exists(email);
         }

@@ -233,17 +233,8 @@ public sealed partial class TemplateService(MailroomDb db, TimeProvider clock)
     }
 
     /// <summary>Saves; a concurrent create of the same alias loses on the unique index and gets 1122, as the check would.</summary>
-    private async Task SaveUniqueAsync(Template t, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            throw new MailroomException(PostmarkErrors.InvalidTemplateField, $"The alias '{t.Alias}' is already used by another template of this server.");
-        }
-    }
+    private Task SaveUniqueAsync(Template t, CancellationToken ct) =>
+        db.SaveUniqueAsync(() => new MailroomException(PostmarkErrors.InvalidTemplateField, $"The alias '{t.Alias}' is already used by another template of this server."), ct);
 
     private static TemplateVersion Snapshot(Template t, DateTime now) => new()
     {
