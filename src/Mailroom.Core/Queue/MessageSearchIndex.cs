@@ -24,7 +24,10 @@ public static class MessageSearchIndex
     public const string CursorTable = "outbound_message_search_cursor";
 
     /// <summary>The rows above the cursor, for the search to test directly (SQLite).</summary>
-    public const string UnindexedRows = $"SELECT m.* FROM outbound_messages AS m WHERE m.rowid > (SELECT \"Indexed\" FROM {CursorTable})";
+    // NOT INDEXED: the rows above the cursor are read by rowid range only (SQLite still uses the rowid with NOT INDEXED).
+    // Without it the planner took the caller's server and stream terms, pushed into this branch, to the
+    // (ServerId, Stream, ReceivedAt) index and read every row of the stream: 175 ms p50 for a recipient search at 1M.
+    public const string UnindexedRows = $"SELECT m.* FROM outbound_messages AS m NOT INDEXED WHERE m.rowid > (SELECT \"Indexed\" FROM {CursorTable})";
 
     private const string Cursor = $"SELECT \"Indexed\" FROM {CursorTable}";
 

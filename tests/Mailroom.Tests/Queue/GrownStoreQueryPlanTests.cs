@@ -50,6 +50,9 @@ public sealed class GrownStoreQueryPlanTests
         {
             Assert.Contains("SCAN outbound_message_search VIRTUAL TABLE INDEX", plan, StringComparison.Ordinal);
             Assert.Contains("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", plan, StringComparison.Ordinal);
+            // The rows above the search index's cursor: a rowid range, not every row of the stream by its index.
+            Assert.Contains("SEARCH m USING INTEGER PRIMARY KEY (rowid>?)", plan, StringComparison.Ordinal);
+            Assert.DoesNotContain("SEARCH m USING INDEX", plan, StringComparison.Ordinal);
         }
         Assert.DoesNotContain(plans, ScansAMessageTable);
     }
