@@ -61,9 +61,8 @@ public sealed class WebhookSender : IDisposable
                 {
                     Content = new ByteArrayContent(plan.BodyUtf8),
                 };
-                // A constant: set as it is, not parsed per POST.
+                // Constants: set as they are, not parsed per POST.
                 request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-8");
-                // A constant: set as it is, not parsed per POST.
                 request.Headers.TryAddWithoutValidation("User-Agent", "Mailroom-Webhooks/1.0");
                 var (user, password) = Credentials(plan, url);
                 if (user is not null)
