@@ -92,7 +92,9 @@ public static class WebhookLoad
         var headerSamples = 0;
         Dictionary<string, string>? dispatcherHeaders = null;
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var rb = WebApplication.CreateSlimBuilder();
+        // No appsettings reloading (as Mailroom's own host): it watches the working folder with inotify, and with the
+        // bench's data folder beneath it (run from /tmp) every WAL write woke the watcher during the dispatcher's windows.
+        var rb = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         rb.WebHost.UseUrls("http://127.0.0.1:0");
         rb.Logging.ClearProviders();
         await using var receiver = rb.Build();

@@ -36,7 +36,9 @@ internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<We
     {
         b.ToTable("webhook_deliveries");
         b.Property(d => d.Url).HasMaxLength(2000);
-        b.HasIndex(d => new { d.State, d.NextAttemptAt });
+        // Pending rows only (what claims read): a delivered row leaves the index instead of moving within it, and the
+        // index stays the size of the backlog, not of the history.
+        b.HasIndex(d => new { d.State, d.NextAttemptAt }).HasFilter("\"State\" = 0");
         b.HasIndex(d => d.WebhookId);
         b.HasOne(d => d.Event).WithMany().HasForeignKey(d => d.EventId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<Webhook>().WithMany().HasForeignKey(d => d.WebhookId).OnDelete(DeleteBehavior.Cascade);

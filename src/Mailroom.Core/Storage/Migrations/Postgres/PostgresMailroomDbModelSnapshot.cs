@@ -2001,7 +2001,8 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
 
                     b.HasIndex("WebhookId");
 
-                    b.HasIndex("State", "NextAttemptAt");
+                    b.HasIndex("State", "NextAttemptAt")
+                        .HasFilter("\"State\" = 0");
 
                     b.ToTable("webhook_deliveries", (string)null);
                 });

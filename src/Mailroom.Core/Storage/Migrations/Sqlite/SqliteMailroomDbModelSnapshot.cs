@@ -1938,7 +1938,8 @@ namespace Mailroom.Core.Storage.Migrations.Sqlite
 
                     b.HasIndex("WebhookId");
 
-                    b.HasIndex("State", "NextAttemptAt");
+                    b.HasIndex("State", "NextAttemptAt")
+                        .HasFilter("\"State\" = 0");
 
                     b.ToTable("webhook_deliveries", (string)null);
                 });
