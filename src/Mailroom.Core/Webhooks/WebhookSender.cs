@@ -49,7 +49,7 @@ public sealed class WebhookSender : IDisposable
 
     public async Task<WebhookSendResult> SendAsync(WebhookRequestPlan plan, CancellationToken ct)
     {
-        var watch = Stopwatch.StartNew();
+        var watch = Stopwatch.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.Timeout);
         var url = plan.Url;
@@ -105,7 +105,7 @@ public sealed class WebhookSender : IDisposable
         }
     }
 
-    private static int Ms(Stopwatch w) => (int)Math.Min(int.MaxValue, w.ElapsedMilliseconds);
+    private static int Ms(long started) => (int)Math.Min(int.MaxValue, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
     private static RefusedDestinationException? Refused(Exception? e)
     {
