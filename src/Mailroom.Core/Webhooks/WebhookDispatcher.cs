@@ -591,7 +591,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     }
 
     /// <summary>
-    /// The dispatcher's own writes (leases, outcomes, attempts) are committed without an fsync of their own: SQLite
+    /// The dispatcher's own writes (outcomes, attempts; on PostgreSQL also leases) are committed without an fsync of their own: SQLite
     /// <c>synchronous=NORMAL</c> in WAL mode (PostgreSQL: <c>synchronous_commit = off</c> for the transaction). Such a
     /// commit survives a crash of the process (kill -9: the WAL is in the OS's cache) and is made durable by the next
     /// full commit or checkpoint; only a power loss can undo it, and what it undoes costs a second POST of an event
