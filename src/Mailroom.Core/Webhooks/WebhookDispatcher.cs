@@ -196,18 +196,9 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         var maxHeld = BatchesPerHost * _batch * Math.Max(1, options.MaxConcurrency / _perHost);
         if (Volatile.Read(ref _inFlight) >= maxHeld)
             return ([], 0, false);
-        var claimed = await ClaimAsync(limit, ct);
+        var (claimed, hooks) = await ClaimAsync(limit, ct);
         if (claimed.Count == 0)
             return ([], 0, false);
-        var hookIds = claimed.Where(d => d.WebhookId is not null).Select(d => d.WebhookId!.Value).Distinct().ToList();
-        var hooks = new Dictionary<int, PreparedHook>();
-        if (hookIds.Count > 0)
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
-            foreach (var w in await db.Webhooks.AsNoTracking().Where(w => hookIds.Contains(w.Id)).ToListAsync(ct))
-                hooks[w.Id] = Prepare(w);
-        }
         var claim = new Claim(claimed.Count);
         var postUntil = clock.GetUtcNow() + options.Lease / 2;
         Interlocked.Add(ref _inFlight, claimed.Count);
@@ -405,7 +396,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     /// again when the lease ends. The events (immutable once written) are read by a second statement.</item>
     /// </list>
     /// </summary>
-    private async Task<List<Item>> ClaimAsync(int limit, CancellationToken ct)
+    private async Task<(List<Item> Rows, Dictionary<int, PreparedHook> Hooks)> ClaimAsync(int limit, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
@@ -422,7 +413,25 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             try
             {
                 var connection = db.Database.GetDbConnection();
-                return postgres ? await ClaimLeasedAsync(connection, limit, now, busy, ct) : await ClaimHeldAsync(connection, limit, now, busy, ct);
+                var rows = postgres ? await ClaimLeasedAsync(connection, limit, now, busy, ct) : await ClaimHeldAsync(connection, limit, now, busy, ct);
+                // Their webhooks, read on the same connection: headers parsed and secrets decrypted once a claim.
+                var hooks = new Dictionary<int, PreparedHook>();
+                var hookIds = rows.Where(d => d.WebhookId is not null).Select(d => d.WebhookId!.Value).Distinct().ToList();
+                try
+                {
+                    if (hookIds.Count > 0)
+                        foreach (var w in await db.Webhooks.AsNoTracking().Where(w => hookIds.Contains(w.Id)).ToListAsync(ct))
+                            hooks[w.Id] = Prepare(w);
+                }
+                catch when (!postgres)
+                {
+                    // Not handed to a lane, so never recorded: let them go (PostgreSQL's leases end by themselves).
+                    foreach (var row in rows)
+                        _held.TryRemove(row.Id, out _);
+                    _rescan = true;
+                    throw;
+                }
+                return (rows, hooks);
             }
             finally
             {
