@@ -191,7 +191,9 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
     {
         var t = await EndpointAsync("stop");
         const int events = 20;
-        await EventsAsync(t, "stop", 0, events);
+        // One at a time: the claims take them in this order on both databases.
+        for (var i = 0; i < events; i++)
+            await EventsAsync(t, "stop", i);
         var gate = Hold("stop");
         var dispatcher = NewDispatcher();
         var first = new CancellationTokenSource();
@@ -199,7 +201,8 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         await Eventually.True(() => Task.FromResult(dispatcher.InFlight == Batch * WebhookDispatcher.BatchesPerHost && Recipients("stop").Count == PerHost),
             because: "two batches are claimed and the endpoint holds its first POSTs");
         // Stopped while PerHost POSTs hang (the receiver has them; their outcome is never known) and the rest wait.
-        var unknown = Recipients("stop");
+        var unknown = Recipients("stop").Order().ToList();
+        Assert.Equal([Recipient("stop", 0), Recipient("stop", 1)], unknown);
         await first.CancelAsync();
         await worker;
         first.Dispose();
@@ -210,14 +213,21 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         Assert.Empty(await AttemptsAsync());
 
         gate.SetResult();
+        // The next run (the endpoint hanging again, to see what it posts first) starts with the oldest released rows,
+        // not after the rows the stopped run had read: its first POSTs are those whose outcome was never known.
+        gate = Hold("stop");
         using var second = new CancellationTokenSource();
         worker = dispatcher.RunAsync(second.Token);
         try
         {
+            await Eventually.True(() => Task.FromResult(Recipients("stop").Count == 2 * PerHost), because: "the next run posts again");
+            Assert.Equal(unknown, Recipients("stop").Skip(PerHost).Order());
+            gate.SetResult();
             await Eventually.True(() => AllDeliveredAsync(events), because: "the next run posts every released row");
         }
         finally
         {
+            gate.TrySetResult();
             await second.CancelAsync();
             await worker;
         }
@@ -319,7 +329,8 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
             // 1: the first batch (full: the next claim reads on from its last row).
             rounds.AddRange(await dispatcher.StartDueAsync(CancellationToken.None));
             await Eventually.True(() => Task.FromResult(Recipients("held").Count == Batch), because: "the first batch is being posted");
-            // 2: the rest (short: the next claim starts over).
+            // 2: the rest (short: the next claim starts over). Written in one request, they share the first batch's
+            // NextAttemptAt: the cursor's Id is what tells them from the rows claimed.
             rounds.AddRange(await dispatcher.StartDueAsync(CancellationToken.None));
             Assert.Equal(events, dispatcher.InFlight);
             var now = Host.Clock.GetUtcNow().ToUnixTimeMilliseconds();
