@@ -12,8 +12,8 @@ namespace Mailroom.Tests.Webhooks;
 /// enough rows waiting) and the bound on rows held all come into play with a few dozen events. On SQLite a claim is a
 /// read from a cursor and the rows claimed are held in memory (no lease written); on PostgreSQL rows are leased. What
 /// reaches the receivers must be the same on both: every event once, except a POST whose outcome was never known
-/// (at least once). Events are SubscriptionChange (the Suppressions API); every endpoint is a name of the loopback
-/// receiver (the test DNS server), so each name is its own host lane. The clock moves 1 ms after each batch of events,
+/// (at least once). Events are SubscriptionChange (the Suppressions API); every endpoint is a receiver of its own on
+/// its own loopback address (127.0.0.2, 127.0.0.3...), so each is its own host lane. The clock moves 1 ms after each batch of events,
 /// so the rows' NextAttemptAt order is the order they were written in on both databases.
 /// </summary>
 public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
@@ -34,18 +34,36 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         },
         Host.Clock, Host.App.Services.GetRequiredService<Secrets>(), Host.App.Services.GetRequiredService<ILogger<WebhookDispatcher>>());
 
-    /// <summary>A tenant whose one webhook posts to http://{name}.hooks.example.com:{port}/{name} (the receiver).</summary>
+    /// <summary>Each endpoint's own receiver, on its own loopback address (so its own host lane), by name.</summary>
+    private readonly Dictionary<string, WebhookReceiver> _receivers = new(StringComparer.Ordinal);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        foreach (var receiver in _receivers.Values)
+            await receiver.DisposeAsync();
+    }
+
+    /// <summary>A tenant whose one webhook posts to http://127.0.0.N:port/{name}, a receiver of its own: an address,
+    /// not a name, so no POST waits for DNS (a busy machine's slow answer would fail one).</summary>
     private async Task<Tenant> EndpointAsync(string name)
     {
-        DnsServer.AddA($"{name}.hooks.example.com", IPAddress.Loopback);
+        var receiver = await WebhookReceiver.StartAsync($"127.0.0.{2 + _receivers.Count}");
+        _receivers[name] = receiver;
         var t = await Host.CreateTenantAsync(name);
         await t.ServerApi.PostAsJsonAsync("/webhooks", new
         {
-            Url = $"http://{name}.hooks.example.com:{new Uri(Receiver.BaseUrl).Port}/{name}",
+            Url = $"{receiver.BaseUrl}/{name}",
             Triggers = new { SubscriptionChange = new { Enabled = true } },
         }).OkJson();
         return t;
     }
+
+    /// <summary>The host (lane) of an endpoint's rows.</summary>
+    private string HostOf(string name) => new Uri(_receivers[name].BaseUrl).Host;
+
+    /// <summary>Every POST every endpoint received.</summary>
+    private IEnumerable<ReceivedWebhook> AllReceived => _receivers.Values.SelectMany(r => r.Received);
 
     /// <summary>Events {name}{from}..{name}{from + count - 1}@example.net in one request (one transaction), then 1 ms later.</summary>
     private async Task EventsAsync(Tenant t, string name, int from, int count = 1)
@@ -61,7 +79,7 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
 
     /// <summary>The recipients of the POSTs an endpoint received, in the order received (a recipient twice: posted twice).</summary>
     private List<string> Recipients(string name) =>
-        Receiver.At("/" + name).Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Recipient").GetString()!).ToList();
+        _receivers[name].At("/" + name).Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("Recipient").GetString()!).ToList();
 
     private Task<List<WebhookDelivery>> DeliveriesAsync() =>
         Host.ScopedAsync(sp => sp.GetRequiredService<MailroomDb>().WebhookDeliveries.AsNoTracking().OrderBy(d => d.Id).ToListAsync());
@@ -85,7 +103,7 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         var deliveries = await DeliveriesAsync();
         Assert.Equal(rows, deliveries.Count);
         Assert.All(deliveries, d => Assert.Equal((WebhookDeliveryState.Delivered, 1), (d.State, d.Attempts)));
-        var traces = Receiver.Received.Select(r => r.Headers["X-PM-Webhook-Trace-Id"]).ToList();
+        var traces = AllReceived.Select(r => r.Headers["X-PM-Webhook-Trace-Id"]).ToList();
         Assert.Equal(traces.Count, traces.Distinct().Count());
         Assert.Equal(deliveries.Select(d => $"{d.EventId}-{d.Id}").Order(), traces.Order());
         var attempts = await AttemptsAsync();
@@ -93,11 +111,10 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
     }
 
     /// <summary>Holds an endpoint's requests open (a hanging endpoint) until <see cref="TaskCompletionSource.SetResult"/>.</summary>
-    private TaskCompletionSource Hold(params string[] names)
+    private TaskCompletionSource Hold(string name)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var paths = names.Select(n => "/" + n).ToHashSet();
-        Receiver.Hold = path => paths.Contains(path) ? gate.Task : Task.CompletedTask;
+        _receivers[name].Hold = _ => gate.Task;
         return gate;
     }
 
@@ -167,7 +184,7 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
             await Eventually.True(() => Task.FromResult(dispatcher.InFlight == Batch * WebhookDispatcher.BatchesPerHost && Recipients("busy").Count == PerHost),
                 because: "two batches of the hanging host are claimed");
             var oldest = (await DeliveriesAsync()).Min(d => d.NextAttemptAt);
-            await ExecuteAsync($"UPDATE webhook_deliveries SET \"State\" = 0, \"NextAttemptAt\" = {oldest - 1000} WHERE \"Host\" = 'late.hooks.example.com'");
+            await ExecuteAsync($"UPDATE webhook_deliveries SET \"State\" = 0, \"NextAttemptAt\" = {oldest - 1000} WHERE \"Host\" = '{HostOf("late")}'");
             // No claim comes back short and no row is released while "busy" hangs: on SQLite only the cursor's lifetime
             // brings the claim back to the start.
             await Eventually.True(() => Task.FromResult(Recipients("late").Count > 0), because: "the late row is posted while the other host still hangs");
@@ -258,7 +275,7 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         var worker = dispatcher.RunAsync(stop.Token);
         try
         {
-            await Eventually.True(async () => (await DeliveriesAsync()).Count(d => d.Host == "fast.hooks.example.com" && d.State == WebhookDeliveryState.Delivered) == fastEvents,
+            await Eventually.True(async () => (await DeliveriesAsync()).Count(d => d.Host == HostOf("fast") && d.State == WebhookDeliveryState.Delivered) == fastEvents,
                 because: "the other host's rows are posted and recorded while the first hangs");
             Assert.Equal(PerHost, Recipients("slow").Count);
             Assert.True(dispatcher.InFlight <= MaxHeld);
@@ -359,6 +376,38 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         Assert.Equal(Enumerable.Range(0, events).Select(i => Recipient("held", i)).Order(), Recipients("held").Order());
         await AssertEachRowPostedOnceAsync(events);
         Assert.All(await DeliveriesAsync(), d => Assert.Equal(((string?)null, 0L), (d.LeaseOwner, d.LeaseUntil)));
+    }
+
+    /// <summary>
+    /// A round that fails after its claim (here the read of the claimed rows' webhooks: the table is renamed for the
+    /// round, as a transient error would make that read fail) must not keep its rows from the next claims for longer
+    /// than a lease. PostgreSQL: the rows' leases end and they are claimed again. SQLite: the claim put them in the
+    /// held set and nothing takes them out (StartAsync neither queues nor releases them), so this node never claims
+    /// them again until it restarts.
+    /// </summary>
+    [Fact]
+    public async Task RowsOfARoundThatFailsAfterItsClaimAreClaimedAgainNoLaterThanALeaseLater()
+    {
+        var t = await EndpointAsync("fails");
+        const int events = 3;
+        await EventsAsync(t, "fails", 0, events);
+        var dispatcher = NewDispatcher();
+        await ExecuteAsync("ALTER TABLE webhooks RENAME TO webhooks_away");
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => dispatcher.StartDueAsync(CancellationToken.None));
+        }
+        finally
+        {
+            await ExecuteAsync("ALTER TABLE webhooks_away RENAME TO webhooks");
+        }
+        Assert.Equal(0, dispatcher.InFlight);
+        Assert.Empty(AllReceived);
+        Host.Clock.Advance(new WebhookOptions().Lease + TimeSpan.FromSeconds(1));
+        for (var round = 0; round < 3; round++)
+            await Task.WhenAll(await dispatcher.StartDueAsync(CancellationToken.None));
+        Assert.Equal(Enumerable.Range(0, events).Select(i => Recipient("fails", i)).Order(), Recipients("fails").Order());
+        await AssertEachRowPostedOnceAsync(events);
     }
 
     [Fact]
