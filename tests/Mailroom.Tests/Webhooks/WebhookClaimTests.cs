@@ -378,6 +378,45 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         Assert.All(await DeliveriesAsync(), d => Assert.Equal(((string?)null, 0L), (d.LeaseOwner, d.LeaseUntil)));
     }
 
+    [Fact]
+    public async Task RowsWhoseOutcomesCouldNotBeRecordedArePostedAgain()
+    {
+        var t = await EndpointAsync("unrecorded");
+        const int events = 6;
+        for (var i = 0; i < events; i++)
+            await EventsAsync(t, "unrecorded", i);
+        var dispatcher = NewDispatcher(perHost: Batch);
+        // The record's transaction fails (its attempts cannot be inserted): the POSTs were made, their outcome is lost.
+        await ExecuteAsync(TestDatabase.IsPostgres
+            ? "CREATE FUNCTION injected_failure() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"
+            : "CREATE TRIGGER injected_failure BEFORE INSERT ON webhook_attempts BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+        if (TestDatabase.IsPostgres)
+            await ExecuteAsync("CREATE TRIGGER injected_failure BEFORE INSERT ON webhook_attempts FOR EACH ROW EXECUTE FUNCTION injected_failure()");
+        await Task.WhenAll(await dispatcher.StartDueAsync(CancellationToken.None));
+        await ExecuteAsync("DROP TRIGGER injected_failure" + (TestDatabase.IsPostgres ? " ON webhook_attempts" : ""));
+        var first = Enumerable.Range(0, Batch).Select(i => Recipient("unrecorded", i)).ToList();
+        Assert.Equal(first, Recipients("unrecorded").Order());
+        Assert.Equal(0, dispatcher.InFlight);
+        Assert.All(await DeliveriesAsync(), d => Assert.Equal((WebhookDeliveryState.Pending, 0), (d.State, d.Attempts)));
+        Assert.Empty(await AttemptsAsync());
+        if (TestDatabase.IsPostgres)
+            // Their leases stand (the release was part of the failed transaction): claimed again when they end.
+            Host.Clock.Advance(new WebhookOptions().Lease + TimeSpan.FromSeconds(1));
+        else
+        {
+            // SQLite: no longer held, and the claim starts over (its cursor had passed them): the next claim takes
+            // them again at once, before the two rows no claim had reached.
+            await Task.WhenAll(await dispatcher.StartDueAsync(CancellationToken.None));
+            Assert.Equal(first.Concat(first).Order(), Recipients("unrecorded").Order());
+        }
+        for (var round = 0; round < 3; round++)
+            await Task.WhenAll(await dispatcher.StartDueAsync(CancellationToken.None));
+        // At least once: the four whose outcome was lost are posted twice, the other two once; each recorded once.
+        Assert.Equal(first.Concat(Enumerable.Range(0, events).Select(i => Recipient("unrecorded", i))).Order(), Recipients("unrecorded").Order());
+        Assert.All(await DeliveriesAsync(), d => Assert.Equal((WebhookDeliveryState.Delivered, 1), (d.State, d.Attempts)));
+        Assert.Equal(events, (await AttemptsAsync()).Count);
+    }
+
     /// <summary>
     /// A round that fails after its claim (here the read of the claimed rows' webhooks: the table is renamed for the
     /// round, as a transient error would make that read fail) must not keep its rows from the next claims for longer
