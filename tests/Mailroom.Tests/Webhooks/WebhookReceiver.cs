@@ -29,10 +29,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
         BaseUrl = url;
     }
 
-    public static async Task<WebhookReceiver> StartAsync()
+    /// <param name="listen">The loopback address to listen on: 127.0.0.2, 127.0.0.3... are other hosts to the
+    /// dispatcher (its lanes are per host name or address) without a DNS name to resolve.</param>
+    public static async Task<WebhookReceiver> StartAsync(string listen = "127.0.0.1")
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://{listen}:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         WebhookReceiver? self = null;
