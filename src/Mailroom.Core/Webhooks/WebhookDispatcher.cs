@@ -401,7 +401,6 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MailroomDb>();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var busy = _hosts.Where(h => Busy(h.Value)).Select(h => h.Key).Take(200).ToList();
         var postgres = db is PostgresMailroomDb;
         // PostgreSQL: this node's claims and records take turns (as they must on SQLite's one writer). SQLite: the claim
         // only reads, so it waits for other claims alone; the held rows it skips are read inside that turn.
@@ -409,6 +408,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         await turn.WaitAsync(ct);
         try
         {
+            // Hosts with enough waiting, as of this turn.
+            var busy = _hosts.Where(h => Busy(h.Value)).Select(h => h.Key).Take(200).ToList();
             await db.Database.OpenConnectionAsync(ct);
             try
             {
@@ -478,6 +479,9 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             _cursor = null;
         }
         var cursor = _cursor;
+        // Set before the read too: a host left out that frees up while the claim runs makes the next claim start over.
+        if (busy.Count > 0)
+            _passedOver = true;
         var items = new List<Item>();
         await using (var command = connection.CreateCommand())
         {
