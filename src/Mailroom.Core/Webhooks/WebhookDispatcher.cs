@@ -736,8 +736,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                 log.LogInformation("Webhook {Delivery} to {Host}: {Outcome} ({Error})", d.Id, d.Host, outcome, r.Error);
         }
         // Counted per record type and outcome once a batch (most batches are one kind), not once per row.
-        foreach (var kind in rows.CountBy(x => (x.RecordType, x.Outcome)))
-            MailroomMetrics.WebhookAttempt(kind.Key.RecordType, kind.Key.Outcome, kind.Value);
+        foreach (var kind in Kinds(rows, x => (x.RecordType, x.Outcome)))
+            MailroomMetrics.WebhookAttempt(kind.Key.RecordType, kind.Key.Outcome, kind.Count());
         var at = now.ToUnixTimeMilliseconds();
         await _writeTurn.WaitAsync(ct);
         try
@@ -783,7 +783,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             relax.CommandText = "SET LOCAL synchronous_commit = off";
             await relax.ExecuteNonQueryAsync(ct);
         }
-        foreach (var same in rows.GroupBy(x => (x.State, x.Attempts, x.Next, x.Last)))
+        foreach (var same in Kinds(rows, x => (x.State, x.Attempts, x.Next, x.Last)))
             foreach (var chunk in same.Chunk(500))
             {
                 await using var update = connection.CreateCommand();
@@ -791,7 +791,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                 // Ids are the database's own integers, so they are written inline; the values are parameters.
                 update.CommandText = "UPDATE webhook_deliveries SET \"State\" = @State, \"Attempts\" = @Attempts, \"NextAttemptAt\" = @NextAttemptAt, " +
                     "\"LeaseUntil\" = 0, \"LeaseOwner\" = NULL, \"LastResult\" = @LastResult WHERE \"Id\" IN (" +
-                    string.Join(",", chunk.Select(x => x.D.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ")";
+                    Ids(chunk.Select(x => x.D.Id)) + ")";
                 Add(update, "@State", (int)same.Key.State);
                 Add(update, "@Attempts", same.Key.Attempts);
                 Add(update, "@NextAttemptAt", same.Key.Next);
@@ -804,7 +804,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             await using var release = connection.CreateCommand();
             release.Transaction = statements.Transaction;
             release.CommandText = "UPDATE webhook_deliveries SET \"LeaseUntil\" = 0, \"LeaseOwner\" = NULL WHERE \"Id\" IN (" +
-                string.Join(",", chunk.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ")";
+                Ids(chunk) + ")";
             await release.ExecuteNonQueryAsync(ct);
         }
         if (statements.Postgres)
@@ -819,7 +819,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             // what a statement run per row cost (Microsoft.Data.Sqlite binds each parameter by name, per run): more
             // than SQLite's own insert. 1,000 named parameters in one statement, or a JSON array read by json_each, cost
             // more still (measured before: 4.4 against 3.6 µs a row for the statement per row).
-            foreach (var same in rows.GroupBy(x => (x.RecordType, x.Outcome, Error: x.R.Success ? "" : x.Last)))
+            foreach (var same in Kinds(rows, x => (x.RecordType, x.Outcome, Error: x.R.Success ? "" : x.Last)))
                 foreach (var chunk in same.Chunk(500))
                 {
                     var values = new System.Text.StringBuilder(chunk.Length * 40);
@@ -855,6 +855,38 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                     _ => Inbound.InboundStatus.Failed,
                 })), ct);
         await statements.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// The rows grouped by a key, as GroupBy, with a shortcut for the common batch whose rows all share one key ("delivered
+    /// at the first attempt"): one comparison per row with the first, instead of hashing each row's key (its strings) into
+    /// a lookup. Metrics count a group's rows.
+    /// </summary>
+    private static IEnumerable<IGrouping<TKey, T>> Kinds<T, TKey>(List<T> rows, Func<T, TKey> key) where TKey : IEquatable<TKey>
+    {
+        if (rows.Count == 0)
+            return [];
+        var first = key(rows[0]);
+        for (var i = 1; i < rows.Count; i++)
+            if (!key(rows[i]).Equals(first))
+                return rows.GroupBy(key);
+        return [new OneKind<TKey, T>(first, rows)];
+    }
+
+    private sealed class OneKind<TKey, T>(TKey key, List<T> rows) : IGrouping<TKey, T>
+    {
+        public TKey Key => key;
+        public IEnumerator<T> GetEnumerator() => rows.GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>Database ids written inline, comma-separated (they are the database's own integers).</summary>
+    private static string Ids(IEnumerable<long> ids)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var id in ids)
+            (text.Length == 0 ? text : text.Append(',')).Append(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return text.ToString();
     }
 
     private const string UpdateInboundStatus = "UPDATE inbound_messages SET \"Status\" = @Status WHERE \"WebhookEventId\" = @EventId";
