@@ -52,7 +52,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     private long _cursorSince;
     private volatile bool _rescan;
     private volatile bool _passedOver;
-    private static readonly long CursorLifetimeMs = 5_000;
+    private const long CursorLifetimeMs = 5_000;
     // Outcomes waiting for the recorder, how many, whether its loop runs, and the signal that enough of them wait.
     private readonly ConcurrentQueue<Item> _outcomes = new();
     private int _outcomeCount;
@@ -140,8 +140,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     /// <summary>
     /// The worker's loop: claims again at once while claims come back full and leave a host with room (more may be due
     /// for it or for hosts behind it), else when a host's waiting rows fall under one batch or every half second. A claim
-    /// right after one that filled every host it found would only read past those hosts' rows to find nothing. Ends with <paramref name="ct"/>, after
-    /// the rows it claimed are recorded or released.
+    /// right after one that filled every host it found would only read past those hosts' rows to find nothing. Ends
+    /// with <paramref name="ct"/>, after the rows it claimed are recorded or released.
     /// </summary>
     public async Task RunAsync(CancellationToken ct)
     {
@@ -503,7 +503,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             {
                 // One parameter (a JSON array) instead of a literal list the parser reads again each claim.
                 held = " AND d.\"Id\" NOT IN (SELECT value FROM json_each(@held))";
-                Add(command, "@held", "[" + string.Join(",", exclude.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]");
+                Add(command, "@held", "[" + Ids(exclude) + "]");
             }
             // LeaseUntil: rows a previous run leased are released at start (Nodes.ReleasePreviousRunAsync); none is leased since.
             command.CommandText = $$"""
@@ -604,9 +604,9 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     }
 
     /// <summary>
-    /// The dispatcher's own writes (outcomes, attempts; on PostgreSQL also leases) are committed without an fsync of their own: SQLite
-    /// <c>synchronous=NORMAL</c> in WAL mode (PostgreSQL: <c>synchronous_commit = off</c> for the transaction). Such a
-    /// commit survives a crash of the process (kill -9: the WAL is in the OS's cache) and is made durable by the next
+    /// The dispatcher's own writes (outcomes, attempts; on PostgreSQL also leases) are committed without an fsync of
+    /// their own: SQLite <c>synchronous=NORMAL</c> in WAL mode (PostgreSQL: <c>synchronous_commit = off</c> for the
+    /// transaction). Such a commit survives a crash of the process (kill -9: the WAL is in the OS's cache) and is made durable by the next
     /// full commit or checkpoint; only a power loss can undo it, and what it undoes costs a second POST of an event
     /// (at least once), never the event: the event and its delivery row were committed in full by their producer.
     /// Two fsyncs per claim and per record were most of the dispatcher's time on a busy disk. Returns whether the
