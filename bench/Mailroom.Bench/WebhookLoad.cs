@@ -46,7 +46,8 @@ public static class WebhookLoad
                         remaining, user agent; values copied from one dispatcher request, not computed): shows what the
                         receiver's parsing of them costs (off by default: the ceiling is a plain POST)
           --windows     print each measured window's start and end on CLOCK_MONOTONIC (seconds), to cut a
-                        `perf record -k CLOCK_MONOTONIC` profile to it (`perf report --time START,END`)
+                        `perf record -k CLOCK_MONOTONIC` profile to it (`perf report --time START,END`), and what the
+                        process did in it per event: bytes allocated, thread-pool work items, context switches
         """;
 
     /// <summary>
@@ -65,6 +66,32 @@ public static class WebhookLoad
             quiet = now == last ? quiet + 1 : 0;
             last = now;
         }
+    }
+
+    /// <summary>What the process did in a window (--windows): bytes allocated, gen0 collections, thread-pool work items
+    /// and context switches of all its threads (voluntary and not, from /proc).</summary>
+    private static (long Alloc, int Gen0, long Items, long Ctx) Diag()
+    {
+        long ctx = 0;
+        foreach (var t in Directory.GetDirectories("/proc/self/task"))
+            try
+            {
+                foreach (var l in File.ReadAllLines(Path.Combine(t, "status")))
+                    if (l.StartsWith("voluntary_ctxt_switches", StringComparison.Ordinal) || l.StartsWith("nonvoluntary_ctxt_switches", StringComparison.Ordinal))
+                        ctx += long.Parse(l.Split(':')[1].Trim(), CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // The thread ended meanwhile.
+            }
+        return (GC.GetTotalAllocatedBytes(false), GC.CollectionCount(0), ThreadPool.CompletedWorkItemCount, ctx);
+    }
+
+    private static void PrintDiag(string phase, (long Alloc, int Gen0, long Items, long Ctx) a, int events)
+    {
+        var b = Diag();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"diag {phase}: alloc {(double)(b.Alloc - a.Alloc) / events:0} B/event, gen0 {b.Gen0 - a.Gen0}, work items {(double)(b.Items - a.Items) / events:0.00}/event, ctx switches {(double)(b.Ctx - a.Ctx) / events:0.00}/event, threads {ThreadPool.ThreadCount}"));
     }
 
     /// <summary>Stopwatch ticks on Linux are CLOCK_MONOTONIC nanoseconds, the clock <c>perf record -k CLOCK_MONOTONIC</c> stamps samples with.</summary>
@@ -231,6 +258,7 @@ public static class WebhookLoad
                     all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     Volatile.Write(ref target, events);
                     using var stop = new CancellationTokenSource();
+                    var d0 = windows ? Diag() : default;
                     var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                     var start = Stopwatch.GetTimestamp();
                     var loop = dispatcher.RunAsync(stop.Token);
@@ -240,7 +268,10 @@ public static class WebhookLoad
                     elapsed += Stopwatch.GetElapsedTime(start).TotalSeconds;
                     cpu += (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds;
                     if (windows)
+                    {
                         PrintWindow("dispatcher", start);
+                        PrintDiag("dispatcher", d0, events);
+                    }
                     await stop.CancelAsync();
                     await loop;
                     Volatile.Write(ref target, int.MaxValue);
@@ -260,6 +291,7 @@ public static class WebhookLoad
                 Volatile.Write(ref headerBytes, 0);
                 Volatile.Write(ref headerSamples, 0);
                 var headers = plainHeaders ? dispatcherHeaders : null;
+                var d0 = windows ? Diag() : default;
                 var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 var start = Stopwatch.GetTimestamp();
                 var posted = 0;
@@ -272,7 +304,10 @@ public static class WebhookLoad
                 var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds;
                 if (windows)
+                {
                     PrintWindow("plain", start);
+                    PrintDiag("plain", d0, posted);
+                }
                 return (elapsed, cpu, posted, HeaderAverage());
             }
 

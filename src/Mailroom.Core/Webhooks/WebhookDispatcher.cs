@@ -687,7 +687,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         if (results.Count == 0)
             return;
         var now = clock.GetUtcNow();
-        var rows = new List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long Next, string Outcome, string Last)>();
+        var rows = new List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long? Next, string Outcome, string Last)>();
         var released = new List<long>();
         foreach (var d in results)
         {
@@ -698,7 +698,9 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             }
             var attempts = d.Attempts + 1;
             WebhookDeliveryState state;
-            long next = d.NextAttemptAt;
+            // Set only for a retry: a row that ends keeps its NextAttemptAt, so the rows of a batch that end alike share one
+            // UPDATE (their NextAttemptAt, the events' own times, differ row by row).
+            long? next = null;
             string outcome;
             if (d.RecordType == Inbound.InboundRetrySchedule.RecordType)
             {
@@ -751,7 +753,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     }
 
     private async Task WriteOutcomesAsync(
-        List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long Next, string Outcome, string Last)> rows,
+        List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long? Next, string Outcome, string Last)> rows,
         List<long> released, long at, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -771,7 +773,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     }
 
     private async Task WriteOutcomesAsync(MailroomDb db,
-        List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long Next, string Outcome, string Last)> rows,
+        List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long? Next, string Outcome, string Last)> rows,
         List<long> released, long at, CancellationToken ct)
     {
         await using var statements = await RowStatements.BeginAsync(db, ct);
@@ -789,12 +791,14 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                 await using var update = connection.CreateCommand();
                 update.Transaction = statements.Transaction;
                 // Ids are the database's own integers, so they are written inline; the values are parameters.
-                update.CommandText = "UPDATE webhook_deliveries SET \"State\" = @State, \"Attempts\" = @Attempts, \"NextAttemptAt\" = @NextAttemptAt, " +
+                update.CommandText = "UPDATE webhook_deliveries SET \"State\" = @State, \"Attempts\" = @Attempts, " +
+                    (same.Key.Next is null ? "" : "\"NextAttemptAt\" = @NextAttemptAt, ") +
                     "\"LeaseUntil\" = 0, \"LeaseOwner\" = NULL, \"LastResult\" = @LastResult WHERE \"Id\" IN (" +
                     Ids(chunk.Select(x => x.D.Id)) + ")";
                 Add(update, "@State", (int)same.Key.State);
                 Add(update, "@Attempts", same.Key.Attempts);
-                Add(update, "@NextAttemptAt", same.Key.Next);
+                if (same.Key.Next is { } nextAt)
+                    Add(update, "@NextAttemptAt", nextAt);
                 Add(update, "@LastResult", same.Key.Last);
                 await update.ExecuteNonQueryAsync(ct);
             }

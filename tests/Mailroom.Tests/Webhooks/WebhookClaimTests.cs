@@ -25,12 +25,12 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
     /// host that can post at once.</summary>
     private const int MaxHeld = WebhookDispatcher.BatchesPerHost * Batch * (AllSlots / PerHost);
 
-    private WebhookDispatcher NewDispatcher(IServiceScopeFactory? scopes = null, int perHost = PerHost) => new(
+    private WebhookDispatcher NewDispatcher(IServiceScopeFactory? scopes = null, int perHost = PerHost, int batch = Batch) => new(
         scopes ?? Host.App.Services.GetRequiredService<IServiceScopeFactory>(),
         Host.App.Services.GetRequiredService<WebhookSender>(),
         new WebhookOptions
         {
-            AllowPrivateDestinations = true, ClaimBatch = Batch, MaxConcurrencyPerHost = perHost, MaxConcurrency = AllSlots, NodeId = "claim-tests",
+            AllowPrivateDestinations = true, ClaimBatch = batch, MaxConcurrencyPerHost = perHost, MaxConcurrency = AllSlots, NodeId = "claim-tests",
         },
         Host.Clock, Host.App.Services.GetRequiredService<Secrets>(), Host.App.Services.GetRequiredService<ILogger<WebhookDispatcher>>());
 
@@ -503,6 +503,43 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
             // The event by its key.
             Assert.Contains("SEARCH e USING INTEGER PRIMARY KEY (rowid=?)", plan, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task RowsThatEndAlikeAreRecordedByOneUpdateThoughEachWasDueAtItsOwnTime()
+    {
+        Assert.SkipWhen(TestDatabase.IsPostgres, "statements are traced through SQLite");
+        var t = await EndpointAsync("alike");
+        // As many as the app's sender posts to one host at once (its connections per server).
+        var events = new WebhookOptions().MaxConcurrencyPerHost;
+        // One request each, the clock moving 1 ms after each: a NextAttemptAt per row.
+        for (var i = 0; i < events; i++)
+            await EventsAsync(t, "alike", i);
+        var gate = Hold("alike");
+        var statements = new List<string>();
+        var services = new ServiceCollection();
+        services.AddDbContext<SqliteMailroomDb>(o => o.UseSqlite(Host.Settings.DatabaseSettings.SqliteConnection).AddInterceptors(new StatementTrace(statements)));
+        services.AddScoped<MailroomDb>(sp => sp.GetRequiredService<SqliteMailroomDb>());
+        await using var provider = services.BuildServiceProvider();
+        // All claimed at once and posted at once (the receiver answers them together): their outcomes share a commit.
+        var dispatcher = NewDispatcher(provider.GetRequiredService<IServiceScopeFactory>(), perHost: events, batch: events);
+        var round = dispatcher.RunOnceAsync(CancellationToken.None);
+        await Eventually.True(() => Task.FromResult(_receivers["alike"].Received.Count == events), because: "every row is being posted");
+        gate.TrySetResult();
+        Assert.Equal(events, await round);
+        await AssertEachRowPostedOnceAsync(events);
+        List<string> updates, inserts;
+        lock (statements)
+        {
+            updates = statements.Where(s => s.StartsWith("UPDATE webhook_deliveries", StringComparison.Ordinal)).ToList();
+            inserts = statements.Where(s => s.StartsWith("INSERT INTO webhook_attempts", StringComparison.Ordinal)).ToList();
+        }
+        // One UPDATE and one INSERT per commit of outcomes (delivered rows keep their own NextAttemptAt, so their times do
+        // not split them); before, each distinct NextAttemptAt had an UPDATE of its own.
+        Assert.NotEmpty(inserts);
+        Assert.Equal(inserts.Count, updates.Count);
+        Assert.True(updates.Count < events, $"{updates.Count} UPDATEs for {events} rows");
+        Assert.All(updates, u => Assert.DoesNotContain("NextAttemptAt", u, StringComparison.Ordinal));
     }
 
     /// <summary>SQLite's plan of a statement as it was traced (its parameters written in as literals), one line per step.</summary>
