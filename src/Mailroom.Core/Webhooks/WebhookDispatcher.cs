@@ -421,7 +421,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
                 try
                 {
                     if (hookIds.Count > 0)
-                        foreach (var w in await db.Webhooks.AsNoTracking().Where(w => hookIds.Contains(w.Id)).ToListAsync(ct))
+                        foreach (var w in await WebhooksAsync(connection, hookIds, ct))
                             hooks[w.Id] = Prepare(w);
                 }
                 catch when (!postgres)
@@ -445,6 +445,30 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         }
     }
 
+    /// <summary>The webhooks a claim posts for, the columns <see cref="Prepare"/> reads: one plain command on the claim's
+    /// connection (an EF query cost ~0.5 µs an event more, in building and matching its expression each claim).</summary>
+    private static async Task<List<Webhook>> WebhooksAsync(DbConnection connection, List<int> ids, CancellationToken ct)
+    {
+        var hooks = new List<Webhook>(ids.Count);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT \"Id\", \"Url\", \"HttpHeadersJson\", \"HttpAuthUsername\", \"HttpAuthPasswordProtected\", \"SecretProtected\", " +
+            "\"PreviousSecretProtected\", \"PreviousSecretUntil\" FROM webhooks WHERE \"Id\" IN (" + Ids(ids.Select(i => (long)i)) + ")";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            hooks.Add(new Webhook
+            {
+                Id = reader.GetInt32(0),
+                Url = reader.GetString(1),
+                HttpHeadersJson = reader.GetString(2),
+                HttpAuthUsername = reader.IsDBNull(3) ? null : reader.GetString(3),
+                HttpAuthPasswordProtected = reader.IsDBNull(4) ? null : reader.GetString(4),
+                SecretProtected = reader.GetString(5),
+                PreviousSecretProtected = reader.IsDBNull(6) ? null : reader.GetString(6),
+                PreviousSecretUntil = reader.GetInt64(7),
+            });
+        return hooks;
+    }
+
     /// <summary><c> AND "Host" NOT IN (@h0, ...)</c>, the hosts that have enough rows waiting here; empty when none.</summary>
     private static string SkipHosts(DbCommand command, List<string> busy)
     {
@@ -453,8 +477,10 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         return busy.Count == 0 ? "" : " AND \"Host\" NOT IN (" + string.Join(", ", busy.Select((_, i) => $"@h{i}")) + ")";
     }
 
+    /// <summary>The row's Url only for a row without a webhook (a server's legacy hook URL): a webhook's rows are posted to
+    /// its current Url, so theirs is not read (a string per row).</summary>
     private const string ClaimedColumns =
-        "d.\"Id\", d.\"EventId\", d.\"ServerId\", d.\"WebhookId\", d.\"Url\", d.\"Host\", d.\"IncludeContent\", d.\"Attempts\", d.\"NextAttemptAt\"";
+        "d.\"Id\", d.\"EventId\", d.\"ServerId\", d.\"WebhookId\", CASE WHEN d.\"WebhookId\" IS NULL THEN d.\"Url\" ELSE '' END, d.\"Host\", d.\"IncludeContent\", d.\"Attempts\", d.\"NextAttemptAt\"";
 
     private static Item ReadClaimed(DbDataReader reader) => new()
     {
