@@ -45,6 +45,9 @@ public static class WebhookLoad
           --plain-headers  the plain client also sends the dispatcher's extra headers (signature, trace id, retries
                         remaining, user agent; values copied from one dispatcher request, not computed): shows what the
                         receiver's parsing of them costs (off by default: the ceiling is a plain POST)
+          --alloc       sample allocations (the runtime's AllocationTick, about one per 100 KB) by type in each phase and
+                        print the largest per event at the end; the sampling itself costs a few percent, so rates
+                        from such a run are not the figures
           --windows     print each measured window's start and end on CLOCK_MONOTONIC (seconds), to cut a
                         `perf record -k CLOCK_MONOTONIC` profile to it (`perf report --time START,END`), and what the
                         process did in it per event: bytes allocated, thread-pool work items, context switches
@@ -107,6 +110,8 @@ public static class WebhookLoad
         var warmup = args.Int("warmup", 1, 0);
         var windows = args.Flag("windows");
         var plainHeaders = args.Flag("plain-headers");
+        using var alloc = args.Flag("alloc") ? new AllocationSampler() : null;
+        var phaseEvents = new Dictionary<string, long>();
         var tierUp = args.Int("tier-up", 100, 0);
         args.RejectUnknown();
 
@@ -261,10 +266,13 @@ public static class WebhookLoad
                     var d0 = windows ? Diag() : default;
                     var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                     var start = Stopwatch.GetTimestamp();
+                    alloc?.Phase("dispatcher");
                     var loop = dispatcher.RunAsync(stop.Token);
                     await all.Task.WaitAsync(ct);
                     while (dispatcher.InFlight > 0)
                         await Task.Delay(1, ct);
+                    alloc?.Phase(null);
+                    phaseEvents["dispatcher"] = phaseEvents.GetValueOrDefault("dispatcher") + events;
                     elapsed += Stopwatch.GetElapsedTime(start).TotalSeconds;
                     cpu += (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds;
                     if (windows)
@@ -295,12 +303,15 @@ public static class WebhookLoad
                 var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 var start = Stopwatch.GetTimestamp();
                 var posted = 0;
+                alloc?.Phase("plain");
                 do
                 {
                     await PlainAsync(http, payloads, headers);
                     posted += payloads.Length;
                 }
                 while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds);
+                alloc?.Phase(null);
+                phaseEvents["plain"] = phaseEvents.GetValueOrDefault("plain") + posted;
                 var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds;
                 if (windows)
@@ -352,6 +363,7 @@ public static class WebhookLoad
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"median: dispatcher {Median(ours):0} events/s, plain HttpClient {Median(plain):0} posts/s, ratio of medians {Median(ours) / Median(plain):0.00}, " +
                 $"median of round ratios {Median(ratios):0.00} (target >= 0.7); CPU per event (process, receiver included) {Median(oursCpu):0} vs {Median(plainCpu):0} µs"));
+            alloc?.Print(phaseEvents);
             if (plainHeaders)
                 Console.WriteLine("plain client sent the dispatcher's headers: " + string.Join(", ", dispatcherHeaders?.Keys.ToArray() ?? []));
             return 0;
@@ -360,6 +372,41 @@ public static class WebhookLoad
         {
             await app.StopAsync(CancellationToken.None);
             try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
+    }
+}
+
+/// <summary>--alloc: the runtime's allocation ticks (GC keyword, verbose: one event per ~100 KB allocated, with the type
+/// of the object that crossed the mark), summed by type within the phase set.</summary>
+internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+{
+    private volatile string? _phase;
+    private readonly ConcurrentDictionary<(string Phase, string Type), long> _bytes = new();
+
+    public void Phase(string? phase) => _phase = phase;
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (_phase is not { } phase || e.EventName is null || !e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.PayloadNames is null)
+            return;
+        var type = e.Payload![e.PayloadNames.IndexOf("TypeName")] as string ?? "?";
+        var amount = Convert.ToInt64(e.Payload[e.PayloadNames.IndexOf("AllocationAmount64")], CultureInfo.InvariantCulture);
+        _bytes.AddOrUpdate((phase, type), amount, (_, v) => v + amount);
+    }
+
+    public void Print(Dictionary<string, long> events)
+    {
+        foreach (var (phase, n) in events)
+        {
+            Console.WriteLine($"allocations by type, {phase} (bytes per event, sampled):");
+            foreach (var (key, bytes) in _bytes.Where(kv => kv.Key.Phase == phase).OrderByDescending(kv => kv.Value).Take(30))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {(double)bytes / n,8:0}  {key.Type}"));
         }
     }
 }

@@ -713,7 +713,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         if (results.Count == 0)
             return;
         var now = clock.GetUtcNow();
-        var rows = new List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long? Next, string Outcome, string Last)>();
+        var rows = new List<(Item D, string RecordType, WebhookSendResult R, WebhookDeliveryState State, int Attempts, long? Next, string Outcome, string Last)>(results.Count);
         var released = new List<long>();
         foreach (var d in results)
         {
@@ -756,7 +756,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
             }
             else
                 (state, outcome) = (WebhookDeliveryState.Failed, "Failed");
-            var last = r.Success ? $"HTTP {r.StatusCode}" : r.Error;
+            var last = r.Success ? (r.StatusCode == 200 ? "HTTP 200" : $"HTTP {r.StatusCode}") : r.Error;
             if (last.Length > 1000)
                 last = last[..1000];
             rows.Add((d, d.RecordType ?? "", r, state, attempts, next, outcome, last));
