@@ -72,7 +72,11 @@ public sealed class InboundLog(MailroomDb db, InboundProcessor processor, TimePr
         var payload = Payload(m.SummaryJson);
         var events = new List<MessageEventResponse>();
         if (m.WebhookEventId is { } evId)
-            events.AddRange((await db.WebhookAttempts.AsNoTracking().Where(a => a.EventId == evId && a.ServerId == serverId).OrderBy(a => a.Id).ToListAsync(ct))
+            // Through the event's deliveries (both indexed): attempts have no index on EventId, so a filter on it read every
+            // attempt the store holds.
+            events.AddRange((await db.WebhookAttempts.AsNoTracking()
+                    .Where(a => db.WebhookDeliveries.Where(d => d.EventId == evId).Select(d => d.Id).Contains(a.DeliveryId) && a.ServerId == serverId)
+                    .OrderBy(a => a.Id).ToListAsync(ct))
                 .Select(a => new MessageEventResponse(m.Recipient, a.Outcome == "Done" ? "Delivered" : a.Outcome == "Retry" ? "Transient" : "Failed",
                     DateTimeOffset.FromUnixTimeMilliseconds(a.At),
                     new Dictionary<string, string>

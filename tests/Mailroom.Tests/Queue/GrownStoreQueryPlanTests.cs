@@ -156,6 +156,40 @@ public sealed class GrownStoreQueryPlanTests
         Assert.Contains(plans, p => p.Contains("USING COVERING INDEX IX_suppressions_ServerId_Email (ServerId=?)", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task InboundMessageDetailsFindTheEventsAttemptsThroughItsDeliveriesIndexes()
+    {
+        var id = Guid.NewGuid();
+        var plans = await PlansAsync(db => new Mailroom.Core.Inbound.InboundLog(db, null!, TimeProvider.System).DetailsAsync(1, id, CancellationToken.None),
+            async db =>
+            {
+                // No server nor webhook rows: the plan reads only these tables.
+                await db.Database.OpenConnectionAsync();
+                await db.Database.ExecuteSqlRawAsync("PRAGMA foreign_keys=OFF");
+                // Attempts of other events around the message's: a store that has posted many webhooks.
+                for (var e = 0; e < 3; e++)
+                {
+                    var ev = new Mailroom.Core.Webhooks.WebhookEvent { ServerId = 1, Stream = "inbound", RecordType = "Inbound", PayloadJson = "{}" };
+                    db.WebhookEvents.Add(ev);
+                    await db.SaveChangesAsync();
+                    var delivery = new Mailroom.Core.Webhooks.WebhookDelivery { EventId = ev.Id, ServerId = 1, Url = "http://hooks.example/in", Host = "hooks.example", State = Mailroom.Core.Webhooks.WebhookDeliveryState.Delivered };
+                    db.WebhookDeliveries.Add(delivery);
+                    await db.SaveChangesAsync();
+                    db.WebhookAttempts.Add(new Mailroom.Core.Webhooks.WebhookAttempt { DeliveryId = delivery.Id, EventId = ev.Id, ServerId = 1, RecordType = "Inbound", StatusCode = 200, Outcome = "Done" });
+                    if (e == 1)
+                        db.InboundMessages.Add(new Mailroom.Core.Inbound.InboundMessage { Id = id, ServerId = 1, Recipient = "in@example.org", SummaryJson = "{}", WebhookEventId = ev.Id });
+                    await db.SaveChangesAsync();
+                }
+            });
+        // The message by its key, then its event's attempts.
+        var attempts = plans.Where(p => !p.Contains("inbound_messages", StringComparison.Ordinal)).ToList();
+        Assert.True(attempts.Count == 1, string.Join("\n---\n", plans));
+        // Before: SCAN w, every attempt the store holds, for the few of one event (attempts have no EventId index).
+        Assert.Contains("USING INDEX IX_webhook_attempts_DeliveryId (DeliveryId=?)", attempts[0], StringComparison.Ordinal);
+        Assert.Contains("IX_webhook_deliveries_EventId (EventId=?)", attempts[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(attempts[0].Split('\n'), line => line.StartsWith("SCAN w", StringComparison.Ordinal));
+    }
+
     private static async Task<List<string>> PlansAsync(Func<MailroomDb, Task> run, Func<MailroomDb, Task>? seed = null)
     {
         var dir = Directory.CreateTempSubdirectory("mailroom-plan-");
