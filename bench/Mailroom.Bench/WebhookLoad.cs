@@ -32,7 +32,7 @@ public static class WebhookLoad
                         pass sets their delivery rows back to due (and deletes their attempts) and posts all of them
           --seconds S   each measured window repeats passes over the N events until it has lasted S seconds (default 2):
                         a window of 3,000 events lasted 50-115 ms for the plain client, too short to measure
-          --rounds N    rounds (default 3); each measures dispatcher, plain, plain, dispatcher (ABBA) so drift of the
+          --rounds N    rounds (default 5); each measures dispatcher, plain, plain, dispatcher (ABBA) so drift of the
                         machine's load hits both sides alike; per-round figures and medians are printed
           --warmup N    rounds run first and not counted (default 1): Mailroom's code is JIT-compiled at run time
                         (tier 0, then tier 1 in the background) while the plain client's is the framework's
@@ -106,7 +106,7 @@ public static class WebhookLoad
     {
         var events = args.Int("events", 20000, 50);
         var seconds = args.Int("seconds", 2, 0);
-        var rounds = args.Int("rounds", 3, 1);
+        var rounds = args.Int("rounds", 5, 1);
         var warmup = args.Int("warmup", 1, 0);
         var windows = args.Flag("windows");
         var plainHeaders = args.Flag("plain-headers");
