@@ -12,7 +12,7 @@ command -v swaks >/dev/null || need+=(swaks)
 perl -MNet::SSLeay -e1 2>/dev/null || need+=(libnet-ssleay-perl)
 command -v node >/dev/null || need+=(nodejs npm)
 [ -x /usr/bin/chromium ] || need+=(chromium)   # the web app's Playwright tests (tests/Mailroom.Web.Tests) drive Debian's Chromium
-[ -x /usr/sbin/spamd ] || need+=(spamassassin)   # inbound spam scoring tests (InboundSpamTests) run a real spamd
+[ -x /usr/sbin/spamd ] || need+=(spamassassin spamd)   # inbound spam scoring tests (InboundSpamTests) run a real spamd (Debian 12 ships it apart, in spamd)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && sudo="sudo -n"; }

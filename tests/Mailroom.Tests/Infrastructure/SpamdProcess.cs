@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace Mailroom.Tests.Infrastructure;
 
-/// <summary>A real SpamAssassin <c>spamd</c> (Debian's spamassassin package; scripts/test-deps.sh installs it) on a free
+/// <summary>A real SpamAssassin <c>spamd</c> (Debian's spamd package, with spamassassin; scripts/test-deps.sh installs them) on a free
 /// loopback port, with local rules only (no network tests), for the tests of inbound spam scoring.</summary>
 public sealed class SpamdProcess : IAsyncDisposable
 {
@@ -17,7 +17,7 @@ public sealed class SpamdProcess : IAsyncDisposable
     {
         const string spamd = "/usr/sbin/spamd";
         if (!File.Exists(spamd))
-            throw new InvalidOperationException("spamd is needed (apt-get install spamassassin; scripts/test-deps.sh does).");
+            throw new InvalidOperationException("spamd is needed (apt-get install spamassassin spamd; scripts/test-deps.sh does).");
         var port = SmtpSink.FreeTcpPort();
         var info = new ProcessStartInfo(spamd)
         {
