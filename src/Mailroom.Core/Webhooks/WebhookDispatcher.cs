@@ -9,18 +9,18 @@ using Microsoft.Extensions.Logging;
 namespace Mailroom.Core.Webhooks;
 
 /// <summary>
-/// Delivers the outbox: claims due <see cref="WebhookDelivery"/> rows under a lease (as delivery claims mail), posts
-/// each with <see cref="WebhookSender"/>, and records every attempt and the row's next state.
-/// <para>A pipeline of three parts that never wait for each other: the claim (one statement that leases the rows and
-/// returns them with their event's payload), a lane per destination host whose fixed set of at most
+/// Delivers the outbox: claims due <see cref="WebhookDelivery"/> rows (SQLite: held in memory; PostgreSQL: under a lease,
+/// as delivery claims mail), posts each with <see cref="WebhookSender"/>, and records every attempt and the row's next state.
+/// <para>A pipeline of three parts that never wait for each other: the claim (the due rows with their event's payload,
+/// see <see cref="ClaimAsync"/>), a lane per destination host whose fixed set of at most
 /// <see cref="WebhookOptions.MaxConcurrencyPerHost"/> posting loops takes the claimed rows one after another, and one
 /// recorder that writes the outcomes that have come in since its last commit in one transaction (a group commit). So
 /// at most that many POSTs are in flight to one host and at most <see cref="WebhookOptions.MaxConcurrency"/> in all; a
 /// slow or dead endpoint holds only its own loops, never mail delivery (another worker) nor other customers' webhooks.
 /// A host is claimed again while it still has <see cref="WebhookOptions.ClaimBatch"/> rows waiting, so its loops are
 /// never idle waiting for the database.</para>
-/// <para>A row stays leased until its outcome is committed; a node that dies leaves its rows leased and they are
-/// claimed again when the lease ends (at least once).</para>
+/// <para>A row stays claimed until its outcome is committed. A process that dies leaves its rows pending (SQLite: the
+/// next run posts them at once) or leased (PostgreSQL: claimed again when the lease ends): at least once.</para>
 /// </summary>
 public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender sender, WebhookOptions options, TimeProvider clock,
     Secrets secrets, ILogger<WebhookDispatcher> log)
@@ -706,7 +706,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     /// <summary>
     /// Records outcomes' attempts and the rows' next states in one transaction, in few statements: rows that end the
     /// same way (most often "delivered at the first attempt, HTTP 200") are updated by one <c>UPDATE ... WHERE Id IN</c>,
-    /// and attempts by one prepared statement. A statement per row and state cost more than the POSTs they record.
+    /// and their attempts written by one <c>INSERT</c> (SQLite) or one prepared statement sent as a batch (PostgreSQL).
+    /// A statement per row and state cost more than the POSTs they record.
     /// </summary>
     private async Task RecordAsync(List<Item> results, CancellationToken ct)
     {

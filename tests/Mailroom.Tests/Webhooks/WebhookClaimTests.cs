@@ -462,10 +462,7 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         var gate = Hold("plan");
         // The dispatcher's own claims, on the app's database, each statement traced as SQLite runs it.
         var statements = new List<string>();
-        var services = new ServiceCollection();
-        services.AddDbContext<SqliteMailroomDb>(o => o.UseSqlite(Host.Settings.DatabaseSettings.SqliteConnection).AddInterceptors(new StatementTrace(statements)));
-        services.AddScoped<MailroomDb>(sp => sp.GetRequiredService<SqliteMailroomDb>());
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = Traced(statements);
         var dispatcher = NewDispatcher(provider.GetRequiredService<IServiceScopeFactory>(), perHost: Batch);
         var rounds = new List<Task>();
         try
@@ -517,10 +514,7 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
             await EventsAsync(t, "alike", i);
         var gate = Hold("alike");
         var statements = new List<string>();
-        var services = new ServiceCollection();
-        services.AddDbContext<SqliteMailroomDb>(o => o.UseSqlite(Host.Settings.DatabaseSettings.SqliteConnection).AddInterceptors(new StatementTrace(statements)));
-        services.AddScoped<MailroomDb>(sp => sp.GetRequiredService<SqliteMailroomDb>());
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = Traced(statements);
         // All claimed at once and posted at once (the receiver answers them together): their outcomes share a commit.
         var dispatcher = NewDispatcher(provider.GetRequiredService<IServiceScopeFactory>(), perHost: events, batch: events);
         var round = dispatcher.RunOnceAsync(CancellationToken.None);
@@ -540,6 +534,16 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         Assert.Equal(inserts.Count, updates.Count);
         Assert.True(updates.Count < events, $"{updates.Count} UPDATEs for {events} rows");
         Assert.All(updates, u => Assert.DoesNotContain("NextAttemptAt", u, StringComparison.Ordinal));
+    }
+
+    /// <summary>Services whose database is the app's, each statement SQLite runs on it added to <paramref name="statements"/>:
+    /// a dispatcher built on their scopes has its own claims and records traced.</summary>
+    private ServiceProvider Traced(List<string> statements)
+    {
+        var services = new ServiceCollection();
+        services.AddDbContext<SqliteMailroomDb>(o => o.UseSqlite(Host.Settings.DatabaseSettings.SqliteConnection).AddInterceptors(new StatementTrace(statements)));
+        services.AddScoped<MailroomDb>(sp => sp.GetRequiredService<SqliteMailroomDb>());
+        return services.BuildServiceProvider();
     }
 
     /// <summary>SQLite's plan of a statement as it was traced (its parameters written in as literals), one line per step.</summary>
