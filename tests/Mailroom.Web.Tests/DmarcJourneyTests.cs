@@ -122,7 +122,7 @@ public sealed class DmarcJourneyTests(WebAppFixture app) : IClassFixture<WebAppF
         // Stop monitoring: back to the overview, the domain offered again.
         await page.GotoAsync($"/app/dmarc/{recordId}");
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop monitoring" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/dmarc");
+        await WebAppFixture.AtAsync(page, "/app/dmarc");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start monitoring " + domain })).ToBeVisibleAsync();
         Assert.Equal(404, (await page.GotoAsync($"/app/dmarc/{recordId}"))!.Status);
     }

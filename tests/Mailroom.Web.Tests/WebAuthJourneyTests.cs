@@ -26,7 +26,7 @@ public sealed class WebAuthJourneyTests(WebAppFixture app) : IClassFixture<WebAp
         await app.AssertAccessibleAsync(page);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/app/sign-in**");
+        await WebAppFixture.AtAsync(page, "/app/sign-in");
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(WebAppFixture.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
@@ -40,7 +40,7 @@ public sealed class WebAuthJourneyTests(WebAppFixture app) : IClassFixture<WebAp
         await Expect(page.GetByText("That code is not right")).ToBeVisibleAsync();
         await page.GetByLabel("Authentication code").FillAsync(Totp.Code(key, step + 1));
         await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/servers");
+        await WebAppFixture.AtAsync(page, "/app/servers");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Servers" })).ToBeVisibleAsync();
     }
 

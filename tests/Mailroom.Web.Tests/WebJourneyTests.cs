@@ -20,7 +20,7 @@ public sealed class WebJourneyTests(WebAppFixture app) : IClassFixture<WebAppFix
         await app.AssertAccessibleAsync(page);
         await page.GetByLabel("New password").FillAsync(WebAppFixture.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/servers");
+        await WebAppFixture.AtAsync(page, "/app/servers");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Servers" })).ToBeVisibleAsync();
 
         // The link is spent.
@@ -42,7 +42,7 @@ public sealed class WebJourneyTests(WebAppFixture app) : IClassFixture<WebAppFix
         await page.GotoAsync("/app/account");
         await app.AssertAccessibleAsync(page);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out everywhere" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/sign-in**");
+        await WebAppFixture.AtAsync(page, "/app/sign-in");
         await otherPage.GotoAsync("/app/servers");
         Assert.Contains("/app/sign-in", otherPage.Url);
 
@@ -50,7 +50,7 @@ public sealed class WebJourneyTests(WebAppFixture app) : IClassFixture<WebAppFix
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(WebAppFixture.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/servers");
+        await WebAppFixture.AtAsync(page, "/app/servers");
     }
 
     [Fact]
@@ -343,7 +343,7 @@ public sealed class WebJourneyTests(WebAppFixture app) : IClassFixture<WebAppFix
         await member.GotoAsync(new Uri(link).PathAndQuery);
         await member.GetByLabel("New password").FillAsync(WebAppFixture.Password);
         await member.GetByRole(AriaRole.Button, new() { Name = "Set password and sign in" }).ClickAsync();
-        await member.WaitForURLAsync("**/app/servers");
+        await WebAppFixture.AtAsync(member, "/app/servers");
         await Expect(member.GetByRole(AriaRole.Link, new() { Name = "Shop" })).ToBeVisibleAsync();
         await Expect(member.GetByRole(AriaRole.Link, new() { Name = "Blog" })).ToHaveCountAsync(0);
 
