@@ -65,5 +65,5 @@ public sealed record WebhookAttemptResponse(long ID, long EventID, string Record
 
 public sealed record WebhookAttemptList(IReadOnlyList<WebhookAttemptResponse> Attempts);
 
-/// <summary>Mailroom extension: <c>GET /events</c>, the payloads in a stable order; pass <c>NextCursor</c> as <c>after</c>.</summary>
-public sealed record EventPage(long NextCursor, IReadOnlyList<System.Text.Json.JsonElement> Events);
+/// <summary>Mailroom extension: <c>GET /events</c>, the payloads in commit order; pass <c>NextCursor</c> (opaque) as <c>after</c>.</summary>
+public sealed record EventPage(string NextCursor, IReadOnlyList<System.Text.Json.JsonElement> Events);

@@ -66,6 +66,14 @@ public abstract class MailroomDb(DbContextOptions options) : DbContext(options),
 
 public sealed class SqliteMailroomDb(DbContextOptions<SqliteMailroomDb> options) : MailroomDb(options)
 {
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        // Replay (WebhookEventReplay) reads one server's events in Id order after a cursor. SQLite has one writer, whose
+        // lock is held from its first write to its commit, so Id order is commit order.
+        modelBuilder.Entity<Mailroom.Core.Webhooks.WebhookEvent>().HasIndex(e => new { e.ServerId, e.Id });
+    }
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite keeps DateTime as ISO text and hands it back with Kind Unspecified; every time in Mailroom is UTC.
@@ -74,7 +82,24 @@ public sealed class SqliteMailroomDb(DbContextOptions<SqliteMailroomDb> options)
     }
 }
 
-public sealed class PostgresMailroomDb(DbContextOptions<PostgresMailroomDb> options) : MailroomDb(options);
+public sealed class PostgresMailroomDb(DbContextOptions<PostgresMailroomDb> options) : MailroomDb(options)
+{
+    /// <summary>The column of <c>webhook_events</c> that holds the id of the transaction that wrote the row.</summary>
+    public const string EventTxId = "TxId";
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        // Replay (WebhookEventReplay) reads one server's events in (TxId, Id) order: several transactions write events
+        // at once here, and an Id is taken at the write, not at the commit. The column is filled by the database on
+        // every insert (EF's and the outbox's plain SQL alike), and nothing else reads or writes it.
+        modelBuilder.Entity<Mailroom.Core.Webhooks.WebhookEvent>(e =>
+        {
+            e.Property<ulong>(EventTxId).HasColumnType("xid8").HasDefaultValueSql("pg_current_xact_id()");
+            e.HasIndex(nameof(Mailroom.Core.Webhooks.WebhookEvent.ServerId), EventTxId, nameof(Mailroom.Core.Webhooks.WebhookEvent.Id));
+        });
+    }
+}
 
 internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
     v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),

@@ -23,8 +23,7 @@ internal sealed class WebhookEventConfiguration : IEntityTypeConfiguration<Webho
         b.ToTable("webhook_events");
         b.Property(e => e.Stream).HasMaxLength(30);
         b.Property(e => e.RecordType).HasMaxLength(30);
-        // Replay reads one server's events in Id order after a cursor.
-        b.HasIndex(e => new { e.ServerId, e.Id });
+        // Replay's index is the provider's own (MailroomDb.cs): (ServerId, Id) on SQLite, (ServerId, TxId, Id) on PostgreSQL.
         b.HasOne(e => e.Bounce).WithMany().HasForeignKey(e => e.BounceId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<Mailroom.Core.Accounts.Server>().WithMany().HasForeignKey(e => e.ServerId).OnDelete(DeleteBehavior.Cascade);
     }

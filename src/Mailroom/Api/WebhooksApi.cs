@@ -49,7 +49,7 @@ public static class WebhooksApi
         Ok(await hooks.AttemptsAsync(http.Server().ServerId, Id(id), http.QueryInt("count", 1361) ?? 100, http.RequestAborted));
 
     private static async Task<IResult> Replay(HttpContext http, WebhookEventReplay replay) =>
-        Ok(await replay.PageAsync(http.Server().ServerId, http.QueryInt("after", 1361) ?? 0, http.QueryInt("count", 1361) ?? 100,
+        Ok(await replay.PageAsync(http.Server().ServerId, http.QueryString("after"), http.QueryInt("count", 1361) ?? 100,
             http.QueryString("MessageStream"), http.QueryString("RecordType"), http.RequestAborted));
 
     private static async Task<WebhookRequest?> Body(HttpContext http)

@@ -2038,11 +2038,16 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                         .HasMaxLength(30)
                         .HasColumnType("character varying(30)");
 
+                    b.Property<ulong>("TxId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("xid8")
+                        .HasDefaultValueSql("pg_current_xact_id()");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BounceId");
 
-                    b.HasIndex("ServerId", "Id");
+                    b.HasIndex("ServerId", "TxId", "Id");
 
                     b.ToTable("webhook_events", (string)null);
                 });
