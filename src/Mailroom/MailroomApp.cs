@@ -156,6 +156,11 @@ public static class MailroomApp
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The migrator is the first hosted service: hosted services start in the order they were added, and Data
+        // Protection's own (added by AddMailroomCore) reads the key ring at start, which on PostgreSQL is a table of the
+        // store: before the migrator, a first start on a new database logged that read failing.
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddHostedService<StartupMigrator>();
         builder.Services.AddMailroomCore(settings);
         // On SIGTERM the host stops accepting, lets requests, commits and SMTP sessions under way finish, and releases
         // delivery claims; whatever is still running after this long is cancelled.
@@ -164,9 +169,7 @@ public static class MailroomApp
         if (settings.HasRole("api"))
             builder.Services.AddMailroomWeb();
         builder.AddMailroomTelemetry(settings);
-        builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<StoreHealth>();
-        builder.Services.AddHostedService<StartupMigrator>();
         builder.Services.AddHostedService<PlatformKeySetup>();
         builder.Services.AddHostedService<NodeHeartbeatWorker>();
         if (settings.DatabaseSettings.IsPostgres)

@@ -160,8 +160,21 @@ public static class DatabaseSetup
         }
         else
         {
+            await CreateHistoryTableAsync(db, ct);
             await db.Database.MigrateAsync(ct);
         }
+    }
+
+    /// <summary>
+    /// PostgreSQL: creates EF's (empty) migration history table if it is missing. Npgsql's check for that table is a
+    /// SELECT from it, logged as a failed command when the table is absent (npgsql/efcore.pg#3407), so every first
+    /// start on a new database logged errors that were none; with the table there, the check just reads it.
+    /// </summary>
+    public static async Task CreateHistoryTableAsync(MailroomDb db, CancellationToken ct = default)
+    {
+        if (db is PostgresMailroomDb)
+            await Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>(db)
+                .CreateIfNotExistsAsync(ct);
     }
 }
 

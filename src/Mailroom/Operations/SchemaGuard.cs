@@ -12,6 +12,7 @@ public static class SchemaGuard
 {
     public static async Task CheckAsync(MailroomDb db, CancellationToken ct)
     {
+        await DatabaseSetup.CreateHistoryTableAsync(db, ct);
         var known = db.Database.GetMigrations().ToHashSet(StringComparer.Ordinal);
         var applied = await db.Database.GetAppliedMigrationsAsync(ct);
         var unknown = applied.Where(m => !known.Contains(m)).ToList();
