@@ -48,6 +48,9 @@ public static class WebhookLoad
           --alloc       sample allocations (the runtime's AllocationTick, about one per 100 KB) by type in each phase and
                         print the largest per event at the end; the sampling itself costs a few percent, so rates
                         from such a run are not the figures
+          --postgres CONN  run Mailroom's store on PostgreSQL: a fresh database on this server (e.g.
+                        "Host=127.0.0.1;Port=5432;Username=postgres"), dropped afterwards; default SQLite. The CPU
+                        per event then also counts the server's processes (comm "postgres") in the dispatcher's windows
           --windows     print each measured window's start and end on CLOCK_MONOTONIC (seconds), to cut a
                         `perf record -k CLOCK_MONOTONIC` profile to it (`perf report --time START,END`), and what the
                         process did in it per event: bytes allocated, thread-pool work items, context switches
@@ -113,7 +116,9 @@ public static class WebhookLoad
         using var alloc = args.Flag("alloc") ? new AllocationSampler() : null;
         var phaseEvents = new Dictionary<string, long>();
         var tierUp = args.Int("tier-up", 100, 0);
+        var postgres = args.String("postgres");
         args.RejectUnknown();
+        var database = postgres is null ? null : new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Database = $"mailroom_bench_webhooks_{Environment.ProcessId}" };
 
         var received = 0;
         var bodies = new ConcurrentQueue<string>();
@@ -161,6 +166,7 @@ public static class WebhookLoad
         var settings = MailroomSettings.Resolve(new Dictionary<string, string?>
         {
             ["Data"] = data, ["Http"] = "http://127.0.0.1:0", ["Roles"] = "api", ["AllowPrivateWebhooks"] = "true",
+            ["Database"] = database?.ConnectionString,
         }, null, _ => null);
         await using var app = MailroomApp.Build(settings, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync(ct);
@@ -181,7 +187,7 @@ public static class WebhookLoad
             var dispatcher = app.Services.GetRequiredService<WebhookDispatcher>();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{events} events a pass, windows of >= {seconds} s, {rounds} rounds (dispatcher, plain, plain, dispatcher), one receiver host: " +
-                $"at most {options.MaxConcurrencyPerHost} POSTs in flight (both sides), SQLite, {Environment.ProcessorCount} cores"));
+                $"at most {options.MaxConcurrencyPerHost} POSTs in flight (both sides), {(postgres is null ? "SQLite" : "PostgreSQL")}, {Environment.ProcessorCount} cores"));
             var seq = 0;
 
             // The same POSTs as the dispatcher's, 4 loops over one client (the per-host limit), as the measured phase does.
@@ -264,6 +270,7 @@ public static class WebhookLoad
                     Volatile.Write(ref target, events);
                     using var stop = new CancellationTokenSource();
                     var d0 = windows ? Diag() : default;
+                    var db0 = postgres is null ? null : CpuAccounting.Snapshot(CpuAccounting.ByName("postgres"));
                     var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                     var start = Stopwatch.GetTimestamp();
                     alloc?.Phase("dispatcher");
@@ -275,6 +282,8 @@ public static class WebhookLoad
                     phaseEvents["dispatcher"] = phaseEvents.GetValueOrDefault("dispatcher") + events;
                     elapsed += Stopwatch.GetElapsedTime(start).TotalSeconds;
                     cpu += (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds;
+                    if (db0 is not null)
+                        cpu += CpuAccounting.Between(db0, CpuAccounting.Snapshot(db0.Keys.Concat(CpuAccounting.ByName("postgres")))) * 1e6;
                     if (windows)
                     {
                         PrintWindow("dispatcher", start);
@@ -362,7 +371,7 @@ public static class WebhookLoad
             double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"median: dispatcher {Median(ours):0} events/s, plain HttpClient {Median(plain):0} posts/s, ratio of medians {Median(ours) / Median(plain):0.00}, " +
-                $"median of round ratios {Median(ratios):0.00} (target >= 0.7); CPU per event (process, receiver included) {Median(oursCpu):0} vs {Median(plainCpu):0} µs"));
+                $"median of round ratios {Median(ratios):0.00} (target >= 0.7); CPU per event (process, receiver included{(postgres is null ? "" : "; dispatcher's also PostgreSQL's")}) {Median(oursCpu):0} vs {Median(plainCpu):0} µs"));
             alloc?.Print(phaseEvents);
             if (plainHeaders)
                 Console.WriteLine("plain client sent the dispatcher's headers: " + string.Join(", ", dispatcherHeaders?.Keys.ToArray() ?? []));
@@ -372,6 +381,14 @@ public static class WebhookLoad
         {
             await app.StopAsync(CancellationToken.None);
             try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+            if (database is not null)
+            {
+                Npgsql.NpgsqlConnection.ClearAllPools();
+                await using var admin = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Database = "postgres" }.ConnectionString);
+                await admin.OpenAsync(CancellationToken.None);
+                await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database.Database}\" WITH (FORCE)", admin);
+                await drop.ExecuteNonQueryAsync(CancellationToken.None);
+            }
         }
     }
 }
