@@ -127,4 +127,33 @@ public sealed class WebhookReplayTests() : WebhookHostTests(allowPrivate: true)
         var (events, _) = await PageAsync(t, "after=" + early.GetProperty("NextCursor").GetString(), 2);
         Assert.Equal(["first@example.net", "second@example.net"], Recipients(events));
     }
+
+    /// <summary>
+    /// PostgreSQL, upgrading to transaction order (migration ReplayCommitOrder): events written before it have no
+    /// transaction id. Taken down to the migration before and up again, the store replays them first, in Id order,
+    /// then the events written after; a bare Id cursor handed out before the upgrade reads on from its event.
+    /// </summary>
+    [Fact]
+    public async Task EventsWrittenBeforeTheUpgradeToTransactionOrderReplayFirstAndTheirOldCursorsReadOn()
+    {
+        Assert.SkipUnless(TestDatabase.IsPostgres, "the migration is PostgreSQL's");
+        var t = await Host.CreateTenantAsync();
+        foreach (var e in new[] { "old-1@example.net", "old-2@example.net" })
+            await SuppressAsync(t, e);
+        var (_, afterFirst) = await PageAsync(t, "count=1", 1);
+        var oldCursor = afterFirst[(afterFirst.IndexOf('.') + 1)..]; // as cursors were before: the Id alone
+        await Host.ScopedAsync(async sp =>
+        {
+            var migrator = Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>(sp.GetRequiredService<MailroomDb>());
+            await migrator.MigrateAsync("20261205191137_PendingWebhookIndex");
+            await migrator.MigrateAsync();
+            return 0;
+        });
+        await SuppressAsync(t, "new-1@example.net");
+
+        var (all, _) = await PageAsync(t, "", 3);
+        Assert.Equal(["old-1@example.net", "old-2@example.net", "new-1@example.net"], Recipients(all));
+        var (rest, _) = await PageAsync(t, "after=" + oldCursor, 2);
+        Assert.Equal(["old-2@example.net", "new-1@example.net"], Recipients(rest));
+    }
 }

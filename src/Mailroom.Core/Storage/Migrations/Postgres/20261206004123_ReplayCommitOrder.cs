@@ -14,12 +14,11 @@ namespace Mailroom.Core.Storage.Migrations.Postgres
                 name: "IX_webhook_events_ServerId_Id",
                 table: "webhook_events");
 
-            migrationBuilder.AddColumn<ulong>(
-                name: "TxId",
-                table: "webhook_events",
-                type: "xid8",
-                nullable: false,
-                defaultValueSql: "pg_current_xact_id()");
+            // Rows already there get 0 (they were written before replay read by transaction: they come first, in Id
+            // order), through a constant default, which PostgreSQL stores once instead of rewriting the table as the
+            // volatile pg_current_xact_id() would; new rows get the transaction that writes them.
+            migrationBuilder.Sql("""ALTER TABLE webhook_events ADD COLUMN "TxId" xid8 NOT NULL DEFAULT '0'""");
+            migrationBuilder.Sql("""ALTER TABLE webhook_events ALTER COLUMN "TxId" SET DEFAULT pg_current_xact_id()""");
 
             migrationBuilder.CreateIndex(
                 name: "IX_webhook_events_ServerId_TxId_Id",
