@@ -21,9 +21,6 @@ public sealed class WebhookDispatchTests() : WebhookHostTests(allowPrivate: true
         return (r.GetProperty("ID").GetInt32(), r.GetProperty("SigningSecret").GetString()!);
     }
 
-    private static Task SuppressAsync(Tenant t, string email) =>
-        t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions", new { Suppressions = new[] { new { EmailAddress = email } } }).OkJson();
-
     [Fact]
     public async Task PostsTheSubscriptionChangePayloadSignedWithHeadersAndBasicAuth()
     {

@@ -30,6 +30,10 @@ public abstract class WebhookHostTests(bool allowPrivate) : HostTests
         DnsServer.Dispose();
     }
 
+    /// <summary>A suppression made through the API: its SubscriptionChange event is written in the same transaction.</summary>
+    protected static Task SuppressAsync(Tenant t, string email) =>
+        t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions", new { Suppressions = new[] { new { EmailAddress = email } } }).OkJson();
+
     /// <summary>One dispatcher round: how many webhook deliveries it handled.</summary>
     protected Task<int> RoundAsync() => Host.App.Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None);
 }

@@ -7,9 +7,6 @@ namespace Mailroom.Tests.Webhooks;
 /// </summary>
 public sealed class WebhookReplayTests() : WebhookHostTests(allowPrivate: true)
 {
-    private static Task SuppressAsync(Tenant t, string email) =>
-        t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions", new { Suppressions = new[] { new { EmailAddress = email } } }).OkJson();
-
     /// <summary>GET /events?{query}, again until the page holds <paramref name="wanted"/> events (30 s at most).</summary>
     private static async Task<(List<JsonElement> Events, string Cursor)> PageAsync(Tenant t, string query, int wanted)
     {
