@@ -39,16 +39,16 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
     // This node's records take turns: on SQLite two writers of one process would meet in the busy handler, which sleeps
     // (1, 2, 5... 100 ms) instead of queueing, and that sleep, not the work, was most of a batch's time. Claims take
     // turns among themselves (_claimTurn), beside the records: on SQLite a claim only reads; on PostgreSQL its lease
-    // UPDATE locks only unleased due rows (SKIP LOCKED, never waiting), while a record updates rows this node leases,
-    // so the two never wait on each other (claims had taken this turn too: 11,600-11,800 events/s in `bench webhooks
-    // --postgres` against 13,100 beside the records, 2026-12-06).
+    // UPDATE locks only unleased due rows (SKIP LOCKED: it never waits), while a record updates rows this node leases
+    // (it could wait only for a row whose lease ran out meanwhile, and only for the length of one claim). Claims had
+    // taken this turn too: 11,600-11,800 events/s in `bench webhooks --postgres` against 13,100 beside the records.
     private readonly SemaphoreSlim _writeTurn = new(1);
     // SQLite (one file, one process, so this dispatcher is its only claimer): the rows claimed and not yet recorded are
-    // held here (Id -> NextAttemptAt) instead of leased in the database. Claims read on from a cursor, the (NextAttemptAt, Id) of the last row of the last full claim, so they
-    // do not read past the held rows again; they start over (skipping every held row) when a row may have been left
-    // behind the cursor: a claim came back short, a row was released or its record failed, a host the cursor passed
-    // over (it had enough waiting) has room again, or every few seconds (a producer's transaction that committed after
-    // the cursor passed its time).
+    // held here (Id -> NextAttemptAt) instead of leased in the database. Claims read on from a cursor, the
+    // (NextAttemptAt, Id) of the last row of the last full claim, so they do not read past the held rows again; they
+    // start over (skipping every held row) when a row may have been left behind the cursor: a claim came back short, a
+    // row was released or its record failed, a host the cursor passed over (it had enough waiting) has room again, or
+    // every few seconds (a producer's transaction that committed after the cursor passed its time).
     private readonly ConcurrentDictionary<long, long> _held = new();
     private readonly SemaphoreSlim _claimTurn = new(1);
     private (long At, long Id)? _cursor;
@@ -584,8 +584,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, WebhookSender
         var items = new List<Item>();
         // The lease is committed without waiting for its WAL to reach the disk, as the outcomes are (RelaxCommitsAsync):
         // a lease lost with the database server's crash leaves its rows to be claimed again (a second POST, at least
-        // once), and the claim no longer waits for an fsync each time (one per 500 rows; the claims run in turn with
-        // the records).
+        // once), and a claim (one per 500 rows) no longer waits for an fsync.
         await using (var transaction = await connection.BeginTransactionAsync(ct))
         await using (var command = connection.CreateCommand())
         {
