@@ -470,7 +470,8 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
             // From the start with nothing held; then from the cursor (the first claim was full); then from the start
             // again (the second was short) past every held row.
             rounds.AddRange(await dispatcher.StartDueAsync(CancellationToken.None));
-            await Eventually.True(() => Task.FromResult(Recipients("plan").Count == Batch), because: "the first batch is being posted");
+            // 60 s: CI once waited 20 s here in vain, with the suite's other assemblies running beside it.
+            await Eventually.True(() => Task.FromResult(Recipients("plan").Count == Batch), timeoutSeconds: 60, because: "the first batch is being posted");
             rounds.AddRange(await dispatcher.StartDueAsync(CancellationToken.None));
             Assert.Empty(await dispatcher.StartDueAsync(CancellationToken.None));
         }
@@ -518,7 +519,7 @@ public sealed class WebhookClaimTests() : WebhookHostTests(allowPrivate: true)
         // All claimed at once and posted at once (the receiver answers them together): their outcomes share a commit.
         var dispatcher = NewDispatcher(provider.GetRequiredService<IServiceScopeFactory>(), perHost: events, batch: events);
         var round = dispatcher.RunOnceAsync(CancellationToken.None);
-        await Eventually.True(() => Task.FromResult(_receivers["alike"].Received.Count == events), because: "every row is being posted");
+        await Eventually.True(() => Task.FromResult(_receivers["alike"].Received.Count == events), timeoutSeconds: 60, because: "every row is being posted");
         gate.TrySetResult();
         Assert.Equal(events, await round);
         await AssertEachRowPostedOnceAsync(events);
