@@ -34,6 +34,22 @@ public abstract class WebhookHostTests(bool allowPrivate) : HostTests
     protected static Task SuppressAsync(Tenant t, string email) =>
         t.ServerApi.PostAsJsonAsync("/message-streams/outbound/suppressions", new { Suppressions = new[] { new { EmailAddress = email } } }).OkJson();
 
+    /// <summary>GET /events?{query}, again until the page holds <paramref name="wanted"/> events (30 s at most): on
+    /// PostgreSQL an event is replayed once every write transaction that began before it has ended, and other test
+    /// hosts' transactions share the PostgreSQL server.</summary>
+    protected static async Task<(List<JsonElement> Events, string Cursor)> PageAsync(Tenant t, string query, int wanted)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var page = await t.ServerApi.GetAsync("/events?" + query).OkJson();
+            var events = page.GetProperty("Events").EnumerateArray().ToList();
+            if (events.Count >= wanted || DateTime.UtcNow > deadline)
+                return (events, page.GetProperty("NextCursor").GetString()!);
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>One dispatcher round: how many webhook deliveries it handled.</summary>
     protected Task<int> RoundAsync() => Host.App.Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None);
 }

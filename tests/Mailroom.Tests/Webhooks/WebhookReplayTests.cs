@@ -7,20 +7,6 @@ namespace Mailroom.Tests.Webhooks;
 /// </summary>
 public sealed class WebhookReplayTests() : WebhookHostTests(allowPrivate: true)
 {
-    /// <summary>GET /events?{query}, again until the page holds <paramref name="wanted"/> events (30 s at most).</summary>
-    private static async Task<(List<JsonElement> Events, string Cursor)> PageAsync(Tenant t, string query, int wanted)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var page = await t.ServerApi.GetAsync("/events?" + query).OkJson();
-            var events = page.GetProperty("Events").EnumerateArray().ToList();
-            if (events.Count >= wanted || DateTime.UtcNow > deadline)
-                return (events, page.GetProperty("NextCursor").GetString()!);
-            await Task.Delay(100);
-        }
-    }
-
     private static IEnumerable<string?> Recipients(List<JsonElement> events) => events.Select(e => e.GetProperty("Recipient").GetString());
 
     [Fact]
